@@ -1,0 +1,5 @@
+"""``python -m creditindex``."""
+
+from creditindex.cli import main
+
+main()

@@ -1,0 +1,145 @@
+"""Options every command shares, and turning them into :class:`CreditData`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import polars as pl
+
+from creditindex.days import parse_date
+from creditindex.errors import InputError, Problem
+from creditindex.evaluate import CreditData
+from creditindex.identifiers import rid_problem, uscc_problem
+from creditindex.output import render_table, write_frame
+from creditindex.records import read_records, read_table
+from creditindex.rules import SUBJECT_TYPES, RuleSet, load_rules
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class DateParam(click.ParamType):  # type: ignore[type-arg]
+    """A date in any format the importers accept."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return parse_date(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DATE = DateParam()
+SUBJECT_TYPE = click.Choice(SUBJECT_TYPES)
+
+
+def data_options(func: F) -> F:
+    """``--rules``, ``--records``, ``--db``, ``--lists``: where the data comes from."""
+    options = [
+        click.option("--rules", "rules_path", type=click.Path(dir_okay=False),
+                     help="Rule set TOML (default: scoring_rules/default.toml)."),
+        click.option("--records", "records_paths", multiple=True,
+                     type=click.Path(dir_okay=False),
+                     help="Penalty records (CSV, Parquet, Excel); repeatable."),
+        click.option("--db", "db_url", envvar="CREDITINDEX_DB",
+                     help="Read the store at this database URL instead of files."),
+        click.option("--lists", "list_paths", multiple=True, type=click.Path(dir_okay=False),
+                     help="Canonical external list entries; repeatable."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def load_subjects(path: str | None) -> pl.DataFrame | None:
+    """Read a subjects file (``subject_id, subject_type, subject_name[, country]``), checking
+    every row."""
+    if path is None:
+        return None
+    frame = read_table(path)
+    problems: list[Problem] = []
+    for c in ("subject_id", "subject_type", "subject_name"):
+        if c not in frame.columns:
+            problems.append(Problem(path, 1, c, "required column is missing"))
+    if problems:
+        raise InputError(problems)
+    frame = frame.with_columns(pl.col("subject_id").str.to_uppercase(),
+                               pl.col("subject_type").str.to_lowercase())
+    for row, (sid, stype) in enumerate(frame.select("subject_id", "subject_type").iter_rows(),
+                                       start=2):
+        if stype not in SUBJECT_TYPES:
+            problems.append(Problem(path, row, "subject_type", f"unknown subject type '{stype}'"))
+            continue
+        why = None if sid is None else (rid_problem(sid) if stype == "expert"
+                                         else uscc_problem(sid))
+        if sid is None or why:
+            problems.append(Problem(path, row, "subject_id", why or "required value is empty"))
+    if problems:
+        raise InputError(problems)
+    keep = [c for c in ("subject_id", "subject_type", "subject_name", "country")
+            if c in frame.columns]
+    return frame.select(keep)
+
+
+def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str | None,
+              list_paths: Sequence[str], subjects_path: str | None = None,
+              today: dt.date | None = None) -> CreditData:
+    """Everything a command reads, from files or from the store."""
+    if db_url:
+        from creditindex.store.load import load_data as load_from_store
+
+        data = load_from_store(db_url, rules_path=rules_path)
+    else:
+        rules = load_rules(rules_path)
+        if not records_paths:
+            raise click.UsageError("give --records FILE (one or more) or --db URL")
+        data = CreditData(records=read_records(records_paths, rules, today=today), rules=rules)
+    extra_lists = _read_lists(list_paths)
+    lists = data.lists
+    if extra_lists is not None:
+        lists = extra_lists if lists is None else pl.concat([lists, extra_lists],
+                                                            how="vertical_relaxed")
+    subjects = load_subjects(subjects_path)
+    if subjects is not None and data.subjects is not None:
+        subjects = pl.concat([data.subjects, subjects], how="diagonal_relaxed")
+    return CreditData(records=data.records, rules=data.rules,
+                      subjects=subjects if subjects is not None else data.subjects,
+                      lists=lists, manual=data.manual)
+
+
+def _read_lists(paths: Sequence[str]) -> pl.DataFrame | None:
+    if not paths:
+        return None
+    from creditindex.lists import read_list_entries
+
+    entries: pl.DataFrame = read_list_entries(list(paths))
+    return entries
+
+
+def rules_only(rules_path: str | None) -> RuleSet:
+    """The rule set named by ``--rules`` (or the default)."""
+    return load_rules(rules_path)
+
+
+def emit(frame: pl.DataFrame, out: str | None, title: str | None = None) -> None:
+    """Write ``frame`` to ``out`` by its suffix, or print a readable table."""
+    if out:
+        path = write_frame(frame, out)
+        click.echo(f"wrote {frame.height} rows to {path}", err=True)
+        return
+    if title:
+        click.echo(title)
+    click.echo(render_table(frame))
+
+
+def project_root() -> Path:
+    """The folder holding the project's rule sets and data."""
+    return Path(os.environ.get("CREDITINDEX_HOME", Path(__file__).resolve().parents[2]))

@@ -1,0 +1,211 @@
+"""Commands that answer from the engine: compute, history, explain, check,
+validate-rules, convert, generate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+import polars as pl
+
+from creditindex import evaluate
+from creditindex.cli.common import DATE, SUBJECT_TYPE, data_options, emit, load_data
+from creditindex.errors import InputError
+from creditindex.rules import load_rules
+
+OUT = click.option("--out", type=click.Path(dir_okay=False),
+                   help="Write to FILE (.csv, .parquet, .json, .xlsx) instead of a table.")
+KNOWN_ON = click.option("--known-on", type=DATE,
+                        help="Answer with what was known on this day (default: the day asked).")
+
+
+@click.command()
+@data_options
+@click.option("--on", "on", type=DATE, required=True, help="The day to evaluate.")
+@KNOWN_ON
+@click.option("--subjects", "subjects_path", type=click.Path(dir_okay=False),
+              help="Subjects without records to include at full marks "
+                   "(subject_id, subject_type, subject_name[, country]).")
+@OUT
+def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
+            list_paths: tuple[str, ...], on: dt.date, known_on: dt.date | None,
+            subjects_path: str | None, out: str | None) -> None:
+    """Every subject's index, grade, rank and restriction on a day."""
+    data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path)
+    emit(evaluate.compute(data, on, known_on), out)
+
+
+@click.command()
+@data_options
+@click.option("--subject", "subject_id", required=True, help="Subject ID (USCC or resident ID).")
+@click.option("--type", "subject_type", type=SUBJECT_TYPE, help="Role (default: lowest index).")
+@click.option("--from", "start", type=DATE, help="First day (default: first decision).")
+@click.option("--to", "end", type=DATE, help="Last day (default: today).")
+@KNOWN_ON
+@OUT
+def history(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
+            list_paths: tuple[str, ...], subject_id: str, subject_type: str | None,
+            start: dt.date | None, end: dt.date | None, known_on: dt.date | None,
+            out: str | None) -> None:
+    """One subject's index, grade and restriction, day by day."""
+    data = load_data(rules_path, records_paths, db_url, list_paths)
+    first, last = evaluate.default_history_range(data, subject_id, end or dt.date.today())
+    start = start or first
+    end = end or last
+    if start > end:
+        raise click.BadParameter(f"--from {start} is after --to {end}")
+    emit(evaluate.history(data, subject_id, start, end, subject_type, known_on), out)
+
+
+@click.command()
+@data_options
+@click.option("--subject", "subject_id", required=True, help="Subject ID (USCC or resident ID).")
+@click.option("--on", "on", type=DATE, required=True, help="The day to explain.")
+@click.option("--type", "subject_type", type=SUBJECT_TYPE, help="Only this role.")
+@KNOWN_ON
+@OUT
+def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
+            list_paths: tuple[str, ...], subject_id: str, on: dt.date,
+            subject_type: str | None, known_on: dt.date | None, out: str | None) -> None:
+    """Every deduction counted for a subject on a day, and why."""
+    data = load_data(rules_path, records_paths, db_url, list_paths)
+    sid = subject_id.strip().upper()
+    rows = evaluate.explain(data, sid, on, known_on, subject_type)
+    if out:
+        emit(rows.select(evaluate.EXPLAIN_COLUMNS), out)
+        return
+    answer = evaluate.check(data, on, [sid], subject_type, known_on=known_on).table.row(
+        0, named=True)
+    state = "eligible" if answer["eligible"] else f"RESTRICTED: {answer['reasons']}"
+    title = (f"{sid} on {on}: index {answer['index']:.2f}, grade {answer['grade']}, {state}\n"
+             f"{rows.height} deduction(s) counted")
+    emit(rows.select(*evaluate.EXPLAIN_COLUMNS, "behaviour_name"), None, title)
+
+
+@click.command()
+@data_options
+@click.option("--on", "on", type=DATE, required=True, help="The day of the check.")
+@click.option("--subjects", "subject_list", help="Subject IDs, comma-separated.")
+@click.option("--subjects-file", type=click.Path(dir_okay=False),
+              help="A file with a subject_id column (or one ID per line).")
+@click.option("--type", "subject_type", type=SUBJECT_TYPE, help="Role for index and grade.")
+@click.option("--consortium", is_flag=True, help="Check the subjects as one consortium (联合体).")
+@KNOWN_ON
+@click.option("--evidence", type=click.Path(dir_okay=False),
+              help="Write a self-contained HTML evidence report of this check.")
+@OUT
+def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
+          list_paths: tuple[str, ...], on: dt.date, subject_list: str | None,
+          subjects_file: str | None, subject_type: str | None, consortium: bool,
+          known_on: dt.date | None, evidence: str | None, out: str | None) -> None:
+    """Eligibility of subjects (or a consortium) on a day, with every ground."""
+    ids = _subject_ids(subject_list, subjects_file)
+    data = load_data(rules_path, records_paths, db_url, list_paths)
+    result = evaluate.check(data, on, ids, subject_type, consortium, known_on)
+    if evidence:
+        from creditindex.evidence import write_evidence
+
+        write_evidence(result, data, Path(evidence),
+                       inputs={"rules": rules_path, "records": list(records_paths),
+                               "db": db_url, "lists": list(list_paths)})
+        click.echo(f"wrote evidence report to {evidence}", err=True)
+    emit(result.table, out)
+
+
+def _subject_ids(subject_list: str | None, subjects_file: str | None) -> list[str]:
+    if bool(subject_list) == bool(subjects_file):
+        raise click.UsageError("give exactly one of --subjects ID[,ID...] or --subjects-file F")
+    if subject_list:
+        return [s for s in subject_list.split(",") if s.strip()]
+    assert subjects_file is not None
+    path = Path(subjects_file)
+    if not path.exists():
+        raise InputError.one(subjects_file, "file not found")
+    from creditindex.records import read_table
+
+    if path.suffix.lower() in (".csv", ".xlsx", ".parquet", ".xls"):
+        table = read_table(path)
+        if "subject_id" in table.columns:
+            return [s for s in table.get_column("subject_id").drop_nulls().to_list()]
+    text = path.read_text(encoding="utf-8-sig")
+    return [line.strip() for line in text.splitlines()
+            if line.strip() and line.strip() != "subject_id"]
+
+
+@click.command()
+@data_options
+@click.option("--on", "on", type=DATE, required=True, help="The day of the draw.")
+@click.option("--experts-file", required=True, type=click.Path(dir_okay=False),
+              help="The pool: a file with a subject_id column (or one ID per line).")
+@KNOWN_ON
+@OUT
+def pool(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
+         list_paths: tuple[str, ...], on: dt.date, experts_file: str,
+         known_on: dt.date | None, out: str | None) -> None:
+    """Experts of a pool who may be drawn on a day; those left out, with reasons."""
+    data = load_data(rules_path, records_paths, db_url, list_paths)
+    drawable, left_out = evaluate.expert_pool(data, on, _subject_ids(None, experts_file),
+                                              known_on)
+    if out:
+        emit(pl.concat([drawable.with_columns(pl.lit(True).alias("drawable"),
+                                              pl.lit("").alias("reasons")),
+                        left_out.with_columns(pl.lit(False).alias("drawable"))],
+                       how="diagonal"), out)
+        return
+    emit(drawable, None, f"{drawable.height} expert(s) may be drawn on {on}:")
+    emit(left_out, None, f"{left_out.height} left out:")
+
+
+@click.command("validate-rules")
+@click.argument("path", type=click.Path(dir_okay=False))
+def validate_rules(path: str) -> None:
+    """Check a rule set file; print a summary or every problem."""
+    rules = load_rules(path)
+    per_type = {t: sum(t in b.subject_types for b in rules.behaviour)
+                for t in ("bidder", "agent", "tenderer", "expert")}
+    click.echo(f"{path}: OK — rule set {rules.ruleset.name} {rules.ruleset.version}, "
+               f"sha256 {rules.content_hash[:16]}")
+    click.echo(f"  base {rules.ruleset.base}, floor {rules.ruleset.floor}; grades "
+               + ", ".join(f"{g.name}≥{g.min}{' (restricted)' if g.restricted else ''}"
+                           for g in rules.grade))
+    click.echo(f"  {len(rules.behaviour)} behaviours: "
+               + ", ".join(f"{t} {n}" for t, n in per_type.items()))
+    if rules.expert_suspension:
+        s = rules.expert_suspension
+        click.echo(f"  expert suspension: single {s.single_points} or {s.total_points} in "
+                   f"{s.window_days} days suspends for {s.suspend_days} days")
+
+
+@click.command()
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("--mapping", required=True, type=click.Path(dir_okay=False),
+              help="Mapping file (TOML) from the source's columns to canonical ones.")
+@OUT
+def convert(source: str, mapping: str, out: str | None) -> None:
+    """Convert a source file to canonical records or list entries with a mapping file."""
+    from creditindex.convert import convert as run_convert
+
+    emit(run_convert(source, mapping), out)
+
+
+@click.command()
+@click.option("--subjects", "n_subjects", type=int, default=5000, show_default=True)
+@click.option("--records", "n_records", type=int, default=8000, show_default=True)
+@click.option("--seed", type=int, default=20261126, show_default=True)
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Folder to write records.csv and subjects.csv into.")
+def generate(n_subjects: int, n_records: int, seed: int, rules_path: str | None,
+             out_dir: str) -> None:
+    """Generate realistic synthetic subjects and penalty records."""
+    from creditindex.generate import write_sample
+
+    write_sample(Path(out_dir), n_subjects=n_subjects, n_records=n_records, seed=seed,
+                 rules=load_rules(rules_path))
+    click.echo(f"wrote {n_records} records for {n_subjects} subjects to {out_dir}", err=True)
+
+
+COMMANDS: list[click.Command] = [compute, history, explain, check, pool, validate_rules,
+                                 convert, generate]
+

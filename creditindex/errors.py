@@ -1,0 +1,53 @@
+"""Problems found in input, reported all at once with file, row, column and reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one place of one input.
+
+    ``row`` counts as a spreadsheet does (the header is row 1); ``None`` when the
+    problem concerns the whole file. ``column`` names the column or rule entry.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f": row {self.row}"
+        if self.column:
+            where += f": column {self.column}" if self.row is not None else f": {self.column}"
+        return f"{where}: {self.reason}"
+
+
+class InputError(Exception):
+    """Bad input: carries every problem found, so the user can fix them in one go."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: list[Problem] = sorted(problems, key=_sort_key)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def one(cls, file: str, reason: str, row: int | None = None,
+            column: str | None = None) -> InputError:
+        """An error with a single problem."""
+        return cls([Problem(file, row, column, reason)])
+
+
+def raise_if_any(problems: Iterable[Problem]) -> None:
+    """Raise :class:`InputError` when ``problems`` is not empty."""
+    found = list(problems)
+    if found:
+        raise InputError(found)
+
+
+def _sort_key(p: Problem) -> tuple[str, int, str, str]:
+    return (p.file, -1 if p.row is None else p.row, p.column or "", p.reason)

@@ -1,0 +1,355 @@
+"""What users ask of the engine: a day's scores for everyone, one subject's history,
+why a subject has its index, and whether subjects may trade on a day.
+
+Pure: frames in, frames out. ``CreditData`` carries everything a question needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from creditindex import engine, restrict
+from creditindex.days import to_date, to_day
+from creditindex.rules import RuleSet
+
+COMPUTE_COLUMNS = ["subject_id", "subject_type", "subject_name", "index", "grade", "rank",
+                   "deducted", "restricted", "reasons"]
+EXPLAIN_COLUMNS = ["record_id", "source", "industry", "region", "behaviour_code", "points",
+                   "decided_on", "expires_on", "document_no"]
+CHECK_COLUMNS = ["subject_id", "eligible", "index", "grade", "reasons"]
+HISTORY_COLUMNS = ["date", "index", "grade", "restricted"]
+
+
+def _empty_frame(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+@dataclass(frozen=True)
+class CreditData:
+    """Everything the engine reads: records, the rule set and, optionally, subjects
+    without records (``subject_id, subject_type, subject_name[, country]``), canonical
+    external list entries and manual restrictions."""
+
+    records: pl.DataFrame
+    rules: RuleSet
+    subjects: pl.DataFrame | None = None
+    lists: pl.DataFrame | None = None
+    manual: pl.DataFrame | None = None
+    _cache: dict[str, pl.DataFrame] = field(default_factory=dict, compare=False, repr=False)
+
+    def for_subjects(self, subject_ids: Sequence[str]) -> CreditData:
+        """The same data narrowed to some subject_ids (fast answers for a few subjects)."""
+        ids = pl.Series(list(subject_ids), dtype=pl.String).implode()
+        keep = pl.col("subject_id").is_in(ids)
+        return CreditData(
+            records=self.records.filter(keep),
+            rules=self.rules,
+            subjects=None if self.subjects is None else self.subjects.filter(keep),
+            lists=self.lists,
+            manual=None if self.manual is None else self.manual.filter(keep),
+        )
+
+    def subject_keys(self) -> pl.DataFrame:
+        """Every (subject_id, subject_type) in the records or the subjects file."""
+        parts = [self.records.select(engine.SUBJECT_KEY)]
+        if self.subjects is not None:
+            parts.append(self.subjects.select(engine.SUBJECT_KEY))
+        return pl.concat(parts).unique()
+
+    def names(self) -> pl.DataFrame:
+        """Every name a subject goes by: ``subject_id, subject_type, subject_name, latest``
+        (latest: the name of its most recent record, or of the subjects file)."""
+        rec = self.records.sort("decided_on", "recorded_on").select(
+            *engine.SUBJECT_KEY, "subject_name",
+            (pl.int_range(pl.len()) == pl.len() - 1).over(engine.SUBJECT_KEY).alias("latest"))
+        parts = [rec]
+        if self.subjects is not None and "subject_name" in self.subjects.columns:
+            parts.insert(0, self.subjects.select(*engine.SUBJECT_KEY, "subject_name",
+                                                 pl.lit(True).alias("latest")))
+        return pl.concat(parts, how="vertical_relaxed")
+
+    def list_hits(self) -> pl.DataFrame:
+        """External list entries matched to this data's subjects (cached)."""
+        if "list_hits" not in self._cache:
+            if self.lists is None or self.lists.height == 0:
+                hits = pl.DataFrame(schema={"subject_id": pl.String, "list": pl.String,
+                                            "entry_id": pl.String, "matched_by": pl.String,
+                                            "matched_name": pl.String, "listed_on": pl.Date,
+                                            "until": pl.Date, "grounds": pl.String})
+            else:
+                from creditindex.lists import match_entries
+
+                names = self.names().select("subject_id", "subject_name").unique()
+                if self.subjects is not None and "country" in self.subjects.columns:
+                    names = names.join(self.subjects.select("subject_id", "country").unique(
+                        "subject_id"), on="subject_id", how="left")
+                hits = match_entries(self.lists, names)
+            self._cache["list_hits"] = hits
+        return self._cache["list_hits"]
+
+
+def _day(d: dt.date | int) -> int:
+    return d if isinstance(d, int) else to_day(d)
+
+
+def restrictions(data: CreditData, ledger: pl.DataFrame,
+                 with_grades: bool = True) -> pl.DataFrame:
+    """Every restriction interval of the data's subjects, all causes, as known by the
+    ledger's known-on day."""
+    parts = [
+        restrict.behaviour_restrictions(ledger),
+        restrict.expert_suspensions(ledger, data.rules),
+        restrict.list_restrictions(data.list_hits()),
+    ]
+    if with_grades:
+        parts.append(restrict.grade_restrictions(engine.timeline(ledger, data.rules),
+                                                 data.rules))
+    if data.manual is not None:
+        parts.append(restrict.manual_restrictions(data.manual))
+    return pl.concat(parts)
+
+
+def _deduction_reasons(ded: pl.DataFrame) -> pl.DataFrame:
+    return ded.sort("points", descending=True).group_by(engine.SUBJECT_KEY).agg(
+        pl.format("{} -{}", pl.col("behaviour_code"), pl.col("points").round(2)).str.join("; ")
+        .alias("_ded_reasons"))
+
+
+def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
+    return in_force.sort("cause", "start").group_by("subject_id").agg(
+        restrict.grounds_text().str.join("; ").alias("_restr_reasons"))
+
+
+def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None = None
+            ) -> pl.DataFrame:
+    """Every subject's index, grade, rank, deduction and restriction on ``on`` as known on
+    ``known_on`` (default: ``on``). Columns :data:`COMPUTE_COLUMNS`."""
+    d = _day(on)
+    k = d if known_on is None else _day(known_on)
+    ledger = engine.ledger(data.records, data.rules, k)
+    scores = engine.scores_on(ledger, data.rules, d, subjects=data.subject_keys())
+    by_grade = scores.filter(pl.col("grade_restricted")).select(
+        "subject_id", pl.lit("grade").alias("cause"), pl.col("grade").alias("code"),
+        "subject_type", pl.format("grade {} as {}", pl.col("grade"), pl.col("subject_type"))
+        .alias("detail"), pl.lit(d, pl.Int32).alias("start"))
+    in_force = pl.concat([
+        restrict.covering(restrictions(data, ledger, with_grades=False), d),
+        restrict._shape(by_grade),
+    ])
+    names = data.names().filter(pl.col("latest")).unique(engine.SUBJECT_KEY, keep="first")
+    out = (
+        scores.join(names.drop("latest"), on=engine.SUBJECT_KEY, how="left")
+        .join(_deduction_reasons(engine.deductions_on(ledger, d)), on=engine.SUBJECT_KEY,
+              how="left")
+        .join(_restriction_reasons(in_force), on="subject_id", how="left")
+        .with_columns(
+            engine.rank_expr().alias("rank"),
+            pl.col("_restr_reasons").is_not_null().alias("restricted"),
+            pl.concat_str(
+                pl.col("_ded_reasons"),
+                pl.format("restricted: {}", pl.col("_restr_reasons")),
+                separator=" | ", ignore_nulls=True).fill_null("").alias("reasons"),
+        )
+    )
+    return out.select(COMPUTE_COLUMNS).sort("subject_type", "rank", "subject_id")
+
+
+def explain(data: CreditData, subject_id: str, on: dt.date | int,
+            known_on: dt.date | int | None = None, subject_type: str | None = None
+            ) -> pl.DataFrame:
+    """Every deduction counted for ``subject_id`` on ``on``: :data:`EXPLAIN_COLUMNS` plus
+    ``subject_type``, ``behaviour_name`` and ``factor``. ``points`` is that day's deduction
+    after repeat factor and decay; ``expires_on`` the first day without it."""
+    d = _day(on)
+    k = d if known_on is None else _day(known_on)
+    mine = data.for_subjects([subject_id])
+    records = mine.records
+    if subject_type is not None:
+        records = records.filter(pl.col("subject_type") == subject_type)
+    ledger = engine.ledger(records, data.rules, k)
+    names = pl.DataFrame({"behaviour_code": [b.code for b in data.rules.behaviour],
+                          "behaviour_name": [b.name for b in data.rules.behaviour]})
+    rows = engine.deductions_on(ledger, d).join(names, on="behaviour_code", how="left")
+    return rows.select(
+        "record_id", "source", "industry", "region", "behaviour_code",
+        engine.round_half_away(pl.col("points")).alias("points"),
+        pl.col("decided").cast(pl.Date).alias("decided_on"),
+        pl.col("end").cast(pl.Date).alias("expires_on"),
+        "document_no", "subject_type", "behaviour_name", "factor",
+    ).sort("points", "decided_on", descending=[True, False])
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """An eligibility answer: one row per subject (or one for the consortium) and the
+    grounds behind every ineligible answer, with their sources and end dates."""
+
+    table: pl.DataFrame
+    grounds: pl.DataFrame
+    on: dt.date
+    known_on: dt.date
+
+
+def check(data: CreditData, on: dt.date | int, subject_ids: Sequence[str],
+          subject_type: str | None = None, consortium: bool = False,
+          known_on: dt.date | int | None = None) -> CheckResult:
+    """Eligibility of ``subject_ids`` on ``on`` (known on ``known_on``). Eligibility does not
+    depend on the role; ``index``/``grade`` are of ``subject_type`` or, without it, the
+    lowest over the subject's roles (full marks with no records)."""
+    d = _day(on)
+    k = d if known_on is None else _day(known_on)
+    ids = list(dict.fromkeys(s.strip().upper() for s in subject_ids if s.strip()))
+    mine = data.for_subjects(ids)
+    ledger = engine.ledger(mine.records, data.rules, k)
+    wanted = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
+    scores = engine.scores_on(ledger, data.rules, d, subjects=mine.subject_keys())
+    if subject_type is not None:
+        scores = scores.filter(pl.col("subject_type") == subject_type)
+    lowest = scores.sort("index").unique("subject_id", keep="first")
+    grounds = restrict.covering(restrictions(mine, ledger), d).with_columns(
+        restrict.grounds_text().alias("text"),
+        (pl.col("end") - 1).cast(pl.Date).alias("until"),
+        pl.col("start").cast(pl.Date).alias("since"),
+    ).sort("subject_id", "cause", "start")
+    reasons = grounds.group_by("subject_id").agg(pl.col("text").str.join("; ").alias("reasons"))
+    full = data.rules.base
+    table = (
+        wanted.join(lowest.select("subject_id", "index", "grade"), on="subject_id", how="left")
+        .join(reasons, on="subject_id", how="left")
+        .with_columns(
+            pl.col("index").fill_null(full),
+            pl.col("grade").fill_null(data.rules.grade_of(full).name),
+            pl.col("reasons").is_null().alias("eligible"),
+            pl.col("reasons").fill_null(""),
+        )
+        .select(CHECK_COLUMNS)
+    )
+    if consortium and table.height:
+        worst = table.sort("index").row(0, named=True)
+        member_reasons = table.filter(~pl.col("eligible")).select(
+            pl.format("{}: {}", pl.col("subject_id"), pl.col("reasons"))).to_series().to_list()
+        table = pl.DataFrame([{
+            "subject_id": "+".join(ids),
+            "eligible": bool(table.get_column("eligible").all()),
+            "index": worst["index"],
+            "grade": worst["grade"],
+            "reasons": " || ".join(member_reasons),
+        }], schema=table.schema)
+    return CheckResult(
+        table=table,
+        grounds=grounds.select("subject_id", "cause", "code", "subject_type", "record_id",
+                               "source", "document_no", "detail", "since", "until", "text"),
+        on=to_date(d), known_on=to_date(k))
+
+
+def _days_frame(days: Sequence[int]) -> pl.DataFrame:
+    return pl.DataFrame({"day": list(days)}, schema={"day": pl.Int32})
+
+
+def _evaluate_days(data: CreditData, days: Sequence[int], known_on: int) -> pl.DataFrame:
+    """Per day and role, as known on one day: index, grade, restricted (the subject_id's
+    restriction, every role and cause)."""
+    ledger = engine.ledger(data.records, data.rules, known_on)
+    grid = _days_frame(days)
+    keys = data.subject_keys()
+    weight = pl.when(pl.col("linear")).then(
+        (pl.col("nominal_end") - pl.col("day")).cast(pl.Float64) / pl.col("days")).otherwise(1.0)
+    ded = grid.join(ledger, how="cross").filter(
+        (pl.col("decided") <= pl.col("day")) & (pl.col("end") > pl.col("day"))
+    ).group_by(*engine.SUBJECT_KEY, "day").agg((pl.col("amount") * weight).sum()
+                                                .alias("deducted"))
+    rules = data.rules
+    scored = grid.join(keys, how="cross").join(ded, on=[*engine.SUBJECT_KEY, "day"],
+                                               how="left").with_columns(
+        pl.col("deducted").fill_null(0.0)).with_columns(
+        engine.index_expr(rules, pl.col("deducted")).alias("index")).with_columns(
+        engine.grade_expr(rules, pl.col("index")).alias("grade")).with_columns(
+        engine.grade_restricted_expr(rules, pl.col("grade")).alias("grade_restricted"))
+    intervals = restrictions(data, ledger, with_grades=False)
+    by_interval = grid.join(intervals.select("subject_id", "start", "end"), how="cross").filter(
+        (pl.col("start") <= pl.col("day")) & (pl.col("end").is_null()
+                                              | (pl.col("end") > pl.col("day")))
+    ).select("subject_id", "day").unique().with_columns(pl.lit(True).alias("_by_interval"))
+    return scored.join(by_interval, on=["subject_id", "day"], how="left").with_columns(
+        (pl.col("grade_restricted").any().over("subject_id", "day")
+         | pl.col("_by_interval").fill_null(False)).alias("restricted"),
+    ).drop("_by_interval")
+
+
+def history(data: CreditData, subject_id: str, start: dt.date | int, end: dt.date | int,
+            subject_type: str | None = None, known_on: dt.date | int | None = None
+            ) -> pl.DataFrame:
+    """One row per day from ``start`` to ``end`` inclusive: :data:`HISTORY_COLUMNS`.
+
+    Without ``known_on`` each day is as known on that day (the index as published then);
+    with it, every day as known on ``known_on``. Without ``subject_type``, the lowest
+    index over the subject's roles.
+    """
+    first, last = _day(start), _day(end)
+    sid = subject_id.strip().upper()
+    mine = data.for_subjects([sid])
+    all_days = list(range(first, last + 1))
+    if known_on is not None:
+        epochs = [(_day(known_on), all_days)]
+    else:
+        epochs = _knowledge_epochs(mine.records, all_days)
+    parts = [_evaluate_days(mine, days, k) for k, days in epochs if days]
+    per_role = pl.concat(parts) if parts else pl.DataFrame()
+    if per_role.height == 0:
+        base = data.rules.base
+        return pl.DataFrame({
+            "date": [to_date(x) for x in all_days], "index": [base] * len(all_days),
+            "grade": [data.rules.grade_of(base).name] * len(all_days),
+            "restricted": [False] * len(all_days)})
+    if subject_type is not None:
+        per_role = per_role.filter(pl.col("subject_type") == subject_type)
+    per_day = per_role.sort("index").unique("day", keep="first")
+    out = _days_frame(all_days).join(per_day, on="day", how="left").with_columns(
+        pl.col("index").fill_null(data.rules.base),
+        pl.col("grade").fill_null(data.rules.grade_of(data.rules.base).name),
+        pl.col("restricted").fill_null(False),
+    )
+    return out.sort("day").select(pl.col("day").cast(pl.Date).alias("date"), "index", "grade",
+                                  "restricted")
+
+
+def _knowledge_epochs(records: pl.DataFrame, days: list[int]) -> list[tuple[int, list[int]]]:
+    """Split days into runs over which what is known does not change (records arrive,
+    are revoked or repaired only on some days); each run is known as of its first day."""
+    if not days:
+        return []
+    changes = pl.concat([
+        records.get_column(c).drop_nulls().cast(pl.Int32)
+        for c in ("recorded_on", "revoked_on", "repaired_on")
+    ]).unique().sort().to_list()
+    cuts = sorted({days[0], *(c for c in changes if days[0] < c <= days[-1])})
+    epochs = []
+    for i, cut in enumerate(cuts):
+        stop = cuts[i + 1] if i + 1 < len(cuts) else days[-1] + 1
+        epochs.append((cut, list(range(cut, stop))))
+    return epochs
+
+
+def default_history_range(data: CreditData, subject_id: str, today: dt.date
+                          ) -> tuple[dt.date, dt.date]:
+    """A sensible range for a subject's history: its first decision up to ``today``."""
+    decided = data.records.filter(pl.col("subject_id") == subject_id.strip().upper()
+                                  ).get_column("decided_on")
+    first = decided.min()
+    start = first if isinstance(first, dt.date) else today
+    return min(start, today), today
+
+
+def expert_pool(data: CreditData, on: dt.date | int, expert_ids: Sequence[str],
+                known_on: dt.date | int | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split a pool of experts into those who may be drawn on ``on`` and those left out,
+    each left-out expert with every reason (suspension, restriction, list, grade)."""
+    result = check(data, on, expert_ids, subject_type="expert", known_on=known_on)
+    drawable = result.table.filter(pl.col("eligible")).select("subject_id", "index", "grade")
+    left_out = result.table.filter(~pl.col("eligible")).select(
+        "subject_id", "index", "grade", "reasons")
+    return drawable, left_out

@@ -1,0 +1,279 @@
+"""Penalty records (CONTRACT §2): the canonical frame, reading it from CSV, Parquet or
+Excel, checking every row and merging copies of the same record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import polars as pl
+
+from creditindex.errors import InputError, Problem
+from creditindex.identifiers import rid_problem_expr, uscc_problem_expr
+from creditindex.rules import SUBJECT_TYPES, RuleSet
+
+REQUIRED = ("record_id", "source", "industry", "region", "subject_id", "subject_name",
+            "subject_type", "behaviour_code", "decided_on")
+OPTIONAL = ("recorded_on", "document_no", "revoked_on", "repaired_on")
+DATE_COLUMNS = ("decided_on", "recorded_on", "revoked_on", "repaired_on")
+INDUSTRIES = ("housing", "municipal", "transport", "water", "procurement", "land",
+              "property", "medical", "other")
+
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "record_id": pl.String(),
+    "source": pl.String(),
+    "industry": pl.String(),
+    "region": pl.String(),
+    "subject_id": pl.String(),
+    "subject_name": pl.String(),
+    "subject_type": pl.String(),
+    "behaviour_code": pl.String(),
+    "decided_on": pl.Date(),
+    "recorded_on": pl.Date(),
+    "document_no": pl.String(),
+    "revoked_on": pl.Date(),
+    "repaired_on": pl.Date(),
+}
+# Where each row came from, kept while checking so problems can name file and row.
+ORIGIN = ("_file", "_row")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日")
+
+
+def empty_records() -> pl.DataFrame:
+    """A canonical records frame with no rows."""
+    return pl.DataFrame(schema=RECORD_SCHEMA)
+
+
+def decode_text(data: bytes) -> str:
+    """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030 (a superset of GBK)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as trimmed text (dates ISO, whole floats without '.0'); empty -> null."""
+    out = []
+    for name, dtype in frame.schema.items():
+        c = pl.col(name)
+        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            e = c.cast(pl.Date).dt.strftime("%Y-%m-%d")
+        elif dtype.is_float():
+            e = pl.when(c == c.floor()).then(c.cast(pl.Int64).cast(pl.String)).otherwise(
+                c.cast(pl.String))
+        else:
+            e = c.cast(pl.String)
+        e = e.str.strip_chars()
+        out.append(pl.when(e == "").then(None).otherwise(e).alias(name.strip().lower()))
+    return frame.select(out)
+
+
+def read_table(path: str | Path) -> pl.DataFrame:
+    """Read a CSV, Parquet or Excel file as text columns (:class:`InputError` if unreadable)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            frame = pl.read_parquet(p)
+        elif suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+            frame = pl.read_excel(p, infer_schema_length=0)
+        else:
+            text = decode_text(p.read_bytes())
+            frame = pl.read_csv(io.StringIO(text), infer_schema=False)
+    except InputError:
+        raise
+    except FileNotFoundError as exc:
+        raise InputError.one(str(p), "file not found") from exc
+    except Exception as exc:  # polars, fastexcel and the OS raise many kinds
+        raise InputError.one(str(p), f"cannot read file: {exc}") from exc
+    return _as_text(frame)
+
+
+def parse_dates_expr(col: str) -> pl.Expr:
+    """Dates in any accepted format (and Excel serial numbers) -> Date; unreadable -> null."""
+    c = pl.col(col)
+    parsed = [c.str.strptime(pl.Date, f, strict=False) for f in _DATE_FORMATS]
+    serial = pl.when(c.str.contains(r"^\d{1,5}$")).then(
+        pl.lit(_EXCEL_EPOCH) + pl.duration(days=c.cast(pl.Int64, strict=False)))
+    return pl.coalesce([*parsed, serial.cast(pl.Date)])
+
+
+def _problems_where(frame: pl.DataFrame, condition: pl.Expr, column: str,
+                    reason: pl.Expr | str) -> list[Problem]:
+    """One problem per row of ``frame`` where ``condition`` holds."""
+    r = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
+    hits = frame.filter(condition.fill_null(False)).select(
+        pl.col("_file"), pl.col("_row"), r.alias("_reason"))
+    return [Problem(f, row, column, why) for f, row, why in hits.iter_rows()]
+
+
+def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.DataFrame,
+                                                                              list[Problem]]:
+    """Check text rows (with origin columns) and convert them to the canonical schema."""
+    problems: list[Problem] = []
+    frame = raw.with_columns(
+        pl.col("subject_id").str.to_uppercase(),
+        pl.col("subject_type").str.to_lowercase(),
+        *(parse_dates_expr(c).alias(f"_{c}") for c in DATE_COLUMNS),
+    )
+    for c in REQUIRED:
+        problems += _problems_where(frame, pl.col(c).is_null(), c, "required value is empty")
+    for c in DATE_COLUMNS:
+        problems += _problems_where(
+            frame, pl.col(c).is_not_null() & pl.col(f"_{c}").is_null(), c,
+            pl.format("not a date: '{}' (use YYYY-MM-DD)", pl.col(c)))
+    st = pl.col("subject_type")
+    problems += _problems_where(frame, st.is_not_null() & ~st.is_in(SUBJECT_TYPES),
+                                "subject_type",
+                                pl.format("unknown subject type '{}' (use bidder, agent, "
+                                          "tenderer or expert)", st))
+    problems += _problems_where(
+        frame, st.is_in(["bidder", "agent", "tenderer"]) & pl.col("subject_id").is_not_null(),
+        "subject_id", uscc_problem_expr("subject_id"))
+    problems += _problems_where(
+        frame, (st == "expert") & pl.col("subject_id").is_not_null(),
+        "subject_id", rid_problem_expr("subject_id"))
+    problems += _problems_where(
+        frame, pl.col("region").is_not_null() & ~pl.col("region").str.contains(r"^\d{6}$"),
+        "region", pl.format("region must be a 6-digit administrative code, not '{}'",
+                            pl.col("region")))
+    allowed = pl.DataFrame(
+        [(b.code, t) for b in rules.behaviour for t in b.subject_types],
+        schema={"behaviour_code": pl.String, "_allowed_type": pl.String}, orient="row")
+    known = allowed.get_column("behaviour_code").unique()
+    code = pl.col("behaviour_code")
+    problems += _problems_where(
+        frame, code.is_not_null() & ~code.is_in(known.implode()), "behaviour_code",
+        pl.format("unknown behaviour code '{}' in rule set {}", code,
+                  pl.lit(f"{rules.ruleset.name} {rules.ruleset.version}")))
+    pairs = frame.join(allowed.rename({"_allowed_type": "subject_type"}).with_columns(
+        pl.lit(True).alias("_ok")), on=["behaviour_code", "subject_type"], how="left")
+    problems += _problems_where(
+        pairs, code.is_in(known.implode()) & st.is_in(SUBJECT_TYPES) & pl.col("_ok").is_null(),
+        "behaviour_code", pl.format("behaviour '{}' does not apply to subject type '{}'",
+                                    code, st))
+    dec = pl.col("_decided_on")
+    problems += _problems_where(frame, dec > pl.lit(today), "decided_on",
+                                pl.format("decided_on {} is after the import day {}", dec,
+                                          pl.lit(today.isoformat())))
+    for c, word in (("recorded_on", "recorded"), ("revoked_on", "revoked"),
+                    ("repaired_on", "repaired")):
+        problems += _problems_where(frame, pl.col(f"_{c}") < dec, c,
+                                    pl.format(f"{word} on {{}} is before decided_on {{}}",
+                                              pl.col(f"_{c}"), dec))
+    canonical = frame.select(
+        *(pl.col(c) for c in ("record_id", "source", "industry", "region", "subject_id",
+                              "subject_name", "subject_type", "behaviour_code")),
+        pl.col("_decided_on").alias("decided_on"),
+        pl.coalesce("_recorded_on", "_decided_on").alias("recorded_on"),
+        pl.col("document_no"),
+        pl.col("_revoked_on").alias("revoked_on"),
+        pl.col("_repaired_on").alias("repaired_on"),
+        *ORIGIN,
+    )
+    return canonical, problems
+
+
+def _with_origin(frame: pl.DataFrame, file: str) -> pl.DataFrame:
+    missing = [c for c in OPTIONAL if c not in frame.columns]
+    return frame.with_columns(
+        *(pl.lit(None, pl.String).alias(c) for c in missing),
+        pl.lit(file).alias("_file"),
+        (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("_row"),
+    ).select(*REQUIRED, *OPTIONAL, *ORIGIN)
+
+
+def merge_copies(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
+    """Merge rows with the same (source, record_id), in order of appearance.
+
+    A later copy may only fill in ``revoked_on`` or ``repaired_on``; any other
+    difference is a conflict, reported on the later copy.
+    """
+    key = ["source", "record_id"]
+    ordered = frame.with_row_index("_order")
+    fixed = [c for c in RECORD_SCHEMA if c not in ("revoked_on", "repaired_on", *key)]
+    problems: list[Problem] = []
+    dup = ordered.filter(pl.len().over(key) > 1)
+    if dup.height:
+        firsts = dup.sort("_order").group_by(key, maintain_order=True).agg(
+            *(pl.col(c).first().alias(f"_first_{c}") for c in fixed),
+            *(pl.col(c).drop_nulls().first().alias(f"_first_{c}")
+              for c in ("revoked_on", "repaired_on")),
+            pl.col("_file").first().alias("_first_file"),
+            pl.col("_row").first().alias("_first_row"),
+        )
+        cmp = dup.join(firsts, on=key)
+        where = pl.format(" (first seen in {} row {})", pl.col("_first_file"),
+                          pl.col("_first_row"))
+        for c in fixed:
+            problems += _problems_where(
+                cmp, pl.col(c).ne_missing(pl.col(f"_first_{c}")), c,
+                pl.concat_str(pl.lit(f"conflicts with an earlier copy of this record: {c} "),
+                              pl.col(c).cast(pl.String).fill_null("(empty)"), pl.lit(" != "),
+                              pl.col(f"_first_{c}").cast(pl.String).fill_null("(empty)"),
+                              where))
+        for c in ("revoked_on", "repaired_on"):
+            problems += _problems_where(
+                cmp, pl.col(c).is_not_null() & pl.col(f"_first_{c}").is_not_null()
+                & (pl.col(c) != pl.col(f"_first_{c}")), c,
+                pl.concat_str(pl.lit(f"conflicts with an earlier copy of this record: {c} "),
+                              pl.col(c).cast(pl.String), pl.lit(" != "),
+                              pl.col(f"_first_{c}").cast(pl.String), where))
+    merged = ordered.sort("_order").group_by(key, maintain_order=True).agg(
+        *(pl.col(c).first() for c in fixed),
+        *(pl.col(c).drop_nulls().first() for c in ("revoked_on", "repaired_on")),
+    ).select(list(RECORD_SCHEMA))
+    return merged.cast(RECORD_SCHEMA), problems  # type: ignore[arg-type]
+
+
+def read_records(paths: Sequence[str | Path], rules: RuleSet,
+                 today: dt.date | None = None) -> pl.DataFrame:
+    """Read, check and merge record files into one canonical frame.
+
+    Raises :class:`InputError` listing every problem in every file; nothing is
+    returned unless every row of every file is good.
+    """
+    day = today or dt.date.today()
+    problems: list[Problem] = []
+    parts: list[pl.DataFrame] = []
+    for path in paths:
+        raw = read_table(path)
+        absent = [c for c in REQUIRED if c not in raw.columns]
+        if absent:
+            problems += [Problem(str(path), 1, c, "required column is missing") for c in absent]
+            continue
+        checked, found = check_rows(_with_origin(raw, str(path)), rules, day)
+        problems += found
+        parts.append(checked)
+    if problems:
+        raise InputError(problems)
+    return combine(parts)
+
+
+def combine(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
+    """Concatenate checked parts (with origin columns) and merge copies of records."""
+    frames = list(parts)
+    if not frames:
+        return empty_records()
+    merged, problems = merge_copies(pl.concat(frames, how="vertical"))
+    if problems:
+        raise InputError(problems)
+    return merged
+
+
+def records_frame(rows: Iterable[dict[str, object]]) -> pl.DataFrame:
+    """Canonical records from Python dicts (tests, the app): missing optional fields are empty
+    and ``recorded_on`` defaults to ``decided_on``. No checks are made."""
+    frame = pl.DataFrame(list(rows), schema_overrides={
+        k: v for k, v in RECORD_SCHEMA.items()})
+    for c, dtype in RECORD_SCHEMA.items():
+        if c not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype).alias(c))
+    frame = frame.with_columns(pl.coalesce("recorded_on", "decided_on").alias("recorded_on"))
+    return frame.select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA)  # type: ignore[arg-type]

@@ -1,0 +1,306 @@
+"""Rule sets (CONTRACT §3): the TOML format regulators edit, its schema and its checks.
+
+A rule set is refused with every problem named by file, entry and reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from creditindex.errors import InputError, Problem
+
+SUBJECT_TYPES: tuple[str, ...] = ("bidder", "agent", "tenderer", "expert")
+SubjectType = Literal["bidder", "agent", "tenderer", "expert"]
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "scoring_rules" / "default.toml"
+
+
+def _toml_type(value: object) -> str:
+    """The TOML name of a parsed value's type, for error messages."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "table"
+    if isinstance(value, dt.datetime):
+        return "date-time"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, dt.time):
+        return "time"
+    return type(value).__name__
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article."""
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
+def _number(value: Any) -> Any:
+    """Accept a finite TOML integer or float (not a boolean, not a string) as is."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be a number, not {_a(_toml_type(value))} ({value!r})")
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, not {value!r}")
+    return value
+
+
+# An integer or float (kept as written); one clear message for any other type.
+Points = Annotated[int | float, BeforeValidator(_number)]
+PositivePoints = Annotated[int | float, BeforeValidator(_number), Field(gt=0)]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class RulesetHeader(_Strict):
+    """The ``[ruleset]`` table: identity and scale."""
+
+    name: str
+    version: str
+    base: Points = 100
+    floor: Points = 0
+    description: str | None = None
+    effective_from: str | None = None
+
+    @model_validator(mode="after")
+    def _floor_below_base(self) -> RulesetHeader:
+        if self.floor >= self.base:
+            raise ValueError(f"floor ({self.floor}) must be below base ({self.base})")
+        return self
+
+
+class Grade(_Strict):
+    """One ``[[grade]]``: a subject takes the first grade whose ``min`` it reaches."""
+
+    name: str = Field(min_length=1)
+    min: Points
+    restricted: bool = False
+    name_en: str | None = None
+
+
+class Behaviour(_Strict):
+    """One ``[[behaviour]]`` of the deduction catalogue."""
+
+    code: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    name_en: str | None = None
+    subject_types: list[SubjectType] = Field(min_length=1)
+    points: PositivePoints
+    days: PositiveInt
+    restrict_days: PositiveInt | None = None
+    repeat_within_days: PositiveInt | None = None
+    repeat_factor: PositivePoints | None = None
+    decay: Literal["step", "linear"] = "step"
+    min_publish_days: Annotated[int, Field(ge=0)] | None = None
+
+    @field_validator("code", "name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @model_validator(mode="after")
+    def _repeat_pair(self) -> Behaviour:
+        if (self.repeat_within_days is None) != (self.repeat_factor is None):
+            raise ValueError("repeat_within_days and repeat_factor go together")
+        return self
+
+
+class ExpertSuspension(_Strict):
+    """``[expert_suspension]``: thresholds that suspend an expert from being drawn."""
+
+    window_days: PositiveInt
+    single_points: PositivePoints
+    total_points: PositivePoints
+    suspend_days: PositiveInt
+
+
+class RuleSet(_Strict):
+    """A whole rule set. Build it with :func:`load_rules` or :func:`parse_rules`."""
+
+    ruleset: RulesetHeader
+    grade: list[Grade] = Field(min_length=1)
+    behaviour: list[Behaviour] = Field(min_length=1)
+    expert_suspension: ExpertSuspension | None = None
+    content_hash: str = Field(default="", exclude=True)
+
+    @property
+    def base(self) -> float:
+        """Full marks."""
+        return float(self.ruleset.base)
+
+    @property
+    def floor(self) -> float:
+        """The lowest possible index."""
+        return float(self.ruleset.floor)
+
+    def behaviour_by_code(self) -> dict[str, Behaviour]:
+        """The catalogue keyed by behaviour code."""
+        return {b.code: b for b in self.behaviour}
+
+    def grade_of(self, index: float) -> Grade:
+        """The first grade whose ``min`` the (rounded) index reaches."""
+        for g in self.grade:
+            if index >= g.min:
+                return g
+        return self.grade[-1]
+
+
+_ARRAY_TABLES = ("grade", "behaviour")
+_TABLES = ("ruleset", "expert_suspension")
+
+
+def _entry_label(item: object) -> str:
+    """The code (or else the name) that identifies an array-table entry, if it has one."""
+    if isinstance(item, dict):
+        for key in ("code", "name"):
+            label = item.get(key)
+            if isinstance(label, str) and label.strip():
+                return f" {label}"
+    return ""
+
+
+def _entry_name(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
+    """Name a rule entry the way a regulator reads the file: ``behaviour[3] BID-FRAUD.points``.
+
+    Array-table entries and list items are numbered from 1 (``subject_types[2]``);
+    tables are written as in the file (``[ruleset].floor``, ``[[grade]]``).
+    """
+    if not loc:
+        return "rule set"
+    head = str(loc[0])
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        items = data.get(head)
+        name = f"{head}[{loc[1] + 1}]"
+        if isinstance(items, list) and 0 <= loc[1] < len(items):
+            name += _entry_label(items[loc[1]])
+        rest = loc[2:]
+    else:
+        if head in _ARRAY_TABLES:
+            name = f"[[{head}]]"
+        elif head in _TABLES or isinstance(data.get(head), dict):
+            name = f"[{head}]"
+        else:
+            name = head
+        rest = loc[1:]
+    for part in rest:
+        name += f"[{part + 1}]" if isinstance(part, int) else f".{part}"
+    return name
+
+
+def _reason(err: Any) -> str:
+    kind = err["type"]
+    loc = tuple(err["loc"])
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        if len(loc) == 1 and loc[0] in _ARRAY_TABLES:
+            return f"missing key: a rule set needs at least one [[{loc[0]}]]"
+        return "missing key"
+    given = err.get("input")
+    if kind == "too_short" and len(loc) == 1 and loc[0] in _ARRAY_TABLES:
+        return f"a rule set needs at least one [[{loc[0]}]]"
+    if kind == "literal_error":
+        expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "")
+        what = "subject type" if "subject_types" in loc else f"{loc[-1]}"
+        return f"unknown {what} {given!r} (expected {expected})"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a table, not {_a(_toml_type(given))} ({given!r})"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if kind.endswith("_type") or kind.endswith("_parsing") or kind == "int_from_float":
+        msg += f", not {_a(_toml_type(given))} ({given!r})"
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        msg += f" (got {given!r})"
+    return msg
+
+
+def _cross_checks(rs: RuleSet) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    for i, b in enumerate(rs.behaviour, start=1):
+        if b.code in seen:
+            found.append((f"behaviour[{i}] {b.code}.code",
+                          f"duplicate code (first at behaviour[{seen[b.code]}])"))
+        else:
+            seen[b.code] = i
+    for i in range(1, len(rs.grade)):
+        if not rs.grade[i].min < rs.grade[i - 1].min:
+            found.append((f"grade[{i + 1}] {rs.grade[i].name}.min",
+                          f"grades must be strictly descending by min ({rs.grade[i].min} "
+                          f"is not below grade[{i}] {rs.grade[i - 1].name}'s "
+                          f"{rs.grade[i - 1].min})"))
+    if not any(g.min <= rs.ruleset.floor for g in rs.grade):
+        found.append(("[[grade]]", f"no grade has min <= floor ({rs.ruleset.floor}): "
+                                   "an index at the floor would have no grade"))
+    first_grade: dict[str, int] = {}
+    for i, g in enumerate(rs.grade, start=1):
+        if g.name in first_grade:
+            found.append((f"grade[{i}] {g.name}.name",
+                          f"duplicate grade name (first at grade[{first_grade[g.name]}])"))
+        else:
+            first_grade[g.name] = i
+    return found
+
+
+def content_hash(text: str) -> str:
+    """The content hash that names a rule set version (sha256 of its text)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
+    """Parse and validate rule-set TOML text; raise :class:`InputError` listing every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError.one(file, f"not valid TOML: {exc}") from exc
+    for table in ("grade", "behaviour"):
+        if table in data and not isinstance(data[table], list):
+            raise InputError.one(file, f"must be an array of tables ([[{table}]])",
+                                 column=f"[{table}]")
+    try:
+        rs = RuleSet.model_validate(data)
+    except ValidationError as exc:
+        problems = list(dict.fromkeys(
+            Problem(file, None, _entry_name(tuple(e["loc"]), data), _reason(e))
+            for e in exc.errors()
+        ))
+        raise InputError(problems) from exc
+    problems = [Problem(file, None, entry, reason) for entry, reason in _cross_checks(rs)]
+    if problems:
+        raise InputError(problems)
+    return rs.model_copy(update={"content_hash": content_hash(text)})
+
+
+def load_rules(path: str | Path | None = None) -> RuleSet:
+    """Load a rule set file (the project's default when ``path`` is ``None``)."""
+    p = Path(path) if path is not None else DEFAULT_RULES
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError.one(str(p), f"cannot read rule set: {exc.strerror or exc}") from exc
+    return parse_rules(text, str(p))
