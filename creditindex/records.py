@@ -109,7 +109,7 @@ def _problems_where(frame: pl.DataFrame, condition: pl.Expr, column: str,
     """One problem per row of ``frame`` where ``condition`` holds."""
     r = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
     hits = frame.filter(condition.fill_null(False)).select(
-        pl.col("_file"), pl.col("_row"), r.alias("_reason"))
+        pl.col("_file"), pl.col("_row"), r.alias("_reason")).drop_nulls("_reason")
     return [Problem(f, row, column, why) for f, row, why in hits.iter_rows()]
 
 
