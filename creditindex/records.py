@@ -97,7 +97,8 @@ def read_table(path: str | Path) -> pl.DataFrame:
 
 def parse_dates_expr(col: str) -> pl.Expr:
     """Dates in any accepted format (and Excel serial numbers) -> Date; unreadable -> null."""
-    c = pl.col(col)
+    # Excel date cells read as text carry a midnight time: "2025-02-01 00:00:00".
+    c = pl.col(col).str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
     parsed = [c.str.strptime(pl.Date, f, strict=False) for f in _DATE_FORMATS]
     serial = pl.when(c.str.contains(r"^\d{1,5}$")).then(
         pl.lit(_EXCEL_EPOCH) + pl.duration(days=c.cast(pl.Int64, strict=False)))

@@ -181,12 +181,14 @@ def validate_rules(path: str) -> None:
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.option("--mapping", required=True, type=click.Path(dir_okay=False),
               help="Mapping file (TOML) from the source's columns to canonical ones.")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False),
+              help="Rule set whose behaviour codes records must use (default rules).")
 @OUT
-def convert(source: str, mapping: str, out: str | None) -> None:
+def convert(source: str, mapping: str, rules_path: str | None, out: str | None) -> None:
     """Convert a source file to canonical records or list entries with a mapping file."""
     from creditindex.convert import convert as run_convert
 
-    emit(run_convert(source, mapping), out)
+    emit(run_convert(source, mapping, rules=load_rules(rules_path), today=dt.date.today()), out)
 
 
 @click.command()
