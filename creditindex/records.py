@@ -278,3 +278,34 @@ def records_frame(rows: Iterable[dict[str, object]]) -> pl.DataFrame:
             frame = frame.with_columns(pl.lit(None, dtype).alias(c))
     frame = frame.with_columns(pl.coalesce("recorded_on", "decided_on").alias("recorded_on"))
     return frame.select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA)  # type: ignore[arg-type]
+
+
+def read_subjects(path: str | Path) -> pl.DataFrame:
+    """Read a subjects file (``subject_id, subject_type, subject_name[, country]``), checking
+    every row."""
+    path = str(path)
+    frame = read_table(path)
+    problems: list[Problem] = []
+    for c in ("subject_id", "subject_type", "subject_name"):
+        if c not in frame.columns:
+            problems.append(Problem(path, 1, c, "required column is missing"))
+    if problems:
+        raise InputError(problems)
+    frame = frame.with_columns(pl.col("subject_id").str.to_uppercase(),
+                               pl.col("subject_type").str.to_lowercase(),
+                               pl.lit(path).alias("_file"),
+                               (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("_row"))
+    st = pl.col("subject_type")
+    for c in ("subject_id", "subject_type", "subject_name"):
+        problems += _problems_where(frame, pl.col(c).is_null(), c, "required value is empty")
+    problems += _problems_where(frame, st.is_not_null() & ~st.is_in(SUBJECT_TYPES),
+                                "subject_type", pl.format("unknown subject type '{}'", st))
+    problems += _problems_where(frame, st.is_in(["bidder", "agent", "tenderer"]),
+                                "subject_id", uscc_problem_expr("subject_id"))
+    problems += _problems_where(frame, st == "expert", "subject_id",
+                                rid_problem_expr("subject_id"))
+    if problems:
+        raise InputError(problems)
+    keep = [c for c in ("subject_id", "subject_type", "subject_name", "country")
+            if c in frame.columns]
+    return frame.select(keep)

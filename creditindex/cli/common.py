@@ -12,11 +12,9 @@ import click
 import polars as pl
 
 from creditindex.days import parse_date
-from creditindex.errors import InputError, Problem
 from creditindex.evaluate import CreditData
-from creditindex.identifiers import rid_problem, uscc_problem
 from creditindex.output import render_table, write_frame
-from creditindex.records import read_records, read_table
+from creditindex.records import read_records, read_subjects
 from creditindex.rules import SUBJECT_TYPES, RuleSet, load_rules
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,36 +57,6 @@ def data_options(func: F) -> F:
     return func
 
 
-def load_subjects(path: str | None) -> pl.DataFrame | None:
-    """Read a subjects file (``subject_id, subject_type, subject_name[, country]``), checking
-    every row."""
-    if path is None:
-        return None
-    frame = read_table(path)
-    problems: list[Problem] = []
-    for c in ("subject_id", "subject_type", "subject_name"):
-        if c not in frame.columns:
-            problems.append(Problem(path, 1, c, "required column is missing"))
-    if problems:
-        raise InputError(problems)
-    frame = frame.with_columns(pl.col("subject_id").str.to_uppercase(),
-                               pl.col("subject_type").str.to_lowercase())
-    for row, (sid, stype) in enumerate(frame.select("subject_id", "subject_type").iter_rows(),
-                                       start=2):
-        if stype not in SUBJECT_TYPES:
-            problems.append(Problem(path, row, "subject_type", f"unknown subject type '{stype}'"))
-            continue
-        why = None if sid is None else (rid_problem(sid) if stype == "expert"
-                                         else uscc_problem(sid))
-        if sid is None or why:
-            problems.append(Problem(path, row, "subject_id", why or "required value is empty"))
-    if problems:
-        raise InputError(problems)
-    keep = [c for c in ("subject_id", "subject_type", "subject_name", "country")
-            if c in frame.columns]
-    return frame.select(keep)
-
-
 def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str | None,
               list_paths: Sequence[str], subjects_path: str | None = None,
               today: dt.date | None = None) -> CreditData:
@@ -107,7 +75,7 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
     if extra_lists is not None:
         lists = extra_lists if lists is None else pl.concat([lists, extra_lists],
                                                             how="vertical_relaxed")
-    subjects = load_subjects(subjects_path)
+    subjects = None if subjects_path is None else read_subjects(subjects_path)
     if subjects is not None and data.subjects is not None:
         subjects = pl.concat([data.subjects, subjects], how="diagonal_relaxed")
     return CreditData(records=data.records, rules=data.rules,
