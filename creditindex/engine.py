@@ -8,8 +8,12 @@ counted penalty record with its amount, its dates and its reason.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from creditindex.days import to_day
@@ -84,47 +88,57 @@ def known_records(records: pl.DataFrame, known_on: int) -> pl.DataFrame:
     return existing.filter(~has_doc | first_copy)
 
 
-def _repeat_factor(frame: pl.DataFrame) -> pl.Expr:
-    """``m``: the factor when an earlier counted record of the same subject, role and
-    behaviour was decided 1..repeat_within_days days before (same day is not earlier)."""
-    gap = pl.col("decided") - pl.col("_prev_decided")
-    return (
-        pl.when(pl.col("_repeat_days").is_not_null() & (gap >= 1)
-                & (gap <= pl.col("_repeat_days")))
-        .then(pl.col("_repeat_factor"))
-        .otherwise(1.0)
-    )
-
-
 def ledger(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | int) -> pl.DataFrame:
     """One row per counted record as known on ``known_on``: its amount (points x repeat
-    factor), the first day without it (``end``, repair included), its restriction end."""
+    factor), the first day without it (``end``, repair included), its restriction end.
+    Rows are sorted by subject, role, ``decided``, ``source`` and ``record_id``."""
     k = known_on if isinstance(known_on, int) else to_day(known_on)
-    known = known_records(records, k).join(behaviours_frame(rules), on="behaviour_code",
-                                           how="inner")
-    group = [*SUBJECT_KEY, "behaviour_code"]
-    prev = (
-        known.select(*group, "decided").unique().sort([*group, "decided"])
-        .with_columns(pl.col("decided").shift(1).over(group).alias("_prev_decided"))
-    )
-    known = known.join(prev, on=[*group, "decided"], how="left", nulls_equal=True)
-    repaired_from = pl.when(pl.col("_repaired") <= k).then(
-        pl.max_horizontal(pl.col("_repaired"), pl.col("decided") + pl.col("_min_publish")))
-    nominal_end = pl.col("decided") + pl.col("days")
-    out = known.with_columns(
-        _repeat_factor(known).alias("factor"),
-        repaired_from.cast(pl.Int32).alias("repaired_from"),
-        nominal_end.cast(pl.Int32).alias("nominal_end"),
+    codes = subject_codes(records, lexical=True)
+    la = compile_ledger(records, rules, k, codes)
+    order = _ledger_order(records, la)
+    rows = pl.Series(la.row[order])
+    strings = [c for c, t in LEDGER_SCHEMA.items() if t == pl.String()]
+    present = [c for c in strings if c in records.columns]
+    out = records.select(pl.col(present).gather(rows)).with_columns(
+        *(pl.lit(None, pl.String).alias(c) for c in strings if c not in present),
+        pl.Series("decided", la.decided[order]),
+        pl.Series("end", la.end[order]),
+        pl.Series("nominal_end", la.nominal_end[order]),
+        pl.Series("days", la.days[order]),
+        pl.Series("factor", la.factor[order]),
+        pl.Series("amount", la.amount[order]),
+        pl.Series("linear", la.linear[order]),
+        pl.Series("restrict_end", la.restrict_end[order]),
+        pl.Series("repaired_from", la.repaired_from[order]),
     ).with_columns(
-        (pl.col("_points") * pl.col("factor")).alias("amount"),
-        pl.min_horizontal("nominal_end", "repaired_from").cast(pl.Int32).alias("end"),
-        pl.when(pl.col("_restrict_days").is_not_null()).then(
-            pl.min_horizontal(pl.col("decided") + pl.col("_restrict_days"),
-                              pl.col("repaired_from"))
-        ).cast(pl.Int32).alias("restrict_end"),
+        pl.when(pl.col(c) != NO_DAY).then(pl.col(c)).alias(c)
+        for c in ("restrict_end", "repaired_from")
     )
-    return out.select(list(LEDGER_SCHEMA)).cast(LEDGER_SCHEMA).sort(  # type: ignore[arg-type]
-        [*SUBJECT_KEY, "decided", "source", "record_id"])
+    return out.select(list(LEDGER_SCHEMA)).cast(LEDGER_SCHEMA)  # type: ignore[arg-type]
+
+
+def _ledger_order(records: pl.DataFrame, la: LedgerArrays) -> IntArray:
+    """The order of ledger entries (grouped by lexical subject code) by ``decided``, then
+    ``source`` and ``record_id`` where a subject has several entries the same day."""
+    if la.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    d0 = int(la.decided.min())
+    span = int(la.decided.max()) - d0 + 1
+    key = la.code * span + (la.decided - d0)
+    order = _block_argsort(key)
+    skey = key[order]
+    tied = np.zeros(skey.size, dtype=np.bool_)
+    same = skey[1:] == skey[:-1]
+    tied[1:] |= same
+    tied[:-1] |= same
+    at = np.flatnonzero(tied)
+    if at.size:
+        sub = records.select(pl.col("source", "record_id").gather(pl.Series(la.row[order[at]]))
+                             ).with_columns(pl.Series("_key", skey[at]),
+                                            pl.Series("_at", at))
+        resorted = _i64(sub.sort("_key", "source", "record_id").get_column("_at"))
+        order[at] = order[resorted]
+    return order
 
 
 def deductions_on(ledger_frame: pl.DataFrame, day: dt.date | int) -> pl.DataFrame:
@@ -140,7 +154,9 @@ def deductions_on(ledger_frame: pl.DataFrame, day: dt.date | int) -> pl.DataFram
 def round_half_away(expr: pl.Expr) -> pl.Expr:
     """Round to 2 decimals, half away from zero, as exact arithmetic would."""
     scaled = expr.abs() * 100 + 0.5 + _HALF_GUARD
-    return (expr.sign() * scaled.floor() / 100).cast(pl.Float64) + 0.0
+    # Whole cents first; the final round(2) makes 9757 cents exactly the double 97.57
+    # (a bare division may be done as a multiplication by 0.01).
+    return (expr.sign() * scaled.floor() / 100).round(2).cast(pl.Float64) + 0.0
 
 
 def grade_expr(rules: RuleSet, index: pl.Expr) -> pl.Expr:
@@ -190,49 +206,22 @@ def rank_expr() -> pl.Expr:
 def timeline(ledger_frame: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     """Change points: per subject, one row per segment ``[start, stop)`` over which the
     deduction is ``step + lin0 - slope * (day - start)`` (slope is 0 without linear decay).
-    ``stop`` is null for the last, open segment (back at full marks)."""
-    live = ledger_frame.filter(pl.col("end") > pl.col("decided"))
-    lin = pl.col("linear")
-    per_day = pl.col("amount") / pl.col("days")
-    # Linear deductions are carried as amount*(nominal_end - origin)/days - slope*(d - origin)
-    # with a small origin, so that the running sums stay well conditioned.
-    lowest = live.get_column("decided").min() if live.height else None
-    origin = lowest if isinstance(lowest, int) else 0
-    lin_level = pl.col("amount") * (pl.col("nominal_end") - origin) / pl.col("days")
-    zero = pl.lit(0.0)
-    starts = live.select(
-        *SUBJECT_KEY, pl.col("decided").alias("day"),
-        pl.when(lin).then(zero).otherwise(pl.col("amount")).alias("d_step"),
-        pl.when(lin).then(lin_level).otherwise(zero).alias("d_level"),
-        pl.when(lin).then(per_day).otherwise(zero).alias("d_slope"),
+    ``stop`` is null for the last, open segment (back at full marks). Rows are sorted by
+    subject, role and ``start``."""
+    codes = subject_codes(ledger_frame, lexical=True)
+    cols = ledger_frame.select(
+        pl.col("decided", "end", "days").cast(pl.Int32).fill_null(NO_DAY),
+        pl.col("amount").cast(pl.Float64),
+        pl.col("linear").cast(pl.Boolean).fill_null(False),
     )
-    stops = live.select(
-        *SUBJECT_KEY, pl.col("end").alias("day"),
-        pl.when(lin).then(zero).otherwise(-pl.col("amount")).alias("d_step"),
-        pl.when(lin).then(-lin_level).otherwise(zero).alias("d_level"),
-        pl.when(lin).then(-per_day).otherwise(zero).alias("d_slope"),
-    )
-    events = pl.concat([starts, stops]).group_by([*SUBJECT_KEY, "day"]).agg(
-        pl.col("d_step").sum(), pl.col("d_level").sum(), pl.col("d_slope").sum(),
-    ).sort([*SUBJECT_KEY, "day"])
-    seg = events.with_columns(
-        pl.col("d_step").cum_sum().over(SUBJECT_KEY).alias("step"),
-        pl.col("d_level").cum_sum().over(SUBJECT_KEY).alias("_level"),
-        pl.col("d_slope").cum_sum().over(SUBJECT_KEY).alias("slope"),
-        pl.col("day").shift(-1).over(SUBJECT_KEY).alias("stop"),
-    ).with_columns(
-        # Sums that should be zero come back as tiny residues; snap them.
-        *(pl.when(pl.col(c).abs() < 1e-9).then(0.0).otherwise(pl.col(c)).alias(c)
-          for c in ("step", "slope")),
-    ).with_columns(
-        pl.when(pl.col("slope") == 0).then(0.0).otherwise(
-            pl.col("_level") - pl.col("slope") * (pl.col("day") - origin)).alias("lin0"),
-    ).rename({"day": "start"})
-    deducted = pl.col("step") + pl.col("lin0")
-    return seg.select(
-        *SUBJECT_KEY, "start", "stop", "step", "lin0", "slope",
-        index_expr(rules, deducted).alias("index_at_start"),
-    ).with_columns(grade_expr(rules, pl.col("index_at_start")).alias("grade_at_start"))
+
+    def column(name: str, dtype: type[np.generic]) -> npt.NDArray[Any]:
+        return np.asarray(cols.get_column(name).to_numpy(), dtype=dtype)[codes.order]
+
+    seg = segments_of(codes.sorted_codes(), column("decided", np.int32),
+                      column("end", np.int32), column("amount", np.float64),
+                      column("linear", np.bool_), column("days", np.int32))
+    return _timeline_frame(codes.keys(ledger_frame), seg, rules)
 
 
 def timeline_deducted_on(tl: pl.DataFrame, day: dt.date | int) -> pl.DataFrame:
@@ -258,6 +247,10 @@ def first_day_reaching(rules: RuleSet, step: np.ndarray, lin0: np.ndarray, slope
         out: np.ndarray = np.sign(raw) * np.floor(np.abs(raw) * 100 + 0.5 + _HALF_GUARD) / 100
         return out
 
+    # The floor clamps the index: when the floor itself reaches the level, every day does.
+    floor_cents = np.floor(abs(rules.floor) * 100 + 0.5 + _HALF_GUARD) * np.sign(rules.floor)
+    if floor_cents / 100 >= level:
+        return start.copy()
     # Solve base - step - lin0 + slope*(d - start) >= level - 0.005, then settle by checks.
     gap = (level - 0.005) - (rules.base - step - lin0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -271,3 +264,992 @@ def first_day_reaching(rules: RuleSet, step: np.ndarray, lin0: np.ndarray, slope
         day = np.where(back, day - 1, day)
     result: np.ndarray = np.minimum(day, stop)
     return result
+
+
+# ---------------------------------------------------------------------------------------
+# The fast core: integer subject codes, integer days, sorted single-key layouts
+# ---------------------------------------------------------------------------------------
+#
+# Strings are touched once, to hash them; everything after runs on numpy arrays keyed by a
+# dense integer code per (subject_id, subject_type). Two independent 64-bit hashes are
+# taken: the first groups, the second verifies (two keys would have to collide under both
+# to be merged); should the first collide, codes fall back to exact string grouping.
+# Ledger entries are kept grouped by code (a sorted single-key layout), so that every later
+# sort (repeat escalation, change points) only orders a few entries within each subject.
+
+IntArray = npt.NDArray[np.int64]
+I32Array = npt.NDArray[np.int32]
+AnyInt = npt.NDArray[np.integer[Any]]
+U64Array = npt.NDArray[np.uint64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+NO_DAY = int(np.iinfo(np.int32).max)  # a missing date: never
+_SEED_A, _SEED_A2, _SEED_B, _SEED_B2 = 0x51ED, 0x7A3B, 0x2C9F, 0x6D1E
+_EPS = 1e-9
+_RESIDUE = 1e-12  # rounding left over from earlier subjects that is worth taking out
+
+
+def _u64(series: pl.Series) -> U64Array:
+    return np.asarray(series.to_numpy(), dtype=np.uint64)
+
+
+def _i64(series: pl.Series) -> IntArray:
+    return np.asarray(series.to_numpy(), dtype=np.int64)
+
+
+def _stable_argsort(values: npt.NDArray[Any]) -> IntArray:
+    """Indices that sort ``values``, equal values in their order (polars, multithreaded)."""
+    frame = pl.DataFrame({"v": values})
+    return _i64(frame.select(pl.arg_sort_by("v", maintain_order=True)).to_series())
+
+
+def _block_argsort(values: IntArray) -> IntArray:
+    """Indices that sort ``values`` already sorted but for short runs (timsort: adaptive)."""
+    return np.argsort(values, kind="stable").astype(np.int64)
+
+
+def _runs(sorted_values: npt.NDArray[Any]) -> BoolArray:
+    """True where a run of equal values starts."""
+    new = np.empty(sorted_values.size, dtype=np.bool_)
+    if sorted_values.size:
+        new[0] = True
+        np.not_equal(sorted_values[1:], sorted_values[:-1], out=new[1:])
+    return new
+
+
+def key_hashes(frame: pl.DataFrame, id_col: str = "subject_id",
+               type_col: str = "subject_type") -> tuple[U64Array, U64Array]:
+    """The two independent 64-bit hashes of each row's (subject_id, subject_type)."""
+    out = frame.select(
+        (pl.col(id_col).hash(_SEED_A) ^ pl.col(type_col).hash(_SEED_A2)).alias("a"),
+        (pl.col(id_col).hash(_SEED_B) ^ pl.col(type_col).hash(_SEED_B2)).alias("b"),
+    )
+    return _u64(out.get_column("a")), _u64(out.get_column("b"))
+
+
+@dataclass(frozen=True)
+class SubjectCodes:
+    """Dense codes ``0..size-1`` for the (subject_id, subject_type) pairs of some rows:
+    ``order`` lists the rows grouped by code (ascending rows within a code), ``offsets``
+    where each code's rows start in it; ``first_row`` is, per code, a row holding its
+    strings; ``hash_a``/``hash_b`` are the key's two hashes per code."""
+
+    order: IntArray
+    offsets: IntArray
+    first_row: IntArray
+    hash_a: U64Array
+    hash_b: U64Array
+
+    @property
+    def size(self) -> int:
+        """The number of distinct subjects."""
+        return int(self.first_row.size)
+
+    def sorted_codes(self) -> I32Array:
+        """The code of each row of ``order``."""
+        return np.repeat(np.arange(self.size, dtype=np.int32), np.diff(self.offsets))
+
+    def keys(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``subject_id, subject_type`` per code, from the rows of ``frame``."""
+        return frame.select(pl.col(*SUBJECT_KEY).gather(pl.Series(self.first_row)))
+
+
+def _codes_from(order: IntArray, counts: IntArray, hash_a: U64Array, hash_b: U64Array
+                ) -> SubjectCodes:
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    first = order[offsets[:-1]]
+    return SubjectCodes(order=order, offsets=offsets, first_row=first,
+                        hash_a=hash_a[first], hash_b=hash_b[first])
+
+
+def subject_codes(frame: pl.DataFrame, id_col: str = "subject_id",
+                  type_col: str = "subject_type", lexical: bool = False) -> SubjectCodes:
+    """Dense integer codes of the (subject_id, subject_type) pairs of ``frame``'s rows,
+    numbered in the order of their hashes, or of the keys themselves (``lexical``)."""
+    ka, kb = key_hashes(frame, id_col, type_col)
+    order = _stable_argsort(ka)
+    sorted_a = ka[order]
+    new = _runs(sorted_a)
+    del sorted_a
+    sorted_b = kb[order]
+    collision = order.size > 1 and bool(np.any(~new[1:] & (sorted_b[1:] != sorted_b[:-1])))
+    del sorted_b
+    if collision:  # two keys share the first hash: group on the strings themselves
+        ranked = frame.select(pl.struct(id_col, type_col).rank("dense").cast(pl.Int64) - 1)
+        code = _i64(ranked.to_series())
+        return _codes_from(_stable_argsort(code), np.bincount(code), ka, kb)
+    starts = np.flatnonzero(new)
+    del new
+    counts = np.diff(np.r_[starts, order.size])
+    codes = _codes_from(order, counts, ka, kb)
+    if not lexical or codes.size == 0:
+        return codes
+    keys = codes.keys(frame.rename({id_col: SUBJECT_KEY[0], type_col: SUBJECT_KEY[1]})
+                      if (id_col, type_col) != tuple(SUBJECT_KEY) else frame)
+    lex = _i64(keys.select(pl.struct(SUBJECT_KEY).rank("ordinal").cast(pl.Int64) - 1
+                           ).to_series())
+    inverse = np.empty_like(lex)
+    inverse[lex] = np.arange(lex.size, dtype=np.int64)
+    new_counts = counts[inverse]
+    new_starts = np.cumsum(new_counts) - new_counts
+    moved = order[np.repeat(codes.offsets[:-1][inverse] - new_starts, new_counts)
+                  + np.arange(order.size, dtype=np.int64)]
+    return _codes_from(moved, new_counts, ka, kb)
+
+
+@dataclass(frozen=True)
+class BehaviourTable:
+    """The rule set's behaviours as arrays indexed by behaviour number."""
+
+    codes: list[str]
+    points: FloatArray
+    days: I32Array
+    restrict_days: I32Array      # 0: none
+    repeat_days: I32Array        # 0: none
+    repeat_factor: FloatArray
+    linear: BoolArray
+    min_publish: I32Array
+
+    @classmethod
+    def of(cls, rules: RuleSet) -> BehaviourTable:
+        """The arrays of ``rules``' behaviour catalogue."""
+        bs = rules.behaviour
+        return cls(
+            codes=[b.code for b in bs],
+            points=np.array([float(b.points) for b in bs], dtype=np.float64),
+            days=np.array([b.days for b in bs], dtype=np.int32),
+            restrict_days=np.array([b.restrict_days or 0 for b in bs], dtype=np.int32),
+            repeat_days=np.array([b.repeat_within_days or 0 for b in bs], dtype=np.int32),
+            repeat_factor=np.array([float(b.repeat_factor or 1.0) for b in bs],
+                                   dtype=np.float64),
+            linear=np.array([b.decay == "linear" for b in bs], dtype=np.bool_),
+            min_publish=np.array([b.min_publish_days or 0 for b in bs], dtype=np.int32),
+        )
+
+
+def _perfect_slots(ref: U64Array) -> tuple[int, int] | None:
+    """A shift and a mask under which the hashes ``ref`` fall in distinct table slots."""
+    bits = max(4, int(ref.size).bit_length() + 3)
+    for _ in range(4):
+        mask = (1 << bits) - 1
+        for shift in range(0, 64 - bits + 1, 3):
+            slots = (ref >> np.uint64(shift)) & np.uint64(mask)
+            if np.unique(slots).size == ref.size:
+                return shift, mask
+        bits += 2
+    return None
+
+
+def behaviour_numbers(codes: pl.Series, table: BehaviourTable) -> IntArray:
+    """Per row, the behaviour's number in the rule set, or -1 for a code it lacks (a
+    table lookup on the code's hash, confirmed by a second hash)."""
+    known = pl.Series(table.codes, dtype=pl.String)
+    ref_a, ref_b = _u64(known.hash(_SEED_A)), _u64(known.hash(_SEED_B))
+    slots = _perfect_slots(ref_a) if codes.len() else None
+    if slots is None:
+        mapping = {c: i for i, c in enumerate(table.codes)}
+        return _i64(codes.replace_strict(mapping, default=-1, return_dtype=pl.Int64))
+    shift, mask = slots
+    lookup = np.full(mask + 1, -1, dtype=np.int64)
+    lookup[((ref_a >> np.uint64(shift)) & np.uint64(mask)).astype(np.int64)] = np.arange(
+        ref_a.size)
+    hashes = pl.DataFrame({"c": codes}).select(pl.col("c").hash(_SEED_A).alias("a"),
+                                              pl.col("c").hash(_SEED_B).alias("b"))
+    ha = _u64(hashes.get_column("a"))
+    num = lookup[((ha >> np.uint64(shift)) & np.uint64(mask)).astype(np.intp)]
+    safe = np.maximum(num, 0)
+    hit = (num >= 0) & (ref_a[safe] == ha) & (ref_b[safe] == _u64(hashes.get_column("b")))
+    num[~hit] = -1
+    return num
+
+
+def _day_array(frame: pl.DataFrame, column: str) -> IntArray:
+    if column not in frame.columns:
+        return np.full(frame.height, NO_DAY, dtype=np.int64)
+    return _i64(frame.select(pl.col(column).cast(pl.Int32).fill_null(NO_DAY)).to_series())
+
+
+@dataclass(frozen=True)
+class LedgerArrays:
+    """The ledger as arrays, one entry per counted record (CONTRACT §4.1-3, §7), grouped
+    by subject code (ascending records rows within a code): ``row`` in the records frame,
+    ``code``, behaviour number ``beh``, ``decided``, ``end`` (first day without it, repair
+    included), ``escalated`` (repeat factor applies), ``amount`` (points x factor),
+    ``restrict_end`` and ``repaired_from`` (``NO_DAY`` when none). Days are int32."""
+
+    table: BehaviourTable
+    row: IntArray
+    code: I32Array
+    beh: npt.NDArray[np.int16]
+    decided: I32Array
+    end: I32Array
+    escalated: BoolArray
+    amount: FloatArray
+    restrict_end: I32Array
+    repaired_from: I32Array
+
+    @property
+    def size(self) -> int:
+        """The number of ledger entries."""
+        return int(self.row.size)
+
+    @property
+    def days(self) -> I32Array:
+        """The behaviour's ``days`` per entry."""
+        return self.table.days[self.beh]
+
+    @property
+    def nominal_end(self) -> I32Array:
+        """``decided + days``: the end without a repair."""
+        return self.decided + self.days
+
+    @property
+    def linear(self) -> BoolArray:
+        """Whether the entry decays linearly."""
+        return self.table.linear[self.beh]
+
+    @property
+    def factor(self) -> FloatArray:
+        """The repeat factor ``m`` per entry."""
+        return np.where(self.escalated, self.table.repeat_factor[self.beh], 1.0)
+
+
+def _first_copies(records: pl.DataFrame, rows: IntArray, tie: IntArray,
+                  recorded: AnyInt) -> BoolArray:
+    """Of known ``rows`` that share (subject, role, behaviour, decided) with another row
+    (``tie`` is equal for those that do), True for those that count: one copy per act
+    (the same and a non-blank document_no), the one recorded first (then by source,
+    then record_id)."""
+    sub = records.select(
+        pl.col("document_no", "source", "record_id").gather(pl.Series(rows))
+    ).with_columns(pl.Series("_tie", tie), pl.Series("_recorded", recorded),
+                   pl.int_range(pl.len()).alias("_at"))
+    has_doc = pl.col("document_no").is_not_null() & (
+        pl.col("document_no").str.strip_chars() != "")
+    ordered = sub.sort("_tie", "document_no", "_recorded", "source", "record_id",
+                       nulls_last=True)
+    first = ordered.select(pl.struct("_tie", "document_no").is_first_distinct() | ~has_doc,
+                           "_at")
+    keep = np.zeros(rows.size, dtype=np.bool_)
+    keep[_i64(first.get_column("_at"))] = np.asarray(first.to_series(0).to_numpy(),
+                                                     dtype=np.bool_)
+    return keep
+
+
+def _previous_in_runs(group: IntArray, day: AnyInt) -> IntArray:
+    """For entries sorted by (``group``, ``day``), the latest day of the same group that
+    is strictly earlier (``NO_DAY`` when none)."""
+    n = group.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    new_value = np.empty(n, dtype=np.bool_)
+    new_value[0] = True
+    new_value[1:] = (group[1:] != group[:-1]) | (day[1:] != day[:-1])
+    before = np.maximum.accumulate(np.where(new_value, np.arange(n), 0)) - 1
+    ok = before >= 0
+    ok[ok] = group[before[ok]] == group[ok]
+    out: IntArray = np.where(ok, day[np.maximum(before, 0)], NO_DAY)
+    return out
+
+
+_DATES = ("decided_on", "recorded_on", "revoked_on", "repaired_on")
+
+
+def compile_ledger(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | int,
+                   codes: SubjectCodes | None = None) -> LedgerArrays:
+    """The ledger as known on ``known_on`` as arrays: the same entries as :func:`ledger`,
+    grouped by subject code. ``codes`` are those of ``records``' rows (computed if not
+    given)."""
+    k = known_on if isinstance(known_on, int) else to_day(known_on)
+    table = BehaviourTable.of(rules)
+    if codes is None:
+        codes = subject_codes(records)
+    order = codes.order
+    # Everything in code order from here: a subject's rows are next to each other.
+    dates = records.select(
+        (pl.col(c).cast(pl.Int32).fill_null(NO_DAY) if c in records.columns
+         else pl.repeat(NO_DAY, records.height, dtype=pl.Int32).alias(c)) for c in _DATES)
+
+    def in_order(column: str, at: IntArray | None = None) -> I32Array:
+        values = np.asarray(dates.get_column(column).to_numpy(), dtype=np.int32)
+        return values[order] if at is None else values[order[at]]
+
+    beh16 = behaviour_numbers(records.get_column("behaviour_code"), table).astype(np.int16)
+    beh_all = beh16[order]
+    del beh16
+    recorded = in_order("recorded_on")
+    known = (recorded <= k) & (beh_all >= 0)
+    known &= in_order("revoked_on") > k
+    at = np.flatnonzero(known)
+    del known
+    code = codes.sorted_codes()[at]
+    beh = beh_all[at]
+    del beh_all
+    recorded = recorded[at]
+    decided = in_order("decided_on", at)
+    n = at.size
+    # One pass sorted by (subject, behaviour, decided) finds the copies of an act (same
+    # key) and each entry's previous decision of the same behaviour (repeat escalation).
+    keep = np.ones(n, dtype=np.bool_)
+    prev = np.full(n, NO_DAY, dtype=np.int32)
+    if n:
+        nb = len(table.codes)
+        d0 = int(decided.min())
+        span = int(decided.max()) - d0 + 1
+        group = code.astype(np.int64) * nb + beh
+        if int(group[-1]) < (1 << 62) // span:
+            key = group * span + (decided - d0)
+            sorter = _block_argsort(key)
+            key = key[sorter]
+            same = key[1:] == key[:-1]
+            del key
+        else:
+            sorter = np.lexsort((decided, group)).astype(np.int64)
+            sg, sd = group[sorter], decided[sorter]
+            same = (sg[1:] == sg[:-1]) & (sd[1:] == sd[:-1])
+            del sg, sd
+        tied = np.zeros(n, dtype=np.bool_)
+        tied[1:] |= same
+        tied[:-1] |= same
+        tied_at = np.flatnonzero(tied)
+        del tied
+        if tied_at.size and "document_no" in records.columns:
+            # a run of equal keys starts where a tied position is not tied to the previous
+            joined = np.zeros(tied_at.size, dtype=np.bool_)
+            inner = tied_at > 0
+            joined[inner] = same[tied_at[inner] - 1]
+            cand = sorter[tied_at]
+            keep[cand] = _first_copies(records, order[at[cand]], np.cumsum(~joined),
+                                       recorded[cand])
+        del same, tied_at
+        repeating = sorter[table.repeat_days[beh[sorter]] > 0]
+        del sorter
+        if repeating.size:
+            prev[repeating] = _previous_in_runs(group[repeating], decided[repeating])
+        del group, repeating
+    del recorded
+    if not keep.all():
+        at, code, beh, decided, prev = at[keep], code[keep], beh[keep], decided[keep], prev[keep]
+    del keep
+    gap = decided - prev  # int32: NO_DAY entries give a negative gap
+    escalated = (prev != NO_DAY) & (gap >= 1) & (gap <= table.repeat_days[beh])
+    del gap, prev
+    repaired = in_order("repaired_on", at)
+    repaired_from = np.where(repaired <= k,
+                             np.maximum(repaired, decided + table.min_publish[beh]), NO_DAY
+                             ).astype(np.int32)
+    del repaired
+    rdays = table.restrict_days[beh]
+    restrict_end = np.where(rdays > 0, np.minimum(decided + rdays, repaired_from), NO_DAY
+                            ).astype(np.int32)
+    del rdays
+    amount = table.points[beh]
+    amount[escalated] *= table.repeat_factor[beh[escalated]]
+    return LedgerArrays(
+        table=table, row=order[at], code=code, beh=beh, decided=decided,
+        end=np.minimum(decided + table.days[beh], repaired_from), escalated=escalated,
+        amount=amount, restrict_end=restrict_end, repaired_from=repaired_from,
+    )
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Change points in a sorted single-key layout: segment ``i`` belongs to subject
+    ``code[i]``; a subject's segments are contiguous and ascending by ``start``; ``stop``
+    is the next segment's start (``NO_DAY`` for the last, open segment). Over a segment
+    the deduction is ``step + lin0 - slope * (day - start)``."""
+
+    code: I32Array
+    start: I32Array
+    stop: I32Array
+    step: FloatArray
+    lin0: FloatArray
+    slope: FloatArray
+
+    @property
+    def size(self) -> int:
+        """The number of segments."""
+        return int(self.code.size)
+
+    def take(self, index: IntArray) -> Segments:
+        """The segments at ``index``."""
+        return Segments(self.code[index], self.start[index], self.stop[index],
+                        self.step[index], self.lin0[index], self.slope[index])
+
+    @staticmethod
+    def concat(parts: Sequence[Segments]) -> Segments:
+        """The segments of several parts, one after the other."""
+        return Segments(*(np.concatenate([getattr(p, f) for p in parts])
+                          for f in ("code", "start", "stop", "step", "lin0", "slope")))
+
+    @staticmethod
+    def empty() -> Segments:
+        """No segments."""
+        z = np.zeros(0, dtype=np.int32)
+        f = np.zeros(0, dtype=np.float64)
+        return Segments(z, z, z, f, f, f)
+
+    def deducted_on(self, day: int) -> tuple[I32Array, FloatArray]:
+        """The subjects with a segment covering ``day`` and their deduction that day."""
+        at = np.flatnonzero((self.start <= day) & (self.stop > day))
+        ded = self.step[at] + self.lin0[at] - self.slope[at] * (day - self.start[at])
+        return self.code[at], ded
+
+
+def _segmented_cumsum(values: FloatArray, first: BoolArray) -> FloatArray:
+    """Running sums restarting where ``first`` is True (``first[0]`` True), for values
+    whose sum over each run is zero but for rounding: one running sum, with what was left
+    before each run's start taken out at that start (when it is not negligible)."""
+    total = np.cumsum(values)
+    starts = np.flatnonzero(first)
+    before = total[starts] - values[starts]
+    if before.size and float(np.abs(before).max()) > _RESIDUE:
+        values = values.copy()
+        values[starts] -= np.diff(before, prepend=0.0)
+        np.cumsum(values, out=total)
+    return total
+
+
+def _sums(index: IntArray, values: FloatArray, size: int) -> FloatArray:
+    """Per index ``0..size-1``, the sum of its ``values``."""
+    return np.asarray(np.bincount(index, weights=values, minlength=size), dtype=np.float64)
+
+
+def segments_of(code: AnyInt, decided: I32Array, end: I32Array, amount: FloatArray,
+                linear: BoolArray, days: I32Array) -> Segments:
+    """Change-point arithmetic over ledger entries grouped by ``code``: each live entry adds
+    its amount (or a linear level and slope) from ``decided`` and takes it back from
+    ``end``; per subject, the change days are sorted, what changes on each is summed and
+    the sums are run (a subject's changes sum to zero, so one running sum over all the
+    subjects restarts by itself)."""
+    alive = end > decided
+    if not alive.all():
+        live = np.flatnonzero(alive)
+        code, decided, end = code[live], decided[live], end[live]
+        amount, linear, days = amount[live], linear[live], days[live]
+    del alive
+    n = int(code.size)
+    if n == 0:
+        return Segments.empty()
+    c = code.astype(np.int64)
+    if n > 1 and bool(np.any(c[1:] < c[:-1])):
+        regroup = _stable_argsort(c)
+        c, decided, end = c[regroup], decided[regroup], end[regroup]
+        amount, linear, days = amount[regroup], linear[regroup], days[regroup]
+    first_day = int(decided.min())
+    span = int(end.max()) - first_day + 1
+    if int(c[-1]) >= (1 << 62) // span:
+        raise ValueError("too many subjects for the span of days")
+    # Each entry gives two changes, side by side: (subject, day) keys that are already
+    # grouped by subject, so the sort only orders a few days within each subject.
+    c *= span
+    c -= first_day
+    key = np.empty(2 * n, dtype=np.int64)
+    np.add(c, decided, out=key[0::2])
+    np.add(c, end, out=key[1::2])
+    del c
+    order = _block_argsort(key)
+    key = key[order]
+    new_group = _runs(key)
+    starts = np.flatnonzero(new_group)
+    g_key = key[starts]
+    del key
+    g_code = g_key // span
+    g_day = (g_key - g_code * span + first_day).astype(np.int32)
+    del g_key
+    subject_first = _runs(g_code)
+
+    change = np.empty(2 * n, dtype=np.float64)
+    change[0::2] = np.where(linear, 0.0, amount)
+    np.negative(change[0::2], out=change[1::2])
+    step = _segmented_cumsum(np.add.reduceat(change[order], starts), subject_first)
+    del change
+    step[np.abs(step) < _EPS] = 0.0
+
+    size = g_code.size
+    slope = np.zeros(size, dtype=np.float64)
+    lin0 = np.zeros(size, dtype=np.float64)
+    if linear.any():
+        # Linear entries: a slope and a level taken from an origin per subject (its first
+        # change day), so that sums stay small and a subject depends on no other.
+        is_lin = np.empty(2 * n, dtype=np.bool_)
+        is_lin[0::2] = linear
+        is_lin[1::2] = linear
+        at = np.flatnonzero(is_lin[order])
+        del is_lin
+        group = (np.cumsum(new_group) - 1)[at]
+        event = order[at]
+        del at
+        subject_starts = np.flatnonzero(subject_first)
+        origin_g = g_day[subject_starts][np.cumsum(subject_first) - 1]
+        entry = event >> 1
+        per_day = amount[entry] / days[entry]
+        per_day[(event & 1) == 1] *= -1.0
+        level = per_day * (decided[entry] + days[entry] - origin_g[group])
+        del entry, event
+        slope = _segmented_cumsum(_sums(group, per_day, size), subject_first)
+        levels = _segmented_cumsum(_sums(group, level, size), subject_first)
+        del group, per_day, level
+        slope[np.abs(slope) < _EPS] = 0.0
+        sloped = np.flatnonzero(slope)
+        lin0[sloped] = levels[sloped] - slope[sloped] * (g_day[sloped] - origin_g[sloped])
+        lin0 += 0.0
+    del order, starts, new_group
+    stop = np.empty_like(g_day)
+    stop[:-1] = g_day[1:]
+    stop[np.r_[subject_first[1:], True]] = NO_DAY
+    return Segments(code=g_code.astype(np.int32), start=g_day, stop=stop, step=step,
+                    lin0=lin0, slope=slope)
+
+
+def _rounded_index(rules: RuleSet, deducted: FloatArray) -> FloatArray:
+    """The rounded index of :func:`index_expr` for an array of deductions."""
+    raw = np.maximum(rules.floor, rules.base - deducted)
+    out: FloatArray = np.sign(raw) * np.floor(np.abs(raw) * 100 + 0.5 + _HALF_GUARD) / 100
+    return out + 0.0
+
+
+def _grade_numbers(rules: RuleSet, index: FloatArray) -> IntArray:
+    """Per rounded index, the position in ``rules.grade`` of the first grade whose ``min``
+    it reaches (grades are strictly descending by ``min``)."""
+    neg_mins = -np.array([float(g.min) for g in rules.grade], dtype=np.float64)
+    pos = np.searchsorted(neg_mins, -index, side="left")
+    return np.minimum(pos, len(rules.grade) - 1).astype(np.int64)
+
+
+def _grade_names(rules: RuleSet, numbers: IntArray) -> pl.Series:
+    return pl.Series([g.name for g in rules.grade], dtype=pl.String).gather(
+        pl.Series(numbers))
+
+
+def dense_codes(hash_a: U64Array, hash_b: U64Array) -> IntArray | None:
+    """Dense codes grouping equal ``(hash_a, hash_b)`` pairs (numbered in ``hash_a``
+    order), or ``None`` when two different ``hash_b`` share a ``hash_a``."""
+    order = _stable_argsort(hash_a)
+    sa, sb = hash_a[order], hash_b[order]
+    new = _runs(sa)
+    if sa.size > 1 and bool(np.any(~new[1:] & (sb[1:] != sb[:-1]))):
+        return None
+    code = np.empty(sa.size, dtype=np.int64)
+    code[order] = np.cumsum(new) - 1
+    return code
+
+
+def _id_groups(keys: pl.DataFrame) -> IntArray:
+    """Per (subject_id, subject_type) key, a dense code of its subject_id alone."""
+    hashes = keys.select(pl.col("subject_id").hash(_SEED_A).alias("a"),
+                         pl.col("subject_id").hash(_SEED_B).alias("b"))
+    code = dense_codes(_u64(hashes.get_column("a")), _u64(hashes.get_column("b")))
+    if code is None:
+        code = _i64(keys.select(pl.col("subject_id").rank("dense").cast(pl.Int64) - 1
+                                ).to_series())
+    return code
+
+
+def suspension_starts(la: LedgerArrays, expert: BoolArray, rules: RuleSet
+                      ) -> tuple[IntArray, IntArray]:
+    """Expert suspensions (CONTRACT §4.7, §7) as ``(code, first day)`` pairs: the decision
+    days whose own deduction reaches ``single_points`` or whose ``window_days`` (ending that
+    day) reach ``total_points``; ``expert`` flags the codes that are experts."""
+    rule = rules.expert_suspension
+    none = np.zeros(0, dtype=np.int64)
+    if rule is None or la.size == 0:
+        return none, none
+    mine = np.flatnonzero(expert[la.code])
+    if mine.size == 0:
+        return none, none
+    code, decided, amount = la.code[mine], la.decided[mine], la.amount[mine]
+    d0 = int(decided.min())
+    span = int(decided.max()) - d0 + 1 + rule.window_days
+    key = code * span + (decided - d0)
+    order = _block_argsort(key)
+    key, amount = key[order], amount[order]
+    starts = np.flatnonzero(_runs(key))
+    day_key = key[starts]
+    day_sum = np.add.reduceat(amount, starts)
+    day_max = np.maximum.reduceat(amount, starts)
+    cum = np.cumsum(day_sum)
+    first = np.searchsorted(day_key, day_key - rule.window_days, side="right")
+    window = cum - np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
+    hit = (day_max >= rule.single_points - _EPS) | (window >= rule.total_points - _EPS)
+    hit_code, hit_day = np.divmod(day_key[hit], span)
+    return hit_code, hit_day + d0
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Every subject's change points, compiled: ``keys`` (``subject_id, subject_type`` per
+    subject code) and :class:`Segments` grouped by code."""
+
+    keys: pl.DataFrame
+    segments: Segments
+
+    def frame(self, rules: RuleSet) -> pl.DataFrame:
+        """The change points as the frame :func:`timeline` returns (rows grouped by
+        subject in code order, ascending ``start`` within a subject)."""
+        return _timeline_frame(self.keys, self.segments, rules)
+
+    def deducted_on(self, day: int) -> FloatArray:
+        """Per subject code, the deduction on ``day``."""
+        code, ded = self.segments.deducted_on(day)
+        out = np.zeros(self.keys.height, dtype=np.float64)
+        out[code] = ded
+        return out
+
+
+def _timeline_frame(keys: pl.DataFrame, seg: Segments, rules: RuleSet) -> pl.DataFrame:
+    idx = pl.Series(seg.code)
+    stop = pl.Series("stop", seg.stop, dtype=pl.Int64)
+    frame = pl.DataFrame({
+        "subject_id": keys.get_column("subject_id").gather(idx),
+        "subject_type": keys.get_column("subject_type").gather(idx),
+        "start": pl.Series(seg.start).cast(pl.Int32),
+        "stop": pl.select(pl.when(stop != NO_DAY).then(stop)).to_series().cast(pl.Int32),
+        "step": seg.step, "lin0": seg.lin0, "slope": seg.slope,
+    })
+    deducted = pl.col("step") + pl.col("lin0")
+    return frame.with_columns(index_expr(rules, deducted).alias("index_at_start")
+                              ).with_columns(
+        grade_expr(rules, pl.col("index_at_start")).alias("grade_at_start"))
+
+
+def timeline_of(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | int,
+                codes: SubjectCodes | None = None) -> Timeline:
+    """Every subject's change points as known on ``known_on``, straight from the records
+    (the same change points as ``timeline(ledger(records, rules, known_on), rules)``)."""
+    if codes is None:
+        codes = subject_codes(records)
+    la = compile_ledger(records, rules, known_on, codes)
+    seg = segments_of(la.code, la.decided, la.end, la.amount, la.linear, la.days)
+    return Timeline(keys=codes.keys(records), segments=seg)
+
+
+SNAPSHOT_COLUMNS = ["subject_id", "subject_type", "deducted", "index", "grade", "rank",
+                    "restricted"]
+
+
+def snapshot(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
+             known_on: dt.date | int | None = None) -> pl.DataFrame:
+    """Every subject's evaluation on ``day`` as known on ``known_on`` (default ``day``):
+    :data:`SNAPSHOT_COLUMNS`, one row per (subject_id, subject_type) found in the records
+    (as ``evaluate.compute``; ranks are over them). ``restricted`` covers the causes found
+    in records (behaviours, restricted grades in any role, expert suspensions), not
+    external lists or manual entries. Rows are in no particular order."""
+    d = day if isinstance(day, int) else to_day(day)
+    k = d if known_on is None else (known_on if isinstance(known_on, int)
+                                   else to_day(known_on))
+    codes = subject_codes(records)
+    la = compile_ledger(records, rules, k, codes)
+    size = codes.size
+    active = np.flatnonzero((la.decided <= d) & (la.end > d))
+    weight = np.where(la.linear[active],
+                      (la.nominal_end[active] - d) / la.days[active], 1.0)
+    deducted = np.bincount(la.code[active], weights=la.amount[active] * weight,
+                           minlength=size)
+    keys = codes.keys(records)
+    scores = keys.with_columns(pl.Series("deducted", deducted)).with_columns(
+        index_expr(rules, pl.col("deducted")).alias("index")).with_columns(
+        grade_expr(rules, pl.col("index")).alias("grade")).with_columns(
+        grade_restricted_expr(rules, pl.col("grade")).alias("_flag"))
+    expert = np.asarray((keys.get_column("subject_type") == "expert").to_numpy(),
+                        dtype=np.bool_)
+    flag = np.array(scores.get_column("_flag").to_numpy(), dtype=np.bool_)
+    by_behaviour = (la.decided <= d) & (la.restrict_end > d) & (la.restrict_end != NO_DAY)
+    flag[la.code[by_behaviour]] = True
+    rule = rules.expert_suspension
+    if rule is not None:
+        s_code, s_day = suspension_starts(la, expert, rules)
+        on = (s_day <= d) & (s_day + rule.suspend_days > d)
+        flag[s_code[on]] = True
+    group = _id_groups(keys)
+    restricted = np.bincount(group, weights=flag.astype(np.float64))[group] > 0
+    return scores.with_columns(
+        round_half_away(pl.col("deducted")).alias("deducted"), rank_expr().alias("rank"),
+        pl.Series("restricted", restricted),
+    ).select(SNAPSHOT_COLUMNS)
+
+
+# ---------------------------------------------------------------------------------------
+# The daily update (每日一评): yesterday's state + today's records -> today's state
+# ---------------------------------------------------------------------------------------
+
+
+def _ranges(offsets: IntArray, which: AnyInt) -> IntArray:
+    """The positions ``offsets[w]:offsets[w+1]`` for every ``w`` of ``which``, in order."""
+    lo, hi = offsets[which], offsets[np.asarray(which) + 1]
+    lengths = hi - lo
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.repeat(lo - (np.cumsum(lengths) - lengths), lengths) + np.arange(
+        total, dtype=np.int64)
+
+
+def _group_by_code(seg: Segments) -> Segments:
+    """The segments ordered by code, keeping each code's segments in order."""
+    if seg.size < 2 or not bool(np.any(seg.code[1:] < seg.code[:-1])):
+        return seg
+    return seg.take(_stable_argsort(seg.code))
+
+
+def _knowledge_days(frame: pl.DataFrame, after: int) -> tuple[I32Array, IntArray]:
+    """Per row, each of its ``recorded_on``/``revoked_on``/``repaired_on`` days later than
+    ``after``: the days something about the row becomes known, with the row number."""
+    days, rows = [], []
+    for column in ("recorded_on", "revoked_on", "repaired_on"):
+        if column not in frame.columns:
+            continue
+        values = np.asarray(frame.select(pl.col(column).cast(pl.Int32).fill_null(NO_DAY))
+                            .to_series().to_numpy(), dtype=np.int32)
+        at = np.flatnonzero((values > after) & (values != NO_DAY))
+        days.append(values[at])
+        rows.append(at)
+    if not days:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+    return np.concatenate(days), np.concatenate(rows).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class DailyState:
+    """The evaluation carried from one day to the next: every subject's change points as
+    known on ``known_on`` and its deduction that day.
+
+    A base (built once, from all the records, by :func:`start_state`) and a small overlay
+    (by :func:`update`): codes marked ``dirty`` have their change points in ``delta``
+    instead of ``base``. Records are never copied: ``records`` is the base frame,
+    ``added`` holds what updates brought (a later row with the same (source, record_id)
+    replaces the earlier one). ``compact`` folds the overlay into a new base."""
+
+    rules: RuleSet
+    known_on: int
+    records: pl.DataFrame
+    added: pl.DataFrame
+    added_code: I32Array
+    row_order: IntArray
+    row_offsets: IntArray
+    n_base: int
+    hash_a: U64Array
+    hash_b: U64Array
+    keys: pl.DataFrame
+    base: Segments
+    base_offsets: IntArray
+    dirty: BoolArray
+    delta: Segments
+    calendar_day: I32Array
+    calendar_code: I32Array
+    sloped: IntArray
+    pending_day: I32Array
+    pending_code: I32Array
+    deducted: FloatArray
+    changed: I32Array
+
+    @property
+    def size(self) -> int:
+        """The number of subjects (subject_id, subject_type)."""
+        return int(self.hash_a.size)
+
+    def lookup(self, hash_a: U64Array, hash_b: U64Array) -> IntArray:
+        """The codes of keys by their hashes: -1 for keys the state has not seen; raises
+        ``KeyError`` when a key's first hash belongs to another key (a collision)."""
+        return _lookup_codes(self.hash_a, self.hash_b, self.n_base, hash_a, hash_b)
+
+    def segments(self) -> Segments:
+        """Every subject's change points, grouped by code."""
+        clean = np.flatnonzero(~self.dirty[self.base.code])
+        return _group_by_code(Segments.concat([self.base.take(clean), self.delta]))
+
+    def timeline(self) -> Timeline:
+        """The compiled timeline as known on ``known_on``."""
+        return Timeline(keys=self.keys, segments=self.segments())
+
+    def all_records(self) -> pl.DataFrame:
+        """The base records and every record added since, later copies of the same
+        (source, record_id) replacing earlier ones."""
+        if self.added.height == 0:
+            return self.records
+        both = pl.concat([self.records, self.added], how="vertical_relaxed")
+        return both.unique(["source", "record_id"], keep="last", maintain_order=True)
+
+    def scores(self) -> pl.DataFrame:
+        """Every subject's ``deducted``, ``index`` and ``grade`` on ``known_on``."""
+        return self.keys.with_columns(pl.Series("deducted", self.deducted)).with_columns(
+            index_expr(self.rules, pl.col("deducted")).alias("index")).with_columns(
+            grade_expr(self.rules, pl.col("index")).alias("grade"),
+            round_half_away(pl.col("deducted")).alias("deducted"))
+
+    def compact(self) -> DailyState:
+        """The same state with the overlay folded into a new base."""
+        return start_state(self.all_records(), self.rules, self.known_on)
+
+
+def start_state(records: pl.DataFrame, rules: RuleSet, day: dt.date | int) -> DailyState:
+    """The state as of ``day``, known on ``day``, computed from scratch."""
+    d = day if isinstance(day, int) else to_day(day)
+    codes = subject_codes(records)
+    la = compile_ledger(records, rules, d, codes)
+    seg = segments_of(la.code, la.decided, la.end, la.amount, la.linear, la.days)
+    size = codes.size
+    base_offsets = np.searchsorted(seg.code, np.arange(size + 1)).astype(np.int64)
+    future = np.flatnonzero(seg.start > d)
+    by_day = future[_stable_argsort(seg.start[future])]
+    k_day, k_row = _knowledge_days(records, d)
+    k_code = np.empty(codes.order.size, dtype=np.int32)
+    k_code[codes.order] = codes.sorted_codes()
+    pending = _stable_argsort(k_day)
+    deducted = np.zeros(size, dtype=np.float64)
+    on_code, on_ded = seg.deducted_on(d)
+    deducted[on_code] = on_ded
+    return DailyState(
+        rules=rules, known_on=d, records=records, added=records.clear(),
+        added_code=np.zeros(0, dtype=np.int32), row_order=codes.order,
+        row_offsets=codes.offsets, n_base=size, hash_a=codes.hash_a, hash_b=codes.hash_b,
+        keys=codes.keys(records), base=seg, base_offsets=base_offsets,
+        dirty=np.zeros(size, dtype=np.bool_), delta=Segments.empty(),
+        calendar_day=seg.start[by_day], calendar_code=seg.code[by_day],
+        sloped=np.flatnonzero((seg.slope != 0) & (seg.stop > d)),
+        pending_day=k_day[pending], pending_code=k_code[k_row[pending]],
+        deducted=deducted, changed=np.zeros(0, dtype=np.int32),
+    )
+
+
+def _deducted_of(seg: Segments, codes: IntArray, day: int, size: int) -> FloatArray:
+    out = np.zeros(size, dtype=np.float64)
+    at, ded = seg.deducted_on(day)
+    out[at] = ded
+    return out[codes]
+
+
+def update(state: DailyState, new_records: pl.DataFrame, day: dt.date | int) -> DailyState:
+    """Move ``state`` to ``day`` (not before its ``known_on``) with ``new_records``: the
+    canonical records that reached the system since (new ones, or corrections of earlier
+    ones under the same (source, record_id)). Only the subjects the new records name or
+    whose records become known, revoked or repaired by ``day`` are recomputed; today's
+    expiries and decays are read off the change points. The result equals
+    ``start_state(all records, rules, day)`` (``changed`` lists the subjects whose
+    deduction was re-evaluated)."""
+    d = day if isinstance(day, int) else to_day(day)
+    if d < state.known_on:
+        raise ValueError("a state moves forward only")
+    incoming = new_records.select(state.records.columns) if new_records.height else None
+    try:
+        return _update(state, incoming, d)
+    except KeyError:  # a hash collision with a new key: rebuild from scratch
+        rows = state.all_records() if incoming is None else pl.concat(
+            [state.all_records(), incoming], how="vertical_relaxed").unique(
+            ["source", "record_id"], keep="last", maintain_order=True)
+        return start_state(rows, state.rules, d)
+
+
+def _update(state: DailyState, incoming: pl.DataFrame | None, d: int) -> DailyState:
+    size = state.size
+    hash_a, hash_b, keys = state.hash_a, state.hash_b, state.keys
+    added, added_code = state.added, state.added_code
+    pending_day, pending_code = state.pending_day, state.pending_code
+    new_codes = np.zeros(0, dtype=np.int64)
+    if incoming is not None:
+        ka, kb = key_hashes(incoming)
+        code = state.lookup(ka, kb)
+        unseen = np.flatnonzero(code < 0)
+        if unseen.size:
+            fresh = dense_codes(ka[unseen], kb[unseen])
+            if fresh is None:
+                raise KeyError("subject key hash collision")
+            first = np.zeros(int(fresh.max()) + 1, dtype=np.int64)
+            first[fresh[::-1]] = unseen[::-1]
+            code[unseen] = size + fresh
+            hash_a = np.concatenate([hash_a, ka[first]])
+            hash_b = np.concatenate([hash_b, kb[first]])
+            keys = pl.concat([keys, incoming.select(SUBJECT_KEY)[pl.Series(first)]])
+        new_codes = code
+        added = pl.concat([added, incoming], how="vertical_relaxed")
+        added_code = np.concatenate([added_code, code.astype(np.int32)])
+        k_day, k_row = _knowledge_days(incoming, d)
+        if k_day.size:
+            merged_day = np.concatenate([pending_day, k_day])
+            merged_code = np.concatenate([pending_code, code[k_row].astype(np.int32)])
+            by_day = _stable_argsort(merged_day)
+            pending_day, pending_code = merged_day[by_day], merged_code[by_day]
+    total = hash_a.size
+    lo = np.searchsorted(pending_day, state.known_on, side="right")
+    hi = np.searchsorted(pending_day, d, side="right")
+    touched = np.unique(np.concatenate([new_codes, pending_code[lo:hi].astype(np.int64)]))
+    pending_day, pending_code = pending_day[hi:], pending_code[hi:]
+
+    dirty = np.zeros(total, dtype=np.bool_)
+    dirty[:size] = state.dirty
+    dirty[size:] = True
+    delta = state.delta
+    if touched.size:
+        base_codes = touched[touched < state.n_base]
+        parts = [state.records[pl.Series(state.row_order[_ranges(state.row_offsets,
+                                                                   base_codes)])]]
+        mine = np.isin(added_code, touched)
+        if mine.any():
+            parts.append(added[pl.Series(np.flatnonzero(mine))])
+        sub = pl.concat(parts, how="vertical_relaxed").unique(
+            ["source", "record_id"], keep="last", maintain_order=True)
+        sub_codes = subject_codes(sub)
+        to_global = _lookup_codes(hash_a, hash_b, state.n_base, sub_codes.hash_a,
+                                  sub_codes.hash_b)
+        if bool(np.any(to_global < 0)):
+            raise KeyError("subject missing from the state")
+        la = compile_ledger(sub, state.rules, d, sub_codes)
+        seg = segments_of(la.code, la.decided, la.end, la.amount, la.linear, la.days)
+        seg = _group_by_code(Segments(to_global[seg.code].astype(np.int32), seg.start,
+                                      seg.stop, seg.step, seg.lin0, seg.slope))
+        keep = np.flatnonzero(~np.isin(delta.code, touched))
+        delta = _group_by_code(Segments.concat([delta.take(keep), seg]))
+        dirty[touched] = True
+
+    # Whose deduction moves today: the touched, and the change points and decays of
+    # everyone else between the last day and today.
+    c_lo = np.searchsorted(state.calendar_day, state.known_on, side="right")
+    c_hi = np.searchsorted(state.calendar_day, d, side="right")
+    sl = state.sloped
+    sloped = state.base.code[sl[(state.base.start[sl] <= d) & (state.base.stop[sl] > d)]]
+    in_delta = ((delta.start > state.known_on) & (delta.start <= d)) | (
+        (delta.slope != 0) & (delta.start <= d) & (delta.stop > d))
+    moved = np.unique(np.concatenate([
+        touched, state.calendar_code[c_lo:c_hi].astype(np.int64), sloped.astype(np.int64),
+        delta.code[in_delta].astype(np.int64)]))
+    deducted = np.zeros(total, dtype=np.float64)
+    deducted[:size] = state.deducted
+    if moved.size:
+        from_base = moved[~dirty[moved]]
+        part = state.base.take(_ranges(state.base_offsets, from_base))
+        deducted[from_base] = _deducted_of(part, from_base, d, total)
+        from_delta = moved[dirty[moved]]
+        deducted[from_delta] = _deducted_of(delta, from_delta, d, total)
+    return DailyState(
+        rules=state.rules, known_on=d, records=state.records, added=added,
+        added_code=added_code, row_order=state.row_order, row_offsets=state.row_offsets,
+        n_base=state.n_base, hash_a=hash_a, hash_b=hash_b, keys=keys, base=state.base,
+        base_offsets=state.base_offsets, dirty=dirty, delta=delta,
+        calendar_day=state.calendar_day, calendar_code=state.calendar_code,
+        sloped=state.sloped, pending_day=pending_day, pending_code=pending_code,
+        deducted=deducted, changed=moved.astype(np.int32),
+    )
+
+
+def _lookup_codes(hash_a: U64Array, hash_b: U64Array, n_base: int, want_a: U64Array,
+                  want_b: U64Array) -> IntArray:
+    """Codes by key hashes (``hash_a`` per code, its first ``n_base`` ascending): -1 for
+    an unknown key; ``KeyError`` when a first hash matches but the second does not."""
+    out = np.full(want_a.size, -1, dtype=np.int64)
+    if n_base:
+        base = hash_a[:n_base]
+        pos = np.minimum(np.searchsorted(base, want_a), n_base - 1)
+        hit = base[pos] == want_a
+        out[hit] = pos[hit]
+    extra = hash_a[n_base:]
+    if extra.size:
+        sorter = np.argsort(extra)
+        at = np.minimum(np.searchsorted(extra, want_a, sorter=sorter), extra.size - 1)
+        hit = (out < 0) & (extra[sorter[at]] == want_a)
+        out[hit] = n_base + sorter[at[hit]]
+    found = out >= 0
+    if bool(np.any(hash_b[out[found]] != want_b[found])):
+        raise KeyError("subject key hash collision")
+    return out

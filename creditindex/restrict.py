@@ -9,13 +9,21 @@ without the restriction (null: indefinite). Pure functions over frames.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
+from creditindex import engine
 from creditindex.days import to_day
 from creditindex.engine import first_day_reaching
 from creditindex.rules import RuleSet
+
+if TYPE_CHECKING:
+    from creditindex.evaluate import CreditData
 
 RESTRICTION_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(),
@@ -176,3 +184,235 @@ def grounds_text() -> pl.Expr:
     doc = pl.when(pl.col("document_no").is_not_null()).then(
         pl.format(" [{}]", pl.col("document_no"))).otherwise(pl.lit(""))
     return pl.format("{}: {}{} until {}", pl.col("cause"), pl.col("detail"), doc, until)
+
+
+# ---------------------------------------------------------------------------------------
+# A prebuilt eligibility index: many subjects answered at once
+# ---------------------------------------------------------------------------------------
+
+IntArray = npt.NDArray[np.int64]
+_ID_SEEDS = (0x1D5EED, 0x2D5EED, 0x3D5EED, 0x4D5EED)
+
+
+def normalise_ids(subject_ids: Sequence[str] | pl.Series) -> pl.Series:
+    """Subject ids as ``check`` reads them: trimmed, upper case."""
+    ids = subject_ids if isinstance(subject_ids, pl.Series) else pl.Series(
+        list(subject_ids), dtype=pl.String)
+    return ids.cast(pl.String).str.strip_chars().str.to_uppercase()
+
+
+@dataclass(frozen=True)
+class EligibilityIndex:
+    """Every subject_id's restriction intervals (all causes, every role), merged into
+    disjoint runs and laid out sorted by (subject, start): a subject is eligible on a day
+    exactly when no run covers it. Answers are binary searches over integer keys, so many
+    subjects are checked at once. Built as known on ``known_on``; it answers any day as
+    known that day (rebuild it when records, lists or manual entries change)."""
+
+    known_on: int
+    ids: pl.Series           # the distinct subject_ids, in the order of their hashes
+    hashes: npt.NDArray[np.uint64]  # hash of each id (seed ``seed``), ascending, distinct
+    seed: int
+    run_key: IntArray        # id position * 2**32 + (run start - origin), ascending
+    run_end: IntArray        # first day after each run (``_OPEN`` when indefinite)
+    origin: int
+
+    @property
+    def runs(self) -> int:
+        """The number of merged restriction runs."""
+        return int(self.run_key.size)
+
+    @classmethod
+    def build(cls, subject_ids: pl.Series, start: IntArray, end: IntArray, known_on: int,
+              extra_ids: pl.Series | None = None) -> EligibilityIndex:
+        """An index of the intervals ``[start, end)`` of ``subject_ids`` (``end`` at or
+        after ``_OPEN``: indefinite); ``extra_ids`` adds subjects without any."""
+        parts = [subject_ids.cast(pl.String)]
+        if extra_ids is not None:
+            parts.append(extra_ids.cast(pl.String))
+        ids = pl.concat(parts).unique().drop_nulls()
+        seed, hashes = _distinct_hashes(ids)
+        by_hash = np.argsort(hashes, kind="stable")
+        ids, hashes = ids[pl.Series(by_hash)], hashes[by_hash]
+        begin = np.asarray(start, dtype=np.int64)
+        finish = np.minimum(np.asarray(end, dtype=np.int64), _OPEN)
+        keep = np.flatnonzero(finish > begin)
+        pos = np.searchsorted(hashes, _hash(subject_ids.cast(pl.String), seed))[keep]
+        begin, finish = begin[keep], finish[keep]
+        origin = int(begin.min()) if begin.size else 0
+        order = np.argsort(pos * (1 << 32) + (begin - origin), kind="stable")
+        pos, begin, finish = pos[order], begin[order], finish[order]
+        if pos.size:
+            # merge a subject's intervals that touch or overlap into runs
+            new_subject = np.r_[True, pos[1:] != pos[:-1]]
+            reach = _running_max_by_group(finish, new_subject)
+            new_run = new_subject.copy()
+            new_run[1:] |= begin[1:] > reach[:-1]
+            first = np.flatnonzero(new_run)
+            last = np.r_[first[1:], pos.size] - 1
+            pos, begin, finish = pos[first], begin[first], reach[last]
+        return cls(known_on=known_on, ids=ids, hashes=hashes, seed=seed,
+                   run_key=pos * (1 << 32) + (begin - origin), run_end=finish,
+                   origin=origin)
+
+    @classmethod
+    def from_restrictions(cls, restrictions: pl.DataFrame, known_on: int,
+                          extra_ids: pl.Series | None = None) -> EligibilityIndex:
+        """An index of a restrictions frame (:data:`RESTRICTION_SCHEMA`)."""
+        return cls.build(
+            restrictions.get_column("subject_id"),
+            np.asarray(restrictions.get_column("start").cast(pl.Int64).to_numpy(),
+                       dtype=np.int64),
+            np.asarray(restrictions.get_column("end").cast(pl.Int64).fill_null(_OPEN)
+                       .to_numpy(), dtype=np.int64),
+            known_on, extra_ids)
+
+    @classmethod
+    def of(cls, data: CreditData, known_on: dt.date | int) -> EligibilityIndex:
+        """The index of every restriction of ``data`` as known on ``known_on`` (see
+        :func:`restriction_intervals`)."""
+        k = known_on if isinstance(known_on, int) else to_day(known_on)
+        intervals, everyone = restriction_intervals(data, k)
+        return cls.build(
+            intervals.get_column("subject_id"),
+            np.asarray(intervals.get_column("start").to_numpy(), dtype=np.int64),
+            np.asarray(intervals.get_column("end").fill_null(_OPEN).to_numpy(),
+                       dtype=np.int64),
+            k, everyone)
+
+    def positions(self, subject_ids: pl.Series) -> IntArray:
+        """Each (normalised) id's position in ``ids``, or -1 for an id not in the index."""
+        pos = np.searchsorted(self.hashes, _hash(subject_ids, self.seed))
+        pos = np.minimum(pos, max(self.hashes.size - 1, 0))
+        if self.hashes.size == 0:
+            return np.full(subject_ids.len(), -1, dtype=np.int64)
+        same = self.ids.gather(pl.Series(pos)) == subject_ids
+        return np.where(np.asarray(same.fill_null(False).to_numpy(), dtype=np.bool_), pos,
+                        -1).astype(np.int64)
+
+    def restricted_until(self, subject_ids: Sequence[str] | pl.Series, day: dt.date | int
+                         ) -> IntArray:
+        """Per subject, the first day it is eligible again counting from ``day``: ``day``
+        itself when eligible on ``day``, ``_OPEN`` when restricted indefinitely."""
+        d = day if isinstance(day, int) else to_day(day)
+        ids = normalise_ids(subject_ids)
+        pos = self.positions(ids)
+        out = np.full(pos.size, d, dtype=np.int64)
+        if self.run_key.size == 0:
+            return out
+        want = pos * (1 << 32) + (d - self.origin)
+        at = np.searchsorted(self.run_key, want, side="right") - 1
+        safe = np.maximum(at, 0)
+        covered = (pos >= 0) & (at >= 0) & ((self.run_key[safe] >> 32) == pos) & (
+            self.run_end[safe] > d) & (d >= self.origin)
+        out[covered] = self.run_end[safe[covered]]
+        return out
+
+    def eligible(self, subject_ids: Sequence[str] | pl.Series, day: dt.date | int
+                 ) -> npt.NDArray[np.bool_]:
+        """Per subject, whether it may trade on ``day`` (no restriction covers it)."""
+        d = day if isinstance(day, int) else to_day(day)
+        out: npt.NDArray[np.bool_] = self.restricted_until(subject_ids, d) == d
+        return out
+
+
+def restriction_intervals(data: CreditData, known_on: dt.date | int
+                          ) -> tuple[pl.DataFrame, pl.Series]:
+    """Every restriction interval of ``data`` as known on ``known_on``, every cause
+    (behaviours, restricted grades, expert suspensions, external lists, manual entries),
+    computed on the engine's arrays: ``subject_id, start, end`` (``end`` exclusive, null
+    when indefinite; the same intervals as ``evaluate.restrictions`` without their
+    details, a grade's spells possibly split at change points), and every subject_id
+    the data knows."""
+    k = known_on if isinstance(known_on, int) else to_day(known_on)
+    rules = data.rules
+    records = data.records
+    codes = engine.subject_codes(records)
+    la = engine.compile_ledger(records, rules, k, codes)
+    keys = codes.keys(records)
+    ids = keys.get_column("subject_id")
+    code_parts: list[IntArray] = []
+    starts: list[IntArray] = []
+    ends: list[IntArray] = []
+    by_behaviour = np.flatnonzero((la.restrict_end != engine.NO_DAY)
+                                  & (la.restrict_end > la.decided))
+    code_parts.append(la.code[by_behaviour].astype(np.int64))
+    starts.append(la.decided[by_behaviour].astype(np.int64))
+    ends.append(la.restrict_end[by_behaviour].astype(np.int64))
+    if rules.expert_suspension is not None:
+        expert = np.asarray((keys.get_column("subject_type") == "expert").to_numpy(),
+                            dtype=np.bool_)
+        s_code, s_day = engine.suspension_starts(la, expert, rules)
+        code_parts.append(s_code.astype(np.int64))
+        starts.append(s_day.astype(np.int64))
+        ends.append(s_day.astype(np.int64) + rules.expert_suspension.suspend_days)
+    seg = engine.segments_of(la.code, la.decided, la.end, la.amount, la.linear, la.days)
+    g_code, g_start, g_end = _grade_runs(seg, rules)
+    code_parts.append(g_code)
+    starts.append(g_start)
+    ends.append(g_end)
+    all_codes = np.concatenate(code_parts)
+    frames = [pl.DataFrame({
+        "subject_id": ids.gather(pl.Series(all_codes)) if all_codes.size else ids.clear(),
+        "start": np.concatenate(starts),
+        "end": np.concatenate(ends),
+    }, schema={"subject_id": pl.String, "start": pl.Int64, "end": pl.Int64})]
+    hits = data.list_hits()
+    if hits.height:
+        frames.append(list_restrictions(hits).select("subject_id", "start", "end"))
+    if data.manual is not None and data.manual.height:
+        frames.append(manual_restrictions(data.manual).select("subject_id", "start", "end"))
+    intervals = pl.concat(frames, how="vertical_relaxed").with_columns(
+        pl.when(pl.col("end") < _OPEN).then(pl.col("end")).alias("end"))
+    everyone = [ids]
+    if data.subjects is not None:
+        everyone.append(data.subjects.get_column("subject_id"))
+    return intervals, pl.concat(everyone).unique()
+
+
+def _hash(ids: pl.Series, seed: int) -> npt.NDArray[np.uint64]:
+    return np.asarray(ids.hash(seed).to_numpy(), dtype=np.uint64)
+
+
+def _distinct_hashes(ids: pl.Series) -> tuple[int, npt.NDArray[np.uint64]]:
+    """A seed under which the distinct ``ids`` have distinct hashes, and those hashes."""
+    for seed in _ID_SEEDS:
+        hashes = _hash(ids, seed)
+        if np.unique(hashes).size == hashes.size:
+            return seed, hashes
+    raise ValueError("subject id hashes collide under every seed")  # pragma: no cover
+
+
+def _running_max_by_group(values: IntArray, new_group: npt.NDArray[np.bool_]) -> IntArray:
+    """The running maximum of ``values`` restarting where ``new_group`` is True."""
+    group = np.cumsum(new_group) - 1
+    # lift each group above every earlier one, so one running maximum serves them all
+    low = int(values.min())
+    span = int(values.max()) - low + 1
+    lifted = group * span + (values - low)
+    out: IntArray = np.maximum.accumulate(lifted) - group * span + low
+    return out
+
+
+def _grade_runs(seg: engine.Segments, rules: RuleSet) -> tuple[IntArray, IntArray, IntArray]:
+    """Intervals of restricted grades on the change points: per segment, from the first
+    day the index is in the grade to the first day it climbs out (as
+    :func:`grade_restrictions`)."""
+    bounds = [(g, rules.grade[i - 1].min if i else None)
+              for i, g in enumerate(rules.grade) if g.restricted]
+    none = np.zeros(0, dtype=np.int64)
+    if not bounds or seg.size == 0:
+        return none, none, none
+    start = seg.start.astype(np.int64)
+    stop = np.where(seg.stop == engine.NO_DAY, _OPEN, seg.stop).astype(np.int64)
+    codes, los, his = [], [], []
+    for grade, upper in bounds:
+        lo = first_day_reaching(rules, seg.step, seg.lin0, seg.slope, start, stop,
+                                float(grade.min))
+        hi = stop if upper is None else first_day_reaching(
+            rules, seg.step, seg.lin0, seg.slope, start, stop, float(upper))
+        keep = np.flatnonzero(hi > lo)
+        codes.append(seg.code[keep].astype(np.int64))
+        los.append(np.asarray(lo, dtype=np.int64)[keep])
+        his.append(np.asarray(hi, dtype=np.int64)[keep])
+    return np.concatenate(codes), np.concatenate(los), np.concatenate(his)

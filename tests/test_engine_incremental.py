@@ -1,0 +1,146 @@
+"""The daily update (engine.start_state / engine.update) equals computing from scratch,
+and the fast paths (engine.snapshot, engine.timeline_of) equal the frame functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from creditindex import engine
+from creditindex.evaluate import CreditData, compute
+from creditindex.generate import generate_records, generate_subjects
+from creditindex.rules import RuleSet, load_rules
+
+END = dt.date(2026, 11, 25)
+KEY = ["subject_id", "subject_type", "start"]
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    return load_rules()
+
+
+@pytest.fixture(scope="module")
+def subjects() -> pl.DataFrame:
+    return generate_subjects(3000, seed=5)
+
+
+@pytest.fixture(scope="module")
+def records(subjects: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    return generate_records(subjects, 8000, rules, seed=5)
+
+
+def _day(d: dt.date) -> int:
+    return engine.to_day(d)
+
+
+def _batch(subjects: pl.DataFrame, rules: RuleSet, day: int, seed: int, n: int
+           ) -> pl.DataFrame:
+    """``n`` new records reaching the system on ``day``, decided up to 20 days before."""
+    fresh = generate_records(subjects, n, rules, seed=seed)
+    return fresh.with_columns(
+        pl.concat_str(pl.lit(f"N{day}-"), pl.col("record_id")).alias("record_id"),
+        (pl.lit(day).cast(pl.Date) - pl.duration(days=pl.int_range(pl.len()) % 21))
+        .alias("decided_on"),
+        pl.lit(day).cast(pl.Date).alias("recorded_on"),
+        pl.lit(None, pl.Date).alias("revoked_on"),
+        pl.lit(None, pl.Date).alias("repaired_on"),
+    )
+
+
+def _assert_equals_scratch(state: engine.DailyState, rules: RuleSet) -> None:
+    records = state.all_records()
+    mine = state.timeline().frame(rules).sort(KEY)
+    scratch = engine.timeline(engine.ledger(records, rules, state.known_on), rules).sort(KEY)
+    exact = ["subject_id", "subject_type", "start", "stop", "grade_at_start"]
+    assert mine.select(exact).equals(scratch.select(exact))
+    for column in ("step", "lin0", "slope", "index_at_start"):
+        diff = (mine.get_column(column) - scratch.get_column(column)).abs().max()
+        assert diff is None or float(diff) < 1e-9  # type: ignore[arg-type]
+    scores = state.scores().sort("subject_id", "subject_type")
+    expected = compute(CreditData(records, rules), state.known_on).sort(
+        "subject_id", "subject_type")
+    _assert_same_scores(scores, expected, ["subject_id", "subject_type", "deducted", "grade"])
+
+
+def _assert_same_scores(mine: pl.DataFrame, other: pl.DataFrame, exact: list[str]) -> None:
+    """Equal frames; ``index`` to 1e-9 (polars divides by 100 differently in different
+    positions of a column, so the last bit of a rounded index is not reproducible)."""
+    assert mine.select(exact).equals(other.select(exact))
+    diff = (mine.get_column("index") - other.get_column("index")).abs().max()
+    assert diff is None or float(diff) < 1e-9  # type: ignore[arg-type]
+
+
+def test_update_day_by_day_equals_scratch(records: pl.DataFrame, subjects: pl.DataFrame,
+                                          rules: RuleSet) -> None:
+    day = _day(END)
+    state = engine.start_state(records, rules, day)
+    _assert_equals_scratch(state, rules)
+    for i in range(1, 4):
+        day += 1
+        batch = _batch(subjects, rules, day, seed=100 + i, n=150)
+        revoke = records.sample(5, seed=i).with_columns(
+            pl.lit(day).cast(pl.Date).alias("revoked_on"))
+        repair = records.sample(5, seed=50 + i).with_columns(
+            pl.lit(day).cast(pl.Date).alias("repaired_on"))
+        state = engine.update(state, pl.concat([batch, revoke, repair]), day)
+        assert state.known_on == day
+        _assert_equals_scratch(state, rules)
+    # an empty day: only expiries and decays
+    state = engine.update(state, records.clear(), day + 30)
+    _assert_equals_scratch(state, rules)
+    compacted = state.compact()
+    assert compacted.delta.size == 0
+    _assert_equals_scratch(compacted, rules)
+
+
+def test_records_become_known_on_their_days(records: pl.DataFrame, rules: RuleSet) -> None:
+    # Built 90 days back from all records: later recordings, revocations and repairs are
+    # in the frame already and must take effect on their own days.
+    day = _day(END) - 90
+    state = engine.start_state(records, rules, day)
+    assert state.pending_day.size > 0
+    _assert_equals_scratch(state, rules)
+    for step in (1, 2, 30, 57):
+        day += step
+        state = engine.update(state, records.clear(), day)
+        _assert_equals_scratch(state, rules)
+    assert bool((state.pending_day > day).all())
+
+
+def test_update_rejects_going_back(records: pl.DataFrame, rules: RuleSet) -> None:
+    state = engine.start_state(records, rules, _day(END))
+    with pytest.raises(ValueError):
+        engine.update(state, records.clear(), _day(END) - 1)
+
+
+def test_snapshot_equals_compute(records: pl.DataFrame, rules: RuleSet) -> None:
+    for back in (0, 200, 700):
+        day = _day(END) - back
+        fast = engine.snapshot(records, rules, day).sort("subject_id", "subject_type")
+        slow = compute(CreditData(records, rules), day).select(engine.SNAPSHOT_COLUMNS).sort(
+            "subject_id", "subject_type")
+        _assert_same_scores(fast, slow, [c for c in engine.SNAPSHOT_COLUMNS if c != "index"])
+
+
+def test_timeline_of_equals_timeline(records: pl.DataFrame, rules: RuleSet) -> None:
+    day = _day(END) - 100
+    fast = engine.timeline_of(records, rules, day).frame(rules).sort(KEY)
+    slow = engine.timeline(engine.ledger(records, rules, day), rules).sort(KEY)
+    assert fast.drop("step", "lin0", "slope", "index_at_start").equals(
+        slow.drop("step", "lin0", "slope", "index_at_start"))
+    for column in ("step", "lin0", "slope", "index_at_start"):
+        diff = (fast.get_column(column) - slow.get_column(column)).abs().max()
+        assert diff is None or float(diff) < 1e-9  # type: ignore[arg-type]
+
+
+def test_subject_codes_group_and_order(records: pl.DataFrame) -> None:
+    codes = engine.subject_codes(records, lexical=True)
+    keys = codes.keys(records)
+    assert keys.equals(keys.sort(engine.SUBJECT_KEY))
+    assert keys.height == records.select(engine.SUBJECT_KEY).unique().height
+    grouped = records[pl.Series(codes.order)].select(engine.SUBJECT_KEY)
+    expected = keys[pl.Series(codes.sorted_codes())]
+    assert grouped.equals(expected)
