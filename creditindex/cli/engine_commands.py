@@ -94,22 +94,33 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 @KNOWN_ON
 @click.option("--evidence", type=click.Path(dir_okay=False),
               help="Write a self-contained HTML evidence report of this check.")
+@click.option("--user", help="Who asks (recorded with the check when reading --db).")
 @OUT
 def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
           list_paths: tuple[str, ...], on: dt.date, subject_list: str | None,
           subjects_file: str | None, subject_type: str | None, consortium: bool,
-          known_on: dt.date | None, evidence: str | None, out: str | None) -> None:
+          known_on: dt.date | None, evidence: str | None, user: str | None,
+          out: str | None) -> None:
     """Eligibility of subjects (or a consortium) on a day, with every ground."""
     ids = _subject_ids(subject_list, subjects_file)
     data = load_data(rules_path, records_paths, db_url, list_paths)
     result = evaluate.check(data, on, ids, subject_type, consortium, known_on)
+    inputs = {"rules": rules_path, "records": list(records_paths), "db": db_url,
+              "lists": list(list_paths), "subjects": ids, "type": subject_type,
+              "consortium": consortium}
+    html = None
     if evidence:
-        from creditindex.evidence import write_evidence
+        from creditindex.evidence import render_evidence, write_evidence
 
-        write_evidence(result, data, Path(evidence),
-                       inputs={"rules": rules_path, "records": list(records_paths),
-                               "db": db_url, "lists": list(list_paths)})
+        payload = write_evidence(result, data, Path(evidence), inputs=inputs)
+        html = render_evidence(payload)
         click.echo(f"wrote evidence report to {evidence}", err=True)
+    if db_url:
+        from creditindex.store.checks import save_check
+
+        check_id = save_check(db_url, result, data.rules, inputs=inputs, evidence_html=html,
+                              user=user)
+        click.echo(f"check saved in the store as #{check_id}", err=True)
     emit(result.table, out)
 
 

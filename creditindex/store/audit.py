@@ -1,0 +1,80 @@
+"""The audit log: every change to the store writes who did it, when, what, and the state
+before and after (JSON), in the same transaction as the change itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, insert, select
+
+from creditindex.store.db import get_engine, read_transaction, utcnow
+from creditindex.store.models import table
+
+AUDIT_COLUMNS = ["id", "at", "actor", "action", "entity", "entity_key", "before", "after"]
+
+
+def system_actor() -> str:
+    """Who runs an unattended job: ``CREDITINDEX_USER``, else ``system:<login name>``."""
+    named = os.environ.get("CREDITINDEX_USER", "").strip()
+    if named:
+        return named
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return f"system:{login}"
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with dates and other objects made JSON-friendly (dates as ISO text)."""
+    return json.loads(json.dumps(value, default=_default, ensure_ascii=False))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def record(conn: Connection, actor: str, action: str, entity: str, key: object,
+           before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None,
+           ) -> None:
+    """Write one audit row on ``conn`` (inside the change's own transaction)."""
+    conn.execute(insert(table("audit_log")).values(
+        at=utcnow(), actor=actor, action=action, entity=entity, entity_key=str(key),
+        before=None if before is None else jsonable(dict(before)),
+        after=None if after is None else jsonable(dict(after)),
+    ))
+
+
+def audit_trail(url: str | None = None, entity: str | None = None, key: object | None = None,
+                action: str | None = None) -> pl.DataFrame:
+    """The audit log, oldest first, optionally for one entity (and key) or action.
+    ``before`` and ``after`` come back as JSON text."""
+    log = table("audit_log")
+    query = select(*(log.c[c] for c in AUDIT_COLUMNS)).order_by(log.c.id)
+    if entity is not None:
+        query = query.where(log.c.entity == entity)
+    if key is not None:
+        query = query.where(log.c.entity_key == str(key))
+    if action is not None:
+        query = query.where(log.c.action == action)
+    with read_transaction(get_engine(url)) as conn:
+        rows = conn.execute(query).all()
+    data = [
+        (r.id, r.at, r.actor, r.action, r.entity, r.entity_key,
+         None if r.before is None else json.dumps(r.before, ensure_ascii=False),
+         None if r.after is None else json.dumps(r.after, ensure_ascii=False))
+        for r in rows
+    ]
+    return pl.DataFrame(data, schema={"id": pl.Int64, "at": pl.Datetime("us"),
+                                      "actor": pl.String, "action": pl.String,
+                                      "entity": pl.String, "entity_key": pl.String,
+                                      "before": pl.String, "after": pl.String},
+                        orient="row")

@@ -1,0 +1,309 @@
+"""Connecting to the store: SQLite by default (``var/creditindex.sqlite`` under the project
+root, no set-up), PostgreSQL or MySQL/MariaDB by URL (``--db`` / ``CREDITINDEX_DB``).
+
+Writes go through :func:`write_transaction`: one transaction that holds the store's lock
+for its kind of work, so that concurrent imports (or evaluations) take turns instead of
+interleaving: ``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on a
+``store_lock`` row elsewhere (READ COMMITTED, so that the second sees what the first
+committed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+from tqdm import tqdm
+
+from creditindex.store.models import table
+
+ENV_VAR = "CREDITINDEX_DB"
+CHUNK = 20_000  # rows per executemany in bulk inserts
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+class StoreError(Exception):
+    """The store refuses a request (unknown user, a step out of order, a schema that
+    needs upgrading); the message says why."""
+
+
+def project_root() -> Path:
+    """The project folder (``CREDITINDEX_HOME`` overrides it)."""
+    return Path(os.environ.get("CREDITINDEX_HOME", Path(__file__).resolve().parents[2]))
+
+
+def default_url() -> str:
+    """``CREDITINDEX_DB`` if set, else the SQLite file ``var/creditindex.sqlite``."""
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return env
+    return f"sqlite:///{project_root() / 'var' / 'creditindex.sqlite'}"
+
+
+def normalise_url(url: str | None) -> str:
+    """A SQLAlchemy URL with the drivers this project ships: ``postgresql://`` uses
+    psycopg 3, ``mysql://``/``mariadb://`` use PyMySQL with utf8mb4, and a bare path
+    means a SQLite file."""
+    raw = (url or "").strip() or default_url()
+    if "://" not in raw:
+        return f"sqlite:///{Path(raw).expanduser().resolve()}"
+    parsed = make_url(raw)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend in ("mysql", "mariadb"):
+        parsed = parsed.set(drivername="mysql+pymysql")
+        if "charset" not in parsed.query:
+            parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed.render_as_string(hide_password=False)
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for ``url`` (default :func:`default_url`), created once per process."""
+    key = normalise_url(url)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _make_engine(key)
+            _engines[key] = engine
+        return engine
+
+
+def dispose_engine(url: str | None) -> None:
+    """Close the engine of ``url`` if this process opened one (before dropping its
+    database, say)."""
+    with _engines_lock:
+        engine = _engines.pop(normalise_url(url), None)
+    if engine is not None:
+        engine.dispose()
+
+
+def dispose_engines() -> None:
+    """Close every engine this process opened (tests, forked workers)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy (not the driver) issue BEGIN, so that BEGIN IMMEDIATE is possible.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA cache_size=-131072")  # up to 128 MB: bulk imports of big files
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.info.pop("begin_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def is_sqlite(conn: Connection | Engine) -> bool:
+    """Whether the connection is to SQLite."""
+    return conn.dialect.name == "sqlite"
+
+
+@contextmanager
+def write_transaction(engine: Engine, lock: str = "records") -> Iterator[Connection]:
+    """One transaction holding the store lock ``lock`` (see the module docstring).
+    Committed when the block ends, rolled back if it raises (or the process dies)."""
+    with engine.connect() as conn:
+        if is_sqlite(conn):
+            conn.info["begin_immediate"] = True
+        else:
+            conn = conn.execution_options(isolation_level="READ COMMITTED")
+        with conn.begin():
+            if not is_sqlite(conn):
+                locks = table("store_lock")
+                conn.execute(select(locks.c.name).where(locks.c.name == lock).with_for_update())
+            yield conn
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction with one consistent view of every table."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
+            conn.rollback()
+
+
+def utcnow() -> dt.datetime:
+    """The current UTC time without time zone (as stored)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def placeholder(conn: Connection) -> str:
+    """The driver's positional parameter marker."""
+    return "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
+
+
+def quoted(conn: Connection, name: str) -> str:
+    """A table or column name quoted for the connection's dialect when it needs it."""
+    return str(conn.dialect.identifier_preparer.quote(name))
+
+
+def insert_sql(conn: Connection, table_name: str, columns: Sequence[str],
+               skip_existing: bool = False) -> str:
+    """A positional ``INSERT`` for ``executemany`` through the raw driver (fast bulk
+    loads). With ``skip_existing``, rows whose unique key is already stored are skipped:
+    ``ON CONFLICT DO NOTHING`` (PostgreSQL, SQLite) or a no-op ``ON DUPLICATE KEY
+    UPDATE`` (MySQL/MariaDB; unlike ``INSERT IGNORE`` it does not hide other errors)."""
+    marks = ", ".join([placeholder(conn)] * len(columns))
+    names = ", ".join(quoted(conn, c) for c in columns)
+    sql = f"INSERT INTO {quoted(conn, table_name)} ({names}) VALUES ({marks})"
+    if skip_existing:
+        if conn.dialect.name == "mysql":
+            first = quoted(conn, columns[0])
+            sql += f" ON DUPLICATE KEY UPDATE {first} = {first}"
+        else:
+            sql += " ON CONFLICT DO NOTHING"
+    return sql
+
+
+def executemany(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run ``sql`` once per row through the driver's ``executemany``."""
+    if rows:
+        conn.exec_driver_sql(sql, list(rows))
+
+
+def driver_rows(conn: Connection, frame: pl.DataFrame) -> list[tuple[Any, ...]]:
+    """A frame's rows for the raw driver; on SQLite dates and times as the ISO text
+    SQLAlchemy stores there."""
+    if is_sqlite(conn):
+        frame = frame.with_columns(
+            *(pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items()
+              if t == pl.Date),
+            *(pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%6f") for c, t in frame.schema.items()
+              if isinstance(t, pl.Datetime)))
+    return frame.rows()
+
+
+def bulk_insert(conn: Connection, table_name: str, frame: pl.DataFrame,
+                skip_existing: bool = False, progress: bool = False,
+                desc: str = "inserting") -> None:
+    """Insert a frame's rows (its column names are the table's) in chunks of
+    :data:`CHUNK`, with a progress bar on standard error when ``progress``."""
+    rows = driver_rows(conn, frame)
+    with tqdm(total=len(rows), unit="rec", desc=desc, file=sys.stderr, disable=not progress,
+              mininterval=0.2, dynamic_ncols=True) as bar:
+        if conn.dialect.name == "postgresql" and rows:
+            _copy(conn, table_name, frame.columns, rows, skip_existing, bar)
+            return
+        sql = insert_sql(conn, table_name, frame.columns, skip_existing=skip_existing)
+        for start in range(0, len(rows), CHUNK):
+            executemany(conn, sql, rows[start:start + CHUNK])
+            bar.update(min(CHUNK, len(rows) - start))
+
+
+def _copy(conn: Connection, table_name: str, columns: Sequence[str],
+          rows: list[tuple[Any, ...]], skip_existing: bool, bar: tqdm[Any]) -> None:
+    """PostgreSQL: ``COPY`` the rows in (through a temporary table and ``INSERT ... ON
+    CONFLICT DO NOTHING`` when stored keys are to be skipped)."""
+    names = ", ".join(quoted(conn, c) for c in columns)
+    target = quoted(conn, table_name)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if skip_existing:
+            target = f"tmp_copy_{uuid.uuid4().hex[:12]}"
+            cursor.execute(f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS SELECT {names} "
+                           f"FROM {quoted(conn, table_name)} WITH NO DATA")
+        with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+            for start in range(0, len(rows), CHUNK):
+                for row in rows[start:start + CHUNK]:
+                    copy.write_row(row)
+                bar.update(min(CHUNK, len(rows) - start))
+        if skip_existing:
+            cursor.execute(f"INSERT INTO {quoted(conn, table_name)} ({names}) SELECT {names} "
+                           f"FROM {target} ON CONFLICT DO NOTHING")
+            cursor.execute(f"DROP TABLE {target}")
+    finally:
+        cursor.close()
+
+
+def fetch_columns(conn: Connection, sql: str, params: tuple[Any, ...] = ()
+                  ) -> list[tuple[Any, ...]]:
+    """Run a query through the raw driver cursor and return its columns (tuples of
+    values), which is several times faster than rows of objects for large results."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return [() for _ in names]
+    return list(zip(*rows, strict=True))
+
+
+# Separates the fields of a packed row (see :func:`packed_select`); the importer refuses
+# text containing it.
+FIELD_SEPARATOR = "\x1f"
+
+
+def packed_select(conn: Connection, columns: Sequence[str], rest: str) -> str:
+    """``SELECT <one text value per row> <rest>``: the columns as text (NULL as empty),
+    joined by :data:`FIELD_SEPARATOR`. A million rows come back as a million strings
+    instead of millions of objects, and are split by polars in one go."""
+    dialect = conn.dialect.name
+    names = ", ".join(columns)
+    if dialect == "mysql":
+        parts = [f"coalesce(cast({c} as char), '')" for c in columns]
+        return f"SELECT concat({', char(31 using utf8mb4), '.join(parts)}) {rest}"
+    # printf/format render NULL as empty text; one call per row is the fastest on SQLite.
+    if dialect == "postgresql":  # psycopg reads %s as a parameter: %%s is a literal %s
+        return f"SELECT format('{chr(31).join(['%%s'] * len(columns))}', {names}) {rest}"
+    return f"SELECT printf('{chr(31).join(['%s'] * len(columns))}', {names}) {rest}"
+
+
+def fetch_packed(conn: Connection, columns: Sequence[str], rest: str,
+                 params: tuple[Any, ...] = ()) -> list[str]:
+    """The packed rows of :func:`packed_select` as a list of strings (``params`` is always
+    passed to the driver, so a literal % in ``rest`` is written %%, as drivers want)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(packed_select(conn, columns, rest), params)
+        return [row[0] for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def server_version(conn: Connection) -> str:
+    """A short description of the database server (for reports)."""
+    name = conn.dialect.name
+    query = {"sqlite": "select sqlite_version()", "postgresql": "show server_version",
+             "mysql": "select version()"}[name]
+    return f"{name} {conn.execute(text(query)).scalar()}"

@@ -1,0 +1,309 @@
+"""The store's tables (SQLModel). Penalty records are append-only: a revocation, an
+objection or a repair is a dated row of ``record_event``; rule-set versions are immutable
+once published; every change writes an ``audit_log`` row.
+
+Column names avoid words some databases reserve (``index``, ``rank``, ``list``, ``user``).
+Text that may be long uses ``Text`` (``MEDIUMTEXT``/``LONGTEXT`` on MySQL/MariaDB).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from sqlmodel import Field, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+ROLES = ("public", "staff", "regulator")
+EVENT_KINDS = ("objection_filed", "objection_decided", "revoked", "repair_applied",
+               "repair_granted")
+LOCKS = ("records", "evaluate")
+# Every table is created with these options on MySQL/MariaDB (Chinese text needs utf8mb4).
+MYSQL_TABLE_ARGS: dict[str, Any] = {"mysql_charset": "utf8mb4",
+                                    "mysql_collate": "utf8mb4_bin",
+                                    "mysql_engine": "InnoDB"}
+
+# An auto-increment key that may outgrow 32 bits (SQLite's rowid is already 64-bit).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+# Short identifiers: subject IDs are 18 characters; the rest leaves room.
+SubjectId = String(32)
+Name = String(255)
+UserName = String(64)
+
+
+def _id() -> Any:
+    return Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+
+
+def _col(type_: Any, *args: Any, nullable: bool = False, **kwargs: Any) -> Any:
+    default = None if nullable else ...
+    return Field(default=default, sa_column=Column(type_, *args, nullable=nullable, **kwargs))
+
+
+class AppUser(SQLModel, table=True):
+    """A person who uses the store: ``public`` (may look things up and file objections),
+    ``staff`` (imports, decisions, repairs, restrictions) or ``regulator`` (also publishes
+    rule sets). Passwords are kept as salted scrypt hashes."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("name"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    name: str = _col(UserName)
+    role: str = _col(String(16))
+    password_hash: str = _col(String(255))
+    active: bool = _col(Boolean(), default=True)
+    created_at: dt.datetime = _col(DateTime())
+    created_by: str = _col(UserName)
+
+
+class AuditLog(SQLModel, table=True):
+    """Who changed what, when, with the state before and after (JSON)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "entity", "entity_key"), Index(None, "at"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    at: dt.datetime = _col(DateTime())
+    actor: str = _col(UserName)
+    action: str = _col(String(64))
+    entity: str = _col(String(64))
+    entity_key: str = _col(String(255))
+    before: Any = _col(JSON(), nullable=True)
+    after: Any = _col(JSON(), nullable=True)
+
+
+class RuleSetVersion(SQLModel, table=True):
+    """A published rule set: its TOML text, named by the sha256 of that text, in force from
+    ``effective_from`` until a later version takes over. Never changed once published."""
+
+    __tablename__ = "rule_set_version"
+    __table_args__ = (UniqueConstraint("content_hash"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    content_hash: str = _col(String(64))
+    name: str = _col(Name)
+    version: str = _col(String(64))
+    toml_text: str = _col(LongText)
+    effective_from: dt.date = _col(Date())
+    published_by: str = _col(UserName)
+    published_at: dt.datetime = _col(DateTime())
+    note: str | None = _col(Text(), nullable=True)
+
+
+class ImportBatch(SQLModel, table=True):
+    """One import: the files read (name, sha256, rows) and what it added."""
+
+    __tablename__ = "import_batch"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    id: int | None = _id()
+    kind: str = _col(String(16))  # records | subjects | lists
+    at: dt.datetime = _col(DateTime())
+    by: str = _col(UserName)
+    files: Any = _col(JSON())
+    rules_hash: str | None = _col(String(64), nullable=True)
+    added: int = _col(Integer(), default=0)
+    changed: int = _col(Integer(), default=0)
+    events: int = _col(Integer(), default=0)
+
+
+class PenaltyRecord(SQLModel, table=True):
+    """A penalty record as first imported (CONTRACT §2); never updated or deleted.
+    ``revoked_on``/``repaired_on`` are the values its source carried when first imported;
+    later revocations and repairs are ``record_event`` rows."""
+
+    __tablename__ = "penalty_record"
+    __table_args__ = (UniqueConstraint("source", "record_id"), Index(None, "import_id"),
+                      # Added by revision 0002: answers for a few subjects read by this.
+                      Index(None, "subject_id", "subject_type"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    source: str = _col(String(128))
+    record_id: str = _col(String(128))
+    industry: str = _col(String(32))
+    region: str = _col(String(6))
+    subject_id: str = _col(SubjectId)
+    subject_name: str = _col(Name)
+    subject_type: str = _col(String(16))
+    behaviour_code: str = _col(String(64))
+    decided_on: dt.date = _col(Date())
+    recorded_on: dt.date = _col(Date())
+    document_no: str | None = _col(Name, nullable=True)
+    revoked_on: dt.date | None = _col(Date(), nullable=True)
+    repaired_on: dt.date | None = _col(Date(), nullable=True)
+    import_id: int = _col(BigId, ForeignKey("import_batch.id"))
+
+
+class RecordEvent(SQLModel, table=True):
+    """A dated step in a record's life. ``effective_on`` is the day it takes effect: for
+    ``revoked`` the record's revoked_on, for ``repair_granted`` its repaired_on.
+    ``objection_decided`` carries ``outcome`` (upheld | rejected) and points at the
+    objection it decides; an upheld objection also writes ``revoked``."""
+
+    __tablename__ = "record_event"
+    __table_args__ = (Index(None, "record_pk"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    record_pk: int = _col(BigId, ForeignKey("penalty_record.id"))
+    kind: str = _col(String(32))
+    effective_on: dt.date = _col(Date())
+    outcome: str | None = _col(String(16), nullable=True)
+    refers_to: int | None = _col(BigId, ForeignKey("record_event.id"), nullable=True)
+    reason: str | None = _col(Text(), nullable=True)
+    # Added by revision 0002: the decision document (决定书文号) of a ruling or repair.
+    document_no: str | None = _col(Name, nullable=True)
+    origin: str = _col(String(16))  # staff | import
+    import_id: int | None = _col(BigId, ForeignKey("import_batch.id"), nullable=True)
+    by: str = _col(UserName)
+    at: dt.datetime = _col(DateTime())
+
+
+class Subject(SQLModel, table=True):
+    """A registered subject (from a subjects file): counted at full marks without records;
+    its name and country are used for list matching."""
+
+    __tablename__ = "subject"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
+    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
+    subject_name: str = _col(Name)
+    country: str | None = _col(String(64), nullable=True)
+    import_id: int | None = _col(BigId, ForeignKey("import_batch.id"), nullable=True)
+
+
+class ListEntry(SQLModel, table=True):
+    """An external list entry (CONTRACT §6), keyed by (list, entry_id)."""
+
+    __tablename__ = "list_entry"
+    __table_args__ = (UniqueConstraint("list_name", "entry_id"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    list_name: str = _col(String(128))
+    entry_id: str = _col(String(128))
+    subject_id: str | None = _col(SubjectId, nullable=True)
+    name: str | None = _col(Text(), nullable=True)
+    country: str | None = _col(String(64), nullable=True)
+    listed_on: dt.date = _col(Date())
+    until: dt.date | None = _col(Date(), nullable=True)
+    grounds: str | None = _col(Text(), nullable=True)
+    source_row: int | None = _col(BigInteger(), nullable=True)
+    import_id: int = _col(BigId, ForeignKey("import_batch.id"))
+
+
+class ManualRestriction(SQLModel, table=True):
+    """A restriction entered by staff: ``start`` through ``until`` inclusive (null:
+    indefinite), in every role, industry and region."""
+
+    __tablename__ = "manual_restriction"
+    __table_args__ = (Index(None, "subject_id"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    subject_id: str = _col(SubjectId)
+    start: dt.date = _col(Date())
+    until: dt.date | None = _col(Date(), nullable=True)
+    reason: str = _col(Text())
+    document_no: str | None = _col(Name, nullable=True)
+    entered_by: str = _col(UserName)
+    entered_at: dt.datetime = _col(DateTime())
+
+
+class EvaluationRun(SQLModel, table=True):
+    """One stored daily evaluation: the day, as known on ``known_on``, by the rule set
+    ``rules_hash``. A day is evaluated again only when the data changed; a new result is
+    a new ``revision`` (earlier ones are kept, as published then)."""
+
+    __tablename__ = "evaluation_run"
+    __table_args__ = (UniqueConstraint("day", "rules_hash", "revision"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    day: dt.date = _col(Date())
+    known_on: dt.date = _col(Date())
+    rules_hash: str = _col(String(64))
+    rule_set_id: int = _col(BigId, ForeignKey("rule_set_version.id"))
+    revision: int = _col(Integer())
+    data_version: int = _col(BigInteger())
+    digest: str = _col(String(64))
+    n_subjects: int = _col(Integer())
+    started_at: dt.datetime = _col(DateTime())
+    finished_at: dt.datetime = _col(DateTime())
+    by: str = _col(UserName)
+
+
+class SnapshotRow(SQLModel, table=True):
+    """One subject's answer in a stored evaluation (the columns of ``compute``)."""
+
+    __tablename__ = "snapshot_row"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    run_id: int = Field(sa_column=Column(BigId, ForeignKey("evaluation_run.id"),
+                                         primary_key=True))
+    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
+    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
+    subject_name: str | None = _col(Name, nullable=True)
+    credit_index: float = _col(Double())
+    grade: str = _col(String(32))
+    type_rank: int = _col(Integer())
+    deducted: float = _col(Double())
+    restricted: bool = _col(Boolean())
+    reasons: str = _col(Text())
+
+
+class EligibilityCheck(SQLModel, table=True):
+    """An eligibility check as answered: its inputs, the answer and the evidence report."""
+
+    __tablename__ = "eligibility_check"
+    __table_args__ = (Index(None, "check_day"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    created_at: dt.datetime = _col(DateTime())
+    by: str = _col(UserName)
+    check_day: dt.date = _col(Date())
+    known_on: dt.date = _col(Date())
+    subject_ids: str = _col(Text())
+    rules_hash: str = _col(String(64))
+    inputs: Any = _col(JSON())
+    answer: Any = _col(JSON())
+    evidence_html: str | None = _col(LongText, nullable=True)
+
+
+class StoreLock(SQLModel, table=True):
+    """Rows locked (``SELECT ... FOR UPDATE``) so that imports, lifecycle steps and
+    evaluations of one store never interleave on PostgreSQL and MySQL/MariaDB."""
+
+    __tablename__ = "store_lock"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    name: str = Field(sa_column=Column(String(32), primary_key=True))
+
+
+def table(name: str) -> Table:
+    """The Core table of a model, by table name."""
+    return SQLModel.metadata.tables[name]

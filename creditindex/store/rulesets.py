@@ -1,0 +1,148 @@
+"""Rule-set versions: regulators publish a rule file, which is stored as text, named by
+its content hash and in force from its effective date until a later version takes over.
+A published version is never changed; publishing the same text again changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Connection, Row, insert, select
+
+from creditindex.rules import DEFAULT_RULES, RuleSet, load_rules, parse_rules
+from creditindex.store import audit
+from creditindex.store.db import get_engine, read_transaction, utcnow, write_transaction
+from creditindex.store.migrations import ensure_schema
+from creditindex.store.models import table
+from creditindex.store.users import require_user
+
+# The project's default rule set, when a store that never had one published needs one,
+# counts from this day.
+DEFAULT_EFFECTIVE_FROM = dt.date(1970, 1, 1)
+_parsed: dict[str, RuleSet] = {}
+
+
+@dataclass(frozen=True)
+class PublishedRules:
+    """A published rule-set version and its parsed rules."""
+
+    id: int
+    content_hash: str
+    name: str
+    version: str
+    effective_from: dt.date
+    published_by: str
+    published_at: dt.datetime
+    rules: RuleSet
+    new: bool = False  # published by this call
+
+
+def _from_row(row: Row[tuple[object, ...]], new: bool = False) -> PublishedRules:
+    m = row._mapping
+    digest = str(m["content_hash"])
+    if digest not in _parsed:
+        _parsed[digest] = parse_rules(str(m["toml_text"]), f"rule set {m['name']} "
+                                                           f"{m['version']}")
+    return PublishedRules(
+        id=int(str(m["id"])), content_hash=digest, name=str(m["name"]),
+        version=str(m["version"]), effective_from=m["effective_from"],
+        published_by=str(m["published_by"]),
+        published_at=m["published_at"],
+        rules=_parsed[digest], new=new)
+
+
+def publish_text(conn: Connection, text: str, file: str, actor: str,
+                 effective_from: dt.date, note: str | None = None) -> PublishedRules:
+    """Publish rule-set text on ``conn`` (checked first; the same text twice is one version)."""
+    rules = parse_rules(text, file)
+    versions = table("rule_set_version")
+    existing = conn.execute(select(versions).where(
+        versions.c.content_hash == rules.content_hash)).first()
+    if existing is not None:
+        return _from_row(existing)
+    conn.execute(insert(versions).values(
+        content_hash=rules.content_hash, name=rules.ruleset.name, version=rules.ruleset.version,
+        toml_text=text, effective_from=effective_from, published_by=actor,
+        published_at=utcnow(), note=note))
+    row = conn.execute(select(versions).where(
+        versions.c.content_hash == rules.content_hash)).one()
+    audit.record(conn, actor, "rules.publish", "rule_set_version", rules.content_hash,
+                 after={"id": row.id, "name": row.name, "version": row.version,
+                        "content_hash": rules.content_hash,
+                        "effective_from": effective_from, "note": note, "file": file})
+    return _from_row(row, new=True)
+
+
+def publish_rules(url: str | None, path: str | Path, user: str,
+                  effective_from: dt.date | None = None, note: str | None = None
+                  ) -> PublishedRules:
+    """Publish the rule file ``path`` as ``user`` (a regulator), in force from
+    ``effective_from`` (default: today). Raises ``InputError`` for a bad rule file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError:
+        load_rules(p)  # raises InputError naming the file
+        raise
+    engine = get_engine(url)
+    ensure_schema(engine)
+    with write_transaction(engine) as conn:
+        who = require_user(conn, user, ("regulator",))
+        return publish_text(conn, text, str(p), who.name, effective_from or dt.date.today(),
+                            note)
+
+
+def in_force(conn: Connection, day: dt.date) -> PublishedRules | None:
+    """The version in force on ``day``: the latest effective on or before it."""
+    versions = table("rule_set_version")
+    row = conn.execute(select(versions).where(versions.c.effective_from <= day).order_by(
+        versions.c.effective_from.desc(), versions.c.id.desc()).limit(1)).first()
+    return None if row is None else _from_row(row)
+
+
+def all_versions(conn: Connection) -> list[PublishedRules]:
+    """Every published version, by effective date."""
+    versions = table("rule_set_version")
+    rows = conn.execute(select(versions).order_by(versions.c.effective_from,
+                                                  versions.c.id)).all()
+    return [_from_row(r) for r in rows]
+
+
+def ensure_published(conn: Connection, day: dt.date, actor: str) -> PublishedRules:
+    """The version in force on ``day``; a store that has none gets the project's default
+    rule set published (by ``actor``, in force from 1970)."""
+    found = in_force(conn, day)
+    if found is not None:
+        return found
+    return publish_text(conn, DEFAULT_RULES.read_text(encoding="utf-8"), str(DEFAULT_RULES),
+                        actor, DEFAULT_EFFECTIVE_FROM, note="default rule set, published "
+                        "automatically for the first evaluation")
+
+
+def rules_for(conn: Connection, rules_path: str | Path | None, day: dt.date) -> RuleSet:
+    """``rules_path`` if given, else the version in force on ``day``, else the project's
+    default rule set."""
+    if rules_path is not None:
+        return load_rules(rules_path)
+    found = in_force(conn, day)
+    return found.rules if found is not None else load_rules(None)
+
+
+def list_versions(url: str | None = None, today: dt.date | None = None) -> pl.DataFrame:
+    """Every published version with ``in_force`` marking the one in force today."""
+    engine = get_engine(url)
+    ensure_schema(engine)
+    day = today or dt.date.today()
+    with read_transaction(engine) as conn:
+        versions = all_versions(conn)
+        current = in_force(conn, day)
+    return pl.DataFrame(
+        [(v.id, v.name, v.version, v.content_hash, v.effective_from, v.published_by,
+          v.published_at, current is not None and v.id == current.id) for v in versions],
+        schema={"id": pl.Int64, "name": pl.String, "version": pl.String,
+                "content_hash": pl.String, "effective_from": pl.Date,
+                "published_by": pl.String, "published_at": pl.Datetime("us"),
+                "in_force": pl.Boolean},
+        orient="row")
