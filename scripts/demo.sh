@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# The main job on the bundled sample data: set up, then compute today's indices.
+# The main job on the bundled sample data, in the SQLite store (no server to start):
+# set up, load the sample, run the daily evaluation, show the day's lowest indices.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 ON=${ON:-$(date +%F)}
-mkdir -p out
-.venv/bin/creditindex compute --on "$ON" --records data/sample/records.csv \
-  --subjects data/sample/subjects.csv --out out/indices.csv
+DB=${CREDITINDEX_DB:-sqlite:///$PWD/var/creditindex.sqlite}
+CI_BIN=.venv/bin/creditindex
+mkdir -p out var
+$CI_BIN db sample --db "$DB"
+$CI_BIN evaluate --db "$DB" --on "$ON" --no-progress
+$CI_BIN compute --db "$DB" --on "$ON" --out out/indices.csv
 echo
-echo "Lowest indices on $ON (all of them are in out/indices.csv):"
-.venv/bin/python - "$ON" <<'PY'
-import sys
+echo "Lowest indices on $ON (every subject is in out/indices.csv):"
+.venv/bin/python - <<'PY'
 import polars as pl
 from creditindex.output import render_table
-frame = pl.read_csv("out/indices.csv")
+frame = pl.read_csv("out/indices.csv", infer_schema_length=0).with_columns(
+    pl.col("index").cast(pl.Float64))
 print(render_table(frame.sort("index").head(10).select(
     "subject_id", "subject_type", "subject_name", "index", "grade", "restricted")))
-print(frame.group_by("subject_type", "grade").len().sort("subject_type", "grade"))
+print(render_table(frame.group_by("subject_type").agg(
+    pl.len().alias("subjects"), (pl.col("restricted") == "true").sum().alias("restricted"),
+    pl.col("index").cast(pl.Float64).mean().round(2).alias("mean index")).sort("subject_type")))
 PY
+echo
+echo "Next: .venv/bin/creditindex explain --db $DB --on $ON --subject <subject_id>"
+echo "      .venv/bin/streamlit run app.py   (sign in as staff / staff-demo)"

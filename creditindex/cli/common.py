@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -106,8 +104,3 @@ def emit(frame: pl.DataFrame, out: str | None, title: str | None = None) -> None
     if title:
         click.echo(title)
     click.echo(render_table(frame))
-
-
-def project_root() -> Path:
-    """The folder holding the project's rule sets and data."""
-    return Path(os.environ.get("CREDITINDEX_HOME", Path(__file__).resolve().parents[2]))

@@ -317,6 +317,21 @@ def db_upgrade(db_url: str | None, revision: str) -> None:
     click.echo(f"schema at revision {upgrade(_url(db_url), revision)}")
 
 
+@db_group.command("sample")
+@DB
+@_refusals
+def db_sample(db_url: str | None) -> None:
+    """Fill an empty store with the bundled sample data and the demo accounts."""
+    from creditindex.store.sample import DEMO_USERS, build_sample
+
+    url = _url(db_url)
+    if build_sample(url):
+        click.echo(f"sample loaded into {url}; demo users: "
+                   + ", ".join(f"{n}/{p} ({r})" for n, p, r in DEMO_USERS))
+    else:
+        click.echo(f"{url} already holds data: left as it is")
+
+
 @db_group.command("current")
 @DB
 @_refusals
