@@ -1,7 +1,5 @@
-"""Streamlit entry point (placeholder until the front end lands)."""
+"""Streamlit entry point: ``streamlit run app.py`` (the pages live in creditindex/ui/)."""
 
-import streamlit as st
+from creditindex.ui.shell import main
 
-st.set_page_config(page_title="公共资源交易信用指数", layout="wide")
-st.title("公共资源交易信用指数 · Credit index")
-st.write("Run `creditindex compute --on YYYY-MM-DD --records data/sample/records.csv`.")
+main()

@@ -9,6 +9,7 @@ import hashlib
 import html
 import json
 import platform
+import re
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from creditindex.evaluate import CheckResult, CreditData
-from creditindex.identifiers import mask_rid
+from creditindex.identifiers import mask_rid, rid_problem
 from creditindex.output import write_text_atomic
 
 
@@ -28,21 +29,30 @@ def frame_digest(frame: pl.DataFrame | None) -> str:
     return hashlib.sha256(ordered.write_csv().encode("utf-8")).hexdigest()
 
 
-def public_id(subject_id: str) -> str:
-    """A subject ID as shown publicly: experts' resident ID numbers are masked."""
-    looks_personal = len(subject_id) == 18 and subject_id[:17].isdigit()
-    return mask_rid(subject_id) if looks_personal else subject_id
+_RID_LIKE = re.compile(r"(?<![0-9A-Z])[0-9]{17}[0-9X](?![0-9A-Z])")
+
+
+def mask_personal(text: str) -> str:
+    """Mask every resident ID number inside ``text`` (a subject ID, a consortium's
+    ``A+B`` ID, a line of reasons). Only valid resident IDs are masked: a USCC made of
+    digits fails the birth-date or check-character test and stays as it is."""
+    return _RID_LIKE.sub(
+        lambda m: mask_rid(m.group(0)) if rid_problem(m.group(0)) is None else m.group(0),
+        text)
+
+
+def _masked(value: Any) -> Any:
+    return mask_personal(value) if isinstance(value, str) else value
 
 
 def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, Any],
                      made_at: dt.datetime | None = None) -> dict[str, Any]:
     """Everything the report states, as plain data (also embedded in the report as JSON)."""
     made = made_at or dt.datetime.now(dt.UTC)
-    answers = [{**row, "subject_id": public_id(row["subject_id"])}
+    answers = [{k: _masked(v) for k, v in row.items()}
                for row in result.table.iter_rows(named=True)]
     grounds = [
-        {**{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()},
-         "subject_id": public_id(row["subject_id"])}
+        {k: _masked(v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
         for row in result.grounds.drop("text").iter_rows(named=True)
     ]
     return {

@@ -74,3 +74,21 @@ def test_cli_check_writes_evidence_and_exits_zero_when_ineligible(tmp_path: Path
     assert answer.get_column("eligible").to_list() == [False, True]
     assert _payload(evidence.read_text(encoding="utf-8"))["inputs"]["records"] == [  # type: ignore[index]
         str(records)]
+
+
+def test_masking_covers_consortium_ids_and_reasons_but_not_digit_usccs() -> None:
+    from creditindex.evidence import mask_personal
+
+    digits_uscc = "914401030124426901"  # a firm's code made of digits: not personal
+    assert mask_personal(digits_uscc) == digits_uscc
+    masked = mask_personal(f"{G}+{E}: suspension of {E}")
+    assert E not in masked and G in masked
+    assert masked.count(E[:6] + "********" + E[14:]) == 2
+
+
+def test_consortium_evidence_masks_member_ids(tmp_path: Path) -> None:
+    data = CreditData(records_frame([row(E, "expert", "ABSENT", "2026-03-01")]), load_rules())
+    result = check(data, day("2026-03-02"), [G, E], consortium=True)
+    text = write_evidence(result, data, tmp_path / "e.html") and (
+        tmp_path / "e.html").read_text(encoding="utf-8")
+    assert E not in text

@@ -1,0 +1,74 @@
+"""Who may do what. Roles and permissions are checked on the server for every page and
+every action: pages call :func:`guard`, actions call :func:`require` before touching the
+store, so hiding a button is never the only defence.
+
+A visitor who has not signed in is a ``public`` user (rankings, profiles and eligibility
+checks are public information); staff and regulators sign in with a password that the
+store keeps only as an scrypt hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+ROLES: tuple[str, ...] = ("public", "staff", "regulator")
+USER_KEY = "user"
+
+
+class Permission(StrEnum):
+    """Things a user may be allowed to do."""
+
+    VIEW = "view"            # rankings, public profiles, eligibility checks
+    IMPORT = "import"        # import penalty records and list entries
+    LIFECYCLE = "lifecycle"  # objections, repairs, manual restrictions
+    AUDIT = "audit"          # read the audit log
+    RULES = "rules"          # edit, try and publish rule sets
+
+
+GRANTS: dict[str, frozenset[Permission]] = {
+    "public": frozenset({Permission.VIEW}),
+    "staff": frozenset({Permission.VIEW, Permission.IMPORT, Permission.LIFECYCLE,
+                        Permission.AUDIT}),
+    "regulator": frozenset({Permission.VIEW, Permission.RULES, Permission.AUDIT}),
+}
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in user (or the anonymous public visitor)."""
+
+    username: str
+    role: str
+    display_name: str = ""
+
+    @property
+    def signed_in(self) -> bool:
+        """Whether this is an account rather than the anonymous visitor."""
+        return bool(self.username)
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the user's role grants ``permission``."""
+        return permission in GRANTS.get(self.role, frozenset())
+
+
+ANONYMOUS = User(username="", role="public")
+
+
+class PermissionDenied(Exception):
+    """An action refused because the user's role does not allow it."""
+
+    def __init__(self, user: User, permission: Permission) -> None:
+        self.user = user
+        self.permission = permission
+        super().__init__(f"user {user.username or '(anonymous)'} with role {user.role} "
+                         f"may not {permission.value}")
+
+
+def require(user: User | None, permission: Permission) -> User:
+    """Return ``user`` if its role grants ``permission``; raise :class:`PermissionDenied`
+    otherwise (``None`` is the anonymous public visitor)."""
+    who = user or ANONYMOUS
+    if not who.may(permission):
+        raise PermissionDenied(who, permission)
+    return who

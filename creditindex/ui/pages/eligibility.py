@@ -1,0 +1,88 @@
+"""Eligibility check: a candidate list (or a consortium) on a day, eligible or not with
+every ground, and the evidence report to keep."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from creditindex.rules import SUBJECT_TYPES
+from creditindex.ui import data, tables
+from creditindex.ui.auth import Permission
+from creditindex.ui.i18n import labeller, lang_key, t
+from creditindex.ui.widgets import day_pickers, guard, show_table
+
+RESULT_KEY = "elig_result"
+ANSWER = ["public_id", "subject_name", "eligible", "index", "grade", "reasons"]
+GROUNDS = ["public_id", "cause", "code", "detail", "source", "document_no", "since", "until"]
+
+
+def _candidates() -> list[str]:
+    paste, upload = st.tabs([t("elig.paste"), t("elig.upload")])
+    with paste:
+        text = st.text_area(t("elig.ids"), key="elig_ids", height=140,
+                            placeholder=t("elig.ids_hint"))
+    with upload:
+        file = st.file_uploader(t("elig.file"), type=["csv", "xlsx", "txt"], key="elig_file",
+                                help=t("elig.file_help"))
+    ids = tables.parse_id_list(text or "")
+    if file is not None:
+        ids += tables.ids_from_upload(file.getvalue(), file.name)
+    return list(dict.fromkeys(ids))
+
+
+def render() -> None:
+    """The eligibility page."""
+    user = guard(Permission.VIEW)
+    st.title(t("elig.title"))
+    st.caption(t("elig.caption"))
+    ids = _candidates()
+    cols = st.columns([1, 2])
+    consortium = cols[0].toggle(t("elig.consortium"), key="elig_consortium",
+                                help=t("elig.consortium_help"))
+    role = cols[1].selectbox(t("elig.role"), (None, *SUBJECT_TYPES),
+                             key=lang_key("elig_role"),
+                             format_func=labeller("type", "elig.any_role"),
+                             help=t("elig.role_help"))
+    on, known_on = day_pickers("elig")
+    st.caption(t("elig.count", n=len(ids)))
+    if st.button(t("elig.run"), type="primary", key="elig_run", disabled=not ids):
+        with st.spinner(t("elig.running")):
+            st.session_state[RESULT_KEY] = data.check(user, ids, on, known_on, role,
+                                                      consortium)
+    answer = st.session_state.get(RESULT_KEY)
+    if not isinstance(answer, data.Eligibility):
+        return
+    res = answer.result
+    table = res.table.with_columns(
+        pl.Series("public_id", [data.show_id(s, answer.shown)
+                                for s in res.table.get_column("subject_id")], pl.String),
+        pl.col("subject_id").replace_strict(answer.names, default="").alias("subject_name"),
+        tables.mask_text_expr("reasons").alias("reasons"),
+        pl.when(pl.col("eligible")).then(pl.lit(t("elig.yes"))).otherwise(
+            pl.lit(t("elig.no"))).alias("eligible"),
+    )
+    n_ok = int(res.table.get_column("eligible").sum())
+    st.subheader(t("elig.answer", on=res.on, known=res.known_on))
+    if n_ok == table.height:
+        st.success(t("elig.all_eligible", n=table.height))
+    else:
+        st.error(t("elig.some_ineligible", bad=table.height - n_ok, n=table.height))
+    for shown_id, why in answer.invalid:
+        st.warning(t("elig.invalid_id", id=shown_id, why=why))
+    show_table(table, ANSWER, key="elig_table", config={
+        "reasons": st.column_config.TextColumn(t("col.reasons"), width="large")})
+    if res.grounds.height:
+        st.markdown(f"#### {t('elig.grounds')}")
+        show_table(res.grounds.with_columns(
+            pl.col("subject_id").replace_strict(answer.shown, default="").alias("public_id"),
+            tables.mask_text_expr("detail").alias("detail")), GROUNDS, key="elig_grounds")
+    st.download_button(t("elig.download"), answer.html.encode("utf-8"),
+                       file_name=f"eligibility_evidence_{res.on}.html", mime="text/html",
+                       key="elig_download", type="primary", icon=":material/download:")
+    if answer.check_id is not None:
+        st.caption(t("elig.stored", id=answer.check_id))
+
+
+if __name__ == "__main__":
+    render()

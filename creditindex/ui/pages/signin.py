@@ -1,0 +1,40 @@
+"""Sign in (staff and regulators; the public may browse without an account)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from creditindex.ui import data, nav
+from creditindex.ui.i18n import t
+from creditindex.ui.widgets import current_user, sign_in
+
+
+def render() -> None:
+    """The sign-in page."""
+    st.title(t("signin.title"))
+    user = current_user()
+    if user.signed_in:
+        st.info(t("auth.signed_in_as", user=user.username, role=t(f"role.{user.role}")))
+        return
+    st.caption(t("signin.caption"))
+    with st.form("signin", clear_on_submit=False):
+        name = st.text_input(t("signin.username"), key="si_user", autocomplete="username")
+        password = st.text_input(t("signin.password"), type="password", key="si_password",
+                                 autocomplete="current-password")
+        submitted = st.form_submit_button(t("signin.submit"), type="primary")
+    if submitted:
+        outcome = sign_in(name or "", password or "")
+        if outcome == "ok":
+            nav.go("rankings")
+        st.error(t(f"signin.{outcome}"))
+    if data.is_sample():
+        with st.container(border=True):
+            st.markdown(f"**{t('signin.demo_title')}**")
+            st.caption(t("signin.demo_caption"))
+            st.table({t("signin.username"): [u for u, _p, _r in data.DEMO_USERS],
+                      t("signin.password"): [p for _u, p, _r in data.DEMO_USERS],
+                      t("col.role"): [t(f"role.{r}") for _u, _p, r in data.DEMO_USERS]})
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,261 @@
+"""Frame helpers for the faces: public views (masked identifiers), filters, paging,
+downloads and the comparison of two days' answers. No scoring here: every number comes
+from :mod:`creditindex.evaluate`; these functions only select, mask, slice and join.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from creditindex.identifiers import mask_rid, mask_rid_expr
+from creditindex.output import neutralise_formulas
+from creditindex.records import decode_text
+
+# A resident ID number: region, a birth date from 1800 on, sequence, check character.
+_RID_BODY = (r"[0-9]{6}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+             r"[0-9]{3}[0-9X]")
+RID_PATTERN = f"^{_RID_BODY}$"
+_RID_IN_TEXT = re.compile("(?<![0-9A-Z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9X])(?![0-9A-Z])")
+_SPLIT = re.compile(r"[\s,;\uff0c\uff1b\u3001|]+")  # also the full-width , ; and 、
+
+
+def looks_personal_expr(col: str = "subject_id") -> pl.Expr:
+    """True where a value has the shape of a resident ID number."""
+    return pl.col(col).str.contains(RID_PATTERN).fill_null(False)
+
+
+def looks_personal(value: str) -> bool:
+    """Scalar :func:`looks_personal_expr`."""
+    return re.match(RID_PATTERN, value or "") is not None
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every resident ID number in it masked (birth date hidden)."""
+    return _RID_IN_TEXT.sub(lambda m: m.group(1) + "********" + m.group(2)
+                            if looks_personal(m.group(0)) else m.group(0), text)
+
+
+def mask_text_expr(col: str) -> pl.Expr:
+    """Vectorised :func:`mask_text`."""
+    return pl.col(col).str.replace_all(
+        "(^|[^0-9A-Z])([0-9]{6})(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])"
+        "(?:0[1-9]|[12][0-9]|3[01])([0-9]{3}[0-9X])($|[^0-9A-Z])",
+        "${1}${2}********${3}${4}")
+
+
+def public_id_expr(col: str = "subject_id", type_col: str | None = "subject_type") -> pl.Expr:
+    """The identifier as shown publicly: experts' resident ID numbers masked (and any value
+    shaped like one, whatever its role)."""
+    personal = looks_personal_expr(col)
+    if type_col is not None:
+        personal = personal | (pl.col(type_col) == "expert").fill_null(False)
+    return pl.when(personal).then(mask_rid_expr(col)).otherwise(pl.col(col))
+
+
+def public_id(subject_id: str, subject_type: str | None = None) -> str:
+    """Scalar :func:`public_id_expr`."""
+    if subject_type == "expert" or looks_personal(subject_id):
+        return mask_rid(subject_id)
+    return subject_id
+
+
+def mask_frame(frame: pl.DataFrame, columns: Sequence[str] = ("subject_id",)) -> pl.DataFrame:
+    """A frame fit for public view or export: the identifiers of ``columns`` masked for
+    experts, and any resident ID number inside other text masked too."""
+    type_col = "subject_type" if "subject_type" in frame.columns else None
+    ids = [c for c in columns if c in frame.columns]
+    text = [n for n, d in frame.schema.items() if d == pl.String and n not in ids]
+    return frame.with_columns(*(public_id_expr(c, type_col).alias(c) for c in ids),
+                              *(mask_text_expr(c).alias(c) for c in text))
+
+
+def region_of_id_expr(col: str = "subject_id", type_col: str = "subject_type") -> pl.Expr:
+    """The registration region (GB/T 2260) carried by an identifier: characters 3-8 of a
+    USCC, 1-6 of a resident ID number."""
+    personal = (pl.col(type_col) == "expert") | looks_personal_expr(col)
+    return pl.when(personal).then(pl.col(col).str.slice(0, 6)).otherwise(
+        pl.col(col).str.slice(2, 6))
+
+
+@dataclass(frozen=True)
+class RankingFilter:
+    """What a user asked to see of one subject type's ranking."""
+
+    grades: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    industry_ids: pl.Series | None = None
+    restricted: bool | None = None
+    query: str = ""
+
+
+def prepare_rankings(scores: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Split ``compute`` output by subject type, each in rank order, with the public ID,
+    the registration region and a search key (the public ID and the name, upper case:
+    a part of an expert's hidden birth date finds nobody)."""
+    ready = scores.with_columns(
+        public_id_expr().alias("public_id"),
+        region_of_id_expr().alias("region"),
+    ).with_columns(
+        pl.concat_str(pl.col("public_id"), pl.col("subject_name").fill_null(""),
+                      separator=" ").str.to_uppercase().alias("_search"),
+    )
+    return {str(key[0]): part.sort("rank", "subject_id")
+            for key, part in ready.partition_by("subject_type", as_dict=True).items()}
+
+
+def filter_rankings(frame: pl.DataFrame, f: RankingFilter) -> pl.DataFrame:
+    """Rows of one subject type's ranking that pass the filter (order kept)."""
+    conds: list[pl.Expr] = []
+    if f.grades:
+        conds.append(pl.col("grade").is_in(list(f.grades)))
+    if f.regions:
+        conds.append(pl.col("region").is_in(list(f.regions)))
+    if f.restricted is not None:
+        conds.append(pl.col("restricted") == f.restricted)
+    if f.industry_ids is not None:
+        conds.append(pl.col("subject_id").is_in(f.industry_ids.implode()))
+    q = f.query.strip().upper()
+    if q:
+        conds.append(pl.col("_search").str.contains(q, literal=True)
+                     | (pl.col("subject_id") == q))
+    return frame.filter(*conds) if conds else frame
+
+
+def shorten(column: str, width: int) -> pl.Expr:
+    """A text column cut to ``width`` characters (an ellipsis marks the cut)."""
+    c = pl.col(column).fill_null("")
+    return pl.when(c.str.len_chars() > width).then(
+        c.str.slice(0, width - 1) + pl.lit("\u2026")).otherwise(c).alias(column)
+
+
+def page_count(rows: int, size: int) -> int:
+    """How many pages of ``size`` rows ``rows`` rows take (at least one)."""
+    return max(1, -(-rows // size))
+
+
+def page_of(frame: pl.DataFrame, page: int, size: int, reverse: bool = False
+            ) -> pl.DataFrame:
+    """Page ``page`` (from 1) of ``size`` rows; with ``reverse``, counted from the last
+    row backwards (lowest index first) without copying the frame."""
+    first = (max(1, page) - 1) * size
+    if not reverse:
+        return frame.slice(first, size)
+    stop = max(0, frame.height - first)
+    start = max(0, stop - size)
+    return frame.slice(start, stop - start).reverse()
+
+
+def export_bytes(frame: pl.DataFrame, fmt: str) -> bytes:
+    """A download of ``frame`` as CSV (UTF-8 with BOM, for spreadsheet programs) or Excel,
+    with every cell a spreadsheet would run as a formula neutralised."""
+    safe = neutralise_formulas(frame)
+    if fmt == "csv":
+        return b"\xef\xbb\xbf" + safe.write_csv().encode("utf-8")
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        safe.write_excel(buffer)
+        return buffer.getvalue()
+    raise ValueError(f"unknown download format {fmt!r}")
+
+
+def parse_id_list(text: str) -> list[str]:
+    """Identifiers pasted by a user: separated by spaces, new lines, commas or semicolons
+    (Chinese punctuation too); trimmed, upper-cased, first occurrence kept."""
+    ids = [part.strip().upper() for part in _SPLIT.split(text or "")]
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def ids_from_upload(content: bytes, file_name: str) -> list[str]:
+    """Identifiers from an uploaded candidate list: the ``subject_id`` column of a CSV or
+    Excel sheet (else its first column; a first row without digits is a header), or plain
+    text."""
+    name = file_name.lower()
+    if name.endswith((".xlsx", ".xls", ".xlsm")):
+        frame = pl.read_excel(io.BytesIO(content), has_header=False, infer_schema_length=0)
+    elif name.endswith(".csv"):
+        frame = pl.read_csv(io.StringIO(decode_text(content)), infer_schema=False,
+                            has_header=False)
+    else:
+        return parse_id_list(decode_text(content))
+    if frame.width == 0 or frame.height == 0:
+        return []
+    header = [str(v or "").strip().lower() for v in frame.row(0)]
+    col = header.index("subject_id") if "subject_id" in header else 0
+    values = [str(v) for v in frame.to_series(col).to_list() if v is not None]
+    if values and not any(ch.isdigit() for ch in values[0]):
+        values = values[1:]
+    return parse_id_list("\n".join(values))
+
+
+IMPACT_COLUMNS = ["subject_id", "subject_type", "subject_name", "index_before",
+                  "index_after", "change", "grade_before", "grade_after",
+                  "restricted_before", "restricted_after"]
+
+
+def compare(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+    """Join two ``compute`` answers (e.g. under the rule set in force and a draft) subject
+    by subject: :data:`IMPACT_COLUMNS`, ``change = index_after - index_before``."""
+    key = ["subject_id", "subject_type"]
+    b = before.select(*key, "subject_name", pl.col("index").alias("index_before"),
+                      pl.col("grade").alias("grade_before"),
+                      pl.col("restricted").alias("restricted_before"))
+    a = after.select(*key, pl.col("subject_name").alias("_name_after"),
+                     pl.col("index").alias("index_after"),
+                     pl.col("grade").alias("grade_after"),
+                     pl.col("restricted").alias("restricted_after"))
+    both = b.join(a, on=key, how="full", coalesce=True)
+    return both.with_columns(
+        pl.coalesce("subject_name", "_name_after").alias("subject_name"),
+        (pl.col("index_after") - pl.col("index_before")).round(2).alias("change"),
+    ).select(IMPACT_COLUMNS)
+
+
+def changed_grade_or_restriction(impact: pl.DataFrame) -> pl.DataFrame:
+    """Subjects whose grade or restriction differs between the two answers."""
+    return impact.filter(
+        (pl.col("grade_before") != pl.col("grade_after")).fill_null(True)
+        | (pl.col("restricted_before") != pl.col("restricted_after")).fill_null(True)
+    ).sort(pl.col("change").abs(), descending=True, nulls_last=True)
+
+
+def largest_movers(impact: pl.DataFrame, n: int = 20) -> pl.DataFrame:
+    """The ``n`` subjects whose index moves most (either way)."""
+    return impact.filter(pl.col("change").fill_null(0) != 0).sort(
+        pl.col("change").abs(), descending=True).head(n)
+
+
+def impact_summary(impact: pl.DataFrame) -> pl.DataFrame:
+    """Per subject type: subjects, mean index before/after, grade and restriction
+    changes, subjects moved."""
+    return impact.group_by("subject_type").agg(
+        pl.len().alias("subjects"),
+        pl.col("index_before").mean().round(2).alias("mean_before"),
+        pl.col("index_after").mean().round(2).alias("mean_after"),
+        (pl.col("change").fill_null(0) != 0).sum().alias("moved"),
+        (pl.col("grade_before") != pl.col("grade_after")).fill_null(True).sum()
+        .alias("grade_changed"),
+        ((pl.col("restricted_after") & ~pl.col("restricted_before")).fill_null(False)).sum()
+        .alias("newly_restricted"),
+        ((pl.col("restricted_before") & ~pl.col("restricted_after")).fill_null(False)).sum()
+        .alias("no_longer_restricted"),
+    ).sort("subject_type")
+
+
+def index_bins(impact: pl.DataFrame, step: float = 5.0) -> pl.DataFrame:
+    """Histogram of the index before and after, per subject type: ``subject_type,
+    series (before|after), index (bin start), subjects``. Bins are counted here, so a
+    chart of a million subjects sends a few dozen rows to the browser."""
+    parts = []
+    for series in ("before", "after"):
+        col = pl.col(f"index_{series}")
+        parts.append(impact.filter(col.is_not_null()).select(
+            "subject_type", pl.lit(series).alias("series"),
+            (pl.min_horizontal((col / step).floor() * step, pl.lit(100.0 - step)))
+            .alias("index")))
+    return pl.concat(parts).group_by("subject_type", "series", "index").agg(
+        pl.len().alias("subjects")).sort("subject_type", "series", "index")

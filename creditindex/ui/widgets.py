@@ -1,0 +1,214 @@
+"""Pieces every page shares: the signed-in user and the page guard, day pickers, tables
+with translated headers, the list of problems of a refused input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+import polars as pl
+import streamlit as st
+
+from creditindex.errors import Problem
+from creditindex.ui import auth
+from creditindex.ui.i18n import LANG_KEY, LANGS, current_lang, has, labeller, t
+
+DAY_KEY = "day"
+# Columns whose codes are shown as catalogue texts (column -> catalogue prefix).
+VALUE_TEXTS = {"subject_type": "type", "cause": "cause", "status": "status", "kind": "event",
+               "outcome": "outcome", "role": "role", "industry": "industry",
+               "batch_kind": "import.kind"}
+KNOWN_KEY = "known_on"
+
+
+def current_user() -> auth.User:
+    """The user of this session (the anonymous public visitor until someone signs in).
+    Session state lives on the server: the browser cannot set it."""
+    user = st.session_state.get(auth.USER_KEY)
+    return user if isinstance(user, auth.User) else auth.ANONYMOUS
+
+
+def guard(permission: auth.Permission) -> auth.User:
+    """Stop the page unless the session's user may ``permission`` (server-side check;
+    the navigation only hides what this refuses anyway)."""
+    user = current_user()
+    if not user.may(permission):
+        st.error(t("auth.refused", role=t(f"role.{user.role}")))
+        if not user.signed_in:
+            st.info(t("auth.sign_in_first"))
+        st.stop()
+    return user
+
+
+def refuse(exc: auth.PermissionDenied) -> None:
+    """Show an action refused by the server."""
+    st.error(t("auth.refused", role=t(f"role.{exc.user.role}")))
+
+
+def language_switch() -> None:
+    """The language switch (sidebar)."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = current_lang()
+    st.sidebar.segmented_control(
+        t("lang.label"), LANGS, key=LANG_KEY, format_func=lambda x: t(f"lang.{x}", lang=x),
+        selection_mode="single", required=True)
+
+
+def today() -> dt.date:
+    """Today's date on the server."""
+    return dt.date.today()
+
+
+def day_pickers(prefix: str, *, known_on: bool = True) -> tuple[dt.date, dt.date]:
+    """The day to answer for and, optionally, the day the answer is known on (default:
+    the same day). Shared between pages through session state."""
+    cols = st.columns(2)
+    on = cols[0].date_input(t("day.on"), value=st.session_state.get(DAY_KEY, today()),
+                            key=f"{prefix}_on", help=t("day.on_help"), format="YYYY-MM-DD")
+    assert isinstance(on, dt.date)
+    st.session_state[DAY_KEY] = on
+    known = on
+    if known_on:
+        same = cols[1].checkbox(t("day.known_same"), value=True, key=f"{prefix}_same",
+                                help=t("day.known_help"))
+        if not same:
+            picked = cols[1].date_input(t("day.known_on"), value=on, key=f"{prefix}_known",
+                                        format="YYYY-MM-DD")
+            assert isinstance(picked, dt.date)
+            known = picked
+    return on, known
+
+
+def label(column: str) -> str:
+    """A column's header in the session's language (every column shown has one)."""
+    return t(f"col.{column}")
+
+
+def translate_values(frame: pl.DataFrame, column: str, prefix: str) -> pl.DataFrame:
+    """Replace the codes of ``column`` by their catalogue text ``prefix.code`` (codes
+    without a text stay as they are)."""
+    if column not in frame.columns:
+        return frame
+    values = frame.get_column(column).drop_nulls().unique().to_list()
+    mapping = {v: t(f"{prefix}.{v}") for v in values if has(f"{prefix}.{v}")}
+    return frame.with_columns(pl.col(column).replace(mapping)) if mapping else frame
+
+
+def show_table(frame: pl.DataFrame, columns: Sequence[str] | None = None, *,
+               key: str | None = None, height: int | Literal["auto"] = "auto",
+               config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """A table with translated headers (``columns``: which and in what order)."""
+    shown = frame.select(columns) if columns is not None else frame
+    for column, prefix in VALUE_TEXTS.items():
+        shown = translate_values(shown, column, prefix)
+    shown = shown.with_columns(pl.col(pl.String).fill_null(""))
+    column_config: dict[str, Any] = {}
+    for name, dtype in shown.schema.items():
+        if dtype == pl.Date:
+            column_config[name] = st.column_config.DateColumn(label(name), format="YYYY-MM-DD")
+        elif isinstance(dtype, pl.Datetime):
+            column_config[name] = st.column_config.DatetimeColumn(
+                label(name), format="YYYY-MM-DD HH:mm:ss")
+        else:
+            column_config[name] = label(name)
+    for name, cfg in (config or {}).items():
+        column_config[name] = cfg
+    box = st.container(key=key) if key else st.container()  # the key names the table
+    if shown.height == 0:
+        return box.caption(t("table.empty"))
+    return box.dataframe(shown, hide_index=True, column_config=column_config,
+                         height=height, placeholder="-", **kwargs)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=&;\"'/^%@?])")
+
+
+def markdown_cell(value: object) -> str:
+    """A value as literal text in a Markdown table cell: every punctuation character
+    escaped (no link, image, math, colour or icon can be smuggled in by the data)."""
+    text = "" if value is None else " ".join(str(value).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def static_table(frame: pl.DataFrame, columns: Sequence[str], *, key: str) -> None:
+    """A read-only table drawn as Markdown: it needs nothing more loaded in the browser,
+    so it shows with the page's first text. Headers and values translated, numbers to
+    two decimals, a tick for true."""
+    shown = frame.select(columns)
+    if shown.height == 0:
+        st.container(key=key).caption(t("table.empty"))
+        return
+    for column, prefix in VALUE_TEXTS.items():
+        shown = translate_values(shown, column, prefix)
+    header = "| " + " | ".join(markdown_cell(label(c)) for c in shown.columns) + " |"
+    align = "|" + "|".join("---:" if shown.schema[c].is_numeric() else "---"
+                           for c in shown.columns) + "|"
+    lines = [header, align]
+    for row in shown.iter_rows():
+        cells = []
+        for value in row:
+            if isinstance(value, bool):
+                cells.append("✔" if value else "")
+            elif isinstance(value, float):
+                cells.append(f"{value:.2f}")
+            else:
+                cells.append(markdown_cell(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    st.container(key=key).markdown("\n".join(lines))
+
+
+def problems_table(problems: Iterable[Problem], key: str = "problems",
+                   message: str = "problems.count",
+                   columns: Sequence[str] = ("file", "row", "column", "reason")) -> None:
+    """Every problem of a refused input: file, row, column, reason."""
+    rows = [{"file": p.file, "row": p.row, "column": p.column, "reason": p.reason}
+            for p in problems]
+    frame = pl.DataFrame(rows, schema={"file": pl.String, "row": pl.Int64,
+                                       "column": pl.String, "reason": pl.String},
+                         orient="row")
+    st.error(t(message, n=frame.height))
+    show_table(frame, list(columns), key=key)
+
+
+def type_picker(key: str, types: Sequence[str], *, with_all: bool = False) -> str | None:
+    """Pick a subject type (``None``: all types, when offered)."""
+    options: list[str | None] = [*([None] if with_all else []), *types]
+    picked = st.segmented_control(
+        t("filter.subject_type"), options, key=key, required=True,
+        default=options[0],
+        format_func=labeller("type", "filter.all_types"))
+    return picked if isinstance(picked, str) else None
+
+
+MAX_ATTEMPTS = 5
+LOCKOUT_SECONDS = 60
+
+
+def sign_in(name: str, password: str) -> str:
+    """Sign in with a name and password: ``ok``, ``failed``, ``empty`` or ``locked`` (too
+    many failures in this session: wait a minute)."""
+    from creditindex.ui import data
+
+    if not name.strip() or not password:
+        return "empty"
+    now = dt.datetime.now(dt.UTC).timestamp()
+    failures = [f for f in st.session_state.get("_signin_failures", [])
+                if now - f < LOCKOUT_SECONDS]
+    if len(failures) >= MAX_ATTEMPTS:
+        return "locked"
+    user = data.authenticate(name, password)
+    if user is None:
+        st.session_state["_signin_failures"] = [*failures, now]
+        return "failed"
+    st.session_state["_signin_failures"] = []
+    st.session_state[auth.USER_KEY] = user
+    return "ok"
+
+
+def sign_out() -> None:
+    """Forget the signed-in user (and what they were doing)."""
+    for key in list(st.session_state.keys()):
+        if key != LANG_KEY:
+            del st.session_state[key]

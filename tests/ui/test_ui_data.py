@@ -1,0 +1,86 @@
+"""The app's data module: answers cached per database state, the daily snapshot used
+when it is current, public views masked, paging without copies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from uihelpers import STAFF
+
+from creditindex import evaluate
+from creditindex.store.load import load_data
+from creditindex.store.snapshots import evaluate as evaluate_day
+from creditindex.ui import data, tables
+
+TODAY = dt.date.today()
+
+
+def test_rankings_are_the_engines_answer(db: str) -> None:
+    ranking = data.rankings(TODAY)
+    oracle = evaluate.compute(load_data(db), TODAY)
+    got = pl.concat([ranking.of(t) for t in ("agent", "bidder", "expert", "tenderer")])
+    assert got.select(evaluate.COMPUTE_COLUMNS).equals(
+        oracle.sort("subject_type", "rank", "subject_id"))
+    experts = ranking.of("expert")
+    assert experts.get_column("public_id").str.contains(r"\*{8}").all()
+
+
+def test_the_daily_snapshot_is_used_while_current(db: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    evaluate_day(db, TODAY, catch_up=False)
+    data.changed()
+    oracle = evaluate.compute(load_data(db), TODAY)
+
+    def no_compute(*_args: object, **_kwargs: object) -> pl.DataFrame:
+        raise AssertionError("computed although the stored snapshot is current")
+
+    with monkeypatch.context() as m:
+        m.setattr(evaluate, "compute", no_compute)
+        stored = data.rankings(TODAY).of("bidder")
+    assert stored.select(evaluate.COMPUTE_COLUMNS).equals(
+        oracle.filter(pl.col("subject_type") == "bidder"))
+    clean = stored.filter(~pl.col("restricted")).row(0, named=True)["subject_id"]
+    data.add_restriction(STAFF, clean, TODAY, None, "test", None)  # the data change
+    after = data.rankings(TODAY).of("bidder")  # computed afresh
+    assert after.filter(pl.col("subject_id") == clean).get_column("restricted")[0]
+
+
+def test_cached_per_state(db: str) -> None:
+    first = data.rankings(TODAY)
+    assert data.rankings(TODAY) is first  # shared, not recomputed
+    data.check(STAFF, [first.of("bidder").get_column("subject_id")[0]], TODAY, TODAY,
+               None, False)
+    assert data.rankings(TODAY) is first  # a saved check changes no answer
+
+
+def test_paging_backwards_without_copies() -> None:
+    frame = pl.DataFrame({"rank": list(range(1, 11))})
+    assert tables.page_of(frame, 1, 4, reverse=True).get_column("rank").to_list() == [
+        10, 9, 8, 7]
+    assert tables.page_of(frame, 3, 4, reverse=True).get_column("rank").to_list() == [2, 1]
+    assert tables.page_of(frame, 3, 4).get_column("rank").to_list() == [9, 10]
+    assert tables.page_count(0, 50) == 1 and tables.page_count(101, 50) == 3
+
+
+def test_masking_in_text_and_ids() -> None:
+    rid = "110101199003074514"
+    assert tables.public_id(rid) == "110101********4514"
+    assert tables.public_id("91440101MA59XXXX0X", "bidder") == "91440101MA59XXXX0X"
+    assert tables.mask_text(f"expert {rid} absent") == "expert 110101********4514 absent"
+    frame = pl.DataFrame({"subject_id": [rid, "914401030124426901"],
+                          "subject_type": ["expert", "bidder"],
+                          "reasons": [f"see {rid}", "none"]})
+    masked = tables.mask_frame(frame)
+    assert masked.get_column("subject_id").to_list() == ["110101********4514",
+                                                         "914401030124426901"]
+    assert rid not in masked.write_csv()
+
+
+def test_candidate_lists() -> None:
+    assert tables.parse_id_list(" a1，b2；c3、d4\ne5 a1 ") == ["A1", "B2", "C3", "D4", "E5"]
+    assert tables.ids_from_upload(b"subject_id,name\nX1,a\nX2,b\n", "c.csv") == ["X1", "X2"]
+    assert tables.ids_from_upload(b"X1\nX2\n", "c.csv") == ["X1", "X2"]
+    assert tables.ids_from_upload("代码\nX1\n".encode("gb18030"), "c.csv") == ["X1"]
+    assert tables.ids_from_upload(b"X1 X2", "c.txt") == ["X1", "X2"]

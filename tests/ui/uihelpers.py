@@ -1,0 +1,49 @@
+"""Helpers of the AppTest tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from creditindex.ui.auth import User
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+PAGES = "creditindex/ui/pages"
+
+STAFF = User("staff", "staff")
+REGULATOR = User("regulator", "regulator")
+PUBLIC = User("public", "public")
+
+
+def page_alone(page: str, user: User | None = None) -> AppTest:
+    """A page script run on its own, as if its URL were opened without the navigation
+    (the page must still refuse a user without the permission)."""
+    at = AppTest.from_file(str(ROOT / PAGES / f"{page}.py"), default_timeout=120)
+    if user is not None:
+        at.session_state["user"] = user
+    return at.run()
+
+
+def no_exception(at: AppTest) -> None:
+    """The run raised nothing."""
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def table(at: AppTest, key: str) -> pd.DataFrame:
+    """The table the app shows under ``key``: a grid (``widgets.show_table``) or a
+    Markdown table (``widgets.static_table``, read back as text)."""
+    box = at.get_by_key(key)
+    if box.dataframe:
+        frame = box.dataframe[0].value
+        assert isinstance(frame, pd.DataFrame)
+        return frame
+    if not box.markdown:  # nothing to show: a caption says so
+        return pd.DataFrame()
+    lines = box.markdown[0].value.splitlines()
+    rows = [[re.sub(r"\\(.)", r"\1", c.strip()) for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            for line in lines]
+    return pd.DataFrame(rows[2:], columns=rows[0])
