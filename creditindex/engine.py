@@ -8,9 +8,13 @@ counted penalty record with its amount, its dates and its reason.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import itertools
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -124,7 +128,7 @@ def _ledger_order(records: pl.DataFrame, la: LedgerArrays) -> IntArray:
         return np.zeros(0, dtype=np.int64)
     d0 = int(la.decided.min())
     span = int(la.decided.max()) - d0 + 1
-    key = la.code * span + (la.decided - d0)
+    key = la.code.astype(np.int64) * span + (la.decided - d0)
     order = _block_argsort(key)
     skey = key[order]
     tied = np.zeros(skey.size, dtype=np.bool_)
@@ -279,6 +283,7 @@ def first_day_reaching(rules: RuleSet, step: np.ndarray, lin0: np.ndarray, slope
 
 IntArray = npt.NDArray[np.int64]
 I32Array = npt.NDArray[np.int32]
+U32Array = npt.NDArray[np.uint32]
 AnyInt = npt.NDArray[np.integer[Any]]
 U64Array = npt.NDArray[np.uint64]
 FloatArray = npt.NDArray[np.float64]
@@ -298,10 +303,11 @@ def _i64(series: pl.Series) -> IntArray:
     return np.asarray(series.to_numpy(), dtype=np.int64)
 
 
-def _stable_argsort(values: npt.NDArray[Any]) -> IntArray:
+def _stable_argsort(values: npt.NDArray[Any]) -> U32Array:
     """Indices that sort ``values``, equal values in their order (polars, multithreaded)."""
     frame = pl.DataFrame({"v": values})
-    return _i64(frame.select(pl.arg_sort_by("v", maintain_order=True)).to_series())
+    out = frame.select(pl.arg_sort_by("v", maintain_order=True)).to_series()
+    return np.asarray(out.to_numpy(), dtype=np.uint32)
 
 
 def _block_argsort(values: IntArray) -> IntArray:
@@ -335,9 +341,9 @@ class SubjectCodes:
     where each code's rows start in it; ``first_row`` is, per code, a row holding its
     strings; ``hash_a``/``hash_b`` are the key's two hashes per code."""
 
-    order: IntArray
+    order: AnyInt
     offsets: IntArray
-    first_row: IntArray
+    first_row: AnyInt
     hash_a: U64Array
     hash_b: U64Array
 
@@ -355,7 +361,7 @@ class SubjectCodes:
         return frame.select(pl.col(*SUBJECT_KEY).gather(pl.Series(self.first_row)))
 
 
-def _codes_from(order: IntArray, counts: IntArray, hash_a: U64Array, hash_b: U64Array
+def _codes_from(order: AnyInt, counts: IntArray, hash_a: U64Array, hash_b: U64Array
                 ) -> SubjectCodes:
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
@@ -369,13 +375,15 @@ def subject_codes(frame: pl.DataFrame, id_col: str = "subject_id",
     """Dense integer codes of the (subject_id, subject_type) pairs of ``frame``'s rows,
     numbered in the order of their hashes, or of the keys themselves (``lexical``)."""
     ka, kb = key_hashes(frame, id_col, type_col)
-    order = _stable_argsort(ka)
-    sorted_a = ka[order]
+    ordered = pl.DataFrame({"a": ka, "b": kb}).with_row_index("i").sort(
+        "a", maintain_order=True)
+    order = np.asarray(ordered.get_column("i").to_numpy(), dtype=np.uint32)
+    sorted_a = _u64(ordered.get_column("a"))
     new = _runs(sorted_a)
     del sorted_a
-    sorted_b = kb[order]
+    sorted_b = _u64(ordered.get_column("b"))
     collision = order.size > 1 and bool(np.any(~new[1:] & (sorted_b[1:] != sorted_b[:-1])))
-    del sorted_b
+    del sorted_b, ordered
     if collision:  # two keys share the first hash: group on the strings themselves
         ranked = frame.select(pl.struct(id_col, type_col).rank("dense").cast(pl.Int64) - 1)
         code = _i64(ranked.to_series())
@@ -442,7 +450,7 @@ def _perfect_slots(ref: U64Array) -> tuple[int, int] | None:
     return None
 
 
-def behaviour_numbers(codes: pl.Series, table: BehaviourTable) -> IntArray:
+def behaviour_numbers(codes: pl.Series, table: BehaviourTable) -> AnyInt:
     """Per row, the behaviour's number in the rule set, or -1 for a code it lacks (a
     table lookup on the code's hash, confirmed by a second hash)."""
     known = pl.Series(table.codes, dtype=pl.String)
@@ -457,12 +465,16 @@ def behaviour_numbers(codes: pl.Series, table: BehaviourTable) -> IntArray:
         ref_a.size)
     hashes = pl.DataFrame({"c": codes}).select(pl.col("c").hash(_SEED_A).alias("a"),
                                               pl.col("c").hash(_SEED_B).alias("b"))
-    ha = _u64(hashes.get_column("a"))
-    num = lookup[((ha >> np.uint64(shift)) & np.uint64(mask)).astype(np.intp)]
-    safe = np.maximum(num, 0)
-    hit = (num >= 0) & (ref_a[safe] == ha) & (ref_b[safe] == _u64(hashes.get_column("b")))
-    num[~hit] = -1
-    return num
+    all_a, all_b = _u64(hashes.get_column("a")), _u64(hashes.get_column("b"))
+    out: AnyInt = np.empty(all_a.size, dtype=np.int16) if ref_a.size < (1 << 15) else (
+        np.empty(all_a.size, dtype=np.int64))
+    for lo in range(0, all_a.size, 1 << 20):  # a block at a time: small temporaries
+        ha, hb = all_a[lo:lo + (1 << 20)], all_b[lo:lo + (1 << 20)]
+        num = lookup[((ha >> np.uint64(shift)) & np.uint64(mask)).astype(np.intp)]
+        safe = np.maximum(num, 0)
+        num[(num < 0) | (ref_a[safe] != ha) | (ref_b[safe] != hb)] = -1
+        out[lo:lo + num.size] = num
+    return out
 
 
 def _day_array(frame: pl.DataFrame, column: str) -> IntArray:
@@ -480,7 +492,7 @@ class LedgerArrays:
     ``restrict_end`` and ``repaired_from`` (``NO_DAY`` when none). Days are int32."""
 
     table: BehaviourTable
-    row: IntArray
+    row: AnyInt
     code: I32Array
     beh: npt.NDArray[np.int16]
     decided: I32Array
@@ -516,16 +528,15 @@ class LedgerArrays:
         return np.where(self.escalated, self.table.repeat_factor[self.beh], 1.0)
 
 
-def _first_copies(records: pl.DataFrame, rows: IntArray, tie: IntArray,
-                  recorded: AnyInt) -> BoolArray:
+def _first_copies(records: pl.DataFrame, rows: AnyInt, tie: IntArray) -> BoolArray:
     """Of known ``rows`` that share (subject, role, behaviour, decided) with another row
     (``tie`` is equal for those that do), True for those that count: one copy per act
     (the same and a non-blank document_no), the one recorded first (then by source,
     then record_id)."""
     sub = records.select(
-        pl.col("document_no", "source", "record_id").gather(pl.Series(rows))
-    ).with_columns(pl.Series("_tie", tie), pl.Series("_recorded", recorded),
-                   pl.int_range(pl.len()).alias("_at"))
+        pl.col("document_no", "source", "record_id").gather(pl.Series(rows)),
+        pl.col("recorded_on").cast(pl.Date).gather(pl.Series(rows)).alias("_recorded"),
+    ).with_columns(pl.Series("_tie", tie), pl.int_range(pl.len()).alias("_at"))
     has_doc = pl.col("document_no").is_not_null() & (
         pl.col("document_no").str.strip_chars() != "")
     ordered = sub.sort("_tie", "document_no", "_recorded", "source", "record_id",
@@ -555,41 +566,83 @@ def _previous_in_runs(group: IntArray, day: AnyInt) -> IntArray:
 
 
 _DATES = ("decided_on", "recorded_on", "revoked_on", "repaired_on")
+CHUNK_ROWS = 1 << 18  # rows per part when work is split by subject (bounds the memory)
+WORKERS = max(1, min(4, os.cpu_count() or 1))  # threads working on parts at once
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RowColumns:
+    """What the ledger reads of each records row as known on ``known_on``, as arrays in
+    row order: whether the row ``counts`` (recorded by then, not revoked by then, a
+    behaviour of the rule set), ``decided`` and ``repaired`` as int32 days (``NO_DAY``
+    when missing) and the behaviour number."""
+
+    known_on: int
+    counts: BoolArray
+    decided: I32Array
+    repaired: I32Array
+    beh: npt.NDArray[np.int16]
+
+    @classmethod
+    def of(cls, records: pl.DataFrame, table: BehaviourTable, known_on: int) -> RowColumns:
+        """The columns of ``records`` as known on ``known_on``."""
+        def day(column: str) -> pl.Expr:
+            if column not in records.columns:
+                return pl.repeat(None, records.height, dtype=pl.Int32)
+            return pl.col(column).cast(pl.Date).to_physical()
+
+        k = int(known_on)
+        cols = records.select(
+            day("decided_on").fill_null(NO_DAY).alias("decided"),
+            day("repaired_on").fill_null(NO_DAY).alias("repaired"),
+            ((day("recorded_on") <= k) & (day("revoked_on").is_null()
+                                          | (day("revoked_on") > k))).fill_null(False)
+            .alias("known"),
+        )
+        beh = behaviour_numbers(records.get_column("behaviour_code"), table).astype(np.int16)
+        counts = np.asarray(cols.get_column("known").to_numpy(), dtype=np.bool_) & (beh >= 0)
+        return cls(known_on=k, counts=counts,
+                   decided=np.asarray(cols.get_column("decided").to_numpy(), dtype=np.int32),
+                   repaired=np.asarray(cols.get_column("repaired").to_numpy(),
+                                       dtype=np.int32),
+                   beh=beh)
+
+
+def code_chunks(codes: SubjectCodes, rows: int | None = None) -> list[tuple[int, int]]:
+    """Ranges of subject codes ``[lo, hi)`` holding about ``rows`` records rows each
+    (default :data:`CHUNK_ROWS`)."""
+    rows = CHUNK_ROWS if rows is None else rows
+    total = int(codes.offsets[-1])
+    if codes.size == 0:
+        return []
+    cuts = np.searchsorted(codes.offsets, np.arange(0, total, max(rows, 1)), side="right") - 1
+    bounds = sorted({0, codes.size, *(int(c) for c in cuts if 0 <= c < codes.size)})
+    return list(itertools.pairwise(bounds))
 
 
 def compile_ledger(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | int,
-                   codes: SubjectCodes | None = None) -> LedgerArrays:
+                   codes: SubjectCodes | None = None, columns: RowColumns | None = None,
+                   subjects: tuple[int, int] | None = None) -> LedgerArrays:
     """The ledger as known on ``known_on`` as arrays: the same entries as :func:`ledger`,
-    grouped by subject code. ``codes`` are those of ``records``' rows (computed if not
-    given)."""
+    grouped by subject code. ``codes`` and ``columns`` are those of ``records`` (computed
+    when not given); ``subjects`` limits the work to a range of codes ``[lo, hi)``."""
     k = known_on if isinstance(known_on, int) else to_day(known_on)
     table = BehaviourTable.of(rules)
     if codes is None:
         codes = subject_codes(records)
-    order = codes.order
+    if columns is None or columns.known_on != k:
+        columns = RowColumns.of(records, table, k)
+    lo, hi = subjects if subjects is not None else (0, codes.size)
+    order = codes.order[codes.offsets[lo]:codes.offsets[hi]]
     # Everything in code order from here: a subject's rows are next to each other.
-    dates = records.select(
-        (pl.col(c).cast(pl.Int32).fill_null(NO_DAY) if c in records.columns
-         else pl.repeat(NO_DAY, records.height, dtype=pl.Int32).alias(c)) for c in _DATES)
-
-    def in_order(column: str, at: IntArray | None = None) -> I32Array:
-        values = np.asarray(dates.get_column(column).to_numpy(), dtype=np.int32)
-        return values[order] if at is None else values[order[at]]
-
-    beh16 = behaviour_numbers(records.get_column("behaviour_code"), table).astype(np.int16)
-    beh_all = beh16[order]
-    del beh16
-    recorded = in_order("recorded_on")
-    known = (recorded <= k) & (beh_all >= 0)
-    known &= in_order("revoked_on") > k
-    at = np.flatnonzero(known)
-    del known
-    code = codes.sorted_codes()[at]
-    beh = beh_all[at]
-    del beh_all
-    recorded = recorded[at]
-    decided = in_order("decided_on", at)
-    n = at.size
+    at = np.flatnonzero(columns.counts[order])
+    code = np.repeat(np.arange(lo, hi, dtype=np.int32), np.diff(codes.offsets[lo:hi + 1]))[at]
+    rows = order[at]
+    del order, at
+    beh = columns.beh[rows]
+    decided = columns.decided[rows]
+    n = rows.size
     # One pass sorted by (subject, behaviour, decided) finds the copies of an act (same
     # key) and each entry's previous decision of the same behaviour (repeat escalation).
     keep = np.ones(n, dtype=np.bool_)
@@ -621,22 +674,21 @@ def compile_ledger(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | in
             inner = tied_at > 0
             joined[inner] = same[tied_at[inner] - 1]
             cand = sorter[tied_at]
-            keep[cand] = _first_copies(records, order[at[cand]], np.cumsum(~joined),
-                                       recorded[cand])
+            keep[cand] = _first_copies(records, rows[cand], np.cumsum(~joined))
         del same, tied_at
         repeating = sorter[table.repeat_days[beh[sorter]] > 0]
         del sorter
         if repeating.size:
             prev[repeating] = _previous_in_runs(group[repeating], decided[repeating])
         del group, repeating
-    del recorded
     if not keep.all():
-        at, code, beh, decided, prev = at[keep], code[keep], beh[keep], decided[keep], prev[keep]
+        rows, code, beh, decided, prev = (rows[keep], code[keep], beh[keep], decided[keep],
+                                          prev[keep])
     del keep
     gap = decided - prev  # int32: NO_DAY entries give a negative gap
     escalated = (prev != NO_DAY) & (gap >= 1) & (gap <= table.repeat_days[beh])
     del gap, prev
-    repaired = in_order("repaired_on", at)
+    repaired = columns.repaired[rows]
     repaired_from = np.where(repaired <= k,
                              np.maximum(repaired, decided + table.min_publish[beh]), NO_DAY
                              ).astype(np.int32)
@@ -648,10 +700,24 @@ def compile_ledger(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | in
     amount = table.points[beh]
     amount[escalated] *= table.repeat_factor[beh[escalated]]
     return LedgerArrays(
-        table=table, row=order[at], code=code, beh=beh, decided=decided,
+        table=table, row=rows, code=code, beh=beh, decided=decided,
         end=np.minimum(decided + table.days[beh], repaired_from), escalated=escalated,
         amount=amount, restrict_end=restrict_end, repaired_from=repaired_from,
     )
+
+
+def ledger_parts(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | int,
+                 codes: SubjectCodes | None = None, rows: int | None = None
+                 ) -> Iterator[LedgerArrays]:
+    """The ledger of :func:`compile_ledger` in parts of about ``rows`` records rows, each
+    part whole subjects (everything partitions by subject), in code order."""
+    table = BehaviourTable.of(rules)
+    k = known_on if isinstance(known_on, int) else to_day(known_on)
+    if codes is None:
+        codes = subject_codes(records)
+    columns = RowColumns.of(records, table, k)
+    for lo, hi in code_chunks(codes, rows):
+        yield compile_ledger(records, rules, known_on, codes, columns, (lo, hi))
 
 
 @dataclass(frozen=True)
@@ -659,42 +725,97 @@ class Segments:
     """Change points in a sorted single-key layout: segment ``i`` belongs to subject
     ``code[i]``; a subject's segments are contiguous and ascending by ``start``; ``stop``
     is the next segment's start (``NO_DAY`` for the last, open segment). Over a segment
-    the deduction is ``step + lin0 - slope * (day - start)``."""
+    the deduction is ``step + lin0 - slope * (day - start)``; ``lin0`` and ``slope`` are
+    stored only for the segments with a linear decay (``sloped``, ascending)."""
 
     code: I32Array
     start: I32Array
     stop: I32Array
     step: FloatArray
-    lin0: FloatArray
-    slope: FloatArray
+    sloped: IntArray
+    sloped_lin0: FloatArray
+    sloped_slope: FloatArray
+
+    @classmethod
+    def dense(cls, code: I32Array, start: I32Array, stop: I32Array, step: FloatArray,
+              lin0: FloatArray, slope: FloatArray) -> Segments:
+        """Segments from full ``lin0`` and ``slope`` arrays."""
+        at = np.flatnonzero(slope != 0).astype(np.int64)
+        return cls(code, start, stop, step, at, lin0[at], slope[at])
 
     @property
     def size(self) -> int:
         """The number of segments."""
         return int(self.code.size)
 
-    def take(self, index: IntArray) -> Segments:
+    @property
+    def lin0(self) -> FloatArray:
+        """``lin0`` of every segment (zero without a linear decay)."""
+        out = np.zeros(self.size, dtype=np.float64)
+        out[self.sloped] = self.sloped_lin0
+        return out
+
+    @property
+    def slope(self) -> FloatArray:
+        """``slope`` of every segment (zero without a linear decay)."""
+        out = np.zeros(self.size, dtype=np.float64)
+        out[self.sloped] = self.sloped_slope
+        return out
+
+    def take(self, index: AnyInt) -> Segments:
         """The segments at ``index``."""
-        return Segments(self.code[index], self.start[index], self.stop[index],
-                        self.step[index], self.lin0[index], self.slope[index])
+        return Segments.dense(self.code[index], self.start[index], self.stop[index],
+                              self.step[index], self.lin0[index], self.slope[index])
 
     @staticmethod
     def concat(parts: Sequence[Segments]) -> Segments:
         """The segments of several parts, one after the other."""
-        return Segments(*(np.concatenate([getattr(p, f) for p in parts])
-                          for f in ("code", "start", "stop", "step", "lin0", "slope")))
+        if len(parts) == 1:
+            return parts[0]
+        return Segments.gather(parts)
+
+    @staticmethod
+    def gather(parts: Iterable[Segments]) -> Segments:
+        """The segments of parts made one by one, joined (one field at a time, so the
+        parts and the whole are not all held at twice)."""
+        fields: dict[str, list[npt.NDArray[Any]]] = {
+            f: [] for f in ("code", "start", "stop", "step", "sloped", "sloped_lin0",
+                            "sloped_slope")}
+        offset = 0
+        for part in parts:
+            for name, arrays in fields.items():
+                value = getattr(part, name)
+                arrays.append(value + offset if name == "sloped" else value)
+            offset += part.size
+        joined = {}
+        for name in list(fields):
+            arrays = fields.pop(name)
+            joined[name] = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+            del arrays
+        return Segments(**joined)
 
     @staticmethod
     def empty() -> Segments:
         """No segments."""
         z = np.zeros(0, dtype=np.int32)
         f = np.zeros(0, dtype=np.float64)
-        return Segments(z, z, z, f, f, f)
+        return Segments(z, z, z, f, np.zeros(0, dtype=np.int64), f, f)
+
+    def with_codes(self, code: I32Array) -> Segments:
+        """The same segments under other subject codes."""
+        return Segments(code, self.start, self.stop, self.step, self.sloped,
+                        self.sloped_lin0, self.sloped_slope)
 
     def deducted_on(self, day: int) -> tuple[I32Array, FloatArray]:
         """The subjects with a segment covering ``day`` and their deduction that day."""
         at = np.flatnonzero((self.start <= day) & (self.stop > day))
-        ded = self.step[at] + self.lin0[at] - self.slope[at] * (day - self.start[at])
+        ded = self.step[at]
+        s = self.sloped
+        on = (self.start[s] <= day) & (self.stop[s] > day)
+        if on.any():
+            lin = s[on]
+            ded[np.searchsorted(at, lin)] += self.sloped_lin0[on] - self.sloped_slope[on] * (
+                day - self.start[lin])
         return self.code[at], ded
 
 
@@ -800,8 +921,8 @@ def segments_of(code: AnyInt, decided: I32Array, end: I32Array, amount: FloatArr
     stop = np.empty_like(g_day)
     stop[:-1] = g_day[1:]
     stop[np.r_[subject_first[1:], True]] = NO_DAY
-    return Segments(code=g_code.astype(np.int32), start=g_day, stop=stop, step=step,
-                    lin0=lin0, slope=slope)
+    return Segments.dense(code=g_code.astype(np.int32), start=g_day, stop=stop, step=step,
+                          lin0=lin0, slope=slope)
 
 
 def _rounded_index(rules: RuleSet, deducted: FloatArray) -> FloatArray:
@@ -860,7 +981,8 @@ def suspension_starts(la: LedgerArrays, expert: BoolArray, rules: RuleSet
     mine = np.flatnonzero(expert[la.code])
     if mine.size == 0:
         return none, none
-    code, decided, amount = la.code[mine], la.decided[mine], la.amount[mine]
+    code = la.code[mine].astype(np.int64)  # int64: code * span must not overflow
+    decided, amount = la.decided[mine].astype(np.int64), la.amount[mine]
     d0 = int(decided.min())
     span = int(decided.max()) - d0 + 1 + rule.window_days
     key = code * span + (decided - d0)
@@ -881,21 +1003,36 @@ def suspension_starts(la: LedgerArrays, expert: BoolArray, rules: RuleSet
 @dataclass(frozen=True)
 class Timeline:
     """Every subject's change points, compiled: ``keys`` (``subject_id, subject_type`` per
-    subject code) and :class:`Segments` grouped by code."""
+    subject code) and the change points as :class:`Segments` grouped by code, in one or
+    more ``parts`` (consecutive ranges of codes, as computed)."""
 
     keys: pl.DataFrame
-    segments: Segments
+    parts: tuple[Segments, ...]
+
+    @cached_property
+    def segments(self) -> Segments:
+        """All the change points in one :class:`Segments`."""
+        return Segments.gather(self.parts)
+
+    @property
+    def size(self) -> int:
+        """The number of change points."""
+        return sum(p.size for p in self.parts)
 
     def frame(self, rules: RuleSet) -> pl.DataFrame:
         """The change points as the frame :func:`timeline` returns (rows grouped by
         subject in code order, ascending ``start`` within a subject)."""
-        return _timeline_frame(self.keys, self.segments, rules)
+        frames = [_timeline_frame(self.keys, p, rules) for p in self.parts if p.size]
+        if not frames:
+            return _timeline_frame(self.keys, Segments.empty(), rules)
+        return pl.concat(frames, rechunk=False)
 
     def deducted_on(self, day: int) -> FloatArray:
         """Per subject code, the deduction on ``day``."""
-        code, ded = self.segments.deducted_on(day)
         out = np.zeros(self.keys.height, dtype=np.float64)
-        out[code] = ded
+        for part in self.parts:
+            code, ded = part.deducted_on(day)
+            out[code] = ded
         return out
 
 
@@ -915,15 +1052,32 @@ def _timeline_frame(keys: pl.DataFrame, seg: Segments, rules: RuleSet) -> pl.Dat
         grade_expr(rules, pl.col("index_at_start")).alias("grade_at_start"))
 
 
+def in_parallel(work: Callable[[tuple[int, int]], T], chunks: Sequence[tuple[int, int]]
+                 ) -> list[T]:
+    """``work`` over chunks of subjects, on :data:`WORKERS` threads (numpy and polars
+    release the GIL), results in chunk order."""
+    if WORKERS < 2 or len(chunks) < 2:
+        return [work(c) for c in chunks]
+    with ThreadPoolExecutor(min(WORKERS, len(chunks))) as pool:
+        return list(pool.map(work, chunks))
+
+
 def timeline_of(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | int,
                 codes: SubjectCodes | None = None) -> Timeline:
     """Every subject's change points as known on ``known_on``, straight from the records
-    (the same change points as ``timeline(ledger(records, rules, known_on), rules)``)."""
+    (the same change points as ``timeline(ledger(records, rules, known_on), rules)``),
+    computed in parts of whole subjects, in parallel."""
     if codes is None:
         codes = subject_codes(records)
-    la = compile_ledger(records, rules, known_on, codes)
-    seg = segments_of(la.code, la.decided, la.end, la.amount, la.linear, la.days)
-    return Timeline(keys=codes.keys(records), segments=seg)
+    k = known_on if isinstance(known_on, int) else to_day(known_on)
+    columns = RowColumns.of(records, BehaviourTable.of(rules), k)
+
+    def part(chunk: tuple[int, int]) -> Segments:
+        la = compile_ledger(records, rules, known_on, codes, columns, chunk)
+        return segments_of(la.code, la.decided, la.end, la.amount, la.linear, la.days)
+
+    parts = in_parallel(part, code_chunks(codes))
+    return Timeline(keys=codes.keys(records), parts=tuple(parts))
 
 
 SNAPSHOT_COLUMNS = ["subject_id", "subject_type", "deducted", "index", "grade", "rank",
@@ -941,28 +1095,36 @@ def snapshot(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
     k = d if known_on is None else (known_on if isinstance(known_on, int)
                                    else to_day(known_on))
     codes = subject_codes(records)
-    la = compile_ledger(records, rules, k, codes)
     size = codes.size
-    active = np.flatnonzero((la.decided <= d) & (la.end > d))
-    weight = np.where(la.linear[active],
-                      (la.nominal_end[active] - d) / la.days[active], 1.0)
-    deducted = np.bincount(la.code[active], weights=la.amount[active] * weight,
-                           minlength=size)
     keys = codes.keys(records)
+    expert = np.asarray((keys.get_column("subject_type") == "expert").to_numpy(),
+                        dtype=np.bool_)
+    deducted = np.zeros(size, dtype=np.float64)
+    flag = np.zeros(size, dtype=np.bool_)
+    rule = rules.expert_suspension
+    columns = RowColumns.of(records, BehaviourTable.of(rules), k)
+
+    def part(chunk: tuple[int, int]) -> None:
+        lo, hi = chunk
+        la = compile_ledger(records, rules, k, codes, columns, chunk)
+        active = np.flatnonzero((la.decided <= d) & (la.end > d))
+        weight = np.where(la.linear[active],
+                          (la.nominal_end[active] - d) / la.days[active], 1.0)
+        deducted[lo:hi] = _sums(la.code[active].astype(np.int64) - lo,
+                                la.amount[active] * weight, hi - lo)
+        by_behaviour = (la.decided <= d) & (la.restrict_end > d) & (
+            la.restrict_end != NO_DAY)
+        flag[la.code[by_behaviour]] = True
+        if rule is not None:
+            s_code, s_day = suspension_starts(la, expert, rules)
+            flag[s_code[(s_day <= d) & (s_day + rule.suspend_days > d)]] = True
+
+    in_parallel(part, code_chunks(codes))
     scores = keys.with_columns(pl.Series("deducted", deducted)).with_columns(
         index_expr(rules, pl.col("deducted")).alias("index")).with_columns(
         grade_expr(rules, pl.col("index")).alias("grade")).with_columns(
         grade_restricted_expr(rules, pl.col("grade")).alias("_flag"))
-    expert = np.asarray((keys.get_column("subject_type") == "expert").to_numpy(),
-                        dtype=np.bool_)
-    flag = np.array(scores.get_column("_flag").to_numpy(), dtype=np.bool_)
-    by_behaviour = (la.decided <= d) & (la.restrict_end > d) & (la.restrict_end != NO_DAY)
-    flag[la.code[by_behaviour]] = True
-    rule = rules.expert_suspension
-    if rule is not None:
-        s_code, s_day = suspension_starts(la, expert, rules)
-        on = (s_day <= d) & (s_day + rule.suspend_days > d)
-        flag[s_code[on]] = True
+    flag |= np.asarray(scores.get_column("_flag").to_numpy(), dtype=np.bool_)
     group = _id_groups(keys)
     restricted = np.bincount(group, weights=flag.astype(np.float64))[group] > 0
     return scores.with_columns(
@@ -1011,49 +1173,75 @@ def _knowledge_days(frame: pl.DataFrame, after: int) -> tuple[I32Array, IntArray
     return np.concatenate(days), np.concatenate(rows).astype(np.int64)
 
 
+def _lin_parts(seg: Segments, at: AnyInt) -> tuple[FloatArray, FloatArray]:
+    """``lin0`` and ``slope`` of the segments ``at`` (zero for those without decay)."""
+    lin0 = np.zeros(at.size, dtype=np.float64)
+    slope = np.zeros(at.size, dtype=np.float64)
+    if seg.sloped.size and at.size:
+        pos = np.minimum(np.searchsorted(seg.sloped, at), seg.sloped.size - 1)
+        hit = seg.sloped[pos] == at
+        lin0[hit] = seg.sloped_lin0[pos[hit]]
+        slope[hit] = seg.sloped_slope[pos[hit]]
+    return lin0, slope
+
+
+def _deduction_at(seg: Segments, at: AnyInt, day: int) -> FloatArray:
+    """The deduction on ``day`` of segments ``at`` (which cover it)."""
+    lin0, slope = _lin_parts(seg, at)
+    return seg.step[at] + lin0 - slope * (day - seg.start[at])
+
+
 @dataclass(frozen=True)
 class DailyState:
-    """The evaluation carried from one day to the next: every subject's change points as
-    known on ``known_on`` and its deduction that day.
+    """The evaluation carried from one day to the next (每日一评): every subject's change
+    points as known on ``known_on`` and, per subject, the segment covering that day.
 
-    A base (built once, from all the records, by :func:`start_state`) and a small overlay
-    (by :func:`update`): codes marked ``dirty`` have their change points in ``delta``
-    instead of ``base``. Records are never copied: ``records`` is the base frame,
-    ``added`` holds what updates brought (a later row with the same (source, record_id)
-    replaces the earlier one). ``compact`` folds the overlay into a new base."""
+    A base (built once from all the records by :func:`start_state`, never copied) and a
+    small overlay (made by :func:`update`): subjects marked ``dirty`` have their change
+    points in ``delta`` instead of ``base``. ``current`` is per subject the covering
+    segment: an index into ``base``, ``base.size`` + an index into ``delta``, or -1. The
+    records are ``records`` (the base frame) and ``added`` (what updates brought; a later
+    row with the same (source, record_id) replaces an earlier one). ``calendar`` lists
+    the base segments starting after the base day, by day: today's expiries. ``compact``
+    folds the overlay into a new base."""
 
     rules: RuleSet
     known_on: int
     records: pl.DataFrame
     added: pl.DataFrame
     added_code: I32Array
-    row_order: IntArray
+    row_order: AnyInt
     row_offsets: IntArray
-    n_base: int
-    hash_a: U64Array
-    hash_b: U64Array
+    base_hash_a: U64Array
+    base_hash_b: U64Array
+    extra_hash_a: U64Array
+    extra_hash_b: U64Array
     keys: pl.DataFrame
     base: Segments
-    base_offsets: IntArray
+    calendar_day: I32Array
+    calendar_seg: IntArray
+    pending_day: I32Array
+    pending_code: IntArray
     dirty: BoolArray
     delta: Segments
-    calendar_day: I32Array
-    calendar_code: I32Array
-    sloped: IntArray
-    pending_day: I32Array
-    pending_code: I32Array
-    deducted: FloatArray
-    changed: I32Array
+    current: IntArray
+    changed: IntArray
+
+    @property
+    def n_base(self) -> int:
+        """The number of subjects the base was built with (codes ``0..n_base-1``)."""
+        return int(self.base_hash_a.size)
 
     @property
     def size(self) -> int:
         """The number of subjects (subject_id, subject_type)."""
-        return int(self.hash_a.size)
+        return self.n_base + int(self.extra_hash_a.size)
 
     def lookup(self, hash_a: U64Array, hash_b: U64Array) -> IntArray:
         """The codes of keys by their hashes: -1 for keys the state has not seen; raises
         ``KeyError`` when a key's first hash belongs to another key (a collision)."""
-        return _lookup_codes(self.hash_a, self.hash_b, self.n_base, hash_a, hash_b)
+        return _lookup_keys(self.base_hash_a, self.base_hash_b, self.extra_hash_a,
+                            self.extra_hash_b, hash_a, hash_b)
 
     def segments(self) -> Segments:
         """Every subject's change points, grouped by code."""
@@ -1062,7 +1250,7 @@ class DailyState:
 
     def timeline(self) -> Timeline:
         """The compiled timeline as known on ``known_on``."""
-        return Timeline(keys=self.keys, segments=self.segments())
+        return Timeline(keys=self.keys, parts=(self.segments(),))
 
     def all_records(self) -> pl.DataFrame:
         """The base records and every record added since, later copies of the same
@@ -1072,9 +1260,20 @@ class DailyState:
         both = pl.concat([self.records, self.added], how="vertical_relaxed")
         return both.unique(["source", "record_id"], keep="last", maintain_order=True)
 
+    def deducted(self) -> FloatArray:
+        """Per subject code, the deduction on ``known_on``."""
+        out = np.zeros(self.size, dtype=np.float64)
+        cur = self.current
+        in_base = np.flatnonzero((cur >= 0) & (cur < self.base.size))
+        out[in_base] = _deduction_at(self.base, cur[in_base], self.known_on)
+        in_delta = np.flatnonzero(cur >= self.base.size)
+        out[in_delta] = _deduction_at(self.delta, cur[in_delta] - self.base.size,
+                                      self.known_on)
+        return out
+
     def scores(self) -> pl.DataFrame:
         """Every subject's ``deducted``, ``index`` and ``grade`` on ``known_on``."""
-        return self.keys.with_columns(pl.Series("deducted", self.deducted)).with_columns(
+        return self.keys.with_columns(pl.Series("deducted", self.deducted())).with_columns(
             index_expr(self.rules, pl.col("deducted")).alias("index")).with_columns(
             grade_expr(self.rules, pl.col("index")).alias("grade"),
             round_half_away(pl.col("deducted")).alias("deducted"))
@@ -1084,51 +1283,77 @@ class DailyState:
         return start_state(self.all_records(), self.rules, self.known_on)
 
 
+def _lookup_keys(base_a: U64Array, base_b: U64Array, extra_a: U64Array, extra_b: U64Array,
+                 want_a: U64Array, want_b: U64Array) -> IntArray:
+    """Codes by key hashes: the base's (``base_a`` ascending) then the extra ones
+    (numbered after the base, in their order); -1 for an unknown key."""
+    out = _lookup_sorted(base_a, base_b, want_a, want_b)
+    if extra_a.size:
+        sorter = np.argsort(extra_a)
+        extra = _lookup_sorted(extra_a[sorter], extra_b[sorter], want_a, want_b)
+        found = (out < 0) & (extra >= 0)
+        out[found] = base_a.size + sorter[extra[found]]
+    return out
+
+
+def _lookup_sorted(sorted_a: U64Array, sorted_b: U64Array, want_a: U64Array,
+                   want_b: U64Array) -> IntArray:
+    """Positions of ``want_a`` in the ascending ``sorted_a`` (-1 when absent); raises
+    ``KeyError`` when the second hashes disagree (a collision of the first)."""
+    out = np.full(want_a.size, -1, dtype=np.int64)
+    if sorted_a.size == 0:
+        return out
+    pos = np.minimum(np.searchsorted(sorted_a, want_a), sorted_a.size - 1)
+    hit = sorted_a[pos] == want_a
+    if bool(np.any(sorted_b[pos[hit]] != want_b[hit])):
+        raise KeyError("subject key hash collision")
+    out[hit] = pos[hit]
+    return out
+
+
+def _covering(seg: Segments, day: int) -> tuple[I32Array, IntArray]:
+    """The subjects with a segment covering ``day`` and that segment's index."""
+    at = np.flatnonzero((seg.start <= day) & (seg.stop > day))
+    return seg.code[at], at
+
+
 def start_state(records: pl.DataFrame, rules: RuleSet, day: dt.date | int) -> DailyState:
     """The state as of ``day``, known on ``day``, computed from scratch."""
     d = day if isinstance(day, int) else to_day(day)
     codes = subject_codes(records)
-    la = compile_ledger(records, rules, d, codes)
-    seg = segments_of(la.code, la.decided, la.end, la.amount, la.linear, la.days)
+    seg = timeline_of(records, rules, d, codes).segments
     size = codes.size
-    base_offsets = np.searchsorted(seg.code, np.arange(size + 1)).astype(np.int64)
     future = np.flatnonzero(seg.start > d)
-    by_day = future[_stable_argsort(seg.start[future])]
+    calendar = future[_stable_argsort(seg.start[future])]
     k_day, k_row = _knowledge_days(records, d)
-    k_code = np.empty(codes.order.size, dtype=np.int32)
-    k_code[codes.order] = codes.sorted_codes()
+    code_of_row = np.empty(codes.order.size, dtype=np.int64)
+    code_of_row[codes.order] = codes.sorted_codes()
     pending = _stable_argsort(k_day)
-    deducted = np.zeros(size, dtype=np.float64)
-    on_code, on_ded = seg.deducted_on(d)
-    deducted[on_code] = on_ded
+    current = np.full(size, -1, dtype=np.int64)
+    on_code, on_seg = _covering(seg, d)
+    current[on_code] = on_seg
+    no_hash = np.zeros(0, dtype=np.uint64)
     return DailyState(
         rules=rules, known_on=d, records=records, added=records.clear(),
         added_code=np.zeros(0, dtype=np.int32), row_order=codes.order,
-        row_offsets=codes.offsets, n_base=size, hash_a=codes.hash_a, hash_b=codes.hash_b,
-        keys=codes.keys(records), base=seg, base_offsets=base_offsets,
-        dirty=np.zeros(size, dtype=np.bool_), delta=Segments.empty(),
-        calendar_day=seg.start[by_day], calendar_code=seg.code[by_day],
-        sloped=np.flatnonzero((seg.slope != 0) & (seg.stop > d)),
-        pending_day=k_day[pending], pending_code=k_code[k_row[pending]],
-        deducted=deducted, changed=np.zeros(0, dtype=np.int32),
+        row_offsets=codes.offsets, base_hash_a=codes.hash_a, base_hash_b=codes.hash_b,
+        extra_hash_a=no_hash, extra_hash_b=no_hash, keys=codes.keys(records), base=seg,
+        calendar_day=seg.start[calendar], calendar_seg=calendar.astype(np.int64),
+        pending_day=k_day[pending], pending_code=code_of_row[k_row[pending]],
+        dirty=np.zeros(size, dtype=np.bool_), delta=Segments.empty(), current=current,
+        changed=np.zeros(0, dtype=np.int64),
     )
-
-
-def _deducted_of(seg: Segments, codes: IntArray, day: int, size: int) -> FloatArray:
-    out = np.zeros(size, dtype=np.float64)
-    at, ded = seg.deducted_on(day)
-    out[at] = ded
-    return out[codes]
 
 
 def update(state: DailyState, new_records: pl.DataFrame, day: dt.date | int) -> DailyState:
     """Move ``state`` to ``day`` (not before its ``known_on``) with ``new_records``: the
     canonical records that reached the system since (new ones, or corrections of earlier
     ones under the same (source, record_id)). Only the subjects the new records name or
-    whose records become known, revoked or repaired by ``day`` are recomputed; today's
-    expiries and decays are read off the change points. The result equals
-    ``start_state(all records, rules, day)`` (``changed`` lists the subjects whose
-    deduction was re-evaluated)."""
+    whose records become known, revoked or repaired by ``day`` are recomputed; everyone
+    else moves to the segment the change points say (today's expiries), and linear decay
+    needs no work at all (a segment's deduction is a line). The result equals
+    ``start_state(all records, rules, day)``; ``changed`` lists the subjects whose
+    segment changed."""
     d = day if isinstance(day, int) else to_day(day)
     if d < state.known_on:
         raise ValueError("a state moves forward only")
@@ -1144,7 +1369,7 @@ def update(state: DailyState, new_records: pl.DataFrame, day: dt.date | int) -> 
 
 def _update(state: DailyState, incoming: pl.DataFrame | None, d: int) -> DailyState:
     size = state.size
-    hash_a, hash_b, keys = state.hash_a, state.hash_b, state.keys
+    extra_a, extra_b, keys = state.extra_hash_a, state.extra_hash_b, state.keys
     added, added_code = state.added, state.added_code
     pending_day, pending_code = state.pending_day, state.pending_code
     new_codes = np.zeros(0, dtype=np.int64)
@@ -1159,8 +1384,8 @@ def _update(state: DailyState, incoming: pl.DataFrame | None, d: int) -> DailySt
             first = np.zeros(int(fresh.max()) + 1, dtype=np.int64)
             first[fresh[::-1]] = unseen[::-1]
             code[unseen] = size + fresh
-            hash_a = np.concatenate([hash_a, ka[first]])
-            hash_b = np.concatenate([hash_b, kb[first]])
+            extra_a = np.concatenate([extra_a, ka[first]])
+            extra_b = np.concatenate([extra_b, kb[first]])
             keys = pl.concat([keys, incoming.select(SUBJECT_KEY)[pl.Series(first)]])
         new_codes = code
         added = pl.concat([added, incoming], how="vertical_relaxed")
@@ -1168,13 +1393,13 @@ def _update(state: DailyState, incoming: pl.DataFrame | None, d: int) -> DailySt
         k_day, k_row = _knowledge_days(incoming, d)
         if k_day.size:
             merged_day = np.concatenate([pending_day, k_day])
-            merged_code = np.concatenate([pending_code, code[k_row].astype(np.int32)])
+            merged_code = np.concatenate([pending_code, code[k_row]])
             by_day = _stable_argsort(merged_day)
             pending_day, pending_code = merged_day[by_day], merged_code[by_day]
-    total = hash_a.size
+    total = state.n_base + extra_a.size
     lo = np.searchsorted(pending_day, state.known_on, side="right")
     hi = np.searchsorted(pending_day, d, side="right")
-    touched = np.unique(np.concatenate([new_codes, pending_code[lo:hi].astype(np.int64)]))
+    touched = np.unique(np.concatenate([new_codes, pending_code[lo:hi]]))
     pending_day, pending_code = pending_day[hi:], pending_code[hi:]
 
     dirty = np.zeros(total, dtype=np.bool_)
@@ -1191,65 +1416,43 @@ def _update(state: DailyState, incoming: pl.DataFrame | None, d: int) -> DailySt
         sub = pl.concat(parts, how="vertical_relaxed").unique(
             ["source", "record_id"], keep="last", maintain_order=True)
         sub_codes = subject_codes(sub)
-        to_global = _lookup_codes(hash_a, hash_b, state.n_base, sub_codes.hash_a,
-                                  sub_codes.hash_b)
-        if bool(np.any(to_global < 0)):
+        probe = _lookup_keys(state.base_hash_a, state.base_hash_b, extra_a, extra_b,
+                             sub_codes.hash_a, sub_codes.hash_b)
+        if bool(np.any(probe < 0)):
             raise KeyError("subject missing from the state")
-        la = compile_ledger(sub, state.rules, d, sub_codes)
-        seg = segments_of(la.code, la.decided, la.end, la.amount, la.linear, la.days)
-        seg = _group_by_code(Segments(to_global[seg.code].astype(np.int32), seg.start,
-                                      seg.stop, seg.step, seg.lin0, seg.slope))
+        seg = Segments.gather(
+            segments_of(la.code, la.decided, la.end, la.amount, la.linear, la.days)
+            for la in [compile_ledger(sub, state.rules, d, sub_codes)])
+        seg = _group_by_code(seg.with_codes(probe[seg.code].astype(np.int32)))
         keep = np.flatnonzero(~np.isin(delta.code, touched))
         delta = _group_by_code(Segments.concat([delta.take(keep), seg]))
         dirty[touched] = True
 
-    # Whose deduction moves today: the touched, and the change points and decays of
-    # everyone else between the last day and today.
+    # Who moves to another segment by today: the base change points between the last
+    # day and today (expiries) of clean subjects, and every dirty subject (from delta).
+    current = np.full(total, -1, dtype=np.int64)
+    current[:size] = state.current
     c_lo = np.searchsorted(state.calendar_day, state.known_on, side="right")
     c_hi = np.searchsorted(state.calendar_day, d, side="right")
-    sl = state.sloped
-    sloped = state.base.code[sl[(state.base.start[sl] <= d) & (state.base.stop[sl] > d)]]
-    in_delta = ((delta.start > state.known_on) & (delta.start <= d)) | (
-        (delta.slope != 0) & (delta.start <= d) & (delta.stop > d))
-    moved = np.unique(np.concatenate([
-        touched, state.calendar_code[c_lo:c_hi].astype(np.int64), sloped.astype(np.int64),
-        delta.code[in_delta].astype(np.int64)]))
-    deducted = np.zeros(total, dtype=np.float64)
-    deducted[:size] = state.deducted
-    if moved.size:
-        from_base = moved[~dirty[moved]]
-        part = state.base.take(_ranges(state.base_offsets, from_base))
-        deducted[from_base] = _deducted_of(part, from_base, d, total)
-        from_delta = moved[dirty[moved]]
-        deducted[from_delta] = _deducted_of(delta, from_delta, d, total)
+    due = state.calendar_seg[c_lo:c_hi]
+    due_code = state.base.code[due].astype(np.int64)
+    clean = ~dirty[due_code]
+    due, due_code = due[clean], due_code[clean]
+    if due.size:  # the calendar is by day: the last one of a subject is today's
+        last = due_code.size - 1 - np.unique(due_code[::-1], return_index=True)[1]
+        current[due_code[last]] = due[last]
+    was_dirty = np.flatnonzero(dirty)
+    current[was_dirty] = -1
+    on_code, on_seg = _covering(delta, d)
+    current[on_code] = state.base.size + on_seg
+    moved_delta = delta.code[(delta.start > state.known_on) & (delta.start <= d)]
+    changed = np.unique(np.concatenate([touched, due_code,
+                                        moved_delta.astype(np.int64)]))
     return DailyState(
         rules=state.rules, known_on=d, records=state.records, added=added,
         added_code=added_code, row_order=state.row_order, row_offsets=state.row_offsets,
-        n_base=state.n_base, hash_a=hash_a, hash_b=hash_b, keys=keys, base=state.base,
-        base_offsets=state.base_offsets, dirty=dirty, delta=delta,
-        calendar_day=state.calendar_day, calendar_code=state.calendar_code,
-        sloped=state.sloped, pending_day=pending_day, pending_code=pending_code,
-        deducted=deducted, changed=moved.astype(np.int32),
+        base_hash_a=state.base_hash_a, base_hash_b=state.base_hash_b, extra_hash_a=extra_a,
+        extra_hash_b=extra_b, keys=keys, base=state.base, calendar_day=state.calendar_day,
+        calendar_seg=state.calendar_seg, pending_day=pending_day, pending_code=pending_code,
+        dirty=dirty, delta=delta, current=current, changed=changed,
     )
-
-
-def _lookup_codes(hash_a: U64Array, hash_b: U64Array, n_base: int, want_a: U64Array,
-                  want_b: U64Array) -> IntArray:
-    """Codes by key hashes (``hash_a`` per code, its first ``n_base`` ascending): -1 for
-    an unknown key; ``KeyError`` when a first hash matches but the second does not."""
-    out = np.full(want_a.size, -1, dtype=np.int64)
-    if n_base:
-        base = hash_a[:n_base]
-        pos = np.minimum(np.searchsorted(base, want_a), n_base - 1)
-        hit = base[pos] == want_a
-        out[hit] = pos[hit]
-    extra = hash_a[n_base:]
-    if extra.size:
-        sorter = np.argsort(extra)
-        at = np.minimum(np.searchsorted(extra, want_a, sorter=sorter), extra.size - 1)
-        hit = (out < 0) & (extra[sorter[at]] == want_a)
-        out[hit] = n_base + sorter[at[hit]]
-    found = out >= 0
-    if bool(np.any(hash_b[out[found]] != want_b[found])):
-        raise KeyError("subject key hash collision")
-    return out

@@ -230,10 +230,7 @@ class EligibilityIndex:
         parts = [subject_ids.cast(pl.String)]
         if extra_ids is not None:
             parts.append(extra_ids.cast(pl.String))
-        ids = pl.concat(parts).unique().drop_nulls()
-        seed, hashes = _distinct_hashes(ids)
-        by_hash = np.argsort(hashes, kind="stable")
-        ids, hashes = ids[pl.Series(by_hash)], hashes[by_hash]
+        seed, ids, hashes = _distinct_ids(pl.concat(parts).drop_nulls())
         begin = np.asarray(start, dtype=np.int64)
         finish = np.minimum(np.asarray(end, dtype=np.int64), _OPEN)
         keep = np.flatnonzero(finish > begin)
@@ -328,29 +325,34 @@ def restriction_intervals(data: CreditData, known_on: dt.date | int
     rules = data.rules
     records = data.records
     codes = engine.subject_codes(records)
-    la = engine.compile_ledger(records, rules, k, codes)
     keys = codes.keys(records)
     ids = keys.get_column("subject_id")
-    code_parts: list[IntArray] = []
-    starts: list[IntArray] = []
-    ends: list[IntArray] = []
-    by_behaviour = np.flatnonzero((la.restrict_end != engine.NO_DAY)
-                                  & (la.restrict_end > la.decided))
-    code_parts.append(la.code[by_behaviour].astype(np.int64))
-    starts.append(la.decided[by_behaviour].astype(np.int64))
-    ends.append(la.restrict_end[by_behaviour].astype(np.int64))
-    if rules.expert_suspension is not None:
-        expert = np.asarray((keys.get_column("subject_type") == "expert").to_numpy(),
-                            dtype=np.bool_)
-        s_code, s_day = engine.suspension_starts(la, expert, rules)
-        code_parts.append(s_code.astype(np.int64))
-        starts.append(s_day.astype(np.int64))
-        ends.append(s_day.astype(np.int64) + rules.expert_suspension.suspend_days)
-    seg = engine.segments_of(la.code, la.decided, la.end, la.amount, la.linear, la.days)
-    g_code, g_start, g_end = _grade_runs(seg, rules)
-    code_parts.append(g_code)
-    starts.append(g_start)
-    ends.append(g_end)
+    expert = np.asarray((keys.get_column("subject_type") == "expert").to_numpy(),
+                        dtype=np.bool_)
+    columns = engine.RowColumns.of(records, engine.BehaviourTable.of(rules), k)
+    suspension = rules.expert_suspension
+
+    def part(chunk: tuple[int, int]) -> tuple[IntArray, IntArray, IntArray]:
+        la = engine.compile_ledger(records, rules, k, codes, columns, chunk)
+        by_behaviour = np.flatnonzero((la.restrict_end != engine.NO_DAY)
+                                      & (la.restrict_end > la.decided))
+        found = [(la.code[by_behaviour].astype(np.int64),
+                  la.decided[by_behaviour].astype(np.int64),
+                  la.restrict_end[by_behaviour].astype(np.int64))]
+        if suspension is not None:
+            s_code, s_day = engine.suspension_starts(la, expert, rules)
+            found.append((s_code.astype(np.int64), s_day.astype(np.int64),
+                          s_day.astype(np.int64) + suspension.suspend_days))
+        seg = engine.segments_of(la.code, la.decided, la.end, la.amount, la.linear,
+                                 la.days)
+        found.append(_grade_runs(seg, rules))
+        return (np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]),
+                np.concatenate([f[2] for f in found]))
+
+    pieces = engine.in_parallel(part, engine.code_chunks(codes))
+    code_parts = [p[0] for p in pieces] or [np.zeros(0, dtype=np.int64)]
+    starts = [p[1] for p in pieces] or [np.zeros(0, dtype=np.int64)]
+    ends = [p[2] for p in pieces] or [np.zeros(0, dtype=np.int64)]
     all_codes = np.concatenate(code_parts)
     frames = [pl.DataFrame({
         "subject_id": ids.gather(pl.Series(all_codes)) if all_codes.size else ids.clear(),
@@ -372,6 +374,22 @@ def restriction_intervals(data: CreditData, known_on: dt.date | int
 
 def _hash(ids: pl.Series, seed: int) -> npt.NDArray[np.uint64]:
     return np.asarray(ids.hash(seed).to_numpy(), dtype=np.uint64)
+
+
+def _distinct_ids(ids: pl.Series) -> tuple[int, pl.Series, npt.NDArray[np.uint64]]:
+    """The distinct ``ids`` in the order of their hashes (under the returned seed, which
+    gives them distinct hashes) and those hashes: grouped on two hashes, strings only
+    compared when the first hash collides."""
+    first = _hash(ids, _ID_SEEDS[0])
+    code = engine.dense_codes(first, _hash(ids, _ID_SEEDS[1]))
+    if code is None:
+        distinct = ids.unique()
+        seed, hashes = _distinct_hashes(distinct)
+        by_hash = np.argsort(hashes, kind="stable")
+        return seed, distinct[pl.Series(by_hash)], hashes[by_hash]
+    rows = np.zeros(int(code.max()) + 1 if code.size else 0, dtype=np.int64)
+    rows[code[::-1]] = np.arange(code.size - 1, -1, -1, dtype=np.int64)
+    return _ID_SEEDS[0], ids.gather(pl.Series(rows)), first[rows]
 
 
 def _distinct_hashes(ids: pl.Series) -> tuple[int, npt.NDArray[np.uint64]]:
@@ -412,7 +430,13 @@ def _grade_runs(seg: engine.Segments, rules: RuleSet) -> tuple[IntArray, IntArra
         hi = stop if upper is None else first_day_reaching(
             rules, seg.step, seg.lin0, seg.slope, start, stop, float(upper))
         keep = np.flatnonzero(hi > lo)
-        codes.append(seg.code[keep].astype(np.int64))
-        los.append(np.asarray(lo, dtype=np.int64)[keep])
-        his.append(np.asarray(hi, dtype=np.int64)[keep])
+        code = seg.code[keep].astype(np.int64)
+        lo, hi = np.asarray(lo, dtype=np.int64)[keep], np.asarray(hi, dtype=np.int64)[keep]
+        # a spell across several segments: join the pieces that touch
+        joins = np.r_[False, (code[1:] == code[:-1]) & (lo[1:] == hi[:-1])]
+        first = np.flatnonzero(~joins)
+        last = np.r_[first[1:], code.size] - 1
+        codes.append(code[first])
+        los.append(lo[first])
+        his.append(hi[last])
     return np.concatenate(codes), np.concatenate(los), np.concatenate(his)

@@ -92,3 +92,15 @@ def test_restricted_until_is_the_day_eligible_again(data: CreditData) -> None:
             continue
         assert not index.eligible([sid], first_free - 1)[0]
         assert index.eligible([sid], first_free)[0]
+
+
+def test_index_built_in_parts_is_the_same(data: CreditData, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    from creditindex import engine
+
+    whole = restrict.EligibilityIndex.of(data, END)
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 600)
+    parts = restrict.EligibilityIndex.of(data, END)
+    assert parts.runs == whole.runs
+    assert bool((parts.run_key == whole.run_key).all())
+    assert bool((parts.run_end == whole.run_end).all())
