@@ -181,7 +181,8 @@ def rows(report: dict[str, Any]) -> list[list[str]]:
                     share = float(eng["seconds"]) / float(scratch["seconds"])
                     notes.append(f"engine from scratch {_secs(scratch)}: update = "
                                  f"{share:.2%} of it; {eng.get('changed_subjects')} "
-                                 f"subjects re-evaluated")
+                                 f"subjects recomputed or moved to their next change "
+                                 f"point")
                 peaks = f"{_mb(eng)} / {_mb(scratch)} (scratch)"
             else:
                 duck, pand = m.get("duckdb"), m.get("pandas")

@@ -1,8 +1,18 @@
 """The pure engine: records + rules + known-on day -> ledger -> scores, timeline.
 
-Days are integers (days since 1970-01-01) inside; every function takes and returns
-polars frames and does no I/O. Every number comes from the ledger: one row per
-counted penalty record with its amount, its dates and its reason.
+Days are integers (days since 1970-01-01) inside; nothing here does I/O. Every number
+comes from the ledger: one row per counted penalty record with its amount, its dates and
+its reason.
+
+Two layers. The frame functions (:func:`ledger`, :func:`timeline`, :func:`scores_on`,
+...) take and return polars frames. Underneath, a fast core works on arrays: strings are
+hashed once into dense subject codes (:func:`subject_codes`), records are laid out
+grouped by subject (a sorted single-key layout), the ledger is compiled into arrays
+(:func:`compile_ledger`) and turned into change points (:func:`segments_of`), in chunks
+of whole subjects on several threads. On top of it: :func:`timeline_of` and
+:func:`snapshot` straight from the records, and the daily update (:class:`DailyState`,
+:func:`start_state`, :func:`update`) that carries the evaluation from one day to the
+next recomputing only the subjects that changed.
 """
 
 from __future__ import annotations
@@ -477,12 +487,6 @@ def behaviour_numbers(codes: pl.Series, table: BehaviourTable) -> AnyInt:
     return out
 
 
-def _day_array(frame: pl.DataFrame, column: str) -> IntArray:
-    if column not in frame.columns:
-        return np.full(frame.height, NO_DAY, dtype=np.int64)
-    return _i64(frame.select(pl.col(column).cast(pl.Int32).fill_null(NO_DAY)).to_series())
-
-
 @dataclass(frozen=True)
 class LedgerArrays:
     """The ledger as arrays, one entry per counted record (CONTRACT §4.1-3, §7), grouped
@@ -923,26 +927,6 @@ def segments_of(code: AnyInt, decided: I32Array, end: I32Array, amount: FloatArr
     stop[np.r_[subject_first[1:], True]] = NO_DAY
     return Segments.dense(code=g_code.astype(np.int32), start=g_day, stop=stop, step=step,
                           lin0=lin0, slope=slope)
-
-
-def _rounded_index(rules: RuleSet, deducted: FloatArray) -> FloatArray:
-    """The rounded index of :func:`index_expr` for an array of deductions."""
-    raw = np.maximum(rules.floor, rules.base - deducted)
-    out: FloatArray = np.sign(raw) * np.floor(np.abs(raw) * 100 + 0.5 + _HALF_GUARD) / 100
-    return out + 0.0
-
-
-def _grade_numbers(rules: RuleSet, index: FloatArray) -> IntArray:
-    """Per rounded index, the position in ``rules.grade`` of the first grade whose ``min``
-    it reaches (grades are strictly descending by ``min``)."""
-    neg_mins = -np.array([float(g.min) for g in rules.grade], dtype=np.float64)
-    pos = np.searchsorted(neg_mins, -index, side="left")
-    return np.minimum(pos, len(rules.grade) - 1).astype(np.int64)
-
-
-def _grade_names(rules: RuleSet, numbers: IntArray) -> pl.Series:
-    return pl.Series([g.name for g in rules.grade], dtype=pl.String).gather(
-        pl.Series(numbers))
 
 
 def dense_codes(hash_a: U64Array, hash_b: U64Array) -> IntArray | None:
