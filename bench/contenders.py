@@ -36,19 +36,11 @@ SNAPSHOT_KEY = ["subject_id", "subject_type"]
 
 
 def behaviours(rules: RuleSet) -> pl.DataFrame:
-    """The rule catalogue as a small table (nulls where a rule has no value)."""
-    return pl.DataFrame({
-        "behaviour_code": [b.code for b in rules.behaviour],
-        "points": [float(b.points) for b in rules.behaviour],
-        "days": [b.days for b in rules.behaviour],
-        "restrict_days": [b.restrict_days for b in rules.behaviour],
-        "repeat_days": [b.repeat_within_days for b in rules.behaviour],
-        "repeat_factor": [None if b.repeat_factor is None else float(b.repeat_factor)
-                          for b in rules.behaviour],
-        "linear": [b.decay == "linear" for b in rules.behaviour],
-        "min_publish": [b.min_publish_days or 0 for b in rules.behaviour],
-    }, schema_overrides={"days": pl.Int32, "restrict_days": pl.Int32,
-                         "repeat_days": pl.Int32, "min_publish": pl.Int32})
+    """The rule catalogue as a small table (nulls where a rule has no value): the engine's
+    own catalogue frame under the plain column names the SQL and pandas code use."""
+    return engine.behaviours_frame(rules).rename(
+        {"_points": "points", "_restrict_days": "restrict_days", "_repeat_days": "repeat_days",
+         "_repeat_factor": "repeat_factor", "_min_publish": "min_publish"})
 
 
 # ---------------------------------------------------------------------------------------
