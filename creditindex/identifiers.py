@@ -120,3 +120,16 @@ def mask_rid_expr(col: str) -> pl.Expr:
     return pl.when(c.str.len_chars() == 18).then(
         pl.concat_str([c.str.slice(0, 6), pl.lit("********"), c.str.slice(14, 4)])
     ).otherwise(pl.lit("******************"))
+
+
+def subject_id_problem(code: str) -> str | None:
+    """Why ``code`` is neither a valid USCC nor a valid resident ID number (both reasons
+    named), or ``None`` when it is one of them. An answer is never given for such a code."""
+    uscc = uscc_problem(code)
+    if uscc is None:
+        return None
+    rid = rid_problem(code)
+    if rid is None:
+        return None
+    return (f"neither a valid unified social credit code ({uscc}) nor a valid resident ID "
+            f"number ({rid})")

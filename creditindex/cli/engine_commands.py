@@ -95,32 +95,65 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 @click.option("--evidence", type=click.Path(dir_okay=False),
               help="Write a self-contained HTML evidence report of this check.")
 @click.option("--user", help="Who asks (recorded with the check when reading --db).")
+@click.option("--project-no", help="Project number (项目编号), on the certificate.")
+@click.option("--project-name", help="Project name, on the certificate.")
+@click.option("--lot-no", help="Lot number (标段编号), on the certificate.")
+@click.option("--lot-name", help="Lot name, on the certificate.")
+@click.option("--certificate", "certificate_path", type=click.Path(dir_okay=False),
+              help="With --db: write the check certificate (资格核查证明) to FILE "
+                   "(.pdf or .html).")
 @OUT
 def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
           list_paths: tuple[str, ...], on: dt.date, subject_list: str | None,
           subjects_file: str | None, subject_type: str | None, consortium: bool,
           known_on: dt.date | None, evidence: str | None, user: str | None,
-          out: str | None) -> None:
-    """Eligibility of subjects (or a consortium) on a day, with every ground."""
+          project_no: str | None, project_name: str | None, lot_no: str | None,
+          lot_name: str | None, certificate_path: str | None, out: str | None) -> None:
+    """Eligibility of subjects (or a consortium) on a day, with every ground. With --db
+    the check is stored and certified (check number and verification code)."""
+    from creditindex.certificate import CheckRequest, RequestError, run_check
+    from creditindex.cli.api_commands import request_input_error, write_certificate
+
     ids = _subject_ids(subject_list, subjects_file)
+    request = CheckRequest(subject_ids=tuple(ids), on=on, known_on=known_on,
+                           subject_type=subject_type, consortium=consortium,
+                           project_no=project_no, project_name=project_name, lot_no=lot_no,
+                           lot_name=lot_name)
+    if certificate_path and not db_url:
+        raise click.UsageError("--certificate needs --db: a certificate is of a stored check")
     data = load_data(rules_path, records_paths, db_url, list_paths)
-    result = evaluate.check(data, on, ids, subject_type, consortium, known_on)
+    if db_url:
+        from creditindex.store.checks import issue_check
+
+        try:
+            issued = issue_check(db_url, data, request, user=user, channel="cli")
+        except RequestError as exc:
+            raise request_input_error(exc) from exc
+        click.echo(f"check saved in the store as #{issued.id}, number {issued.check_no}, "
+                   f"verification code {issued.verify_code}", err=True)
+        if certificate_path:
+            write_certificate(issued.certificate, certificate_path)
+            click.echo(f"wrote certificate to {certificate_path}", err=True)
+        if evidence:
+            from creditindex.output import write_text_atomic
+            from creditindex.store.checks import get_check
+
+            write_text_atomic(evidence, get_check(db_url, issued.id).evidence_html or "")
+            click.echo(f"wrote evidence report to {evidence}", err=True)
+        emit(issued.result.table, out)
+        return
+    try:
+        result = run_check(data, request)
+    except RequestError as exc:
+        raise request_input_error(exc) from exc
     inputs = {"rules": rules_path, "records": list(records_paths), "db": db_url,
               "lists": list(list_paths), "subjects": ids, "type": subject_type,
               "consortium": consortium}
-    html = None
     if evidence:
-        from creditindex.evidence import render_evidence, write_evidence
+        from creditindex.evidence import write_evidence
 
-        payload = write_evidence(result, data, Path(evidence), inputs=inputs)
-        html = render_evidence(payload)
+        write_evidence(result, data, Path(evidence), inputs=inputs)
         click.echo(f"wrote evidence report to {evidence}", err=True)
-    if db_url:
-        from creditindex.store.checks import save_check
-
-        check_id = save_check(db_url, result, data.rules, inputs=inputs, evidence_html=html,
-                              user=user)
-        click.echo(f"check saved in the store as #{check_id}", err=True)
     emit(result.table, out)
 
 

@@ -82,6 +82,11 @@ def render() -> None:
                        key="elig_download", type="primary", icon=":material/download:")
     if answer.check_id is not None:
         st.caption(t("elig.stored", id=answer.check_id))
+    if answer.certificate is not None:
+        st.caption(t("elig.certified", no=answer.check_no, code=answer.verify_code))
+        st.download_button(t("elig.certificate_pdf"), data.certificate_pdf(answer.certificate),
+                           file_name=f"{answer.check_no}.pdf", mime="application/pdf",
+                           key="elig_certificate", icon=":material/download:")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,100 @@
+"""The store as the API server reads it: one :class:`CreditData` in memory, read again
+when the store's data change (asked at most once a second), with the rule set in force
+on the day asked, and a few cached day answers (rankings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import OrderedDict
+
+import polars as pl
+
+from creditindex import evaluate
+from creditindex.evaluate import CreditData
+from creditindex.rules import RuleSet
+from creditindex.store.db import get_engine, read_transaction
+from creditindex.store.load import load_from
+from creditindex.store.migrations import ensure_schema
+from creditindex.store.rulesets import rules_for
+from creditindex.store.state import data_state
+
+
+class StoreReader:
+    """Thread-safe, shared by every request of one server."""
+
+    def __init__(self, url: str, recheck_seconds: float = 1.0) -> None:
+        self.url = url
+        self.recheck_seconds = recheck_seconds
+        self._lock = threading.Lock()
+        self._asked_at = -1e9
+        self._state = -1
+        self._data: CreditData | None = None
+        self._rules: dict[tuple[int, dt.date], RuleSet] = {}
+        self._answers: OrderedDict[tuple[int, str, dt.date, dt.date], pl.DataFrame] = (
+            OrderedDict())
+        engine = get_engine(url)
+        ensure_schema(engine)
+
+    def _current_state(self) -> int:
+        now = time.monotonic()
+        if now - self._asked_at < self.recheck_seconds and self._state >= 0:
+            return self._state
+        with read_transaction(get_engine(self.url)) as conn:
+            state = data_state(conn)
+        self._asked_at = now
+        return state
+
+    def data(self, on: dt.date) -> CreditData:
+        """Everything the engine reads, with the rule set in force on ``on``."""
+        with self._lock:
+            state = self._current_state()
+            if self._data is None or state != self._state:
+                with read_transaction(get_engine(self.url)) as conn:
+                    state = data_state(conn)
+                    rules = rules_for(conn, None, dt.date.today())
+                    self._data = load_from(conn, rules)
+                self._state = state
+                self._rules.clear()
+                self._answers.clear()
+            key = (state, on)
+            found = self._rules.get(key)
+            if found is None:
+                with read_transaction(get_engine(self.url)) as conn:
+                    found = rules_for(conn, None, on)
+                self._rules[key] = found
+            rules = found
+            data = self._data
+        if rules.content_hash == data.rules.content_hash:
+            return data
+        return CreditData(records=data.records, rules=rules, subjects=data.subjects,
+                          lists=data.lists, manual=data.manual)
+
+    def compute(self, on: dt.date, known_on: dt.date) -> pl.DataFrame:
+        """Every subject's answer on a day (cached: the four latest days asked)."""
+        data = self.data(on)
+        key = (self._state, data.rules.content_hash, on, known_on)
+        with self._lock:
+            found = self._answers.get(key)
+        if found is not None:
+            return found
+        answer = evaluate.compute(data, on, known_on)
+        with self._lock:
+            self._answers[key] = answer
+            while len(self._answers) > 4:
+                self._answers.popitem(last=False)
+        return answer
+
+    def roles_of(self, subject_id: str) -> list[str]:
+        """The roles a subject has in the store (records or registration)."""
+        data = self.data(dt.date.today())
+        keys = data.for_subjects([subject_id]).subject_keys()
+        return sorted(keys.get_column("subject_type").to_list())
+
+    def known_experts(self, subject_ids: list[str]) -> list[str]:
+        """Which of ``subject_ids`` the store knows as experts."""
+        data = self.data(dt.date.today())
+        keys = data.for_subjects(subject_ids).subject_keys()
+        return sorted(set(keys.filter(pl.col("subject_type") == "expert")
+                          .get_column("subject_id").to_list()))
