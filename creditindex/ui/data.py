@@ -510,8 +510,10 @@ def check(user: User, subject_ids: list[str], on: dt.date, known_on: dt.date,
             valid.append(sid)
         else:
             invalid.append((shown[sid], why))
-    if not valid:
-        raise ActionError("; ".join(f"{s}: {w}" for s, w in invalid))
+    if not valid:  # nothing to answer: no check is made, let alone certified
+        empty = evaluate.check(data, on, [], subject_type, known_on=known_on)
+        return Eligibility(result=empty, names={}, shown=shown, invalid=invalid, payload={},
+                           html="", check_id=None)
     request = CheckRequest(subject_ids=tuple(valid), on=on, known_on=known_on,
                            subject_type=subject_type, consortium=consortium and len(valid) > 1)
     issued = issue_check(db_url(), data, request, user=user.username or None,

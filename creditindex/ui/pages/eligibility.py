@@ -54,6 +54,10 @@ def render() -> None:
     if not isinstance(answer, data.Eligibility):
         return
     res = answer.result
+    if res.table.height == 0:  # every code failed its check: nothing was answered
+        for shown_id, why in answer.invalid:
+            st.warning(t("elig.invalid_id", id=shown_id, why=why))
+        return
     table = res.table.with_columns(
         pl.Series("public_id", [data.show_id(s, answer.shown)
                                 for s in res.table.get_column("subject_id")], pl.String),
