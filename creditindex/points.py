@@ -4,7 +4,8 @@ pastes into its report.
 
 A formula is ``index × weight`` (e.g. 综合信用得分 = supplier credit index × 5%) or a
 grade → points table, bounded by ``min_points`` and ``max_points``; a bidder restricted
-on the deadline gets ``ineligible_points``. Items that favour bidders by locality (local
+on the deadline gets ``ineligible_points``. Points are rounded to 2 decimals, half away
+from zero (四舍五入), as the index is. Items that favour bidders by locality (local
 registration, local tax, local performance) are refused: 发改办财金〔2023〕860号 forbids
 credit measures that act as regional barriers. Pure: frames in, frames out.
 """
@@ -19,6 +20,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from creditindex.engine import round_half_away
 from creditindex.output import neutralise_formulas
 
 LOCALITY_WORDS = ("local", "region", "province", "city", "district", "territor", "本地",
@@ -44,7 +46,6 @@ class PointsFormula(BaseModel):
     min_points: float = 0.0
     max_points: float | None = None
     ineligible_points: float = 0.0
-    decimals: int = Field(default=2, ge=0, le=4)
 
     @model_validator(mode="before")
     @classmethod
@@ -111,8 +112,8 @@ def points_expr(formula: PointsFormula, grades: list[str]) -> pl.Expr:
             raise FormulaError(f"grade_points has no points for grade(s) {', '.join(missing)}")
         raw = pl.col("grade").replace_strict(table, return_dtype=pl.Float64)
     bounded = raw.clip(lower_bound=formula.min_points, upper_bound=formula.max_points)
-    return pl.when(pl.col("eligible")).then(bounded).otherwise(
-        pl.lit(formula.ineligible_points)).round(formula.decimals)
+    return round_half_away(pl.when(pl.col("eligible")).then(bounded).otherwise(
+        pl.lit(formula.ineligible_points)))
 
 
 def compute_points(formula: PointsFormula, answers: pl.DataFrame) -> pl.DataFrame:
