@@ -21,7 +21,7 @@ import polars as pl
 
 from creditindex import evaluate
 from creditindex.evaluate import CheckResult, CreditData
-from creditindex.evidence import frame_digest, mask_personal
+from creditindex.evidence import data_facts, mask_personal
 from creditindex.identifiers import subject_id_problem
 from creditindex.rules import SUBJECT_TYPES
 
@@ -263,10 +263,12 @@ def _answer_row(row: dict[str, Any], names: dict[str, str], grades: dict[str, An
 
 def certificate_payload(data: CreditData, request: CheckRequest, members: CheckResult,
                         together: CheckResult | None, *, check_no: str, verify_code: str,
-                        issued_at: dt.datetime, operator: str, channel: str) -> dict[str, Any]:
+                        issued_at: dt.datetime, operator: str, channel: str,
+                        facts: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the certificate states, as JSON-friendly data: one row per subject,
     the consortium's result (``together``) after its members, every ground, the rule set
-    and the data's digests. ``issued_at`` is UTC; the certificate shows Shanghai time."""
+    and the data's digests (``facts`` when ``data`` is a narrowed view of what was read).
+    ``issued_at`` is UTC; the certificate shows Shanghai time."""
     grades = {g.name: g for g in data.rules.grade}
     names = _names(data, request, members.table)
     rows = [_answer_row(r, names, grades) for r in members.table.iter_rows(named=True)]
@@ -292,9 +294,7 @@ def certificate_payload(data: CreditData, request: CheckRequest, members: CheckR
         "on": members.on.isoformat(), "known_on": members.known_on.isoformat(),
         "rule_set": {"name": data.rules.ruleset.name, "version": data.rules.ruleset.version,
                      "sha256": data.rules.content_hash},
-        "data": {"records": data.records.height, "records_sha256": frame_digest(data.records),
-                 "list_entries": 0 if data.lists is None else data.lists.height,
-                 "lists_sha256": frame_digest(data.lists)},
+        "data": facts if facts is not None else data_facts(data),
         "subjects": rows,
         "consortium": group,
         "grounds": ground_rows(data, members),

@@ -295,9 +295,9 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
         except RequestError as exc:
             raise _refuse_bad(exc) from exc
         _staff_only_experts(who, asked.ids, body.subject_type)
-        data = reader.data(on)
+        data, facts = reader.narrowed(asked.ids, on)
         issued = checks.issue_check(url, data, asked, operator=_operator(who, body.operator),
-                                    channel="api", api_key_id=who.key.key_id)
+                                    channel="api", api_key_id=who.key.key_id, facts=facts)
         request.state.check_id = issued.id
         cert = issued.certificate
         return {"check_id": issued.id, "check_no": issued.check_no,

@@ -8,11 +8,14 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
 from creditindex import evaluate
 from creditindex.evaluate import CreditData
+from creditindex.evidence import data_facts
 from creditindex.rules import RuleSet
 from creditindex.store.db import get_engine, read_transaction
 from creditindex.store.load import load_from
@@ -34,6 +37,9 @@ class StoreReader:
         self._rules: dict[tuple[int, dt.date], RuleSet] = {}
         self._answers: OrderedDict[tuple[int, str, dt.date, dt.date], pl.DataFrame] = (
             OrderedDict())
+        self._by_subject: pl.DataFrame | None = None
+        self._experts: frozenset[str] = frozenset()
+        self._facts: dict[str, Any] = {}
         engine = get_engine(url)
         ensure_schema(engine)
 
@@ -58,6 +64,7 @@ class StoreReader:
                 self._state = state
                 self._rules.clear()
                 self._answers.clear()
+                self._index(self._data)
             key = (state, on)
             found = self._rules.get(key)
             if found is None:
@@ -70,6 +77,38 @@ class StoreReader:
             return data
         return CreditData(records=data.records, rules=rules, subjects=data.subjects,
                           lists=data.lists, manual=data.manual)
+
+    def _index(self, data: CreditData) -> None:
+        """Records grouped by subject (stable sort: a subject's rows keep their order),
+        the experts' codes and the digests of what was read."""
+        self._by_subject = data.records.sort("subject_id", maintain_order=True)
+        keys = data.subject_keys()
+        self._experts = frozenset(keys.filter(pl.col("subject_type") == "expert")
+                                  .get_column("subject_id").to_list())
+        self._facts = data_facts(data)
+
+    def narrowed(self, subject_ids: Sequence[str], on: dt.date
+                 ) -> tuple[CreditData, dict[str, Any]]:
+        """The data of a few subjects (their records found by binary search instead of a
+        scan of every record) with the rule set in force on ``on``, and the facts
+        (counts, digests) of everything read."""
+        data = self.data(on)
+        with self._lock:
+            by_subject, facts = self._by_subject, self._facts
+        assert by_subject is not None
+        column = by_subject.get_column("subject_id")
+        ids = list(dict.fromkeys(s.strip().upper() for s in subject_ids))
+        wanted = pl.Series(ids, dtype=pl.String)
+        lo = column.search_sorted(wanted, side="left").to_list()
+        hi = column.search_sorted(wanted, side="right").to_list()
+        parts = [by_subject.slice(a, b - a) for a, b in zip(lo, hi, strict=True) if b > a]
+        records = pl.concat(parts) if parts else by_subject.head(0)
+        keep = pl.col("subject_id").is_in(wanted.implode())
+        return CreditData(
+            records=records, rules=data.rules,
+            subjects=None if data.subjects is None else data.subjects.filter(keep),
+            lists=data.lists,
+            manual=None if data.manual is None else data.manual.filter(keep)), facts
 
     def compute(self, on: dt.date, known_on: dt.date) -> pl.DataFrame:
         """Every subject's answer on a day (cached: the four latest days asked)."""
@@ -94,7 +133,7 @@ class StoreReader:
 
     def known_experts(self, subject_ids: list[str]) -> list[str]:
         """Which of ``subject_ids`` the store knows as experts."""
-        data = self.data(dt.date.today())
-        keys = data.for_subjects(subject_ids).subject_keys()
-        return sorted(set(keys.filter(pl.col("subject_type") == "expert")
-                          .get_column("subject_id").to_list()))
+        self.data(dt.date.today())
+        with self._lock:
+            experts = self._experts
+        return sorted(s for s in set(subject_ids) if s in experts)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, select
 
 from creditindex.certificate import CheckRequest, certificate_payload, render_html, run_check
 from creditindex.evaluate import CheckResult, CreditData
-from creditindex.evidence import evidence_payload, render_evidence
+from creditindex.evidence import data_facts, evidence_payload, render_evidence
 from creditindex.rules import RuleSet
 from creditindex.store import audit
 from creditindex.store.db import StoreError, get_engine, read_transaction, utcnow, write_transaction
@@ -132,17 +132,22 @@ class IssuedCheck:
 
 def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
                 user: str | None = None, operator: str | None = None, channel: str = "cli",
-                api_key_id: str | None = None) -> IssuedCheck:
+                api_key_id: str | None = None, facts: dict[str, Any] | None = None
+                ) -> IssuedCheck:
     """Answer ``request`` on ``data`` (refused with :class:`~creditindex.certificate.
     RequestError` when a code fails its check digit), store the check with its evidence,
     number it and store its certificate with a verification code, all in one transaction.
     ``user`` must be an active user when given (else the system actor); ``operator``
-    is the name the certificate shows (default: who asked)."""
+    is the name the certificate shows (default: who asked). ``facts``
+    (:func:`~creditindex.evidence.data_facts`) describe the data read when ``data`` is a
+    view narrowed to the subjects asked (the API server's fast path)."""
     members = run_check(data, request, consortium=False)
     together = run_check(data, request, consortium=True) if request.consortium else None
     result = together if together is not None else members
     inputs = request.inputs()
-    evidence = render_evidence(_masked_evidence(evidence_payload(result, data, inputs)))
+    facts = facts if facts is not None else data_facts(data)
+    evidence = render_evidence(_masked_evidence(evidence_payload(result, data, inputs,
+                                                                 facts=facts)))
     engine = get_engine(url)
     ensure_schema(engine)
     certs = table("check_certificate")
@@ -154,7 +159,7 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
         code = new_verify_code()
         payload = certificate_payload(
             data, request, members, together, check_no=number, verify_code=code,
-            issued_at=now, operator=operator or who, channel=channel)
+            issued_at=now, operator=operator or who, channel=channel, facts=facts)
         conn.execute(insert(certs).values(
             check_id=check_id, check_no=number, verify_code=code, issued_at=now,
             operator=payload["operator"], channel=channel, api_key_id=api_key_id,
