@@ -146,6 +146,7 @@ def run_check(data: CreditData, request: CheckRequest, consortium: bool | None =
     engine when it takes them; an engine without them answers for every category and
     every list (the strictest answer)."""
     validate(request)
+    data = with_names(data, request)
     extra: dict[str, Any] = {}
     for name in ("category", "financier"):
         value = getattr(request, name)
@@ -154,6 +155,25 @@ def run_check(data: CreditData, request: CheckRequest, consortium: bool | None =
     together = request.consortium if consortium is None else consortium
     return evaluate.check(data, request.on, request.ids, request.subject_type, together,
                           request.known_on, **extra)
+
+
+def with_names(data: CreditData, request: CheckRequest) -> CreditData:
+    """``data`` with the names the request gives for codes (``names``) as registered
+    subjects, so that a firm without records is still matched by name against external
+    lists (and named on the certificate)."""
+    if not request.names:
+        return data
+    role = request.subject_type or "bidder"
+    given = pl.DataFrame(
+        {"subject_id": [k.strip().upper() for k in request.names],
+         "subject_type": [role] * len(request.names),
+         "subject_name": [v.strip() for v in request.names.values()]},
+        schema={"subject_id": pl.String, "subject_type": pl.String, "subject_name": pl.String})
+    subjects = given if data.subjects is None else pl.concat(
+        [data.subjects, given], how="diagonal_relaxed").unique(
+        ["subject_id", "subject_type"], keep="first", maintain_order=True)
+    return CreditData(records=data.records, rules=data.rules, subjects=subjects,
+                      lists=data.lists, manual=data.manual)
 
 
 # --------------------------------------------------------------------------------------

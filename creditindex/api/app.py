@@ -89,6 +89,9 @@ class EligibilityRequest(BaseModel):
     lot: Named = Field(default_factory=Named)
     operator: str | None = Field(default=None, max_length=200,
                                  description="The person at the platform who asks.")
+    names: dict[str, str] = Field(default_factory=dict, description="Names of the codes "
+                                  "as the bidders declare them: a firm without records is "
+                                  "matched by name against external lists.")
 
 
 class PointsRequest(BaseModel):
@@ -261,7 +264,8 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
             subject_ids=tuple(codes), on=on, known_on=known_on, subject_type=subject_type,
             consortium=consortium, category=body.category, financier=body.financier,
             project_no=body.project.no, project_name=body.project.name,
-            lot_no=body.lot.no, lot_name=body.lot.name)
+            lot_no=body.lot.no, lot_name=body.lot.name,
+            names=dict(getattr(body, "names", {}) or {}))
 
     def _refuse_bad(exc: RequestError) -> ApiError:
         return ApiError(400, "bad_request", str(exc), exc.problems)

@@ -124,11 +124,14 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
     data = load_data(rules_path, records_paths, db_url, list_paths)
     if db_url:
         from creditindex.store.checks import issue_check
+        from creditindex.store.db import StoreError
 
         try:
             issued = issue_check(db_url, data, request, user=user, channel="cli")
         except RequestError as exc:
             raise request_input_error(exc) from exc
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
         click.echo(f"check saved in the store as #{issued.id}, number {issued.check_no}, "
                    f"verification code {issued.verify_code}", err=True)
         if certificate_path:

@@ -196,6 +196,13 @@ def test_a_lender_financed_project_is_answered_for_its_financier(server: Server)
     with server.client("read") as http:
         stated = http.get(f"/v1/checks/{lender['check_no']}").json()
     assert stated["financier"] == LENDER and stated["project"]["no"] == "WB-P1"
+    # A firm without records, named as on the lender's list, is matched by its name.
+    newcomer = storetest.uscc(50)
+    named = check(server, "check", codes=[newcomer], financier=LENDER,
+                  names={newcomer: "丙公司"}).json()
+    assert named["subjects"][0]["subject_name"] == "丙公司"
+    assert named["subjects"][0]["eligible"] is False
+    assert any(g["cause"] == "list" for g in named["grounds"])
 
 
 def test_request_limits_answer_429_with_json(server: Server) -> None:
