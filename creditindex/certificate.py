@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import importlib
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,27 +19,17 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from creditindex import evaluate
+from creditindex.categories import CATEGORIES, CATEGORY_NAMES_ZH
 from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import data_facts, mask_personal
-from creditindex.identifiers import subject_id_problem
+from creditindex.identifiers import id_problem
+from creditindex.lists import CHINA, normalise_country
 from creditindex.rules import SUBJECT_TYPES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-
-def _categories() -> tuple[str, ...]:
-    """The trading categories of contract v2 (``creditindex.categories``)."""
-    try:
-        module = importlib.import_module("creditindex.categories")
-    except ImportError:  # until contract v2 lands
-        return ("engineering", "procurement", "land", "property", "other")
-    return tuple(module.CATEGORIES)
-
-
-CATEGORIES: tuple[str, ...] = _categories()
-CATEGORY_ZH = {"engineering": "工程建设项目招标投标", "procurement": "政府采购",
-               "land": "土地使用权和矿业权出让", "property": "国有产权交易", "other": "其他"}
+CATEGORY_ZH = CATEGORY_NAMES_ZH
 CAUSE_ZH = {"behaviour": "失信行为", "grade": "信用等级", "suspension": "专家暂停",
             "list": "外部名单", "manual": "人工限制"}
 CHANNEL_ZH = {"cli": "命令行", "app": "网站", "api": "接口"}
@@ -85,6 +74,7 @@ class CheckRequest:
     lot_no: str | None = None
     lot_name: str | None = None
     names: dict[str, str] = field(default_factory=dict)
+    countries: dict[str, str] = field(default_factory=dict)
 
     @property
     def ids(self) -> list[str]:
@@ -112,8 +102,8 @@ def request_problems(request: CheckRequest, field_name: str = "codes") -> list[F
         if not raw.strip():
             problems.append(FieldProblem(f"{field_name}[{i}]", "empty code"))
             continue
-        why = subject_id_problem(raw)
-        if why is not None:
+        why = id_problem(raw)
+        if why is not None and not _foreign(request, raw):
             problems.append(FieldProblem(f"{field_name}[{i}]", why, mask_personal(raw.strip())))
     if request.consortium and len(request.ids) < 2:
         problems.append(FieldProblem("consortium", "a consortium needs at least two members"))
@@ -127,6 +117,12 @@ def request_problems(request: CheckRequest, field_name: str = "codes") -> list[F
         problems.append(FieldProblem("known_on", f"after the day checked ({request.on})",
                                      request.known_on.isoformat()))
     return problems
+
+
+def _foreign(request: CheckRequest, code: str) -> bool:
+    """Whether ``code`` is named as a firm of another country (no USCC; matched by name)."""
+    country = request.countries.get(code.strip().upper()) or request.countries.get(code)
+    return country is not None and normalise_country(country) != CHINA
 
 
 def validate(request: CheckRequest) -> None:
@@ -157,23 +153,34 @@ def run_check(data: CreditData, request: CheckRequest, consortium: bool | None =
                           request.known_on, **extra)
 
 
-def with_names(data: CreditData, request: CheckRequest) -> CreditData:
-    """``data`` with the names the request gives for codes (``names``) as registered
-    subjects, so that a firm without records is still matched by name against external
-    lists (and named on the certificate)."""
-    if not request.names:
+def with_named_subjects(data: CreditData, asked: pl.DataFrame) -> CreditData:
+    """``data`` with the names and countries a check was given (``asked``: columns
+    ``subject_id, subject_name, country``), so that list entries naming those subjects
+    match them."""
+    named = asked.filter(pl.col("subject_name").is_not_null())
+    if named.height == 0:
         return data
-    role = request.subject_type or "bidder"
-    given = pl.DataFrame(
-        {"subject_id": [k.strip().upper() for k in request.names],
-         "subject_type": [role] * len(request.names),
-         "subject_name": [v.strip() for v in request.names.values()]},
-        schema={"subject_id": pl.String, "subject_type": pl.String, "subject_name": pl.String})
-    subjects = given if data.subjects is None else pl.concat(
-        [data.subjects, given], how="diagonal_relaxed").unique(
-        ["subject_id", "subject_type"], keep="first", maintain_order=True)
+    extra = named.select("subject_id", pl.lit(None, pl.String).alias("subject_type"),
+                         "subject_name", "country")
+    subjects = extra if data.subjects is None else pl.concat([data.subjects, extra],
+                                                             how="diagonal_relaxed")
     return CreditData(records=data.records, rules=data.rules, subjects=subjects,
                       lists=data.lists, manual=data.manual)
+
+
+def with_names(data: CreditData, request: CheckRequest) -> CreditData:
+    """``data`` with the names (and countries) the request gives for its codes: a firm
+    without records is still matched by name against external lists (and named on the
+    certificate)."""
+    if not request.names:
+        return data
+    codes = list(request.names)
+    asked = pl.DataFrame(
+        {"subject_id": [c.strip().upper() for c in codes],
+         "subject_name": [request.names[c].strip() for c in codes],
+         "country": [request.countries.get(c) for c in codes]},
+        schema={"subject_id": pl.String, "subject_name": pl.String, "country": pl.String})
+    return with_named_subjects(data, asked)
 
 
 # --------------------------------------------------------------------------------------
@@ -223,10 +230,11 @@ def _record_facts(data: CreditData, grounds: pl.DataFrame) -> dict[tuple[str, st
 
 
 def _scope_text(scope: Any) -> str:
-    if scope is None or scope == "" or scope == []:
+    parts = [p for p in (scope if isinstance(scope, list) else str(scope or "").split("|"))
+             if p]
+    if not parts or set(parts) >= set(CATEGORIES):
         return "全部交易类别"
-    parts = scope if isinstance(scope, list) else str(scope).split("|")
-    return "、".join(CATEGORY_ZH.get(p, p) for p in parts if p)
+    return "、".join(CATEGORY_ZH.get(p, p) for p in parts)
 
 
 def ground_rows(data: CreditData, result: CheckResult) -> list[dict[str, Any]]:
@@ -241,8 +249,9 @@ def ground_rows(data: CreditData, result: CheckResult) -> list[dict[str, Any]]:
         cause = g["cause"]
         rec = facts.get((str(g.get("source")), str(g.get("record_id"))), {})
         beh = behaviours.get(g["code"]) if cause == "behaviour" else None
-        basis = rec.get("basis") or (getattr(beh, "basis", None) if beh else None)
-        if cause == "grade":
+        basis = (g.get("basis") or rec.get("basis")
+                 or (getattr(beh, "basis", None) if beh else None))
+        if cause == "grade" and not basis:
             basis = getattr(grades.get(g["code"]), "basis", None)
         scope = g.get("scope", rec.get("restrict_scope"))
         if scope is None and beh is not None:

@@ -19,7 +19,7 @@ from creditindex import evaluate
 from creditindex.certificate import SHANGHAI, ground_rows
 from creditindex.evaluate import CreditData
 from creditindex.evidence import mask_personal
-from creditindex.identifiers import subject_id_problem
+from creditindex.identifiers import id_problem
 
 ROLE_ZH = {"bidder": "投标人", "agent": "招标代理机构", "tenderer": "招标人", "expert": "评标专家"}
 AUDIENCES = ("public", "staff")
@@ -72,7 +72,7 @@ def report_payload(data: CreditData, subject_id: str, on: dt.date,
     if audience not in AUDIENCES:
         raise ReportError(f"audience must be public or staff, not '{audience}'")
     sid = subject_id.strip().upper()
-    why = subject_id_problem(sid)
+    why = id_problem(sid)
     if why is not None:
         raise ReportError(f"subject '{mask_personal(sid)}': {why}")
     known = known_on or on

@@ -31,7 +31,7 @@ from creditindex.api.limits import RateLimiter
 from creditindex.api.reader import StoreReader
 from creditindex.certificate import CheckRequest, FieldProblem, RequestError, render_html
 from creditindex.evidence import mask_personal
-from creditindex.identifiers import subject_id_problem
+from creditindex.identifiers import id_problem
 from creditindex.points import FormulaError, committee_table, table_bytes
 from creditindex.rules import SUBJECT_TYPES
 from creditindex.store import apikeys, checks, tenders
@@ -251,7 +251,7 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
     readonly = Depends(caller("read"))
 
     def _code(value: str, field: str) -> str:
-        why = subject_id_problem(value)
+        why = id_problem(value)
         if why is not None:
             raise ApiError(400, "bad_code", f"{field}: {why}",
                            [FieldProblem(field, why, mask_personal(value.strip()))])

@@ -31,7 +31,7 @@ from creditindex.errors import InputError, Problem
 from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import evidence_payload, render_evidence
 from creditindex.generate import _CITIES, REGIONS
-from creditindex.identifiers import rid_problem, subject_id_problem
+from creditindex.identifiers import id_problem, rid_problem
 from creditindex.lists import read_list_entries
 from creditindex.records import read_records
 from creditindex.rules import DEFAULT_RULES, RuleSet
@@ -505,7 +505,7 @@ def check(user: User, subject_ids: list[str], on: dt.date, known_on: dt.date,
     invalid = []
     valid = []
     for sid in subject_ids:
-        why = subject_id_problem(sid)
+        why = id_problem(sid)
         if why is None:
             valid.append(sid)
         else:

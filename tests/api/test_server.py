@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from conftest import DAY, LENDER, ROOT, Server, add_key, cli, storetest
+from apitest import DAY, LENDER, ROOT, Server, add_key, cli, storetest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
