@@ -189,6 +189,7 @@ def test_a_lender_financed_project_is_answered_for_its_financier(server: Server)
                    project={"no": "WB-P1", "name": "世界银行贷款项目"}).json()
     assert plain["subjects"][0]["eligible"] == expected(server, [H]).row(0, named=True)[
         "eligible"]
+    assert plain["subjects"][0]["eligible"] is True  # the lender's list bars its projects only
     want = expected(server, [H], financier=LENDER).row(0, named=True)
     assert lender["subjects"][0]["eligible"] is want["eligible"] is False
     assert lender["financier"] == LENDER
