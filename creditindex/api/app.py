@@ -313,32 +313,38 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
                 "certificate": {"pdf": f"/v1/checks/{issued.check_no}/certificate.pdf",
                                 "html": f"/v1/checks/{issued.check_no}/certificate.html"}}
 
-    def _certificate(check_no: str) -> checks.Certificate:
+    def _certificate(check_no: str, who: Caller) -> checks.Certificate:
+        """A stored certificate, for the key that asked for the check or a staff key
+        (check numbers are sequential: others verify by code, ``/v1/verify``)."""
         try:
-            return checks.get_certificate(url, check_no)
+            found = checks.get_certificate(url, check_no)
         except StoreError as exc:
             raise ApiError(404, "not_found", str(exc)) from exc
+        if not who.staff and found.api_key_id != who.key.key_id:
+            raise ApiError(404, "not_found", f"no certified check '{check_no}' made with key "
+                           f"{who.key.key_id} (verify others by their code: /v1/verify)")
+        return found
 
     @app.get("/v1/checks/{check_no}", tags=["eligibility"])
-    def stored_check(check_no: str, _who: Caller = readonly) -> dict[str, Any]:
-        """What a stored check's certificate states."""
-        return _certificate(check_no).payload
+    def stored_check(check_no: str, who: Caller = readonly) -> dict[str, Any]:
+        """What a stored check's certificate states (checks made with this key)."""
+        return _certificate(check_no, who).payload
 
     @app.get("/v1/checks/{check_no}/certificate.pdf", tags=["eligibility"],
              response_class=Response)
-    def certificate_pdf(check_no: str, _who: Caller = readonly) -> Response:
-        """The check certificate (资格核查证明) as PDF."""
+    def certificate_pdf(check_no: str, who: Caller = readonly) -> Response:
+        """The check certificate (资格核查证明) as PDF (checks made with this key)."""
         from creditindex.pdf import certificate_pdf as render_pdf
 
-        found = _certificate(check_no)
+        found = _certificate(check_no, who)
         return Response(render_pdf(found.payload), media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{found.check_no}.pdf"'})
 
     @app.get("/v1/checks/{check_no}/certificate.html", tags=["eligibility"],
              response_class=HTMLResponse)
-    def certificate_html(check_no: str, _who: Caller = readonly) -> HTMLResponse:
-        """The check certificate as HTML."""
-        return HTMLResponse(render_html(_certificate(check_no).payload))
+    def certificate_html(check_no: str, who: Caller = readonly) -> HTMLResponse:
+        """The check certificate as HTML (checks made with this key)."""
+        return HTMLResponse(render_html(_certificate(check_no, who).payload))
 
     @app.get("/v1/verify/{code}", tags=["eligibility"])
     def verify(code: Annotated[str, Path(max_length=40)]) -> dict[str, Any]:

@@ -188,16 +188,18 @@ class Certificate:
     verify_code: str
     issued_at: dt.datetime
     payload: dict[str, Any]
+    api_key_id: str | None = None
 
 
 def _certificate(conn: Connection, where: Any) -> Certificate | None:
     certs = table("check_certificate")
     row = conn.execute(select(certs.c.check_id, certs.c.check_no, certs.c.verify_code,
-                              certs.c.issued_at, certs.c.payload).where(where)).first()
+                              certs.c.issued_at, certs.c.payload, certs.c.api_key_id
+                              ).where(where)).first()
     if row is None:
         return None
     return Certificate(int(row.check_id), row.check_no, row.verify_code, row.issued_at,
-                       dict(row.payload))
+                       dict(row.payload), row.api_key_id)
 
 
 def get_certificate(url: str | None, check: str | int) -> Certificate:
