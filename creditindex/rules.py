@@ -320,7 +320,8 @@ def _reason(err: Any) -> str:
         return f"a rule set needs at least one [[{loc[0]}]]"
     if kind == "literal_error":
         expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "")
-        what = "subject type" if "subject_types" in loc else f"{loc[-1]}"
+        what = ("subject type" if "subject_types" in loc
+                else "category" if "restrict_scope" in loc else f"{loc[-1]}")
         return f"unknown {what} {given!r} (expected {expected})"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"must be a table, not {_a(_toml_type(given))} ({given!r})"

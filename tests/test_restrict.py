@@ -166,7 +166,7 @@ min = 90
 name = "B"
 min = 70
 restricted = true
-basis = "b"
+basis = "a provision that allows barring by grade"
 [[grade]]
 name = "C"
 min = 50
@@ -174,7 +174,7 @@ min = 50
 name = "D"
 min = 0
 restricted = true
-basis = "b"
+basis = "a provision that allows barring by grade"
 [[behaviour]]
 code = "X"
 name = "x"
@@ -183,7 +183,7 @@ points = {p1}
 days = {d1}
 decay = "{decay}"
 restrict_days = {r1}
-basis = "b"
+basis = "《招标投标法》第五十三条"
 [[behaviour]]
 code = "Y"
 name = "y"
@@ -194,11 +194,11 @@ decay = "linear"
 repeat_within_days = 30
 repeat_factor = 1.5
 [expert_suspension]
+basis = "青海省评标专家管理办法"
 window_days = 60
 single_points = 25
 total_points = 40
 suspend_days = 45
-basis = "b"
 """
 
 
