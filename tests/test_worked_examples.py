@@ -16,6 +16,7 @@ from creditindex.cli import main
 from creditindex.evaluate import CreditData, check, compute, explain, history
 from creditindex.records import records_frame
 from creditindex.rules import DEFAULT_RULES, load_rules, parse_rules
+from creditindex.rules_edit import to_toml, with_behaviour
 
 try:
     from . import reference as ref
@@ -24,6 +25,12 @@ except ImportError:  # tests/ is not a package: pytest puts it on sys.path
 
 D = dt.date
 RULES = load_rules()
+# §4 bidder G: BID-COLLUSION "here with restrict_days = 1095 and no range or scope"
+G_RULES = with_behaviour(RULES, "BID-COLLUSION", restrict_days="1095", restrict_min_days=None,
+                         restrict_max_days=None, restrict_scope=None)
+# §4 bidder F: "a rule set whose grade D is restricted (with a basis)"
+GRADE_D_RULES = parse_rules(to_toml(RULES).replace(
+    "min = 0\n", 'min = 0\nrestricted = true\nbasis = "某省社会信用条例第三十条"\n', 1))
 EXPERT_E = ref.make_rid(1, "19750315")
 BIDDER_F = ref.make_uscc(6)
 BIDDER_G = ref.make_uscc(7)
@@ -86,12 +93,15 @@ def test_default_rules_keep_the_example_values() -> None:
     f = b["BID-FRAUD"]
     assert (f.points, f.days, f.repeat_within_days, f.repeat_factor) == (20, 365, 365, 2.0)
     c = b["BID-COLLUSION"]
-    assert (c.points, c.days, c.restrict_days) == (30, 1095, 1095)
+    assert (c.points, c.days) == (30, 1095)
+    assert c.restrict_days == 365 and c.basis and "第五十三条" in c.basis
     s = RULES.expert_suspension
     assert s is not None
     assert (s.window_days, s.single_points, s.total_points, s.suspend_days) == (365, 15, 25, 180)
-    assert [(g.name, g.min, g.restricted) for g in RULES.grade] == [
-        ("A", 90, False), ("B", 75, False), ("C", 60, False), ("D", 0, True)]
+    assert [(g.name, g.min, g.restricted, g.watch) for g in RULES.grade] == [
+        ("A", 90, False, None), ("B", 75, False, None), ("C", 60, False, "关注"),
+        ("D", 0, False, "重点关注")]
+    assert [(g.name, g.restricted) for g in GRADE_D_RULES.grade][-1] == ("D", True)
 
 
 # ---------------------------------------------------------------------------
@@ -134,12 +144,22 @@ def test_expert_e_history_through_the_suspension() -> None:
 
 @pytest.mark.parametrize(("day", "index", "grade", "restricted"), [
     (D(2026, 1, 1), 80, "B", False),
-    (D(2026, 6, 1), 40, "D", True),
+    (D(2026, 6, 1), 40, "D", False),  # grade D: watch 重点关注, not restricted
     (D(2027, 1, 1), 60, "C", False),
     (D(2027, 6, 1), 100, "A", False),
 ])
 def test_bidder_f_repeat(day: dt.date, index: float, grade: str, restricted: bool) -> None:
     assert_both(F_ROWS, BIDDER_F, "bidder", day, index, grade=grade, restricted=restricted)
+
+
+@pytest.mark.parametrize(("day", "index", "restricted"), [
+    (D(2026, 1, 1), 80, False), (D(2026, 6, 1), 40, True), (D(2026, 12, 31), 40, True),
+    (D(2027, 1, 1), 60, False),
+])
+def test_bidder_f_with_a_restricted_grade_d(day: dt.date, index: float,
+                                            restricted: bool) -> None:
+    assert_both(F_ROWS, BIDDER_F, "bidder", day, index, restricted=restricted,
+                rules=GRADE_D_RULES)
 
 
 def test_bidder_f_deducted_and_explain() -> None:
@@ -166,16 +186,18 @@ def test_bidder_f_deducted_and_explain() -> None:
 def test_bidder_g_restricted_everywhere(day: dt.date, restricted: bool) -> None:
     # the record is from transport in 440106; the check is for a municipal project in
     # 440300: a restriction holds in every industry and region, so neither matters
-    assert ref.ref_restricted(G_ROWS, RULES, BIDDER_G, day) is restricted
-    data = data_of(G_ROWS)
+    assert ref.ref_restricted(G_ROWS, G_RULES, BIDDER_G, day) is restricted
+    data = data_of(G_ROWS, G_RULES)
     answer = check(data, day, [BIDDER_G]).table.row(0, named=True)
     assert answer["eligible"] is (not restricted)
-    assert engine_row(G_ROWS, BIDDER_G, "bidder", day)["restricted"] is restricted
+    assert engine_row(G_ROWS, BIDDER_G, "bidder", day, rules=G_RULES)["restricted"] is restricted
 
 
 def test_bidder_g_index_while_restricted() -> None:
-    assert_both(G_ROWS, BIDDER_G, "bidder", D(2027, 6, 1), 70, grade="C", restricted=True)
-    assert_both(G_ROWS, BIDDER_G, "bidder", D(2029, 1, 31), 100, grade="A", restricted=False)
+    assert_both(G_ROWS, BIDDER_G, "bidder", D(2027, 6, 1), 70, grade="C", restricted=True,
+                rules=G_RULES)
+    assert_both(G_ROWS, BIDDER_G, "bidder", D(2029, 1, 31), 100, grade="A", restricted=False,
+                rules=G_RULES)
 
 
 # ---------------------------------------------------------------------------
@@ -313,12 +335,13 @@ def test_a_restricted_grade_in_one_role_restricts_the_other() -> None:
             rec("b2", firm, "bidder", "BID-FRAUD", D(2026, 6, 1)),   # bidder: 40, grade D
             rec("a1", firm, "agent", "AGT-PROCEDURE", D(2026, 6, 1))]  # agent: 90, grade A
     day = D(2026, 6, 2)
-    got = compute(data_of(rows), day).filter(pl.col("subject_id") == firm).sort("subject_type")
+    data = data_of(rows, GRADE_D_RULES)
+    got = compute(data, day).filter(pl.col("subject_id") == firm).sort("subject_type")
     assert got.select("subject_type", "grade", "restricted").rows() == [
         ("agent", "A", True), ("bidder", "D", True)]
-    answer = check(data_of(rows), day, [firm], subject_type="agent").table.row(0, named=True)
+    answer = check(data, day, [firm], subject_type="agent").table.row(0, named=True)
     assert (answer["eligible"], answer["index"], answer["grade"]) == (False, 90.0, "A")
-    assert ref.ref_restricted(rows, RULES, firm, day)
+    assert ref.ref_restricted(rows, GRADE_D_RULES, firm, day)
 
 
 def test_consortium() -> None:
@@ -385,15 +408,19 @@ def test_cli_compute(records_csv: Path, tmp_path: Path, suffix: str) -> None:
     else:
         frame = pl.DataFrame(json.loads(out.read_text(encoding="utf-8")))
     assert frame.columns == ["subject_id", "subject_type", "subject_name", "index", "grade",
-                             "rank", "deducted", "restricted", "reasons"]
+                             "watch", "rank", "deducted", "restricted", "restricted_in",
+                             "reasons"]
     got = {(r["subject_id"], r["subject_type"]): (r["index"], r["grade"], r["restricted"])
            for r in frame.iter_rows(named=True)}
     assert got == {
         (EXPERT_E, "expert"): (70.0, "C", True),
-        (BIDDER_F, "bidder"): (40.0, "D", True),
+        (BIDDER_F, "bidder"): (40.0, "D", False),
         (BIDDER_G, "bidder"): (70.0, "C", True),
         (BIDDER_H, "bidder"): (80.0, "B", False),
     }
+    watch = {r["subject_id"]: r["watch"] for r in frame.iter_rows(named=True)
+             if r["subject_type"] == "bidder"}
+    assert watch[BIDDER_F] == "重点关注" and watch[BIDDER_G] == "关注"  # grades D and C
     bidder_ranks = {r["subject_id"]: r["rank"] for r in frame.iter_rows(named=True)
                     if r["subject_type"] == "bidder"}
     assert bidder_ranks == {BIDDER_H: 1, BIDDER_G: 2, BIDDER_F: 3}
@@ -456,11 +483,12 @@ def test_cli_explain(records_csv: Path, tmp_path: Path) -> None:
 def test_cli_check_exit_zero_when_ineligible(records_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "c.csv"
     clean = ref.make_uscc(40)
-    result = run("check", "--records", records_csv, "--on", "2027-06-01", "--subjects",
+    result = run("check", "--records", records_csv, "--on", "2026-06-01", "--subjects",
                  f"{BIDDER_G},{clean}", "--out", out)
     assert result.exit_code == 0, result.output
     frame = pl.read_csv(out)
-    assert frame.columns == ["subject_id", "eligible", "index", "grade", "reasons"]
+    assert frame.columns == ["subject_id", "subject_name", "eligible", "index", "grade",
+                             "watch", "restricted_in", "reasons"]
     got = {r["subject_id"]: (r["eligible"], r["index"]) for r in frame.iter_rows(named=True)}
     assert got == {BIDDER_G: (False, 70.0), clean: (True, 100.0)}
     result = run("check", "--records", records_csv, "--on", "2026-03-01", "--subjects",
