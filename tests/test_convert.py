@@ -166,12 +166,12 @@ def test_worldbank_chinese_names_are_aliases(worldbank: pl.DataFrame) -> None:
     ("CONSTRUCCIONES DEL SIGLO 21 S.A.S.", ["Constructora Fajardo Nieto Ltda."]),    # f.k.a
     ("XINJINZHU MUNICIPAL LANDSCAPING ENGINEERING CO., LTD.",                         # f/k/a
      ["Henan Xinjinzhu Landscaping Engineering Co., Ltd."]),
-    ("INTERNATIONAL REAL ESTATE CONSULTING AND INVESTMENT JOINT STOCK COMPANY",
-     ["HANOITC EXPERT JOINT STOCK COMPANY"]),                                        # FORMERLY KNOWN AS
+    ("INTERNATIONAL REAL ESTATE CONSULTING AND INVESTMENT JOINT STOCK COMPANY",     # FORMERLY
+     ["HANOITC EXPERT JOINT STOCK COMPANY"]),                                        # KNOWN AS
     ("PROJECTPLAN CONSULTORIA E PROJETOS LTDA", ["MC Consulting Ltda."]),            # formerly
     ("LOTTE DATA COMMUNICATIONS COMPANY LIMITED", ["Lotte Innovate Company, Limited"]),
     ("A2Z POWERTECH LTD.", ["RISHIKESH WASTE MANAGEMENT LTD."]),                     # Now known as
-    ("FLOWBIRD TRANSPORT LIMITED", ["Parkeon Transit Limited"]),                     # formerly operating as:
+    ("FLOWBIRD TRANSPORT LIMITED", ["Parkeon Transit Limited"]),     # formerly operating as:
     ("DAGI LLC", ["Ltd Dagi"]),                                                      # also d/b/a
     ("MR. JORAM OPALA OTIENO", ["Mr. Joram OPALA"]),                                 # a.k.a
     ("URALKOTLOSERVICE PKF ZAO (TAMBOV)",
@@ -310,8 +310,8 @@ def test_the_excerpt_is_the_real_list_unedited(worldbank: pl.DataFrame,
         if n >= FIRST_DATA_ROW:
             assert row in source, f"excerpt row {n} is not in {path} (or out of order)"
     # ...and converts to the very entries the download gives (ids included).
-    same = worldbank_full.filter(pl.col("entry_id").is_in(worldbank.get_column("entry_id").to_list())
-                                 ).drop("source_row")
+    ids = worldbank.get_column("entry_id").to_list()
+    same = worldbank_full.filter(pl.col("entry_id").is_in(ids)).drop("source_row")
     assert same.equals(worldbank.drop("source_row"))
 
 
