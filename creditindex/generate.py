@@ -793,7 +793,8 @@ def generate_records(subjects: pl.DataFrame, n_records: int, rules: RuleSet, see
         lookup(_SOURCE_NAMES, "_doc").alias("authority"),
         pl.col("_beh"),
     ).collect()
-    return _with_decisions(out, rules, seed).cast(RECORD_SCHEMA)  # type: ignore[arg-type]
+    return _with_decisions(out, rules, seed).select(list(RECORD_SCHEMA)).cast(
+        RECORD_SCHEMA)  # type: ignore[arg-type]
 
 
 def _with_decisions(records: pl.DataFrame, rules: RuleSet, seed: int) -> pl.DataFrame:

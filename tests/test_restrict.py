@@ -13,23 +13,16 @@ from creditindex import engine, restrict
 from creditindex.days import to_day
 from creditindex.evaluate import CreditData, check, compute, expert_pool, restrictions
 from creditindex.records import records_frame
-from creditindex.rules import RuleSet, load_rules, parse_rules
-from creditindex.rules_edit import to_toml, with_behaviour
-from tests.helpers import day, rid, row, uscc
+from creditindex.rules import parse_rules
+from tests.helpers import day, example_rules, rid, row, uscc
 
-RULES = load_rules()
-# CONTRACT §4, bidder G: BID-COLLUSION "here with restrict_days = 1095 and no range or scope"
-G_RULES = with_behaviour(RULES, "BID-COLLUSION", restrict_days="1095", restrict_min_days=None,
-                         restrict_max_days=None, restrict_scope=None)
-# CONTRACT §4, bidder F: "a rule set whose grade D is restricted (with a basis)"
-GRADE_D_RULES = parse_rules(to_toml(RULES).replace(
-    "min = 0\n", 'min = 0\nrestricted = true\nbasis = "某省社会信用条例第三十条"\n', 1))
+RULES = example_rules(restricted_d=True)  # the mechanics of every cause
 G = uscc(1)
 E = rid(7)
 
 
-def data_of(*rows: dict[str, object], rules: RuleSet = RULES, **kw: object) -> CreditData:
-    return CreditData(records_frame(rows), rules, **kw)  # type: ignore[arg-type]
+def data_of(*rows: dict[str, object], **kw: object) -> CreditData:
+    return CreditData(records_frame(rows), RULES, **kw)  # type: ignore[arg-type]
 
 
 def eligible(data: CreditData, on: str, sid: str) -> bool:
@@ -37,8 +30,7 @@ def eligible(data: CreditData, on: str, sid: str) -> bool:
 
 
 def test_behaviour_restriction_holds_everywhere_then_ends() -> None:
-    data = data_of(row(G, "bidder", "BID-COLLUSION", "2026-02-01", industry="transport"),
-                   rules=G_RULES)
+    data = data_of(row(G, "bidder", "BID-COLLUSION", "2026-02-01", industry="transport"))
     assert not eligible(data, "2026-02-01", G)
     assert not eligible(data, "2029-01-30", G)
     assert eligible(data, "2029-01-31", G)
@@ -61,8 +53,7 @@ def test_restriction_holds_in_every_role() -> None:
 def test_grade_restriction_until_index_recovers() -> None:
     rows = [row(G, "bidder", "BID-FRAUD", "2026-01-01"), row(G, "bidder", "BID-FRAUD",
                                                             "2026-06-01")]
-    data = data_of(*rows, rules=GRADE_D_RULES)
-    assert [g.name for g in GRADE_D_RULES.grade if g.restricted] == ["D"]
+    data = data_of(*rows)
     result = check(data, day("2026-06-01"), [G])
     assert not result.table.row(0, named=True)["eligible"]
     g = result.grounds.row(0, named=True)
