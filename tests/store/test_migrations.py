@@ -5,7 +5,6 @@ models exactly) and back down; a database written by the first release is read a
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -30,14 +29,12 @@ from creditindex.store.migrations import (
 )
 from creditindex.store.users import add_user
 
-# The newest revision: the highest-numbered script (revisions are numbered 0001, 0002, ...).
-NEWEST = max(p.name[:4] for p in (Path(__file__).resolve().parents[2] / "creditindex" / "store"
-                                  / "migrations" / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
-
 
 def test_an_empty_database_goes_up_to_head_and_down_again(empty_url: str) -> None:
     assert current_revision(get_engine(empty_url)) is None
-    assert upgrade(empty_url) == head_revision() == NEWEST
+    head = head_revision()
+    assert head is not None and head >= "0003"  # the lawful-restriction columns at least
+    assert upgrade(empty_url) == head
     with get_engine(empty_url).connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
                                 SQLModel.metadata) == []
@@ -47,7 +44,7 @@ def test_an_empty_database_goes_up_to_head_and_down_again(empty_url: str) -> Non
         config.attributes["connection"] = conn
         command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-    assert upgrade(empty_url) == NEWEST
+    assert upgrade(empty_url) == head
 
 
 def test_facts_are_append_only_in_the_database(store_url: str) -> None:
@@ -69,9 +66,10 @@ def test_the_command_creates_the_schema(empty_url: str) -> None:
     runner = CliRunner()
     done = runner.invoke(main, ["db", "upgrade", "--db", empty_url])
     assert done.exit_code == 0, done.output
-    assert f"revision {NEWEST}" in done.output
+    head = head_revision()
+    assert f"revision {head}" in done.output
     shown = runner.invoke(main, ["db", "current", "--db", empty_url])
-    assert f"schema at revision {NEWEST}; newest {NEWEST}" in shown.output
+    assert f"schema at revision {head}; newest {head}" in shown.output
 
 
 def test_a_database_of_the_first_release_is_read_after_upgrade(empty_url: str) -> None:
