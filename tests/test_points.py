@@ -7,7 +7,7 @@ import io
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from creditindex.points import (
@@ -30,6 +30,7 @@ def answers(index: list[float], grade: list[str], eligible: list[bool]) -> pl.Da
                          "eligible": eligible, "index": index, "grade": grade})
 
 
+@settings(deadline=None)  # a busy shared machine
 @given(st.lists(st.tuples(st.floats(0, 100, allow_nan=False), st.booleans()), min_size=1,
                 max_size=20))
 def test_index_times_weight_is_bounded_and_zero_when_restricted(
