@@ -7,12 +7,9 @@ import datetime as dt
 from pathlib import Path
 
 import click
-import polars as pl
 
-from creditindex import evaluate
-from creditindex.cli.common import DATE, SUBJECT_TYPE, data_options, emit, load_data
+from creditindex.cli.common import DATE, SUBJECT_TYPE, data_options, emit, load_data, rules_only
 from creditindex.errors import InputError
-from creditindex.rules import load_rules
 
 OUT = click.option("--out", type=click.Path(dir_okay=False),
                    help="Write to FILE (.csv, .parquet, .json, .xlsx) instead of a table.")
@@ -32,6 +29,8 @@ def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
             list_paths: tuple[str, ...], on: dt.date, known_on: dt.date | None,
             subjects_path: str | None, out: str | None) -> None:
     """Every subject's index, grade, rank and restriction on a day."""
+    from creditindex import evaluate
+
     data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path)
     emit(evaluate.compute(data, on, known_on), out)
 
@@ -49,6 +48,8 @@ def history(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
             start: dt.date | None, end: dt.date | None, known_on: dt.date | None,
             out: str | None) -> None:
     """One subject's index, grade and restriction, day by day."""
+    from creditindex import evaluate
+
     data = load_data(rules_path, records_paths, db_url, list_paths)
     first, last = evaluate.default_history_range(data, subject_id, end or dt.date.today())
     start = start or first
@@ -69,6 +70,8 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
             list_paths: tuple[str, ...], subject_id: str, on: dt.date,
             subject_type: str | None, known_on: dt.date | None, out: str | None) -> None:
     """Every deduction counted for a subject on a day, and why."""
+    from creditindex import evaluate
+
     data = load_data(rules_path, records_paths, db_url, list_paths)
     sid = subject_id.strip().upper()
     rows = evaluate.explain(data, sid, on, known_on, subject_type)
@@ -102,6 +105,8 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
           known_on: dt.date | None, evidence: str | None, user: str | None,
           out: str | None) -> None:
     """Eligibility of subjects (or a consortium) on a day, with every ground."""
+    from creditindex import evaluate
+
     ids = _subject_ids(subject_list, subjects_file)
     data = load_data(rules_path, records_paths, db_url, list_paths)
     result = evaluate.check(data, on, ids, subject_type, consortium, known_on)
@@ -155,6 +160,10 @@ def pool(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | N
          list_paths: tuple[str, ...], on: dt.date, experts_file: str,
          known_on: dt.date | None, out: str | None) -> None:
     """Experts of a pool who may be drawn on a day; those left out, with reasons."""
+    import polars as pl
+
+    from creditindex import evaluate
+
     data = load_data(rules_path, records_paths, db_url, list_paths)
     drawable, left_out = evaluate.expert_pool(data, on, _subject_ids(None, experts_file),
                                               known_on)
@@ -172,7 +181,7 @@ def pool(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | N
 @click.argument("path", type=click.Path(dir_okay=False))
 def validate_rules(path: str) -> None:
     """Check a rule set file; print a summary or every problem."""
-    rules = load_rules(path)
+    rules = rules_only(path)
     per_type = {t: sum(t in b.subject_types for b in rules.behaviour)
                 for t in ("bidder", "agent", "tenderer", "expert")}
     click.echo(f"{path}: OK — rule set {rules.ruleset.name} {rules.ruleset.version}, "
@@ -199,7 +208,7 @@ def convert(source: str, mapping: str, rules_path: str | None, out: str | None) 
     """Convert a source file to canonical records or list entries with a mapping file."""
     from creditindex.convert import convert as run_convert
 
-    emit(run_convert(source, mapping, rules=load_rules(rules_path), today=dt.date.today()), out)
+    emit(run_convert(source, mapping, rules=rules_only(rules_path), today=dt.date.today()), out)
 
 
 @click.command()
@@ -215,7 +224,7 @@ def generate(n_subjects: int, n_records: int, seed: int, rules_path: str | None,
     from creditindex.generate import write_sample
 
     write_sample(Path(out_dir), n_subjects=n_subjects, n_records=n_records, seed=seed,
-                 rules=load_rules(rules_path))
+                 rules=rules_only(rules_path))
     click.echo(f"wrote {n_records} records for {n_subjects} subjects to {out_dir}", err=True)
 
 
