@@ -48,8 +48,8 @@ class SubjectTypeParam(click.Choice):  # type: ignore[type-arg]
     def __init__(self) -> None:
         self.case_sensitive = True
 
-    @property  # type: ignore[override]
-    def choices(self) -> tuple[str, ...]:
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
         from creditindex.rules import SUBJECT_TYPES
 
         return SUBJECT_TYPES
@@ -79,8 +79,10 @@ def data_options(func: F) -> F:
 
 def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str | None,
               list_paths: Sequence[str], subjects_path: str | None = None,
-              today: dt.date | None = None) -> CreditData:
-    """Everything a command reads, from files or from the store."""
+              today: dt.date | None = None,
+              subject_ids: Sequence[str] | None = None) -> CreditData:
+    """Everything a command reads, from files or from the store. ``subject_ids``: the
+    command answers about these subjects only, so the store reads only their rows."""
     import polars as pl
 
     from creditindex.evaluate import CreditData
@@ -90,7 +92,7 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
     if db_url:
         from creditindex.store.load import load_data as load_from_store
 
-        data = load_from_store(db_url, rules_path=rules_path)
+        data = load_from_store(db_url, rules_path=rules_path, subject_ids=subject_ids)
     else:
         rules = load_rules(rules_path)
         if not records_paths:

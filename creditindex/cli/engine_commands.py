@@ -50,7 +50,8 @@ def history(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
     """One subject's index, grade and restriction, day by day."""
     from creditindex import evaluate
 
-    data = load_data(rules_path, records_paths, db_url, list_paths)
+    data = load_data(rules_path, records_paths, db_url, list_paths,
+                     subject_ids=[subject_id])
     first, last = evaluate.default_history_range(data, subject_id, end or dt.date.today())
     start = start or first
     end = end or last
@@ -72,7 +73,8 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
     """Every deduction counted for a subject on a day, and why."""
     from creditindex import evaluate
 
-    data = load_data(rules_path, records_paths, db_url, list_paths)
+    data = load_data(rules_path, records_paths, db_url, list_paths,
+                     subject_ids=[subject_id])
     sid = subject_id.strip().upper()
     rows = evaluate.explain(data, sid, on, known_on, subject_type)
     if out:
@@ -108,7 +110,7 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
     from creditindex import evaluate
 
     ids = _subject_ids(subject_list, subjects_file)
-    data = load_data(rules_path, records_paths, db_url, list_paths)
+    data = load_data(rules_path, records_paths, db_url, list_paths, subject_ids=ids)
     result = evaluate.check(data, on, ids, subject_type, consortium, known_on)
     inputs = {"rules": rules_path, "records": list(records_paths), "db": db_url,
               "lists": list(list_paths), "subjects": ids, "type": subject_type,
@@ -164,9 +166,9 @@ def pool(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | N
 
     from creditindex import evaluate
 
-    data = load_data(rules_path, records_paths, db_url, list_paths)
-    drawable, left_out = evaluate.expert_pool(data, on, _subject_ids(None, experts_file),
-                                              known_on)
+    experts = _subject_ids(None, experts_file)
+    data = load_data(rules_path, records_paths, db_url, list_paths, subject_ids=experts)
+    drawable, left_out = evaluate.expert_pool(data, on, experts, known_on)
     if out:
         emit(pl.concat([drawable.with_columns(pl.lit(True).alias("drawable"),
                                               pl.lit("").alias("reasons")),

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 # Re-exported: where the store is lives in a module without database imports.
 from creditindex.store.location import ENV_VAR as ENV_VAR
-from creditindex.store.location import default_url
+from creditindex.store.location import default_url as default_url
 from creditindex.store.location import project_root as project_root
 from creditindex.store.models import table
 
