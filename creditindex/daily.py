@@ -1,0 +1,66 @@
+"""The daily job's view over the engine (docs/glossary.md, "the daily job"): for each
+subject, the first day after D on which its day's answer may change.
+
+A subject's answer on a day (index, grade, watch level, restriction, reasons; §5, §6 of
+docs/semantics.md) can change only on one of its change points: a counted record
+starts or stops deducting (decision, expiry, repair day), a restriction of any cause
+begins or ends, something about its records becomes known (recorded, revoked or
+repaired: §4), a record stops being publishable, or, every day, while a linearly
+decaying deduction counts. Between two such days the answer stands, so the daily job
+recomputes a subject only on them (:mod:`creditindex.store.snapshots`).
+
+Pure: frames in, frames out; the numbers come from :func:`engine.ledger` and the
+restriction intervals of :func:`evaluate.restrictions`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from creditindex import engine, evaluate
+from creditindex.days import to_day
+
+NEXT_CHANGE_SCHEMA: dict[str, pl.DataType] = {
+    "subject_id": pl.String(), "subject_type": pl.String(), "next_change": pl.Date()}
+# Record dates on which something about a record becomes known (docs/semantics.md §4),
+# and those after whose day it is no longer shown (a day later).
+_KNOWN_ON_COLUMNS = ("recorded_on", "revoked_on", "repaired_on")
+_LAST_DAY_COLUMNS = ("publish_until",)
+
+
+def _days(frame: pl.DataFrame, keys: list[str], *columns: pl.Expr) -> pl.DataFrame:
+    return pl.concat([frame.select(*keys, column.cast(pl.Int32).alias("at"))
+                      for column in columns]) if columns else pl.DataFrame(
+        schema={**{k: pl.String() for k in keys}, "at": pl.Int32()})
+
+
+def next_change(data: evaluate.CreditData, day: dt.date | int) -> pl.DataFrame:
+    """Per (subject_id, subject_type) of ``data``, the first day after ``day`` on which
+    its answer as known that day may differ from its answer on ``day`` as known on
+    ``day`` (null: none, unless new facts arrive). :data:`NEXT_CHANGE_SCHEMA`."""
+    d = day if isinstance(day, int) else to_day(day)
+    key = engine.SUBJECT_KEY
+    ledger = engine.ledger(data.records, data.rules, d)
+    active = (pl.col("decided") <= d) & (pl.col("end") > d)
+    by_key = [
+        _days(ledger, key, pl.col("decided"), pl.col("end")),
+        # a linear deduction changes every day it counts
+        _days(ledger.filter(pl.col("linear") & active), key, pl.lit(d + 1)),
+        _days(data.records, key,
+              *(pl.col(c) for c in _KNOWN_ON_COLUMNS if c in data.records.columns),
+              *((pl.col(c).cast(pl.Int32) + 1) for c in _LAST_DAY_COLUMNS
+                if c in data.records.columns)),
+    ]
+    intervals = evaluate.restrictions(data, ledger)
+    by_id = _days(intervals, ["subject_id"], pl.col("start"), pl.col("end"))
+    keys = data.subject_keys()
+    later = (pl.col("at") > d) & pl.col("at").is_not_null()
+    from_keys = pl.concat(by_key).filter(later).group_by(key).agg(pl.col("at").min())
+    from_ids = keys.join(by_id.filter(later).group_by("subject_id").agg(pl.col("at").min()),
+                         on="subject_id")
+    first = pl.concat([from_keys, from_ids.select(*key, "at")]).group_by(key).agg(
+        pl.col("at").min())
+    return keys.join(first, on=key, how="left").select(
+        *key, pl.col("at").cast(pl.Date).alias("next_change"))
