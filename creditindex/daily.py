@@ -23,7 +23,8 @@ from creditindex import engine, evaluate
 from creditindex.days import to_day
 
 NEXT_CHANGE_SCHEMA: dict[str, pl.DataType] = {
-    "subject_id": pl.String(), "subject_type": pl.String(), "next_change": pl.Date()}
+    "subject_id": pl.String(), "subject_type": pl.String(), "next_change": pl.Date(),
+    "decays_until": pl.Date()}
 # Record dates on which something about a record becomes known (docs/semantics.md §4),
 # and those after whose day it is no longer shown (a day later).
 _KNOWN_ON_COLUMNS = ("recorded_on", "revoked_on", "repaired_on")
@@ -37,17 +38,17 @@ def _days(frame: pl.DataFrame, keys: list[str], *columns: pl.Expr) -> pl.DataFra
 
 
 def next_change(data: evaluate.CreditData, day: dt.date | int) -> pl.DataFrame:
-    """Per (subject_id, subject_type) of ``data``, the first day after ``day`` on which
-    its answer as known that day may differ from its answer on ``day`` as known on
-    ``day`` (null: none, unless new facts arrive). :data:`NEXT_CHANGE_SCHEMA`."""
+    """Per (subject_id, subject_type) of ``data``: ``next_change``, the first day after
+    ``day`` on which a change point may change its answer as known that day (null: none,
+    unless new facts arrive), and ``decays_until``, the last day on which a linearly
+    decaying deduction keeps changing its index daily (null: none counts on ``day``).
+    Until ``next_change`` only the decay moves the answer. :data:`NEXT_CHANGE_SCHEMA`."""
     d = day if isinstance(day, int) else to_day(day)
     key = engine.SUBJECT_KEY
     ledger = engine.ledger(data.records, data.rules, d)
     active = (pl.col("decided") <= d) & (pl.col("end") > d)
     by_key = [
         _days(ledger, key, pl.col("decided"), pl.col("end")),
-        # a linear deduction changes every day it counts
-        _days(ledger.filter(pl.col("linear") & active), key, pl.lit(d + 1)),
         _days(data.records, key,
               *(pl.col(c) for c in _KNOWN_ON_COLUMNS if c in data.records.columns),
               *((pl.col(c).cast(pl.Int32) + 1) for c in _LAST_DAY_COLUMNS
@@ -62,5 +63,7 @@ def next_change(data: evaluate.CreditData, day: dt.date | int) -> pl.DataFrame:
                          on="subject_id")
     first = pl.concat([from_keys, from_ids.select(*key, "at")]).group_by(key).agg(
         pl.col("at").min())
-    return keys.join(first, on=key, how="left").select(
-        *key, pl.col("at").cast(pl.Date).alias("next_change"))
+    decaying = ledger.filter(pl.col("linear") & active).group_by(key).agg(
+        (pl.col("end").max() - 1).cast(pl.Date).alias("decays_until"))
+    return keys.join(first, on=key, how="left").join(decaying, on=key, how="left").select(
+        *key, pl.col("at").cast(pl.Date).alias("next_change"), "decays_until")

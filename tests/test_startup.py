@@ -44,10 +44,10 @@ def test_file_based_commands_load_no_heavy_library(tmp_path: Path) -> None:
     out = tmp_path / "indices.csv"
     body = ("from click.testing import CliRunner\n"
             "from creditindex.cli import main\n"
-            "for args in (['compute', '--on', '2026-11-26', '--out', {out!r}],\n"
+            f"for args in (['compute', '--on', '2026-11-26', '--out', {str(out)!r}],\n"
             "             ['check', '--on', '2026-11-26', '--subjects', '91440105MA60EX8J0J'],\n"
             "             ['explain', '--on', '2026-11-26', '--subject', '91440105MA60EX8J0J']):\n"
             "    r = CliRunner().invoke(main, args + ['--records', 'data/sample/records.csv'])\n"
-            "    assert r.exit_code == 0, (args, r.output, r.exception)\n").format(out=str(out))
+            "    assert r.exit_code == 0, (args, r.output, r.exception)\n")
     assert loaded_heavy_modules(body) == []
     assert out.stat().st_size > 0

@@ -25,7 +25,8 @@ ANSWER_SCHEMA: dict[str, pl.DataType] = {
     "credit_index": pl.Float64(), "grade": pl.String(), "deducted": pl.Float64(),
     "restricted": pl.Boolean(), "reasons": pl.String()}
 ANSWER_COLUMNS = list(ANSWER_SCHEMA)
-STATE_SCHEMA: dict[str, pl.DataType] = {**ANSWER_SCHEMA, "next_change": pl.Date()}
+STATE_SCHEMA: dict[str, pl.DataType] = {**ANSWER_SCHEMA, "next_change": pl.Date(),
+                                         "decays_until": pl.Date()}
 KEY = ["subject_id", "subject_type"]
 _MARKED = {"record_pk": "penalty_record", "event_pk": "record_event",
            "list_pk": "list_entry", "manual_pk": "manual_restriction",
@@ -88,12 +89,16 @@ def subjects_with_new_facts(conn: Connection, marks: Marks) -> list[str]:
     return frame.get_column("subject_id").to_list()
 
 
-def due_subjects(conn: Connection, last_day: dt.date) -> list[str]:
-    """The subject_ids with a subject whose answer may change by ``last_day``."""
-    day = last_day.isoformat() if conn.dialect.name == "sqlite" else last_day
-    frame = query_frame(conn, "SELECT DISTINCT subject_id FROM subject_state "
-                              f"WHERE next_change <= {placeholder(conn)}",
-                        {"subject_id": pl.String()}, (day,))
+def due_subjects(conn: Connection, first_day: dt.date, last_day: dt.date) -> list[str]:
+    """The subject_ids with a subject whose answer may change on a day from
+    ``first_day`` to ``last_day`` (a change point, or a decaying deduction)."""
+    days = [d.isoformat() if conn.dialect.name == "sqlite" else d
+            for d in (last_day, first_day)]
+    p = placeholder(conn)
+    frame = query_frame(conn, "SELECT subject_id FROM subject_state "
+                              f"WHERE next_change <= {p} UNION SELECT subject_id "
+                              f"FROM subject_state WHERE decays_until >= {p}",
+                        {"subject_id": pl.String()}, tuple(days))
     return frame.get_column("subject_id").to_list()
 
 

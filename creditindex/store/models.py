@@ -288,7 +288,8 @@ class SubjectState(SQLModel, table=True):
     daily job recomputes only the subjects due and those with new facts."""
 
     __tablename__ = "subject_state"
-    __table_args__ = (Index(None, "next_change"), MYSQL_TABLE_ARGS)
+    __table_args__ = (Index(None, "next_change"), Index(None, "decays_until"),
+                      MYSQL_TABLE_ARGS)
 
     subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
     subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
@@ -299,6 +300,7 @@ class SubjectState(SQLModel, table=True):
     restricted: bool = _col(Boolean())
     reasons: str = _col(Text())
     next_change: dt.date | None = _col(Date(), nullable=True)
+    decays_until: dt.date | None = _col(Date(), nullable=True)
 
 
 class EvaluationState(SQLModel, table=True):

@@ -210,19 +210,29 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
     """Move ``carry`` to ``day``: recompute the subjects due (and, first, those with new
     facts) and keep the rows whose answer changed."""
     rows = carry.rows
-    due = rows.filter(pl.col("next_change") <= day).get_column("subject_id").to_list()
+    changing = pl.col("next_change") <= day
+    due = rows.filter(changing).get_column("subject_id").to_list()
+    decaying = rows.filter(~changing.fill_null(False) & (pl.col("decays_until") >= day))
     ids = list(dict.fromkeys([*carry.new_facts, *due]))
+    only_decay = decaying.filter(~pl.col("subject_id").is_in(pl.Series(ids, dtype=pl.String)
+                                                              .implode()))
     carry.new_facts = []
-    if not ids:
+    carry.day = day
+    if not ids and only_decay.height == 0:
         empty = pl.DataFrame(schema=STATE_SCHEMA)
-        carry.day = day
         return _Day(day, carry.rules, empty, empty)
-    mine = carry.data.for_subjects(ids)
-    fresh = _state_frame(compute(mine, day, known_on=day), next_change(mine, day))
+    decay_ids = only_decay.get_column("subject_id").unique().to_list()
+    mine = carry.data.for_subjects([*ids, *decay_ids])
+    answer = compute(mine, day, known_on=day)
+    # Until their next change point only the decay moves: the change days stand.
+    kept = rows.filter(pl.col("subject_id").is_in(pl.Series(decay_ids, dtype=pl.String)
+                                                  .implode())).select(
+        *KEY, "next_change", "decays_until")
+    moved = next_change(mine.for_subjects(ids), day) if ids else kept.clear()
+    fresh = _state_frame(answer, pl.concat([moved, kept]))
     changed = fresh.join(rows.select(ANSWER_COLUMNS), on=ANSWER_COLUMNS, how="anti",
                          nulls_equal=True)
     carry.rows = pl.concat([rows.join(fresh.select(KEY), on=KEY, how="anti"), fresh])
-    carry.day = day
     return _Day(day, carry.rules, fresh, changed)
 
 
@@ -293,7 +303,7 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             assert state is not None
             last = max(d for d, r in pending if r.content_hash == rules.content_hash)
             new_facts = subjects_with_new_facts(conn, state.marks)
-            ids = list(dict.fromkeys([*new_facts, *due_subjects(conn, last)]))
+            ids = list(dict.fromkeys([*new_facts, *due_subjects(conn, day, last)]))
             data = load_from(conn, rules.rules, subject_ids=ids)
             carry = _Carry(rules, state.day, data, state_rows(conn, ids), new_facts)
             work.append(_step(carry, day))

@@ -50,10 +50,12 @@ def upgrade() -> None:
         sa.Column("restricted", sa.Boolean(), nullable=False),
         sa.Column("reasons", sa.Text(), nullable=False),
         sa.Column("next_change", sa.Date(), nullable=True),
+        sa.Column("decays_until", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("subject_id", "subject_type", name=op.f("pk_subject_state")),
         **MYSQL,
     )
     op.create_index(op.f("ix_subject_state_next_change"), "subject_state", ["next_change"])
+    op.create_index(op.f("ix_subject_state_decays_until"), "subject_state", ["decays_until"])
     op.create_table(
         "evaluation_state",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -75,6 +77,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop them again."""
     op.drop_table("evaluation_state")
+    op.drop_index(op.f("ix_subject_state_decays_until"), "subject_state")
     op.drop_index(op.f("ix_subject_state_next_change"), "subject_state")
     op.drop_table("subject_state")
     op.drop_index(op.f("ix_list_entry_subject_id"), "list_entry")
