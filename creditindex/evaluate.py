@@ -114,13 +114,18 @@ def restrictions(data: CreditData, ledger: pl.DataFrame,
 
 
 def _deduction_reasons(ded: pl.DataFrame) -> pl.DataFrame:
-    return ded.sort("points", descending=True).group_by(engine.SUBJECT_KEY).agg(
+    # Ties broken by every column shown, so that the same day reads the same every time.
+    order = ded.sort("points", "behaviour_code", "decided", "source", "record_id",
+                     descending=[True, False, False, False, False], maintain_order=True)
+    return order.group_by(engine.SUBJECT_KEY, maintain_order=True).agg(
         pl.format("{} -{}", pl.col("behaviour_code"), pl.col("points").round(2)).str.join("; ")
         .alias("_ded_reasons"))
 
 
 def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
-    return in_force.sort("cause", "start").group_by("subject_id").agg(
+    order = in_force.sort("cause", "start", "code", "source", "record_id", "document_no",
+                          "end", nulls_last=True, maintain_order=True)
+    return order.group_by("subject_id", maintain_order=True).agg(
         restrict.grounds_text().str.join("; ").alias("_restr_reasons"))
 
 
