@@ -1,4 +1,4 @@
-"""Rule sets (CONTRACT §3, §7 'Rules'): the shipped files, and every refusal case.
+"""Rule sets (docs/semantics.md §3, §3.1): the shipped files, and every refusal case.
 
 Each refusal test builds a small TOML rule set, checks that it is refused with
 an :class:`InputError`, and that the problem names the file, the entry (e.g.
@@ -245,7 +245,7 @@ def test_optional_fields_are_accepted() -> None:
 
 
 # --------------------------------------------------------------------------
-# Refusals: CONTRACT §3
+# Refusals: docs/semantics.md §3.1
 # --------------------------------------------------------------------------
 
 
@@ -394,7 +394,7 @@ def test_duplicate_grade_name() -> None:
 
 
 # --------------------------------------------------------------------------
-# Refusals: CONTRACT §7 'Rules'
+# Refusals: docs/semantics.md §3.1 (value types, pairs)
 # --------------------------------------------------------------------------
 
 

@@ -135,7 +135,7 @@ class ImportBatch(SQLModel, table=True):
 
 
 class PenaltyRecord(SQLModel, table=True):
-    """A penalty record as first imported (CONTRACT §2); never updated or deleted.
+    """A penalty record as first imported (docs/semantics.md §2); never updated or deleted.
     ``revoked_on``/``repaired_on`` are the values its source carried when first imported;
     later revocations and repairs are ``record_event`` rows."""
 
