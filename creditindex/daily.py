@@ -21,6 +21,7 @@ import polars as pl
 
 from creditindex import engine, evaluate
 from creditindex.days import to_day
+from creditindex.rules import RuleSet
 
 NEXT_CHANGE_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(), "subject_type": pl.String(), "next_change": pl.Date(),
@@ -37,15 +38,18 @@ def _days(frame: pl.DataFrame, keys: list[str], *columns: pl.Expr) -> pl.DataFra
         schema={**{k: pl.String() for k in keys}, "at": pl.Int32()})
 
 
-def next_change(data: evaluate.CreditData, day: dt.date | int) -> pl.DataFrame:
+def next_change(data: evaluate.CreditData, day: dt.date | int,
+                ledger: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per (subject_id, subject_type) of ``data``: ``next_change``, the first day after
     ``day`` on which a change point may change its answer as known that day (null: none,
     unless new facts arrive), and ``decays_until``, the last day on which a linearly
     decaying deduction keeps changing its index daily (null: none counts on ``day``).
-    Until ``next_change`` only the decay moves the answer. :data:`NEXT_CHANGE_SCHEMA`."""
+    Until ``next_change`` only the decay moves the answer. :data:`NEXT_CHANGE_SCHEMA`.
+    ``ledger``: ``engine.ledger(data.records, data.rules, day)`` if already at hand."""
     d = day if isinstance(day, int) else to_day(day)
     key = engine.SUBJECT_KEY
-    ledger = engine.ledger(data.records, data.rules, d)
+    if ledger is None:
+        ledger = engine.ledger(data.records, data.rules, d)
     active = (pl.col("decided") <= d) & (pl.col("end") > d)
     by_key = [
         _days(ledger, key, pl.col("decided"), pl.col("end")),
@@ -67,3 +71,21 @@ def next_change(data: evaluate.CreditData, day: dt.date | int) -> pl.DataFrame:
         (pl.col("end").max() - 1).cast(pl.Date).alias("decays_until"))
     return keys.join(first, on=key, how="left").join(decaying, on=key, how="left").select(
         *key, pl.col("at").cast(pl.Date).alias("next_change"), "decays_until")
+
+
+def decayed_answer(answer: pl.DataFrame, ledger: pl.DataFrame, rules: RuleSet,
+                   day: dt.date | int) -> pl.DataFrame:
+    """The answers of subjects on ``day`` (columns of ``evaluate.compute`` but the rank)
+    from their answers on an earlier day (``answer``) when nothing but a linear decay
+    moved since: their ledger rows (``ledger``) give the day's deductions, index, grade
+    and deduction reasons; name, restriction and its grounds stand."""
+    d = day if isinstance(day, int) else to_day(day)
+    key = engine.SUBJECT_KEY
+    scores = engine.scores_on(ledger, rules, d, subjects=answer.select(key))
+    deductions = evaluate.deduction_reasons(engine.deductions_on(ledger, d))
+    grounds = pl.col("reasons").str.extract(r"(?s)restricted: (.*)", 1)
+    return answer.select(*key, "subject_name", "restricted", grounds.alias("_grounds")).join(
+        scores.select(*key, "index", "grade", "deducted"), on=key).join(
+        deductions, on=key, how="left").with_columns(
+        evaluate.reasons_expr(pl.col("_ded_reasons"), pl.col("_grounds")).alias("reasons"),
+    ).drop("_ded_reasons", "_grounds")

@@ -113,6 +113,19 @@ def restrictions(data: CreditData, ledger: pl.DataFrame,
     return pl.concat(parts)
 
 
+def deduction_reasons(ded: pl.DataFrame) -> pl.DataFrame:
+    """Per subject, its deductions of the day as ``CODE -points; ...`` (``_ded_reasons``),
+    largest first."""
+    return _deduction_reasons(ded)
+
+
+def reasons_expr(deductions: pl.Expr, grounds: pl.Expr) -> pl.Expr:
+    """The ``reasons`` of ``compute``: the day's deductions, then ``restricted:`` and
+    the grounds of every restriction in force (either may be null)."""
+    return pl.concat_str(deductions, pl.format("restricted: {}", grounds),
+                         separator=" | ", ignore_nulls=True).fill_null("")
+
+
 def _deduction_reasons(ded: pl.DataFrame) -> pl.DataFrame:
     # Ties broken by every column shown, so that the same day reads the same every time.
     order = ded.sort("points", "behaviour_code", "decided", "source", "record_id",
@@ -154,10 +167,7 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
         .with_columns(
             engine.rank_expr().alias("rank"),
             pl.col("_restr_reasons").is_not_null().alias("restricted"),
-            pl.concat_str(
-                pl.col("_ded_reasons"),
-                pl.format("restricted: {}", pl.col("_restr_reasons")),
-                separator=" | ", ignore_nulls=True).fill_null("").alias("reasons"),
+            reasons_expr(pl.col("_ded_reasons"), pl.col("_restr_reasons")).alias("reasons"),
         )
     )
     return out.select(COMPUTE_COLUMNS).sort("subject_type", "rank", "subject_id")

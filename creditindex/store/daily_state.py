@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection, delete, insert, select, text
 
+from creditindex import engine
 from creditindex.store.db import bulk_insert, placeholder, quoted
 from creditindex.store.load import id_chunks, in_list, query_frame
 from creditindex.store.models import table
@@ -28,6 +29,12 @@ ANSWER_COLUMNS = list(ANSWER_SCHEMA)
 STATE_SCHEMA: dict[str, pl.DataType] = {**ANSWER_SCHEMA, "next_change": pl.Date(),
                                          "decays_until": pl.Date()}
 KEY = ["subject_id", "subject_type"]
+# Ledger rows kept for decaying subjects: the engine's ledger columns they need.
+LEDGER_COLUMNS = {"subject_id": "subject_id", "subject_type": "subject_type",
+                  "source": "source", "record_id": "record_id",
+                  "behaviour_code": "behaviour_code", "decided": "decided", "end": "end_day",
+                  "nominal_end": "nominal_end", "days": "days", "amount": "amount",
+                  "linear": "linear"}  # engine name: column name
 _MARKED = {"record_pk": "penalty_record", "event_pk": "record_event",
            "list_pk": "list_entry", "manual_pk": "manual_restriction",
            "batch_pk": "import_batch"}
@@ -89,17 +96,20 @@ def subjects_with_new_facts(conn: Connection, marks: Marks) -> list[str]:
     return frame.get_column("subject_id").to_list()
 
 
-def due_subjects(conn: Connection, first_day: dt.date, last_day: dt.date) -> list[str]:
-    """The subject_ids with a subject whose answer may change on a day from
-    ``first_day`` to ``last_day`` (a change point, or a decaying deduction)."""
+def due_subjects(conn: Connection, first_day: dt.date, last_day: dt.date
+                 ) -> tuple[list[str], list[str]]:
+    """The subject_ids with a subject at a change point by ``last_day``, and those with
+    a subject whose index decays on ``first_day`` (some are both)."""
     days = [d.isoformat() if conn.dialect.name == "sqlite" else d
             for d in (last_day, first_day)]
     p = placeholder(conn)
-    frame = query_frame(conn, "SELECT subject_id FROM subject_state "
-                              f"WHERE next_change <= {p} UNION SELECT subject_id "
-                              f"FROM subject_state WHERE decays_until >= {p}",
-                        {"subject_id": pl.String()}, tuple(days))
-    return frame.get_column("subject_id").to_list()
+    schema: dict[str, pl.DataType] = {"subject_id": pl.String()}
+    changing = query_frame(conn, "SELECT DISTINCT subject_id FROM subject_state "
+                                 f"WHERE next_change <= {p}", schema, (days[0],))
+    decaying = query_frame(conn, "SELECT DISTINCT subject_id FROM subject_state "
+                                 f"WHERE decays_until >= {p}", schema, (days[1],))
+    return (changing.get_column("subject_id").to_list(),
+            decaying.get_column("subject_id").to_list())
 
 
 def state_rows(conn: Connection, subject_ids: list[str]) -> pl.DataFrame:
@@ -141,3 +151,27 @@ def save_state(conn: Connection, run_id: int, day: dt.date, rules_hash: str,
               **{m: getattr(marks, m) for m in _MARKED}}
     conn.execute(delete(t).where(t.c.id == 1))
     conn.execute(insert(t).values(id=1, **values))
+
+
+def ledger_rows(conn: Connection, subject_ids: list[str]) -> pl.DataFrame:
+    """The kept ledger rows of ``subject_ids`` with the engine's column names."""
+    schema = {name: engine.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}
+    select_from = f"SELECT {', '.join(LEDGER_COLUMNS.values())} FROM state_ledger"
+    parts = [query_frame(conn, f"{select_from} WHERE {in_list(conn, 'subject_id', ids)}",
+                         schema, tuple(ids)) for ids in id_chunks(subject_ids)]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+
+def replace_ledger(conn: Connection, subject_ids: list[str], rows: pl.DataFrame) -> None:
+    """Keep ``rows`` (engine ledger columns) as the ledger of ``subject_ids``."""
+    t = table("state_ledger")
+    for ids in id_chunks(subject_ids):
+        conn.execute(delete(t).where(t.c.subject_id.in_(ids)))
+    if rows.height:
+        bulk_insert(conn, "state_ledger", rows.select(
+            pl.col(name).alias(column) for name, column in LEDGER_COLUMNS.items()))
+
+
+def clear_ledger(conn: Connection) -> None:
+    """Drop every kept ledger row (a whole evaluation keeps its own)."""
+    conn.execute(delete(table("state_ledger")))

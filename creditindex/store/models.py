@@ -303,6 +303,29 @@ class SubjectState(SQLModel, table=True):
     decays_until: dt.date | None = _col(Date(), nullable=True)
 
 
+class StateLedger(SQLModel, table=True):
+    """The daily job's state, continued (revision 0007): the ledger rows (as known on the
+    state's day, still counting after it) of the subjects whose index decays linearly,
+    so that their answer on a later day is a look-up instead of a recomputation. Days
+    are integers (days since 1970-01-01), as inside the engine."""
+
+    __tablename__ = "state_ledger"
+    __table_args__ = (Index(None, "subject_id"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    subject_id: str = _col(SubjectId)
+    subject_type: str = _col(String(16))
+    source: str = _col(String(128))
+    record_id: str = _col(String(128))
+    behaviour_code: str = _col(String(64))
+    decided: int = _col(Integer())
+    end_day: int = _col(Integer())
+    nominal_end: int = _col(Integer())
+    days: int = _col(Integer())
+    amount: float = _col(Double())
+    linear: bool = _col(Boolean())
+
+
 class EvaluationState(SQLModel, table=True):
     """Where the daily job's state stands (one row, ``id`` 1, revision 0007): the run it
     belongs to, its day and rule set, and the newest row of each input table it has

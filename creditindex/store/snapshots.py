@@ -33,20 +33,25 @@ from sqlalchemy import Connection, func, insert, select
 from tqdm import tqdm
 
 from creditindex import engine as core
-from creditindex.daily import next_change
+from creditindex.daily import decayed_answer, next_change
+from creditindex.days import to_day
 from creditindex.evaluate import CreditData, compute
 from creditindex.evidence import frame_digest
 from creditindex.store import audit
 from creditindex.store.daily_state import (
     ANSWER_COLUMNS,
     KEY,
+    LEDGER_COLUMNS,
     STATE_SCHEMA,
     Marks,
     StoredState,
+    clear_ledger,
     copy_state_to_run,
     due_subjects,
     input_marks,
+    ledger_rows,
     read_state,
+    replace_ledger,
     replace_rows,
     save_state,
     state_rows,
@@ -180,25 +185,29 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
 class _Day:
     """One day's work, computed before anything is written: the subjects recomputed
     (their new state rows) and those whose answer changed (the run's rows), or the
-    whole answer when the day is stored whole."""
+    whole answer when the day is stored whole; the kept ledger rows of the subjects
+    recomputed (of every subject when whole)."""
 
     day: dt.date
     rules: PublishedRules
     fresh: pl.DataFrame
     changed: pl.DataFrame
+    ledger_ids: list[str]
+    ledger: pl.DataFrame
     whole: pl.DataFrame | None = None
     keeps_state: bool = True
 
 
 @dataclass
 class _Carry:
-    """The state carried from one day to the next in memory: the data and the state rows
-    of the subjects loaded (every subject after a whole evaluation)."""
+    """The state carried from one day to the next in memory: the data of the subjects
+    that may reach a change point (every subject after a whole evaluation), the state
+    rows of those and of the decaying ones, and the decaying ones' ledger rows."""
 
     rules: PublishedRules
-    day: dt.date
     data: CreditData
     rows: pl.DataFrame
+    ledger: pl.DataFrame
     new_facts: list[str]
 
 
@@ -206,42 +215,61 @@ def _state_frame(answer: pl.DataFrame, nxt: pl.DataFrame) -> pl.DataFrame:
     return answer.rename(_RENAME).join(nxt, on=KEY, how="left").select(list(STATE_SCHEMA))
 
 
+def _ids(values: list[str]) -> pl.Expr:
+    return pl.col("subject_id").is_in(pl.Series(values, dtype=pl.String).implode())
+
+
+def _recompute(data: CreditData, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """State rows of every subject of ``data`` on ``day`` and the ledger rows kept for
+    those whose index decays."""
+    ledger = core.ledger(data.records, data.rules, day)
+    nxt = next_change(data, day, ledger)
+    rows = _state_frame(compute(data, day, known_on=day), nxt)
+    decaying = nxt.filter(pl.col("decays_until").is_not_null()).select(KEY)
+    kept = ledger.filter(pl.col("end") > to_day(day)).join(decaying, on=KEY, how="semi")
+    return rows, kept.select(list(LEDGER_COLUMNS))
+
+
 def _step(carry: _Carry, day: dt.date) -> _Day:
-    """Move ``carry`` to ``day``: recompute the subjects due (and, first, those with new
-    facts) and keep the rows whose answer changed."""
+    """Move ``carry`` to ``day``: recompute the subjects at a change point (and, first,
+    those with new facts), move the decaying ones along their ledger rows, and keep the
+    rows whose answer changed."""
     rows = carry.rows
     changing = pl.col("next_change") <= day
-    due = rows.filter(changing).get_column("subject_id").to_list()
-    decaying = rows.filter(~changing.fill_null(False) & (pl.col("decays_until") >= day))
-    ids = list(dict.fromkeys([*carry.new_facts, *due]))
-    only_decay = decaying.filter(~pl.col("subject_id").is_in(pl.Series(ids, dtype=pl.String)
-                                                              .implode()))
+    ids = list(dict.fromkeys([*carry.new_facts,
+                              *rows.filter(changing).get_column("subject_id").to_list()]))
     carry.new_facts = []
-    carry.day = day
-    if not ids and only_decay.height == 0:
-        empty = pl.DataFrame(schema=STATE_SCHEMA)
-        return _Day(day, carry.rules, empty, empty)
-    decay_ids = only_decay.get_column("subject_id").unique().to_list()
-    mine = carry.data.for_subjects([*ids, *decay_ids])
-    answer = compute(mine, day, known_on=day)
-    # Until their next change point only the decay moves: the change days stand.
-    kept = rows.filter(pl.col("subject_id").is_in(pl.Series(decay_ids, dtype=pl.String)
-                                                  .implode())).select(
-        *KEY, "next_change", "decays_until")
-    moved = next_change(mine.for_subjects(ids), day) if ids else kept.clear()
-    fresh = _state_frame(answer, pl.concat([moved, kept]))
+    decaying = rows.filter(~changing.fill_null(False) & (pl.col("decays_until") >= day)
+                           & ~_ids(ids))
+    parts, kept = [], carry.ledger.clear()
+    if ids:
+        recomputed, kept = _recompute(carry.data.for_subjects(ids), day)
+        carry.ledger = pl.concat([carry.ledger.filter(~_ids(ids)), kept])
+        parts.append(recomputed)
+    if decaying.height:
+        moved = decayed_answer(decaying.rename({"credit_index": "index"}),
+                               carry.ledger.join(decaying.select(KEY), on=KEY, how="semi"),
+                               carry.rules.rules, day)
+        parts.append(moved.rename({"index": "credit_index"}).join(
+            decaying.select(*KEY, "next_change", "decays_until"), on=KEY).select(
+            list(STATE_SCHEMA)))
+    fresh = pl.concat(parts) if parts else pl.DataFrame(schema=STATE_SCHEMA)
     changed = fresh.join(rows.select(ANSWER_COLUMNS), on=ANSWER_COLUMNS, how="anti",
                          nulls_equal=True)
     carry.rows = pl.concat([rows.join(fresh.select(KEY), on=KEY, how="anti"), fresh])
-    return _Day(day, carry.rules, fresh, changed)
+    return _Day(day, carry.rules, fresh, changed, ids, kept)
 
 
 def _whole(data: CreditData, rules: PublishedRules, day: dt.date) -> tuple[_Day, _Carry]:
     """Evaluate every subject on ``day`` from scratch."""
     answer = compute(data, day, known_on=day)
-    rows = _state_frame(answer, next_change(data, day))
-    return (_Day(day, rules, rows, rows, whole=answer),
-            _Carry(rules, day, data, rows, []))
+    ledger = core.ledger(data.records, data.rules, day)
+    rows = _state_frame(answer, next_change(data, day, ledger))
+    decaying = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
+    kept = ledger.filter(pl.col("end") > to_day(day)).join(decaying, on=KEY, how="semi"
+                                                            ).select(list(LEDGER_COLUMNS))
+    return (_Day(day, rules, rows, rows, [], kept, whole=answer),
+            _Carry(rules, data, rows, kept, []))
 
 
 def evaluate(url: str | None = None, on: dt.date | None = None, *, user: str | None = None,
@@ -303,9 +331,11 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             assert state is not None
             last = max(d for d, r in pending if r.content_hash == rules.content_hash)
             new_facts = subjects_with_new_facts(conn, state.marks)
-            ids = list(dict.fromkeys([*new_facts, *due_subjects(conn, day, last)]))
+            changing, decaying = due_subjects(conn, day, last)
+            ids = list(dict.fromkeys([*new_facts, *changing]))
             data = load_from(conn, rules.rules, subject_ids=ids)
-            carry = _Carry(rules, state.day, data, state_rows(conn, ids), new_facts)
+            carry = _Carry(rules, data, state_rows(conn, list(dict.fromkeys(
+                [*ids, *decaying]))), ledger_rows(conn, decaying), new_facts)
             work.append(_step(carry, day))
             continue
         if everything is None:
@@ -337,6 +367,9 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
             continue
         whole = item.whole is not None or parent is None or chain >= MAX_CHAIN
         replace_rows(conn, item.fresh, everyone=item.whole is not None)
+        if item.whole is not None:
+            clear_ledger(conn)
+        replace_ledger(conn, item.ledger_ids, item.ledger)
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, parent, version, actor,
                             started)

@@ -1,7 +1,8 @@
 """The daily job keeps its state; answers about a few subjects read only their rows.
 
 The daily evaluation stores every subject's answer and the next day it may change
-(``subject_state``, with ``evaluation_state`` saying where it stands), so that the next
+(``subject_state``, with ``evaluation_state`` saying where it stands, and the ledger
+rows of linearly decaying subjects in ``state_ledger``), so that the next
 day, or a month of missed days, recomputes only the subjects due and those with new
 facts; a day's snapshot may be stored as its changes from an earlier run
 (``evaluation_run.parent_run_id``). List entries are found by subject_id through an
@@ -57,6 +58,24 @@ def upgrade() -> None:
     op.create_index(op.f("ix_subject_state_next_change"), "subject_state", ["next_change"])
     op.create_index(op.f("ix_subject_state_decays_until"), "subject_state", ["decays_until"])
     op.create_table(
+        "state_ledger",
+        sa.Column("id", big_id(), autoincrement=True, nullable=False),
+        sa.Column("subject_id", sa.String(32), nullable=False),
+        sa.Column("subject_type", sa.String(16), nullable=False),
+        sa.Column("source", sa.String(128), nullable=False),
+        sa.Column("record_id", sa.String(128), nullable=False),
+        sa.Column("behaviour_code", sa.String(64), nullable=False),
+        sa.Column("decided", sa.Integer(), nullable=False),
+        sa.Column("end_day", sa.Integer(), nullable=False),
+        sa.Column("nominal_end", sa.Integer(), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.Double(), nullable=False),
+        sa.Column("linear", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_state_ledger")),
+        **MYSQL,
+    )
+    op.create_index(op.f("ix_state_ledger_subject_id"), "state_ledger", ["subject_id"])
+    op.create_table(
         "evaluation_state",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("run_id", big_id(), nullable=False),
@@ -77,6 +96,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop them again."""
     op.drop_table("evaluation_state")
+    op.drop_index(op.f("ix_state_ledger_subject_id"), "state_ledger")
+    op.drop_table("state_ledger")
     op.drop_index(op.f("ix_subject_state_decays_until"), "subject_state")
     op.drop_index(op.f("ix_subject_state_next_change"), "subject_state")
     op.drop_table("subject_state")
