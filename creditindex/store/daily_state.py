@@ -34,7 +34,7 @@ LEDGER_COLUMNS = {"subject_id": "subject_id", "subject_type": "subject_type",
                   "source": "source", "record_id": "record_id",
                   "behaviour_code": "behaviour_code", "decided": "decided", "end": "end_day",
                   "nominal_end": "nominal_end", "days": "days", "amount": "amount",
-                  "linear": "linear"}  # engine name: column name
+                  "linear": "is_linear"}  # engine name: column name (LINEAR is reserved)
 _MARKED = {"record_pk": "penalty_record", "event_pk": "record_event",
            "list_pk": "list_entry", "manual_pk": "manual_restriction",
            "batch_pk": "import_batch"}

@@ -323,7 +323,7 @@ class StateLedger(SQLModel, table=True):
     nominal_end: int = _col(Integer())
     days: int = _col(Integer())
     amount: float = _col(Double())
-    linear: bool = _col(Boolean())
+    is_linear: bool = _col(Boolean())
 
 
 class EvaluationState(SQLModel, table=True):

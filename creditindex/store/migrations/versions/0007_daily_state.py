@@ -70,7 +70,7 @@ def upgrade() -> None:
         sa.Column("nominal_end", sa.Integer(), nullable=False),
         sa.Column("days", sa.Integer(), nullable=False),
         sa.Column("amount", sa.Double(), nullable=False),
-        sa.Column("linear", sa.Boolean(), nullable=False),
+        sa.Column("is_linear", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_state_ledger")),
         **MYSQL,
     )
