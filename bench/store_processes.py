@@ -21,6 +21,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,7 +80,8 @@ def measure(url: str, label: str, ids: list[str]) -> list[dict[str, object]]:
     day = last_day(url)
     on = (day + dt.timedelta(days=1)).isoformat()
     step("check --db of 10 subjects", [*CLI, "check", "--db", url, "--on", on,
-                                       "--subjects", ",".join(ids), "--out", os.devnull],
+                                       "--subjects", ",".join(ids), "--out",
+                                       str(Path(tempfile.gettempdir()) / "store-check.csv")],
          "0.5 s")
     _, _, last = run([sys.executable, "-c", IN_PROCESS, url, on, ",".join(ids)])
     rows.append({"store": label, "task": "check of 10 inside a running process",
