@@ -126,9 +126,11 @@ def replace_rows(conn: Connection, rows: pl.DataFrame, everyone: bool = False) -
     t = table("subject_state")
     if everyone:
         conn.execute(delete(t))
-    elif rows.height:
-        for ids in id_chunks(rows.get_column("subject_id").unique().to_list()):
-            conn.execute(delete(t).where(t.c.subject_id.in_(ids)))
+    for (subject_type,), mine in ([] if everyone else rows.partition_by(
+            "subject_type", as_dict=True).items()):
+        for ids in id_chunks(mine.get_column("subject_id").to_list()):
+            conn.execute(delete(t).where(t.c.subject_type == subject_type,
+                                         t.c.subject_id.in_(ids)))
     if rows.height:
         bulk_insert(conn, "subject_state", rows.select(list(STATE_SCHEMA)))
 

@@ -36,6 +36,17 @@ def _generated(folder: Path) -> tuple[Path, Path, pl.DataFrame]:
     records = records.filter(pl.col("recorded_on") <= GENERATED_UNTIL).with_columns(
         pl.when(pl.col(c) <= GENERATED_UNTIL).then(pl.col(c)).alias(c)
         for c in ("revoked_on", "repaired_on"))
+    # a firm in two roles, one index decaying daily and the other not
+    firm = records.filter(pl.col("subject_type") == "bidder").row(0, named=True)
+    two_roles = pl.DataFrame([
+        {**firm, "record_id": "two-roles-1", "behaviour_code": "BID-KEY-STAFF-CHANGE",
+         "decided_on": D("2026-02-25"), "recorded_on": D("2026-02-25"), "revoked_on": None,
+         "repaired_on": None},
+        {**firm, "record_id": "two-roles-2", "subject_type": "agent",
+         "behaviour_code": "AGT-BEYOND-SCOPE", "decided_on": D("2025-06-01"),
+         "recorded_on": D("2025-06-01"), "revoked_on": None, "repaired_on": None}],
+        schema=records.schema)
+    records = pl.concat([two_roles, records])
     first, late = records.head(records.height - 40), records.tail(40)
     late = late.with_columns(pl.lit(D("2026-04-03")).alias("recorded_on"),
                              pl.lit(None, pl.Date).alias("revoked_on"),
@@ -102,6 +113,9 @@ def test_incremental_days_equal_whole_evaluations(store_url: str, tmp_path: Path
                     start=D("2026-04-04"), until=D("2026-04-20"), reason="manual")
     evaluate(store_url, D("2026-04-03"))
     evaluate(store_url, D("2026-04-25"))
+    with get_engine(store_url).connect() as conn:  # the state holds every subject
+        held = conn.execute(text("SELECT COUNT(*) FROM subject_state")).scalar_one()
+    assert held == compute(load_data(store_url), D("2026-04-25")).height
     # earlier days stay as published then (the late records were not known on them)
     _assert_stored_equals_compute(store_url, [D("2026-04-03") + dt.timedelta(days=i)
                                               for i in range(23)])
