@@ -30,6 +30,7 @@ NEXT_CHANGE_SCHEMA: dict[str, pl.DataType] = {
 # and those after whose day it is no longer shown (a day later).
 _KNOWN_ON_COLUMNS = ("recorded_on", "revoked_on", "repaired_on")
 _LAST_DAY_COLUMNS = ("publish_until",)
+_NEVER = to_day(dt.date(9999, 12, 31))  # days from here on stand for "no end"
 
 
 def _days(frame: pl.DataFrame, keys: list[str], *columns: pl.Expr) -> pl.DataFrame:
@@ -61,7 +62,7 @@ def next_change(data: evaluate.CreditData, day: dt.date | int,
     intervals = evaluate.restrictions(data, ledger)
     by_id = _days(intervals, ["subject_id"], pl.col("start"), pl.col("end"))
     keys = data.subject_keys()
-    later = (pl.col("at") > d) & pl.col("at").is_not_null()
+    later = (pl.col("at") > d) & (pl.col("at") < _NEVER)  # null: no end
     from_keys = pl.concat(by_key).filter(later).group_by(key).agg(pl.col("at").min())
     from_ids = keys.join(by_id.filter(later).group_by("subject_id").agg(pl.col("at").min()),
                          on="subject_id")
@@ -77,15 +78,17 @@ def decayed_answer(answer: pl.DataFrame, ledger: pl.DataFrame, rules: RuleSet,
                    day: dt.date | int) -> pl.DataFrame:
     """The answers of subjects on ``day`` (columns of ``evaluate.compute`` but the rank)
     from their answers on an earlier day (``answer``) when nothing but a linear decay
-    moved since: their ledger rows (``ledger``) give the day's deductions, index, grade
-    and deduction reasons; name, restriction and its grounds stand."""
+    moved since: their ledger rows (``ledger``) give the day's deductions, index, grade,
+    watch level and deduction reasons; name, restriction and its grounds stand."""
     d = day if isinstance(day, int) else to_day(day)
     key = engine.SUBJECT_KEY
     scores = engine.scores_on(ledger, rules, d, subjects=answer.select(key))
     deductions = evaluate.deduction_reasons(engine.deductions_on(ledger, d))
     grounds = pl.col("reasons").str.extract(r"(?s)restricted: (.*)", 1)
-    return answer.select(*key, "subject_name", "restricted", grounds.alias("_grounds")).join(
+    return answer.select(*key, "subject_name", "restricted", "restricted_in",
+                         grounds.alias("_grounds")).join(
         scores.select(*key, "index", "grade", "deducted"), on=key).join(
         deductions, on=key, how="left").with_columns(
+        evaluate.watch_expr(rules, pl.col("grade")).alias("watch"),
         evaluate.reasons_expr(pl.col("_ded_reasons"), pl.col("_grounds")).alias("reasons"),
     ).drop("_ded_reasons", "_grounds")

@@ -39,24 +39,28 @@ class DateParam(click.ParamType):  # type: ignore[type-arg]
             self.fail(str(exc), param, ctx)
 
 
-class SubjectTypeParam(click.Choice):  # type: ignore[type-arg]
-    """One of the rule sets' subject types, read from :mod:`creditindex.rules` only when
-    an option is parsed or its help is shown."""
+class LazyChoice(click.Choice):  # type: ignore[type-arg]
+    """One of a tuple of names defined elsewhere (``module.attribute``), read only when
+    an option is parsed or its help is shown, so that the command line starts fast."""
 
     name = "choice"
 
-    def __init__(self) -> None:
+    def __init__(self, module: str, attribute: str) -> None:
         self.case_sensitive = True
+        self._where = (module, attribute)
 
     @property
     def choices(self) -> tuple[str, ...]:  # type: ignore[override]
-        from creditindex.rules import SUBJECT_TYPES
+        import importlib
 
-        return SUBJECT_TYPES
+        module, attribute = self._where
+        found: tuple[str, ...] = getattr(importlib.import_module(module), attribute)
+        return found
 
 
 DATE = DateParam()
-SUBJECT_TYPE = SubjectTypeParam()
+SUBJECT_TYPE = LazyChoice("creditindex.rules", "SUBJECT_TYPES")
+CATEGORY_CHOICE = LazyChoice("creditindex.categories", "CATEGORIES")
 
 
 def data_options(func: F) -> F:
@@ -79,10 +83,12 @@ def data_options(func: F) -> F:
 
 def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str | None,
               list_paths: Sequence[str], subjects_path: str | None = None,
-              today: dt.date | None = None,
+              today: dt.date | None = None, on: dt.date | None = None,
               subject_ids: Sequence[str] | None = None) -> CreditData:
-    """Everything a command reads, from files or from the store. ``subject_ids``: the
-    command answers about these subjects only, so the store reads only their rows."""
+    """Everything a command reads, from files or from the store. From the store, the rule
+    set is ``rules_path`` or else the version in force on ``on`` (the day asked);
+    ``subject_ids``: the command answers about these subjects only, so the store reads
+    only their rows."""
     import polars as pl
 
     from creditindex.evaluate import CreditData
@@ -92,7 +98,7 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
     if db_url:
         from creditindex.store.load import load_data as load_from_store
 
-        data = load_from_store(db_url, rules_path=rules_path, subject_ids=subject_ids)
+        data = load_from_store(db_url, rules_path=rules_path, on=on, subject_ids=subject_ids)
     else:
         rules = load_rules(rules_path)
         if not records_paths:

@@ -23,8 +23,9 @@ from creditindex.store.models import table
 # The stored answer of one subject on a day (snapshot_row's columns but the rank).
 ANSWER_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(), "subject_type": pl.String(), "subject_name": pl.String(),
-    "credit_index": pl.Float64(), "grade": pl.String(), "deducted": pl.Float64(),
-    "restricted": pl.Boolean(), "reasons": pl.String()}
+    "credit_index": pl.Float64(), "grade": pl.String(), "watch": pl.String(),
+    "deducted": pl.Float64(), "restricted": pl.Boolean(), "restricted_in": pl.String(),
+    "reasons": pl.String()}
 ANSWER_COLUMNS = list(ANSWER_SCHEMA)
 STATE_SCHEMA: dict[str, pl.DataType] = {**ANSWER_SCHEMA, "next_change": pl.Date(),
                                          "decays_until": pl.Date()}

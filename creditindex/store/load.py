@@ -188,7 +188,7 @@ def read_subjects(conn: Connection, subject_ids: Sequence[str] | None = None
 
 
 LIST_SELECT = ("SELECT list_name, entry_id, subject_id, name, country, listed_on, until, "
-               "grounds, source_row FROM list_entry")
+               "grounds, scope, financier, source_row FROM list_entry")
 
 
 def read_lists(conn: Connection, subject_ids: Sequence[str] | None = None

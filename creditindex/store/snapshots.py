@@ -75,7 +75,8 @@ from creditindex.store.users import STAFF, require_user
 MAX_CATCH_UP_DAYS = 366
 MAX_CHAIN = 60  # runs stored as changes before one is stored whole again
 SNAPSHOT_COLUMNS = ["subject_id", "subject_type", "subject_name", "credit_index", "grade",
-                    "type_rank", "deducted", "restricted", "reasons"]
+                    "watch", "type_rank", "deducted", "restricted", "restricted_in",
+                    "reasons"]
 _RENAME = {"index": "credit_index", "rank": "type_rank"}
 Status = Literal["stored", "unchanged", "current"]
 
@@ -399,8 +400,9 @@ def run_chain(conn: Connection, run_id: int) -> list[int]:
 
 SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(), "subject_type": pl.String(), "subject_name": pl.String(),
-    "index": pl.Float64(), "grade": pl.String(), "rank": pl.Int64(),
-    "deducted": pl.Float64(), "restricted": pl.Boolean(), "reasons": pl.String(),
+    "index": pl.Float64(), "grade": pl.String(), "watch": pl.String(), "rank": pl.Int64(),
+    "deducted": pl.Float64(), "restricted": pl.Boolean(), "restricted_in": pl.String(),
+    "reasons": pl.String(),
 }
 
 
@@ -432,7 +434,8 @@ def stored_snapshot(url: str | None, day: dt.date, rules_hash: str | None = None
                                 schema={"run_id": pl.Int64, "_age": pl.Int64})
     frame = frame.join(newest_first, on="run_id").sort("_age").unique(
         KEY, keep="first").drop("run_id", "_age")
-    return frame.with_columns(core.rank_expr().alias("rank")).sort(
+    return frame.with_columns(core.rank_expr().alias("rank"),
+                              pl.col("watch", "restricted_in").fill_null("")).sort(
         "subject_type", "rank", "subject_id")
 
 

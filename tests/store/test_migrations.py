@@ -33,7 +33,9 @@ from creditindex.store.users import add_user
 
 def test_an_empty_database_goes_up_to_head_and_down_again(empty_url: str) -> None:
     assert current_revision(get_engine(empty_url)) is None
-    assert upgrade(empty_url) == head_revision() == head_of_files()
+    head = head_revision()
+    assert head is not None and head >= "0007"  # the daily state at least
+    assert upgrade(empty_url) == head == head_of_files()
     with get_engine(empty_url).connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
                                 SQLModel.metadata) == []
@@ -43,7 +45,7 @@ def test_an_empty_database_goes_up_to_head_and_down_again(empty_url: str) -> Non
         config.attributes["connection"] = conn
         command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-    assert upgrade(empty_url) == head_revision()
+    assert upgrade(empty_url) == head
 
 
 def test_facts_are_append_only_in_the_database(store_url: str) -> None:

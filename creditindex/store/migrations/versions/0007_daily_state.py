@@ -9,7 +9,7 @@ facts; a day's snapshot may be stored as its changes from an earlier run
 index (``check``/``explain``/``history`` of a few subjects never read the whole store).
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-30
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -47,8 +47,10 @@ def upgrade() -> None:
         sa.Column("subject_name", sa.String(255), nullable=True),
         sa.Column("credit_index", sa.Double(), nullable=False),
         sa.Column("grade", sa.String(32), nullable=False),
+        sa.Column("watch", sa.String(64), nullable=True),
         sa.Column("deducted", sa.Double(), nullable=False),
         sa.Column("restricted", sa.Boolean(), nullable=False),
+        sa.Column("restricted_in", sa.String(128), nullable=True),
         sa.Column("reasons", sa.Text(), nullable=False),
         sa.Column("next_change", sa.Date(), nullable=True),
         sa.Column("decays_until", sa.Date(), nullable=True),
