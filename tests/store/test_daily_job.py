@@ -37,7 +37,9 @@ def _generated(folder: Path) -> tuple[Path, Path, pl.DataFrame]:
         pl.when(pl.col(c) <= GENERATED_UNTIL).then(pl.col(c)).alias(c)
         for c in ("revoked_on", "repaired_on"))
     # a firm in two roles, one index decaying daily and the other not
-    firm = records.filter(pl.col("subject_type") == "bidder").row(0, named=True)
+    firm = {**records.filter(pl.col("subject_type") == "bidder").row(0, named=True),
+            **{c: None for c in ("restrict_until", "restrict_scope", "publish_until",
+                                 "authority", "basis") if c in records.columns}}
     two_roles = pl.DataFrame([
         {**firm, "record_id": "two-roles-1", "behaviour_code": "BID-KEY-STAFF-CHANGE",
          "decided_on": D("2026-02-25"), "recorded_on": D("2026-02-25"), "revoked_on": None,
