@@ -67,6 +67,7 @@ window_days = 365
 single_points = 15
 total_points = 25
 suspend_days = 180
+basis = "青海省评标专家管理办法"
 """
 
 _DEFAULT_FIELDS = {
