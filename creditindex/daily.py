@@ -5,7 +5,8 @@ A subject's answer on a day (index, grade, watch level, restriction, reasons; §
 docs/semantics.md) can change only on one of its change points: a counted record
 starts or stops deducting (decision, expiry, repair day), a restriction of any cause
 begins or ends, something about its records becomes known (recorded, revoked or
-repaired: §4), a record stops being publishable, or, every day, while a linearly
+repaired: §4), a record stops being publishable (its ``publish_until``, or the
+maximum publication period), or, every day, while a linearly
 decaying deduction counts. Between two such days the answer stands, so the daily job
 recomputes a subject only on them (:mod:`creditindex.store.snapshots`).
 
@@ -21,6 +22,7 @@ import polars as pl
 
 from creditindex import engine, evaluate
 from creditindex.days import to_day
+from creditindex.disclosure import MAX_PUBLICATION_DAYS
 from creditindex.rules import RuleSet
 
 NEXT_CHANGE_SCHEMA: dict[str, pl.DataType] = {
@@ -57,7 +59,9 @@ def next_change(data: evaluate.CreditData, day: dt.date | int,
         _days(data.records, key,
               *(pl.col(c) for c in _KNOWN_ON_COLUMNS if c in data.records.columns),
               *((pl.col(c).cast(pl.Int32) + 1) for c in _LAST_DAY_COLUMNS
-                if c in data.records.columns)),
+                if c in data.records.columns),
+              # the day publication ends by itself (docs/semantics.md §2, publish_until)
+              pl.col("decided_on").cast(pl.Int32) + MAX_PUBLICATION_DAYS),
     ]
     intervals = evaluate.restrictions(data, ledger)
     by_id = _days(intervals, ["subject_id"], pl.col("start"), pl.col("end"))
