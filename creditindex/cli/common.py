@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 import polars as pl
 
-from creditindex.days import parse_date
+from creditindex.dates import parse_date
 from creditindex.evaluate import CreditData
 from creditindex.output import render_table, write_frame
 from creditindex.records import read_records, read_subjects

@@ -14,7 +14,7 @@ import polars as pl
 
 from creditindex.identifiers import mask_rid, mask_rid_expr
 from creditindex.output import neutralise_formulas
-from creditindex.records import decode_text
+from creditindex.readers import decode_text, read_table
 
 # A resident ID number: region, a birth date from 1800 on, sequence, check character.
 _RID_BODY = (r"[0-9]{6}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
@@ -175,13 +175,11 @@ def ids_from_upload(content: bytes, file_name: str) -> list[str]:
     Excel sheet (else its first column; a first row without digits is a header), or plain
     text."""
     name = file_name.lower()
-    if name.endswith((".xlsx", ".xls", ".xlsm")):
-        frame = pl.read_excel(io.BytesIO(content), has_header=False, infer_schema_length=0)
-    elif name.endswith(".csv"):
-        frame = pl.read_csv(io.StringIO(decode_text(content)), infer_schema=False,
-                            has_header=False)
+    if name.endswith((".xlsx", ".xls", ".xlsm", ".csv")):
+        # the one reader: size, rows, columns and sheet dimensions checked before reading
+        frame = read_table(content, file_name, has_header=False)
     else:
-        return parse_id_list(decode_text(content))
+        return parse_id_list(decode_text(content, file_name))
     if frame.width == 0 or frame.height == 0:
         return []
     header = [str(v or "").strip().lower() for v in frame.row(0)]
