@@ -68,6 +68,7 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
     frame = raw.with_columns(
         pl.col("subject_id").str.to_uppercase(),
         pl.col("subject_type").str.to_lowercase(),
+        pl.col("industry").str.to_lowercase(),
         *(parse_dates_expr(c).alias(f"_{c}") for c in DATE_COLUMNS),
     )
     for c in REQUIRED:
@@ -87,6 +88,10 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
     problems += _problems_where(
         frame, (st == "expert") & pl.col("subject_id").is_not_null(),
         "subject_id", rid_problem_expr("subject_id"))
+    ind = pl.col("industry")
+    problems += _problems_where(frame, ind.is_not_null() & ~ind.is_in(INDUSTRIES), "industry",
+                                pl.format("unknown industry '{}' (use one of {})", ind,
+                                          pl.lit(", ".join(INDUSTRIES))))
     problems += _problems_where(
         frame, pl.col("region").is_not_null() & ~pl.col("region").str.contains(r"^\d{6}$"),
         "region", pl.format("region must be a 6-digit administrative code, not '{}'",

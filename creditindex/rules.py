@@ -69,7 +69,10 @@ def _number(value: Any) -> Any:
 # An integer or float (kept as written); one clear message for any other type.
 Points = Annotated[int | float, BeforeValidator(_number)]
 PositivePoints = Annotated[int | float, BeforeValidator(_number), Field(gt=0)]
-PositiveInt = Annotated[int, Field(gt=0)]
+# Every day count of a rule set: at least 1, at most MAX_DAYS (100 years; also keeps the
+# engine's integer days far from overflow).
+MAX_DAYS = 36_500
+PositiveInt = Annotated[int, Field(gt=0, le=MAX_DAYS)]
 
 
 class _Strict(BaseModel):
@@ -115,7 +118,7 @@ class Behaviour(_Strict):
     repeat_within_days: PositiveInt | None = None
     repeat_factor: PositivePoints | None = None
     decay: Literal["step", "linear"] = "step"
-    min_publish_days: Annotated[int, Field(ge=0)] | None = None
+    min_publish_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] | None = None
 
     @field_validator("code", "name")
     @classmethod
@@ -259,6 +262,10 @@ def _cross_checks(rs: RuleSet) -> list[tuple[str, str]]:
                                    "an index at the floor would have no grade"))
     first_grade: dict[str, int] = {}
     for i, g in enumerate(rs.grade, start=1):
+        if g.min > rs.ruleset.base:
+            found.append((f"grade[{i}] {g.name}.min",
+                          f"min {g.min} is above base {rs.ruleset.base}: no index can "
+                          "reach this grade"))
         if g.name in first_grade:
             found.append((f"grade[{i}] {g.name}.name",
                           f"duplicate grade name (first at grade[{first_grade[g.name]}])"))
@@ -303,4 +310,9 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError.one(str(p), f"cannot read rule set: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError.one(str(p), "a rule set must be UTF-8 text (TOML); this file is "
+                                     f"not (undecodable byte at offset {exc.start})") from exc
+    if "\x00" in text:
+        raise InputError.one(str(p), "this is a binary file, not a rule set (TOML text)")
     return parse_rules(text, str(p))

@@ -10,7 +10,9 @@ import click
 import polars as pl
 
 from creditindex.dates import parse_date
+from creditindex.errors import InputError
 from creditindex.evaluate import CreditData
+from creditindex.identifiers import mask_frame, mask_text
 from creditindex.output import render_table, write_frame
 from creditindex.records import read_records, read_subjects
 from creditindex.rules import SUBJECT_TYPES, RuleSet, load_rules
@@ -34,6 +36,21 @@ class DateParam(click.ParamType):  # type: ignore[type-arg]
 
 
 DATE = DateParam()
+
+
+def writable_file(ctx: click.Context, param: click.Parameter, value: str | None
+                  ) -> str | None:
+    """An option callback: refuse (exit 2, before any work) an output file that cannot be
+    written -- its folder cannot be made, or a file cannot be created in it."""
+    if value is None:
+        return None
+    from creditindex.output import check_writable
+
+    try:
+        check_writable(value)
+    except InputError as exc:
+        raise click.BadParameter(str(exc.problems[0].reason), ctx, param) from exc
+    return value
 SUBJECT_TYPE = click.Choice(SUBJECT_TYPES)
 
 
@@ -96,11 +113,18 @@ def rules_only(rules_path: str | None) -> RuleSet:
 
 
 def emit(frame: pl.DataFrame, out: str | None, title: str | None = None) -> None:
-    """Write ``frame`` to ``out`` by its suffix, or print a readable table."""
+    """Write ``frame`` to ``out`` by its suffix, or print a readable table.
+
+    What a person reads -- the terminal table and a spreadsheet (``.xlsx``) -- shows
+    resident ID numbers masked by the one rule (:func:`identifiers.mask_frame`); the
+    machine formats (``.csv``, ``.parquet``, ``.json``) keep identifiers whole so that
+    answers can be joined back to the inputs (CONTRACT §5), with formula cells of CSV
+    neutralised."""
     if out:
-        path = write_frame(frame, out)
+        shown = mask_frame(frame) if out.lower().endswith(".xlsx") else frame
+        path = write_frame(shown, out)
         click.echo(f"wrote {frame.height} rows to {path}", err=True)
         return
     if title:
-        click.echo(title)
-    click.echo(render_table(frame))
+        click.echo(mask_text(title))
+    click.echo(render_table(mask_frame(frame)))

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from creditindex.cli.common import DATE, emit
-from creditindex.store.db import ENV_VAR, StoreError, default_url
+from creditindex.store.db import ENV_VAR, StoreError, default_url, display_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -326,10 +326,10 @@ def db_sample(db_url: str | None) -> None:
 
     url = _url(db_url)
     if build_sample(url):
-        click.echo(f"sample loaded into {url}; demo users: "
+        click.echo(f"sample loaded into {display_url(url)}; demo users: "
                    + ", ".join(f"{n}/{p} ({r})" for n, p, r in DEMO_USERS))
     else:
-        click.echo(f"{url} already holds data: left as it is")
+        click.echo(f"{display_url(url)} already holds data: left as it is")
 
 
 @db_group.command("current")

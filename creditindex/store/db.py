@@ -52,6 +52,23 @@ def default_url() -> str:
     return f"sqlite:///{project_root() / 'var' / 'creditindex.sqlite'}"
 
 
+def display_url(url: str | None) -> str | None:
+    """A database URL fit to show, store or print: its password (if any) replaced by
+    ``***`` (``postgresql://app:***@db/credit``). Never write a URL anywhere without it."""
+    if url is None:
+        return None
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    if "@" not in authority:
+        return url
+    credentials, _, host = authority.rpartition("@")
+    user, colon, _password = credentials.partition(":")
+    shown = f"{user}:***" if colon else user
+    return f"{scheme}://{shown}@{host}{slash}{tail}"
+
+
 def normalise_url(url: str | None) -> str:
     """A SQLAlchemy URL with the drivers this project ships: ``postgresql://`` uses
     psycopg 3, ``mysql://``/``mariadb://`` use PyMySQL with utf8mb4, and a bare path
