@@ -115,7 +115,8 @@ def restrictions(data: CreditData, ledger: pl.DataFrame,
 
 def _deduction_reasons(ded: pl.DataFrame) -> pl.DataFrame:
     return ded.sort("points", descending=True).group_by(engine.SUBJECT_KEY).agg(
-        pl.format("{} -{}", pl.col("behaviour_code"), pl.col("points").round(2)).str.join("; ")
+        pl.format("{} -{}", pl.col("behaviour_code"), engine.round_half_away(pl.col("points")))
+        .str.join("; ")
         .alias("_ded_reasons"))
 
 
