@@ -231,7 +231,8 @@ def check_text_shape(text: str, file: str, delimiter: str = ",",
     """Refuse decoded CSV text with more rows or header columns than the limits allow."""
     lim = limits or current()
     first = text.split("\n", 1)[0]
-    _check_shape(file, text.count("\n"), first.count(delimiter) + 1, lim)
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    _check_shape(file, max(lines - 1, 0), first.count(delimiter) + 1, lim)
 
 
 def _as_text(frame: pl.DataFrame) -> pl.DataFrame:

@@ -135,6 +135,9 @@ def evaluate(db_url: str | None, on: dt.date | None, catch_up: bool, user: str |
     Re-running it is harmless."""
     from creditindex.store.snapshots import evaluate as run
 
+    if on is not None and on > dt.date.today():
+        raise click.BadParameter(f"{on} is after today ({dt.date.today()}): a day is "
+                                 "evaluated once it has come", param_hint="--on")
     for r in run(_url(db_url), on, user=user, catch_up=catch_up, progress=progress):
         what = {"stored": f"stored revision {r.revision} ({r.n_subjects} subjects)",
                 "unchanged": f"unchanged since revision {r.revision}",
