@@ -7,6 +7,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
 
-from tests.store.conftest import backend, empty_url, store_url  # noqa: E402
+from tests.store.conftest import backend, empty_url, store_url
 
 __all__ = ["backend", "empty_url", "store_url"]

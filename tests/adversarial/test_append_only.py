@@ -64,7 +64,7 @@ def test_no_backend_lets_a_fact_be_replaced_or_truncated(store_url: str, backend
     assert before["penalty_record"] and before["audit_log"]
     engine = get_engine(store_url)
     for statement in _rewrites(backend):
-        with pytest.raises(DBAPIError, match="append-only|foreign key"), \
+        with pytest.raises(DBAPIError, match=r"append-only|foreign key"), \
                 engine.begin() as conn:
             conn.exec_driver_sql(statement)
     assert _facts(store_url) == before

@@ -25,7 +25,6 @@ from tests.adversarial.cases import (
 )
 from tests.helpers import rid, uscc
 
-
 # ---------------------------------------------------------------- #1 spreadsheet bombs
 
 @pytest.mark.parametrize("far", ["XFD1048576", "ZZ200000", "T1048576"])
@@ -79,7 +78,7 @@ def test_legacy_workbook_formats_whose_range_cannot_be_checked_are_refused(
         tmp_path: Path) -> None:
     path = tmp_path / "book.ods"
     path.write_bytes(b"PK\x03\x04")
-    with pytest.raises(InputError, match="save the sheet as .xlsx"):
+    with pytest.raises(InputError, match=r"save the sheet as \.xlsx"):
         read_table(path)
 
 

@@ -39,7 +39,8 @@ KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "snapshot_row": (("run_id", "subject_id", "subject_type"),),
     "eligibility_check": (("id",),),
 }
-MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin", "mysql_engine": "InnoDB"}
+MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin",
+                         "mysql_engine": "InnoDB"}
 
 
 def _big_id() -> sa.types.TypeEngine[int]:
