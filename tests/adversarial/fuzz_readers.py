@@ -39,11 +39,11 @@ def main(examples: int, seed: int, megabytes: int) -> None:
     """Run the fuzzing; raise on the first reader that neither answers nor refuses."""
     _cap(megabytes)
     import openpyxl
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     import polars as pl
     from hypothesis import HealthCheck, example, given, settings
     from hypothesis import seed as fix_seed
     from hypothesis import strategies as st
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     from creditindex.convert import convert
     from creditindex.errors import InputError
