@@ -66,6 +66,7 @@ from creditindex import lists
 from creditindex.dates import DEFAULT_FORMATS as DEFAULT_DATE_FORMATS
 from creditindex.dates import date_problem_expr, parse_date_expr
 from creditindex.errors import InputError, Problem
+from creditindex.limits import current, env_name
 from creditindex.readers import check_table_source, check_text_shape, decode_text
 from creditindex.records import DATE_COLUMNS, RECORD_SCHEMA, REQUIRED, check_rows
 from creditindex.rules import RuleSet
@@ -335,6 +336,10 @@ def parse_mapping(text: str, file: str = "<mapping>") -> Mapping:
 def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping file."""
     p = Path(path)
+    limit = current().max_config_bytes
+    if p.is_file() and p.stat().st_size > limit:
+        raise InputError.one(str(p), f"a mapping of {p.stat().st_size:,} bytes exceeds the "
+                                     f"limit of {limit:,} (set {env_name('max_config_bytes')})")
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError as exc:

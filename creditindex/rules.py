@@ -306,6 +306,12 @@ def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
 def load_rules(path: str | Path | None = None) -> RuleSet:
     """Load a rule set file (the project's default when ``path`` is ``None``)."""
     p = Path(path) if path is not None else DEFAULT_RULES
+    from creditindex.limits import current, env_name
+
+    limit = current().max_config_bytes
+    if p.is_file() and p.stat().st_size > limit:
+        raise InputError.one(str(p), f"a rule set of {p.stat().st_size:,} bytes exceeds the "
+                                     f"limit of {limit:,} (set {env_name('max_config_bytes')})")
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:

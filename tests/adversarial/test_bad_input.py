@@ -235,3 +235,29 @@ def test_binary_records_file(tmp_path: Path) -> None:
     result = run("compute", "--records", str(path), "--on", "2026-03-01")
     no_traceback(result)
     assert "binary file" in result.output
+
+
+def test_records_refuse_an_expert_id_with_an_impossible_birth_date(tmp_path: Path) -> None:
+    """The vectorised check of record files: right check character, impossible date."""
+    from creditindex.identifiers import rid_check_char
+
+    body = "44010619800230123"
+    bad = body + rid_check_char(body)
+    path = records_file(tmp_path / "r.csv")
+    frame = pl.read_csv(path, infer_schema=False)
+    frame.with_columns(pl.when(pl.col("subject_type") == "expert").then(pl.lit(bad))
+                       .otherwise(pl.col("subject_id")).alias("subject_id")).write_csv(path)
+    with pytest.raises(InputError) as err:
+        read_records([path], load_rules(), today=dt.date(2026, 11, 30))
+    assert [(p.row, p.column, p.reason) for p in err.value.problems] == [
+        (4, "subject_id", "resident ID birth date 19800230 is not a real date")]
+
+
+def test_an_oversized_rule_set_is_refused_unread(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CREDITINDEX_MAX_CONFIG_BYTES", "1000")
+    rules = tmp_path / "big.toml"
+    rules.write_text("# padding\n" * 200, encoding="utf-8")
+    result = run("validate-rules", str(rules))
+    no_traceback(result)
+    assert "CREDITINDEX_MAX_CONFIG_BYTES" in result.output

@@ -61,3 +61,37 @@ def test_reasons_round_like_the_index_and_explain() -> None:
     assert points == [2.13]
     assert answer["deducted"] == 2.13 and answer["index"] == 97.88
     assert answer["reasons"] == "X -2.13"
+
+
+def test_expert_suspension_window_ends_exactly_window_days_back() -> None:
+    """Decisions exactly ``window_days`` apart are not in one window: the fast core, the
+    frame path and the reference oracle agree on the days around the edge."""
+    from tests import reference
+
+    rules = load_rules()
+    rule = rules.expert_suspension
+    assert rule is not None and rule.total_points == 25 and rule.single_points == 15
+    expert = rid(9)
+    first = dt.date(2025, 1, 10)
+    edge = first + dt.timedelta(days=rule.window_days)
+    rows = [row(expert, "expert", "LATE", first.isoformat()),                       # 10
+            row(expert, "expert", "EXP-PHONE", "2025-05-01"),                       # 10
+            row(expert, "expert", "EXP-SCORE-ERROR", edge.isoformat())]             # 5
+    data = CreditData(records_frame(rows), rules)
+    assert not reference.ref_suspended(rows, rules, expert, edge)  # 10 + 5 < 25
+    index = restrict.EligibilityIndex.of(data, to_day(edge + dt.timedelta(days=3)))
+    for offset in range(-1, 3):
+        on = edge + dt.timedelta(days=offset)
+        want = not reference.ref_restricted(rows, rules, expert, on)
+        assert list(index.eligible([expert], to_day(on))) == [want], on
+        answer = check(data, on, [expert])
+        assert answer.table.get_column("eligible").to_list() == [want], on
+        assert "suspension" not in " ".join(answer.grounds.get_column("cause").to_list())
+    # one day earlier, the three are in one window: suspended from that day
+    early = [*rows[:2], row(expert, "expert", "EXP-SCORE-ERROR",
+                            (edge - dt.timedelta(days=1)).isoformat())]
+    on = edge - dt.timedelta(days=1)
+    assert reference.ref_suspended(early, rules, expert, on)
+    data = CreditData(records_frame(early), rules)
+    assert list(restrict.EligibilityIndex.of(data, to_day(on)).eligible(
+        [expert], to_day(on))) == [False]
