@@ -261,3 +261,21 @@ def test_an_oversized_rule_set_is_refused_unread(tmp_path: Path,
     result = run("validate-rules", str(rules))
     no_traceback(result)
     assert "CREDITINDEX_MAX_CONFIG_BYTES" in result.output
+
+
+def test_a_sheet_wider_than_the_column_limit_is_refused(tmp_path: Path) -> None:
+    path = bomb_xlsx(tmp_path / "wide.xlsx", "VZ2")  # 598 columns, 1,196 cells
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    assert "598 columns: more than the limit of 512 columns" in err.value.problems[0].reason
+
+
+@pytest.mark.parametrize("region", ["4401", "44010", "4401066", "abcdef"])
+def test_a_region_that_is_not_six_digits_is_refused(tmp_path: Path, region: str) -> None:
+    path = records_file(tmp_path / "r.csv")
+    frame = pl.read_csv(path, infer_schema=False)
+    frame.with_columns(pl.lit(region).alias("region")).head(1).write_csv(path)
+    with pytest.raises(InputError) as err:
+        read_records([path], load_rules(), today=dt.date(2026, 11, 30))
+    assert [(p.row, p.column, p.reason) for p in err.value.problems] == [
+        (2, "region", f"region must be a 6-digit administrative code, not '{region}'")]
