@@ -72,7 +72,7 @@ from creditindex.records import DATE_COLUMNS, RECORD_SCHEMA, REQUIRED, check_row
 from creditindex.rules import RuleSet
 
 LIST_FIELDS = ("list", "entry_id", "subject_id", "name", "country", "listed_on", "until",
-               "grounds")
+               "grounds", "scope", "financier")
 LIST_DATE_FIELDS = ("listed_on", "until")
 _SAMPLE_DAY = dt.date(2024, 3, 5)
 _SEP = "\x1f"  # stands for a regex separator while splitting
@@ -656,7 +656,8 @@ def _to_entries(rows: _Rows, mapping: Mapping) -> pl.DataFrame:
         _text_or_null(f, "subject_id").str.to_uppercase(),
         _text_or_null(f, "name"), _text_or_null(f, "country"),
         _date_or_null(f, "listed_on"), _date_or_null(f, "until"),
-        _text_or_null(f, "grounds"), pl.col("_row").alias("source_row"),
+        _text_or_null(f, "grounds"), _text_or_null(f, "scope"),
+        _text_or_null(f, "financier"), pl.col("_row").alias("source_row"),
         pl.lit(rows.file).alias("_file"), pl.col("_row"),
     )
     checked = typed.filter(pl.col("list").is_not_null())  # an empty list is reported above

@@ -159,6 +159,11 @@ class PenaltyRecord(SQLModel, table=True):
     document_no: str | None = _col(Name, nullable=True)
     revoked_on: dt.date | None = _col(Date(), nullable=True)
     repaired_on: dt.date | None = _col(Date(), nullable=True)
+    restrict_until: dt.date | None = _col(Date(), nullable=True)  # 9999-12-31: permanent
+    restrict_scope: str | None = _col(String(128), nullable=True)
+    authority: str | None = _col(Name, nullable=True)
+    basis: str | None = _col(Text(), nullable=True)
+    publish_until: dt.date | None = _col(Date(), nullable=True)
     import_id: int = _col(BigId, ForeignKey("import_batch.id"))
 
 
@@ -215,6 +220,8 @@ class ListEntry(SQLModel, table=True):
     listed_on: dt.date = _col(Date())
     until: dt.date | None = _col(Date(), nullable=True)
     grounds: str | None = _col(Text(), nullable=True)
+    scope: str | None = _col(String(128), nullable=True)
+    financier: str | None = _col(String(64), nullable=True)
     source_row: int | None = _col(BigInteger(), nullable=True)
     import_id: int = _col(BigId, ForeignKey("import_batch.id"))
 
@@ -271,9 +278,11 @@ class SnapshotRow(SQLModel, table=True):
     subject_name: str | None = _col(Name, nullable=True)
     credit_index: float = _col(Double())
     grade: str = _col(String(32))
+    watch: str | None = _col(String(64), nullable=True)
     type_rank: int = _col(Integer())
     deducted: float = _col(Double())
     restricted: bool = _col(Boolean())
+    restricted_in: str | None = _col(String(128), nullable=True)
     reasons: str = _col(Text())
 
 

@@ -93,7 +93,7 @@ def test_check_refuses_an_id_that_fails_its_check(tmp_path: Path, bad: str) -> N
                  "--evidence", str(evidence))
     no_traceback(result)
     assert bad in result.output
-    assert "neither a valid USCC" in result.output
+    assert "not a valid code" in result.output
     assert not evidence.exists()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from creditindex.cli import main
@@ -52,6 +52,7 @@ def test_month_above_twelve_is_never_read_as_day_month(text: str) -> None:
         parse_date(text)
 
 
+@settings(deadline=None)
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(9999, 12, 31)))
 def test_every_real_day_reads_back_in_every_accepted_format(day: dt.date) -> None:
     texts = [day.isoformat(), day.strftime("%Y/%m/%d"), day.strftime("%Y%m%d"),
@@ -64,6 +65,7 @@ def test_every_real_day_reads_back_in_every_accepted_format(day: dt.date) -> Non
             parse_date(swapped)
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=0, max_value=9_999_999))
 def test_no_bare_number_of_up_to_seven_digits_is_a_date(n: int) -> None:
     assert pl.DataFrame({"t": [str(n)]}).select(parse_date_expr("t")).item() is None
