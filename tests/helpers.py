@@ -34,8 +34,10 @@ def row(subject_id: str, subject_type: str, code: str, decided: str, **extra: An
         "behaviour_code": code,
         "decided_on": dt.date.fromisoformat(decided),
     }
+    dates = ("publish_until", "restrict_until")
     for key, value in extra.items():
-        base[key] = dt.date.fromisoformat(value) if key.endswith("_on") and value else value
+        is_date = (key.endswith("_on") or key in dates) and value and value != "permanent"
+        base[key] = dt.date.fromisoformat(value) if is_date else value
     return base
 
 
