@@ -103,23 +103,31 @@ def _with_password(url: str) -> str:
     return make_url(url).set(password="s3cret-pw").render_as_string(hide_password=False)
 
 
-def test_no_password_in_evidence_or_stored_check(store_url: str, backend: str,
-                                                 tmp_path: Path) -> None:
-    if backend != "postgresql":  # trust authentication: any password connects
-        pytest.skip("a password only reaches PostgreSQL (trust) in this set-up")
-    url = _with_password(store_url)
+def test_no_password_in_evidence_or_stored_check(tmp_path: Path) -> None:
+    """On PostgreSQL (trust authentication: any password connects)."""
+    from creditindex.store.db import dispose_engine
+    from creditindex.store.migrations import upgrade
+    from tests.store.conftest import empty_database
+
+    plain, drop = empty_database("postgresql", tmp_path)
+    url = _with_password(plain)
     assert "s3cret-pw" in url
-    assert run("import", "--db", url, "--records",
-               str(records_file(tmp_path / "r.csv"))).exit_code == 0
-    evidence = tmp_path / "e.html"
-    result = run("check", "--db", url, "--on", "2026-03-01", "--subjects", FIRM,
-                 "--evidence", str(evidence))
-    assert result.exit_code == 0, result.output
-    stored = get_check(url, 1)
-    for text in (evidence.read_text(encoding="utf-8"), json.dumps(stored.inputs),
-                 stored.evidence_html or "", result.output):
-        assert "s3cret-pw" not in text
-    assert "***" in stored.inputs["db"]
+    try:
+        upgrade(url)
+        assert run("import", "--db", url, "--records",
+                   str(records_file(tmp_path / "r.csv"))).exit_code == 0
+        evidence = tmp_path / "e.html"
+        result = run("check", "--db", url, "--on", "2026-03-01", "--subjects", FIRM,
+                     "--evidence", str(evidence))
+        assert result.exit_code == 0, result.output
+        stored = get_check(url, 1)
+        for text in (evidence.read_text(encoding="utf-8"), json.dumps(stored.inputs),
+                     stored.evidence_html or "", result.output):
+            assert "s3cret-pw" not in text
+        assert "***" in stored.inputs["db"]
+    finally:
+        dispose_engine(url)
+        drop()  # type: ignore[operator]
 
 
 def test_a_refused_check_leaves_no_evidence_and_no_stored_check(store_url: str,
