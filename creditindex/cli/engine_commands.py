@@ -17,6 +17,7 @@ from creditindex.cli.common import (
     emit,
     load_data,
     rules_only,
+    writable_file,
 )
 from creditindex.errors import InputError, Problem
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-OUT = click.option("--out", type=click.Path(dir_okay=False),
+OUT = click.option("--out", type=click.Path(dir_okay=False), callback=writable_file,
                    help="Write to FILE (.csv, .parquet, .json, .xlsx) instead of a table.")
 KNOWN_ON = click.option("--known-on", type=DATE,
                         help="Answer with what was known on this day (default: the day asked).")
@@ -124,7 +125,7 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 @CATEGORY
 @FINANCIER
 @KNOWN_ON
-@click.option("--evidence", type=click.Path(dir_okay=False),
+@click.option("--evidence", type=click.Path(dir_okay=False), callback=writable_file,
               help="Write a self-contained HTML evidence report of this check.")
 @click.option("--user", help="Who asks (recorded with the check when reading --db).")
 @click.option("--project-no", help="Project number (项目编号), on the certificate.")
@@ -132,6 +133,7 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 @click.option("--lot-no", help="Lot number (标段编号), on the certificate.")
 @click.option("--lot-name", help="Lot name, on the certificate.")
 @click.option("--certificate", "certificate_path", type=click.Path(dir_okay=False),
+              callback=writable_file,
               help="With --db: write the check certificate (资格核查证明) to FILE "
                    "(.pdf or .html).")
 @OUT
@@ -143,7 +145,11 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
           project_no: str | None, project_name: str | None, lot_no: str | None,
           lot_name: str | None, certificate_path: str | None, out: str | None) -> None:
     """Eligibility of subjects (or a consortium) on a day, with every ground. With --db
-    the check is stored and certified (check number and verification code)."""
+    the check is stored and certified (check number and verification code).
+
+    Everything that can be refused is refused before anything is computed, written or
+    stored: IDs that fail their check, too many subjects, an unknown --user, an output or
+    evidence file that cannot be written."""
     import polars as pl
 
     from creditindex.certificate import CheckRequest, RequestError, run_check
@@ -151,6 +157,11 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
 
     asked = _asked_subjects(subject_list, subjects_file)
     ids = asked.get_column("subject_id").to_list()
+    _refuse_too_many(ids, subjects_file or "--subjects")
+    if db_url and user:
+        from creditindex.store.users import refuse_unknown_user
+
+        refuse_unknown_user(db_url, user)
     named = asked.filter(pl.col("subject_name").is_not_null())
     located = asked.filter(pl.col("country").is_not_null())
     request = CheckRequest(subject_ids=tuple(ids), on=on, known_on=known_on,
@@ -201,6 +212,35 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
     emit(result.table, out)
 
 
+def _refuse_too_many(ids: list[str], source: str) -> None:
+    """Bad input: no subject, or more in one request than the limit allows."""
+    from creditindex.limits import current, env_name
+
+    limit = current().max_subjects
+    if not ids:
+        raise InputError.one(source, "no subject ID given")
+    if len(ids) > limit:
+        raise InputError.one(source, f"{len(ids):,} subjects in one request exceed the limit "
+                                     f"of {limit:,} (set {env_name('max_subjects')} to change "
+                                     "it)")
+
+
+def _refuse_bad_ids(ids: list[str], source: str, subject_type: str | None) -> None:
+    """Bad input (exit 2, nothing certified): no ID, too many, or one that cannot name a
+    subject of ``subject_type``."""
+    from creditindex.identifiers import public_id, subject_id_problem
+
+    _refuse_too_many(ids, source)
+    problems = []
+    for sid in ids:
+        why = subject_id_problem(sid.strip().upper(), subject_type)
+        if why is not None:
+            problems.append(Problem(source, None, "subject_id",
+                                    f"'{public_id(sid.strip().upper())}': {why}"))
+    if problems:
+        raise InputError(problems)
+
+
 def _asked_subjects(subject_list: str | None, subjects_file: str | None) -> pl.DataFrame:
     """The subjects a check asks about: ``subject_id`` (checked: a code that fails its
     check is bad input) and, from a file, ``subject_name`` and ``country`` where given."""
@@ -245,18 +285,25 @@ def _subject_ids(subject_list: str | None, subjects_file: str | None) -> list[st
     if bool(subject_list) == bool(subjects_file):
         raise click.UsageError("give exactly one of --subjects ID[,ID...] or --subjects-file F")
     if subject_list:
-        return [s for s in subject_list.split(",") if s.strip()]
+        return [s.strip() for s in subject_list.split(",") if s.strip()]
     assert subjects_file is not None
     path = Path(subjects_file)
     if not path.exists():
         raise InputError.one(subjects_file, "file not found")
-    from creditindex.records import read_table
+    from creditindex.readers import EXCEL_SUFFIXES, PARQUET_SUFFIXES, decode_text, read_table
 
-    if path.suffix.lower() in (".csv", ".xlsx", ".parquet", ".xls"):
+    if path.suffix.lower() in (".csv", *EXCEL_SUFFIXES, *PARQUET_SUFFIXES):
         table = read_table(path)
         if "subject_id" in table.columns:
             return [s for s in table.get_column("subject_id").drop_nulls().to_list()]
-    text = path.read_text(encoding="utf-8-sig")
+        if path.suffix.lower() != ".csv":
+            raise InputError.one(subjects_file, "required column is missing", row=1,
+                                 column="subject_id")
+    from creditindex.limits import current
+
+    if path.stat().st_size > current().max_file_bytes:
+        read_table(path)  # refused with the limit's message
+    text = decode_text(path.read_bytes(), subjects_file)
     return [line.strip() for line in text.splitlines()
             if line.strip() and line.strip() != "subject_id"]
 
@@ -277,6 +324,7 @@ def pool(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | N
     from creditindex import evaluate
 
     experts = _subject_ids(None, experts_file)
+    _refuse_bad_ids(experts, experts_file, "expert")  # a USCC or garbage is no expert
     data = load_data(rules_path, records_paths, db_url, list_paths, on=on, subject_ids=experts)
     drawable, left_out = evaluate.expert_pool(data, on, experts, known_on)
     if out:
