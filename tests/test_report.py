@@ -65,8 +65,12 @@ def test_the_public_sees_publishable_records_and_staff_see_all_marked(
 
 def test_restrictions_and_experts(data: storetest.CreditData) -> None:
     g = report_payload(data, storetest.G, DAY)
+    grounds = evaluate.check(data, DAY, [storetest.G]).grounds
     assert [(r["code"], r["since"], r["until"]) for r in g["restrictions"]] == [
-        ("BID-COLLUSION", "2026-02-01", "2029-01-30")]
+        (r["code"], r["since"].isoformat(), r["until"].isoformat())
+        for r in grounds.iter_rows(named=True)]
+    assert ("BID-COLLUSION", "2026-02-01", "2029-01-30") in [
+        (r["code"], r["since"], r["until"]) for r in g["restrictions"]]
     text = "".join("".join(p.extract_text().split())
                    for p in PdfReader(io.BytesIO(report_pdf(g))).pages)
     for needed in ("公共资源交易主体信用报告", "乙交通工程有限公司", "100-30=70",
