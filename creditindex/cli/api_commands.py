@@ -7,15 +7,16 @@ import datetime as dt
 import json
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from creditindex.certificate import CheckRequest, RequestError
 from creditindex.cli.common import DATE
 from creditindex.cli.store_commands import DB, _refusals, _url
 from creditindex.errors import InputError, Problem
-from creditindex.output import write_text_atomic
-from creditindex.store.db import StoreError
+
+if TYPE_CHECKING:  # the command line starts without the engine's or the store's libraries
+    from creditindex.certificate import RequestError
 
 
 def request_input_error(exc: RequestError, where: str = "--subjects") -> InputError:
@@ -37,6 +38,7 @@ def write_certificate(payload: dict[str, object], path: str) -> Path:
         tmp.replace(target)
         return target
     from creditindex.certificate import render_html
+    from creditindex.output import write_text_atomic
 
     return write_text_atomic(target, render_html(payload))
 
@@ -53,6 +55,7 @@ def serve(db_url: str | None, host: str, port: int, rate_limit: int, workers: in
     import uvicorn
 
     from creditindex.api.app import create_app
+    from creditindex.store.db import StoreError
 
     url = _url(db_url)
     try:
@@ -215,6 +218,7 @@ def points_freeze(db_url: str | None, tender_no: str, bidders: str, deadline: dt
                   project_no: str | None, project_name: str | None, lot_no: str | None,
                   lot_name: str | None, user: str | None, out: str | None) -> None:
     """Check a tender's bidders on the deadline and freeze their credit points."""
+    from creditindex.certificate import CheckRequest, RequestError
     from creditindex.store.load import load_data
     from creditindex.store.tenders import deadline_day, freeze_points
 
@@ -288,6 +292,8 @@ def report(db_url: str | None, subject_id: str, on: dt.date, known_on: dt.date |
         raise InputError.one("--subject", str(exc)) from exc
     target = Path(out)
     if target.suffix.lower() == ".json":
+        from creditindex.output import write_text_atomic
+
         write_text_atomic(target, json.dumps(payload, ensure_ascii=False, indent=1))
     else:
         from creditindex.pdf import report_pdf

@@ -144,7 +144,9 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
     members = run_check(data, request, consortium=False)
     together = run_check(data, request, consortium=True) if request.consortium else None
     result = together if together is not None else members
-    inputs = request.inputs()
+    from creditindex.store.db import display_url
+
+    inputs = {**request.inputs(), "db": display_url(url)}
     facts = facts if facts is not None else data_facts(data)
     evidence = render_evidence(_masked_evidence(evidence_payload(result, data, inputs,
                                                                  facts=facts)))
