@@ -129,13 +129,28 @@ def read_lists(conn: Connection) -> pl.DataFrame | None:
 
 
 def read_manual(conn: Connection) -> pl.DataFrame | None:
-    """Manual restrictions (``subject_id, start, until, reason, document_no, entered_by``),
-    or ``None``."""
-    frame = query_frame(conn, "SELECT subject_id, start, until, reason, document_no, entered_by "
-                         "FROM manual_restriction ORDER BY id",
-                   {"subject_id": pl.String(), "start": pl.Date(), "until": pl.Date(),
-                    "reason": pl.String(), "document_no": pl.String(),
-                    "entered_by": pl.String()})
+    """Manual restrictions (``subject_id, start, until, reason, document_no, entered_by``)
+    with their end as lifted or amended since (the latest change decides; a restriction
+    lifted before it began is left out), or ``None``."""
+    frame = query_frame(conn, "SELECT id, subject_id, start, until, reason, document_no, "
+                        "entered_by FROM manual_restriction ORDER BY id",
+                        {"id": pl.Int64(), "subject_id": pl.String(), "start": pl.Date(),
+                         "until": pl.Date(), "reason": pl.String(),
+                         "document_no": pl.String(), "entered_by": pl.String()})
+    if frame.height == 0:
+        return None
+    changes = query_frame(conn, "SELECT id AS change_id, restriction_id, until AS new_until "
+                          "FROM restriction_change ORDER BY id",
+                          {"change_id": pl.Int64(), "restriction_id": pl.Int64(),
+                           "new_until": pl.Date()})
+    if changes.height:
+        latest = changes.sort("change_id").unique("restriction_id", keep="last")
+        frame = frame.join(latest, left_on="id", right_on="restriction_id", how="left")
+        frame = frame.with_columns(
+            pl.when(pl.col("change_id").is_not_null()).then(pl.col("new_until"))
+            .otherwise(pl.col("until")).alias("until")).filter(
+            pl.col("until").is_null() | (pl.col("until") >= pl.col("start")))
+    frame = frame.select("subject_id", "start", "until", "reason", "document_no", "entered_by")
     return frame if frame.height else None
 
 
