@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from creditindex.evaluate import CheckResult
 from creditindex.rules import RuleSet
@@ -43,14 +43,15 @@ def answer_payload(result: CheckResult) -> dict[str, Any]:
 
 def save_check(url: str | None, result: CheckResult, rules: RuleSet, *,
                inputs: dict[str, Any], evidence_html: str | None = None,
-               user: str | None = None) -> int:
+               user: str | None = None, actor: str | None = None) -> int:
     """Store an eligibility check (inputs, answer, evidence) made by ``user`` (any active
-    user; without one, the system actor). Returns its id."""
+    user); without one, by ``actor`` (an anonymous visitor's session, as the app names
+    it: ``anonymous:<session>``) or else the system actor. Returns its id."""
     engine = get_engine(url)
     ensure_schema(engine)
     ids = [str(s) for s in result.table.get_column("subject_id").to_list()]
     with write_transaction(engine) as conn:
-        who = require_user(conn, user).name if user else audit.system_actor()
+        who = require_user(conn, user).name if user else (actor or audit.system_actor())
         key = conn.execute(insert(table("eligibility_check")).values(
             created_at=utcnow(), by=who, check_day=result.on, known_on=result.known_on,
             subject_ids=",".join(ids), rules_hash=rules.content_hash,
@@ -62,6 +63,19 @@ def save_check(url: str | None, result: CheckResult, rules: RuleSet, *,
                             "rules_hash": rules.content_hash,
                             "eligible": result.table.get_column("eligible").to_list()})
     return int(key[0])
+
+
+def count_checks(url: str | None, *, since: dt.datetime, by_prefix: str) -> tuple[int, int]:
+    """How many checks actors whose name starts with ``by_prefix`` stored since
+    ``since`` (UTC), and the bytes of their evidence reports."""
+    engine = get_engine(url)
+    ensure_schema(engine)
+    checks = table("eligibility_check")
+    with read_transaction(engine) as conn:
+        row = conn.execute(select(func.count(), func.coalesce(func.sum(
+            func.length(checks.c.evidence_html)), 0)).where(
+            checks.c.created_at >= since, checks.c.by.startswith(by_prefix))).one()
+    return int(row[0]), int(row[1])
 
 
 def get_check(url: str | None, check_id: int) -> StoredCheck:

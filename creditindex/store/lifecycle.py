@@ -401,3 +401,34 @@ def record_events(url: str | None, source: str, record_id: str) -> pl.DataFrame:
         "id": pl.Int64, "kind": pl.String, "effective_on": pl.Date, "outcome": pl.String,
         "refers_to": pl.Int64, "reason": pl.String, "document_no": pl.String,
         "origin": pl.String, "by": pl.String, "at": pl.Datetime("us")}, orient="row")
+
+
+def open_steps(url: str | None) -> pl.DataFrame:
+    """Every objection awaiting a decision and every repair application not yet granted,
+    oldest first: ``event_id, kind, filed_on, reason, by, source, record_id, subject_id,
+    subject_type, subject_name, behaviour_code, decided_on`` (the staff's work queue).
+    A repair application of a record revoked since is left out."""
+    events, records = table("record_event"), table("penalty_record")
+    with read_transaction(_engine(url)) as conn:
+        rows = conn.execute(select(
+            events.c.id, events.c.kind, events.c.effective_on, events.c.refers_to,
+            events.c.reason, events.c.by, events.c.record_pk, records.c.source,
+            records.c.record_id, records.c.subject_id, records.c.subject_type,
+            records.c.subject_name, records.c.behaviour_code, records.c.decided_on
+        ).join(records, records.c.id == events.c.record_pk).where(events.c.kind.in_(
+            ("objection_filed", "objection_decided", "repair_applied", "repair_granted",
+             "revoked"))).order_by(events.c.id)).all()
+    closed = {r.refers_to for r in rows if r.kind in ("objection_decided", "repair_granted")}
+    repaired = {r.record_pk for r in rows if r.kind == "repair_granted"}
+    revoked = {r.record_pk for r in rows if r.kind == "revoked"}
+    out = [(int(r.id), r.kind, r.effective_on, r.reason, r.by, r.source, r.record_id,
+            r.subject_id, r.subject_type, r.subject_name, r.behaviour_code, r.decided_on)
+           for r in rows
+           if (r.kind == "objection_filed" and r.id not in closed)
+           or (r.kind == "repair_applied" and r.id not in closed
+               and r.record_pk not in repaired and r.record_pk not in revoked)]
+    return pl.DataFrame(out, orient="row", schema={
+        "event_id": pl.Int64, "kind": pl.String, "filed_on": pl.Date, "reason": pl.String,
+        "by": pl.String, "source": pl.String, "record_id": pl.String,
+        "subject_id": pl.String, "subject_type": pl.String, "subject_name": pl.String,
+        "behaviour_code": pl.String, "decided_on": pl.Date})

@@ -59,10 +59,12 @@ class DayResult:
 
 
 def data_version(conn: Connection) -> int:
-    """The store's data version: the last audit row of anything but evaluations. Every
+    """The store's data version: the last audit row of a change to what the engine reads
+    (not evaluations, sign-ins, stored checks, ...: ``audit.NOT_DATA_ACTIONS``). Every
     change writes one, so an unchanged version means unchanged data."""
     log = table("audit_log")
-    found = conn.execute(select(func.max(log.c.id)).where(log.c.action != "evaluate")).scalar()
+    found = conn.execute(select(func.max(log.c.id)).where(
+        log.c.action.not_in(audit.NOT_DATA_ACTIONS))).scalar()
     return int(found or 0)
 
 

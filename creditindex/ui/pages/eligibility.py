@@ -3,16 +3,19 @@ every ground, and the evidence report to keep."""
 
 from __future__ import annotations
 
+import secrets
+
 import polars as pl
 import streamlit as st
 
-from creditindex.rules import SUBJECT_TYPES
 from creditindex.ui import data, tables
 from creditindex.ui.auth import Permission
 from creditindex.ui.i18n import labeller, lang_key, t
+from creditindex.ui.limits import LimitReached, limits
 from creditindex.ui.widgets import day_pickers, guard, show_table
 
 RESULT_KEY = "elig_result"
+ANON_KEY = "_anonymous_id"
 ANSWER = ["public_id", "subject_name", "eligible", "index", "grade", "reasons"]
 GROUNDS = ["public_id", "cause", "code", "detail", "source", "document_no", "since", "until"]
 
@@ -31,6 +34,13 @@ def _candidates() -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def _anonymous_id() -> str:
+    """This browser session's name in the store when nobody is signed in."""
+    if ANON_KEY not in st.session_state:
+        st.session_state[ANON_KEY] = data.ANONYMOUS_PREFIX + secrets.token_hex(6)
+    return str(st.session_state[ANON_KEY])
+
+
 def render() -> None:
     """The eligibility page."""
     user = guard(Permission.VIEW)
@@ -40,16 +50,23 @@ def render() -> None:
     cols = st.columns([1, 2])
     consortium = cols[0].toggle(t("elig.consortium"), key="elig_consortium",
                                 help=t("elig.consortium_help"))
-    role = cols[1].selectbox(t("elig.role"), (None, *SUBJECT_TYPES),
+    role = cols[1].selectbox(t("elig.role"), (None, *data.visible_types(user)),
                              key=lang_key("elig_role"),
                              format_func=labeller("type", "elig.any_role"),
                              help=t("elig.role_help"))
     on, known_on = day_pickers("elig")
+    lim = limits()
     st.caption(t("elig.count", n=len(ids)))
+    if not user.signed_in:
+        st.caption(t("elig.anon_limits", n=lim.anon_subjects))
     if st.button(t("elig.run"), type="primary", key="elig_run", disabled=not ids):
-        with st.spinner(t("elig.running")):
-            st.session_state[RESULT_KEY] = data.check(user, ids, on, known_on, role,
-                                                      consortium)
+        try:
+            with st.spinner(t("elig.running")):
+                st.session_state[RESULT_KEY] = data.check(user, ids, on, known_on, role,
+                                                          consortium, _anonymous_id())
+        except LimitReached as exc:
+            st.session_state.pop(RESULT_KEY, None)
+            st.error(t(exc.key, None, **exc.values))
     answer = st.session_state.get(RESULT_KEY)
     if not isinstance(answer, data.Eligibility):
         return
