@@ -11,7 +11,6 @@ on the server even when a page is bypassed (the store checks the user's role aga
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import tempfile
 import threading
@@ -26,6 +25,7 @@ import streamlit as st
 from sqlalchemy import func, select
 
 from creditindex import evaluate
+from creditindex.disclosure import publication_status_expr
 from creditindex.errors import InputError, Problem
 from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import evidence_payload, render_evidence
@@ -380,17 +380,20 @@ def _behaviour_names(rules_: RuleSet) -> pl.DataFrame:
         "days": [b.days for b in rules_.behaviour]})
 
 
-def publishable_expr(day: dt.date) -> pl.Expr:
-    """Whether a record may be shown to the public on ``day``: the project's one rule
-    (:func:`creditindex.disclosure.publishable_expr`: not revoked, not repaired, not past
-    its publication period)."""
-    try:
-        disclosure = importlib.import_module("creditindex.disclosure")
-    except ImportError:  # before contract v2: revoked and repaired records are not shown
-        return ((pl.col("revoked_on").is_null() | (pl.col("revoked_on") > day))
-                & (pl.col("repaired_on").is_null() | (pl.col("repaired_on") > day)))
-    expr: pl.Expr = disclosure.publishable_expr(day)
-    return expr
+def behaviour_names(lang: str, on: dt.date | None = None) -> dict[str, str]:
+    """Behaviour codes with their names in ``lang`` (the rule set in force on ``on``)."""
+    rules_ = rules(on)
+    if lang == "en":
+        return {b.code: b.name_en or b.code for b in rules_.behaviour}
+    return {b.code: b.name for b in rules_.behaviour}
+
+
+def grounds_for(subject_ids: Sequence[str], on: dt.date, known_on: dt.date
+                ) -> pl.DataFrame:
+    """Every restriction ground in force on ``on`` of a few subjects (a page of rows)."""
+    if not subject_ids:
+        return pl.DataFrame(schema={"subject_id": pl.String})
+    return evaluate.check(credit_data(on), on, list(subject_ids), known_on=known_on).grounds
 
 
 def visible_types(user: User) -> list[str]:
@@ -439,7 +442,8 @@ def profile(subject_id: str, subject_type: str, on: dt.date, known_on: dt.date,
         .when(pl.col("decided_on") > on).then(pl.lit("future"))
         .when(pl.col("repaired_on").is_not_null()).then(pl.lit("repaired"))
         .otherwise(pl.lit("expired")).alias("status"),
-        publishable_expr(on).alias("published"))
+        publication_status_expr(on).alias("publication"))
+    records = records.with_columns((pl.col("publication") == "public").alias("published"))
     events = record_events(subject_id, subject_type, known_on)
     if not user.may(Permission.CONFIDENTIAL):  # the public sees what may be published
         records = records.filter(pl.col("published"))

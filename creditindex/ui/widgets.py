@@ -117,9 +117,8 @@ def records_view(frame: pl.DataFrame) -> pl.DataFrame:
     """Record columns in words: whether the record may be published, the stated bar's
     end (``永久`` for permanent) and its scope in category names."""
     out = frame
-    if "published" in out.columns:
-        out = out.with_columns(pl.when(pl.col("published")).then(pl.lit(t("disclosure.shown")))
-                               .otherwise(pl.lit(t("disclosure.hidden"))).alias("published"))
+    if "publication" in out.columns:
+        out = translate_values(out, "publication", "disclosure")
     if "restrict_until" in out.columns and out.schema["restrict_until"] == pl.Date:
         out = out.with_columns(
             pl.when(pl.col("restrict_until") == PERMANENT).then(pl.lit(t("restrict.permanent")))

@@ -8,16 +8,17 @@ import secrets
 import polars as pl
 import streamlit as st
 
-from creditindex.ui import data, tables
+from creditindex.ui import data, reasons, tables
 from creditindex.ui.auth import Permission
-from creditindex.ui.i18n import labeller, lang_key, t
+from creditindex.ui.i18n import current_lang, labeller, lang_key, t
 from creditindex.ui.limits import LimitReached, limits
 from creditindex.ui.widgets import day_pickers, guard, show_table
 
 RESULT_KEY = "elig_result"
 ANON_KEY = "_anonymous_id"
 ANSWER = ["public_id", "subject_name", "eligible", "index", "grade", "reasons"]
-GROUNDS = ["public_id", "cause", "code", "detail", "source", "document_no", "since", "until"]
+GROUNDS = ["public_id", "cause", "code", "detail", "basis", "source", "document_no", "since",
+           "until"]
 
 
 def _candidates() -> list[str]:
@@ -71,7 +72,9 @@ def render() -> None:
     if not isinstance(answer, data.Eligibility):
         return
     res = answer.result
-    table = res.table.with_columns(
+    names = data.behaviour_names(current_lang(), res.on)
+    table = res.table.with_columns(reasons.reasons_column(res.table, res.grounds, names))
+    table = table.with_columns(
         pl.Series("public_id", [data.show_id(s, answer.shown)
                                 for s in res.table.get_column("subject_id")], pl.String),
         pl.col("subject_id").replace_strict(answer.names, default="").alias("subject_name"),
@@ -91,7 +94,7 @@ def render() -> None:
         "reasons": st.column_config.TextColumn(t("col.reasons"), width="large")})
     if res.grounds.height:
         st.markdown(f"#### {t('elig.grounds')}")
-        show_table(res.grounds.with_columns(
+        show_table(reasons.grounds_frame(res.grounds, names).with_columns(
             pl.col("subject_id").replace_strict(answer.shown, default="").alias("public_id"),
             tables.mask_text_expr("detail").alias("detail")), GROUNDS, key="elig_grounds")
     st.download_button(t("elig.download"), answer.html.encode("utf-8"),

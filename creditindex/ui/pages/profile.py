@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from creditindex.rules import SUBJECT_TYPES
-from creditindex.ui import charts, data, nav, tables
+from creditindex.ui import charts, data, nav, reasons, tables
 from creditindex.ui.auth import Permission, User
 from creditindex.ui.i18n import current_lang, labeller, lang_key, t
 from creditindex.ui.widgets import day_pickers, guard, label, records_view, show_table
@@ -20,7 +20,7 @@ RECORDS = ["record_id", "behaviour", "status", "nominal_points", "decided_on", "
            "recorded_on", "revoked_on", "repaired_on", "industry", "region", "source",
            "document_no", "authority", "basis", "publish_until", "restrict_until",
            "restrict_scope"]
-GROUNDS = ["cause", "code", "detail", "source", "document_no", "since", "until"]
+GROUNDS = ["cause", "code", "detail", "basis", "source", "document_no", "since", "until"]
 EVENTS = ["record_id", "kind", "effective_on", "outcome", "document_no", "reason", "at"]
 
 
@@ -136,13 +136,14 @@ def render() -> None:
         show_table(p.deductions.with_columns(_behaviour_label().alias("behaviour")),
                    DEDUCTIONS, key="pf_ded")
     with tabs[1]:
-        show_table(p.grounds, GROUNDS, key="pf_grounds")
+        show_table(reasons.grounds_frame(p.grounds, data.behaviour_names(current_lang(), on)),
+                   [c for c in GROUNDS if c in p.grounds.columns], key="pf_grounds")
     with tabs[2]:
         staff = user.may(Permission.CONFIDENTIAL)
         st.caption(t("profile.records_staff") if staff else t("profile.records_public"))
         shown = records_view(p.records.with_columns(_behaviour_label().alias("behaviour")))
         columns = [c for c in RECORDS if c in shown.columns]
-        show_table(shown, ["published", *columns] if staff else columns, key="pf_records")
+        show_table(shown, ["publication", *columns] if staff else columns, key="pf_records")
     with tabs[3]:
         show_table(p.events, EVENTS, key="pf_events")
 

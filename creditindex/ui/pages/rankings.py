@@ -11,9 +11,9 @@ import polars as pl
 import streamlit as st
 
 from creditindex.regions import region_name
-from creditindex.ui import charts, data, nav, tables
+from creditindex.ui import charts, data, nav, reasons, tables
 from creditindex.ui.auth import Permission
-from creditindex.ui.i18n import labeller, lang_key, t
+from creditindex.ui.i18n import current_lang, labeller, lang_key, t
 from creditindex.ui.widgets import day_pickers, guard, label, show_table, type_picker
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -150,6 +150,10 @@ def render() -> None:
                  first=min(shown.height, (page - 1) * size + 1),
                  last=min(shown.height, page * size), total=shown.height))
     st.caption(t("rankings.click_hint"))
+    restricted_ids = rows.filter(pl.col("restricted")).get_column("subject_id").to_list()
+    rows = rows.with_columns(reasons.reasons_column(
+        rows, data.grounds_for(restricted_ids, on, known_on),
+        data.behaviour_names(current_lang(), on)))
     _table(rows, stype, f"{st.session_state['rk_view']}_{page}_{size}")
     _downloads(shown, stype, on)
     counts = shown.group_by("grade").agg(pl.len().alias("subjects"))

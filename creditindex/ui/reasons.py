@@ -1,0 +1,117 @@
+"""The engine's reasons and grounds in the session's language.
+
+The engine answers with structured grounds (cause, code, dates, document, scope,
+financier) and a compact reasons text (``CODE -points; ...`` for deductions). The app
+never shows that English text: it builds each sentence from the structure through the
+catalogue (behaviour names from the rule set, category names, dates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from creditindex.ui.i18n import current_lang, t, tr
+
+_SUSPENSION = re.compile(r"([\d.]+) points in (\d+) days \(thresholds ([\d.]+) single / "
+                         r"([\d.]+) total\)")
+_LIST = re.compile(r"(.+) matched by (\w+): (.*)")
+_DEDUCTION = re.compile(r"^(\S+) -([\d.]+)$")
+SEP = {"zh": "；", "en": "; "}
+
+
+def _date(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value or "")
+
+
+def scope_words(scope: str | None, lang: str) -> str:
+    """``engineering|procurement`` as ``工程建设、政府采购`` (empty: every category)."""
+    parts = [p for p in str(scope or "").split("|") if p]
+    if not parts:
+        return ""
+    return ("、" if lang == "zh" else ", ").join(tr("category", p, lang) for p in parts)
+
+
+def ground_text(row: Mapping[str, Any], names: Mapping[str, str],
+                lang: str | None = None) -> str:
+    """One restriction ground as a sentence."""
+    lang = lang or current_lang()
+    cause, code = str(row.get("cause") or ""), str(row.get("code") or "")
+    detail = str(row.get("detail") or "")
+    if cause == "behaviour":
+        what = t("reason.behaviour", lang, name=names.get(code, code), code=code,
+                 since=_date(row.get("since")))
+    elif cause == "grade":
+        what = t("reason.grade", lang, grade=code)
+    elif cause == "suspension":
+        m = _SUSPENSION.match(detail)
+        what = (t("reason.suspension", lang, points=m.group(1), days=m.group(2),
+                  single=m.group(3), total=m.group(4)) if m
+                else t("reason.suspension_short", lang))
+    elif cause == "list":
+        m = _LIST.match(detail)
+        what = t("reason.list", lang, list=m.group(1) if m else code,
+                 how=tr("reason.match", m.group(2), lang) if m else "",
+                 name=m.group(3) if m else "")
+    elif cause == "manual":
+        what = t("reason.manual", lang, reason=detail)
+    else:
+        what = detail
+    parts = [what]
+    if row.get("document_no"):
+        parts.append(t("reason.document", lang, doc=row["document_no"]))
+    until = row.get("until")
+    parts.append(t("reason.until", lang, day=_date(until)) if until
+                 else t("reason.indefinite", lang))
+    scope = scope_words(row.get("scope"), lang)
+    if scope and len(str(row.get("scope") or "").split("|")) < 5:
+        parts.append(t("reason.scope", lang, scope=scope))
+    if row.get("financier"):
+        parts.append(t("reason.financier", lang, who=row["financier"]))
+    return ("，" if lang == "zh" else ", ").join(parts)
+
+
+def deductions_text(reasons: str, names: Mapping[str, str], lang: str | None = None) -> str:
+    """The deduction part of the engine's reasons (``CODE -points; ...``) in words."""
+    lang = lang or current_lang()
+    head = reasons.split(" | restricted: ")[0]
+    if head.startswith("restricted: "):
+        return ""
+    out = []
+    for item in (p.strip() for p in head.split(";")):
+        m = _DEDUCTION.match(item)
+        if m:
+            out.append(t("reason.deduction", lang, name=names.get(m.group(1), m.group(1)),
+                         points=m.group(2)))
+    return SEP[lang].join(out)
+
+
+def grounds_frame(grounds: pl.DataFrame, names: Mapping[str, str],
+                  lang: str | None = None) -> pl.DataFrame:
+    """Grounds with ``detail`` replaced by the sentence of :func:`ground_text`."""
+    if grounds.height == 0:
+        return grounds
+    texts = [ground_text(r, names, lang) for r in grounds.iter_rows(named=True)]
+    return grounds.with_columns(pl.Series("detail", texts, pl.String))
+
+
+def reasons_column(rows: pl.DataFrame, grounds: pl.DataFrame, names: Mapping[str, str],
+                   lang: str | None = None) -> pl.Series:
+    """The ``reasons`` of ranking or check rows in words: deductions, then every
+    restriction ground of that subject (``grounds`` from ``evaluate.check``)."""
+    lang = lang or current_lang()
+    by_subject: dict[str, list[str]] = {}
+    for r in grounds.iter_rows(named=True):
+        by_subject.setdefault(str(r["subject_id"]), []).append(ground_text(r, names, lang))
+    out = []
+    for sid, text in zip(rows.get_column("subject_id"),
+                         rows.get_column("reasons").fill_null(""), strict=True):
+        parts = [deductions_text(str(text), names, lang)]
+        if by_subject.get(str(sid)):
+            parts.append(t("reason.restricted", lang,
+                           grounds=SEP[lang].join(by_subject[str(sid)])))
+        out.append(SEP[lang].join(p for p in parts if p))
+    return pl.Series("reasons", out, pl.String)
