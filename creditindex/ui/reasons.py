@@ -20,7 +20,6 @@ _SUSPENSION = re.compile(r"([\d.]+) points in (\d+) days \(thresholds ([\d.]+) s
                          r"([\d.]+) total\)")
 _LIST = re.compile(r"(.+) matched by (\w+): (.*)")
 _DEDUCTION = re.compile(r"^(\S+) -([\d.]+)$")
-SEP = {"zh": "；", "en": "; "}
 
 
 def _date(value: Any) -> str:
@@ -32,7 +31,7 @@ def scope_words(scope: str | None, lang: str) -> str:
     parts = [p for p in str(scope or "").split("|") if p]
     if not parts:
         return ""
-    return ("、" if lang == "zh" else ", ").join(tr("category", p, lang) for p in parts)
+    return t("sep.list", lang).join(tr("category", p, lang) for p in parts)
 
 
 def ground_text(row: Mapping[str, Any], names: Mapping[str, str],
@@ -71,7 +70,7 @@ def ground_text(row: Mapping[str, Any], names: Mapping[str, str],
         parts.append(t("reason.scope", lang, scope=scope))
     if row.get("financier"):
         parts.append(t("reason.financier", lang, who=row["financier"]))
-    return ("，" if lang == "zh" else ", ").join(parts)
+    return t("sep.clause", lang).join(parts)
 
 
 def deductions_text(reasons: str, names: Mapping[str, str], lang: str | None = None) -> str:
@@ -86,7 +85,7 @@ def deductions_text(reasons: str, names: Mapping[str, str], lang: str | None = N
         if m:
             out.append(t("reason.deduction", lang, name=names.get(m.group(1), m.group(1)),
                          points=m.group(2)))
-    return SEP[lang].join(out)
+    return t("sep.items", lang).join(out)
 
 
 def grounds_frame(grounds: pl.DataFrame, names: Mapping[str, str],
@@ -112,6 +111,6 @@ def reasons_column(rows: pl.DataFrame, grounds: pl.DataFrame, names: Mapping[str
         parts = [deductions_text(str(text), names, lang)]
         if by_subject.get(str(sid)):
             parts.append(t("reason.restricted", lang,
-                           grounds=SEP[lang].join(by_subject[str(sid)])))
-        out.append(SEP[lang].join(p for p in parts if p))
+                           grounds=t("sep.items", lang).join(by_subject[str(sid)])))
+        out.append(t("sep.items", lang).join(p for p in parts if p))
     return pl.Series("reasons", out, pl.String)

@@ -23,10 +23,9 @@ def _who() -> auth.User:
             user = restored
     if user.signed_in:
         user = data.refresh(user) if session.still_valid(url) else auth.ANONYMOUS
-        if user.signed_in:
-            st.session_state[auth.USER_KEY] = user
-        else:
+        if not user.signed_in:
             session.sign_out(url)
+        st.session_state[auth.USER_KEY] = user
     return user
 
 

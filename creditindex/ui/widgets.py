@@ -14,7 +14,8 @@ import streamlit as st
 from creditindex.errors import Problem
 from creditindex.regions import region_name
 from creditindex.ui import auth
-from creditindex.ui.i18n import LANG_KEY, LANGS, current_lang, has, labeller, t, tr
+from creditindex.ui.i18n import LANG_KEY, LANGS, current_lang, has, labeller, t
+from creditindex.ui.reasons import scope_words
 from creditindex.ui.timefmt import local_frame
 
 # Columns whose codes are shown as catalogue texts (column -> catalogue prefix).
@@ -104,15 +105,6 @@ def day_pickers(prefix: str, *, known_on: bool = True) -> tuple[dt.date, dt.date
 PERMANENT = dt.date(9999, 12, 31)  # CONTRACT v2: restrict_until of a permanent bar
 
 
-def scope_text(scope: str | None, lang: str | None = None) -> str:
-    """A ``|``-separated list of trading categories in words (``工程建设、政府采购``)."""
-    if not scope:
-        return ""
-    parts = [p.strip() for p in str(scope).split("|") if p.strip()]
-    sep = "、" if (lang or current_lang()) == "zh" else ", "
-    return sep.join(tr("category", p, lang) for p in parts)
-
-
 def records_view(frame: pl.DataFrame) -> pl.DataFrame:
     """Record columns in words: whether the record may be published, the stated bar's
     end (``永久`` for permanent) and its scope in category names."""
@@ -126,7 +118,7 @@ def records_view(frame: pl.DataFrame) -> pl.DataFrame:
     if "restrict_scope" in out.columns:
         lang = current_lang()
         values = out.get_column("restrict_scope").drop_nulls().unique().to_list()
-        mapping = {v: scope_text(v, lang) for v in values}
+        mapping = {v: scope_words(v, lang) for v in values}
         out = out.with_columns(pl.col("restrict_scope").cast(pl.String).replace(mapping))
     return out
 

@@ -21,9 +21,10 @@ def _value(value: Any) -> str:
     if isinstance(value, bool):
         return t("yes") if value else t("no")
     if isinstance(value, list):
-        return "、".join(_value(v) for v in value)
+        return t("sep.list").join(_value(v) for v in value)
     if isinstance(value, dict):
-        return "；".join(f"{_key(k)}：{_value(v)}" for k, v in value.items())
+        return t("sep.items").join(f"{_key(k)}{t('sep.label')}{_value(v)}"
+                                   for k, v in value.items())
     return "-" if value is None else str(value)
 
 
@@ -39,14 +40,15 @@ def details(before: str | None, after: str | None) -> str:
     if not isinstance(old, dict) or not isinstance(new, dict):
         return tables.mask_text(str(after or before or ""))
     parts = []
+    colon = t("sep.label")
     for name in dict.fromkeys([*new, *old]):
         if name in old and name in new and old[name] != new[name]:
-            parts.append(f"{_key(name)}：{_value(old[name])} → {_value(new[name])}")
+            parts.append(f"{_key(name)}{colon}{_value(old[name])} → {_value(new[name])}")
         elif name in new:
-            parts.append(f"{_key(name)}：{_value(new[name])}")
+            parts.append(f"{_key(name)}{colon}{_value(new[name])}")
         else:
-            parts.append(f"{_key(name)}：{_value(old[name])}")
-    return tables.mask_text("；".join(parts))
+            parts.append(f"{_key(name)}{colon}{_value(old[name])}")
+    return tables.mask_text(t("sep.items").join(parts))
 
 
 def plain(log: pl.DataFrame) -> pl.DataFrame:

@@ -84,8 +84,9 @@ def _table_editor(draft: str) -> None:
         if susp:
             st.markdown(f"##### {t('rules.suspension')}")
             sc = st.columns(4)
-            for i, k in enumerate(ruleedit.SUSPENSION_KEYS):
+            for i, k in enumerate(k for k in ruleedit.SUSPENSION_KEYS if k != "basis"):
                 susp[k] = sc[i].number_input(label(k), value=float(susp.get(k, 0)))
+            susp["basis"] = st.text_input(label("basis"), value=str(susp.get("basis") or ""))
         if st.form_submit_button(t("rules.apply_tables")):
             new = ruleedit.to_toml(ruleedit.RuleTables(
                 header=h, grades=pl.DataFrame(grades), behaviours=pl.DataFrame(behaviours),
@@ -166,7 +167,8 @@ def _publish(draft_text: str, draft: RuleSet) -> None:
             st.error(t("action.failed", why=str(exc)))
         else:
             _replace_draft(text)
-            st.success(t("rules.proposed", id=request))
+            st.session_state["rules_done"] = t("rules.proposed", id=request)
+            st.rerun()
 
 
 def _pending(user: User) -> None:
