@@ -257,6 +257,12 @@ def _rankings(url: str, state: str, rules_hash: str, on: dt.date, known_on: dt.d
     scores = _stored_answer(url, state, rules_hash, on) if known_on == on else None
     if scores is None:
         scores = evaluate.compute(credit_data(on), on, known_on)
+    else:  # a snapshot keeps the grade (its watch label follows), not the categories
+        if "watch" not in scores.columns:
+            scores = scores.with_columns(
+                evaluate.watch_expr(rules(on), pl.col("grade")).alias("watch"))
+        if "restricted_in" not in scores.columns:
+            scores = scores.with_columns(pl.lit(None, pl.String).alias("restricted_in"))
     return Rankings(on=on, known_on=known_on, by_type=tables.prepare_rankings(scores),
                     rules_hash=rules_hash)
 
@@ -536,12 +542,13 @@ def _within_limits(user: User, subject_ids: list[str], subject_type: str | None,
                    anonymous_id: str) -> None:
     """Refuse a check that a limit forbids (see :mod:`creditindex.ui.limits`)."""
     lim = limits()
+    if not user.may(Permission.CONFIDENTIAL) and (
+            subject_type == "expert" or any(tables.looks_personal(s) for s in subject_ids)):
+        raise LimitReached("limit.experts_staff_only")
     if user.signed_in:
         if len(subject_ids) > lim.subjects:
             raise LimitReached("limit.subjects", n=len(subject_ids), max=lim.subjects)
         return
-    if subject_type == "expert" or any(tables.looks_personal(s) for s in subject_ids):
-        raise LimitReached("limit.experts_staff_only")
     if len(subject_ids) > lim.anon_subjects:
         raise LimitReached("limit.anon_subjects", n=len(subject_ids), max=lim.anon_subjects)
     since = utcnow() - dt.timedelta(days=1)

@@ -666,6 +666,7 @@ _DAILY_TEXTS: dict[str, tuple[str, str]] = {
     "reason.financier": ("仅限 {who} 资助的项目", "only projects financed by {who}"),
     "reason.deduction": ("{name} 扣 {points} 分", "{name} -{points}"),
     "reason.restricted": ("受限：{grounds}", "restricted: {grounds}"),
+    "reason.member": ("成员 {member} 受限：{grounds}", "member {member} restricted: {grounds}"),
     "col.restrict_min_days": ("法定最短限制天数", "Statutory minimum (days)"),
     "col.restrict_max_days": ("法定最长限制天数", "Statutory maximum (days)"),
     "perm.confidential": ("查看评标专家信息、不公示的记录和已保存的核查",

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from creditindex.ui.i18n import current_lang, t, tr
+from creditindex.ui.tables import public_id
 
 _SUSPENSION = re.compile(r"([\d.]+) points in (\d+) days \(thresholds ([\d.]+) single / "
                          r"([\d.]+) total\)")
@@ -106,11 +107,17 @@ def reasons_column(rows: pl.DataFrame, grounds: pl.DataFrame, names: Mapping[str
     for r in grounds.iter_rows(named=True):
         by_subject.setdefault(str(r["subject_id"]), []).append(ground_text(r, names, lang))
     out = []
+    sep = t("sep.items", lang)
     for sid, text in zip(rows.get_column("subject_id"),
                          rows.get_column("reasons").fill_null(""), strict=True):
         parts = [deductions_text(str(text), names, lang)]
-        if by_subject.get(str(sid)):
-            parts.append(t("reason.restricted", lang,
-                           grounds=t("sep.items", lang).join(by_subject[str(sid)])))
-        out.append(t("sep.items", lang).join(p for p in parts if p))
+        members = str(sid).split("+")
+        if len(members) == 1 and by_subject.get(str(sid)):
+            parts.append(t("reason.restricted", lang, grounds=sep.join(by_subject[str(sid)])))
+        elif len(members) > 1:  # a consortium: each member's grounds, named
+            for member in members:
+                if by_subject.get(member):
+                    parts.append(t("reason.member", lang, member=public_id(member),
+                                   grounds=sep.join(by_subject[member])))
+        out.append(sep.join(p for p in parts if p))
     return pl.Series("reasons", out, pl.String)

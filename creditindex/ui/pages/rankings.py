@@ -86,7 +86,7 @@ def _table(rows: pl.DataFrame, stype: str, view: str) -> None:
     in on screen)."""
     shown = _with_watch(rows.with_columns(tables.shorten("reasons", 60)))
     event = show_table(
-        shown, SHOWN, key=f"rk_table_{view}", on_select="rerun",
+        shown, SHOWN, key="rk_table", on_select="rerun",
         selection_mode="single-row",
         config={"subject_name": st.column_config.TextColumn(label("subject_name"),
                                                             width="medium", pinned=True),
