@@ -307,7 +307,8 @@ def change_restriction(conn: Connection, restriction_id: int, *, kind: str, by: 
                        on: dt.date, reason: str, until: dt.date | None = None,
                        document_no: str | None = None, approved_by: str | None = None
                        ) -> int:
-    """Lift (``kind="lift"``: it ends the day before ``on``) or amend (``kind="amend"``:
+    """Lift (``kind="lift"``: it ends the day before ``on``; lifted on its first day, it
+    never took effect) or amend (``kind="amend"``:
     it ends on ``until``, ``None`` for indefinite) a manual restriction, dated ``on``
     and audited. Returns the change's id."""
     if kind not in ("lift", "amend"):
@@ -319,9 +320,9 @@ def change_restriction(conn: Connection, restriction_id: int, *, kind: str, by: 
     if current.lifted:
         raise StoreError(f"manual restriction #{restriction_id} was already lifted")
     if kind == "lift":
-        if day <= current.start:
+        if day < current.start:
             raise StoreError(f"restriction #{restriction_id} starts on {current.start}; "
-                             f"a lift on {day} would leave nothing of it (amend it instead)")
+                             f"it cannot be lifted from {day}, before it starts")
         if current.until is not None and current.until < day:
             raise StoreError(f"restriction #{restriction_id} already ended on "
                              f"{current.until}")

@@ -135,8 +135,8 @@ def test_manual_restrictions_through_two_people_then_lifted_and_amended(
 
 def test_lift_is_checked(store_url: str, files: dict[str, Path]) -> None:
     rid = add_restriction(store_url, F, user="alice", start=D("2026-07-01"), reason="x")
-    with pytest.raises(StoreError, match="leave nothing"):
-        lift_restriction(store_url, rid, user="alice", on=D("2026-07-01"), reason="x")
+    with pytest.raises(StoreError, match="before it starts"):
+        lift_restriction(store_url, rid, user="alice", on=D("2026-06-30"), reason="x")
     with pytest.raises(StoreError, match="needs a reason"):
         lift_restriction(store_url, rid, user="alice", on=D("2026-07-02"), reason=" ")
     with pytest.raises(StoreError, match="staff or regulator"):
