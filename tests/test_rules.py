@@ -63,7 +63,6 @@ basis = "某省社会信用条例第三十条"
 
 SUSPENSION = """\
 [expert_suspension]
-basis = "青海省评标专家管理办法"
 window_days = 365
 single_points = 15
 total_points = 25

@@ -7,9 +7,9 @@ The tables are only a way of writing the TOML: the text is always what is valida
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import math
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,22 +20,19 @@ import polars as pl
 HEADER_KEYS = ("name", "version", "description", "effective_from", "base", "floor")
 GRADE_COLUMNS: dict[str, pl.DataType] = {
     "name": pl.String(), "name_en": pl.String(), "min": pl.Float64(),
-    "restricted": pl.Boolean(), "watch": pl.String(), "basis": pl.String(),
+    "watch": pl.String(), "restricted": pl.Boolean(), "basis": pl.String(),
 }
-# Bar lengths may be a number of days or "permanent" (contract v2): text in the editor.
 BEHAVIOUR_COLUMNS: dict[str, pl.DataType] = {
     "code": pl.String(), "name": pl.String(), "name_en": pl.String(),
     "subject_types": pl.List(pl.String()), "points": pl.Float64(), "days": pl.Int64(),
-    "restrict_days": pl.String(), "restrict_min_days": pl.String(),
-    "restrict_max_days": pl.String(), "restrict_scope": pl.List(pl.String()),
-    "basis": pl.String(), "repeat_within_days": pl.Int64(),
-    "repeat_factor": pl.Float64(), "decay": pl.String(), "min_publish_days": pl.Int64(),
+    "restrict_days": pl.String(), "basis": pl.String(), "restrict_min_days": pl.Int64(),
+    "restrict_max_days": pl.Int64(), "restrict_scope": pl.List(pl.String()),
+    "repeat_within_days": pl.Int64(), "repeat_factor": pl.Float64(), "decay": pl.String(),
+    "min_publish_days": pl.Int64(),
 }
 SUSPENSION_KEYS = ("window_days", "single_points", "total_points", "suspend_days", "basis")
 _INT_KEYS = frozenset({"days", "restrict_days", "repeat_within_days", "min_publish_days",
-                       "window_days", "suspend_days", "restrict_min_days",
-                       "restrict_max_days"})
-_DAY_TEXT = frozenset({"restrict_days", "restrict_min_days", "restrict_max_days"})
+                       "window_days", "suspend_days"})
 
 
 @dataclass(frozen=True)
@@ -60,9 +57,8 @@ def to_tables(text: str) -> RuleTables:
     for row in behaviours:
         if row["decay"] is None:
             row["decay"] = "step"
-        for key in _DAY_TEXT:
-            if row[key] is not None:
-                row[key] = str(row[key])
+        if row["restrict_days"] is not None:  # days or "permanent": text in the table
+            row["restrict_days"] = str(row["restrict_days"])
     susp = data.get("expert_suspension")
     return RuleTables(
         header=header,
@@ -73,8 +69,8 @@ def to_tables(text: str) -> RuleTables:
 
 
 def _value(key: str, value: Any) -> str:
-    if key in _DAY_TEXT and isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return str(int(value.strip()))
+    if key == "restrict_days" and isinstance(value, str) and value.strip().isdigit():
+        return str(int(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and (key in _INT_KEYS or value.is_integer()):
