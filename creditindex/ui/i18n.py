@@ -501,6 +501,7 @@ _DAILY_TEXTS: dict[str, tuple[str, str]] = {
     "auth.please_sign_in": ("此页面仅限工作人员或监管部门使用，请先登录。",
                             "This page is for staff or regulators: please sign in."),
     "auth.go_sign_in": ("前往登录", "Go to sign-in"),
+    "auth.sign_in_needed": ("需要登录", "Sign-in needed"),
     "signin.locked_until": ("该账户连续登录失败次数过多，已锁定至 {time}（北京时间）。",
                             "Too many failed sign-ins for this account: locked until {time} "
                             "(Beijing time)."),

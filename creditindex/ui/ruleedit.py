@@ -7,9 +7,9 @@ The tables are only a way of writing the TOML: the text is always what is valida
 from __future__ import annotations
 
 import hashlib
-import re
 import json
 import math
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass

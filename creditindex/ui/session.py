@@ -21,7 +21,6 @@ from creditindex.ui import auth
 
 COOKIE = "creditindex_session"
 TOKEN_KEY = "_session_token"
-_TRIED_KEY = "_session_tried"
 
 
 def _cookie_token() -> str:
@@ -37,12 +36,11 @@ def _user(found: StoreUser) -> auth.User:
 
 
 def restore(url: str) -> auth.User | None:
-    """The user of the session whose token the browser sent, once per token and
-    Streamlit session (``None``: none, expired or ended)."""
+    """The user of the session whose token the browser sent (``None``: none, expired or
+    ended). Asked on every run without a signed-in user: one indexed look-up."""
     token = _cookie_token()
-    if not token or st.session_state.get(_TRIED_KEY) == token:
+    if not token:
         return None
-    st.session_state[_TRIED_KEY] = token
     found = sessions.session_user(url, token)
     if found is None:
         return None

@@ -40,6 +40,7 @@ def guard(permission: auth.Permission) -> auth.User:
         if user.signed_in:
             st.error(t("auth.refused", role=t(f"role.{user.role}")))
         else:
+            st.title(t("auth.sign_in_needed"))
             st.warning(t("auth.please_sign_in"))
             page = _this_page()
             st.page_link(_signin_page(), label=t("auth.go_sign_in"), icon=":material/login:",
