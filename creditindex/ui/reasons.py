@@ -121,3 +121,46 @@ def reasons_column(rows: pl.DataFrame, grounds: pl.DataFrame, names: Mapping[str
                                    grounds=sep.join(by_subject[member])))
         out.append(sep.join(p for p in parts if p))
     return pl.Series("reasons", out, pl.String)
+
+
+# The engine's and readers' messages about bad input, as catalogue entries: a pattern,
+# the catalogue key, and the names of its captured values.
+_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^USCC must have 18 characters, not (?P<n>\d+)$"), "problem.uscc_length"),
+    (re.compile(r"^USCC has characters outside the GB 32100 alphabet: (?P<chars>.*)$"),
+     "problem.uscc_alphabet"),
+    (re.compile(r"^USCC check character should be (?P<want>\S+), not (?P<got>\S+)$"),
+     "problem.uscc_check"),
+    (re.compile(r"^resident ID must have 18 characters, not (?P<n>\d+)$"),
+     "problem.rid_length"),
+    (re.compile(r"^resident ID must be 17 digits and a check digit or X$"),
+     "problem.rid_digits"),
+    (re.compile(r"^resident ID birth date (?P<date>\S+) is not a real date$"),
+     "problem.rid_date"),
+    (re.compile(r"^resident ID check character should be (?P<want>\S+), not (?P<got>\S+)$"),
+     "problem.rid_check"),
+    (re.compile(r"^required column is missing$"), "problem.missing_column"),
+    (re.compile(r"^unknown behaviour code '(?P<code>[^']*)' in rule set (?P<rules>.*)$"),
+     "problem.unknown_code"),
+    (re.compile(r"^Input should be greater than (?P<n>\S+)$"), "problem.greater_than"),
+    (re.compile(r"^Input should be greater than or equal to (?P<n>\S+)$"),
+     "problem.at_least"),
+    (re.compile(r"^Field required$"), "problem.field_required"),
+)
+
+
+def problem_text(reason: str, lang: str | None = None) -> str:
+    """A bad-input message in the session's language (known messages through the
+    catalogue; one it does not know stays as written)."""
+    lang = lang or current_lang()
+    parts = [p.strip() for p in reason.split(";")]
+    out = []
+    for part in parts:
+        for pattern, key in _PROBLEMS:
+            m = pattern.match(part)
+            if m:
+                out.append(t(key, lang, **m.groupdict()))
+                break
+        else:
+            out.append(part)
+    return t("sep.items", lang).join(out)

@@ -216,8 +216,10 @@ def problems_table(problems: Iterable[Problem], key: str = "problems",
                    message: str = "problems.count",
                    columns: Sequence[str] = ("file", "row", "column", "reason")) -> None:
     """Every problem of a refused input: file, row, column, reason."""
-    rows = [{"file": p.file, "row": p.row, "column": p.column, "reason": p.reason}
-            for p in problems]
+    from creditindex.ui.reasons import problem_text
+
+    rows = [{"file": p.file, "row": p.row, "column": p.column,
+             "reason": problem_text(p.reason)} for p in problems]
     frame = pl.DataFrame(rows, schema={"file": pl.String, "row": pl.Int64,
                                        "column": pl.String, "reason": pl.String},
                          orient="row")

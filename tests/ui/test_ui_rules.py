@@ -41,7 +41,8 @@ def test_draft_problems_are_shown_with_their_entry(app: AppFactory) -> None:
     problems = table(at, "problems")
     entries = list(problems.iloc[:, 0])
     assert any(e.startswith("behaviour[1] BID-COLLUSION.points") for e in entries)
-    assert any("duplicate" in r or "greater than 0" in r for r in problems.iloc[:, 1])
+    assert any("duplicate" in r or t("problem.greater_than", "zh", n="0") in r
+               for r in problems.iloc[:, 1])  # in Chinese, through the catalogue
     assert at.error[0].value == t("rules.problems", "zh", n=len(problems))
     assert not any(b.label == t("rules.publish_button", "zh") for b in at.button)
     at = _edit(at, "[ruleset\nname=")

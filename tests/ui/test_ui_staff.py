@@ -45,6 +45,10 @@ def test_import_refuses_a_bad_file_with_every_problem(app: AppFactory, db: str) 
     assert set(problems.iloc[:, 0]) == {"bad.csv"}
     assert {2, 3} <= set(problems.iloc[:, 1])
     assert {"subject_id", "subject_type"} <= set(problems.iloc[:, 2])
+    reasons = list(problems.iloc[:, 3])  # in Chinese, through the catalogue
+    assert t("problem.unknown_code", "zh", code="NO-SUCH-CODE",
+             rules=load_data(db).rules.ruleset.name + " "
+             + load_data(db).rules.ruleset.version) in reasons
     assert load_data(db).records.height == before  # nothing imported
 
 
