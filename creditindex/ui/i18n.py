@@ -705,6 +705,7 @@ _DAILY_TEXTS: dict[str, tuple[str, str]] = {
     "problem.greater_than": ("应大于 {n}", "must be greater than {n}"),
     "problem.at_least": ("应不小于 {n}", "must be at least {n}"),
     "problem.field_required": ("必须填写", "required"),
+    "problem.got": ("（实为 {got}）", " (got {got})"),
     "limit.subjects": ("一次最多核查 {max} 个主体（本次 {n} 个），请分批核查。",
                        "At most {max} subjects per check ({n} given): split the list."),
     "limit.anon_subjects": ("未登录时一次最多核查 {max} 个主体（本次 {n} 个）。"
