@@ -502,6 +502,7 @@ _DAILY_TEXTS: dict[str, tuple[str, str]] = {
                             "This page is for staff or regulators: please sign in."),
     "auth.go_sign_in": ("前往登录", "Go to sign-in"),
     "auth.sign_in_needed": ("需要登录", "Sign-in needed"),
+    "auth.not_allowed": ("无权访问", "Not allowed"),
     "signin.locked_until": ("该账户连续登录失败次数过多，已锁定至 {time}（北京时间）。",
                             "Too many failed sign-ins for this account: locked until {time} "
                             "(Beijing time)."),

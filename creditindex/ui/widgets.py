@@ -38,6 +38,7 @@ def guard(permission: auth.Permission) -> auth.User:
     user = current_user()
     if not user.may(permission):
         if user.signed_in:
+            st.title(t("auth.not_allowed"))
             st.error(t("auth.refused", role=t(f"role.{user.role}")))
         else:
             st.title(t("auth.sign_in_needed"))

@@ -79,9 +79,10 @@ def test_every_page_for_every_role(server: tuple[str, Path, Path], browser: Any,
             continue
         timings[spec.name] = h.timed_load(page, url, spec.name)  # by URL: a reload
         _no_exception(page)
-        needs_sign_in = account is None and spec.name in ("imports", "lifecycle", "audit",
-                                                          "rules")
-        title = t("auth.sign_in_needed" if needs_sign_in else TITLES[spec.name], "zh")
+        protected = spec.name in ("imports", "lifecycle", "audit", "rules")
+        barred = protected and spec.name not in {p.name for p in nav.visible(_user(role))}
+        title = t(("auth.sign_in_needed" if account is None else "auth.not_allowed")
+                  if barred else TITLES[spec.name], "zh")
         page.get_by_role("heading", name=title, exact=True).first.wait_for()
         allowed = account is not None and spec.permission is not None and (
             spec.name in {p.name for p in nav.visible(_user(role))})
