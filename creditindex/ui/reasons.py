@@ -142,9 +142,10 @@ _PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^required column is missing$"), "problem.missing_column"),
     (re.compile(r"^unknown behaviour code '(?P<code>[^']*)' in rule set (?P<rules>.*)$"),
      "problem.unknown_code"),
-    (re.compile(r"^Input should be greater than or equal to (?P<n>\S+?)(?: \(got (?P<got>.*)\))?$"),
+    (re.compile(r"^Input should be greater than or equal to (?P<n>\S+?)"
+                r"(?: \(got (?P<actual>.*)\))?$"),
      "problem.at_least"),
-    (re.compile(r"^Input should be greater than (?P<n>\S+?)(?: \(got (?P<got>.*)\))?$"),
+    (re.compile(r"^Input should be greater than (?P<n>\S+?)(?: \(got (?P<actual>.*)\))?$"),
      "problem.greater_than"),
     (re.compile(r"^Field required$"), "problem.field_required"),
 )
@@ -160,10 +161,10 @@ def problem_text(reason: str, lang: str | None = None) -> str:
         for pattern, key in _PROBLEMS:
             m = pattern.match(part)
             if m:
-                values = {k: v for k, v in m.groupdict().items() if k != "got"}
+                values = {k: v for k, v in m.groupdict().items() if k != "actual"}
                 text = t(key, lang, **values)
-                if m.groupdict().get("got"):
-                    text += t("problem.got", lang, got=m.group("got"))
+                if m.groupdict().get("actual"):
+                    text += t("problem.got", lang, got=m.group("actual"))
                 out.append(text)
                 break
         else:
