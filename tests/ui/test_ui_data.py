@@ -87,3 +87,30 @@ def test_candidate_lists() -> None:
     assert tables.ids_from_upload(b"X1\nX2\n", "c.csv") == ["X1", "X2"]
     assert tables.ids_from_upload("代码\nX1\n".encode("gb18030"), "c.csv") == ["X1"]
     assert tables.ids_from_upload(b"X1 X2", "c.txt") == ["X1", "X2"]
+
+
+def test_anonymous_checks_are_limited_and_attributed(db: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from creditindex.store.audit import audit_trail
+    from creditindex.ui.auth import ANONYMOUS
+    from creditindex.ui.limits import LimitReached
+
+    monkeypatch.setenv("CREDITINDEX_ANON_MAX_SUBJECTS", "3")
+    monkeypatch.setenv("CREDITINDEX_ANON_CHECKS_PER_SESSION", "2")
+    monkeypatch.setenv("CREDITINDEX_ANON_CHECKS_PER_DAY", "3")
+    firms = data.rankings(TODAY).of("bidder").get_column("subject_id").head(4).to_list()
+    with pytest.raises(LimitReached) as too_many:
+        data.check(ANONYMOUS, firms, TODAY, TODAY, None, False, "anonymous:aaa")
+    assert too_many.value.key == "limit.anon_subjects" and too_many.value.values["max"] == 3
+    for _ in range(2):
+        data.check(ANONYMOUS, firms[:1], TODAY, TODAY, None, False, "anonymous:aaa")
+    with pytest.raises(LimitReached) as session:
+        data.check(ANONYMOUS, firms[:1], TODAY, TODAY, None, False, "anonymous:aaa")
+    assert session.value.key == "limit.anon_session"
+    data.check(ANONYMOUS, firms[:1], TODAY, TODAY, None, False, "anonymous:bbb")
+    with pytest.raises(LimitReached) as day:  # all visitors together
+        data.check(ANONYMOUS, firms[:1], TODAY, TODAY, None, False, "anonymous:ccc")
+    assert day.value.key == "limit.anon_day"
+    actors = audit_trail(db, action="check.save").get_column("actor").to_list()
+    assert actors == ["anonymous:aaa", "anonymous:aaa", "anonymous:bbb"]  # not system:root
+    data.check(STAFF, firms, TODAY, TODAY, None, False)  # staff are not limited so
