@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -138,10 +139,16 @@ def load(page: Any, url: str, path: str = "") -> None:
 
 
 def open_page(page: Any, path: str) -> None:
-    """Open one of the app's pages through the navigation menu (the session, and who is
-    signed in, stays: loading a URL would start a new session)."""
-    page.locator(f'[data-testid="stSidebar"] a[href$="/{path}"]').first.click()
-    page.wait_for_url(lambda u: u.rstrip("/").endswith(path), timeout=30_000)
+    """Open one of the app's pages through the sidebar's link (who is signed in stays:
+    the session cookie signs the user in again in the new page's session)."""
+    link = page.locator(f'[data-testid="stSidebar"] a[href$="/{path}"]').first
+    if link.count():
+        link.click()
+    else:  # the sidebar is folded away (narrow screens): open the URL itself
+        base = re.match(r"https?://[^/]+", page.url)
+        assert base is not None
+        page.goto(f"{base.group(0)}/{path}")
+    page.wait_for_url(lambda u: u.split("?")[0].rstrip("/").endswith(path), timeout=30_000)
     page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=90_000)
     wait_idle(page)
 
