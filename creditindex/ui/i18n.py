@@ -716,7 +716,6 @@ _DAILY_TEXTS: dict[str, tuple[str, str]] = {
     "col.rules_hash": ("规则摘要", "Rule-set hash"),
     "col.applied_on": ("申请日期", "Applied on"),
     "col.decision_id": ("决定编号", "Decision no."),
-    "col.objection_id": ("异议编号", "Objection no."),
     "col.result": ("结果", "Result"),
     "limit.subjects": ("一次最多核查 {max} 个主体（本次 {n} 个），请分批核查。",
                        "At most {max} subjects per check ({n} given): split the list."),
