@@ -1,4 +1,4 @@
-"""Mapping-file driven conversion (CONTRACT §6): a regulator's export or a published list,
+"""Mapping-file driven conversion (docs/semantics.md §7): a regulator's export or a published list,
 in whatever columns it comes, to canonical records (§2) or canonical list entries.
 
 A mapping is a TOML file; a new source format takes a new mapping, not new code::
@@ -16,7 +16,7 @@ A mapping is a TOML file; a new source format takes a new mapping, not new code:
 
     [dates]
     formats = ["%Y-%m-%d"]        # strftime formats tried in order (default: the four of
-                                  # CONTRACT §2); ISO dates and Excel dates always read
+                                  # docs/semantics.md §2.1); ISO dates and Excel dates always read
 
     [exclude]                     # rows not imported at all (not errors)
     "状态" = ["已撤销"]
@@ -683,7 +683,7 @@ def convert(source_path: str | Path, mapping_path: str | Path, *,
     mapping file says.
 
     List entries come with the columns of :data:`creditindex.lists.LIST_SCHEMA`
-    (``source_row``: the source row); records with those of CONTRACT §2 (text, and
+    (``source_row``: the source row); records with those of docs/semantics.md §2 (text, and
     dates as dates). With ``rules``, records are also checked as ``--records`` files
     are (identifiers, codes, dates), with source rows in the problems.
 

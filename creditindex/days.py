@@ -18,7 +18,7 @@ def to_date(day: int) -> dt.date:
 
 
 def parse_date(text: str) -> dt.date:
-    """Parse one date in any format the importers accept (see CONTRACT §2).
+    """Parse one date in any format the importers accept (docs/semantics.md §2.1).
 
     Raises ``ValueError`` with a readable reason.
     """

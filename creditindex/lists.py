@@ -1,4 +1,4 @@
-"""External lists (CONTRACT §6): canonical list entries, reading and checking them,
+"""External lists (docs/semantics.md §7): canonical list entries, reading and checking them,
 name normalisation and matching entries to subjects.
 
 A canonical entry restricts its subject everywhere from ``listed_on`` through ``until``
@@ -74,7 +74,7 @@ ALIAS_SEPARATOR = "|"
 INDEFINITE = ("ongoing", "indefinite", "permanent", "长期", "永久")
 # Where each row came from while it is being checked.
 ORIGIN = ("_file", "_row")
-# Date formats read when none are given (CONTRACT §2).
+# Date formats read when none are given (docs/semantics.md §2.1).
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 

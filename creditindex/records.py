@@ -1,4 +1,4 @@
-"""Penalty records (CONTRACT §2): the canonical frame, reading it from CSV, Parquet or
+"""Penalty records (docs/semantics.md §2): the canonical frame, reading it from CSV, Parquet or
 Excel, checking every row and merging copies of the same record."""
 
 from __future__ import annotations

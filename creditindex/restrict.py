@@ -1,4 +1,4 @@
-"""Restrictions (CONTRACT §4.7-8): every cause as dated intervals ``[start, end)`` on the
+"""Restrictions (docs/semantics.md §6, §8): every cause as dated intervals ``[start, end)`` on the
 subject_id, which hold in every role, industry and region (一处受罚、处处受制).
 
 Causes: a behaviour's ``restrict_days``, a restricted grade, an expert suspension, an

@@ -1,4 +1,4 @@
-"""Rule sets (CONTRACT §3): the TOML format regulators edit, its schema and its checks.
+"""Rule sets (docs/semantics.md §3): the TOML format regulators edit, its schema and its checks.
 
 A rule set is refused with every problem named by file, entry and reason.
 """

@@ -1,4 +1,4 @@
-"""Reading penalty records (CONTRACT §2, §7): encodings, file formats, date formats, and
+"""Reading penalty records (docs/semantics.md §2, §10.1): encodings, file formats, date formats, and
 every kind of bad input reported with its file, row (header = row 1) and column."""
 
 from __future__ import annotations

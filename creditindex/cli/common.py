@@ -1,19 +1,25 @@
-"""Options every command shares, and turning them into :class:`CreditData`."""
+"""Options every command shares, and turning them into :class:`CreditData`.
+
+Importing the command line must stay fast (``creditindex --help``): this module and the
+command modules import only click at the top; the engine, polars and the store are
+imported by the commands that use them (semantics §9).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import polars as pl
 
 from creditindex.days import parse_date
-from creditindex.evaluate import CreditData
-from creditindex.output import render_table, write_frame
-from creditindex.records import read_records, read_subjects
-from creditindex.rules import SUBJECT_TYPES, RuleSet, load_rules
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from creditindex.evaluate import CreditData
+    from creditindex.rules import RuleSet
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,8 +39,28 @@ class DateParam(click.ParamType):  # type: ignore[type-arg]
             self.fail(str(exc), param, ctx)
 
 
+class LazyChoice(click.Choice):  # type: ignore[type-arg]
+    """One of a tuple of names defined elsewhere (``module.attribute``), read only when
+    an option is parsed or its help is shown, so that the command line starts fast."""
+
+    name = "choice"
+
+    def __init__(self, module: str, attribute: str) -> None:
+        self.case_sensitive = True
+        self._where = (module, attribute)
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        import importlib
+
+        module, attribute = self._where
+        found: tuple[str, ...] = getattr(importlib.import_module(module), attribute)
+        return found
+
+
 DATE = DateParam()
-SUBJECT_TYPE = click.Choice(SUBJECT_TYPES)
+SUBJECT_TYPE = LazyChoice("creditindex.rules", "SUBJECT_TYPES")
+CATEGORY_CHOICE = LazyChoice("creditindex.categories", "CATEGORIES")
 
 
 def data_options(func: F) -> F:
@@ -57,13 +83,22 @@ def data_options(func: F) -> F:
 
 def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str | None,
               list_paths: Sequence[str], subjects_path: str | None = None,
-              today: dt.date | None = None, on: dt.date | None = None) -> CreditData:
+              today: dt.date | None = None, on: dt.date | None = None,
+              subject_ids: Sequence[str] | None = None) -> CreditData:
     """Everything a command reads, from files or from the store. From the store, the rule
-    set is ``rules_path`` or else the version in force on ``on`` (the day asked)."""
+    set is ``rules_path`` or else the version in force on ``on`` (the day asked);
+    ``subject_ids``: the command answers about these subjects only, so the store reads
+    only their rows."""
+    import polars as pl
+
+    from creditindex.evaluate import CreditData
+    from creditindex.records import read_records, read_subjects
+    from creditindex.rules import load_rules
+
     if db_url:
         from creditindex.store.load import load_data as load_from_store
 
-        data = load_from_store(db_url, rules_path=rules_path, on=on)
+        data = load_from_store(db_url, rules_path=rules_path, on=on, subject_ids=subject_ids)
     else:
         rules = load_rules(rules_path)
         if not records_paths:
@@ -93,11 +128,15 @@ def _read_lists(paths: Sequence[str]) -> pl.DataFrame | None:
 
 def rules_only(rules_path: str | None) -> RuleSet:
     """The rule set named by ``--rules`` (or the default)."""
+    from creditindex.rules import load_rules
+
     return load_rules(rules_path)
 
 
 def emit(frame: pl.DataFrame, out: str | None, title: str | None = None) -> None:
     """Write ``frame`` to ``out`` by its suffix, or print a readable table."""
+    from creditindex.output import render_table, write_frame
+
     if out:
         path = write_frame(frame, out)
         click.echo(f"wrote {frame.height} rows to {path}", err=True)

@@ -5,23 +5,31 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import polars as pl
 
-from creditindex import evaluate
-from creditindex.categories import CATEGORIES
-from creditindex.cli.common import DATE, SUBJECT_TYPE, data_options, emit, load_data
+from creditindex.cli.common import (
+    CATEGORY_CHOICE,
+    DATE,
+    SUBJECT_TYPE,
+    data_options,
+    emit,
+    load_data,
+    rules_only,
+)
 from creditindex.errors import InputError, Problem
-from creditindex.identifiers import id_problem
-from creditindex.lists import CHINA, normalise_country
-from creditindex.rules import load_rules
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from creditindex import evaluate
 
 OUT = click.option("--out", type=click.Path(dir_okay=False),
                    help="Write to FILE (.csv, .parquet, .json, .xlsx) instead of a table.")
 KNOWN_ON = click.option("--known-on", type=DATE,
                         help="Answer with what was known on this day (default: the day asked).")
-CATEGORY = click.option("--category", type=click.Choice(CATEGORIES),
+CATEGORY = click.option("--category", type=CATEGORY_CHOICE,
                         help="The trading category asked about (default: any category, "
                              "the strictest answer).")
 FINANCIER = click.option("--financier",
@@ -44,6 +52,8 @@ def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
             subjects_path: str | None, category: str | None, financier: str | None,
             out: str | None) -> None:
     """Every subject's index, grade, watch level, rank and restriction on a day."""
+    from creditindex import evaluate
+
     data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path, on=on)
     emit(evaluate.compute(data, on, known_on, category=category, financier=financier), out)
 
@@ -61,7 +71,10 @@ def history(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
             start: dt.date | None, end: dt.date | None, known_on: dt.date | None,
             out: str | None) -> None:
     """One subject's index, grade and restriction, day by day."""
-    data = load_data(rules_path, records_paths, db_url, list_paths)
+    from creditindex import evaluate
+
+    data = load_data(rules_path, records_paths, db_url, list_paths,
+                     subject_ids=[subject_id])
     first, last = evaluate.default_history_range(data, subject_id, end or dt.date.today())
     start = start or first
     end = end or last
@@ -81,7 +94,10 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
             list_paths: tuple[str, ...], subject_id: str, on: dt.date,
             subject_type: str | None, known_on: dt.date | None, out: str | None) -> None:
     """Every deduction counted for a subject on a day, and why."""
-    data = load_data(rules_path, records_paths, db_url, list_paths, on=on)
+    from creditindex import evaluate
+
+    data = load_data(rules_path, records_paths, db_url, list_paths, on=on,
+                     subject_ids=[subject_id])
     sid = subject_id.strip().upper()
     rows = evaluate.explain(data, sid, on, known_on, subject_type)
     if out:
@@ -120,10 +136,12 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
           known_on: dt.date | None, evidence: str | None, user: str | None,
           out: str | None) -> None:
     """Eligibility of subjects (or a consortium) on a day, with every ground."""
+    from creditindex import evaluate
+
     asked = _asked_subjects(subject_list, subjects_file)
     ids = asked.get_column("subject_id").to_list()
-    data = with_named_subjects(load_data(rules_path, records_paths, db_url, list_paths, on=on),
-                               asked)
+    data = with_named_subjects(load_data(rules_path, records_paths, db_url, list_paths, on=on,
+                                         subject_ids=ids), asked)
     result = evaluate.check(data, on, ids, subject_type, consortium, known_on,
                             category=category, financier=financier)
     inputs = {"rules": rules_path, "records": list(records_paths), "db": db_url,
@@ -148,6 +166,11 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
 def _asked_subjects(subject_list: str | None, subjects_file: str | None) -> pl.DataFrame:
     """The subjects a check asks about: ``subject_id`` (checked: a code that fails its
     check is bad input) and, from a file, ``subject_name`` and ``country`` where given."""
+    import polars as pl
+
+    from creditindex.identifiers import id_problem
+    from creditindex.lists import CHINA, normalise_country
+
     source = subjects_file or "--subjects"
     frame: pl.DataFrame | None = None
     if subjects_file and Path(subjects_file).suffix.lower() in (".csv", ".xlsx", ".parquet",
@@ -184,6 +207,10 @@ def with_named_subjects(data: evaluate.CreditData, asked: pl.DataFrame
                         ) -> evaluate.CreditData:
     """``data`` with the names and countries a check was given, so that list entries
     naming those subjects match them."""
+    import polars as pl
+
+    from creditindex import evaluate
+
     named = asked.filter(pl.col("subject_name").is_not_null())
     if named.height == 0:
         return data
@@ -226,9 +253,13 @@ def pool(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | N
          list_paths: tuple[str, ...], on: dt.date, experts_file: str,
          known_on: dt.date | None, out: str | None) -> None:
     """Experts of a pool who may be drawn on a day; those left out, with reasons."""
-    data = load_data(rules_path, records_paths, db_url, list_paths, on=on)
-    drawable, left_out = evaluate.expert_pool(data, on, _subject_ids(None, experts_file),
-                                              known_on)
+    import polars as pl
+
+    from creditindex import evaluate
+
+    experts = _subject_ids(None, experts_file)
+    data = load_data(rules_path, records_paths, db_url, list_paths, on=on, subject_ids=experts)
+    drawable, left_out = evaluate.expert_pool(data, on, experts, known_on)
     if out:
         emit(pl.concat([drawable.with_columns(pl.lit(True).alias("drawable"),
                                               pl.lit("").alias("reasons")),
@@ -243,7 +274,7 @@ def pool(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | N
 @click.argument("path", type=click.Path(dir_okay=False))
 def validate_rules(path: str) -> None:
     """Check a rule set file; print a summary or every problem."""
-    rules = load_rules(path)
+    rules = rules_only(path)
     per_type = {t: sum(t in b.subject_types for b in rules.behaviour)
                 for t in ("bidder", "agent", "tenderer", "expert")}
     click.echo(f"{path}: OK — rule set {rules.ruleset.name} {rules.ruleset.version}, "
@@ -270,7 +301,7 @@ def convert(source: str, mapping: str, rules_path: str | None, out: str | None) 
     """Convert a source file to canonical records or list entries with a mapping file."""
     from creditindex.convert import convert as run_convert
 
-    emit(run_convert(source, mapping, rules=load_rules(rules_path), today=dt.date.today()), out)
+    emit(run_convert(source, mapping, rules=rules_only(rules_path), today=dt.date.today()), out)
 
 
 @click.command()
@@ -286,7 +317,7 @@ def generate(n_subjects: int, n_records: int, seed: int, rules_path: str | None,
     from creditindex.generate import write_sample
 
     write_sample(Path(out_dir), n_subjects=n_subjects, n_records=n_records, seed=seed,
-                 rules=load_rules(rules_path))
+                 rules=rules_only(rules_path))
     click.echo(f"wrote {n_records} records for {n_subjects} subjects to {out_dir}", err=True)
 
 

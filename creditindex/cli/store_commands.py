@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from creditindex.cli.common import DATE, emit
-from creditindex.store.db import ENV_VAR, StoreError, default_url
+from creditindex.store.location import ENV_VAR, default_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,6 +43,8 @@ def _refusals(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from creditindex.store.db import StoreError
+
         try:
             return func(*args, **kwargs)
         except StoreError as exc:

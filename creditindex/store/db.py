@@ -11,7 +11,6 @@ committed).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 import threading
 import uuid
@@ -26,9 +25,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from tqdm import tqdm
 
+# Re-exported: where the store is lives in a module without database imports.
+from creditindex.store.location import ENV_VAR as ENV_VAR
+from creditindex.store.location import default_url as default_url
+from creditindex.store.location import project_root as project_root
 from creditindex.store.models import table
 
-ENV_VAR = "CREDITINDEX_DB"
 CHUNK = 20_000  # rows per executemany in bulk inserts
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -37,19 +39,6 @@ _engines_lock = threading.Lock()
 class StoreError(Exception):
     """The store refuses a request (unknown user, a step out of order, a schema that
     needs upgrading); the message says why."""
-
-
-def project_root() -> Path:
-    """The project folder (``CREDITINDEX_HOME`` overrides it)."""
-    return Path(os.environ.get("CREDITINDEX_HOME", Path(__file__).resolve().parents[2]))
-
-
-def default_url() -> str:
-    """``CREDITINDEX_DB`` if set, else the SQLite file ``var/creditindex.sqlite``."""
-    env = os.environ.get(ENV_VAR, "").strip()
-    if env:
-        return env
-    return f"sqlite:///{project_root() / 'var' / 'creditindex.sqlite'}"
 
 
 def normalise_url(url: str | None) -> str:

@@ -10,7 +10,7 @@ person; a manual restriction could not be lifted. This adds the browser sessions
 (``restriction_change``) and who approved a manual restriction.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0007
 Create Date: 2026-11-30
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
