@@ -95,12 +95,10 @@ class DayResult:
 
 
 def data_version(conn: Connection) -> int:
-    """The store's data version: the last audit row of a change to what the engine reads
-    (not evaluations, sign-ins, stored checks, ...: ``audit.NOT_DATA_ACTIONS``). Every
+    """The store's data version: the last audit row of anything but evaluations. Every
     change writes one, so an unchanged version means unchanged data."""
     log = table("audit_log")
-    found = conn.execute(select(func.max(log.c.id)).where(
-        log.c.action.not_in(audit.NOT_DATA_ACTIONS))).scalar()
+    found = conn.execute(select(func.max(log.c.id)).where(log.c.action != "evaluate")).scalar()
     return int(found or 0)
 
 
@@ -113,10 +111,12 @@ def _latest_run(conn: Connection, day: dt.date, rules_hash: str) -> tuple[int, i
     return None if row is None else (int(row[0]), int(row[1]), int(row[2]), str(row[3]))
 
 
-def last_evaluated_day(conn: Connection) -> dt.date | None:
-    """The latest day with a stored evaluation."""
+def last_evaluated_day(conn: Connection, today: dt.date | None = None) -> dt.date | None:
+    """The latest day up to ``today`` with a stored evaluation (a day after today, stored
+    before such days were refused, must not stop the catching up)."""
     runs = table("evaluation_run")
-    found = conn.execute(select(func.max(runs.c.day))).scalar()
+    until = today or dt.date.today()
+    found = conn.execute(select(func.max(runs.c.day)).where(runs.c.day <= until)).scalar()
     return found if isinstance(found, dt.date) else None
 
 
@@ -283,7 +283,11 @@ def evaluate(url: str | None = None, on: dt.date | None = None, *, user: str | N
     without a published rule set gets the project's default published first."""
     engine = get_engine(url)
     ensure_schema(engine)
-    target = on or dt.date.today()
+    today = dt.date.today()
+    target = on or today
+    if target > today:
+        raise StoreError(f"cannot evaluate {target}: it is after today ({today}); the daily "
+                         "job stores a day once it has come")
     with write_transaction(engine, "evaluate") as conn:
         actor = require_user(conn, user, STAFF).name if user else audit.system_actor()
         ensure_published(conn, target, actor)
