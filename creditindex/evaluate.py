@@ -88,6 +88,13 @@ class CreditData:
                 if self.subjects is not None and "country" in self.subjects.columns:
                     names = names.join(self.subjects.select("subject_id", "country").unique(
                         "subject_id"), on="subject_id", how="left")
+                # An entry's own subject_id names a subject even when it has no records
+                # and is not registered: it is restricted all the same.
+                listed = self.lists.select(
+                    pl.col("subject_id").str.strip_chars().str.to_uppercase()).drop_nulls()
+                names = pl.concat([names, listed.unique().join(
+                    names.select("subject_id"), on="subject_id", how="anti")],
+                    how="diagonal_relaxed")
                 hits = match_entries(self.lists, names)
             self._cache["list_hits"] = hits
         return self._cache["list_hits"]
@@ -132,7 +139,8 @@ def _deduction_reasons(ded: pl.DataFrame) -> pl.DataFrame:
     order = ded.sort("points", "behaviour_code", "decided", "source", "record_id",
                      descending=[True, False, False, False, False], maintain_order=True)
     return order.group_by(engine.SUBJECT_KEY, maintain_order=True).agg(
-        pl.format("{} -{}", pl.col("behaviour_code"), pl.col("points").round(2)).str.join("; ")
+        pl.format("{} -{}", pl.col("behaviour_code"), engine.round_half_away(pl.col("points")))
+        .str.join("; ")
         .alias("_ded_reasons"))
 
 

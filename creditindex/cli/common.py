@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from creditindex.days import parse_date
+from creditindex.errors import InputError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -33,6 +33,8 @@ class DateParam(click.ParamType):  # type: ignore[type-arg]
                 ctx: click.Context | None) -> dt.date:
         if isinstance(value, dt.date):
             return value
+        from creditindex.dates import parse_date
+
         try:
             return parse_date(str(value))
         except ValueError as exc:
@@ -59,6 +61,23 @@ class LazyChoice(click.Choice):  # type: ignore[type-arg]
 
 
 DATE = DateParam()
+
+
+def writable_file(ctx: click.Context, param: click.Parameter, value: str | None
+                  ) -> str | None:
+    """An option callback: refuse (exit 2, before any work) an output file that cannot be
+    written -- its folder cannot be made, or a file cannot be created in it."""
+    if value is None:
+        return None
+    from creditindex.output import check_writable
+
+    try:
+        check_writable(value)
+    except InputError as exc:
+        raise click.BadParameter(str(exc.problems[0].reason), ctx, param) from exc
+    return value
+
+
 SUBJECT_TYPE = LazyChoice("creditindex.rules", "SUBJECT_TYPES")
 CATEGORY_CHOICE = LazyChoice("creditindex.categories", "CATEGORIES")
 
@@ -134,13 +153,21 @@ def rules_only(rules_path: str | None) -> RuleSet:
 
 
 def emit(frame: pl.DataFrame, out: str | None, title: str | None = None) -> None:
-    """Write ``frame`` to ``out`` by its suffix, or print a readable table."""
+    """Write ``frame`` to ``out`` by its suffix, or print a readable table.
+
+    What a person reads -- the terminal table and a spreadsheet (``.xlsx``) -- shows
+    resident ID numbers masked by the one rule (:func:`identifiers.mask_frame`); the
+    machine formats (``.csv``, ``.parquet``, ``.json``) keep identifiers whole so that
+    answers can be joined back to the inputs (docs/semantics.md), with formula cells of
+    CSV neutralised."""
+    from creditindex.identifiers import mask_frame, mask_text
     from creditindex.output import render_table, write_frame
 
     if out:
-        path = write_frame(frame, out)
+        shown = mask_frame(frame) if out.lower().endswith(".xlsx") else frame
+        path = write_frame(shown, out)
         click.echo(f"wrote {frame.height} rows to {path}", err=True)
         return
     if title:
-        click.echo(title)
-    click.echo(render_table(frame))
+        click.echo(mask_text(title))
+    click.echo(render_table(mask_frame(frame)))

@@ -17,6 +17,7 @@ from creditindex.cli.common import (
     emit,
     load_data,
     rules_only,
+    writable_file,
 )
 from creditindex.errors import InputError, Problem
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
     from creditindex import evaluate
 
-OUT = click.option("--out", type=click.Path(dir_okay=False),
+OUT = click.option("--out", type=click.Path(dir_okay=False), callback=writable_file,
                    help="Write to FILE (.csv, .parquet, .json, .xlsx) instead of a table.")
 KNOWN_ON = click.option("--known-on", type=DATE,
                         help="Answer with what was known on this day (default: the day asked).")
@@ -125,7 +126,7 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 @CATEGORY
 @FINANCIER
 @KNOWN_ON
-@click.option("--evidence", type=click.Path(dir_okay=False),
+@click.option("--evidence", type=click.Path(dir_okay=False), callback=writable_file,
               help="Write a self-contained HTML evidence report of this check.")
 @click.option("--user", help="Who asks (recorded with the check when reading --db).")
 @OUT
@@ -135,32 +136,78 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
           category: str | None, financier: str | None,
           known_on: dt.date | None, evidence: str | None, user: str | None,
           out: str | None) -> None:
-    """Eligibility of subjects (or a consortium) on a day, with every ground."""
+    """Eligibility of subjects (or a consortium) on a day, with every ground.
+
+    Everything that can be refused is refused before anything is computed, written or
+    stored: IDs that fail their check, too many subjects, an unknown --user, an output or
+    evidence file that cannot be written."""
     from creditindex import evaluate
 
     asked = _asked_subjects(subject_list, subjects_file)
     ids = asked.get_column("subject_id").to_list()
+    _refuse_too_many(ids, subjects_file or "--subjects")
+    if db_url and user:
+        from creditindex.store.users import refuse_unknown_user
+
+        refuse_unknown_user(db_url, user)
     data = with_named_subjects(load_data(rules_path, records_paths, db_url, list_paths, on=on,
                                          subject_ids=ids), asked)
     result = evaluate.check(data, on, ids, subject_type, consortium, known_on,
                             category=category, financier=financier)
-    inputs = {"rules": rules_path, "records": list(records_paths), "db": db_url,
+    shown_url = None
+    if db_url:
+        from creditindex.store.db import display_url
+
+        shown_url = display_url(db_url)
+    inputs = {"rules": rules_path, "records": list(records_paths), "db": shown_url,
               "lists": list(list_paths), "subjects": ids, "type": subject_type,
               "consortium": consortium, "category": category, "financier": financier}
     html = None
     if evidence:
-        from creditindex.evidence import render_evidence, write_evidence
+        from creditindex.evidence import evidence_payload, render_evidence
 
-        payload = write_evidence(result, data, Path(evidence), inputs=inputs)
-        html = render_evidence(payload)
-        click.echo(f"wrote evidence report to {evidence}", err=True)
+        html = render_evidence(evidence_payload(result, data, inputs))
     if db_url:
         from creditindex.store.checks import save_check
 
         check_id = save_check(db_url, result, data.rules, inputs=inputs, evidence_html=html,
                               user=user)
         click.echo(f"check saved in the store as #{check_id}", err=True)
+    if evidence and html is not None:
+        from creditindex.output import write_text_atomic
+
+        write_text_atomic(evidence, html)
+        click.echo(f"wrote evidence report to {evidence}", err=True)
     emit(result.table, out)
+
+
+def _refuse_too_many(ids: list[str], source: str) -> None:
+    """Bad input: no subject, or more in one request than the limit allows."""
+    from creditindex.limits import current, env_name
+
+    limit = current().max_subjects
+    if not ids:
+        raise InputError.one(source, "no subject ID given")
+    if len(ids) > limit:
+        raise InputError.one(source, f"{len(ids):,} subjects in one request exceed the limit "
+                                     f"of {limit:,} (set {env_name('max_subjects')} to change "
+                                     "it)")
+
+
+def _refuse_bad_ids(ids: list[str], source: str, subject_type: str | None) -> None:
+    """Bad input (exit 2, nothing certified): no ID, too many, or one that cannot name a
+    subject of ``subject_type``."""
+    from creditindex.identifiers import public_id, subject_id_problem
+
+    _refuse_too_many(ids, source)
+    problems = []
+    for sid in ids:
+        why = subject_id_problem(sid.strip().upper(), subject_type)
+        if why is not None:
+            problems.append(Problem(source, None, "subject_id",
+                                    f"'{public_id(sid.strip().upper())}': {why}"))
+    if problems:
+        raise InputError(problems)
 
 
 def _asked_subjects(subject_list: str | None, subjects_file: str | None) -> pl.DataFrame:
@@ -226,18 +273,25 @@ def _subject_ids(subject_list: str | None, subjects_file: str | None) -> list[st
     if bool(subject_list) == bool(subjects_file):
         raise click.UsageError("give exactly one of --subjects ID[,ID...] or --subjects-file F")
     if subject_list:
-        return [s for s in subject_list.split(",") if s.strip()]
+        return [s.strip() for s in subject_list.split(",") if s.strip()]
     assert subjects_file is not None
     path = Path(subjects_file)
     if not path.exists():
         raise InputError.one(subjects_file, "file not found")
-    from creditindex.records import read_table
+    from creditindex.readers import EXCEL_SUFFIXES, PARQUET_SUFFIXES, decode_text, read_table
 
-    if path.suffix.lower() in (".csv", ".xlsx", ".parquet", ".xls"):
+    if path.suffix.lower() in (".csv", *EXCEL_SUFFIXES, *PARQUET_SUFFIXES):
         table = read_table(path)
         if "subject_id" in table.columns:
             return [s for s in table.get_column("subject_id").drop_nulls().to_list()]
-    text = path.read_text(encoding="utf-8-sig")
+        if path.suffix.lower() != ".csv":
+            raise InputError.one(subjects_file, "required column is missing", row=1,
+                                 column="subject_id")
+    from creditindex.limits import current
+
+    if path.stat().st_size > current().max_file_bytes:
+        read_table(path)  # refused with the limit's message
+    text = decode_text(path.read_bytes(), subjects_file)
     return [line.strip() for line in text.splitlines()
             if line.strip() and line.strip() != "subject_id"]
 
@@ -258,6 +312,7 @@ def pool(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | N
     from creditindex import evaluate
 
     experts = _subject_ids(None, experts_file)
+    _refuse_bad_ids(experts, experts_file, "expert")  # a USCC or garbage is no expert
     data = load_data(rules_path, records_paths, db_url, list_paths, on=on, subject_ids=experts)
     drawable, left_out = evaluate.expert_pool(data, on, experts, known_on)
     if out:

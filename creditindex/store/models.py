@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -383,6 +384,36 @@ class StoreLock(SQLModel, table=True):
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
     name: str = Field(sa_column=Column(String(32), primary_key=True))
+
+
+# Facts the database refuses to change, delete, replace or truncate (migrations 0001, 0004).
+APPEND_ONLY = ("penalty_record", "record_event", "rule_set_version", "audit_log",
+               "snapshot_row", "eligibility_check")
+
+
+class AppendOnlyGuard(SQLModel, table=True):
+    """Never holds a row: its foreign keys reference every append-only table, and
+    MySQL/MariaDB refuse ``TRUNCATE`` of a table another table's foreign key references
+    (PostgreSQL refuses it by trigger, SQLite has no ``TRUNCATE``)."""
+
+    __tablename__ = "append_only_guard"
+    __table_args__ = (ForeignKeyConstraint(
+        ["snapshot_run_id", "snapshot_subject_id", "snapshot_subject_type"],
+        ["snapshot_row.run_id", "snapshot_row.subject_id", "snapshot_row.subject_type"]),
+        MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    penalty_record_id: int | None = _col(BigId, ForeignKey("penalty_record.id"),
+                                         nullable=True)
+    record_event_id: int | None = _col(BigId, ForeignKey("record_event.id"), nullable=True)
+    rule_set_version_id: int | None = _col(BigId, ForeignKey("rule_set_version.id"),
+                                           nullable=True)
+    audit_log_id: int | None = _col(BigId, ForeignKey("audit_log.id"), nullable=True)
+    eligibility_check_id: int | None = _col(BigId, ForeignKey("eligibility_check.id"),
+                                            nullable=True)
+    snapshot_run_id: int | None = _col(BigId, nullable=True)
+    snapshot_subject_id: str | None = _col(SubjectId, nullable=True)
+    snapshot_subject_type: str | None = _col(String(16), nullable=True)
 
 
 def table(name: str) -> Table:

@@ -8,11 +8,12 @@ import secrets
 import polars as pl
 import streamlit as st
 
+from creditindex.errors import InputError
 from creditindex.ui import data, reasons, tables
 from creditindex.ui.auth import Permission
 from creditindex.ui.i18n import current_lang, labeller, lang_key, t
 from creditindex.ui.limits import LimitReached, limits
-from creditindex.ui.widgets import day_pickers, guard, show_table
+from creditindex.ui.widgets import day_pickers, guard, problems_table, show_table
 
 RESULT_KEY = "elig_result"
 ANON_KEY = "_anonymous_id"
@@ -31,7 +32,10 @@ def _candidates() -> list[str]:
                                 help=t("elig.file_help"))
     ids = tables.parse_id_list(text or "")
     if file is not None:
-        ids += tables.ids_from_upload(file.getvalue(), file.name)
+        try:
+            ids += tables.ids_from_upload(file.getvalue(), file.name)
+        except InputError as exc:  # over a limit, or unreadable: say why, read nothing
+            problems_table(exc.problems, key="elig_problems")
     return list(dict.fromkeys(ids))
 
 
