@@ -17,6 +17,11 @@ from creditindex.store.db import get_engine, read_transaction, utcnow
 from creditindex.store.models import table
 
 AUDIT_COLUMNS = ["id", "at", "actor", "action", "entity", "entity_key", "before", "after"]
+# Audited actions that change nothing the engine reads (an objection filed or a repair
+# applied for suspends nothing; sign-ins, requests awaiting approval, stored checks).
+NOT_DATA_ACTIONS = ("evaluate", "check.save", "user.add", "objection.file", "repair.apply",
+                    "signin.ok", "signin.failed", "signin.locked", "signin.demo_refused",
+                    "signout", "approval.propose", "approval.rejected", "approval.withdrawn")
 
 
 def system_actor() -> str:

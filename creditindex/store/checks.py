@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from creditindex.certificate import CheckRequest, certificate_payload, render_html, run_check
 from creditindex.evaluate import CheckResult, CreditData
@@ -46,13 +46,14 @@ def answer_payload(result: CheckResult) -> dict[str, Any]:
 
 def save_check(url: str | None, result: CheckResult, rules: RuleSet, *,
                inputs: dict[str, Any], evidence_html: str | None = None,
-               user: str | None = None) -> int:
+               user: str | None = None, actor: str | None = None) -> int:
     """Store an eligibility check (inputs, answer, evidence) made by ``user`` (any active
-    user; without one, the system actor). Returns its id."""
+    user); without one, by ``actor`` (an anonymous visitor's session, as the app names
+    it: ``anonymous:<session>``) or else the system actor. Returns its id."""
     engine = get_engine(url)
     ensure_schema(engine)
     with write_transaction(engine) as conn:
-        who = require_user(conn, user).name if user else audit.system_actor()
+        who = require_user(conn, user).name if user else (actor or audit.system_actor())
         return _insert_check(conn, who, result, rules, inputs, evidence_html, utcnow())
 
 
@@ -71,6 +72,19 @@ def _insert_check(conn: Connection, who: str, result: CheckResult, rules: RuleSe
                         "rules_hash": rules.content_hash,
                         "eligible": result.table.get_column("eligible").to_list()})
     return int(key[0])
+
+
+def count_checks(url: str | None, *, since: dt.datetime, by_prefix: str) -> tuple[int, int]:
+    """How many checks actors whose name starts with ``by_prefix`` stored since
+    ``since`` (UTC), and the bytes of their evidence reports."""
+    engine = get_engine(url)
+    ensure_schema(engine)
+    checks = table("eligibility_check")
+    with read_transaction(engine) as conn:
+        row = conn.execute(select(func.count(), func.coalesce(func.sum(
+            func.length(checks.c.evidence_html)), 0)).where(
+            checks.c.created_at >= since, checks.c.by.startswith(by_prefix))).one()
+    return int(row[0]), int(row[1])
 
 
 def get_check(url: str | None, check_id: int) -> StoredCheck:
@@ -132,13 +146,14 @@ class IssuedCheck:
 
 def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
                 user: str | None = None, operator: str | None = None, channel: str = "cli",
-                api_key_id: str | None = None, facts: dict[str, Any] | None = None
-                ) -> IssuedCheck:
+                api_key_id: str | None = None, facts: dict[str, Any] | None = None,
+                actor: str | None = None) -> IssuedCheck:
     """Answer ``request`` on ``data`` (refused with :class:`~creditindex.certificate.
     RequestError` when a code fails its check digit), store the check with its evidence,
     number it and store its certificate with a verification code, all in one transaction.
     ``user`` must be an active user when given (else the system actor); ``operator``
-    is the name the certificate shows (default: who asked). ``facts``
+    is the name the certificate shows (default: who asked); without a user the check is
+    stored under ``actor`` (an anonymous visitor's session) or the system actor. ``facts``
     (:func:`~creditindex.evidence.data_facts`) describe the data read when ``data`` is a
     view narrowed to the subjects asked (the API server's fast path)."""
     members = run_check(data, request, consortium=False)
@@ -154,7 +169,7 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
     ensure_schema(engine)
     certs = table("check_certificate")
     with write_transaction(engine) as conn:
-        who = require_user(conn, user).name if user else audit.system_actor()
+        who = require_user(conn, user).name if user else (actor or audit.system_actor())
         now = utcnow()
         check_id = _insert_check(conn, who, result, data.rules, inputs, evidence, now)
         number = check_number(check_id, now)

@@ -232,11 +232,9 @@ def grant_repair(url: str | None, source: str, record_id: str, *, user: str,
     return event
 
 
-def add_restriction(url: str | None, subject_id: str, *, user: str, start: dt.date,
-                    reason: str, until: dt.date | None = None,
-                    document_no: str | None = None) -> int:
-    """Enter a manual restriction of ``subject_id`` from ``start`` through ``until``
-    (inclusive; ``None``: indefinite), in every role, as staff. Returns its id."""
+def _check_restriction(subject_id: str, start: dt.date, until: dt.date | None, reason: str
+                       ) -> str:
+    """The cleaned subject ID of a restriction to enter; refused when anything is wrong."""
     sid = subject_id.strip().upper()
     if uscc_problem(sid) and rid_problem(sid):
         raise StoreError(f"'{sid}' is neither a valid USCC nor a valid resident ID")
@@ -244,16 +242,150 @@ def add_restriction(url: str | None, subject_id: str, *, user: str, start: dt.da
         raise StoreError(f"until {until} is before start {start}")
     if not reason.strip():
         raise StoreError("a restriction needs a reason")
+    return sid
+
+
+def insert_restriction(conn: Connection, subject_id: str, *, entered_by: str,
+                       start: dt.date, reason: str, until: dt.date | None = None,
+                       document_no: str | None = None, approved_by: str | None = None
+                       ) -> int:
+    """Enter a manual restriction on ``conn`` (checked first; audited). Its id."""
+    sid = _check_restriction(subject_id, start, until, reason)
+    values = {"subject_id": sid, "start": start, "until": until, "reason": reason,
+              "document_no": document_no}
+    key = conn.execute(insert(table("manual_restriction")).values(
+        **values, entered_by=entered_by, entered_at=utcnow(), approved_by=approved_by)
+    ).inserted_primary_key
+    assert key is not None
+    audit.record(conn, approved_by or entered_by, "restriction.add", "manual_restriction",
+                 int(key[0]), after={**values, "entered_by": entered_by,
+                                     "approved_by": approved_by})
+    return int(key[0])
+
+
+def add_restriction(url: str | None, subject_id: str, *, user: str, start: dt.date,
+                    reason: str, until: dt.date | None = None,
+                    document_no: str | None = None) -> int:
+    """Enter a manual restriction of ``subject_id`` from ``start`` through ``until``
+    (inclusive; ``None``: indefinite), in every role, as staff. Returns its id. (The app
+    enters them through the two-person rule of :mod:`creditindex.store.approvals`.)"""
+    _check_restriction(subject_id, start, until, reason)
     with write_transaction(_engine(url)) as conn:
         who = require_user(conn, user, STAFF)
-        values = {"subject_id": sid, "start": start, "until": until, "reason": reason,
-                  "document_no": document_no}
-        key = conn.execute(insert(table("manual_restriction")).values(
-            **values, entered_by=who.name, entered_at=utcnow())).inserted_primary_key
-        assert key is not None
-        audit.record(conn, who.name, "restriction.add", "manual_restriction", int(key[0]),
-                     after=values)
+        return insert_restriction(conn, subject_id, entered_by=who.name, start=start,
+                                  reason=reason, until=until, document_no=document_no)
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A manual restriction with its end as changed by lifts and amendments."""
+
+    id: int
+    subject_id: str
+    start: dt.date
+    until: dt.date | None
+    lifted: bool
+
+
+def restriction(conn: Connection, restriction_id: int) -> Restriction:
+    """A manual restriction as in effect now (the latest change decides its end)."""
+    manual, changes = table("manual_restriction"), table("restriction_change")
+    row = conn.execute(select(manual.c.id, manual.c.subject_id, manual.c.start,
+                              manual.c.until).where(manual.c.id == restriction_id)).first()
+    if row is None:
+        raise StoreError(f"no manual restriction #{restriction_id}")
+    last = conn.execute(select(changes.c.kind, changes.c.until).where(
+        changes.c.restriction_id == restriction_id).order_by(changes.c.id.desc()).limit(1)
+    ).first()
+    if last is None:
+        return Restriction(int(row.id), row.subject_id, row.start, row.until, False)
+    return Restriction(int(row.id), row.subject_id, row.start, last.until,
+                       last.kind == "lift")
+
+
+def change_restriction(conn: Connection, restriction_id: int, *, kind: str, by: str,
+                       on: dt.date, reason: str, until: dt.date | None = None,
+                       document_no: str | None = None, approved_by: str | None = None
+                       ) -> int:
+    """Lift (``kind="lift"``: it ends the day before ``on``; lifted on its first day, it
+    never took effect) or amend (``kind="amend"``:
+    it ends on ``until``, ``None`` for indefinite) a manual restriction, dated ``on``
+    and audited. Returns the change's id."""
+    if kind not in ("lift", "amend"):
+        raise StoreError(f"unknown change '{kind}' (lift or amend)")
+    if not reason.strip():
+        raise StoreError("a lift or an amendment needs a reason")
+    day = _day(on)
+    current = restriction(conn, restriction_id)
+    if current.lifted:
+        raise StoreError(f"manual restriction #{restriction_id} was already lifted")
+    if kind == "lift":
+        if day < current.start:
+            raise StoreError(f"restriction #{restriction_id} starts on {current.start}; "
+                             f"it cannot be lifted from {day}, before it starts")
+        if current.until is not None and current.until < day:
+            raise StoreError(f"restriction #{restriction_id} already ended on "
+                             f"{current.until}")
+        new_until: dt.date | None = day - dt.timedelta(days=1)
+    else:
+        new_until = until
+        if new_until is not None and new_until < current.start:
+            raise StoreError(f"until {new_until} is before start {current.start}")
+    key = conn.execute(insert(table("restriction_change")).values(
+        restriction_id=restriction_id, kind=kind, effective_on=day, until=new_until,
+        reason=reason, document_no=document_no, by=by, approved_by=approved_by,
+        at=utcnow())).inserted_primary_key
+    assert key is not None
+    audit.record(conn, approved_by or by, f"restriction.{kind}", "manual_restriction",
+                 restriction_id, before={"until": current.until},
+                 after={"until": new_until, "effective_on": day, "reason": reason,
+                        "document_no": document_no, "by": by, "approved_by": approved_by})
     return int(key[0])
+
+
+def lift_restriction(url: str | None, restriction_id: int, *, user: str, on: dt.date,
+                     reason: str, document_no: str | None = None) -> int:
+    """Lift a manual restriction from ``on`` (it ends the day before), as staff."""
+    with write_transaction(_engine(url)) as conn:
+        who = require_user(conn, user, STAFF)
+        return change_restriction(conn, restriction_id, kind="lift", by=who.name, on=on,
+                                  reason=reason, document_no=document_no)
+
+
+def amend_restriction(url: str | None, restriction_id: int, *, user: str, on: dt.date,
+                      until: dt.date | None, reason: str, document_no: str | None = None
+                      ) -> int:
+    """Change the end of a manual restriction to ``until`` (``None``: indefinite), dated
+    ``on``, as staff."""
+    with write_transaction(_engine(url)) as conn:
+        who = require_user(conn, user, STAFF)
+        return change_restriction(conn, restriction_id, kind="amend", by=who.name, on=on,
+                                  reason=reason, until=until, document_no=document_no)
+
+
+def manual_restrictions(url: str | None) -> pl.DataFrame:
+    """Every manual restriction with its end as in effect now: ``id, subject_id, start,
+    until, lifted, reason, document_no, entered_by, approved_by, changed_on``."""
+    manual, changes = table("manual_restriction"), table("restriction_change")
+    with read_transaction(_engine(url)) as conn:
+        rows = conn.execute(select(
+            manual.c.id, manual.c.subject_id, manual.c.start, manual.c.until, manual.c.reason,
+            manual.c.document_no, manual.c.entered_by, manual.c.approved_by
+        ).order_by(manual.c.id)).all()
+        moved = conn.execute(select(changes.c.restriction_id, changes.c.kind,
+                                    changes.c.until, changes.c.effective_on)
+                             .order_by(changes.c.id)).all()
+    latest = {int(c.restriction_id): c for c in moved}
+    out = []
+    for r in rows:
+        c = latest.get(int(r.id))
+        out.append((int(r.id), r.subject_id, r.start, r.until if c is None else c.until,
+                    c is not None and c.kind == "lift", r.reason, r.document_no,
+                    r.entered_by, r.approved_by, None if c is None else c.effective_on))
+    return pl.DataFrame(out, orient="row", schema={
+        "id": pl.Int64, "subject_id": pl.String, "start": pl.Date, "until": pl.Date,
+        "lifted": pl.Boolean, "reason": pl.String, "document_no": pl.String,
+        "entered_by": pl.String, "approved_by": pl.String, "changed_on": pl.Date})
 
 
 def record_events(url: str | None, source: str, record_id: str) -> pl.DataFrame:
@@ -270,3 +402,34 @@ def record_events(url: str | None, source: str, record_id: str) -> pl.DataFrame:
         "id": pl.Int64, "kind": pl.String, "effective_on": pl.Date, "outcome": pl.String,
         "refers_to": pl.Int64, "reason": pl.String, "document_no": pl.String,
         "origin": pl.String, "by": pl.String, "at": pl.Datetime("us")}, orient="row")
+
+
+def open_steps(url: str | None) -> pl.DataFrame:
+    """Every objection awaiting a decision and every repair application not yet granted,
+    oldest first: ``event_id, kind, filed_on, reason, by, source, record_id, subject_id,
+    subject_type, subject_name, behaviour_code, decided_on`` (the staff's work queue).
+    A repair application of a record revoked since is left out."""
+    events, records = table("record_event"), table("penalty_record")
+    with read_transaction(_engine(url)) as conn:
+        rows = conn.execute(select(
+            events.c.id, events.c.kind, events.c.effective_on, events.c.refers_to,
+            events.c.reason, events.c.by, events.c.record_pk, records.c.source,
+            records.c.record_id, records.c.subject_id, records.c.subject_type,
+            records.c.subject_name, records.c.behaviour_code, records.c.decided_on
+        ).join(records, records.c.id == events.c.record_pk).where(events.c.kind.in_(
+            ("objection_filed", "objection_decided", "repair_applied", "repair_granted",
+             "revoked"))).order_by(events.c.id)).all()
+    closed = {r.refers_to for r in rows if r.kind in ("objection_decided", "repair_granted")}
+    repaired = {r.record_pk for r in rows if r.kind == "repair_granted"}
+    revoked = {r.record_pk for r in rows if r.kind == "revoked"}
+    out = [(int(r.id), r.kind, r.effective_on, r.reason, r.by, r.source, r.record_id,
+            r.subject_id, r.subject_type, r.subject_name, r.behaviour_code, r.decided_on)
+           for r in rows
+           if (r.kind == "objection_filed" and r.id not in closed)
+           or (r.kind == "repair_applied" and r.id not in closed
+               and r.record_pk not in repaired and r.record_pk not in revoked)]
+    return pl.DataFrame(out, orient="row", schema={
+        "event_id": pl.Int64, "kind": pl.String, "filed_on": pl.Date, "reason": pl.String,
+        "by": pl.String, "source": pl.String, "record_id": pl.String,
+        "subject_id": pl.String, "subject_type": pl.String, "subject_name": pl.String,
+        "behaviour_code": pl.String, "decided_on": pl.Date})

@@ -215,11 +215,26 @@ MANUAL_SCHEMA: dict[str, pl.DataType] = {
 
 def read_manual(conn: Connection, subject_ids: Sequence[str] | None = None
                 ) -> pl.DataFrame | None:
-    """Manual restrictions (``subject_id, start, until, reason, document_no, entered_by``),
-    or ``None``. ``subject_ids``: only theirs."""
+    """Manual restrictions (``subject_id, start, until, reason, document_no, entered_by``)
+    with their end as lifted or amended since (the latest change decides; a restriction
+    lifted on its first day is left out), or ``None``. ``subject_ids``: only theirs."""
     frame = _by_subject(conn, "SELECT subject_id, start, until, reason, document_no, "
                         "entered_by, id FROM manual_restriction",
-                        {**MANUAL_SCHEMA, "id": pl.Int64()}, subject_ids, ["id"]).drop("id")
+                        {**MANUAL_SCHEMA, "id": pl.Int64()}, subject_ids, ["id"])
+    if frame.height == 0:
+        return None
+    changes = query_frame(conn, "SELECT id AS change_id, restriction_id, until AS new_until "
+                          "FROM restriction_change ORDER BY id",
+                          {"change_id": pl.Int64(), "restriction_id": pl.Int64(),
+                           "new_until": pl.Date()})
+    if changes.height:
+        latest = changes.sort("change_id").unique("restriction_id", keep="last")
+        frame = frame.join(latest, left_on="id", right_on="restriction_id", how="left")
+        frame = frame.with_columns(
+            pl.when(pl.col("change_id").is_not_null()).then(pl.col("new_until"))
+            .otherwise(pl.col("until")).alias("until")).filter(
+            pl.col("until").is_null() | (pl.col("until") >= pl.col("start")))
+    frame = frame.select(list(MANUAL_SCHEMA))
     return frame if frame.height else None
 
 

@@ -243,6 +243,7 @@ class ManualRestriction(SQLModel, table=True):
     document_no: str | None = _col(Name, nullable=True)
     entered_by: str = _col(UserName)
     entered_at: dt.datetime = _col(DateTime())
+    approved_by: str | None = _col(UserName, nullable=True)
 
 
 class EvaluationRun(SQLModel, table=True):
@@ -525,3 +526,80 @@ class TenderPoints(SQLModel, table=True):
     points: float = _col(Double())
     frozen_at: dt.datetime = _col(DateTime())
     frozen_by: str = _col(UserName)
+
+
+class AppSession(SQLModel, table=True):
+    """A signed-in browser session: the sha256 of its random token (the browser keeps the
+    token in a cookie), whose it is, and until when it is good. Signing out ends it."""
+
+    __tablename__ = "app_session"
+    __table_args__ = (UniqueConstraint("token_hash"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    token_hash: str = _col(String(64))
+    user_name: str = _col(UserName)
+    created_at: dt.datetime = _col(DateTime())
+    expires_at: dt.datetime = _col(DateTime())
+    ended_at: dt.datetime | None = _col(DateTime(), nullable=True)
+
+
+class SignInAttempt(SQLModel, table=True):
+    """Every sign-in attempt, kept on the server so that the lockout of an account
+    survives reloads and new browsers: the name tried, when, and whether it succeeded."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (Index(None, "user_name", "at"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    user_name: str = _col(UserName)
+    at: dt.datetime = _col(DateTime())
+    ok: bool = _col(Boolean())
+
+
+class ApprovalRequest(SQLModel, table=True):
+    """A change that needs a second person (maker-checker): publishing a rule set, adding,
+    lifting or amending a manual restriction. ``payload`` holds what will be done."""
+
+    __tablename__ = "approval_request"
+    __table_args__ = (Index(None, "kind"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    kind: str = _col(String(32))
+    payload: Any = _col(JSON())
+    proposed_by: str = _col(UserName)
+    proposed_at: dt.datetime = _col(DateTime())
+    note: str | None = _col(Text(), nullable=True)
+
+
+class ApprovalDecision(SQLModel, table=True):
+    """The second person's decision on an approval request (one per request)."""
+
+    __tablename__ = "approval_decision"
+    __table_args__ = (UniqueConstraint("request_id"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    request_id: int = _col(BigId, ForeignKey("approval_request.id"))
+    outcome: str = _col(String(16))  # approved | rejected | withdrawn
+    decided_by: str = _col(UserName)
+    decided_at: dt.datetime = _col(DateTime())
+    note: str | None = _col(Text(), nullable=True)
+    result_key: str | None = _col(String(255), nullable=True)
+
+
+class RestrictionChange(SQLModel, table=True):
+    """A manual restriction lifted or amended: from ``effective_on`` its end is
+    ``until`` (a lift ends it the day before ``effective_on``). Dated, named, audited."""
+
+    __tablename__ = "restriction_change"
+    __table_args__ = (Index(None, "restriction_id"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    restriction_id: int = _col(BigId, ForeignKey("manual_restriction.id"))
+    kind: str = _col(String(16))  # lift | amend
+    effective_on: dt.date = _col(Date())
+    until: dt.date | None = _col(Date(), nullable=True)
+    reason: str = _col(Text())
+    document_no: str | None = _col(Name, nullable=True)
+    by: str = _col(UserName)
+    approved_by: str | None = _col(UserName, nullable=True)
+    at: dt.datetime = _col(DateTime())

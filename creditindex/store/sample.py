@@ -1,4 +1,9 @@
-"""The bundled sample store: what `scripts/demo.sh` and the app open on with no set-up."""
+"""The bundled sample store and its demo accounts: built only when asked for
+(``creditindex db sample``, ``scripts/demo.sh``), never by the app on its own.
+
+A store is a *demo store* while it holds the demo accounts and nothing has been imported
+into it since the sample was built; the app says so in its banner. Once real data
+arrives, it is a production store: the demo passwords no longer sign anyone in."""
 
 from __future__ import annotations
 
@@ -38,6 +43,25 @@ def is_empty(url: str) -> bool:
         records = conn.execute(select(func.count()).select_from(table("penalty_record")))
         users = conn.execute(select(func.count()).select_from(table("app_user")))
         return int(records.scalar_one()) == 0 and int(users.scalar_one()) == 0
+
+
+DEMO_PASSWORDS = frozenset(p for _u, p, _r in DEMO_USERS)
+
+
+def is_demo_store(url: str | None) -> bool:
+    """Whether the store holds the sample's demo accounts and no data imported after
+    the sample was built (its real state, asked of the database)."""
+    engine = get_engine(url)
+    ensure_schema(engine)
+    users, batches = table("app_user"), table("import_batch")
+    with read_transaction(engine) as conn:
+        built = conn.execute(select(func.max(users.c.created_at)).where(
+            users.c.created_by == SAMPLE_ACTOR)).scalar()
+        if built is None:
+            return False
+        later = conn.execute(select(func.count()).select_from(batches).where(
+            batches.c.at > built)).scalar_one()
+    return int(later) == 0
 
 
 def build_sample(url: str, sample_dir: Path = SAMPLE_DIR, today: dt.date | None = None

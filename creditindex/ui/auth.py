@@ -24,13 +24,15 @@ class Permission(StrEnum):
     LIFECYCLE = "lifecycle"  # objections, repairs, manual restrictions
     AUDIT = "audit"          # read the audit log
     RULES = "rules"          # edit, try and publish rule sets
+    CONFIDENTIAL = "confidential"  # experts' data, unpublished records, stored checks
 
 
 GRANTS: dict[str, frozenset[Permission]] = {
     "public": frozenset({Permission.VIEW}),
     "staff": frozenset({Permission.VIEW, Permission.IMPORT, Permission.LIFECYCLE,
-                        Permission.AUDIT}),
-    "regulator": frozenset({Permission.VIEW, Permission.RULES, Permission.AUDIT}),
+                        Permission.AUDIT, Permission.CONFIDENTIAL}),
+    "regulator": frozenset({Permission.VIEW, Permission.RULES, Permission.AUDIT,
+                            Permission.CONFIDENTIAL}),
 }
 
 

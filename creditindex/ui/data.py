@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import tempfile
 import threading
 import time
@@ -27,24 +26,25 @@ from sqlalchemy import func, select
 
 from creditindex import evaluate
 from creditindex.certificate import CheckRequest
+from creditindex.disclosure import publication_status_expr
 from creditindex.errors import InputError, Problem
 from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import evidence_payload, render_evidence
-from creditindex.generate import _CITIES, REGIONS
 from creditindex.identifiers import id_problem, rid_problem
 from creditindex.lists import read_list_entries
 from creditindex.records import read_records
-from creditindex.rules import DEFAULT_RULES, RuleSet
-from creditindex.store import lifecycle
-from creditindex.store.audit import audit_trail
-from creditindex.store.checks import Certificate, issue_check
+from creditindex.regions import region_name
+from creditindex.rules import DEFAULT_RULES, SUBJECT_TYPES, RuleSet
+from creditindex.store import approvals, lifecycle
+from creditindex.store.audit import NOT_DATA_ACTIONS, audit_trail
+from creditindex.store.checks import Certificate, count_checks, issue_check
 from creditindex.store.checks import verify as verify_code
 from creditindex.store.db import (
     StoreError,
     default_url,
     get_engine,
     read_transaction,
-    write_transaction,
+    utcnow,
 )
 from creditindex.store.importer import import_lists, import_records, read_subjects
 from creditindex.store.load import load_data
@@ -52,17 +52,16 @@ from creditindex.store.migrations import ensure_schema
 from creditindex.store.models import table
 from creditindex.store.rulesets import (
     list_versions,
-    publish_text,
     rules_for,
 )
 from creditindex.store.sample import DEMO_USERS as DEMO_USERS
-from creditindex.store.sample import SAMPLE_ACTOR
 from creditindex.store.sample import build_sample as build_store_sample
+from creditindex.store.sample import is_demo_store
 from creditindex.store.snapshots import stored_snapshot
-from creditindex.store.users import authenticate as store_authenticate
-from creditindex.store.users import find_user, require_user
+from creditindex.store.users import find_user
 from creditindex.ui import auth, tables
 from creditindex.ui.auth import Permission, User
+from creditindex.ui.limits import LimitReached, limits
 
 _setup_lock = threading.Lock()
 
@@ -93,15 +92,15 @@ def _engine(url: str | None = None) -> Any:
 
 
 def build_sample(url: str) -> None:
-    """Fill an empty store with the bundled sample and the demo accounts."""
+    """Fill an empty store with the bundled sample and the demo accounts (only when
+    asked for: ``creditindex db sample``, the demo script, the tests; never on start)."""
     build_store_sample(url, today=today())
 
 
 @st.cache_resource(show_spinner=False)
 def _ready(url: str, warm: bool) -> bool:
     with _setup_lock:
-        if not os.environ.get("CREDITINDEX_DB", "").strip():
-            build_sample(url)
+        _engine(url)  # the schema is created on first use; nothing else is written
     if warm:
         threading.Thread(target=_warm, name="creditindex-warm-up", daemon=True).start()
     return True
@@ -120,15 +119,13 @@ def _warm() -> None:
 
 
 def ensure_ready() -> None:
-    """Make sure the store can be read; on first start without ``CREDITINDEX_DB``, build
-    the bundled sample database (no set-up needed). A server (not a test) then warms its
-    caches in the background."""
+    """Make sure the store can be read (an empty store gets its schema, nothing more: the
+    sample and the demo accounts exist only when asked for). A server (not a test) then
+    warms its caches in the background."""
     _ready(db_url(), warm=not st.get_option("global.appTest"))
 
 
-# Audited actions that change nothing the engine reads (an objection filed or a repair
-# applied for suspends nothing); any other action changes the data version.
-_NOT_DATA = ("evaluate", "check.save", "user.add", "objection.file", "repair.apply")
+_NOT_DATA = NOT_DATA_ACTIONS
 
 
 STATE_TTL = 1.0  # seconds a state token is reused (one page run asks many times)
@@ -159,19 +156,29 @@ def changed() -> None:
     _states.clear()
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _sample_flag(url: str, state: str) -> bool:
-    users = table("app_user")
+@st.cache_resource(show_spinner=False, max_entries=4, ttl=60)
+def _store_kind(url: str, state: str) -> str:
+    records = table("penalty_record")
     with read_transaction(_engine(url)) as conn:
-        n = conn.execute(select(func.count()).select_from(users).where(
-            users.c.created_by == SAMPLE_ACTOR)).scalar_one()
-    return int(n) > 0
+        n = conn.execute(select(func.count()).select_from(records)).scalar_one()
+    if is_demo_store(url):
+        return "demo"
+    return "production" if int(n) else "empty"
 
 
 def is_sample() -> bool:
-    """Whether the app runs on the bundled sample database (demo accounts exist)."""
+    """Whether the store is the demo store: the bundled sample with its demo accounts and
+    nothing imported since (asked of the store; see :func:`store_notice`)."""
     url = db_url()
-    return _sample_flag(url, state(url))
+    return _store_kind(url, state(url)) == "demo"
+
+
+def store_notice() -> str | None:
+    """The catalogue key of the banner saying what store this is: the fictional demo
+    data, an empty store (how to fill it), or ``None`` for a production store."""
+    url = db_url()
+    kind = _store_kind(url, state(url))
+    return None if kind == "production" else f"app.store_{kind}"
 
 
 # --------------------------------------------------------------------------------------
@@ -252,6 +259,12 @@ def _rankings(url: str, state: str, rules_hash: str, on: dt.date, known_on: dt.d
     scores = _stored_answer(url, state, rules_hash, on) if known_on == on else None
     if scores is None:
         scores = evaluate.compute(credit_data(on), on, known_on)
+    else:  # a snapshot keeps the grade (its watch label follows), not the categories
+        if "watch" not in scores.columns:
+            scores = scores.with_columns(
+                evaluate.watch_expr(rules(on), pl.col("grade")).alias("watch"))
+        if "restricted_in" not in scores.columns:
+            scores = scores.with_columns(pl.lit(None, pl.String).alias("restricted_in"))
     return Rankings(on=on, known_on=known_on, by_type=tables.prepare_rankings(scores),
                     rules_hash=rules_hash)
 
@@ -294,11 +307,8 @@ def industries() -> list[str]:
 
 
 def region_label(code: str) -> str:
-    """A region code with its name, where the project knows it."""
-    for rcode, city, district, _w in REGIONS:
-        if rcode == code:
-            return f"{code} {_CITIES[city][1]}{district}"
-    return code
+    """A region's name from the GB/T 2260 table (the bare code when it is not there)."""
+    return region_name(code) or str(code)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -314,8 +324,8 @@ def _directory(url: str, state: str) -> pl.DataFrame:
     ).sort("subject_type", "subject_id")
 
 
-def find_subjects(query: str, subject_type: str | None = None, limit: int = 50
-                  ) -> pl.DataFrame:
+def find_subjects(query: str, subject_type: str | None = None, limit: int = 50,
+                  user: User | None = None) -> pl.DataFrame:
     """Subjects whose name or code contains ``query`` (``subject_id, subject_type,
     subject_name, public_id``). Experts are found by name or by their whole resident ID
     number only, so that a part of one reveals nothing."""
@@ -330,6 +340,8 @@ def find_subjects(query: str, subject_type: str | None = None, limit: int = 50
            | (~personal & pl.col("subject_id").str.contains(q, literal=True)))
     if subject_type:
         hit = hit & (pl.col("subject_type") == subject_type)
+    if user is not None and not user.may(Permission.CONFIDENTIAL):
+        hit = hit & ~personal
     return frame.filter(hit).head(limit).drop("_name")
 
 
@@ -376,8 +388,40 @@ def _behaviour_names(rules_: RuleSet) -> pl.DataFrame:
         "days": [b.days for b in rules_.behaviour]})
 
 
+def behaviour_names(lang: str, on: dt.date | None = None) -> dict[str, str]:
+    """Behaviour codes with their names in ``lang`` (the rule set in force on ``on``)."""
+    rules_ = rules(on)
+    if lang == "en":
+        return {b.code: b.name_en or b.code for b in rules_.behaviour}
+    return {b.code: b.name for b in rules_.behaviour}
+
+
+def grounds_for(subject_ids: Sequence[str], on: dt.date, known_on: dt.date
+                ) -> pl.DataFrame:
+    """Every restriction ground in force on ``on`` of a few subjects (a page of rows)."""
+    if not subject_ids:
+        return pl.DataFrame(schema={"subject_id": pl.String})
+    return evaluate.check(credit_data(on), on, list(subject_ids), known_on=known_on).grounds
+
+
+def visible_types(user: User) -> list[str]:
+    """The subject types ``user`` may browse: experts only for staff and regulators
+    (evaluation committees are confidential until the award)."""
+    if user.may(Permission.CONFIDENTIAL):
+        return list(SUBJECT_TYPES)
+    return [s for s in SUBJECT_TYPES if s != "expert"]
+
+
+def may_see(user: User, subject_id: str, subject_type: str) -> bool:
+    """Whether ``user`` may open this subject's profile (experts, and anything shaped
+    like a resident ID number, are staff-only)."""
+    if user.may(Permission.CONFIDENTIAL):
+        return True
+    return subject_type != "expert" and not tables.looks_personal(subject_id)
+
+
 def profile(subject_id: str, subject_type: str, on: dt.date, known_on: dt.date,
-            start: dt.date, fixed_knowledge: bool) -> Profile:
+            start: dt.date, fixed_knowledge: bool, user: User = auth.ANONYMOUS) -> Profile:
     """A subject's index from ``start`` to ``on`` (as published each day, or as known on
     ``known_on`` when ``fixed_knowledge``), the deductions counted on ``on``, its records,
     restrictions with their grounds, objections and repairs."""
@@ -405,13 +449,19 @@ def profile(subject_id: str, subject_type: str, on: dt.date, known_on: dt.date,
         .when(pl.col("revoked_on").is_not_null()).then(pl.lit("revoked"))
         .when(pl.col("decided_on") > on).then(pl.lit("future"))
         .when(pl.col("repaired_on").is_not_null()).then(pl.lit("repaired"))
-        .otherwise(pl.lit("expired")).alias("status"))
+        .otherwise(pl.lit("expired")).alias("status"),
+        publication_status_expr(on).alias("publication"))
+    records = records.with_columns((pl.col("publication") == "public").alias("published"))
+    events = record_events(subject_id, subject_type, known_on)
+    if not user.may(Permission.CONFIDENTIAL):  # the public sees what may be published
+        records = records.filter(pl.col("published"))
+        events = events.filter(pl.col("record_id").is_in(
+            records.get_column("record_id").implode()))
     grounds = evaluate.check(data, on, [subject_id], known_on=known_on).grounds
     return Profile(subject_id=subject_id, subject_type=subject_type,
                    subject_name=subject_name(subject_id, subject_type), on=on,
                    known_on=known_on, summary=summary, history=hist, deductions=deductions,
-                   records=records, grounds=grounds,
-                   events=record_events(subject_id, subject_type, known_on))
+                   records=records, grounds=grounds, events=events)
 
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {
@@ -493,13 +543,42 @@ def _mask_payload(payload: dict[str, Any], result: CheckResult, shown: dict[str,
     return out
 
 
+def _within_limits(user: User, subject_ids: list[str], subject_type: str | None,
+                   anonymous_id: str) -> None:
+    """Refuse a check that a limit forbids (see :mod:`creditindex.ui.limits`)."""
+    lim = limits()
+    if not user.may(Permission.CONFIDENTIAL) and (
+            subject_type == "expert" or any(tables.looks_personal(s) for s in subject_ids)):
+        raise LimitReached("limit.experts_staff_only")
+    if user.signed_in:
+        if len(subject_ids) > lim.subjects:
+            raise LimitReached("limit.subjects", n=len(subject_ids), max=lim.subjects)
+        return
+    if len(subject_ids) > lim.anon_subjects:
+        raise LimitReached("limit.anon_subjects", n=len(subject_ids), max=lim.anon_subjects)
+    since = utcnow() - dt.timedelta(days=1)
+    mine, _b = count_checks(db_url(), since=since, by_prefix=anonymous_id)
+    if mine >= lim.anon_per_session:
+        raise LimitReached("limit.anon_session", max=lim.anon_per_session)
+    everyone, size = count_checks(db_url(), since=since, by_prefix=ANONYMOUS_PREFIX)
+    if everyone >= lim.anon_per_day or size >= lim.anon_bytes_per_day:
+        raise LimitReached("limit.anon_day")
+
+
+ANONYMOUS_PREFIX = "anonymous:"
+
+
 def check(user: User, subject_ids: list[str], on: dt.date, known_on: dt.date,
-          subject_type: str | None, consortium: bool) -> Eligibility:
+          subject_type: str | None, consortium: bool, anonymous_id: str = "anonymous:-"
+          ) -> Eligibility:
     """Check candidates' eligibility on ``on`` as known on ``known_on`` the one way every
     face does (:func:`creditindex.store.checks.issue_check`): stored, numbered, with a
     certificate and a verification code. Codes failing their check digit are not
-    answered (listed in ``invalid``); the evidence report masks resident ID numbers."""
+    answered (listed in ``invalid``); the evidence report masks resident ID numbers.
+    Anonymous checks are limited (size, quotas), may not ask about experts, and are
+    stored under ``anonymous_id``."""
     auth.require(user, Permission.VIEW)
+    _within_limits(user, subject_ids, subject_type, anonymous_id)
     data = credit_data(on)
     shown = _shown_ids(subject_ids)
     invalid = []
@@ -516,11 +595,13 @@ def check(user: User, subject_ids: list[str], on: dt.date, known_on: dt.date,
                            html="", check_id=None)
     request = CheckRequest(subject_ids=tuple(valid), on=on, known_on=known_on,
                            subject_type=subject_type, consortium=consortium and len(valid) > 1)
+    checked_by = user.username or anonymous_id
     issued = issue_check(db_url(), data, request, user=user.username or None,
-                         operator=user.username or "public", channel="app")
+                         operator=user.username or "public", channel="app",
+                         actor=None if user.signed_in else anonymous_id)
     result = issued.result
     inputs = {"subject_ids": [shown[s] for s in valid], "subject_type": subject_type,
-              "consortium": request.consortium, "checked_by": user.username or "public"}
+              "consortium": request.consortium, "checked_by": checked_by}
     payload = _mask_payload(evidence_payload(result, data, inputs), result, shown)
     html = render_evidence(payload)
     names = {s: subject_name(s) for s in subject_ids}
@@ -545,12 +626,6 @@ def certificate_pdf(payload: dict[str, Any]) -> bytes:
 # --------------------------------------------------------------------------------------
 # Users
 # --------------------------------------------------------------------------------------
-
-
-def authenticate(name: str, password: str) -> User | None:
-    """The user ``name`` if ``password`` is theirs (the store keeps scrypt hashes)."""
-    found = store_authenticate(db_url(), name, password)
-    return None if found is None else User(username=found.name, role=found.role)
 
 
 def refresh(user: User) -> User:
@@ -696,23 +771,6 @@ def rule_versions() -> pl.DataFrame:
     return list_versions(db_url(), today())
 
 
-def publish_rules(user: User, text: str, effective_from: dt.date, note: str | None
-                  ) -> str:
-    """Publish rule-set text as a new immutable version (regulators only); returns the
-    version's name, version and hash. Raises :class:`InputError` for bad rules."""
-    auth.require(user, Permission.RULES)
-    try:
-        with write_transaction(_engine()) as conn:
-            who = require_user(conn, user.username, ("regulator",))
-            published = publish_text(conn, text, "rule tuning page", who.name,
-                                     effective_from, note)
-    except StoreError as exc:
-        raise ActionError(str(exc)) from exc
-    finally:
-        changed()
-    return f"{published.name} {published.version} ({published.content_hash[:12]})"
-
-
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _impact(url: str, state: str, draft_hash: str, _draft: RuleSet, on: dt.date,
             known_on: dt.date) -> pl.DataFrame:
@@ -811,19 +869,55 @@ def grant_repair(user: User, source: str, record_id: str, on: dt.date, note: str
                 note=note, document_no=document_no)
 
 
-def add_restriction(user: User, subject_id: str, start: dt.date, until: dt.date | None,
-                    reason: str, document_no: str | None) -> int:
-    """Enter a manual restriction of a subject in every role (staff only)."""
-    return int(_store_call(user, Permission.LIFECYCLE, "add_restriction", subject_id,
-                           start=start, until=until, reason=reason, document_no=document_no))
-
-
 def manual_restrictions(user: User) -> pl.DataFrame:
-    """Every manual restriction entered by staff."""
+    """Every manual restriction with its end as lifted or amended since (staff only)."""
     auth.require(user, Permission.LIFECYCLE)
-    manual = credit_data().manual
-    if manual is None:
-        return pl.DataFrame(schema={"subject_id": pl.String, "start": pl.Date,
-                                    "until": pl.Date, "reason": pl.String,
-                                    "document_no": pl.String, "entered_by": pl.String})
-    return manual
+    return lifecycle.manual_restrictions(db_url())
+
+
+def open_steps(user: User) -> pl.DataFrame:
+    """Objections awaiting a decision and repair applications not yet granted (staff)."""
+    auth.require(user, Permission.LIFECYCLE)
+    return lifecycle.open_steps(db_url())
+
+
+def propose(user: User, kind: str, payload: dict[str, Any], note: str | None = None) -> int:
+    """Ask for a change a second person must approve (rule sets: regulators; manual
+    restrictions: staff). Returns the request's id."""
+    auth.require(user, Permission.RULES if kind == "rules.publish" else Permission.LIFECYCLE)
+    try:
+        return approvals.propose(db_url(), kind, payload, user=user.username, note=note)
+    except StoreError as exc:
+        raise ActionError(str(exc)) from exc
+    finally:
+        changed()
+
+
+def decide_request(user: User, request_id: int, kind: str, outcome: str,
+                   note: str | None = None) -> str | None:
+    """Approve, reject or withdraw a request (the store refuses the proposer's own
+    approval)."""
+    auth.require(user, Permission.RULES if kind == "rules.publish" else Permission.LIFECYCLE)
+    try:
+        return approvals.decide(db_url(), request_id, user=user.username, outcome=outcome,
+                                note=note)
+    except StoreError as exc:
+        raise ActionError(str(exc)) from exc
+    finally:
+        changed()
+
+
+def pending_requests(user: User, kinds: tuple[str, ...]) -> list[approvals.Request]:
+    """Requests of ``kinds`` awaiting a decision."""
+    auth.require(user, Permission.RULES if kinds == ("rules.publish",)
+                 else Permission.LIFECYCLE)
+    return approvals.requests(db_url(), kinds=kinds)
+
+
+def published_notes() -> pl.DataFrame:
+    """Every published rule-set version with its publish note."""
+    v = table("rule_set_version")
+    with read_transaction(_engine()) as conn:
+        rows = conn.execute(select(v.c.content_hash, v.c.note)).all()
+    return pl.DataFrame([tuple(r) for r in rows], orient="row",
+                        schema={"content_hash": pl.String, "note": pl.String})

@@ -66,6 +66,11 @@ def st_page(spec: PageSpec) -> st.Page:
                    url_path=spec.name, default=spec.name == "rankings")
 
 
+def all_pages() -> list[st.Page]:
+    """Every page (each has a URL; a page the user may not open asks them to sign in)."""
+    return [st_page(spec) for spec in PAGES]
+
+
 def navigation(user: User) -> dict[str, list[st.Page]]:
     """The navigation menu for ``user``, by section."""
     sections: dict[str, list[st.Page]] = {}
@@ -80,6 +85,8 @@ def go(name: str) -> None:
 
 
 def open_profile(subject_id: str, subject_type: str) -> None:
-    """Open a subject's profile (the choice stays on the server, in session state)."""
+    """Open a subject's profile; its URL (``?subject=...&type=...``) can be bookmarked
+    and shared."""
     st.session_state[SUBJECT_KEY] = (subject_id, subject_type)
-    go("profile")
+    st.switch_page(BY_NAME["profile"].path,
+                   query_params={"subject": subject_id, "type": subject_type})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -120,3 +121,13 @@ def to_toml(tables: RuleTables) -> str:
 def content_key(text: str) -> str:
     """A short key that changes with the text (to start editors afresh)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+_VERSION_LINE = re.compile(r'^(\s*version\s*=\s*)(["\']).*?\2', re.MULTILINE)
+
+
+def with_version(text: str, version: str) -> str:
+    """The rule-set text with its ``[ruleset] version`` set to ``version`` (a new
+    publication must carry a new version)."""
+    value = version.replace("\\", "\\\\").replace('"', '\\"')
+    return _VERSION_LINE.sub(lambda m: f'{m.group(1)}"{value}"', text, count=1)

@@ -1,33 +1,67 @@
-"""The frame around every page: page set-up, language switch, the signed-in user and the
-navigation menu of that user's pages."""
+"""The frame around every page: page set-up, the signed-in user (found again after a
+reload from the session cookie), the language switch, the menu of that user's pages,
+sign-in or sign-out, and the banner saying what store this is."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from creditindex.ui import auth, data, nav
+from creditindex.ui import auth, data, hardening, nav, session
 from creditindex.ui.i18n import t
-from creditindex.ui.widgets import current_user, language_switch
+from creditindex.ui.widgets import CURRENT_PAGE_KEY, current_user, language_switch
+
+
+def _who() -> auth.User:
+    """The user of this run: from session state, else from the browser's session
+    cookie; the store decides on every run whether the account and its session are
+    still good and what role it has."""
+    url = data.db_url()
+    user = current_user()
+    if not user.signed_in:
+        restored = session.restore(url)
+        if restored is not None:
+            user = restored
+    if user.signed_in:
+        user = data.refresh(user) if session.still_valid(url) else auth.ANONYMOUS
+        if not user.signed_in:
+            session.sign_out(url)
+        st.session_state[auth.USER_KEY] = user
+    return user
+
+
+def _menu(user: auth.User) -> None:
+    """The links to the pages ``user`` may open, by section."""
+    section = None
+    for spec in nav.visible(user):
+        if spec.section != section:
+            section = spec.section
+            st.caption(t(f"section.{section}"))
+        st.page_link(nav.st_page(spec), label=t(f"page.{spec.name}"), icon=spec.icon)
 
 
 def main() -> None:
     """Run the app (``streamlit run app.py``)."""
     st.set_page_config(page_title=t("app.title"), page_icon=":material/monitoring:",
                        layout="wide")
+    hardening.refuse_clear_cache()
     data.ensure_ready()
-    language_switch()
-    user = current_user()
-    if user.signed_in:  # the store decides, on every run, who this is and what role
-        user = data.refresh(user)
-        st.session_state[auth.USER_KEY] = user
-    page = st.navigation(nav.navigation(user))
+    user = _who()
+    # Every page has a URL (a bookmark to a staff page finds it and asks to sign in);
+    # the menu shows only the pages this user may open.
+    page = st.navigation(nav.all_pages(), position="hidden")
     with st.sidebar:
+        st.markdown(f"**{t('app.title')}**")
+        _menu(user)
         st.divider()
+        language_switch()
         if user.signed_in:
             st.caption(t("auth.signed_in_as", user=user.username,
                          role=t(f"role.{user.role}")))
         else:
             st.caption(t("auth.browsing_public"))
-        if data.is_sample():
-            st.caption(t("app.sample_notice"))
+        notice = data.store_notice()
+        if notice:
+            st.caption(t(notice))
+        session.sync_cookie()
+    st.session_state[CURRENT_PAGE_KEY] = page.url_path
     page.run()

@@ -12,10 +12,12 @@ import polars as pl
 import streamlit as st
 
 from creditindex.errors import Problem
+from creditindex.regions import region_name
 from creditindex.ui import auth
 from creditindex.ui.i18n import LANG_KEY, LANGS, current_lang, has, labeller, t
+from creditindex.ui.reasons import scope_words
+from creditindex.ui.timefmt import local_frame
 
-DAY_KEY = "day"
 # Columns whose codes are shown as catalogue texts (column -> catalogue prefix).
 VALUE_TEXTS = {"subject_type": "type", "cause": "cause", "status": "status", "kind": "event",
                "outcome": "outcome", "role": "role", "industry": "industry",
@@ -35,11 +37,32 @@ def guard(permission: auth.Permission) -> auth.User:
     the navigation only hides what this refuses anyway)."""
     user = current_user()
     if not user.may(permission):
-        st.error(t("auth.refused", role=t(f"role.{user.role}")))
-        if not user.signed_in:
-            st.info(t("auth.sign_in_first"))
+        if user.signed_in:
+            st.title(t("auth.not_allowed"))
+            st.error(t("auth.refused", role=t(f"role.{user.role}")))
+        else:
+            st.title(t("auth.sign_in_needed"))
+            st.warning(t("auth.please_sign_in"))
+            page = _this_page()
+            st.page_link(_signin_page(), label=t("auth.go_sign_in"), icon=":material/login:",
+                         query_params={"next": page} if page else None)
         st.stop()
     return user
+
+
+def _signin_page() -> Any:
+    from creditindex.ui import nav
+
+    return nav.st_page(nav.BY_NAME["signin"])
+
+
+CURRENT_PAGE_KEY = "_current_page"
+
+
+def _this_page() -> str | None:
+    """The name of the page being run (to come back to after signing in)."""
+    name = st.session_state.get(CURRENT_PAGE_KEY)
+    return name if isinstance(name, str) and name else None
 
 
 def refuse(exc: auth.PermissionDenied) -> None:
@@ -63,12 +86,11 @@ def today() -> dt.date:
 
 def day_pickers(prefix: str, *, known_on: bool = True) -> tuple[dt.date, dt.date]:
     """The day to answer for and, optionally, the day the answer is known on (default:
-    the same day). Shared between pages through session state."""
+    the same day). Each page asks its own day (today unless changed on that page)."""
     cols = st.columns(2)
-    on = cols[0].date_input(t("day.on"), value=st.session_state.get(DAY_KEY, today()),
-                            key=f"{prefix}_on", help=t("day.on_help"), format="YYYY-MM-DD")
+    on = cols[0].date_input(t("day.on"), value=today(), key=f"{prefix}_on",
+                            help=t("day.on_help"), format="YYYY-MM-DD")
     assert isinstance(on, dt.date)
-    st.session_state[DAY_KEY] = on
     known = on
     if known_on:
         same = cols[1].checkbox(t("day.known_same"), value=True, key=f"{prefix}_same",
@@ -78,12 +100,43 @@ def day_pickers(prefix: str, *, known_on: bool = True) -> tuple[dt.date, dt.date
                                         format="YYYY-MM-DD")
             assert isinstance(picked, dt.date)
             known = picked
+        cols[1].caption(t("day.known_explained"))
     return on, known
+
+
+PERMANENT = dt.date(9999, 12, 31)  # CONTRACT v2: restrict_until of a permanent bar
+
+
+def records_view(frame: pl.DataFrame) -> pl.DataFrame:
+    """Record columns in words: whether the record may be published, the stated bar's
+    end (``永久`` for permanent) and its scope in category names."""
+    out = frame
+    if "publication" in out.columns:
+        out = translate_values(out, "publication", "disclosure")
+    if "restrict_until" in out.columns and out.schema["restrict_until"] == pl.Date:
+        out = out.with_columns(
+            pl.when(pl.col("restrict_until") == PERMANENT).then(pl.lit(t("restrict.permanent")))
+            .otherwise(pl.col("restrict_until").cast(pl.String)).alias("restrict_until"))
+    if "restrict_scope" in out.columns:
+        lang = current_lang()
+        values = out.get_column("restrict_scope").drop_nulls().unique().to_list()
+        mapping = {v: scope_words(v, lang) for v in values}
+        out = out.with_columns(pl.col("restrict_scope").cast(pl.String).replace(mapping))
+    return out
 
 
 def label(column: str) -> str:
     """A column's header in the session's language (every column shown has one)."""
     return t(f"col.{column}")
+
+
+def name_regions(frame: pl.DataFrame, column: str = "region") -> pl.DataFrame:
+    """Region codes replaced by their names (GB/T 2260; unknown codes stay)."""
+    if column not in frame.columns:
+        return frame
+    codes = frame.get_column(column).drop_nulls().unique().to_list()
+    mapping = {c: region_name(c) for c in codes if region_name(c)}
+    return frame.with_columns(pl.col(column).replace(mapping)) if mapping else frame
 
 
 def translate_values(frame: pl.DataFrame, column: str, prefix: str) -> pl.DataFrame:
@@ -100,7 +153,8 @@ def show_table(frame: pl.DataFrame, columns: Sequence[str] | None = None, *,
                key: str | None = None, height: int | Literal["auto"] = "auto",
                config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
     """A table with translated headers (``columns``: which and in what order)."""
-    shown = frame.select(columns) if columns is not None else frame
+    shown = name_regions(local_frame(frame.select(columns) if columns is not None
+                                     else frame))
     for column, prefix in VALUE_TEXTS.items():
         shown = translate_values(shown, column, prefix)
     shown = shown.with_columns(pl.col(pl.String).fill_null(""))
@@ -110,7 +164,7 @@ def show_table(frame: pl.DataFrame, columns: Sequence[str] | None = None, *,
             column_config[name] = st.column_config.DateColumn(label(name), format="YYYY-MM-DD")
         elif isinstance(dtype, pl.Datetime):
             column_config[name] = st.column_config.DatetimeColumn(
-                label(name), format="YYYY-MM-DD HH:mm:ss")
+                label(name), format="YYYY-MM-DD HH:mm:ss", help=t("time.beijing"))
         else:
             column_config[name] = label(name)
     for name, cfg in (config or {}).items():
@@ -136,7 +190,7 @@ def static_table(frame: pl.DataFrame, columns: Sequence[str], *, key: str) -> No
     """A read-only table drawn as Markdown: it needs nothing more loaded in the browser,
     so it shows with the page's first text. Headers and values translated, numbers to
     two decimals, a tick for true."""
-    shown = frame.select(columns)
+    shown = name_regions(frame.select(columns))
     if shown.height == 0:
         st.container(key=key).caption(t("table.empty"))
         return
@@ -163,8 +217,10 @@ def problems_table(problems: Iterable[Problem], key: str = "problems",
                    message: str = "problems.count",
                    columns: Sequence[str] = ("file", "row", "column", "reason")) -> None:
     """Every problem of a refused input: file, row, column, reason."""
-    rows = [{"file": p.file, "row": p.row, "column": p.column, "reason": p.reason}
-            for p in problems]
+    from creditindex.ui.reasons import problem_text
+
+    rows = [{"file": p.file, "row": p.row, "column": p.column,
+             "reason": problem_text(p.reason)} for p in problems]
     frame = pl.DataFrame(rows, schema={"file": pl.String, "row": pl.Int64,
                                        "column": pl.String, "reason": pl.String},
                          orient="row")
@@ -182,33 +238,23 @@ def type_picker(key: str, types: Sequence[str], *, with_all: bool = False) -> st
     return picked if isinstance(picked, str) else None
 
 
-MAX_ATTEMPTS = 5
-LOCKOUT_SECONDS = 60
-
-
 def sign_in(name: str, password: str) -> str:
-    """Sign in with a name and password: ``ok``, ``failed``, ``empty`` or ``locked`` (too
-    many failures in this session: wait a minute)."""
-    from creditindex.ui import data
+    """Sign in with a name and password: ``ok``, ``failed``, ``empty`` or ``locked``
+    (too many failures for this account, counted in the store: see
+    :mod:`creditindex.store.sessions`)."""
+    from creditindex.ui import data, session
 
-    if not name.strip() or not password:
-        return "empty"
-    now = dt.datetime.now(dt.UTC).timestamp()
-    failures = [f for f in st.session_state.get("_signin_failures", [])
-                if now - f < LOCKOUT_SECONDS]
-    if len(failures) >= MAX_ATTEMPTS:
-        return "locked"
-    user = data.authenticate(name, password)
-    if user is None:
-        st.session_state["_signin_failures"] = [*failures, now]
-        return "failed"
-    st.session_state["_signin_failures"] = []
-    st.session_state[auth.USER_KEY] = user
-    return "ok"
+    outcome = session.sign_in(data.db_url(), name, password)
+    if outcome.status == "locked" and outcome.locked_until is not None:
+        st.session_state["_locked_until"] = outcome.locked_until
+    return outcome.status
 
 
 def sign_out() -> None:
-    """Forget the signed-in user (and what they were doing)."""
+    """End the session (in the store too) and forget what the user was doing."""
+    from creditindex.ui import data, session
+
+    session.sign_out(data.db_url())
     for key in list(st.session_state.keys()):
         if key != LANG_KEY:
             del st.session_state[key]

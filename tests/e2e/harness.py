@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,7 +22,9 @@ CHROMIUM = os.environ.get("CREDITINDEX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 STREAMLIT = Path(sys.executable).with_name("streamlit")
-RANKING_ROWS = '[data-testid="stMarkdownContainer"] table tbody tr'
+GRID = '[data-testid="stDataFrame"]'
+# The rows of the rankings grid (Glide's accessible rows; the first is the header).
+RANKING_ROWS = '[data-testid="stDataFrame"] [role="row"]'
 
 
 def build_sample_db(folder: Path) -> Path:
@@ -127,15 +130,25 @@ def wait_idle(page: Any, timeout: float = 90_000) -> None:
 def load(page: Any, url: str, path: str = "") -> None:
     """Load the app afresh (a new session: nobody signed in) at a URL path."""
     page.goto(f"{url}/{path}")
-    page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=90_000)
+    try:
+        page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=90_000)
+    except Exception:
+        page.screenshot(path=str(Path(os.environ.get("TMPDIR", "/tmp")) / "e2e-failed.png"))
+        raise
     wait_idle(page)
 
 
 def open_page(page: Any, path: str) -> None:
-    """Open one of the app's pages through the navigation menu (the session, and who is
-    signed in, stays: loading a URL would start a new session)."""
-    page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()
-    page.wait_for_url(lambda u: u.rstrip("/").endswith(path), timeout=30_000)
+    """Open one of the app's pages through the sidebar's link (who is signed in stays:
+    the session cookie signs the user in again in the new page's session)."""
+    link = page.locator(f'[data-testid="stSidebar"] a[href$="/{path}"]').first
+    if link.count():
+        link.click()
+    else:  # the sidebar is folded away (narrow screens): open the URL itself
+        base = re.match(r"https?://[^/]+", page.url)
+        assert base is not None
+        page.goto(f"{base.group(0)}/{path}")
+    page.wait_for_url(lambda u: u.split("?")[0].rstrip("/").endswith(path), timeout=30_000)
     page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=90_000)
     wait_idle(page)
 
@@ -154,5 +167,14 @@ def sign_in(page: Any, url: str, name: str, password: str) -> None:
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(lambda u: "signin" not in u, timeout=60_000)  # to the rankings
-    page.wait_for_selector(RANKING_ROWS, timeout=90_000)
+    page.wait_for_selector(GRID, timeout=90_000)
     wait_idle(page)
+    page.get_by_text(f"已登录：{name}").wait_for()
+
+
+def timed_load(page: Any, url: str, path: str = "") -> float:
+    """Open a URL (a new Streamlit session; the session cookie signs the user in again)
+    and return the seconds until the page has settled."""
+    start = time.monotonic()
+    load(page, url, path)
+    return time.monotonic() - start

@@ -10,6 +10,7 @@ import pytest
 from uihelpers import STAFF
 
 from creditindex import evaluate
+from creditindex.store.lifecycle import add_restriction
 from creditindex.store.load import load_data
 from creditindex.store.snapshots import evaluate as evaluate_day
 from creditindex.ui import data, tables
@@ -39,10 +40,12 @@ def test_the_daily_snapshot_is_used_while_current(db: str,
     with monkeypatch.context() as m:
         m.setattr(evaluate, "compute", no_compute)
         stored = data.rankings(TODAY).of("bidder")
-    assert stored.select(evaluate.COMPUTE_COLUMNS).equals(
-        oracle.filter(pl.col("subject_type") == "bidder"))
+    kept = [c for c in evaluate.COMPUTE_COLUMNS if c != "restricted_in"]  # not in snapshots
+    assert stored.select(kept).equals(
+        oracle.filter(pl.col("subject_type") == "bidder").select(kept))
     clean = stored.filter(~pl.col("restricted")).row(0, named=True)["subject_id"]
-    data.add_restriction(STAFF, clean, TODAY, None, "test", None)  # the data change
+    add_restriction(db, clean, user="staff", start=TODAY, reason="test")  # the data change
+    data.changed()
     after = data.rankings(TODAY).of("bidder")  # computed afresh
     assert after.filter(pl.col("subject_id") == clean).get_column("restricted")[0]
 
@@ -84,3 +87,30 @@ def test_candidate_lists() -> None:
     assert tables.ids_from_upload(b"X1\nX2\n", "c.csv") == ["X1", "X2"]
     assert tables.ids_from_upload("代码\nX1\n".encode("gb18030"), "c.csv") == ["X1"]
     assert tables.ids_from_upload(b"X1 X2", "c.txt") == ["X1", "X2"]
+
+
+def test_anonymous_checks_are_limited_and_attributed(db: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from creditindex.store.audit import audit_trail
+    from creditindex.ui.auth import ANONYMOUS
+    from creditindex.ui.limits import LimitReached
+
+    monkeypatch.setenv("CREDITINDEX_ANON_MAX_SUBJECTS", "3")
+    monkeypatch.setenv("CREDITINDEX_ANON_CHECKS_PER_SESSION", "2")
+    monkeypatch.setenv("CREDITINDEX_ANON_CHECKS_PER_DAY", "3")
+    firms = data.rankings(TODAY).of("bidder").get_column("subject_id").head(4).to_list()
+    with pytest.raises(LimitReached) as too_many:
+        data.check(ANONYMOUS, firms, TODAY, TODAY, None, False, "anonymous:aaa")
+    assert too_many.value.key == "limit.anon_subjects" and too_many.value.values["max"] == 3
+    for _ in range(2):
+        data.check(ANONYMOUS, firms[:1], TODAY, TODAY, None, False, "anonymous:aaa")
+    with pytest.raises(LimitReached) as session:
+        data.check(ANONYMOUS, firms[:1], TODAY, TODAY, None, False, "anonymous:aaa")
+    assert session.value.key == "limit.anon_session"
+    data.check(ANONYMOUS, firms[:1], TODAY, TODAY, None, False, "anonymous:bbb")
+    with pytest.raises(LimitReached) as day:  # all visitors together
+        data.check(ANONYMOUS, firms[:1], TODAY, TODAY, None, False, "anonymous:ccc")
+    assert day.value.key == "limit.anon_day"
+    actors = audit_trail(db, action="check.save").get_column("actor").to_list()
+    assert actors == ["anonymous:aaa", "anonymous:aaa", "anonymous:bbb"]  # not system:root
+    data.check(STAFF, firms, TODAY, TODAY, None, False)  # staff are not limited so

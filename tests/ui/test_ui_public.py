@@ -8,7 +8,7 @@ import re
 import polars as pl
 import pytest
 from conftest import AppFactory
-from uihelpers import PUBLIC, no_exception, table
+from uihelpers import PUBLIC, STAFF, no_exception, table
 
 from creditindex import evaluate
 from creditindex.store.load import load_data
@@ -35,7 +35,7 @@ def test_opens_on_rankings_in_chinese_with_no_setup(app: AppFactory,
     assert at.metric[2].value == f"{bidders.get_column('restricted').sum():,}"
     shown = table(at, "rk_table")
     assert len(shown) == 50  # the first page only
-    assert list(shown.iloc[:3, 0]) == [str(r) for r in bidders.get_column("rank").head(3)]
+    assert list(shown.iloc[:3, 0]) == bidders.get_column("rank").head(3).to_list()
 
 
 def test_english_on_request(app: AppFactory) -> None:
@@ -52,7 +52,7 @@ def test_filters_search_and_paging(app: AppFactory, answer: pl.DataFrame) -> Non
     at.selectbox(key="rk_restricted").set_value(True).run()
     restricted = bidders.filter(pl.col("restricted"))
     assert at.metric[1].value == f"{restricted.height:,}"
-    assert set(table(at, "rk_table").iloc[:, 5]) == {"✔"}
+    assert set(table(at, "rk_table").iloc[:, 6]) == {True}
     at.selectbox(key="rk_restricted").set_value(None).run()
     at.multiselect(key="rk_grades").set_value(["D"]).run()
     assert at.metric[1].value == f"{bidders.filter(pl.col('grade') == 'D').height:,}"
@@ -63,9 +63,9 @@ def test_filters_search_and_paging(app: AppFactory, answer: pl.DataFrame) -> Non
     assert name in names
     at.text_input(key="rk_query").set_value("").run()
     at.pagination[0].set_value(2).run()
-    assert table(at, "rk_table").iloc[0, 0] == str(bidders.get_column("rank")[50])
+    assert table(at, "rk_table").iloc[0, 0] == bidders.get_column("rank")[50]
     at.toggle(key="rk_lowest").set_value(True).run()
-    assert table(at, "rk_table").iloc[0, 3] == f"{bidders.get_column('index').min():.2f}"
+    assert table(at, "rk_table").iloc[0, 3] == bidders.get_column("index").min()
 
 
 def test_industry_and_region_filters(app: AppFactory, db: str, answer: pl.DataFrame
@@ -80,12 +80,16 @@ def test_industry_and_region_filters(app: AppFactory, db: str, answer: pl.DataFr
     assert at.metric[1].value == f"{expected.height:,}"
     at.multiselect(key="rk_industries").set_value([]).run()
     at.multiselect(key="rk_regions").set_value(["440106"]).run()
-    ids = list(table(at, "rk_table").iloc[:, 1])
+    shown = table(at, "rk_table")
+    ids = list(shown.iloc[:, 1])
     assert ids and all(i[2:8] == "440106" for i in ids)
+    assert set(shown.iloc[:, 8]) == {"广州市天河区"}  # region names, not codes
 
 
-def test_experts_resident_ids_are_masked(app: AppFactory, answer: pl.DataFrame) -> None:
-    at = app()
+def test_experts_are_staff_only_and_masked(app: AppFactory, answer: pl.DataFrame) -> None:
+    at = app()  # the public: firms only
+    assert t("type.expert", "zh") not in at.button_group(key="rk_type").options
+    at = app(user=STAFF)
     at.button_group(key="rk_type").set_value("expert").run()
     no_exception(at)
     shown = table(at, "rk_table")
@@ -130,7 +134,7 @@ def test_profile_as_known_on_an_earlier_day(app: AppFactory, db: str) -> None:
     data = load_data(db)
     late = data.records.filter(pl.col("recorded_on") > pl.col("decided_on")).sort(
         "recorded_on", descending=True).row(0, named=True)
-    at = app(page="profile")
+    at = app(user=STAFF, page="profile")
     at.text_input(key="pf_query").set_value(late["subject_id"]).run()
     no_exception(at)
     on, known = late["recorded_on"], late["decided_on"]  # decided, not yet recorded
@@ -151,7 +155,10 @@ def test_profile_as_known_on_an_earlier_day(app: AppFactory, db: str) -> None:
 def test_profile_search_finds_experts_only_by_whole_id(app: AppFactory,
                                                        answer: pl.DataFrame) -> None:
     expert = answer.filter(pl.col("subject_type") == "expert").row(0, named=True)
-    at = app(page="profile")
+    at = app(page="profile")  # the public finds no expert at all
+    at.text_input(key="pf_query").set_value(expert["subject_id"]).run()
+    assert at.warning[0].value == t("profile.none_found", "zh")
+    at = app(user=STAFF, page="profile")
     at.text_input(key="pf_query").set_value(expert["subject_id"][:10]).run()
     assert at.warning  # a part of a resident ID finds nobody
     at.text_input(key="pf_query").set_value(expert["subject_id"]).run()
@@ -168,7 +175,11 @@ def test_eligibility_check_with_evidence(app: AppFactory, db: str,
                          ).row(0, named=True)["subject_id"]
     expert = answer.filter(pl.col("subject_type") == "expert").row(0, named=True)[
         "subject_id"]
-    at = app(user=PUBLIC, page="eligibility")
+    at = app(user=PUBLIC, page="eligibility")  # experts are checked by staff only
+    at.text_area(key="elig_ids").set_value(f"{bad}\n{good}, {expert}").run()
+    at.button(key="elig_run").click().run()
+    assert at.error[0].value == t("limit.experts_staff_only", "zh")
+    at = app(user=STAFF, page="eligibility")
     at.text_area(key="elig_ids").set_value(f"{bad}\n{good}, {expert}").run()
     at.button(key="elig_run").click().run()
     no_exception(at)
@@ -215,13 +226,13 @@ def test_turning_the_page_first_thing(app: AppFactory, answer: pl.DataFrame) -> 
     at = app()
     at.pagination[0].set_value(3).run()
     ranks = answer.filter(pl.col("subject_type") == "bidder").get_column("rank")
-    assert table(at, "rk_table").iloc[0, 0] == str(ranks[100])
+    assert table(at, "rk_table").iloc[0, 0] == ranks[100]
 
 
 def test_rankings_search_reveals_no_hidden_digits(app: AppFactory,
                                                   answer: pl.DataFrame) -> None:
     expert = answer.filter(pl.col("subject_type") == "expert").row(0, named=True)
-    at = app()
+    at = app(user=STAFF)
     at.button_group(key="rk_type").set_value("expert").run()
     at.text_input(key="rk_query").set_value(expert["subject_id"][:12]).run()
     assert len(table(at, "rk_table")) == 0  # the birth date is hidden: no match on it

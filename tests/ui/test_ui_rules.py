@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 from conftest import AppFactory
 from uihelpers import REGULATOR, no_exception, table
 
@@ -13,7 +14,10 @@ from creditindex import evaluate
 from creditindex.rules import DEFAULT_RULES, parse_rules
 from creditindex.store.audit import audit_trail
 from creditindex.store.load import load_data
+from creditindex.store.users import add_user
+from creditindex.ui import data as ui_data
 from creditindex.ui import ruleedit, tables
+from creditindex.ui.auth import User
 from creditindex.ui.i18n import t
 
 TODAY = dt.date.today()
@@ -37,7 +41,8 @@ def test_draft_problems_are_shown_with_their_entry(app: AppFactory) -> None:
     problems = table(at, "problems")
     entries = list(problems.iloc[:, 0])
     assert any(e.startswith("behaviour[1] BID-COLLUSION.points") for e in entries)
-    assert any("duplicate" in r or "greater than 0" in r for r in problems.iloc[:, 1])
+    assert any("duplicate" in r or t("problem.greater_than", "zh", n="0") in r
+               for r in problems.iloc[:, 1])  # in Chinese, through the catalogue
     assert at.error[0].value == t("rules.problems", "zh", n=len(problems))
     assert not any(b.label == t("rules.publish_button", "zh") for b in at.button)
     at = _edit(at, "[ruleset\nname=")
@@ -70,16 +75,39 @@ def test_impact_then_publish(app: AppFactory, db: str) -> None:
     assert len(shown) == movers.height
     assert (shown.iloc[:, 4] <= 0).all()  # a heavier penalty only lowers indices
 
-    at.text_input[0].set_value("加重弄虚作假处罚")
-    at = next(b for b in at.button if b.label == t("rules.publish_button", "zh")).click().run()
+    # one regulator proposes; nothing is published yet
+    next(i for i in at.text_input if i.label == t("rules.note", "zh")).set_value(
+        "加重弄虚作假处罚")
+    at = next(b for b in at.button if b.label == t("rules.propose_button", "zh")).click().run()
     no_exception(at)
-    assert at.success[-1].value == t("rules.published", "zh",
-                                     version=f"default 2026.2 ({draft.content_hash[:12]})")
+    assert load_data(db).rules.content_hash != draft.content_hash
+    assert any(t("rules.proposed", "zh", id="")[:6] in s.value for s in at.success)
+    # the proposer cannot approve their own request
+    mine = next(b for b in at.button if b.label == t("rules.approve", "zh"))
+    assert mine.disabled
+    # a second regulator approves: published, with the note, by the proposer
+    add_user(db, "reg2", "regulator", "another password", by="test")
+    other = app(user=User("reg2", "regulator"), page="rules")
+    no_exception(other)
+    assert other.markdown and any("加重弄虚作假处罚" in c.value for c in other.caption)
+    other = next(b for b in other.button if b.label == t("rules.approve", "zh")
+                 ).click().run()
+    no_exception(other)
+    assert load_data(db).rules.content_hash == draft.content_hash
     log = audit_trail(db, action="rules.publish")
     assert log.get_column("actor").to_list()[-1] == "regulator"
-    assert load_data(db).rules.content_hash == draft.content_hash
-    at.run()
-    assert at.info[0].value == t("rules.same_as_in_force", "zh")
+    assert "加重弄虚作假处罚" in log.get_column("after").to_list()[-1]
+    assert audit_trail(db, action="approval.approved").get_column("actor")[-1] == "reg2"
+    other.run()
+    assert other.info[0].value == t("rules.same_as_in_force", "zh")
+    # the same content again is refused, and so is a used version with other content
+    with pytest.raises(ui_data.ActionError, match="identical"):
+        ui_data.propose(REGULATOR, "rules.publish", {"text": draft_text,
+                                                  "effective_from": TODAY})
+    with pytest.raises(ui_data.ActionError, match="new version"):
+        ui_data.propose(REGULATOR, "rules.publish", {
+            "text": draft_text.replace("points = 40", "points = 41", 1),
+            "effective_from": TODAY})
 
 
 def test_table_editor_round_trip() -> None:

@@ -10,8 +10,13 @@ from conftest import AppFactory
 from uihelpers import REGULATOR, STAFF, no_exception, table
 
 from creditindex import evaluate
+from creditindex.store import approvals, lifecycle
 from creditindex.store.audit import audit_trail
 from creditindex.store.load import load_data
+from creditindex.store.users import add_user
+from creditindex.ui import data as ui_data
+from creditindex.ui import queues
+from creditindex.ui.auth import User
 from creditindex.ui.i18n import t
 
 TODAY = dt.date.today()
@@ -40,6 +45,10 @@ def test_import_refuses_a_bad_file_with_every_problem(app: AppFactory, db: str) 
     assert set(problems.iloc[:, 0]) == {"bad.csv"}
     assert {2, 3} <= set(problems.iloc[:, 1])
     assert {"subject_id", "subject_type"} <= set(problems.iloc[:, 2])
+    reasons = list(problems.iloc[:, 3])  # in Chinese, through the catalogue
+    assert t("problem.unknown_code", "zh", code="NO-SUCH-CODE",
+             rules=load_data(db).rules.ruleset.name + " "
+             + load_data(db).rules.ruleset.version) in reasons
     assert load_data(db).records.height == before  # nothing imported
 
 
@@ -65,7 +74,7 @@ def test_import_checks_then_imports_and_the_rankings_follow(app: AppFactory, db:
     at.switch_page("creditindex/ui/pages/rankings.py").run()
     at.text_input(key="rk_query").set_value(clean["subject_id"]).run()
     shown = table(at, "rk_table")
-    assert list(shown.iloc[0, [3, 5]]) == ["70.00", "✔"]  # 30 points off, restricted
+    assert list(shown.iloc[0, [3, 6]]) == [70.0, True]  # 30 points off, restricted
 
 
 def _record_with_open_history(db: str) -> dict[str, object]:
@@ -118,31 +127,68 @@ def test_repair_refused_before_the_minimum_publication(app: AppFactory, db: str)
     assert "min_publish_days" in at.error[0].value
 
 
-def test_manual_restriction_makes_a_subject_ineligible(app: AppFactory, db: str) -> None:
+def test_manual_restriction_takes_two_people_and_can_be_lifted(app: AppFactory,
+                                                               db: str) -> None:
     clean = evaluate.compute(load_data(db), TODAY).filter(
         (pl.col("subject_type") == "bidder") & ~pl.col("restricted")).row(0, named=True)
     at = app(user=STAFF, page="lifecycle")
     at.text_input[1].set_value(clean["subject_id"])
     at.text_input[2].set_value("粤公交监〔2026〕3号")
     at.text_area[0].set_value("围标串标调查期间暂停交易")
-    at = submit(at, "life.restrict")
+    at = submit(at, "life.propose_restrict")
     no_exception(at)
-    assert clean["subject_id"] in list(table(at, "life_manual_list").iloc[:, 0])
-    at.switch_page("creditindex/ui/pages/eligibility.py").run()
-    at.text_area(key="elig_ids").set_value(clean["subject_id"]).run()
-    at.button(key="elig_run").click().run()
-    assert table(at, "elig_table").iloc[0, 2] == t("elig.no", "zh")
-    assert t("cause.manual", "zh") in list(table(at, "elig_grounds").iloc[:, 1])
+    assert len(table(at, "life_manual_list")) == 0  # not in force before a second person
+    assert len(table(at, "life_requests")) == 1
+    assert next(b for b in at.button if b.label == t("life.approve", "zh")).disabled
+    add_user(db, "staff2", "staff", "another password", by="test")
+    other = app(user=User("staff2", "staff"), page="lifecycle")
+    other = submit(other, "life.approve")
+    no_exception(other)
+    manual = table(other, "life_manual_list")
+    assert clean["subject_id"] in list(manual.iloc[:, 1])
+    assert list(manual.iloc[0, [7, 8]]) == ["staff", "staff2"]  # entered, approved by
+    other.switch_page("creditindex/ui/pages/eligibility.py").run()
+    other.text_area(key="elig_ids").set_value(clean["subject_id"]).run()
+    other.button(key="elig_run").click().run()
+    assert table(other, "elig_table").iloc[0, 2] == t("elig.no", "zh")
+    assert t("cause.manual", "zh") in list(table(other, "elig_grounds").iloc[:, 1])
+    # lifted (dated, audited) through the store: eligible again from that day
+    rid = int(lifecycle.manual_restrictions(db).get_column("id")[0])
+    req = approvals.propose(db, "restriction.lift", {"restriction_id": rid, "on": TODAY,
+                                                     "reason": "调查结束"}, user="staff")
+    approvals.decide(db, req, user="staff2", outcome="approved")
+    ui_data.changed()
+    assert evaluate.check(load_data(db), TODAY, [clean["subject_id"]]).table.get_column(
+        "eligible")[0] == (not clean["restricted"])
+    assert audit_trail(db, action="restriction.lift").get_column("actor")[-1] == "staff2"
+
+
+def test_work_queue_lists_open_objections_with_deadlines(app: AppFactory, db: str) -> None:
+    rec = _record_with_open_history(db)
+    source = load_data(db).records.filter(pl.col("record_id") == rec["record_id"]).get_column(
+        "source")[0]
+    lifecycle.file_objection(db, source, str(rec["record_id"]), user="staff",
+                             reason="异议", on=TODAY)
+    ui_data.changed()
+    at = app(user=STAFF, page="lifecycle")
+    no_exception(at)
+    queue = table(at, "life_q_obj")
+    assert list(queue.iloc[:, 4]) == [rec["record_id"]]
+    assert queue.iloc[0, 1] == (queues.add_working_days(TODAY, queues.objection_days())
+                                - TODAY).days
 
 
 def test_audit_log_for_staff_and_regulators(app: AppFactory) -> None:
     for user in (STAFF, REGULATOR):
         at = app(user=user, page="audit")
         no_exception(at)
-        log = table(at, "au_table")
-        assert {"records.import", "rules.publish", "user.add"} <= set(log.iloc[:, 3])
+        log = table(at, "au_table")  # in words, not action codes
+        words = {t(f"audit.act.{a}", "zh") for a in ("records.import", "rules.publish",
+                                                      "user.add")}
+        assert words <= set(log.iloc[:, 3])
+        assert not any(str(v).startswith("{") for v in log.iloc[:, 5])  # no raw JSON
         at.multiselect(key="au_action").set_value(["user.add"]).run()
-        assert set(table(at, "au_table").iloc[:, 3]) == {"user.add"}
+        assert set(table(at, "au_table").iloc[:, 3]) == {t("audit.act.user.add", "zh")}
 
 
 def test_credit_repair_granted_stops_the_deduction(app: AppFactory, db: str) -> None:

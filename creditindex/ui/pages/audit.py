@@ -3,16 +3,63 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 import polars as pl
 import streamlit as st
 
 from creditindex.ui import data, tables
 from creditindex.ui.auth import Permission, PermissionDenied
-from creditindex.ui.i18n import t
+from creditindex.ui.i18n import has, labeller, t, tr
 from creditindex.ui.widgets import guard, refuse, show_table
 
-COLUMNS = ["id", "at", "actor", "action", "entity", "entity_key", "before", "after"]
+COLUMNS = ["id", "at", "actor", "what", "entity_key", "details"]
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return t("yes") if value else t("no")
+    if isinstance(value, list):
+        return t("sep.list").join(_value(v) for v in value)
+    if isinstance(value, dict):
+        return t("sep.items").join(f"{_key(k)}{t('sep.label')}{_value(v)}"
+                                   for k, v in value.items())
+    return "-" if value is None else str(value)
+
+
+def _key(name: str) -> str:
+    return t(f"col.{name}") if has(f"col.{name}") else name
+
+
+def details(before: str | None, after: str | None) -> str:
+    """What changed, in words: each field with its label (before → after where both
+    are known); resident ID numbers masked."""
+    old = json.loads(before) if before else {}
+    new = json.loads(after) if after else {}
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return tables.mask_text(str(after or before or ""))
+    parts = []
+    colon = t("sep.label")
+    for name in dict.fromkeys([*new, *old]):
+        if name in old and name in new and old[name] != new[name]:
+            parts.append(f"{_key(name)}{colon}{_value(old[name])} → {_value(new[name])}")
+        elif name in new:
+            parts.append(f"{_key(name)}{colon}{_value(new[name])}")
+        else:
+            parts.append(f"{_key(name)}{colon}{_value(old[name])}")
+    return tables.mask_text(t("sep.items").join(parts))
+
+
+def plain(log: pl.DataFrame) -> pl.DataFrame:
+    """The audit log in words: the action as a sentence, the details as labelled
+    fields."""
+    actions = log.get_column("action").unique().to_list()
+    words = {a: tr("audit.act", a) for a in actions}
+    return log.with_columns(
+        pl.col("action").replace_strict(words, default=pl.col("action")).alias("what"),
+        pl.Series("details", [details(b, a) for b, a in zip(
+            log.get_column("before"), log.get_column("after"), strict=True)], pl.String))
 
 
 def render() -> None:
@@ -31,7 +78,8 @@ def render() -> None:
                               key="au_actor", placeholder=t("filter.any"))
     actions = c[1].multiselect(t("audit.action"), sorted(log.get_column("action").unique()
                                                          .to_list()),
-                               key="au_action", placeholder=t("filter.any"))
+                               key="au_action", placeholder=t("filter.any"),
+                               format_func=labeller("audit.act"))
     since = c[2].date_input(t("audit.since"), value=None, key="au_since",
                             format="YYYY-MM-DD")
     query = c[3].text_input(t("audit.search"), key="au_query")
@@ -49,7 +97,8 @@ def render() -> None:
                              | pl.col("before").fill_null("").str.contains(q, literal=True))
     shown = shown.sort("id", descending=True)
     st.caption(t("audit.count", n=shown.height, total=log.height))
-    show_table(shown.head(2000), COLUMNS, key="au_table")
+    show_table(plain(shown.head(2000)), COLUMNS, key="au_table", config={
+        "details": st.column_config.TextColumn(t("col.details"), width="large")})
     st.download_button(t("audit.download"),  # resident IDs masked in the export too
                        lambda: tables.export_bytes(tables.mask_frame(shown, ()), "csv"),
                        file_name="audit_log.csv", mime="text/csv", key="au_csv",

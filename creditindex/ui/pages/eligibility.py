@@ -3,19 +3,23 @@ every ground, and the evidence report to keep."""
 
 from __future__ import annotations
 
+import secrets
+
 import polars as pl
 import streamlit as st
 
 from creditindex.errors import InputError
-from creditindex.rules import SUBJECT_TYPES
-from creditindex.ui import data, tables
+from creditindex.ui import data, reasons, tables
 from creditindex.ui.auth import Permission
-from creditindex.ui.i18n import labeller, lang_key, t
-from creditindex.ui.widgets import day_pickers, guard, show_table
+from creditindex.ui.i18n import current_lang, labeller, lang_key, t
+from creditindex.ui.limits import LimitReached, limits
+from creditindex.ui.widgets import day_pickers, guard, problems_table, show_table
 
 RESULT_KEY = "elig_result"
+ANON_KEY = "_anonymous_id"
 ANSWER = ["public_id", "subject_name", "eligible", "index", "grade", "reasons"]
-GROUNDS = ["public_id", "cause", "code", "detail", "source", "document_no", "since", "until"]
+GROUNDS = ["public_id", "cause", "code", "detail", "basis", "source", "document_no", "since",
+           "until"]
 
 
 def _candidates() -> list[str]:
@@ -31,8 +35,15 @@ def _candidates() -> list[str]:
         try:
             ids += tables.ids_from_upload(file.getvalue(), file.name)
         except InputError as exc:  # over a limit, or unreadable: say why, read nothing
-            st.error(str(exc))
+            problems_table(exc.problems, key="elig_problems")
     return list(dict.fromkeys(ids))
+
+
+def _anonymous_id() -> str:
+    """This browser session's name in the store when nobody is signed in."""
+    if ANON_KEY not in st.session_state:
+        st.session_state[ANON_KEY] = data.ANONYMOUS_PREFIX + secrets.token_hex(6)
+    return str(st.session_state[ANON_KEY])
 
 
 def render() -> None:
@@ -44,16 +55,23 @@ def render() -> None:
     cols = st.columns([1, 2])
     consortium = cols[0].toggle(t("elig.consortium"), key="elig_consortium",
                                 help=t("elig.consortium_help"))
-    role = cols[1].selectbox(t("elig.role"), (None, *SUBJECT_TYPES),
+    role = cols[1].selectbox(t("elig.role"), (None, *data.visible_types(user)),
                              key=lang_key("elig_role"),
                              format_func=labeller("type", "elig.any_role"),
                              help=t("elig.role_help"))
     on, known_on = day_pickers("elig")
+    lim = limits()
     st.caption(t("elig.count", n=len(ids)))
+    if not user.signed_in:
+        st.caption(t("elig.anon_limits", n=lim.anon_subjects))
     if st.button(t("elig.run"), type="primary", key="elig_run", disabled=not ids):
-        with st.spinner(t("elig.running")):
-            st.session_state[RESULT_KEY] = data.check(user, ids, on, known_on, role,
-                                                      consortium)
+        try:
+            with st.spinner(t("elig.running")):
+                st.session_state[RESULT_KEY] = data.check(user, ids, on, known_on, role,
+                                                          consortium, _anonymous_id())
+        except LimitReached as exc:
+            st.session_state.pop(RESULT_KEY, None)
+            st.error(t(exc.key, None, **exc.values))
     answer = st.session_state.get(RESULT_KEY)
     if not isinstance(answer, data.Eligibility):
         return
@@ -62,7 +80,9 @@ def render() -> None:
         for shown_id, why in answer.invalid:
             st.warning(t("elig.invalid_id", id=shown_id, why=why))
         return
-    table = res.table.with_columns(
+    names = data.behaviour_names(current_lang(), res.on)
+    table = res.table.with_columns(reasons.reasons_column(res.table, res.grounds, names))
+    table = table.with_columns(
         pl.Series("public_id", [data.show_id(s, answer.shown)
                                 for s in res.table.get_column("subject_id")], pl.String),
         pl.col("subject_id").replace_strict(answer.names, default="").alias("subject_name"),
@@ -82,7 +102,7 @@ def render() -> None:
         "reasons": st.column_config.TextColumn(t("col.reasons"), width="large")})
     if res.grounds.height:
         st.markdown(f"#### {t('elig.grounds')}")
-        show_table(res.grounds.with_columns(
+        show_table(reasons.grounds_frame(res.grounds, names).with_columns(
             pl.col("subject_id").replace_strict(answer.shown, default="").alias("public_id"),
             tables.mask_text_expr("detail").alias("detail")), GROUNDS, key="elig_grounds")
     st.download_button(t("elig.download"), answer.html.encode("utf-8"),

@@ -9,26 +9,40 @@ import polars as pl
 import streamlit as st
 
 from creditindex.rules import SUBJECT_TYPES
-from creditindex.ui import charts, data, nav, tables
-from creditindex.ui.auth import Permission
+from creditindex.ui import charts, data, nav, reasons, tables
+from creditindex.ui.auth import Permission, User
 from creditindex.ui.i18n import current_lang, labeller, lang_key, t
-from creditindex.ui.widgets import day_pickers, guard, label, show_table
+from creditindex.ui.widgets import day_pickers, guard, label, records_view, show_table
 
 DEDUCTIONS = ["record_id", "behaviour", "points", "decided_on", "expires_on", "industry",
               "region", "source", "document_no", "factor"]
 RECORDS = ["record_id", "behaviour", "status", "nominal_points", "decided_on", "nominal_end",
            "recorded_on", "revoked_on", "repaired_on", "industry", "region", "source",
-           "document_no"]
-GROUNDS = ["cause", "code", "detail", "source", "document_no", "since", "until"]
+           "document_no", "authority", "basis", "publish_until", "restrict_until",
+           "restrict_scope"]
+GROUNDS = ["cause", "code", "detail", "basis", "source", "document_no", "since", "until"]
 EVENTS = ["record_id", "kind", "effective_on", "outcome", "document_no", "reason", "at"]
 
 
-def _pick_subject() -> tuple[str, str] | None:
-    current = st.session_state.get(nav.SUBJECT_KEY)
+def _from_link() -> tuple[str, str] | None:
+    """The subject named in the page's URL (``?subject=...&type=...``), if any."""
+    sid = str(st.query_params.get("subject", "") or "").strip().upper()
+    if not sid:
+        return None
+    stype = str(st.query_params.get("type", "") or "")
+    roles = data.subject_types_of(sid)
+    if not roles:
+        st.warning(t("profile.link_unknown"))
+        return None
+    return sid, stype if stype in roles else roles[0]
+
+
+def _pick_subject(user: User) -> tuple[str, str] | None:
+    current = _from_link() or st.session_state.get(nav.SUBJECT_KEY)
     query = st.text_input(t("profile.search"), key="pf_query",
                           placeholder=t("filter.search_hint"))
     if query:
-        found = data.find_subjects(query)
+        found = data.find_subjects(query, user=user)
         if found.height == 0:
             st.warning(t("profile.none_found"))
         else:
@@ -40,8 +54,10 @@ def _pick_subject() -> tuple[str, str] | None:
                                       f" · {kind(found['subject_type'][k])})")
             row = found.row(int(i or 0), named=True)
             current = (row["subject_id"], row["subject_type"])
-            st.session_state[nav.SUBJECT_KEY] = current
     if isinstance(current, tuple) and len(current) == 2:
+        st.session_state[nav.SUBJECT_KEY] = current
+        if not tables.looks_personal(str(current[0])):  # a shareable link (never an ID No.)
+            st.query_params.update({"subject": str(current[0]), "type": str(current[1])})
         return str(current[0]), str(current[1])
     return None
 
@@ -53,14 +69,17 @@ def _behaviour_label() -> pl.Expr:
 
 def render() -> None:
     """The profile page."""
-    guard(Permission.VIEW)
+    user = guard(Permission.VIEW)
     st.title(t("profile.title"))
-    picked = _pick_subject()
+    picked = _pick_subject(user)
     if picked is None:
         st.info(t("profile.pick"))
         return
     subject_id, subject_type = picked
-    roles = data.subject_types_of(subject_id)
+    if not data.may_see(user, subject_id, subject_type):
+        st.warning(t("profile.staff_only"))
+        return
+    roles = [r for r in data.subject_types_of(subject_id) if r in data.visible_types(user)]
     if len(roles) > 1:
         subject_type = st.segmented_control(
             t("profile.role"), [r for r in SUBJECT_TYPES if r in roles], key="pf_role",
@@ -71,15 +90,18 @@ def render() -> None:
     start = st.session_state.get("pf_from", first_default)
     with st.spinner(t("rankings.computing")):
         p = data.profile(subject_id, subject_type, on, known_on,
-                         start=min(start, on), fixed_knowledge=known_on != on)
+                         start=min(start, on), fixed_knowledge=known_on != on, user=user)
 
     st.subheader(f"{p.subject_name or '-'}")
+    st.caption(t("profile.answer_for", day=on))
     st.caption(t("profile.identity", id=tables.public_id(subject_id, subject_type),
                  type=t(f"type.{subject_type}")))
     s = p.summary or {}
     m = st.columns(4)
     m[0].metric(label("index"), f"{s.get('index', data.rules().base):.2f}")
-    m[1].metric(label("grade"), str(s.get("grade", "-")))
+    watch = s.get("watch")
+    m[1].metric(label("grade"), str(s.get("grade", "-")),
+                delta=labeller("watch")(watch) if watch else None, delta_color="off")
     m[2].metric(label("rank"), str(s.get("rank", "-")))
     restricted = bool(s.get("restricted", p.grounds.height > 0))
     m[3].metric(label("restricted"), t("yes") if restricted else t("no"))
@@ -114,10 +136,14 @@ def render() -> None:
         show_table(p.deductions.with_columns(_behaviour_label().alias("behaviour")),
                    DEDUCTIONS, key="pf_ded")
     with tabs[1]:
-        show_table(p.grounds, GROUNDS, key="pf_grounds")
+        show_table(reasons.grounds_frame(p.grounds, data.behaviour_names(current_lang(), on)),
+                   [c for c in GROUNDS if c in p.grounds.columns], key="pf_grounds")
     with tabs[2]:
-        show_table(p.records.with_columns(_behaviour_label().alias("behaviour")), RECORDS,
-                   key="pf_records")
+        staff = user.may(Permission.CONFIDENTIAL)
+        st.caption(t("profile.records_staff") if staff else t("profile.records_public"))
+        shown = records_view(p.records.with_columns(_behaviour_label().alias("behaviour")))
+        columns = [c for c in RECORDS if c in shown.columns]
+        show_table(shown, ["publication", *columns] if staff else columns, key="pf_records")
     with tabs[3]:
         show_table(p.events, EVENTS, key="pf_events")
 

@@ -1,4 +1,6 @@
-"""Rankings: every subject of a type on a day, filtered, searched, paged, downloadable."""
+"""Rankings: every firm of a type on a day, filtered, searched, paged, downloadable; a
+click on a row opens its profile. Experts' indices are staff-only (evaluation committees
+are confidential until the award), so the public sees firms only."""
 
 from __future__ import annotations
 
@@ -8,37 +10,38 @@ from collections.abc import Callable
 import polars as pl
 import streamlit as st
 
-from creditindex.rules import SUBJECT_TYPES
-from creditindex.ui import charts, data, nav, tables
+from creditindex.regions import region_name
+from creditindex.ui import charts, data, nav, reasons, tables
 from creditindex.ui.auth import Permission
-from creditindex.ui.i18n import labeller, lang_key, t
-from creditindex.ui.widgets import day_pickers, guard, label, static_table, type_picker
+from creditindex.ui.i18n import current_lang, labeller, lang_key, t
+from creditindex.ui.widgets import day_pickers, guard, label, show_table, type_picker
 
 PAGE_SIZES = (25, 50, 100, 200)
-SHOWN = ["rank", "public_id", "subject_name", "index", "grade", "restricted", "deducted",
-         "region", "reasons"]
-EXPORTED = ["rank", "subject_id", "subject_type", "subject_name", "index", "grade",
-            "deducted", "restricted", "region", "reasons"]
+SHOWN = ["rank", "public_id", "subject_name", "index", "grade", "watch", "restricted",
+         "deducted", "region", "reasons"]
+EXPORTED = ["rank", "subject_id", "subject_type", "subject_name", "index", "grade", "watch",
+            "deducted", "restricted", "region", "region_name", "reasons"]
 
 
 def _filters(frame: pl.DataFrame, known_on: dt.date) -> tables.RankingFilter:
     rules = data.rules()
-    cols = st.columns([1, 1, 1, 1, 2])
-    grades = cols[0].multiselect(t("filter.grade"), [g.name for g in rules.grade],
-                                 key="rk_grades", placeholder=t("filter.any"))
-    industries = cols[1].multiselect(t("filter.industry"), data.industries(),
-                                     key=lang_key("rk_industries"),
-                                     placeholder=t("filter.any"),
-                                     format_func=labeller("industry"))
-    regions = cols[2].multiselect(t("filter.region"),
-                                  sorted(frame.get_column("region").unique().to_list()),
-                                  key="rk_regions", placeholder=t("filter.any"),
-                                  format_func=data.region_label)
-    restricted = cols[3].selectbox(t("filter.restricted"), (None, True, False),
-                                   key=lang_key("rk_restricted"),
-                                   format_func=labeller("filter.restricted"))
-    query = cols[4].text_input(t("filter.search"), key="rk_query",
-                               placeholder=t("filter.search_hint"))
+    with st.expander(t("rankings.filters"), expanded=False, icon=":material/filter_list:"):
+        cols = st.columns([1, 1, 1, 1])
+        grades = cols[0].multiselect(t("filter.grade"), [g.name for g in rules.grade],
+                                     key="rk_grades", placeholder=t("filter.any"))
+        industries = cols[1].multiselect(t("filter.industry"), data.industries(),
+                                         key=lang_key("rk_industries"),
+                                         placeholder=t("filter.any"),
+                                         format_func=labeller("industry"))
+        regions = cols[2].multiselect(t("filter.region"),
+                                      sorted(frame.get_column("region").unique().to_list()),
+                                      key="rk_regions", placeholder=t("filter.any"),
+                                      format_func=data.region_label)
+        restricted = cols[3].selectbox(t("filter.restricted"), (None, True, False),
+                                       key=lang_key("rk_restricted"),
+                                       format_func=labeller("filter.restricted"))
+    query = st.text_input(t("filter.search"), key="rk_query",
+                          placeholder=t("filter.search_hint"))
     return tables.RankingFilter(
         grades=tuple(grades), regions=tuple(regions),
         industry_ids=data.subjects_in_industries(industries, known_on) if industries
@@ -48,9 +51,14 @@ def _filters(frame: pl.DataFrame, known_on: dt.date) -> tables.RankingFilter:
 
 def _downloads(shown: pl.DataFrame, stype: str, on: dt.date) -> None:
     """CSV and Excel of every row shown (not only this page), made when asked for: the
-    identifiers masked for public view and formulas neutralised."""
+    identifiers masked for public view, region names added, formulas neutralised."""
     def made(fmt: str) -> Callable[[], bytes]:
-        return lambda: tables.export_bytes(tables.mask_frame(shown.select(EXPORTED)), fmt)
+        def build() -> bytes:
+            frame = shown.with_columns(pl.col("region").map_elements(
+                region_name, return_dtype=pl.String).alias("region_name"))
+            return tables.export_bytes(tables.mask_frame(frame.select(
+                [c for c in EXPORTED if c in frame.columns])), fmt)
+        return build
 
     stem = f"rankings_{stype}_{on}"
     cols = st.columns([1, 1, 4])
@@ -63,18 +71,59 @@ def _downloads(shown: pl.DataFrame, stype: str, on: dt.date) -> None:
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
+def _with_watch(rows: pl.DataFrame) -> pl.DataFrame:
+    """The grade's watch label (关注 / 重点关注) in the session's language."""
+    if "watch" not in rows.columns:
+        return rows.with_columns(pl.lit("").alias("watch"))
+    values = rows.get_column("watch").drop_nulls().unique().to_list()
+    mapping = {v: labeller("watch")(v) for v in values if v}
+    return rows.with_columns(pl.col("watch").cast(pl.String).replace(mapping).fill_null(""))
+
+
+def _table(rows: pl.DataFrame, stype: str, view: str) -> None:
+    """The page's rows as a grid; a click on a row opens that subject's profile (the
+    row is found by its position in the rows given, whatever order the grid is sorted
+    in on screen)."""
+    shown = _with_watch(rows.with_columns(tables.shorten("reasons", 60)))
+    event = show_table(
+        shown, SHOWN, key="rk_table", on_select="rerun",
+        selection_mode="single-row",
+        config={"subject_name": st.column_config.TextColumn(label("subject_name"),
+                                                            width="medium", pinned=True),
+                "reasons": st.column_config.TextColumn(label("reasons"), width="large"),
+                "index": st.column_config.NumberColumn(label("index"), format="%.2f"),
+                "deducted": st.column_config.NumberColumn(label("deducted"),
+                                                          format="%.2f")})
+    picked = getattr(getattr(event, "selection", None), "rows", None) or []
+    if picked:
+        row = rows.row(int(picked[0]), named=True)
+        nav.open_profile(str(row["subject_id"]), stype)
+    if rows.height:
+        ids = rows.get_column("subject_id").to_list()
+        names = dict(zip(ids, (f"{r}. {n} ({p})" for r, n, p in zip(
+            rows.get_column("rank"), rows.get_column("subject_name").fill_null(""),
+            rows.get_column("public_id"), strict=True)), strict=True))
+        pick_col, open_col = st.columns([4, 1], vertical_alignment="bottom")
+        choice = pick_col.selectbox(t("rankings.open_subject"), ids, key=f"rk_pick_{view}",
+                                    format_func=lambda s: names.get(s, s))
+        if open_col.button(t("rankings.open"), key="rk_open", type="primary") and choice:
+            nav.open_profile(str(choice), stype)
+
+
 def render() -> None:
     """The rankings page."""
-    guard(Permission.VIEW)
+    user = guard(Permission.VIEW)
     st.title(t("rankings.title"))
     st.caption(t("rankings.caption"))
-    stype = type_picker("rk_type", SUBJECT_TYPES) or SUBJECT_TYPES[0]
+    types = data.visible_types(user)
+    stype = type_picker("rk_type", types) or types[0]
     on, known_on = day_pickers("rk")
     with st.spinner(t("rankings.computing")):
         ranking = data.rankings(on, known_on)
     frame = ranking.of(stype)
     filt = _filters(frame, known_on)
     shown = tables.filter_rankings(frame, filt)
+    st.subheader(t("rankings.answer_for", day=on, type=t(f"type.{stype}")))
 
     m = st.columns(4)
     m[0].metric(t("rankings.subjects"), f"{frame.height:,}")
@@ -95,23 +144,17 @@ def render() -> None:
     pages = tables.page_count(shown.height, size)
     with page_col:  # a new widget for each question, so the browser shows page 1 too
         page = st.pagination(pages, key=f"rk_page_{st.session_state['rk_view']}_{pages}",
-                             max_visible_pages=9)
+                             max_visible_pages=5)
     rows = tables.page_of(shown, page, size, reverse=lowest_first)
     st.caption(t("rankings.page_info", page=page, pages=pages,
                  first=min(shown.height, (page - 1) * size + 1),
                  last=min(shown.height, page * size), total=shown.height))
-    static_table(rows.with_columns(tables.shorten("reasons", 40)), SHOWN, key="rk_table")
-
-    if rows.height:
-        options = list(range(rows.height))
-        pick_col, open_col = st.columns([4, 1], vertical_alignment="bottom")
-        choice = pick_col.selectbox(
-            t("rankings.open_subject"), options, key="rk_pick",
-            format_func=lambda i: f"{rows['rank'][i]}. {rows['subject_name'][i]} "
-                                  f"({rows['public_id'][i]})")
-        if open_col.button(t("rankings.open"), key="rk_open", type="primary"):
-            picked = rows.row(int(choice or 0), named=True)
-            nav.open_profile(picked["subject_id"], stype)
+    st.caption(t("rankings.click_hint"))
+    restricted_ids = rows.filter(pl.col("restricted")).get_column("subject_id").to_list()
+    rows = rows.with_columns(reasons.reasons_column(
+        rows, data.grounds_for(restricted_ids, on, known_on),
+        data.behaviour_names(current_lang(), on)))
+    _table(rows, stype, f"{st.session_state['rk_view']}_{page}_{size}")
     _downloads(shown, stype, on)
     counts = shown.group_by("grade").agg(pl.len().alias("subjects"))
     with st.expander(t("rankings.distribution"), expanded=False):

@@ -11,7 +11,7 @@ import streamlit as st
 from creditindex.errors import InputError
 from creditindex.rules import SUBJECT_TYPES, RuleSet, parse_rules
 from creditindex.ui import charts, data, ruleedit, tables
-from creditindex.ui.auth import Permission, PermissionDenied
+from creditindex.ui.auth import Permission, PermissionDenied, User
 from creditindex.ui.i18n import labeller, t
 from creditindex.ui.widgets import (
     day_pickers,
@@ -29,7 +29,7 @@ IMPACT = ["public_id", "subject_name", "index_before", "index_after", "change",
 SUMMARY = ["subject_type", "subjects", "mean_before", "mean_after", "moved", "grade_changed",
            "newly_restricted", "no_longer_restricted"]
 VERSIONS = ["id", "name", "version", "content_hash", "effective_from", "in_force",
-            "published_by", "published_at"]
+            "published_by", "published_at", "note"]
 
 
 def _draft() -> str:
@@ -140,30 +140,93 @@ def _impact(draft: RuleSet) -> None:
 
 
 def _publish(draft_text: str, draft: RuleSet) -> None:
+    """Propose the draft for publication; a second regulator approves it (the same
+    content, or a version name already used, is refused)."""
     st.markdown(f"### {t('rules.publish')}")
-    with st.form("rules_publish"):
-        c = st.columns([1, 3])
-        effective = c[0].date_input(t("rules.effective_from"), value=data.today(),
+    st.caption(t("rules.two_person"))
+    used = set(data.rule_versions().get_column("version").to_list())
+    with st.form(f"rules_publish_{draft.content_hash[:12]}", clear_on_submit=True):
+        c = st.columns([1, 1, 2])
+        version = c[0].text_input(t("rules.new_version"), value=draft.ruleset.version,
+                                  help=t("rules.new_version_help"))
+        effective = c[1].date_input(t("rules.effective_from"), value=data.today(),
                                     format="YYYY-MM-DD")
-        note = c[1].text_input(t("rules.note"))
-        go = st.form_submit_button(t("rules.publish_button"), type="primary")
+        note = c[2].text_input(t("rules.note"))
+        go = st.form_submit_button(t("rules.propose_button"), type="primary")
+    if draft.ruleset.version in used:
+        st.warning(t("rules.version_used", version=draft.ruleset.version))
     if go:
+        text = ruleedit.with_version(draft_text, (version or "").strip()
+                                     or draft.ruleset.version)
         try:
-            version = data.publish_rules(guard(Permission.RULES), draft_text, effective,
-                                         note or None)
+            request = data.propose(guard(Permission.RULES), "rules.publish",
+                                   {"text": text, "effective_from": effective,
+                                    "note": note or None}, note or None)
         except PermissionDenied as exc:
             refuse(exc)
         except data.ActionError as exc:
             st.error(t("action.failed", why=str(exc)))
         else:
-            st.success(t("rules.published", version=version))
+            _replace_draft(text)
+            st.session_state["rules_done"] = t("rules.proposed", id=request)
+            st.rerun()
+
+
+def _pending(user: User) -> None:
+    """Rule sets awaiting a second regulator: approve (publish), reject or withdraw."""
+    waiting = data.pending_requests(user, ("rules.publish",))
+    st.markdown(f"### {t('rules.pending', n=len(waiting))}")
+    if not waiting:
+        st.caption(t("rules.no_pending"))
+        return
+    for req in waiting:
+        try:
+            parsed = parse_rules(str(req.payload.get("text") or ""), "request")
+        except InputError:
+            continue
+        mine = req.proposed_by == user.username
+        with st.container(border=True):
+            st.markdown(t("rules.request_line", id=req.id, name=parsed.ruleset.name,
+                          version=parsed.ruleset.version, by=req.proposed_by,
+                          effective=req.payload.get("effective_from", ""),
+                          hash=parsed.content_hash[:12]))
+            if req.note:
+                st.caption(t("rules.request_note", note=req.note))
+            with st.form(f"rules_decide_{req.id}", clear_on_submit=True):
+                if mine:
+                    st.info(t("life.own_request"))
+                note = st.text_input(t("life.note"))
+                c = st.columns(3)
+                approve = c[0].form_submit_button(t("rules.approve"), type="primary",
+                                                  disabled=mine)
+                reject = c[1].form_submit_button(t("life.reject"), disabled=mine)
+                withdraw = c[2].form_submit_button(t("life.withdraw"), disabled=not mine)
+            outcome = ("approved" if approve else "rejected" if reject
+                       else "withdrawn" if withdraw else None)
+            if outcome is None:
+                continue
+            try:
+                data.decide_request(user, req.id, req.kind, outcome, note or None)
+            except PermissionDenied as exc:
+                refuse(exc)
+            except data.ActionError as exc:
+                st.error(t("action.failed", why=str(exc)))
+            else:
+                if outcome == "approved":
+                    _replace_draft(data.rules_text())
+                st.session_state["rules_done"] = t(f"req.outcome.{outcome}")
+                st.rerun()
 
 
 def render() -> None:
     """The rule tuning page."""
-    guard(Permission.RULES)
+    user = guard(Permission.RULES)
     st.title(t("rules.title"))
     st.caption(t("rules.caption"))
+    done = st.session_state.pop("rules_done", None)
+    if done:
+        st.success(t("life.done", what=done))
+    _pending(user)
     draft_text = _draft()
     edit_tab, toml_tab, versions_tab = st.tabs(
         [t("rules.tab_tables"), t("rules.tab_toml"), t("rules.tab_versions")])
@@ -175,7 +238,9 @@ def render() -> None:
     with edit_tab:
         _table_editor(draft_text)
     with versions_tab:
-        show_table(data.rule_versions(), VERSIONS, key="rules_versions")
+        versions = data.rule_versions().join(data.published_notes(), on="content_hash",
+                                             how="left")
+        show_table(versions, VERSIONS, key="rules_versions")
     st.markdown(f"### {t('rules.validation')}")
     draft = _validate(draft_text)
     if draft is None:

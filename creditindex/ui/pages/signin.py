@@ -1,12 +1,21 @@
-"""Sign in (staff and regulators; the public may browse without an account)."""
+"""Sign in (staff and regulators; the public may browse without an account). A
+successful sign-in returns to the page that asked for it (``?next=``)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import streamlit as st
 
 from creditindex.ui import data, nav
 from creditindex.ui.i18n import t
+from creditindex.ui.timefmt import local_time
 from creditindex.ui.widgets import current_user, sign_in
+
+
+def _next_page() -> str:
+    wanted = str(st.query_params.get("next", "") or "")
+    return wanted if wanted in nav.BY_NAME and wanted != "signin" else "rankings"
 
 
 def render() -> None:
@@ -25,8 +34,13 @@ def render() -> None:
     if submitted:
         outcome = sign_in(name or "", password or "")
         if outcome == "ok":
-            nav.go("rankings")
-        st.error(t(f"signin.{outcome}"))
+            nav.go(_next_page())
+        if outcome == "locked":
+            until = st.session_state.get("_locked_until")
+            st.error(t("signin.locked_until", time=local_time(until))
+                     if isinstance(until, dt.datetime) else t("signin.locked"))
+        else:
+            st.error(t(f"signin.{outcome}"))
     if data.is_sample():
         with st.container(border=True):
             st.markdown(f"**{t('signin.demo_title')}**")
