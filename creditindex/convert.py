@@ -69,7 +69,7 @@ from creditindex.records import DATE_COLUMNS, RECORD_SCHEMA, REQUIRED, check_row
 from creditindex.rules import RuleSet
 
 LIST_FIELDS = ("list", "entry_id", "subject_id", "name", "country", "listed_on", "until",
-               "grounds")
+               "grounds", "scope", "financier")
 LIST_DATE_FIELDS = ("listed_on", "until")
 _SAMPLE_DAY = dt.date(2024, 3, 5)
 _SEP = "\x1f"  # stands for a regex separator while splitting

@@ -30,7 +30,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from creditindex.categories import ALL, scope_mask_expr
 from creditindex.days import to_day
+from creditindex.records import PERMANENT_DATE
 from creditindex.rules import RuleSet
 
 SUBJECT_KEY = ["subject_id", "subject_type"]
@@ -56,6 +58,7 @@ LEDGER_SCHEMA: dict[str, pl.DataType] = {
     "amount": pl.Float64(),
     "linear": pl.Boolean(),
     "restrict_end": pl.Int32(),
+    "restrict_scope": pl.Int8(),
     "repaired_from": pl.Int32(),
 }
 
@@ -67,7 +70,8 @@ def behaviours_frame(rules: RuleSet) -> pl.DataFrame:
             "behaviour_code": [b.code for b in rules.behaviour],
             "_points": [float(b.points) for b in rules.behaviour],
             "days": [b.days for b in rules.behaviour],
-            "_restrict_days": [b.restrict_days for b in rules.behaviour],
+            "_restrict_days": [OPEN_DAY if b.permanent else b.restrict_days
+                               for b in rules.behaviour],
             "_repeat_days": [b.repeat_within_days for b in rules.behaviour],
             "_repeat_factor": [None if b.repeat_factor is None else float(b.repeat_factor)
                                for b in rules.behaviour],
@@ -123,6 +127,7 @@ def ledger(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | int) -> pl
         pl.Series("amount", la.amount[order]),
         pl.Series("linear", la.linear[order]),
         pl.Series("restrict_end", la.restrict_end[order]),
+        pl.Series("restrict_scope", la.restrict_scope[order]),
         pl.Series("repaired_from", la.repaired_from[order]),
     ).with_columns(
         pl.when(pl.col(c) != NO_DAY).then(pl.col(c)).alias(c)
@@ -300,6 +305,7 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 NO_DAY = int(np.iinfo(np.int32).max)  # a missing date: never
+OPEN_DAY = 10_000_000  # the end of a bar without end (far past any real day)
 _SEED_A, _SEED_A2, _SEED_B, _SEED_B2 = 0x51ED, 0x7A3B, 0x2C9F, 0x6D1E
 _EPS = 1e-9
 _RESIDUE = 1e-12  # rounding left over from earlier subjects that is worth taking out
@@ -424,7 +430,9 @@ class BehaviourTable:
     codes: list[str]
     points: FloatArray
     days: I32Array
-    restrict_days: I32Array      # 0: none
+    restrict_days: I32Array      # 0: none; OPEN_DAY: permanent
+    scope: npt.NDArray[np.int8]  # the default scope's category mask
+    range_min: I32Array          # the statutory range of a stated bar (0: none)
     repeat_days: I32Array        # 0: none
     repeat_factor: FloatArray
     linear: BoolArray
@@ -438,7 +446,10 @@ class BehaviourTable:
             codes=[b.code for b in bs],
             points=np.array([float(b.points) for b in bs], dtype=np.float64),
             days=np.array([b.days for b in bs], dtype=np.int32),
-            restrict_days=np.array([b.restrict_days or 0 for b in bs], dtype=np.int32),
+            restrict_days=np.array([OPEN_DAY if b.permanent else int(b.restrict_days or 0)
+                                    for b in bs], dtype=np.int32),
+            scope=np.array([b.scope_mask() for b in bs], dtype=np.int8),
+            range_min=np.array([b.restrict_min_days or 0 for b in bs], dtype=np.int32),
             repeat_days=np.array([b.repeat_within_days or 0 for b in bs], dtype=np.int32),
             repeat_factor=np.array([float(b.repeat_factor or 1.0) for b in bs],
                                    dtype=np.float64),
@@ -504,6 +515,7 @@ class LedgerArrays:
     escalated: BoolArray
     amount: FloatArray
     restrict_end: I32Array
+    restrict_scope: npt.NDArray[np.int8]
     repaired_from: I32Array
 
     @property
@@ -570,6 +582,7 @@ def _previous_in_runs(group: IntArray, day: AnyInt) -> IntArray:
 
 
 _DATES = ("decided_on", "recorded_on", "revoked_on", "repaired_on")
+PERMANENT_DAY = to_day(PERMANENT_DATE)  # a stated bar with no end, as read from records
 CHUNK_ROWS = 1 << 18  # rows per part when work is split by subject (bounds the memory)
 WORKERS = max(1, min(4, os.cpu_count() or 1))  # threads working on parts at once
 T = TypeVar("T")
@@ -579,13 +592,16 @@ T = TypeVar("T")
 class RowColumns:
     """What the ledger reads of each records row as known on ``known_on``, as arrays in
     row order: whether the row ``counts`` (recorded by then, not revoked by then, a
-    behaviour of the rule set), ``decided`` and ``repaired`` as int32 days (``NO_DAY``
-    when missing) and the behaviour number."""
+    behaviour of the rule set), ``decided``, ``repaired`` and the stated ``until`` (last
+    barred day) as int32 days (``NO_DAY`` when missing), the stated ``scope`` mask (0 when
+    none) and the behaviour number."""
 
     known_on: int
     counts: BoolArray
     decided: I32Array
     repaired: I32Array
+    until: I32Array
+    scope: npt.NDArray[np.int8]
     beh: npt.NDArray[np.int16]
 
     @classmethod
@@ -597,9 +613,14 @@ class RowColumns:
             return pl.col(column).cast(pl.Date).to_physical()
 
         k = int(known_on)
+        scope = (scope_mask_expr("restrict_scope").clip(0, ALL)
+                 if "restrict_scope" in records.columns
+                 else pl.repeat(0, records.height, dtype=pl.Int64))
         cols = records.select(
             day("decided_on").fill_null(NO_DAY).alias("decided"),
             day("repaired_on").fill_null(NO_DAY).alias("repaired"),
+            day("restrict_until").fill_null(NO_DAY).alias("until"),
+            scope.cast(pl.Int8).alias("scope"),
             ((day("recorded_on") <= k) & (day("revoked_on").is_null()
                                           | (day("revoked_on") > k))).fill_null(False)
             .alias("known"),
@@ -610,6 +631,8 @@ class RowColumns:
                    decided=np.asarray(cols.get_column("decided").to_numpy(), dtype=np.int32),
                    repaired=np.asarray(cols.get_column("repaired").to_numpy(),
                                        dtype=np.int32),
+                   until=np.asarray(cols.get_column("until").to_numpy(), dtype=np.int32),
+                   scope=np.asarray(cols.get_column("scope").to_numpy(), dtype=np.int8),
                    beh=beh)
 
 
@@ -697,17 +720,34 @@ def compile_ledger(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | in
                              np.maximum(repaired, decided + table.min_publish[beh]), NO_DAY
                              ).astype(np.int32)
     del repaired
-    rdays = table.restrict_days[beh]
-    restrict_end = np.where(rdays > 0, np.minimum(decided + rdays, repaired_from), NO_DAY
-                            ).astype(np.int32)
-    del rdays
+    restrict_end, restrict_scope = _bars(table, beh, decided, columns.until[rows],
+                                         columns.scope[rows], repaired_from)
     amount = table.points[beh]
     amount[escalated] *= table.repeat_factor[beh[escalated]]
     return LedgerArrays(
         table=table, row=rows, code=code, beh=beh, decided=decided,
         end=np.minimum(decided + table.days[beh], repaired_from), escalated=escalated,
-        amount=amount, restrict_end=restrict_end, repaired_from=repaired_from,
+        amount=amount, restrict_end=restrict_end, restrict_scope=restrict_scope,
+        repaired_from=repaired_from,
     )
+
+
+def _bars(table: BehaviourTable, beh: npt.NDArray[np.int16], decided: I32Array,
+          until: I32Array, scope: npt.NDArray[np.int8], repaired_from: I32Array
+          ) -> tuple[I32Array, npt.NDArray[np.int8]]:
+    """Each entry's bar (docs/semantics.md, "Restrictions"): the first day without it
+    (``NO_DAY``: the behaviour bars nothing; ``OPEN_DAY``: no end) and its category mask.
+    The decision's stated period (through ``until``, inclusive) wins over the behaviour's
+    ``restrict_days``; a stated scope over the behaviour's; a repair ends it early."""
+    rdays = table.restrict_days[beh]
+    bars = (rdays > 0) | (until != NO_DAY)
+    by_rule = np.where(rdays == OPEN_DAY, OPEN_DAY, decided.astype(np.int64) + rdays)
+    stated = np.where(until == PERMANENT_DAY, OPEN_DAY, until.astype(np.int64) + 1)
+    end = np.where(until != NO_DAY, stated, by_rule)
+    end = np.minimum(end, repaired_from)
+    restrict_end = np.where(bars, end, NO_DAY).astype(np.int32)
+    restrict_scope = np.where(scope > 0, scope, table.scope[beh]).astype(np.int8)
+    return restrict_end, restrict_scope
 
 
 def ledger_parts(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | int,

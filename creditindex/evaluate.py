@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from creditindex import engine, restrict
+from creditindex.categories import CATEGORIES, scope_text_expr
 from creditindex.days import to_date, to_day
 from creditindex.rules import RuleSet
 
-COMPUTE_COLUMNS = ["subject_id", "subject_type", "subject_name", "index", "grade", "rank",
-                   "deducted", "restricted", "reasons"]
+COMPUTE_COLUMNS = ["subject_id", "subject_type", "subject_name", "index", "grade", "watch",
+                   "rank", "deducted", "restricted", "restricted_in", "reasons"]
 EXPLAIN_COLUMNS = ["record_id", "source", "industry", "region", "behaviour_code", "points",
                    "decided_on", "expires_on", "document_no"]
-CHECK_COLUMNS = ["subject_id", "eligible", "index", "grade", "reasons"]
+CHECK_COLUMNS = ["subject_id", "subject_name", "eligible", "index", "grade", "watch",
+                 "restricted_in", "reasons"]
 HISTORY_COLUMNS = ["date", "index", "grade", "restricted"]
 
 
@@ -76,10 +78,9 @@ class CreditData:
         """External list entries matched to this data's subjects (cached)."""
         if "list_hits" not in self._cache:
             if self.lists is None or self.lists.height == 0:
-                hits = pl.DataFrame(schema={"subject_id": pl.String, "list": pl.String,
-                                            "entry_id": pl.String, "matched_by": pl.String,
-                                            "matched_name": pl.String, "listed_on": pl.Date,
-                                            "until": pl.Date, "grounds": pl.String})
+                from creditindex.lists import MATCH_SCHEMA
+
+                hits = pl.DataFrame(schema=MATCH_SCHEMA)
             else:
                 from creditindex.lists import match_entries
 
@@ -101,7 +102,7 @@ def restrictions(data: CreditData, ledger: pl.DataFrame,
     """Every restriction interval of the data's subjects, all causes, as known by the
     ledger's known-on day."""
     parts = [
-        restrict.behaviour_restrictions(ledger),
+        restrict.behaviour_restrictions(ledger, data.rules),
         restrict.expert_suspensions(ledger, data.rules),
         restrict.list_restrictions(data.list_hits()),
     ]
@@ -124,31 +125,46 @@ def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
         restrict.grounds_text().str.join("; ").alias("_restr_reasons"))
 
 
-def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None = None
-            ) -> pl.DataFrame:
-    """Every subject's index, grade, rank, deduction and restriction on ``on`` as known on
-    ``known_on`` (default: ``on``). Columns :data:`COMPUTE_COLUMNS`."""
+def watch_expr(rules: RuleSet, grade: pl.Expr) -> pl.Expr:
+    """The watch label of a grade column (empty where the grade has none)."""
+    labels = {g.name: g.watch or "" for g in rules.grade}
+    return grade.replace_strict(labels, default="", return_dtype=pl.String)
+
+
+def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None = None,
+            category: str | None = None, financier: str | None = None) -> pl.DataFrame:
+    """Every subject's index, grade, watch level, rank, deduction and restriction on ``on``
+    as known on ``known_on`` (default: ``on``). ``restricted`` answers a question naming
+    ``category`` (none: any category) and ``financier``; ``restricted_in`` lists every
+    category restricted that day. Columns :data:`COMPUTE_COLUMNS`."""
     d = _day(on)
     k = d if known_on is None else _day(known_on)
     ledger = engine.ledger(data.records, data.rules, k)
     scores = engine.scores_on(ledger, data.rules, d, subjects=data.subject_keys())
+    grade_basis = {g.name: g.basis for g in data.rules.grade}
     by_grade = scores.filter(pl.col("grade_restricted")).select(
         "subject_id", pl.lit("grade").alias("cause"), pl.col("grade").alias("code"),
         "subject_type", pl.format("grade {} as {}", pl.col("grade"), pl.col("subject_type"))
-        .alias("detail"), pl.lit(d, pl.Int32).alias("start"))
+        .alias("detail"), pl.col("grade").replace_strict(grade_basis, default=None,
+                                                         return_dtype=pl.String).alias("basis"),
+        pl.lit(d, pl.Int32).alias("start"))
     in_force = pl.concat([
         restrict.covering(restrictions(data, ledger, with_grades=False), d),
         restrict._shape(by_grade),
     ])
+    asked = in_force.filter(restrict.applies(category, financier))
     names = data.names().filter(pl.col("latest")).unique(engine.SUBJECT_KEY, keep="first")
     out = (
         scores.join(names.drop("latest"), on=engine.SUBJECT_KEY, how="left")
         .join(_deduction_reasons(engine.deductions_on(ledger, d)), on=engine.SUBJECT_KEY,
               how="left")
-        .join(_restriction_reasons(in_force), on="subject_id", how="left")
+        .join(_restriction_reasons(asked), on="subject_id", how="left")
+        .join(restrict.restricted_in(in_force, financier), on="subject_id", how="left")
         .with_columns(
             engine.rank_expr().alias("rank"),
+            watch_expr(data.rules, pl.col("grade")).alias("watch"),
             pl.col("_restr_reasons").is_not_null().alias("restricted"),
+            pl.col("restricted_in").fill_null(""),
             pl.concat_str(
                 pl.col("_ded_reasons"),
                 pl.format("restricted: {}", pl.col("_restr_reasons")),
@@ -196,8 +212,10 @@ class CheckResult:
 
 def check(data: CreditData, on: dt.date | int, subject_ids: Sequence[str],
           subject_type: str | None = None, consortium: bool = False,
-          known_on: dt.date | int | None = None) -> CheckResult:
-    """Eligibility of ``subject_ids`` on ``on`` (known on ``known_on``). Eligibility does not
+          known_on: dt.date | int | None = None, category: str | None = None,
+          financier: str | None = None) -> CheckResult:
+    """Eligibility of ``subject_ids`` on ``on`` (known on ``known_on``) for a question
+    naming ``category`` (none: any category) and ``financier``. Eligibility does not
     depend on the role; ``index``/``grade`` are of ``subject_type`` or, without it, the
     lowest over the subject's roles (full marks with no records)."""
     d = _day(on)
@@ -210,40 +228,62 @@ def check(data: CreditData, on: dt.date | int, subject_ids: Sequence[str],
     if subject_type is not None:
         scores = scores.filter(pl.col("subject_type") == subject_type)
     lowest = scores.sort("index").unique("subject_id", keep="first")
-    grounds = restrict.covering(restrictions(mine, ledger), d).with_columns(
+    in_force = restrict.covering(restrictions(mine, ledger), d)
+    grounds = in_force.filter(restrict.applies(category, financier)).with_columns(
         restrict.grounds_text().alias("text"),
         (pl.col("end") - 1).cast(pl.Date).alias("until"),
         pl.col("start").cast(pl.Date).alias("since"),
+        scope_text_expr(pl.col("scope").cast(pl.Int64)).alias("scope"),
     ).sort("subject_id", "cause", "start")
     reasons = grounds.group_by("subject_id").agg(pl.col("text").str.join("; ").alias("reasons"))
+    names = mine.names().sort("latest", descending=True).unique("subject_id", keep="first"
+                                                               ).select("subject_id",
+                                                                        "subject_name")
     full = data.rules.base
     table = (
         wanted.join(lowest.select("subject_id", "index", "grade"), on="subject_id", how="left")
+        .join(names, on="subject_id", how="left")
         .join(reasons, on="subject_id", how="left")
+        .join(restrict.restricted_in(in_force, financier), on="subject_id", how="left")
         .with_columns(
             pl.col("index").fill_null(full),
             pl.col("grade").fill_null(data.rules.grade_of(full).name),
             pl.col("reasons").is_null().alias("eligible"),
             pl.col("reasons").fill_null(""),
+            pl.col("restricted_in").fill_null(""),
         )
+        .with_columns(watch_expr(data.rules, pl.col("grade")).alias("watch"))
         .select(CHECK_COLUMNS)
     )
     if consortium and table.height:
-        worst = table.sort("index").row(0, named=True)
-        member_reasons = table.filter(~pl.col("eligible")).select(
-            pl.format("{}: {}", pl.col("subject_id"), pl.col("reasons"))).to_series().to_list()
-        table = pl.DataFrame([{
-            "subject_id": "+".join(ids),
-            "eligible": bool(table.get_column("eligible").all()),
-            "index": worst["index"],
-            "grade": worst["grade"],
-            "reasons": " || ".join(member_reasons),
-        }], schema=table.schema)
+        table = _consortium_row(table, ids)
     return CheckResult(
         table=table,
         grounds=grounds.select("subject_id", "cause", "code", "subject_type", "record_id",
-                               "source", "document_no", "detail", "since", "until", "text"),
+                               "source", "document_no", "detail", "basis", "scope",
+                               "financier", "since", "until", "text"),
         on=to_date(d), known_on=to_date(k))
+
+
+def _consortium_row(table: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame:
+    """One answer for a consortium (联合体): restricted when any member is, the lowest
+    member index; reasons per member."""
+    worst = table.sort("index").row(0, named=True)
+    member_reasons = table.filter(~pl.col("eligible")).select(
+        pl.format("{}: {}", pl.col("subject_id"), pl.col("reasons"))).to_series().to_list()
+    categories = {c for v in table.get_column("restricted_in").to_list() for c in v.split("|")
+                  if c}
+    names = [n for n in table.get_column("subject_name").to_list() if n]
+    return pl.DataFrame([{
+        "subject_id": "+".join(ids),
+        "subject_name": "+".join(names) if names else None,
+        "eligible": bool(table.get_column("eligible").all()),
+        "index": worst["index"],
+        "grade": worst["grade"],
+        "watch": worst["watch"],
+        "restricted_in": "|".join(c for c in CATEGORIES if c in categories),
+        "reasons": " || ".join(member_reasons),
+    }], schema=table.schema)
 
 
 def _days_frame(days: Sequence[int]) -> pl.DataFrame:
@@ -269,7 +309,7 @@ def _evaluate_days(data: CreditData, days: Sequence[int], known_on: int) -> pl.D
         engine.index_expr(rules, pl.col("deducted")).alias("index")).with_columns(
         engine.grade_expr(rules, pl.col("index")).alias("grade")).with_columns(
         engine.grade_restricted_expr(rules, pl.col("grade")).alias("grade_restricted"))
-    intervals = restrictions(data, ledger, with_grades=False)
+    intervals = restrictions(data, ledger, with_grades=False).filter(restrict.applies())
     by_interval = grid.join(intervals.select("subject_id", "start", "end"), how="cross").filter(
         (pl.col("start") <= pl.col("day")) & (pl.col("end").is_null()
                                               | (pl.col("end") > pl.col("day")))

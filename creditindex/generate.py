@@ -790,8 +790,40 @@ def generate_records(subjects: pl.DataFrame, n_records: int, rules: RuleSet, see
                       pl.col("_seq").cast(pl.String), pl.lit("号")).alias("document_no"),
         as_date("_rev").alias("revoked_on"),
         as_date("_rep").alias("repaired_on"),
+        lookup(_SOURCE_NAMES, "_doc").alias("authority"),
+        pl.col("_beh"),
     ).collect()
-    return out.cast(RECORD_SCHEMA)  # type: ignore[arg-type]
+    return _with_decisions(out, rules, seed).cast(RECORD_SCHEMA)  # type: ignore[arg-type]
+
+
+def _with_decisions(records: pl.DataFrame, rules: RuleSet, seed: int) -> pl.DataFrame:
+    """What a published decision states beyond the act (双公示): its basis (the
+    behaviour's provision), its publication deadline (the deduction's duration, at least
+    a year and at most three, the maximum publication period of a penalty) and, for
+    behaviours with a statutory range, the bar it imposes: a period drawn inside the range
+    for most decisions (about one in five states none and takes the default), within the
+    behaviour's scope. Copies of an act published by two sources state the same (the
+    draws are a hash of the act)."""
+    beh = records.get_column("_beh").to_numpy()
+    act = records.select(pl.struct("subject_id", "behaviour_code", "decided_on", "document_no")
+                         .hash(seed).alias("h")).get_column("h").to_numpy()
+    u = (act >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    u2 = ((act * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(11)).astype(np.float64) / float(
+        1 << 53)
+    lo = np.array([b.restrict_min_days or 0 for b in rules.behaviour], dtype=np.int64)[beh]
+    hi = np.array([b.restrict_max_days or 0 for b in rules.behaviour], dtype=np.int64)[beh]
+    days = np.array([b.days for b in rules.behaviour], dtype=np.int64)[beh]
+    states = (hi > 0) & (u < 0.8)
+    period = lo + np.floor(u2 * (hi - lo + 1)).astype(np.int64)
+    basis = [b.basis for b in rules.behaviour]
+    return records.with_columns(
+        pl.lit(pl.Series(basis, dtype=pl.String)).gather(pl.col("_beh")).alias("basis"),
+        (pl.col("decided_on") + pl.duration(days=pl.lit(np.clip(days, 365, 1095) - 1)))
+        .alias("publish_until"),
+        pl.when(pl.lit(states)).then(
+            pl.col("decided_on") + pl.duration(days=pl.lit(period) - 1)).alias("restrict_until"),
+        pl.lit(None, pl.String).alias("restrict_scope"),
+    ).drop("_beh")
 
 
 def generate(n_subjects: int, n_records: int, rules: RuleSet,

@@ -56,6 +56,18 @@ def rid_problem(number: str) -> str | None:
     return None
 
 
+def id_problem(subject_id: str) -> str | None:
+    """Why ``subject_id`` is neither a valid USCC nor a valid resident ID number (``None``
+    when it is one of them)."""
+    c = subject_id.strip().upper()
+    uscc, rid = uscc_problem(c), rid_problem(c)
+    if uscc is None or rid is None:
+        return None
+    if len(c) == 18 and c[:17].isdigit():
+        return f"not a valid code: {rid}; as a USCC: {uscc}"
+    return f"not a valid code: {uscc}"
+
+
 def normalise_id_expr(col: str) -> pl.Expr:
     """Trim and upper-case an identifier column."""
     return pl.col(col).str.strip_chars().str.to_uppercase()

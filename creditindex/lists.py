@@ -39,6 +39,7 @@ from pathlib import Path
 
 import polars as pl
 
+from creditindex.categories import scope_mask_expr, scope_text_expr
 from creditindex.errors import InputError, Problem
 from creditindex.identifiers import rid_problem_expr, uscc_problem_expr
 from creditindex.records import read_table
@@ -52,6 +53,8 @@ LIST_SCHEMA: dict[str, pl.DataType] = {
     "listed_on": pl.Date(),
     "until": pl.Date(),
     "grounds": pl.String(),
+    "scope": pl.String(),       # categories barred, |-separated (empty: all)
+    "financier": pl.String(),   # a lender whose own projects alone it bars (empty: any)
     "source_row": pl.Int64(),
 }
 MATCH_SCHEMA: dict[str, pl.DataType] = {
@@ -63,6 +66,8 @@ MATCH_SCHEMA: dict[str, pl.DataType] = {
     "listed_on": pl.Date(),
     "until": pl.Date(),
     "grounds": pl.String(),
+    "scope": pl.String(),
+    "financier": pl.String(),
 }
 ALIAS_SEPARATOR = "|"
 # Values of ``until`` that mean "indefinite" besides an empty cell (compared case-folded).
@@ -246,6 +251,10 @@ def check_entries(frame: pl.DataFrame, labels: Mapping[str, str] | None = None
     problems += _problems_where(frame, _subject_id_problem().is_not_null(), "subject_id",
                                 _subject_id_problem(), lab)
     problems += _problems_where(
+        frame, scope_mask_expr("scope") == -1, "scope",
+        pl.format("unknown category in '{}' (use engineering, procurement, land, property, "
+                  "other or all, separated by |)", pl.col("scope")), lab)
+    problems += _problems_where(
         frame, pl.col("until") < pl.col("listed_on"), "until",
         pl.format("until {} is before listed_on {}", pl.col("until"), pl.col("listed_on")),
         lab)
@@ -266,6 +275,10 @@ def check_entries(frame: pl.DataFrame, labels: Mapping[str, str] | None = None
 def finish_entries(frame: pl.DataFrame) -> pl.DataFrame:
     """Canonical columns in order: missing entry ids filled with :func:`stable_ids` of
     ``list, subject_id, name, country, listed_on``; aliases trimmed."""
+    frame = frame.with_columns(
+        pl.when(scope_mask_expr("scope") > 0).then(
+            scope_text_expr(scope_mask_expr("scope"))).otherwise(pl.col("scope")).alias("scope"),
+        pl.col("financier").str.strip_chars().str.to_lowercase().replace("", None))
     if frame.get_column("entry_id").null_count():
         generated = stable_ids(frame.select("list", "subject_id", "name", "country",
                                             "listed_on"))
@@ -315,7 +328,8 @@ def read_list_entries(paths: Iterable[str | Path]) -> pl.DataFrame:
     Columns: ``list`` (defaults to the file's stem when the column is absent),
     ``entry_id`` (generated when absent or empty), ``subject_id`` and/or ``name``,
     ``country``, ``listed_on``, ``until`` (empty or ``Ongoing`` = indefinite), ``grounds``,
-    ``source_row``; other columns are ignored (notes, addresses). Column names are
+    ``scope`` (categories, ``|``-separated; empty = all), ``financier`` (a lender whose own
+    projects alone the entry bars), ``source_row``; other columns are ignored (notes, addresses). Column names are
     case-insensitive. Every row of every file is checked; :class:`InputError` lists every
     problem (file, row with the header as row 1, column, reason) and nothing is returned
     unless all rows are good.
@@ -422,8 +436,8 @@ def match_entries(entries: pl.DataFrame, subjects: pl.DataFrame) -> pl.DataFrame
     subj = _with_columns(subjects, {"subject_id": pl.String(), "subject_name": pl.String()})
     subj = subj.filter(pl.col("subject_id").is_not_null())
     hits = pl.concat([_match_by_id(ent, subj), _match_by_name(ent, subj)], how="vertical")
-    out = hits.join(ent.select("_e", "list", "entry_id", "listed_on", "until", "grounds"),
-                    on="_e").select(list(MATCH_SCHEMA))
+    out = hits.join(ent.select("_e", "list", "entry_id", "listed_on", "until", "grounds",
+                               "scope", "financier"), on="_e").select(list(MATCH_SCHEMA))
     return out.cast(MATCH_SCHEMA).sort(  # type: ignore[arg-type]
         "subject_id", "list", "entry_id")
 

@@ -10,14 +10,19 @@ from pathlib import Path
 
 import polars as pl
 
+from creditindex.categories import scope_mask_expr, scope_text_expr
 from creditindex.errors import InputError, Problem
 from creditindex.identifiers import rid_problem_expr, uscc_problem_expr
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
 REQUIRED = ("record_id", "source", "industry", "region", "subject_id", "subject_name",
             "subject_type", "behaviour_code", "decided_on")
-OPTIONAL = ("recorded_on", "document_no", "revoked_on", "repaired_on")
-DATE_COLUMNS = ("decided_on", "recorded_on", "revoked_on", "repaired_on")
+OPTIONAL = ("recorded_on", "document_no", "revoked_on", "repaired_on", "restrict_until",
+            "restrict_scope", "authority", "basis", "publish_until")
+DATE_COLUMNS = ("decided_on", "recorded_on", "revoked_on", "repaired_on", "publish_until")
+# A decision's stated bar without end (``restrict_until = permanent``) is kept as this date.
+PERMANENT_DATE = dt.date(9999, 12, 31)
+PERMANENT_WORDS = ("permanent", "永久")
 INDUSTRIES = ("housing", "municipal", "transport", "water", "procurement", "land",
               "property", "medical", "other")
 
@@ -35,6 +40,11 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "document_no": pl.String(),
     "revoked_on": pl.Date(),
     "repaired_on": pl.Date(),
+    "restrict_until": pl.Date(),
+    "restrict_scope": pl.String(),
+    "authority": pl.String(),
+    "basis": pl.String(),
+    "publish_until": pl.Date(),
 }
 # Where each row came from, kept while checking so problems can name file and row.
 ORIGIN = ("_file", "_row")
@@ -168,6 +178,11 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
         problems += _problems_where(frame, pl.col(f"_{c}") < dec, c,
                                     pl.format(f"{word} on {{}} is before decided_on {{}}",
                                               pl.col(f"_{c}"), dec))
+    problems += _problems_where(frame, pl.col("_publish_until") < dec, "publish_until",
+                                pl.format("publish_until {} is before decided_on {}",
+                                          pl.col("_publish_until"), dec))
+    frame, found = _check_stated_bars(frame, rules)
+    problems += found
     canonical = frame.select(
         *(pl.col(c) for c in ("record_id", "source", "industry", "region", "subject_id",
                               "subject_name", "subject_type", "behaviour_code")),
@@ -176,9 +191,81 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
         pl.col("document_no"),
         pl.col("_revoked_on").alias("revoked_on"),
         pl.col("_repaired_on").alias("repaired_on"),
+        pl.col("_restrict_until").alias("restrict_until"),
+        pl.col("_restrict_scope").alias("restrict_scope"),
+        pl.col("authority"),
+        pl.col("basis"),
+        pl.col("_publish_until").alias("publish_until"),
         *ORIGIN,
     )
     return canonical, problems
+
+
+def _check_stated_bars(frame: pl.DataFrame, rules: RuleSet) -> tuple[pl.DataFrame,
+                                                                      list[Problem]]:
+    """A decision's stated bar (``restrict_until``, ``restrict_scope``): readable, on a
+    behaviour that bars, within its statutory range and no wider than its scope
+    (docs/semantics.md, "Restrictions"). Adds ``_restrict_until`` (Date, permanent as
+    :data:`PERMANENT_DATE`) and ``_restrict_scope`` (canonical text)."""
+    problems: list[Problem] = []
+    behaviours = pl.DataFrame(
+        [(b.code, b.restricts, b.restrict_min_days, b.restrict_max_days, b.scope_mask())
+         for b in rules.behaviour],
+        schema={"behaviour_code": pl.String, "_bars": pl.Boolean, "_range_min": pl.Int64,
+                "_range_max": pl.Int64, "_beh_scope": pl.Int64}, orient="row")
+    until = pl.col("restrict_until")
+    permanent = until.str.to_lowercase().is_in(PERMANENT_WORDS)
+    frame = frame.join(behaviours, on="behaviour_code", how="left",
+                       maintain_order="left").with_columns(
+        pl.when(permanent).then(pl.lit(PERMANENT_DATE))
+        .otherwise(parse_dates_expr("restrict_until")).alias("_restrict_until"),
+        scope_mask_expr("restrict_scope").alias("_scope_mask"),
+    )
+    dec = pl.col("_decided_on")
+    stated = pl.col("_restrict_until")
+    problems += _problems_where(
+        frame, until.is_not_null() & stated.is_null(), "restrict_until",
+        pl.format("not a date or 'permanent': '{}' (use YYYY-MM-DD)", until))
+    problems += _problems_where(
+        frame, until.is_not_null() & (pl.col("_bars") == False), "restrict_until",  # noqa: E712
+        pl.format("behaviour {} imposes no bar, so a decision cannot state one",
+                  pl.col("behaviour_code")))
+    problems += _problems_where(
+        frame, pl.col("restrict_scope").is_not_null() & (pl.col("_bars") == False),  # noqa: E712
+        "restrict_scope",
+        pl.format("behaviour {} imposes no bar, so a decision cannot state its scope",
+                  pl.col("behaviour_code")))
+    problems += _problems_where(frame, stated < dec, "restrict_until",
+                                pl.format("restrict_until {} is before decided_on {}",
+                                          stated, dec))
+    period = (stated - dec).dt.total_days() + 1
+    bounded = pl.col("_range_min").is_not_null() & stated.is_not_null() & (stated >= dec)
+    is_permanent = stated == pl.lit(PERMANENT_DATE)
+    problems += _problems_where(
+        frame, bounded & is_permanent, "restrict_until",
+        pl.format("permanent is outside the statutory range {}-{} days of {}",
+                  pl.col("_range_min"), pl.col("_range_max"), pl.col("behaviour_code")))
+    problems += _problems_where(
+        frame, bounded & ~is_permanent & ((period < pl.col("_range_min"))
+                                          | (period > pl.col("_range_max"))),
+        "restrict_until",
+        pl.format("the stated bar of {} days is outside the statutory range {}-{} days of {}",
+                  period, pl.col("_range_min"), pl.col("_range_max"),
+                  pl.col("behaviour_code")))
+    mask = pl.col("_scope_mask")
+    problems += _problems_where(
+        frame, mask == -1, "restrict_scope",
+        pl.format("unknown category in '{}' (use engineering, procurement, land, property, "
+                  "other or all, separated by |)", pl.col("restrict_scope")))
+    problems += _problems_where(
+        frame, (mask > 0) & pl.col("_beh_scope").is_not_null()
+        & ((mask & ~pl.col("_beh_scope")) != 0), "restrict_scope",
+        pl.format("scope '{}' is wider than behaviour {}'s scope '{}'",
+                  pl.col("restrict_scope"), pl.col("behaviour_code"),
+                  scope_text_expr(pl.col("_beh_scope"))))
+    frame = frame.with_columns(
+        pl.when(mask > 0).then(scope_text_expr(mask)).alias("_restrict_scope"))
+    return frame, problems
 
 
 def _with_origin(frame: pl.DataFrame, file: str) -> pl.DataFrame:

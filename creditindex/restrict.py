@@ -18,6 +18,7 @@ import numpy.typing as npt
 import polars as pl
 
 from creditindex import engine
+from creditindex.categories import ALL, category_bit, scope_mask_expr, scope_text_expr
 from creditindex.days import to_day
 from creditindex.engine import first_day_reaching
 from creditindex.rules import RuleSet
@@ -34,17 +35,35 @@ RESTRICTION_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
     "document_no": pl.String(),
     "detail": pl.String(),
+    "basis": pl.String(),        # the legal basis (behaviour, decision, grade rule, ...)
+    "scope": pl.Int8(),          # the trading categories barred, as a category mask
+    "financier": pl.String(),    # a lender whose own projects alone it bars (null: any)
     "start": pl.Int32(),
     "end": pl.Int32(),
 }
 CAUSES = ("behaviour", "grade", "suspension", "list", "manual")
-_OPEN = 10_000_000  # stands for "no end" inside numpy arithmetic
+_OPEN = engine.OPEN_DAY  # stands for "no end" inside numpy arithmetic
 
 
 def _shape(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame in :data:`RESTRICTION_SCHEMA`: missing columns empty, a missing scope
+    every category."""
     missing = [c for c in RESTRICTION_SCHEMA if c not in frame.columns]
     filled = frame.with_columns(*(pl.lit(None, RESTRICTION_SCHEMA[c]).alias(c) for c in missing))
+    filled = filled.with_columns(pl.col("scope").fill_null(ALL))
     return filled.select(list(RESTRICTION_SCHEMA)).cast(RESTRICTION_SCHEMA)  # type: ignore[arg-type]
+
+
+def applies(category: str | None = None, financier: str | None = None) -> pl.Expr:
+    """Whether a restriction answers a question naming ``category`` (none: any category,
+    the strictest answer) and ``financier`` (an entry with a financier bars only that
+    lender's projects)."""
+    cond = pl.col("financier").is_null()
+    if financier is not None and financier.strip():
+        cond = cond | (pl.col("financier").str.to_lowercase() == financier.strip().lower())
+    if category is not None:
+        cond = cond & ((pl.col("scope").cast(pl.Int64) & category_bit(category)) != 0)
+    return cond
 
 
 def empty_restrictions() -> pl.DataFrame:
@@ -52,16 +71,26 @@ def empty_restrictions() -> pl.DataFrame:
     return pl.DataFrame(schema=RESTRICTION_SCHEMA)
 
 
-def behaviour_restrictions(ledger: pl.DataFrame) -> pl.DataFrame:
-    """Restrictions from behaviours with ``restrict_days`` (ended early by a repair)."""
+def behaviour_restrictions(ledger: pl.DataFrame, rules: RuleSet | None = None
+                           ) -> pl.DataFrame:
+    """Bars from records (a behaviour's ``restrict_days`` or the decision's stated period
+    and scope; ended early by a repair). ``basis``: the decision's, else the behaviour's."""
     rows = ledger.filter(pl.col("restrict_end").is_not_null()
                          & (pl.col("restrict_end") > pl.col("decided")))
-    return _shape(rows.select(
+    rule_basis = pl.DataFrame(
+        {"behaviour_code": [b.code for b in rules.behaviour] if rules else [],
+         "_rule_basis": [b.basis for b in rules.behaviour] if rules else []},
+        schema={"behaviour_code": pl.String, "_rule_basis": pl.String})
+    record_basis = pl.col("basis") if "basis" in rows.columns else pl.lit(None, pl.String)
+    return _shape(rows.join(rule_basis, on="behaviour_code", how="left").select(
         "subject_id", pl.lit("behaviour").alias("cause"), pl.col("behaviour_code").alias("code"),
         "subject_type", "record_id", "source", "document_no",
         pl.format("{} decided {}", pl.col("behaviour_code"),
                   pl.col("decided").cast(pl.Date).dt.strftime("%Y-%m-%d")).alias("detail"),
-        pl.col("decided").alias("start"), pl.col("restrict_end").alias("end"),
+        pl.coalesce(record_basis, pl.col("_rule_basis")).alias("basis"),
+        pl.col("restrict_scope").alias("scope"),
+        pl.col("decided").alias("start"),
+        pl.when(pl.col("restrict_end") < _OPEN).then(pl.col("restrict_end")).alias("end"),
     ))
 
 
@@ -97,6 +126,7 @@ def expert_suspensions(ledger: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
         pl.format("{} points in {} days (thresholds {} single / {} total)",
                   pl.col("window_sum").round(2), pl.lit(rule.window_days),
                   pl.lit(rule.single_points), pl.lit(rule.total_points)).alias("detail"),
+        pl.lit(rule.basis).alias("basis"),
         pl.col("decided").alias("start"),
         (pl.col("decided") + rule.suspend_days).alias("end"),
     ))
@@ -124,7 +154,10 @@ def grade_restrictions(timeline: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
             pl.lit(grade.name).alias("code"), pl.Series("start", lo), pl.Series("end", hi)))
     raw = pl.concat(pieces).filter(pl.col("end") > pl.col("start"))
     merged = _merge_touching(raw, ["subject_id", "subject_type", "code"])
-    return _shape(merged.with_columns(
+    basis = pl.DataFrame({"code": [g.name for g in rules.grade],
+                          "basis": [g.basis for g in rules.grade]},
+                         schema={"code": pl.String, "basis": pl.String})
+    return _shape(merged.join(basis, on="code", how="left").with_columns(
         pl.lit("grade").alias("cause"),
         pl.format("grade {} as {}", pl.col("code"), pl.col("subject_type")).alias("detail"),
         pl.when(pl.col("end") >= _OPEN).then(None).otherwise(pl.col("end")).alias("end"),
@@ -142,10 +175,17 @@ def _merge_touching(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
 
 def list_restrictions(hits: pl.DataFrame) -> pl.DataFrame:
     """Restrictions from external list hits (``creditindex.lists.match_entries``):
-    ``listed_on`` through ``until`` inclusive; no ``until`` is indefinite."""
+    ``listed_on`` through ``until`` inclusive; no ``until`` is indefinite; within the
+    entry's ``scope`` (empty: every category), for its ``financier``'s projects alone
+    when it names one."""
     if hits.height == 0:
         return empty_restrictions()
+    scope = (scope_mask_expr("scope").clip(0, ALL).replace(0, ALL)
+             if "scope" in hits.columns else pl.lit(ALL))
+    financier = (pl.col("financier").str.strip_chars().replace("", None)
+                 if "financier" in hits.columns else pl.lit(None, pl.String))
     return _shape(hits.select(
+        scope.alias("scope"), financier.alias("financier"),
         "subject_id", pl.lit("list").alias("cause"), pl.col("list").alias("code"),
         pl.col("entry_id").alias("record_id"), pl.col("list").alias("source"),
         pl.format("{} matched by {}: {}", pl.col("list"), pl.col("matched_by"),
@@ -171,10 +211,20 @@ def manual_restrictions(manual: pl.DataFrame) -> pl.DataFrame:
 
 
 def covering(restrictions: pl.DataFrame, day: dt.date | int) -> pl.DataFrame:
-    """The restrictions in force on ``day``."""
+    """The restrictions in force on ``day`` (every category and financier: narrow them
+    with :func:`applies`)."""
     d = day if isinstance(day, int) else to_day(day)
     return restrictions.filter((pl.col("start") <= d)
                                & (pl.col("end").is_null() | (pl.col("end") > d)))
+
+
+def restricted_in(in_force: pl.DataFrame, financier: str | None = None) -> pl.DataFrame:
+    """Per subject_id, every category restricted by ``in_force`` restrictions (those that
+    apply to a question naming ``financier``): ``subject_id, restricted_in`` (the
+    categories in their fixed order, ``|``-separated)."""
+    masks = in_force.filter(applies(None, financier)).group_by("subject_id").agg(
+        pl.col("scope").cast(pl.Int64).bitwise_or().alias("_mask"))
+    return masks.select("subject_id", scope_text_expr(pl.col("_mask")).alias("restricted_in"))
 
 
 def grounds_text() -> pl.Expr:
@@ -183,7 +233,13 @@ def grounds_text() -> pl.Expr:
         (pl.col("end") - 1).cast(pl.Date).dt.strftime("%Y-%m-%d"))
     doc = pl.when(pl.col("document_no").is_not_null()).then(
         pl.format(" [{}]", pl.col("document_no"))).otherwise(pl.lit(""))
-    return pl.format("{}: {}{} until {}", pl.col("cause"), pl.col("detail"), doc, until)
+    scope = pl.when(pl.col("scope") != ALL).then(
+        pl.format(" in {}", scope_text_expr(pl.col("scope").cast(pl.Int64)))).otherwise(
+        pl.lit(""))
+    lender = pl.when(pl.col("financier").is_not_null()).then(
+        pl.format(" for {}-financed projects", pl.col("financier"))).otherwise(pl.lit(""))
+    return pl.format("{}: {}{} until {}{}{}", pl.col("cause"), pl.col("detail"), doc, until,
+                     scope, lender)
 
 
 # ---------------------------------------------------------------------------------------
@@ -313,15 +369,18 @@ class EligibilityIndex:
         return out
 
 
-def restriction_intervals(data: CreditData, known_on: dt.date | int
+def restriction_intervals(data: CreditData, known_on: dt.date | int,
+                          category: str | None = None, financier: str | None = None
                           ) -> tuple[pl.DataFrame, pl.Series]:
     """Every restriction interval of ``data`` as known on ``known_on``, every cause
-    (behaviours, restricted grades, expert suspensions, external lists, manual entries),
+    (behaviours, restricted grades, expert suspensions, external lists, manual entries)
+    that applies to a question naming ``category`` and ``financier`` (see :func:`applies`),
     computed on the engine's arrays: ``subject_id, start, end`` (``end`` exclusive, null
     when indefinite; the same intervals as ``evaluate.restrictions`` without their
     details, a grade's spells possibly split at change points), and every subject_id
     the data knows."""
     k = known_on if isinstance(known_on, int) else to_day(known_on)
+    bit = ALL if category is None else category_bit(category)
     rules = data.rules
     records = data.records
     codes = engine.subject_codes(records)
@@ -335,7 +394,8 @@ def restriction_intervals(data: CreditData, known_on: dt.date | int
     def part(chunk: tuple[int, int]) -> tuple[IntArray, IntArray, IntArray]:
         la = engine.compile_ledger(records, rules, k, codes, columns, chunk)
         by_behaviour = np.flatnonzero((la.restrict_end != engine.NO_DAY)
-                                      & (la.restrict_end > la.decided))
+                                      & (la.restrict_end > la.decided)
+                                      & ((la.restrict_scope & bit) != 0))
         found = [(la.code[by_behaviour].astype(np.int64),
                   la.decided[by_behaviour].astype(np.int64),
                   la.restrict_end[by_behaviour].astype(np.int64))]
@@ -361,9 +421,11 @@ def restriction_intervals(data: CreditData, known_on: dt.date | int
     }, schema={"subject_id": pl.String, "start": pl.Int64, "end": pl.Int64})]
     hits = data.list_hits()
     if hits.height:
-        frames.append(list_restrictions(hits).select("subject_id", "start", "end"))
+        frames.append(list_restrictions(hits).filter(applies(category, financier))
+                      .select("subject_id", "start", "end"))
     if data.manual is not None and data.manual.height:
-        frames.append(manual_restrictions(data.manual).select("subject_id", "start", "end"))
+        frames.append(manual_restrictions(data.manual).filter(applies(category, financier))
+                      .select("subject_id", "start", "end"))
     intervals = pl.concat(frames, how="vertical_relaxed").with_columns(
         pl.when(pl.col("end") < _OPEN).then(pl.col("end")).alias("end"))
     everyone = [ids]

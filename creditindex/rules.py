@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from creditindex.categories import CATEGORIES
 from creditindex.errors import InputError, Problem
 
 SUBJECT_TYPES: tuple[str, ...] = ("bidder", "agent", "tenderer", "expert")
@@ -70,6 +71,14 @@ def _number(value: Any) -> Any:
 Points = Annotated[int | float, BeforeValidator(_number)]
 PositivePoints = Annotated[int | float, BeforeValidator(_number), Field(gt=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
+Category = Literal["engineering", "procurement", "land", "property", "other", "all"]
+PERMANENT = "permanent"
+
+
+def _basis_text(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise ValueError("must not be blank")
+    return value
 
 
 class _Strict(BaseModel):
@@ -99,7 +108,17 @@ class Grade(_Strict):
     name: str = Field(min_length=1)
     min: Points
     restricted: bool = False
+    basis: str | None = None
+    watch: str | None = None
     name_en: str | None = None
+
+    @model_validator(mode="after")
+    def _restricted_needs_basis(self) -> Grade:
+        _basis_text(self.basis)
+        if self.restricted and self.basis is None:
+            raise ValueError("a restricted grade needs a basis naming the provision that "
+                             "allows barring by grade")
+        return self
 
 
 class Behaviour(_Strict):
@@ -111,7 +130,11 @@ class Behaviour(_Strict):
     subject_types: list[SubjectType] = Field(min_length=1)
     points: PositivePoints
     days: PositiveInt
-    restrict_days: PositiveInt | None = None
+    restrict_days: PositiveInt | Literal["permanent"] | None = None
+    basis: str | None = None
+    restrict_min_days: PositiveInt | None = None
+    restrict_max_days: PositiveInt | None = None
+    restrict_scope: list[Category] | None = None
     repeat_within_days: PositiveInt | None = None
     repeat_factor: PositivePoints | None = None
     decay: Literal["step", "linear"] = "step"
@@ -130,6 +153,54 @@ class Behaviour(_Strict):
             raise ValueError("repeat_within_days and repeat_factor go together")
         return self
 
+    @model_validator(mode="after")
+    def _lawful_bar(self) -> Behaviour:
+        _basis_text(self.basis)
+        if self.restrict_days is not None and self.basis is None:
+            raise ValueError("restrict_days needs a basis naming the legal provision")
+        lo, hi = self.restrict_min_days, self.restrict_max_days
+        if (lo is None) != (hi is None):
+            raise ValueError("restrict_min_days and restrict_max_days go together")
+        if lo is not None and hi is not None:
+            if lo > hi:
+                raise ValueError(f"restrict_min_days ({lo}) is above restrict_max_days ({hi})")
+            rd = self.restrict_days
+            if isinstance(rd, int) and not lo <= rd <= hi:
+                raise ValueError(f"restrict_days ({rd}) is outside the statutory range "
+                                 f"{lo}-{hi} days")
+        if self.restrict_scope is not None and not self.restrict_scope:
+            raise ValueError("restrict_scope must name at least one category")
+        return self
+
+    @property
+    def restricts(self) -> bool:
+        """Whether the behaviour bars at all (a default period, permanent or in days)."""
+        return self.restrict_days is not None
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the default bar has no end."""
+        return self.restrict_days == PERMANENT
+
+    def scope_mask(self) -> int:
+        """The behaviour's default scope as a category mask (every category when unset)."""
+        from creditindex.categories import ALL, scope_mask
+
+        return ALL if self.restrict_scope is None else scope_mask(self.restrict_scope)
+
+    def period_problem(self, days: int | None) -> str | None:
+        """Why a decision's stated bar of ``days`` days (``None``: permanent) is outside
+        this behaviour's statutory range, or ``None`` when it is inside (or unbounded)."""
+        lo, hi = self.restrict_min_days, self.restrict_max_days
+        if lo is None or hi is None:
+            return None
+        if days is None:
+            return f"permanent is outside the statutory range {lo}-{hi} days of {self.code}"
+        if not lo <= days <= hi:
+            return (f"the stated bar of {days} days is outside the statutory range "
+                    f"{lo}-{hi} days of {self.code}")
+        return None
+
 
 class ExpertSuspension(_Strict):
     """``[expert_suspension]``: thresholds that suspend an expert from being drawn."""
@@ -138,6 +209,12 @@ class ExpertSuspension(_Strict):
     single_points: PositivePoints
     total_points: PositivePoints
     suspend_days: PositiveInt
+    basis: str
+
+    @field_validator("basis")
+    @classmethod
+    def _basis(cls, value: str) -> str:
+        return _basis_text(value) or value
 
 
 class RuleSet(_Strict):
@@ -227,7 +304,8 @@ def _reason(err: Any) -> str:
         return f"a rule set needs at least one [[{loc[0]}]]"
     if kind == "literal_error":
         expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "")
-        what = "subject type" if "subject_types" in loc else f"{loc[-1]}"
+        what = ("subject type" if "subject_types" in loc
+                else "category" if "restrict_scope" in loc else f"{loc[-1]}")
         return f"unknown {what} {given!r} (expected {expected})"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"must be a table, not {_a(_toml_type(given))} ({given!r})"

@@ -5,7 +5,9 @@ one day at a time, exact arithmetic with :class:`fractions.Fraction`. Records
 are dicts with the canonical columns (dates as :class:`datetime.date`; optional
 fields may be missing or ``None``). Rules are a :class:`creditindex.rules.RuleSet`.
 
-External lists (§6) are not modelled.
+External lists (docs/semantics.md, "External lists") are not modelled. Trading
+categories are: a restriction has a scope (a set of categories); a question names one
+category or none (then any restriction counts).
 """
 
 from __future__ import annotations
@@ -192,23 +194,56 @@ def roles_of(records: Iterable[Record], subject_id: str) -> set[str]:
     return {r["subject_type"] for r in records if r["subject_id"] == subject_id}
 
 
-def behaviour_restricted(records: Sequence[Record], rules: Any, subject_id: str,
-                         day: dt.date, known_on: dt.date) -> bool:
+CATEGORIES = ("engineering", "procurement", "land", "property", "other")
+PERMANENT = dt.date(9999, 12, 31)
+
+
+def bar_scope(r: Record, rule: Any) -> set[str]:
+    """The categories a record's bar covers: the decision's scope, else the behaviour's,
+    else all."""
+    stated = _get(r, "restrict_scope")
+    if stated:
+        parts = {p.strip().lower() for p in str(stated).split("|")}
+    elif rule.restrict_scope is not None:
+        parts = {str(p) for p in rule.restrict_scope}
+    else:
+        return set(CATEGORIES)
+    return set(CATEGORIES) if "all" in parts else parts
+
+
+def behaviour_bars(records: Sequence[Record], rules: Any, subject_id: str, day: dt.date,
+                   known_on: dt.date) -> set[str]:
+    """The categories barred on ``day`` by the subject's records (any role)."""
     by_code = {b.code: b for b in rules.behaviour}
+    out: set[str] = set()
     for r in acts(records, known_on):
         if r["subject_id"] != subject_id:
             continue
         rule = by_code[r["behaviour_code"]]
-        if rule.restrict_days is None:
+        until = _get(r, "restrict_until")
+        if until is None and rule.restrict_days is None:
             continue
         d0 = r["decided_on"]
-        end = d0 + _days(rule.restrict_days)
+        end: dt.date | None
+        if until is not None:
+            end = None if until == PERMANENT else until + _days(1)
+        elif rule.restrict_days == "permanent":
+            end = None
+        else:
+            end = d0 + _days(rule.restrict_days)
         rep_end = effect_end(r, rule, known_on)
         if rep_end is not None:
-            end = min(end, rep_end)
-        if d0 <= day < end:
-            return True
-    return False
+            end = rep_end if end is None else min(end, rep_end)
+        if d0 <= day and (end is None or day < end):
+            out |= bar_scope(r, rule)
+    return out
+
+
+def behaviour_restricted(records: Sequence[Record], rules: Any, subject_id: str,
+                         day: dt.date, known_on: dt.date, category: str | None = None
+                         ) -> bool:
+    bars = behaviour_bars(records, rules, subject_id, day, known_on)
+    return bool(bars) if category is None else category in bars
 
 
 def suspensions(records: Sequence[Record], rules: Any, subject_id: str,
@@ -241,12 +276,26 @@ def ref_suspended(records: Sequence[Record], rules: Any, subject_id: str, day: d
     return any(a <= day < b for a, b in suspensions(records, rules, subject_id, k))
 
 
-def ref_restricted(records: Sequence[Record], rules: Any, subject_id: str, day: dt.date,
-                   known_on: dt.date | None = None) -> bool:
-    """Restricted on ``day`` in every role: behaviour restriction, a restricted grade in
-    any role, or an expert suspension (external lists are not modelled)."""
+def ref_restricted_in(records: Sequence[Record], rules: Any, subject_id: str,
+                      day: dt.date, known_on: dt.date | None = None) -> list[str]:
+    """Every category restricted on ``day``, in the fixed order."""
     k = day if known_on is None else known_on
-    if behaviour_restricted(records, rules, subject_id, day, k):
+    everywhere = ref_suspended(records, rules, subject_id, day, k) or any(
+        grade_of(rules, ref_index(records, rules, subject_id, role, day, k)).restricted
+        for role in roles_of(records, subject_id))
+    if everywhere:
+        return list(CATEGORIES)
+    bars = behaviour_bars(records, rules, subject_id, day, k)
+    return [c for c in CATEGORIES if c in bars]
+
+
+def ref_restricted(records: Sequence[Record], rules: Any, subject_id: str, day: dt.date,
+                   known_on: dt.date | None = None, category: str | None = None) -> bool:
+    """Restricted on ``day`` in every role for a question naming ``category`` (none: any):
+    a behaviour's bar within its scope, a restricted grade in any role, or an expert
+    suspension (external lists are not modelled)."""
+    k = day if known_on is None else known_on
+    if behaviour_restricted(records, rules, subject_id, day, k, category):
         return True
     for role in roles_of(records, subject_id):
         g = grade_of(rules, ref_index(records, rules, subject_id, role, day, k))
@@ -266,8 +315,10 @@ def competition_ranks(values: Sequence[Fraction]) -> list[int]:
 
 
 def ref_compute(records: Sequence[Record], rules: Any, day: dt.date,
-                known_on: dt.date | None = None) -> dict[tuple[str, str], dict[str, Any]]:
-    """(subject_id, subject_type) -> {index, grade, rank, deducted, restricted}."""
+                known_on: dt.date | None = None, category: str | None = None
+                ) -> dict[tuple[str, str], dict[str, Any]]:
+    """(subject_id, subject_type) -> {index, grade, watch, rank, deducted, restricted,
+    restricted_in}."""
     pairs = sorted({(r["subject_id"], r["subject_type"]) for r in records})
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for sid, st in pairs:
@@ -275,8 +326,10 @@ def ref_compute(records: Sequence[Record], rules: Any, day: dt.date,
         out[(sid, st)] = {
             "index": idx,
             "grade": grade_of(rules, idx).name,
+            "watch": grade_of(rules, idx).watch or "",
             "deducted": ref_deducted(records, rules, sid, st, day, known_on),
-            "restricted": ref_restricted(records, rules, sid, day, known_on),
+            "restricted": ref_restricted(records, rules, sid, day, known_on, category),
+            "restricted_in": "|".join(ref_restricted_in(records, rules, sid, day, known_on)),
         }
     for st in {st for _, st in pairs}:
         keys = [p for p in pairs if p[1] == st]

@@ -71,7 +71,11 @@ def behaviours(draw: st.DrawFn, code: str) -> dict[str, object]:
         "decay": draw(st.sampled_from(["step", "linear"])),
     }
     if draw(st.booleans()):
-        b["restrict_days"] = draw(st.integers(1, 120))
+        b["restrict_days"] = draw(st.one_of(st.integers(1, 120), st.just("permanent")))
+        b["basis"] = "a provision"
+        if draw(st.booleans()):
+            b["restrict_scope"] = draw(st.lists(st.sampled_from(ref.CATEGORIES), min_size=1,
+                                                max_size=3, unique=True))
     if draw(st.booleans()):
         b["repeat_within_days"] = draw(st.integers(1, 90))
         b["repeat_factor"] = draw(FACTORS)
@@ -83,8 +87,10 @@ def behaviours(draw: st.DrawFn, code: str) -> dict[str, object]:
 @st.composite
 def grade_tables(draw: st.DrawFn, base: int, floor: int) -> list[dict[str, object]]:
     if draw(st.booleans()):
-        return [{"name": "A", "min": 90}, {"name": "B", "min": 75}, {"name": "C", "min": 60},
-                {"name": "D", "min": floor, "restricted": True}]
+        return [{"name": "A", "min": 90}, {"name": "B", "min": 75},
+                {"name": "C", "min": 60, "watch": "关注"},
+                {"name": "D", "min": floor, "restricted": True, "basis": "a provision",
+                 "watch": "重点关注"}]
     n = draw(st.integers(1, 4))
     mins = sorted(draw(st.lists(st.sampled_from([floor + 1, 50, 60, 70.5, 80, 90, 95, 99.99]),
                                 min_size=n - 1, max_size=n - 1, unique=True)), reverse=True)
@@ -94,6 +100,9 @@ def grade_tables(draw: st.DrawFn, base: int, floor: int) -> list[dict[str, objec
         g: dict[str, object] = {"name": f"G{i}", "min": m}
         if i > 0 and draw(st.booleans()):
             g["restricted"] = True  # never the full-marks grade
+            g["basis"] = "a provision"
+        elif i > 0 and draw(st.booleans()):
+            g["watch"] = "关注"
         grades.append(g)
     return grades
 
@@ -136,7 +145,7 @@ def rule_sets(draw: st.DrawFn):  # type: ignore[no-untyped-def]
         susp = {"window_days": draw(st.integers(1, 120)),
                 "single_points": draw(st.sampled_from([5, 10, 12.5, 15, 30])),
                 "total_points": draw(st.sampled_from([10, 20, 25, 40])),
-                "suspend_days": draw(st.integers(1, 120))}
+                "suspend_days": draw(st.integers(1, 120)), "basis": "a provision"}
     grades = draw(grade_tables(base, floor))
     return parse_rules(rules_toml(base, floor, grades, bl, susp))
 
@@ -168,6 +177,17 @@ def one_record(draw: st.DrawFn, rules, ident: int) -> dict[str, object] | None: 
         rec["revoked_on"] = decided + dt.timedelta(days=draw(st.integers(0, 40)))
     if draw(st.integers(0, 4)) == 0:
         rec["repaired_on"] = decided + dt.timedelta(days=draw(st.integers(0, 60)))
+    if b.restrict_days is not None and draw(st.integers(0, 2)) == 0:
+        # the decision states its own bar: a period, permanent, and/or a narrower scope
+        rec["restrict_until"] = draw(st.one_of(
+            st.integers(0, 90).map(lambda n: decided + dt.timedelta(days=n)),
+            st.just(ref.PERMANENT)))
+        allowed = list(b.restrict_scope or ref.CATEGORIES)
+        if "all" in allowed:
+            allowed = list(ref.CATEGORIES)
+        if draw(st.booleans()):
+            rec["restrict_scope"] = "|".join(draw(st.lists(st.sampled_from(allowed),
+                                                           min_size=1, unique=True)))
     return rec
 
 
@@ -230,9 +250,9 @@ def _describe(rules, rows, day, known) -> str:  # type: ignore[no-untyped-def]
             f"day={day} known={known}")
 
 
-def assert_compute_matches(rules, rows, day, known) -> pl.DataFrame:  # type: ignore[no-untyped-def]
-    got = compute(_data(rows, rules), day, known)
-    want = ref.ref_compute(rows, rules, day, known)
+def assert_compute_matches(rules, rows, day, known, category=None) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    got = compute(_data(rows, rules), day, known, category=category)
+    want = ref.ref_compute(rows, rules, day, known, category)
     assert got.height == len(want), _describe(rules, rows, day, known)
     for r in got.iter_rows(named=True):
         w = want[(r["subject_id"], r["subject_type"])]
@@ -240,6 +260,8 @@ def assert_compute_matches(rules, rows, day, known) -> pl.DataFrame:  # type: ig
         assert same2(r["index"], w["index"]), ctx
         assert r["grade"] == w["grade"], ctx
         assert r["restricted"] == w["restricted"], ctx
+        assert r["restricted_in"] == w["restricted_in"], ctx
+        assert r["watch"] == w["watch"], ctx
         assert r["rank"] == w["rank"], ctx
         assert abs(r["deducted"] - _f(w["deducted"])) <= 0.005 + 1e-9, ctx
     return got
@@ -257,6 +279,14 @@ def test_compute_equals_reference(scenario) -> None:  # type: ignore[no-untyped-
     got = assert_compute_matches(rules, rows, day, known)
     base, floor = rules.ruleset.base, rules.ruleset.floor
     assert got.filter((pl.col("index") > base) | (pl.col("index") < floor)).height == 0
+
+
+@SETTINGS
+@given(scenarios(), st.sampled_from(ref.CATEGORIES))
+def test_compute_by_category_equals_reference(scenario, category: str) -> None:  # type: ignore[no-untyped-def]
+    """A question naming a trading category: only bars whose scope holds it count."""
+    rules, rows, day, known = scenario
+    assert_compute_matches(rules, rows, day, known, category)
 
 
 @SETTINGS
@@ -396,11 +426,11 @@ def test_fixed_scenario_history_all_roles(known_offset: int | None) -> None:
     """A hand-made scenario through history without a role (lowest over roles)."""
     rules = parse_rules(rules_toml(100, 0, [
         {"name": "A", "min": 90}, {"name": "B", "min": 75}, {"name": "C", "min": 60},
-        {"name": "D", "min": 0, "restricted": True}], [
+        {"name": "D", "min": 0, "restricted": True, "basis": "a provision"}], [
         {"code": "X", "name": "x", "subject_types": ["bidder", "agent"], "points": 12.5,
          "days": 20, "repeat_within_days": 10, "repeat_factor": 2.0},
         {"code": "Y", "name": "y", "subject_types": ["agent"], "points": 30, "days": 15,
-         "decay": "linear", "restrict_days": 3, "min_publish_days": 4}], None))
+         "decay": "linear", "restrict_days": 3, "basis": "a provision", "min_publish_days": 4}], None))
     f = FIRMS[0]
     rows = [
         {"record_id": "1", "source": "S", "industry": "housing", "region": "440106",
@@ -438,7 +468,7 @@ def test_index_is_a_two_decimal_number() -> None:
 def test_check_restricted_grade_at_the_floor() -> None:
     rules = parse_rules(rules_toml(100, 0, [
         {"name": "A", "min": 90}, {"name": "B", "min": 75}, {"name": "C", "min": 60},
-        {"name": "D", "min": 0, "restricted": True}], [
+        {"name": "D", "min": 0, "restricted": True, "basis": "a provision"}], [
         {"code": "X", "name": "x", "subject_types": ["bidder"], "points": 100, "days": 100,
          "decay": "linear"},
         {"code": "Y", "name": "y", "subject_types": ["bidder"], "points": 50, "days": 10}],

@@ -49,10 +49,12 @@ min = 60
 name = "D"
 min = 0
 restricted = true
+basis = "a provision that allows barring by grade"
 """
 
 SUSPENSION = """\
 [expert_suspension]
+basis = "青海省评标专家管理办法"
 window_days = 365
 single_points = 15
 total_points = 25

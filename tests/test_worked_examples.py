@@ -539,6 +539,7 @@ repeat_within_days = 30
 repeat_factor = 2.0
 min_publish_days = 5
 restrict_days = 50
+basis = "《招标投标法》第五十三条"
 """)
 X = ref.make_uscc(60)
 EXP = ref.make_rid(60)

@@ -57,12 +57,13 @@ def data_options(func: F) -> F:
 
 def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str | None,
               list_paths: Sequence[str], subjects_path: str | None = None,
-              today: dt.date | None = None) -> CreditData:
-    """Everything a command reads, from files or from the store."""
+              today: dt.date | None = None, on: dt.date | None = None) -> CreditData:
+    """Everything a command reads, from files or from the store. From the store, the rule
+    set is ``rules_path`` or else the version in force on ``on`` (the day asked)."""
     if db_url:
         from creditindex.store.load import load_data as load_from_store
 
-        data = load_from_store(db_url, rules_path=rules_path)
+        data = load_from_store(db_url, rules_path=rules_path, on=on)
     else:
         rules = load_rules(rules_path)
         if not records_paths:

@@ -10,14 +10,23 @@ import click
 import polars as pl
 
 from creditindex import evaluate
+from creditindex.categories import CATEGORIES
 from creditindex.cli.common import DATE, SUBJECT_TYPE, data_options, emit, load_data
-from creditindex.errors import InputError
+from creditindex.errors import InputError, Problem
+from creditindex.identifiers import id_problem
+from creditindex.lists import CHINA, normalise_country
 from creditindex.rules import load_rules
 
 OUT = click.option("--out", type=click.Path(dir_okay=False),
                    help="Write to FILE (.csv, .parquet, .json, .xlsx) instead of a table.")
 KNOWN_ON = click.option("--known-on", type=DATE,
                         help="Answer with what was known on this day (default: the day asked).")
+CATEGORY = click.option("--category", type=click.Choice(CATEGORIES),
+                        help="The trading category asked about (default: any category, "
+                             "the strictest answer).")
+FINANCIER = click.option("--financier",
+                         help="The lender financing the project (e.g. worldbank): its own "
+                              "debarment list then applies.")
 
 
 @click.command()
@@ -27,13 +36,16 @@ KNOWN_ON = click.option("--known-on", type=DATE,
 @click.option("--subjects", "subjects_path", type=click.Path(dir_okay=False),
               help="Subjects without records to include at full marks "
                    "(subject_id, subject_type, subject_name[, country]).")
+@CATEGORY
+@FINANCIER
 @OUT
 def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
             list_paths: tuple[str, ...], on: dt.date, known_on: dt.date | None,
-            subjects_path: str | None, out: str | None) -> None:
-    """Every subject's index, grade, rank and restriction on a day."""
-    data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path)
-    emit(evaluate.compute(data, on, known_on), out)
+            subjects_path: str | None, category: str | None, financier: str | None,
+            out: str | None) -> None:
+    """Every subject's index, grade, watch level, rank and restriction on a day."""
+    data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path, on=on)
+    emit(evaluate.compute(data, on, known_on, category=category, financier=financier), out)
 
 
 @click.command()
@@ -69,7 +81,7 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
             list_paths: tuple[str, ...], subject_id: str, on: dt.date,
             subject_type: str | None, known_on: dt.date | None, out: str | None) -> None:
     """Every deduction counted for a subject on a day, and why."""
-    data = load_data(rules_path, records_paths, db_url, list_paths)
+    data = load_data(rules_path, records_paths, db_url, list_paths, on=on)
     sid = subject_id.strip().upper()
     rows = evaluate.explain(data, sid, on, known_on, subject_type)
     if out:
@@ -78,8 +90,10 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
     answer = evaluate.check(data, on, [sid], subject_type, known_on=known_on).table.row(
         0, named=True)
     state = "eligible" if answer["eligible"] else f"RESTRICTED: {answer['reasons']}"
+    header = data.rules.ruleset
     title = (f"{sid} on {on}: index {answer['index']:.2f}, grade {answer['grade']}, {state}\n"
-             f"{rows.height} deduction(s) counted")
+             f"rule set {header.name} {header.version} "
+             f"(sha256 {data.rules.content_hash[:16]}); {rows.height} deduction(s) counted")
     emit(rows.select(*evaluate.EXPLAIN_COLUMNS, "behaviour_name"), None, title)
 
 
@@ -88,9 +102,12 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 @click.option("--on", "on", type=DATE, required=True, help="The day of the check.")
 @click.option("--subjects", "subject_list", help="Subject IDs, comma-separated.")
 @click.option("--subjects-file", type=click.Path(dir_okay=False),
-              help="A file with a subject_id column (or one ID per line).")
+              help="A file with a subject_id column (or one ID per line); optional "
+                   "subject_name and country columns name the subjects for list matching.")
 @click.option("--type", "subject_type", type=SUBJECT_TYPE, help="Role for index and grade.")
 @click.option("--consortium", is_flag=True, help="Check the subjects as one consortium (联合体).")
+@CATEGORY
+@FINANCIER
 @KNOWN_ON
 @click.option("--evidence", type=click.Path(dir_okay=False),
               help="Write a self-contained HTML evidence report of this check.")
@@ -99,15 +116,19 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
           list_paths: tuple[str, ...], on: dt.date, subject_list: str | None,
           subjects_file: str | None, subject_type: str | None, consortium: bool,
+          category: str | None, financier: str | None,
           known_on: dt.date | None, evidence: str | None, user: str | None,
           out: str | None) -> None:
     """Eligibility of subjects (or a consortium) on a day, with every ground."""
-    ids = _subject_ids(subject_list, subjects_file)
-    data = load_data(rules_path, records_paths, db_url, list_paths)
-    result = evaluate.check(data, on, ids, subject_type, consortium, known_on)
+    asked = _asked_subjects(subject_list, subjects_file)
+    ids = asked.get_column("subject_id").to_list()
+    data = with_named_subjects(load_data(rules_path, records_paths, db_url, list_paths, on=on),
+                               asked)
+    result = evaluate.check(data, on, ids, subject_type, consortium, known_on,
+                            category=category, financier=financier)
     inputs = {"rules": rules_path, "records": list(records_paths), "db": db_url,
               "lists": list(list_paths), "subjects": ids, "type": subject_type,
-              "consortium": consortium}
+              "consortium": consortium, "category": category, "financier": financier}
     html = None
     if evidence:
         from creditindex.evidence import render_evidence, write_evidence
@@ -122,6 +143,56 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
                               user=user)
         click.echo(f"check saved in the store as #{check_id}", err=True)
     emit(result.table, out)
+
+
+def _asked_subjects(subject_list: str | None, subjects_file: str | None) -> pl.DataFrame:
+    """The subjects a check asks about: ``subject_id`` (checked: a code that fails its
+    check is bad input) and, from a file, ``subject_name`` and ``country`` where given."""
+    source = subjects_file or "--subjects"
+    frame: pl.DataFrame | None = None
+    if subjects_file and Path(subjects_file).suffix.lower() in (".csv", ".xlsx", ".parquet",
+                                                                ".xls"):
+        from creditindex.records import read_table
+
+        table = read_table(subjects_file)
+        if "subject_id" in table.columns:
+            keep = [c for c in ("subject_id", "subject_name", "country") if c in table.columns]
+            frame = table.select(keep).with_row_index("_row", offset=2).filter(
+                pl.col("subject_id").is_not_null())
+    if frame is None:
+        ids = _subject_ids(subject_list, subjects_file)
+        frame = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String}
+                             ).with_row_index("_row", offset=1)
+    for c in ("subject_name", "country"):
+        if c not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(c))
+    frame = frame.with_columns(pl.col("subject_id").str.strip_chars().str.to_uppercase())
+    problems = []
+    for row, sid, country in frame.select("_row", "subject_id", "country").iter_rows():
+        if country is not None and normalise_country(country) != CHINA:
+            continue  # a foreign firm has no USCC: it is named for list matching
+        why = id_problem(sid)
+        if why is not None:
+            problems.append(Problem(source, row if subjects_file else None,
+                                    "subject_id" if subjects_file else f"subject {sid}", why))
+    if problems:
+        raise InputError(problems)
+    return frame.drop("_row").unique("subject_id", keep="first", maintain_order=True)
+
+
+def with_named_subjects(data: evaluate.CreditData, asked: pl.DataFrame
+                        ) -> evaluate.CreditData:
+    """``data`` with the names and countries a check was given, so that list entries
+    naming those subjects match them."""
+    named = asked.filter(pl.col("subject_name").is_not_null())
+    if named.height == 0:
+        return data
+    extra = named.select("subject_id", pl.lit(None, pl.String).alias("subject_type"),
+                         "subject_name", "country")
+    subjects = extra if data.subjects is None else pl.concat([data.subjects, extra],
+                                                             how="diagonal_relaxed")
+    return evaluate.CreditData(records=data.records, rules=data.rules, subjects=subjects,
+                               lists=data.lists, manual=data.manual)
 
 
 def _subject_ids(subject_list: str | None, subjects_file: str | None) -> list[str]:
@@ -155,7 +226,7 @@ def pool(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | N
          list_paths: tuple[str, ...], on: dt.date, experts_file: str,
          known_on: dt.date | None, out: str | None) -> None:
     """Experts of a pool who may be drawn on a day; those left out, with reasons."""
-    data = load_data(rules_path, records_paths, db_url, list_paths)
+    data = load_data(rules_path, records_paths, db_url, list_paths, on=on)
     drawable, left_out = evaluate.expert_pool(data, on, _subject_ids(None, experts_file),
                                               known_on)
     if out:

@@ -124,7 +124,8 @@ def read_subjects(conn: Connection) -> pl.DataFrame | None:
 def read_lists(conn: Connection) -> pl.DataFrame | None:
     """Stored external list entries in the canonical list schema, or ``None``."""
     frame = query_frame(conn, "SELECT list_name, entry_id, subject_id, name, country, listed_on, "
-                         "until, grounds, source_row FROM list_entry ORDER BY id", LIST_SCHEMA)
+                         "until, grounds, scope, financier, source_row FROM list_entry ORDER BY id",
+                         LIST_SCHEMA)
     return frame if frame.height else None
 
 

@@ -158,6 +158,11 @@ class PenaltyRecord(SQLModel, table=True):
     document_no: str | None = _col(Name, nullable=True)
     revoked_on: dt.date | None = _col(Date(), nullable=True)
     repaired_on: dt.date | None = _col(Date(), nullable=True)
+    restrict_until: dt.date | None = _col(Date(), nullable=True)  # 9999-12-31: permanent
+    restrict_scope: str | None = _col(String(128), nullable=True)
+    authority: str | None = _col(Name, nullable=True)
+    basis: str | None = _col(Text(), nullable=True)
+    publish_until: dt.date | None = _col(Date(), nullable=True)
     import_id: int = _col(BigId, ForeignKey("import_batch.id"))
 
 
@@ -214,6 +219,8 @@ class ListEntry(SQLModel, table=True):
     listed_on: dt.date = _col(Date())
     until: dt.date | None = _col(Date(), nullable=True)
     grounds: str | None = _col(Text(), nullable=True)
+    scope: str | None = _col(String(128), nullable=True)
+    financier: str | None = _col(String(64), nullable=True)
     source_row: int | None = _col(BigInteger(), nullable=True)
     import_id: int = _col(BigId, ForeignKey("import_batch.id"))
 

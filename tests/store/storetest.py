@@ -39,6 +39,7 @@ min = 60
 name = "D"
 min = 0
 restricted = true
+basis = "a provision that allows barring by grade"
 
 [[behaviour]]
 code = "LATE"
@@ -71,6 +72,7 @@ subject_types = ["bidder"]
 points = 30
 days = 1095
 restrict_days = 1095
+basis = "《招标投标法》第五十三条"
 min_publish_days = 365
 
 [[behaviour]]
@@ -82,6 +84,7 @@ days = 100
 decay = "linear"
 
 [expert_suspension]
+basis = "青海省评标专家管理办法"
 window_days = 365
 single_points = 15
 total_points = 25
