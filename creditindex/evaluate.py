@@ -115,13 +115,19 @@ def restrictions(data: CreditData, ledger: pl.DataFrame,
 
 
 def _deduction_reasons(ded: pl.DataFrame) -> pl.DataFrame:
-    return ded.sort("points", descending=True).group_by(engine.SUBJECT_KEY).agg(
+    return ded.sort("points", descending=True, maintain_order=True).group_by(
+        engine.SUBJECT_KEY).agg(
         pl.format("{} -{}", pl.col("behaviour_code"), pl.col("points").round(2)).str.join("; ")
         .alias("_ded_reasons"))
 
 
 def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
-    return in_force.sort("cause", "start").group_by("subject_id").agg(
+    # A total order: the text must not depend on the other subjects in the input (the
+    # order of ties did, which a sharded run exposed).
+    order = [c for c in ("cause", "start", "end", "code", "subject_type", "document_no",
+                         "record_id", "detail") if c in in_force.columns]
+    return in_force.sort(order, nulls_last=True, maintain_order=True).group_by(
+        "subject_id").agg(
         restrict.grounds_text().str.join("; ").alias("_restr_reasons"))
 
 

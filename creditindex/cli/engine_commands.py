@@ -11,7 +11,15 @@ import polars as pl
 
 from creditindex import evaluate
 from creditindex.categories import CATEGORIES
-from creditindex.cli.common import DATE, SUBJECT_TYPE, data_options, emit, load_data
+from creditindex.cli.common import (
+    DATE,
+    SUBJECT_TYPE,
+    data_options,
+    data_options_with_folders,
+    emit,
+    load_data,
+)
+from creditindex.cli.spark_options import SPARK_OPTIONS, SparkArgs, refuse_folders
 from creditindex.errors import InputError, Problem
 from creditindex.identifiers import id_problem
 from creditindex.lists import CHINA, normalise_country
@@ -30,7 +38,7 @@ FINANCIER = click.option("--financier",
 
 
 @click.command()
-@data_options
+@data_options_with_folders
 @click.option("--on", "on", type=DATE, required=True, help="The day to evaluate.")
 @KNOWN_ON
 @click.option("--subjects", "subjects_path", type=click.Path(dir_okay=False),
@@ -39,11 +47,26 @@ FINANCIER = click.option("--financier",
 @CATEGORY
 @FINANCIER
 @OUT
+@SPARK_OPTIONS
 def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
             list_paths: tuple[str, ...], on: dt.date, known_on: dt.date | None,
             subjects_path: str | None, category: str | None, financier: str | None,
-            out: str | None) -> None:
-    """Every subject's index, grade, watch level, rank and restriction on a day."""
+            out: str | None, engine: str, master: str | None, shards: int | None,
+            state: str | None) -> None:
+    """Every subject's index, grade, watch level, rank and restriction on a day.
+
+    With ``--engine spark`` the same engine runs on a Spark cluster: records from
+    Parquet (files or folders), the answer written as Parquet to the new folder --out."""
+    if engine == "spark":
+        from creditindex.cli.spark_compute import compute_with_spark
+
+        compute_with_spark(SparkArgs(master, shards, state), rules_path, records_paths,
+                           db_url, list_paths, subjects_path, on, known_on, category,
+                           financier, out)
+        return
+    refuse_folders(records_paths, "--records")
+    if master or shards or state:
+        raise click.UsageError("--master, --shards and --state go with --engine spark")
     data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path, on=on)
     emit(evaluate.compute(data, on, known_on, category=category, financier=financier), out)
 

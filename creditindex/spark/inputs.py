@@ -18,12 +18,13 @@ from creditindex.spark.frames import spark_type
 from creditindex.spark.shard_engine import SUBJECT_COLUMNS
 
 
-def _parquet(spark: SparkSession, path: str) -> DataFrame:
+def _parquet(spark: SparkSession, paths: str | Sequence[str]) -> DataFrame:
+    names = [paths] if isinstance(paths, str) else list(paths)
     try:
-        return spark.read.parquet(path)
+        return spark.read.parquet(*names)
     except AnalysisException as exc:
         reason = "not found" if "PATH_NOT_FOUND" in str(exc) else f"cannot read: {exc}"
-        raise InputError.one(path, reason) from exc
+        raise InputError.one(", ".join(names), reason) from exc
 
 
 def _canonical(frame: DataFrame, path: str, schema: dict[str, pl.DataType],
@@ -40,9 +41,10 @@ def _canonical(frame: DataFrame, path: str, schema: dict[str, pl.DataType],
     ])
 
 
-def read_records(spark: SparkSession, path: str) -> DataFrame:
-    """Canonical records (``records.RECORD_SCHEMA``) from a Parquet file or folder."""
-    return _canonical(_parquet(spark, path), path, dict(RECORD_SCHEMA), REQUIRED)
+def read_records(spark: SparkSession, paths: str | Sequence[str]) -> DataFrame:
+    """Canonical records (``records.RECORD_SCHEMA``) from Parquet files or folders."""
+    name = paths if isinstance(paths, str) else ", ".join(paths)
+    return _canonical(_parquet(spark, paths), name, dict(RECORD_SCHEMA), REQUIRED)
 
 
 def read_subjects(spark: SparkSession, path: str) -> DataFrame:

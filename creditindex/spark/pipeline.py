@@ -13,6 +13,7 @@ import hashlib
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,8 @@ def _write_atomically(spark: SparkSession, frame: DataFrame, out: str) -> None:
         raise OSError(f"could not move {partial} to {out}")
 
 
-def compute_on_spark(spark: SparkSession, records_path: str, rules: RuleSet, on: dt.date,
+def compute_on_spark(spark: SparkSession, records_path: str | Sequence[str], rules: RuleSet,
+                     on: dt.date,
                      out: str, known_on: dt.date | None = None,
                      lists: pl.DataFrame | None = None, subjects_path: str | None = None,
                      shards: int | None = None, state: str | None = None,

@@ -13,7 +13,7 @@ import polars as pl
 
 from creditindex.generate import generate
 from creditindex.lists import entries_frame
-from creditindex.records import RECORD_SCHEMA, combine, records_frame
+from creditindex.records import RECORD_SCHEMA, records_frame
 from creditindex.rules import RuleSet, load_rules
 
 ON = dt.date(2026, 6, 1)
@@ -88,7 +88,8 @@ def spark_data(n_subjects: int = 2500, n_records: int = 6000, seed: int = 13) ->
         _row(e0["subject_id"], "expert", e0["subject_name"],
              _code(rules, "expert", min_points=float(suspend)), "2026-04-20", 8),
     ])
-    all_records = combine([records, extra]).select(list(RECORD_SCHEMA))
+    columns = list(RECORD_SCHEMA)
+    all_records = pl.concat([records.select(columns), extra.select(columns)])
     # Subjects without records, at full marks (one sharing an id with a listed name).
     offenders = all_records.select("subject_id").unique()
     clean = subjects.join(offenders, on="subject_id", how="anti").head(200)

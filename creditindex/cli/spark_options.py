@@ -1,0 +1,52 @@
+"""Command-line options that choose the engine (one process or Spark). Importing this
+does not import pyspark."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class SparkArgs:
+    """Where and how a Spark run goes: master URL, shard count, state folder."""
+
+    master: str | None
+    shards: int | None
+    state: str | None
+
+
+def SPARK_OPTIONS(func: F) -> F:
+    """``--engine``, ``--master``, ``--shards``, ``--state``."""
+    options = [
+        click.option("--engine", type=click.Choice(["local", "spark"]), default="local",
+                     show_default=True,
+                     help="local: this process; spark: a Spark cluster (pip extra 'spark').")
+        ,
+        click.option("--master", help="With --engine spark: the master URL (spark://HOST:"
+                                      "7077, local[4]...; default: spark-submit's)."),
+        click.option("--shards", type=click.IntRange(min=1),
+                     help="With --engine spark: shards by subject_id hash "
+                          "(default: 4 per core of the cluster)."),
+        click.option("--state", type=click.Path(file_okay=False),
+                     help="With --engine spark: a folder keeping per-shard answers and a "
+                          "manifest, so a rerun recomputes only shards whose inputs changed."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def refuse_folders(paths: Sequence[str], option: str) -> None:
+    """Refuse folders where only files are read (what ``click.Path(dir_okay=False)``
+    says), for options that take folders only with ``--engine spark``."""
+    for path in paths:
+        if Path(path).is_dir():
+            raise click.BadParameter(f"File {path!r} is a directory (folders of Parquet "
+                                     "files need --engine spark).", param_hint=f"'{option}'")
