@@ -92,20 +92,31 @@ def _evaluate(records: DataFrame, subjects: DataFrame | None, job: ShardJob,
         cogrouped_function(job), schema)
 
 
-def _write_atomically(spark: SparkSession, frame: DataFrame, out: str) -> None:
-    """Write Parquet beside ``out`` and move it into place when complete; never
-    replace an existing ``out``."""
+def _hadoop_path(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    """``path`` as a Hadoop path and its file system (local, HDFS, S3...)."""
     jvm = spark.sparkContext._jvm
     jsc = spark.sparkContext._jsc
     assert jvm is not None and jsc is not None, "Spark has no JVM gateway"
-    conf = jsc.hadoopConfiguration()
-    target = jvm.org.apache.hadoop.fs.Path(out)
-    fs = target.getFileSystem(conf)
+    target = jvm.org.apache.hadoop.fs.Path(path)
+    return target, target.getFileSystem(jsc.hadoopConfiguration())
+
+
+def refuse_existing(spark: SparkSession, out: str) -> None:
+    """:class:`InputError` when ``out`` exists (an answer is never replaced)."""
+    target, fs = _hadoop_path(spark, out)
     if fs.exists(target):
         raise InputError.one(out, "already exists: give a new folder for the answer")
+
+
+def _write_atomically(spark: SparkSession, frame: DataFrame, out: str) -> None:
+    """Write Parquet beside ``out`` and move it into place when complete; never
+    replace an existing ``out``."""
+    refuse_existing(spark, out)
+    target, fs = _hadoop_path(spark, out)
     partial = f"{out.rstrip('/')}.partial-{uuid.uuid4().hex[:8]}"
     frame.write.parquet(partial)
-    if not fs.rename(jvm.org.apache.hadoop.fs.Path(partial), target):
+    partial_path, _ = _hadoop_path(spark, partial)
+    if not fs.rename(partial_path, target):
         raise OSError(f"could not move {partial} to {out}")
 
 
@@ -123,6 +134,7 @@ def compute_on_spark(spark: SparkSession, records_path: str | Sequence[str], rul
     manifest are kept there and a rerun of the same question recomputes only the shards
     whose records or subjects changed. ``timed`` adds worker-side accumulators.
     """
+    refuse_existing(spark, out)
     opts = dict(options or {})
     n = shards or default_shards(spark)
     run = SparkRun(out=out, shards=n)

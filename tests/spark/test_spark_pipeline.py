@@ -14,6 +14,7 @@ from pyspark.sql import SparkSession
 from sparkdata import KNOWN_ON, ON, SparkData, spark_data
 
 from creditindex.cli import main
+from creditindex.errors import InputError
 from creditindex.evaluate import CreditData, compute
 from creditindex.spark.local_cluster import LocalCluster
 from creditindex.spark.pipeline import compute_on_spark, read_answer
@@ -66,7 +67,6 @@ def test_answer_equals_single_process(spark: SparkSession, data: SparkData,
     run = compute_on_spark(spark, str(records), data.rules, ON, str(workdir / "answer"),
                            known_on=KNOWN_ON, lists=data.lists, subjects_path=str(subjects),
                            shards=SHARDS, timed=True)
-    print(run)
     want = _single_process(data, known_on=KNOWN_ON)
     _assert_rules_in_play(data, want)
     got = read_answer(workdir / "answer")
@@ -95,7 +95,9 @@ def test_command_line_engine_spark(cluster: LocalCluster, spark: SparkSession,
         "compute", "--engine", "spark", "--master", cluster.master_url,
         "--records", str(records), "--on", ON.isoformat(), "--out", str(out)])
     assert again.exit_code == 2
-    assert "already exists" in again.output
+    with pytest.raises(InputError, match="already exists"):
+        compute_on_spark(spark, str(records), data.rules, ON, str(out))
+    assert_frame_equal(read_answer(out), want)
 
 
 def test_rerun_recomputes_only_changed_shards(spark: SparkSession, data: SparkData,
