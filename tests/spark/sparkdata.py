@@ -54,6 +54,30 @@ def _row(sid: str, stype: str, name: str, code: str, decided: str, n: int,
     return row
 
 
+def _stated_bars(rules: RuleSet, firms: pl.DataFrame, expert: dict[str, object]
+                 ) -> pl.DataFrame:
+    """Records whose decisions state the bar's period and scope (within the statutory
+    range of a behaviour that has one), and an expert barred for good where a behaviour
+    says so."""
+    rows: list[dict[str, object]] = []
+    ranged = [b for b in rules.behaviour if b.restrict_min_days and "bidder" in b.subject_types]
+    permanent = [b for b in rules.behaviour if b.restrict_days == "permanent"
+                 and "expert" in b.subject_types]
+    firm = firms.row(0, named=True)
+    if ranged:
+        b = ranged[0]
+        decided = dt.date(2026, 1, 15)
+        row = _row(firm["subject_id"], "bidder", firm["subject_name"], b.code,
+                   decided.isoformat(), 20)
+        row["restrict_until"] = decided + dt.timedelta(days=(b.restrict_min_days or 0) + 10)
+        row["restrict_scope"] = (b.restrict_scope or ["engineering"])[0]
+        rows.append(row)
+    if permanent:
+        rows.append(_row(expert["subject_id"], "expert", expert["subject_name"],
+                         permanent[0].code, "2025-12-20", 21))
+    return records_frame(rows) if rows else records_frame([]).select(list(RECORD_SCHEMA))
+
+
 def spark_data(n_subjects: int = 2500, n_records: int = 6000, seed: int = 13) -> SparkData:
     """The generator's subjects and records plus a few hand-made ones that make sure
     every rule is exercised (the tests also assert each is present)."""
@@ -89,7 +113,9 @@ def spark_data(n_subjects: int = 2500, n_records: int = 6000, seed: int = 13) ->
              _code(rules, "expert", min_points=float(suspend)), "2026-04-20", 8),
     ])
     columns = list(RECORD_SCHEMA)
-    all_records = pl.concat([records.select(columns), extra.select(columns)])
+    all_records = pl.concat([records.select(columns), extra.select(columns),
+                             _stated_bars(rules, bidders.slice(3, 2),
+                                          experts.row(1, named=True)).select(columns)])
     # Subjects without records, at full marks (one sharing an id with a listed name).
     offenders = all_records.select("subject_id").unique()
     clean = subjects.join(offenders, on="subject_id", how="anti").head(200)
@@ -109,6 +135,12 @@ def spark_data(n_subjects: int = 2500, n_records: int = 6000, seed: int = 13) ->
          "listed_on": dt.date(2025, 1, 1), "until": None},
         {"list": "court", "name": names[11], "listed_on": dt.date(2024, 1, 1),
          "until": dt.date(2025, 1, 1)},
+        # A lender's own list: it bars only projects that lender finances.
+        {"list": "adb", "name": names[5], "listed_on": dt.date(2025, 1, 1), "until": None,
+         "financier": "adb"},
+        # A list barring one trading category only.
+        {"list": "court", "subject_id": ids[4], "listed_on": dt.date(2025, 1, 1),
+         "until": None, "scope": "procurement"},
         # A clean subject (no records) listed by name.
         {"list": "court", "name": clean.row(0, named=True)["subject_name"],
          "listed_on": dt.date(2025, 1, 1), "until": None},

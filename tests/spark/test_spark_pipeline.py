@@ -15,8 +15,9 @@ from sparkdata import KNOWN_ON, ON, SparkData, spark_data
 
 from creditindex.cli import main
 from creditindex.errors import InputError
-from creditindex.evaluate import CreditData, compute
+from creditindex.evaluate import CreditData, check, compute
 from creditindex.spark.local_cluster import LocalCluster
+from creditindex.spark.lookup import records_of
 from creditindex.spark.pipeline import compute_on_spark, read_answer
 
 SHARDS = 6
@@ -66,15 +67,17 @@ def test_answer_equals_single_process(spark: SparkSession, data: SparkData,
     data.subjects.write_parquet(subjects)
     run = compute_on_spark(spark, str(records), data.rules, ON, str(workdir / "answer"),
                            known_on=KNOWN_ON, lists=data.lists, subjects_path=str(subjects),
-                           shards=SHARDS, timed=True)
-    want = _single_process(data, known_on=KNOWN_ON)
+                           shards=SHARDS, timed=True, options={"financier": "adb"})
+    want = _single_process(data, known_on=KNOWN_ON, financier="adb")
     _assert_rules_in_play(data, want)
     got = read_answer(workdir / "answer")
     assert_frame_equal(got, want)
     assert run.rows == want.height
     assert run.worker_seconds["shards"] == SHARDS  # every shard evaluated once, whole
     # Known-on matters here: the answer as known on the day differs.
-    assert not want.equals(_single_process(data))
+    assert not want.equals(_single_process(data, financier="adb"))
+    # The lender's own list bars only its projects.
+    assert not want.equals(_single_process(data, known_on=KNOWN_ON))
 
 
 def test_command_line_engine_spark(cluster: LocalCluster, spark: SparkSession,
@@ -129,3 +132,21 @@ def test_rerun_recomputes_only_changed_shards(spark: SparkSession, data: SparkDa
                              lists=data.lists, shards=SHARDS, state=str(state))
     assert third.computed == [] and len(third.reused) == SHARDS
     assert_frame_equal(read_answer(workdir / "a3"), want)
+
+
+def test_check_on_a_few_subjects_reads_only_theirs(spark: SparkSession, data: SparkData,
+                                                   workdir: Path) -> None:
+    records = _write_records(data.records, workdir / "records")
+    answer = _single_process(data, subjects=False)
+    restricted = answer.filter(pl.col("restricted")).get_column("subject_id").head(5)
+    clean = answer.filter(~pl.col("restricted")).get_column("subject_id").head(5)
+    asked = [*restricted, *clean, "91440106MA59999999"]
+    mine = records_of(spark, str(records), asked)
+    assert set(mine.get_column("subject_id")) == set(restricted) | set(clean)
+    full = CreditData(records=data.records, rules=data.rules, lists=data.lists)
+    narrow = CreditData(records=mine, rules=data.rules, lists=data.lists)
+    want = check(full, ON, asked, known_on=KNOWN_ON)
+    got = check(narrow, ON, asked, known_on=KNOWN_ON)
+    assert_frame_equal(got.table, want.table)
+    assert_frame_equal(got.grounds, want.grounds)
+    assert not got.table.get_column("eligible").all()
