@@ -109,9 +109,19 @@ def summarise(stages: list[dict[str, Any]]) -> dict[str, float]:
         total["executor_run_s"] += s.get("executorRunTime", 0) / 1e3
         total["input_mb"] += s.get("inputBytes", 0) / 2**20
         total["gc_s"] += s.get("jvmGcTime", 0) / 1e3
-        if "ArrowInPandas" in s.get("details", "") or "applyInArrow" in s.get("details", ""):
+        if "Arrow" in s.get("details", "") + s.get("name", ""):
             total["arrow_stage_run_s"] += s.get("executorRunTime", 0) / 1e3
     return total
+
+
+def per_stage(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line per stage: what it ran, tasks, run time, shuffle."""
+    return [{"stage": s.get("stageId"), "name": s.get("name", "")[:60],
+             "tasks": s.get("numTasks"), "run_s": s.get("executorRunTime", 0) / 1e3,
+             "shuffle_write_mb": round(s.get("shuffleWriteBytes", 0) / 2**20, 1),
+             "shuffle_read_mb": round(s.get("shuffleReadBytes", 0) / 2**20, 1),
+             "arrow": "Arrow" in s.get("details", "") + s.get("name", "")}
+            for s in sorted(stages, key=lambda s: int(s.get("stageId", 0)))]
 
 
 def spark_run(folder: Path, out: Path, workers: int, shards: int, memory: str
@@ -136,13 +146,15 @@ def spark_run(folder: Path, out: Path, workers: int, shards: int, memory: str
                                shards=shards, timed=True)
         t3 = time.perf_counter()
         ui = spark.sparkContext.uiWebUrl or "http://127.0.0.1:4040"
-        metrics = summarise(stage_metrics(ui, spark.sparkContext.applicationId))
+        stages = stage_metrics(ui, spark.sparkContext.applicationId)
+        metrics = summarise(stages)
         spark.stop()
     finally:
         cluster.stop()
     return {"cluster_start_s": t1 - t0, "driver_and_executors_start_s": t2 - t1,
             "compute_s": t3 - t2, "phases_s": run.seconds, "workers_s": run.worker_seconds,
-            "rows": run.rows, "shards": shards, "workers": workers, "stages": metrics}
+            "rows": run.rows, "shards": shards, "workers": workers, "stages": metrics,
+            "per_stage": per_stage(stages)}
 
 
 def compare(single: Path, spark_out: Path) -> bool:
@@ -203,6 +215,7 @@ def table(r: dict[str, Any]) -> str:
                                                     f"{st['shuffle_fetch_wait_s']:.1f} s"),
         ("  executor run time, all stages (sum)", f"{st['executor_run_s']:.1f} s "
                                                   f"(GC {st['gc_s']:.1f} s)"),
+        ("  of it in the applyInArrow stages", f"{st['arrow_stage_run_s']:.1f} s"),
         ("  Parquet read", f"{st['input_mb']:.0f} MB"),
         ("same answer, every column", str(r["same_answer"])),
         ("load average before / after", f"{r['load_before'][0]:.1f} / "

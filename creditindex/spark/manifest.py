@@ -7,9 +7,10 @@ Layout (nothing is ever deleted; every run adds)::
     STATE/answers/RUN/_shard=K/...   the shards a run computed (answers without ranks)
 
 A manifest records the question (day, known-on day, rule-set hash, list entries' hash,
-extra options, shard count, output columns) and, per shard, the fingerprint of its
-input rows and the run whose answer for it is kept. A later run with the same question
-reuses every shard whose fingerprint is unchanged and recomputes the others.
+extra options, shard count, output columns, the engine's source hash) and, per shard,
+the fingerprint of its input rows and the run whose answer for it is kept. A later run
+with the same question reuses every shard whose fingerprint is unchanged and recomputes
+the others.
 """
 
 from __future__ import annotations
@@ -22,6 +23,18 @@ from pathlib import Path
 from typing import Any
 
 VERSION = 1
+
+
+def engine_hash() -> str:
+    """A hash of the engine's source (the package's top-level modules): answers kept by
+    an earlier version of the engine are not reused."""
+    import creditindex
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(creditindex.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def question_key(question: dict[str, Any]) -> str:

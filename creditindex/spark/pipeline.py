@@ -108,6 +108,29 @@ def refuse_existing(spark: SparkSession, out: str) -> None:
         raise InputError.one(out, "already exists: give a new folder for the answer")
 
 
+def _kept_and_fresh(spark: SparkSession, state: str, run_id: str, fresh: DataFrame | None,
+                    keep: dict[int, mf.ShardEntry], schema: Any) -> DataFrame:
+    """This run's shards (written to the state folder first) and the answers of the
+    shards kept from earlier runs, as one frame without ranks."""
+    parts = []
+    if fresh is not None:
+        target = str(mf.answers_dir(state, run_id))
+        fresh.write.partitionBy(SHARD).parquet(target)
+        parts.append(spark.read.parquet(target))
+    by_run: dict[str, list[int]] = defaultdict(list)
+    for shard, entry in keep.items():
+        by_run[entry.run].append(shard)
+    for old_run, old_shards in sorted(by_run.items()):
+        parts.append(spark.read.parquet(str(mf.answers_dir(state, old_run)))
+                     .where(F.col(SHARD).isin(old_shards)))
+    if not parts:
+        return spark.createDataFrame([], schema)
+    unranked = parts[0]
+    for part in parts[1:]:
+        unranked = unranked.unionByName(part)
+    return unranked
+
+
 def _write_atomically(spark: SparkSession, frame: DataFrame, out: str) -> None:
     """Write Parquet beside ``out`` and move it into place when complete; never
     replace an existing ``out``."""
@@ -165,7 +188,7 @@ def compute_on_spark(spark: SparkSession, records_path: str | Sequence[str], rul
     question = {"on": on.isoformat(), "known_on": None if known_on is None
                 else known_on.isoformat(), "rules": rules.content_hash,
                 "lists": job.lists_key, "options": opts, "shards": n,
-                "columns": list(columns)}
+                "columns": list(columns), "engine": mf.engine_hash()}
     previous = mf.load_manifest(state) if state else None
     keep: dict[int, mf.ShardEntry] = {}
     prints: dict[int, str] = {}
@@ -181,34 +204,24 @@ def compute_on_spark(spark: SparkSession, records_path: str | Sequence[str], rul
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
     fresh = _evaluate(records, subjects, job, shard_schema)
+    cached: DataFrame | None = None
     if state:
-        target = str(mf.answers_dir(state, run_id))
-        if run.computed:
-            fresh.write.partitionBy(SHARD).parquet(target)
+        unranked = _kept_and_fresh(spark, state, run_id, fresh if run.computed else None,
+                                   keep, shard_schema)
         lap("evaluate")
-        parts = [] if not run.computed else [spark.read.parquet(target)]
-        by_run: dict[str, list[int]] = defaultdict(list)
-        for shard, entry in keep.items():
-            by_run[entry.run].append(shard)
-        for old_run, old_shards in sorted(by_run.items()):
-            parts.append(spark.read.parquet(str(mf.answers_dir(state, old_run)))
-                         .where(F.col(SHARD).isin(old_shards)))
-        unranked = parts[0] if parts else spark.createDataFrame([], shard_schema)
-        for part in parts[1:]:
-            unranked = unranked.unionByName(part)
     else:
-        unranked = fresh.persist(StorageLevel.MEMORY_AND_DISK)
+        cached = unranked = fresh.persist(StorageLevel.MEMORY_AND_DISK)
         run.rows = unranked.count()
         lap("evaluate")
-    unranked = unranked.select(*[F.col(c).cast(f.dataType) for c, f in
-                                 zip(unranked_schema, shard_schema.fields, strict=False)])
+    unranked = unranked.select(*[F.col(f.name).cast(f.dataType) for f in shard_schema.fields
+                                 if f.name != SHARD])
     answer = with_ranks(spark, unranked).select(*columns.keys())
     lap("rank")
     _write_atomically(spark, answer, out)
     lap("write")
-    if not state:
-        unranked.unpersist()
-    else:
+    if cached is not None:
+        cached.unpersist()
+    if state:
         shards_now = {k: mf.ShardEntry(prints[k], run_id) for k in run.computed}
         mf.save_manifest(state, mf.Manifest(run=run_id, question=question,
                                             shards={**keep, **shards_now}))
