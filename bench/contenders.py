@@ -30,7 +30,8 @@ from creditindex.rules import RuleSet
 
 # The columns every task reads (all contenders get the same projection).
 COLUMNS = ["record_id", "source", "subject_id", "subject_type", "behaviour_code",
-           "decided_on", "recorded_on", "document_no", "revoked_on", "repaired_on"]
+           "decided_on", "recorded_on", "document_no", "revoked_on", "repaired_on",
+           "restrict_until"]
 TIMELINE_KEY = ["subject_id", "subject_type", "start"]
 SNAPSHOT_KEY = ["subject_id", "subject_type"]
 
@@ -102,7 +103,8 @@ def ledger_sql(known_on: int) -> str:
              (decided_on {day})::INTEGER AS decided,
              (recorded_on {day})::INTEGER AS recorded,
              CASE WHEN repaired_on {day} <= {k} THEN (repaired_on {day})::INTEGER END
-               AS repaired
+               AS repaired,
+             (restrict_until {day})::INTEGER AS until
       FROM records
       WHERE recorded_on {day} <= {k} AND (revoked_on IS NULL OR revoked_on {day} > {k})
     ), counted AS (
@@ -112,7 +114,7 @@ def ledger_sql(known_on: int) -> str:
                                  decided, document_no
                                  ORDER BY recorded, source, record_id) = 1
     ), escalation AS (
-      SELECT c.subject_id, c.subject_type, c.decided, c.repaired, b.*,
+      SELECT c.subject_id, c.subject_type, c.decided, c.repaired, c.until, b.*,
              max(c.decided) OVER (PARTITION BY c.subject_id, c.subject_type,
                                   c.behaviour_code ORDER BY c.decided
                                   RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
@@ -131,9 +133,9 @@ def ledger_sql(known_on: int) -> str:
            decided + days AS nominal_end,
            CASE WHEN repaired_from IS NULL THEN decided + days
                 ELSE least(decided + days, repaired_from) END AS "end",
-           CASE WHEN restrict_days IS NULL THEN NULL
-                WHEN repaired_from IS NULL THEN decided + restrict_days
-                ELSE least(decided + restrict_days, repaired_from) END AS restrict_end
+           CASE WHEN restrict_days IS NULL AND until IS NULL THEN NULL
+                ELSE least(coalesce(until + 1, decided + restrict_days),
+                           coalesce(repaired_from, 2147483647)) END AS restrict_end
     FROM repaired
     """
 
@@ -306,8 +308,10 @@ def pandas_ledger(records: pd.DataFrame, rules: RuleSet, known_on: int) -> pd.Da
     repaired_from = np.fmax(known["repaired"], known["decided"] + known["min_publish"])
     repaired_from = repaired_from.where(known["repaired"].notna())
     known["end"] = np.fmin(known["nominal_end"], repaired_from)
-    restrict_end = np.fmin(known["decided"] + known["restrict_days"], repaired_from)
-    known["restrict_end"] = restrict_end.where(known["restrict_days"].notna())
+    until = _days(known["restrict_until"]) + 1  # the decision's stated bar wins
+    bar_end = until.where(until.notna(), known["decided"] + known["restrict_days"])
+    restrict_end = np.fmin(bar_end, repaired_from)
+    known["restrict_end"] = restrict_end.where(known["restrict_days"].notna() | until.notna())
     return known[["subject_id", "subject_type", "decided", "days", "linear", "amount",
                   "nominal_end", "end", "restrict_end"]]
 

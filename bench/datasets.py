@@ -171,7 +171,9 @@ def _lists(subjects: pl.DataFrame, known_on: int) -> pl.DataFrame:
         "until": pl.Series(np.where(np.arange(n) % 3 == 0, -1, until)).cast(pl.Int32)
         .cast(pl.Date),
         "grounds": ["listed"] * n,
+        "scope": [None] * n,
+        "financier": [None] * n,
         "source_row": np.arange(n) + 2,
     }).with_columns(
         pl.when(pl.col("until") > pl.col("listed_on")).then(pl.col("until")).alias("until")
-    ).cast(LIST_SCHEMA)  # type: ignore[arg-type]
+    ).select(list(LIST_SCHEMA)).cast(LIST_SCHEMA)  # type: ignore[arg-type]

@@ -645,7 +645,8 @@ def _to_entries(rows: _Rows, mapping: Mapping) -> pl.DataFrame:
         _text_or_null(f, "subject_id").str.to_uppercase(),
         _text_or_null(f, "name"), _text_or_null(f, "country"),
         _date_or_null(f, "listed_on"), _date_or_null(f, "until"),
-        _text_or_null(f, "grounds"), pl.col("_row").alias("source_row"),
+        _text_or_null(f, "grounds"), _text_or_null(f, "scope"),
+        _text_or_null(f, "financier"), pl.col("_row").alias("source_row"),
         pl.lit(rows.file).alias("_file"), pl.col("_row"),
     )
     checked = typed.filter(pl.col("list").is_not_null())  # an empty list is reported above

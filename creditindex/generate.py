@@ -793,7 +793,27 @@ def generate_records(subjects: pl.DataFrame, n_records: int, rules: RuleSet, see
         lookup(_SOURCE_NAMES, "_doc").alias("authority"),
         pl.col("_beh"),
     ).collect()
-    return _with_decisions(out, rules, seed).cast(RECORD_SCHEMA)  # type: ignore[arg-type]
+    return _with_decisions(out, rules, seed).select(list(RECORD_SCHEMA)).cast(
+        RECORD_SCHEMA)  # type: ignore[arg-type]
+
+
+def _procurement_twins(records: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    """Where the Tendering Law and the Government Procurement Law punish the same act under
+    two codes (``X`` and ``X-GP``), a procurement record takes the ``-GP`` code and any
+    other record the plain one (for the same subject type)."""
+    number = {b.code: i for i, b in enumerate(rules.behaviour)}
+    types = {b.code: set(b.subject_types) for b in rules.behaviour}
+    to_gp = {number[c]: number[c + "-GP"] for c in number
+             if c + "-GP" in number and types[c] == types[c + "-GP"]}
+    if not to_gp:
+        return records
+    from_gp = {gp: plain for plain, gp in to_gp.items()}
+    procurement = pl.col("industry") == "procurement"
+    beh = pl.when(procurement).then(pl.col("_beh").replace(to_gp)).otherwise(
+        pl.col("_beh").replace(from_gp))
+    codes = pl.Series([b.code for b in rules.behaviour], dtype=pl.String)
+    return records.with_columns(beh.alias("_beh")).with_columns(
+        pl.lit(codes).gather(pl.col("_beh")).alias("behaviour_code"))
 
 
 def _with_decisions(records: pl.DataFrame, rules: RuleSet, seed: int) -> pl.DataFrame:
@@ -804,6 +824,7 @@ def _with_decisions(records: pl.DataFrame, rules: RuleSet, seed: int) -> pl.Data
     for most decisions (about one in five states none and takes the default), within the
     behaviour's scope. Copies of an act published by two sources state the same (the
     draws are a hash of the act)."""
+    records = _procurement_twins(records, rules)
     beh = records.get_column("_beh").to_numpy()
     act = records.select(pl.struct("subject_id", "behaviour_code", "decided_on", "document_no")
                          .hash(seed).alias("h")).get_column("h").to_numpy()

@@ -329,10 +329,10 @@ def read_list_entries(paths: Iterable[str | Path]) -> pl.DataFrame:
     ``entry_id`` (generated when absent or empty), ``subject_id`` and/or ``name``,
     ``country``, ``listed_on``, ``until`` (empty or ``Ongoing`` = indefinite), ``grounds``,
     ``scope`` (categories, ``|``-separated; empty = all), ``financier`` (a lender whose own
-    projects alone the entry bars), ``source_row``; other columns are ignored (notes, addresses). Column names are
-    case-insensitive. Every row of every file is checked; :class:`InputError` lists every
-    problem (file, row with the header as row 1, column, reason) and nothing is returned
-    unless all rows are good.
+    projects alone the entry bars), ``source_row``; other columns are ignored (notes,
+    addresses). Column names are case-insensitive. Every row of every file is checked;
+    :class:`InputError` lists every problem (file, row with the header as row 1, column,
+    reason) and nothing is returned unless all rows are good.
     """
     problems: list[Problem] = []
     parts: list[pl.DataFrame] = []

@@ -22,7 +22,6 @@ from pydantic import (
     model_validator,
 )
 
-from creditindex.categories import CATEGORIES
 from creditindex.errors import InputError, Problem
 
 SUBJECT_TYPES: tuple[str, ...] = ("bidder", "agent", "tenderer", "expert")
@@ -73,6 +72,23 @@ PositivePoints = Annotated[int | float, BeforeValidator(_number), Field(gt=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
 Category = Literal["engineering", "procurement", "land", "property", "other", "all"]
 PERMANENT = "permanent"
+
+
+def _restrict_days(value: Any) -> Any:
+    """Accept a positive whole number of days or ``"permanent"``, with one clear message
+    for anything else (rather than one per member of the union)."""
+    if value == PERMANENT:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"Input should be a valid integer (days) or \"{PERMANENT}\", "
+                         f"not {_a(_toml_type(value))} ({value!r})")
+    if value <= 0:
+        raise ValueError(f"Input should be greater than 0 (got {value!r})")
+    return value
+
+
+# A bar's default period: days, or "permanent" (no end).
+RestrictDays = Annotated[PositiveInt | Literal["permanent"], BeforeValidator(_restrict_days)]
 
 
 def _basis_text(value: str | None) -> str | None:
@@ -130,7 +146,7 @@ class Behaviour(_Strict):
     subject_types: list[SubjectType] = Field(min_length=1)
     points: PositivePoints
     days: PositiveInt
-    restrict_days: PositiveInt | Literal["permanent"] | None = None
+    restrict_days: RestrictDays | None = None
     basis: str | None = None
     restrict_min_days: PositiveInt | None = None
     restrict_max_days: PositiveInt | None = None

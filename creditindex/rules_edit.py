@@ -11,22 +11,30 @@ import polars as pl
 from creditindex.rules import RuleSet, parse_rules
 
 _BEHAVIOUR_KEYS = ("code", "name", "name_en", "subject_types", "points", "days",
-                   "restrict_days", "repeat_within_days", "repeat_factor", "decay",
+                   "restrict_days", "basis", "restrict_min_days", "restrict_max_days",
+                   "restrict_scope", "repeat_within_days", "repeat_factor", "decay",
                    "min_publish_days")
 
 
 def catalogue_frame(rules: RuleSet) -> pl.DataFrame:
-    """The behaviour catalogue as a table, one row per behaviour (subject types joined)."""
+    """The behaviour catalogue as a table, one row per behaviour: subject types joined by
+    ``,``, the scope by ``|`` (as in records), ``restrict_days`` as text (days or
+    ``permanent``)."""
     rows = [{k: getattr(b, k) for k in _BEHAVIOUR_KEYS} for b in rules.behaviour]
     for r in rows:
         r["subject_types"] = ",".join(r["subject_types"])
         r["points"] = float(r["points"])
         r["repeat_factor"] = None if r["repeat_factor"] is None else float(r["repeat_factor"])
+        r["restrict_days"] = None if r["restrict_days"] is None else str(r["restrict_days"])
+        scope = r["restrict_scope"]
+        r["restrict_scope"] = None if scope is None else "|".join(scope)
     return pl.DataFrame(rows, schema={
         "code": pl.String, "name": pl.String, "name_en": pl.String,
         "subject_types": pl.String, "points": pl.Float64, "days": pl.Int64,
-        "restrict_days": pl.Int64, "repeat_within_days": pl.Int64,
-        "repeat_factor": pl.Float64, "decay": pl.String, "min_publish_days": pl.Int64})
+        "restrict_days": pl.String, "basis": pl.String, "restrict_min_days": pl.Int64,
+        "restrict_max_days": pl.Int64, "restrict_scope": pl.String,
+        "repeat_within_days": pl.Int64, "repeat_factor": pl.Float64, "decay": pl.String,
+        "min_publish_days": pl.Int64})
 
 
 def _value(v: Any) -> str:
@@ -73,10 +81,15 @@ def from_catalogue(rules: RuleSet, catalogue: pl.DataFrame, file: str = "<draft>
         entry = {k: row.get(k) for k in _BEHAVIOUR_KEYS}
         types = entry["subject_types"]
         entry["subject_types"] = [t.strip() for t in str(types or "").split(",") if t.strip()]
-        for k in ("days", "restrict_days", "repeat_within_days", "min_publish_days"):
+        for k in ("days", "restrict_days", "restrict_min_days", "restrict_max_days",
+                  "repeat_within_days", "min_publish_days"):
             number = entry[k]
-            if isinstance(number, float) and number.is_integer():
+            if (isinstance(number, float) and number.is_integer()) or \
+                    (isinstance(number, str) and number.strip().lstrip("-").isdigit()):
                 entry[k] = int(number)
+        scope = entry["restrict_scope"]
+        if isinstance(scope, str):
+            entry["restrict_scope"] = [c.strip() for c in scope.split("|") if c.strip()] or None
         behaviours.append({k: v for k, v in entry.items() if v is not None and v != ""})
     return parse_rules(_render(rules, behaviours), file)
 

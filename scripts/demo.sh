@@ -19,7 +19,7 @@ from creditindex.output import render_table
 frame = pl.read_csv("out/indices.csv", infer_schema_length=0).with_columns(
     pl.col("index").cast(pl.Float64))
 print(render_table(frame.sort("index").head(10).select(
-    "subject_id", "subject_type", "subject_name", "index", "grade", "restricted")))
+    "subject_id", "subject_type", "subject_name", "index", "grade", "watch", "restricted_in")))
 print(render_table(frame.group_by("subject_type").agg(
     pl.len().alias("subjects"), (pl.col("restricted") == "true").sum().alias("restricted"),
     pl.col("index").cast(pl.Float64).mean().round(2).alias("mean index")).sort("subject_type")))

@@ -37,6 +37,8 @@ def data() -> CreditData:
         "until": [None if i % 3 == 0 else to_date(END - 400 + int(x))
                   for i, x in enumerate(rng.integers(0, 900, 120))],
         "grounds": ["listed"] * 120,
+        "scope": [None] * 120,
+        "financier": [None] * 120,
         "source_row": list(range(120)),
     }, schema=LIST_SCHEMA)
     manual = pl.DataFrame({

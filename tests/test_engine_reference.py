@@ -430,7 +430,8 @@ def test_fixed_scenario_history_all_roles(known_offset: int | None) -> None:
         {"code": "X", "name": "x", "subject_types": ["bidder", "agent"], "points": 12.5,
          "days": 20, "repeat_within_days": 10, "repeat_factor": 2.0},
         {"code": "Y", "name": "y", "subject_types": ["agent"], "points": 30, "days": 15,
-         "decay": "linear", "restrict_days": 3, "basis": "a provision", "min_publish_days": 4}], None))
+         "decay": "linear", "restrict_days": 3, "basis": "a provision",
+         "min_publish_days": 4}], None))
     f = FIRMS[0]
     rows = [
         {"record_id": "1", "source": "S", "industry": "housing", "region": "440106",

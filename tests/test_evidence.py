@@ -50,7 +50,10 @@ def test_report_states_inputs_rules_data_answer_grounds_and_time(tmp_path: Path)
     assert E not in text  # the expert's resident ID is masked everywhere
     assert E[:6] + "********" + E[14:] in answers
     grounds = payload["grounds"]
-    assert any(g["document_no"] == "穗建罚〔2026〕9号" and g["until"] == "2029-01-30"
+    # BID-COLLUSION's default bar: 365 days (the statutory minimum of 招标投标法第五十三条),
+    # on tendered projects (engineering), citing the Tendering Law
+    assert any(g["document_no"] == "穗建罚〔2026〕9号" and g["until"] == "2027-01-31"
+               and g["scope"] == "engineering" and "第五十三条" in g["basis"]
                for g in grounds)  # type: ignore[attr-defined]
     assert rules.content_hash in text and "穗建罚〔2026〕9号" in text
 

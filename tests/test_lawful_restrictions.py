@@ -280,7 +280,7 @@ def test_check_refuses_codes_that_fail_their_check(tmp_path: Path) -> None:
                                            "--on", "2026-03-01", "--subjects",
                                            f"{uscc(3)},{bad}", "--out", str(out)])
         assert result.exit_code == 2, result.output
-        assert bad in result.output and "check character" in result.output or (
+        assert (bad in result.output and "check character" in result.output) or (
             "18 characters" in result.output)
         assert not out.exists()
 

@@ -60,6 +60,11 @@ def expected_frame() -> pl.DataFrame:
         "document_no": ["穗建罚〔2026〕12号", None, None],
         "revoked_on": [None, None, d(2026, 5, 1)],
         "repaired_on": [None, d(2026, 9, 1), None],
+        "restrict_until": [None, None, None],
+        "restrict_scope": [None, None, None],
+        "authority": [None, None, None],
+        "basis": [None, None, None],
+        "publish_until": [None, None, None],
     }, schema=RECORD_SCHEMA)
 
 

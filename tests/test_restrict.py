@@ -13,10 +13,10 @@ from creditindex import engine, restrict
 from creditindex.days import to_day
 from creditindex.evaluate import CreditData, check, compute, expert_pool, restrictions
 from creditindex.records import records_frame
-from creditindex.rules import load_rules, parse_rules
-from tests.helpers import day, rid, row, uscc
+from creditindex.rules import parse_rules
+from tests.helpers import day, example_rules, rid, row, uscc
 
-RULES = load_rules()
+RULES = example_rules(restricted_d=True)  # the mechanics of every cause
 G = uscc(1)
 E = rid(7)
 

@@ -45,20 +45,29 @@ min = 75
 [[grade]]
 name = "C"
 min = 60
+watch = "关注"
+[[grade]]
+name = "D"
+min = 0
+watch = "重点关注"
+"""
+
+# A grade D that bars by grade, as a rule set may only have it: with a basis.
+RESTRICTED_D = """\
 [[grade]]
 name = "D"
 min = 0
 restricted = true
-basis = "a provision that allows barring by grade"
+basis = "某省社会信用条例第三十条"
 """
 
 SUSPENSION = """\
 [expert_suspension]
-basis = "青海省评标专家管理办法"
 window_days = 365
 single_points = 15
 total_points = 25
 suspend_days = 180
+basis = "青海省评标专家管理办法"
 """
 
 _DEFAULT_FIELDS = {
@@ -167,18 +176,26 @@ def test_codes_are_upper_kebab_ascii(default: RuleSet) -> None:
 
 
 def test_default_grades_and_suspension(default: RuleSet) -> None:
-    assert [(g.name, g.min, g.restricted) for g in default.grade] == [
-        ("A", 90, False), ("B", 75, False), ("C", 60, False), ("D", 0, True)]
+    # grades only watch: a low grade bars nothing (国办发〔2020〕49号, 发改办财金〔2023〕860号)
+    assert [(g.name, g.min, g.restricted, g.watch) for g in default.grade] == [
+        ("A", 90, False, None), ("B", 75, False, None), ("C", 60, False, "关注"),
+        ("D", 0, False, "重点关注")]
     s = default.expert_suspension
     assert s is not None
     assert (s.window_days, s.single_points, s.total_points, s.suspend_days) == (365, 15, 25, 180)
+    assert "第七十一条" in s.basis and "青海" in s.basis
 
 
 def test_worked_example_behaviours_are_unchanged(default: RuleSet) -> None:
     by_code = default.behaviour_by_code()
     collusion = by_code["BID-COLLUSION"]
     assert collusion.subject_types == ["bidder"]
-    assert (collusion.points, collusion.days, collusion.restrict_days) == (30, 1095, 1095)
+    assert (collusion.points, collusion.days) == (30, 1095)
+    # v2: the default bar is the statutory minimum of 招标投标法第五十三条 (1-2 years)
+    assert (collusion.restrict_days, collusion.restrict_min_days,
+            collusion.restrict_max_days) == (365, 365, 731)
+    assert collusion.restrict_scope == ["engineering"]
+    assert collusion.basis is not None and "第五十三条" in collusion.basis
     assert collusion.repeat_within_days is None and collusion.repeat_factor is None
     assert collusion.decay == "step"
     fraud = by_code["BID-FRAUD"]
@@ -202,26 +219,111 @@ def test_default_catalogue_is_coherent(default: RuleSet) -> None:
     assert 2 <= decays["linear"] <= 4
     for b in default.behaviour:
         if b.min_publish_days is not None:
-            assert 90 <= b.min_publish_days <= b.days, b.code
+            # the repair regime: published at least 3 months, at most 3 years
+            assert 90 <= b.min_publish_days <= min(b.days, 1095), b.code
         assert b.days <= 1095, b.code
-    # grave kinds bar the subject everywhere (BID-FRAUD is fixed by the contract)
+    # grave kinds of bidders, agents and experts bar (BID-FRAUD is fixed by the contract;
+    # AGT-FORGERY and AGT-BRIBERY have no provision that disqualifies an agent)
     grave = re.compile(r"COLLUSION|RIGGING|BRIBE|FORGERY")
     for b in default.behaviour:
-        if grave.search(b.code):
+        if grave.search(b.code) and b.code not in ("AGT-FORGERY", "AGT-BRIBERY") and \
+                b.subject_types != ["tenderer"]:
             assert b.restrict_days is not None, b.code
+
+
+# The statutory ranges (days: a year is 365 or 366 days) and scopes of the provisions the
+# default cites, the most specific first: a bar citing the provision has exactly these.
+STATUTES: list[tuple[str, int | None, int | None, str]] = [
+    ("《政府采购法实施条例》第七十五条", None, None, "procurement"),
+    ("《政府采购法实施条例》第七十三条", 365, 1096, "procurement"),
+    ("《政府采购法》第七十二条、第七十八条", 365, 1096, "procurement"),
+    ("《政府采购法》第七十七条", 365, 1096, "procurement"),
+    ("《招标投标法》第五十六条", None, None, "engineering"),
+    ("《招标投标法实施条例》第七十一条", None, None, "engineering"),
+    ("《招标投标法》第五十三条", 365, 731, "engineering"),
+    ("《招标投标法》第五十四条", 365, 1096, "engineering"),
+    ("《招标投标法》第五十条", 365, 731, "engineering"),
+    ("《招标投标法》第六十条", 730, 1827, "engineering"),
+]
+
+
+def _statute(basis: str) -> tuple[str, int | None, int | None, str]:
+    for statute in STATUTES:
+        if statute[0] in basis:
+            return statute
+    raise AssertionError(f"basis {basis!r} cites no provision the default is known to use")
+
+
+def test_every_default_bar_cites_its_statute_range_and_scope(default: RuleSet) -> None:
+    bars = [b for b in default.behaviour if b.restrict_days is not None]
+    assert len(bars) >= 25
+    for b in bars:
+        assert b.basis, b.code
+        _, lo, hi, scope = _statute(b.basis)
+        assert b.restrict_scope == [scope], b.code
+        assert (b.restrict_min_days, b.restrict_max_days) == (lo, hi), b.code
+        if lo is None:
+            # experts: permanent disqualification, or a period the law leaves open
+            assert b.subject_types == ["expert"], b.code
+        else:
+            # the default bar is the statutory minimum, and a repair cannot cut it shorter
+            assert b.restrict_days == lo, b.code
+            assert b.min_publish_days is not None
+            assert b.min_publish_days >= min(lo, b.days), b.code
+        assert b.code.endswith("-GP") == (scope == "procurement"), b.code
+    by_code = default.behaviour_by_code()
+    for code in ("EXP-BRIBE", "EXP-BRIBE-GP", "EXP-LEAK"):
+        assert by_code[code].restrict_days == "permanent", code
+
+
+def test_tendering_and_procurement_law_have_separate_codes(default: RuleSet) -> None:
+    by_code = default.behaviour_by_code()
+    gp = [c for c in by_code if c.endswith("-GP")]
+    assert len(gp) >= 10
+    for code in gp:
+        b = by_code[code]
+        assert b.restrict_scope == ["procurement"], code
+        base = by_code.get(code.removesuffix("-GP"))
+        if base is not None:
+            assert base.subject_types == b.subject_types, code
+            assert base.restrict_scope in (None, ["engineering"]), code
+    assert by_code["BID-COLLUSION-GP"].restrict_max_days == 1096
+    assert by_code["BID-COLLUSION"].restrict_max_days == 731
+
+
+def test_no_bar_without_a_provision_that_allows_it(default: RuleSet) -> None:
+    # a tenderer is not disqualified (its staff are punished); these provisions allow
+    # fines, warnings or void awards only
+    for b in default.behaviour:
+        if b.subject_types == ["tenderer"]:
+            assert b.restrict_days is None, b.code
+    by_code = default.behaviour_by_code()
+    for code in ("BID-LEND-QUAL", "BID-TRANSFER", "BID-REFUSE-CONTRACT", "BID-FALSE-MATERIAL",
+                 "AGT-FORGERY", "AGT-BRIBERY", "TND-COLLUSION", "TND-LEAK", "TND-BRIBERY"):
+        assert by_code[code].restrict_days is None, code
 
 
 def test_strict_draft_is_stricter_with_the_same_codes(default: RuleSet, draft: RuleSet) -> None:
     d_codes = default.behaviour_by_code()
     s_codes = draft.behaviour_by_code()
     assert list(d_codes) == list(s_codes)
-    assert [(g.name, g.min, g.restricted) for g in draft.grade] == [
-        (g.name, g.min, g.restricted) for g in default.grade]
+    assert [(g.name, g.min, g.watch) for g in draft.grade] == [
+        (g.name, g.min, g.watch) for g in default.grade]
+    # the draft bars by grade D, which a rule set may only do with a basis
+    restricted = [g for g in draft.grade if g.restricted]
+    assert [g.name for g in restricted] == ["D"] and restricted[0].basis
     for code, d in d_codes.items():
         s = s_codes[code]
         assert s.subject_types == d.subject_types, code
         assert s.points >= d.points and s.days >= d.days, code
-        assert (s.restrict_days or 0) >= (d.restrict_days or 0), code
+        assert (s.basis, s.restrict_scope) == (d.basis, d.restrict_scope), code
+        assert (s.restrict_min_days, s.restrict_max_days) == (
+            d.restrict_min_days, d.restrict_max_days), code
+        if d.restrict_days == "permanent":
+            assert s.restrict_days == "permanent", code
+        else:
+            assert s.restrict_days == "permanent" or \
+                (s.restrict_days or 0) >= (d.restrict_days or 0), code
         assert (s.min_publish_days or 0) >= (d.min_publish_days or 0), code
     for code in ("BID-COLLUSION", "BID-FRAUD"):
         assert 1.25 <= s_codes[code].points / d_codes[code].points <= 1.5
@@ -239,11 +341,24 @@ def test_minimal_snippet_is_accepted() -> None:
 def test_optional_fields_are_accepted() -> None:
     rs = parse_rules(rules_text(behaviour(
         subject_types='["agent", "tenderer"]', points="2.5", restrict_days="10",
+        basis='"《招标投标法》第五十条"', restrict_min_days="5", restrict_max_days="10",
+        restrict_scope='["engineering", "procurement"]',
         repeat_within_days="20", repeat_factor="1.5", decay='"linear"',
         min_publish_days="0")), FILE)
     b = rs.behaviour[1]
     assert (b.points, b.restrict_days, b.repeat_within_days, b.repeat_factor) == (2.5, 10, 20, 1.5)
     assert b.decay == "linear" and b.min_publish_days == 0
+    assert (b.basis, b.restrict_min_days, b.restrict_max_days) == ("《招标投标法》第五十条", 5, 10)
+    assert b.restrict_scope == ["engineering", "procurement"]
+
+
+def test_permanent_bar_and_restricted_grade_with_basis_are_accepted() -> None:
+    rs = parse_rules(rules_text(behaviour(restrict_days='"permanent"',
+                                          basis='"《招标投标法实施条例》第七十二条"'),
+                                grades=_with_restricted_d(), tail=SUSPENSION), FILE)
+    b = rs.behaviour[1]
+    assert b.restrict_days == "permanent" and b.permanent
+    assert rs.grade[3].restricted and rs.grade[3].basis == "某省社会信用条例第三十条"
 
 
 # --------------------------------------------------------------------------
@@ -450,9 +565,15 @@ def test_grade_min_as_string() -> None:
     refused_once(rules_text(grades=grades), "grade[2] B.min", "must be a number", "string")
 
 
+def _with_restricted_d(restricted: str = "true") -> str:
+    """The test grades with grade D barring by grade (explicit rule text, with a basis)."""
+    head = GRADES[:GRADES.index('[[grade]]\nname = "D"')]
+    return head + RESTRICTED_D.replace("restricted = true", f"restricted = {restricted}")
+
+
 def test_grade_restricted_as_string() -> None:
-    grades = GRADES.replace("restricted = true", 'restricted = "yes"')
-    refused_once(rules_text(grades=grades), "grade[4] D.restricted", "valid boolean")
+    refused_once(rules_text(grades=_with_restricted_d('"yes"')), "grade[4] D.restricted",
+                 "valid boolean")
 
 
 def test_version_as_number() -> None:
@@ -555,6 +676,87 @@ def test_malformed_toml() -> None:
 def test_malformed_toml_duplicate_key() -> None:
     problems = refused(rules_text(behaviour(points="5\npoints = 6")))
     assert len(problems) == 1 and "not valid TOML" in problems[0].reason
+
+
+# --------------------------------------------------------------------------
+# Refusals: CONTRACT §3, v2 (bars grounded in law)
+# --------------------------------------------------------------------------
+
+
+def test_restrict_days_without_basis() -> None:
+    refused_once(rules_text(behaviour(restrict_days="365")), "behaviour[2] X-TWO",
+                 "restrict_days needs a basis")
+
+
+def test_permanent_without_basis() -> None:
+    refused_once(rules_text(behaviour(restrict_days='"permanent"')), "behaviour[2] X-TWO",
+                 "restrict_days needs a basis")
+
+
+def test_blank_basis() -> None:
+    refused_once(rules_text(behaviour(restrict_days="365", basis='"  "')), "behaviour[2] X-TWO",
+                 "blank")
+
+
+def test_restricted_grade_without_basis() -> None:
+    grades = _with_restricted_d().replace('basis = "某省社会信用条例第三十条"\n', "")
+    refused_once(rules_text(grades=grades), "grade[4] D", "restricted grade needs a basis")
+
+
+def test_expert_suspension_without_basis() -> None:
+    tail = SUSPENSION.replace('basis = "青海省评标专家管理办法"\n', "")
+    refused_once(rules_text(tail=tail), "[expert_suspension].basis", "missing key")
+
+
+@pytest.mark.parametrize("value", ['"perm"', '"Permanent"', "true", "[365]"])
+def test_restrict_days_neither_days_nor_permanent(value: str) -> None:
+    # one problem naming both accepted forms, not one per member of the type union
+    refused_once(rules_text(behaviour(restrict_days=value, basis='"x"')),
+                 "behaviour[2] X-TWO.restrict_days", "valid integer (days) or \"permanent\"")
+
+
+def test_unknown_category_in_scope() -> None:
+    refused_once(rules_text(behaviour(restrict_days="365", basis='"x"',
+                                      restrict_scope='["engineering", "mining"]')),
+                 "behaviour[2] X-TWO.restrict_scope[2]", "unknown", "'mining'")
+
+
+def test_empty_scope() -> None:
+    refused_once(rules_text(behaviour(restrict_days="365", basis='"x"', restrict_scope="[]")),
+                 "behaviour[2] X-TWO", "at least one category")
+
+
+@pytest.mark.parametrize("key", ["restrict_min_days", "restrict_max_days"])
+def test_range_bound_alone(key: str) -> None:
+    refused_once(rules_text(behaviour(restrict_days="365", basis='"x"', **{key: "365"})),
+                 "behaviour[2] X-TWO", "restrict_min_days and restrict_max_days go together")
+
+
+def test_range_out_of_order() -> None:
+    refused_once(rules_text(behaviour(restrict_days="365", basis='"x"',
+                                      restrict_min_days="731", restrict_max_days="365")),
+                 "behaviour[2] X-TWO", "restrict_min_days (731) is above restrict_max_days")
+
+
+@pytest.mark.parametrize("days", ["364", "732"])
+def test_restrict_days_outside_the_range(days: str) -> None:
+    refused_once(rules_text(behaviour(restrict_days=days, basis='"《招标投标法》第五十三条"',
+                                      restrict_min_days="365", restrict_max_days="731")),
+                 "behaviour[2] X-TWO", f"restrict_days ({days}) is outside the statutory range",
+                 "365-731")
+
+
+def test_default_restrict_days_refused_without_basis_names_the_entry() -> None:
+    # the shipped default with one basis removed is refused at that entry
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    text = text.replace('basis = "《招标投标法》第六十条"\n', "", 1)
+    problems = refused(text)
+    assert [p.column for p in problems] == [
+        f"behaviour[{_position('BID-NONPERFORMANCE')}] BID-NONPERFORMANCE"]
+
+
+def _position(code: str) -> int:
+    return [b.code for b in load_rules().behaviour].index(code) + 1
 
 
 # --------------------------------------------------------------------------

@@ -19,11 +19,16 @@ from creditindex.rules import DEFAULT_RULES, load_rules, parse_rules
 
 try:
     from . import reference as ref
+    from .helpers import example_rules, example_rules_file
 except ImportError:  # tests/ is not a package: pytest puts it on sys.path
     import reference as ref  # type: ignore[no-redef]
+    from helpers import example_rules, example_rules_file  # type: ignore[no-redef]
 
 D = dt.date
-RULES = load_rules()
+# The default rule set as the examples state it (BID-COLLUSION barring 1,095 days in every
+# category, as example G says); its own statutory range is tested apart.
+RULES = example_rules()
+RESTRICTED_D = example_rules(restricted_d=True)
 EXPERT_E = ref.make_rid(1, "19750315")
 BIDDER_F = ref.make_uscc(6)
 BIDDER_G = ref.make_uscc(7)
@@ -80,18 +85,25 @@ def assert_both(rows, sid, stype, day, index, known=None, grade=None, restricted
 
 
 def test_default_rules_keep_the_example_values() -> None:
-    b = RULES.behaviour_by_code()
+    default = load_rules()
+    b = default.behaviour_by_code()
     assert (b["LATE"].points, b["LATE"].days, b["LATE"].decay) == (10, 180, "step")
     assert (b["ABSENT"].points, b["ABSENT"].days, b["ABSENT"].decay) == (20, 365, "step")
     f = b["BID-FRAUD"]
     assert (f.points, f.days, f.repeat_within_days, f.repeat_factor) == (20, 365, 365, 2.0)
     c = b["BID-COLLUSION"]
-    assert (c.points, c.days, c.restrict_days) == (30, 1095, 1095)
-    s = RULES.expert_suspension
+    assert (c.points, c.days) == (30, 1095)
+    # the default follows the law: a stated period of 1-2 years for tendered projects
+    assert c.restrict_min_days == 365 and c.restrict_max_days is not None
+    assert isinstance(c.restrict_days, int)
+    assert c.restrict_min_days <= c.restrict_days <= c.restrict_max_days
+    assert c.restrict_scope == ["engineering"] and c.basis and "第五十三条" in c.basis
+    s = default.expert_suspension
     assert s is not None
     assert (s.window_days, s.single_points, s.total_points, s.suspend_days) == (365, 15, 25, 180)
-    assert [(g.name, g.min, g.restricted) for g in RULES.grade] == [
-        ("A", 90, False), ("B", 75, False), ("C", 60, False), ("D", 0, True)]
+    assert [(g.name, g.min, g.restricted, g.watch) for g in default.grade] == [
+        ("A", 90, False, None), ("B", 75, False, None), ("C", 60, False, "关注"),
+        ("D", 0, False, "重点关注")]
 
 
 # ---------------------------------------------------------------------------
@@ -132,14 +144,30 @@ def test_expert_e_history_through_the_suspension() -> None:
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("day", "index", "grade", "restricted"), [
-    (D(2026, 1, 1), 80, "B", False),
-    (D(2026, 6, 1), 40, "D", True),
-    (D(2027, 1, 1), 60, "C", False),
-    (D(2027, 6, 1), 100, "A", False),
+@pytest.mark.parametrize(("day", "index", "grade", "watch"), [
+    (D(2026, 1, 1), 80, "B", ""),
+    (D(2026, 6, 1), 40, "D", "重点关注"),
+    (D(2027, 1, 1), 60, "C", "关注"),
+    (D(2027, 6, 1), 100, "A", ""),
 ])
-def test_bidder_f_repeat(day: dt.date, index: float, grade: str, restricted: bool) -> None:
-    assert_both(F_ROWS, BIDDER_F, "bidder", day, index, grade=grade, restricted=restricted)
+def test_bidder_f_repeat(day: dt.date, index: float, grade: str, watch: str) -> None:
+    """Grade D is a watch level: F is never restricted by its grade."""
+    assert_both(F_ROWS, BIDDER_F, "bidder", day, index, grade=grade, restricted=False)
+    assert engine_row(F_ROWS, BIDDER_F, "bidder", day)["watch"] == watch
+
+
+@pytest.mark.parametrize(("day", "restricted"), [
+    (D(2026, 5, 31), False), (D(2026, 6, 1), True), (D(2026, 12, 31), True),
+    (D(2027, 1, 1), False)])
+def test_bidder_f_with_a_restricted_grade(day: dt.date, restricted: bool) -> None:
+    """With a rule set whose grade D is restricted (citing its basis), F is restricted in
+    every category while in D."""
+    assert_both(F_ROWS, BIDDER_F, "bidder", day, 100 if day < D(2026, 1, 1) else
+                ref.ref_index(F_ROWS, RESTRICTED_D, BIDDER_F, "bidder", day),
+                restricted=restricted, rules=RESTRICTED_D)
+    for category in ("engineering", "procurement", "land", "property", "other"):
+        got = compute(data_of(F_ROWS, RESTRICTED_D), day, category=category)
+        assert got.row(0, named=True)["restricted"] is restricted
 
 
 def test_bidder_f_deducted_and_explain() -> None:
@@ -313,12 +341,16 @@ def test_a_restricted_grade_in_one_role_restricts_the_other() -> None:
             rec("b2", firm, "bidder", "BID-FRAUD", D(2026, 6, 1)),   # bidder: 40, grade D
             rec("a1", firm, "agent", "AGT-PROCEDURE", D(2026, 6, 1))]  # agent: 90, grade A
     day = D(2026, 6, 2)
-    got = compute(data_of(rows), day).filter(pl.col("subject_id") == firm).sort("subject_type")
+    got = compute(data_of(rows, RESTRICTED_D), day).filter(pl.col("subject_id") == firm
+                                                           ).sort("subject_type")
     assert got.select("subject_type", "grade", "restricted").rows() == [
         ("agent", "A", True), ("bidder", "D", True)]
-    answer = check(data_of(rows), day, [firm], subject_type="agent").table.row(0, named=True)
+    answer = check(data_of(rows, RESTRICTED_D), day, [firm], subject_type="agent"
+                   ).table.row(0, named=True)
     assert (answer["eligible"], answer["index"], answer["grade"]) == (False, 90.0, "A")
-    assert ref.ref_restricted(rows, RULES, firm, day)
+    assert ref.ref_restricted(rows, RESTRICTED_D, firm, day)
+    # with the default's watch levels, neither role is restricted
+    assert not compute(data_of(rows), day).get_column("restricted").any()
 
 
 def test_consortium() -> None:
@@ -370,7 +402,14 @@ def records_csv(tmp_path: Path) -> Path:
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    """The command line with the examples' rule set (unless ``--rules`` is given)."""
+    argv = [str(a) for a in args]
+    if argv[0] in ("compute", "history", "explain", "check", "pool") and "--rules" not in argv:
+        argv[1:1] = ["--rules", example_rules_file(_RULES_DIR)]
+    return CliRunner().invoke(main, argv, catch_exceptions=False)
+
+
+_RULES_DIR = Path(__import__("tempfile").mkdtemp(prefix="ci-example-rules-"))
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet"])
@@ -385,12 +424,13 @@ def test_cli_compute(records_csv: Path, tmp_path: Path, suffix: str) -> None:
     else:
         frame = pl.DataFrame(json.loads(out.read_text(encoding="utf-8")))
     assert frame.columns == ["subject_id", "subject_type", "subject_name", "index", "grade",
-                             "rank", "deducted", "restricted", "reasons"]
+                             "watch", "rank", "deducted", "restricted", "restricted_in",
+                             "reasons"]
     got = {(r["subject_id"], r["subject_type"]): (r["index"], r["grade"], r["restricted"])
            for r in frame.iter_rows(named=True)}
     assert got == {
         (EXPERT_E, "expert"): (70.0, "C", True),
-        (BIDDER_F, "bidder"): (40.0, "D", True),
+        (BIDDER_F, "bidder"): (40.0, "D", False),
         (BIDDER_G, "bidder"): (70.0, "C", True),
         (BIDDER_H, "bidder"): (80.0, "B", False),
     }
@@ -460,7 +500,8 @@ def test_cli_check_exit_zero_when_ineligible(records_csv: Path, tmp_path: Path) 
                  f"{BIDDER_G},{clean}", "--out", out)
     assert result.exit_code == 0, result.output
     frame = pl.read_csv(out)
-    assert frame.columns == ["subject_id", "eligible", "index", "grade", "reasons"]
+    assert frame.columns == ["subject_id", "subject_name", "eligible", "index", "grade",
+                             "watch", "restricted_in", "reasons"]
     got = {r["subject_id"]: (r["eligible"], r["index"]) for r in frame.iter_rows(named=True)}
     assert got == {BIDDER_G: (False, 70.0), clean: (True, 100.0)}
     result = run("check", "--records", records_csv, "--on", "2026-03-01", "--subjects",

@@ -429,8 +429,8 @@ def import_lists(url: str | None, paths: Sequence[str | Path], *, user: str | No
 def _stored_entries(conn: Connection) -> pl.DataFrame:
     schema: dict[str, pl.DataType] = {"id": pl.Int64(), **LIST_SCHEMA}
     return query_frame(conn, "SELECT id, list_name, entry_id, subject_id, name, country, "
-                             "listed_on, until, grounds, scope, financier, source_row FROM list_entry",
-                       schema)
+                             "listed_on, until, grounds, scope, financier, source_row "
+                             "FROM list_entry", schema)
 
 
 def count_rows(url: str | None, table_name: str) -> int:

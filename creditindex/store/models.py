@@ -277,9 +277,11 @@ class SnapshotRow(SQLModel, table=True):
     subject_name: str | None = _col(Name, nullable=True)
     credit_index: float = _col(Double())
     grade: str = _col(String(32))
+    watch: str | None = _col(String(64), nullable=True)
     type_rank: int = _col(Integer())
     deducted: float = _col(Double())
     restricted: bool = _col(Boolean())
+    restricted_in: str | None = _col(String(128), nullable=True)
     reasons: str = _col(Text())
 
 

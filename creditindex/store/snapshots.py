@@ -40,7 +40,8 @@ from creditindex.store.users import STAFF, require_user
 
 MAX_CATCH_UP_DAYS = 366
 SNAPSHOT_COLUMNS = ["subject_id", "subject_type", "subject_name", "credit_index", "grade",
-                    "type_rank", "deducted", "restricted", "reasons"]
+                    "watch", "type_rank", "deducted", "restricted", "restricted_in",
+                    "reasons"]
 _RENAME = {"index": "credit_index", "rank": "type_rank"}
 Status = Literal["stored", "unchanged", "current"]
 
@@ -173,8 +174,9 @@ def evaluate(url: str | None = None, on: dt.date | None = None, *, user: str | N
 
 SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(), "subject_type": pl.String(), "subject_name": pl.String(),
-    "index": pl.Float64(), "grade": pl.String(), "rank": pl.Int64(),
-    "deducted": pl.Float64(), "restricted": pl.Boolean(), "reasons": pl.String(),
+    "index": pl.Float64(), "grade": pl.String(), "watch": pl.String(), "rank": pl.Int64(),
+    "deducted": pl.Float64(), "restricted": pl.Boolean(), "restricted_in": pl.String(),
+    "reasons": pl.String(),
 }
 
 
@@ -199,7 +201,8 @@ def stored_snapshot(url: str | None, day: dt.date, rules_hash: str | None = None
         frame = query_frame(conn, f"SELECT {', '.join(SNAPSHOT_COLUMNS)} FROM snapshot_row "
                                   f"WHERE run_id = {placeholder(conn)}", SNAPSHOT_SCHEMA,
                             (int(run_id),))
-    return frame.sort("subject_type", "rank", "subject_id")
+    return frame.with_columns(pl.col("watch", "restricted_in").fill_null("")).sort(
+        "subject_type", "rank", "subject_id")
 
 
 def list_runs(url: str | None = None) -> pl.DataFrame:

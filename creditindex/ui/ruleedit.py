@@ -19,15 +19,17 @@ import polars as pl
 HEADER_KEYS = ("name", "version", "description", "effective_from", "base", "floor")
 GRADE_COLUMNS: dict[str, pl.DataType] = {
     "name": pl.String(), "name_en": pl.String(), "min": pl.Float64(),
-    "restricted": pl.Boolean(),
+    "watch": pl.String(), "restricted": pl.Boolean(), "basis": pl.String(),
 }
 BEHAVIOUR_COLUMNS: dict[str, pl.DataType] = {
     "code": pl.String(), "name": pl.String(), "name_en": pl.String(),
     "subject_types": pl.List(pl.String()), "points": pl.Float64(), "days": pl.Int64(),
-    "restrict_days": pl.Int64(), "repeat_within_days": pl.Int64(),
-    "repeat_factor": pl.Float64(), "decay": pl.String(), "min_publish_days": pl.Int64(),
+    "restrict_days": pl.String(), "basis": pl.String(), "restrict_min_days": pl.Int64(),
+    "restrict_max_days": pl.Int64(), "restrict_scope": pl.List(pl.String()),
+    "repeat_within_days": pl.Int64(), "repeat_factor": pl.Float64(), "decay": pl.String(),
+    "min_publish_days": pl.Int64(),
 }
-SUSPENSION_KEYS = ("window_days", "single_points", "total_points", "suspend_days")
+SUSPENSION_KEYS = ("window_days", "single_points", "total_points", "suspend_days", "basis")
 _INT_KEYS = frozenset({"days", "restrict_days", "repeat_within_days", "min_publish_days",
                        "window_days", "suspend_days"})
 
@@ -54,6 +56,8 @@ def to_tables(text: str) -> RuleTables:
     for row in behaviours:
         if row["decay"] is None:
             row["decay"] = "step"
+        if row["restrict_days"] is not None:  # days or "permanent": text in the table
+            row["restrict_days"] = str(row["restrict_days"])
     susp = data.get("expert_suspension")
     return RuleTables(
         header=header,
@@ -64,6 +68,8 @@ def to_tables(text: str) -> RuleTables:
 
 
 def _value(key: str, value: Any) -> str:
+    if key == "restrict_days" and isinstance(value, str) and value.strip().isdigit():
+        return str(int(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and (key in _INT_KEYS or value.is_integer()):

@@ -83,9 +83,11 @@ def _table_editor(draft: str) -> None:
         susp = dict(tabs.suspension or {})
         if susp:
             st.markdown(f"##### {t('rules.suspension')}")
-            sc = st.columns(4)
-            for i, k in enumerate(ruleedit.SUSPENSION_KEYS):
+            numbers = [k for k in ruleedit.SUSPENSION_KEYS if k != "basis"]
+            sc = st.columns(len(numbers))
+            for i, k in enumerate(numbers):
                 susp[k] = sc[i].number_input(label(k), value=float(susp.get(k, 0)))
+            susp["basis"] = st.text_input(label("basis"), value=str(susp.get("basis", "")))
         if st.form_submit_button(t("rules.apply_tables")):
             new = ruleedit.to_toml(ruleedit.RuleTables(
                 header=h, grades=pl.DataFrame(grades), behaviours=pl.DataFrame(behaviours),
