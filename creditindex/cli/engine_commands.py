@@ -19,7 +19,12 @@ from creditindex.cli.common import (
     emit,
     load_data,
 )
-from creditindex.cli.spark_options import SPARK_OPTIONS, SparkArgs, refuse_folders
+from creditindex.cli.spark_options import (
+    ENGINE_OPTIONS,
+    SPARK_OPTIONS,
+    SparkArgs,
+    refuse_folders,
+)
 from creditindex.errors import InputError, Problem
 from creditindex.identifiers import id_problem
 from creditindex.lists import CHINA, normalise_country
@@ -121,7 +126,7 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 
 
 @click.command()
-@data_options
+@data_options_with_folders
 @click.option("--on", "on", type=DATE, required=True, help="The day of the check.")
 @click.option("--subjects", "subject_list", help="Subject IDs, comma-separated.")
 @click.option("--subjects-file", type=click.Path(dir_okay=False),
@@ -136,17 +141,30 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
               help="Write a self-contained HTML evidence report of this check.")
 @click.option("--user", help="Who asks (recorded with the check when reading --db).")
 @OUT
+@ENGINE_OPTIONS
 def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
           list_paths: tuple[str, ...], on: dt.date, subject_list: str | None,
           subjects_file: str | None, subject_type: str | None, consortium: bool,
           category: str | None, financier: str | None,
           known_on: dt.date | None, evidence: str | None, user: str | None,
-          out: str | None) -> None:
-    """Eligibility of subjects (or a consortium) on a day, with every ground."""
+          out: str | None, engine: str, master: str | None) -> None:
+    """Eligibility of subjects (or a consortium) on a day, with every ground.
+
+    With ``--engine spark`` only the asked subjects' records are read from Parquet (files
+    or folders) through Spark; the answer is the same."""
     asked = _asked_subjects(subject_list, subjects_file)
     ids = asked.get_column("subject_id").to_list()
-    data = with_named_subjects(load_data(rules_path, records_paths, db_url, list_paths, on=on),
-                               asked)
+    if engine == "spark":
+        from creditindex.cli.spark_compute import load_data_with_spark
+
+        loaded = load_data_with_spark(SparkArgs(master, None, None), rules_path,
+                                      records_paths, db_url, list_paths, ids)
+    else:
+        refuse_folders(records_paths, "--records")
+        if master:
+            raise click.UsageError("--master goes with --engine spark")
+        loaded = load_data(rules_path, records_paths, db_url, list_paths, on=on)
+    data = with_named_subjects(loaded, asked)
     result = evaluate.check(data, on, ids, subject_type, consortium, known_on,
                             category=category, financier=financier)
     inputs = {"rules": rules_path, "records": list(records_paths), "db": db_url,

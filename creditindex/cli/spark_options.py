@@ -22,15 +22,26 @@ class SparkArgs:
     state: str | None
 
 
+_ENGINE = [
+    click.option("--engine", type=click.Choice(["local", "spark"]), default="local",
+                 show_default=True,
+                 help="local: this process; spark: a Spark cluster (pip extra 'spark')."),
+    click.option("--master", help="With --engine spark: the master URL (spark://HOST:"
+                                  "7077, local[4]...; default: spark-submit's)."),
+]
+
+
+def ENGINE_OPTIONS(func: F) -> F:
+    """``--engine``, ``--master``."""
+    for option in reversed(_ENGINE):
+        func = option(func)
+    return func
+
+
 def SPARK_OPTIONS(func: F) -> F:
     """``--engine``, ``--master``, ``--shards``, ``--state``."""
     options = [
-        click.option("--engine", type=click.Choice(["local", "spark"]), default="local",
-                     show_default=True,
-                     help="local: this process; spark: a Spark cluster (pip extra 'spark').")
-        ,
-        click.option("--master", help="With --engine spark: the master URL (spark://HOST:"
-                                      "7077, local[4]...; default: spark-submit's)."),
+        *_ENGINE,
         click.option("--shards", type=click.IntRange(min=1),
                      help="With --engine spark: shards by subject_id hash "
                           "(default: 4 per core of the cluster)."),
