@@ -20,6 +20,10 @@ EXECUTOR_CONF = {
     "spark.cores.max": "2",
     "spark.sql.shuffle.partitions": "4",
     "spark.default.parallelism": "2",
+    # Small data: no adaptive re-planning, no web UI, bigger Arrow batches.
+    "spark.sql.adaptive.enabled": "false",
+    "spark.ui.enabled": "false",
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "100000",
 }
 
 
