@@ -6,7 +6,7 @@
   DuckDB table, the rule catalogue joined as a small table);
 * ``pandas``: the same steps in plain pandas.
 
-Every rule of CONTRACT §4 that the workload touches is expressed by all three: known-on
+Every rule of docs/semantics.md §4-§6 that the workload touches is expressed by all three: known-on
 filtering, revocation, repair (with the minimum publication period), cross-source copies
 of one act, repeat escalation, step and linear decay, the floor, grades, ranks, behaviour
 restrictions, restricted grades in any role and expert suspensions.

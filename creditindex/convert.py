@@ -1,4 +1,4 @@
-"""Mapping-file driven conversion (CONTRACT §6): a regulator's export or a published list,
+"""Mapping-file driven conversion (docs/semantics.md §7): a regulator's export or a published list,
 in whatever columns it comes, to canonical records (§2) or canonical list entries.
 
 A mapping is a TOML file; a new source format takes a new mapping, not new code::
@@ -16,7 +16,7 @@ A mapping is a TOML file; a new source format takes a new mapping, not new code:
 
     [dates]
     formats = ["%Y-%m-%d"]        # strftime formats tried in order (default: the four of
-                                  # CONTRACT §2); ISO dates and Excel dates always read
+                                  # docs/semantics.md §2.1); ISO dates and Excel dates always read
 
     [exclude]                     # rows not imported at all (not errors)
     "状态" = ["已撤销"]
@@ -63,9 +63,12 @@ import polars as pl
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from creditindex import lists
+from creditindex.dates import DEFAULT_FORMATS as DEFAULT_DATE_FORMATS
+from creditindex.dates import date_problem_expr, parse_date_expr
 from creditindex.errors import InputError, Problem
-from creditindex.lists import DEFAULT_DATE_FORMATS, parse_date_expr
-from creditindex.records import DATE_COLUMNS, RECORD_SCHEMA, REQUIRED, check_rows, decode_text
+from creditindex.limits import current, env_name
+from creditindex.readers import check_table_source, check_text_shape, decode_text
+from creditindex.records import DATE_COLUMNS, RECORD_SCHEMA, REQUIRED, check_rows
 from creditindex.rules import RuleSet
 
 LIST_FIELDS = ("list", "entry_id", "subject_id", "name", "country", "listed_on", "until",
@@ -333,6 +336,10 @@ def parse_mapping(text: str, file: str = "<mapping>") -> Mapping:
 def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping file."""
     p = Path(path)
+    limit = current().max_config_bytes
+    if p.is_file() and p.stat().st_size > limit:
+        raise InputError.one(str(p), f"a mapping of {p.stat().st_size:,} bytes exceeds the "
+                                     f"limit of {limit:,} (set {env_name('max_config_bytes')})")
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -354,7 +361,8 @@ def _grid_frame(rows: list[list[str | None]], first_row: int) -> pl.DataFrame:
 
 
 def _read_csv_grid(path: Path, source: SourceSpec) -> pl.DataFrame:
-    text = decode_text(path.read_bytes())
+    text = decode_text(path.read_bytes(), str(path))
+    check_text_shape(text, str(path), source.delimiter)
     rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""),
                                         delimiter=source.delimiter)]
     return _grid_frame([[c if c != "" else None for c in r] for r in rows], 1)
@@ -403,6 +411,7 @@ def read_grid(path: str | Path, source: SourceSpec) -> pl.DataFrame:
     number a spreadsheet shows). Empty cells are null; surrounding spaces are trimmed."""
     p = Path(path)
     suffix = p.suffix.lower()
+    check_table_source(p, str(p), suffix)
     try:
         if suffix in _EXCEL_SUFFIXES:
             grid = _read_excel_grid(p, source)
@@ -410,6 +419,8 @@ def read_grid(path: str | Path, source: SourceSpec) -> pl.DataFrame:
             grid = _read_parquet_grid(p)
         else:
             grid = _read_csv_grid(p, source)
+    except InputError:
+        raise
     except FileNotFoundError as exc:
         raise InputError.one(str(p), "file not found") from exc
     except Exception as exc:  # fastexcel, openpyxl, polars and csv raise many kinds
@@ -608,10 +619,10 @@ def _parse_dates(rows: _Rows, mapping: Mapping, indefinite_ok: Callable[[str], b
     for name in mapping.date_fields():
         if name not in mapping.fields:
             continue
-        hint = ", ".join(mapping.formats_of(name))
-        extra = " or mark it indefinite with null_values" if indefinite_ok(name) else ""
+        extra = " (or mark it indefinite with null_values)" if indefinite_ok(name) else ""
         rows.report(pl.col(name).is_not_null() & pl.col(f"_date_{name}").is_null(), name,
-                    pl.format(f"not a date: '{{}}' (formats: {hint}{extra})", pl.col(name)))
+                    pl.format(f"{{}}{extra}",
+                              date_problem_expr(pl.col(name), mapping.formats_of(name))))
 
 
 def _require(rows: _Rows, mapping: Mapping, names: Sequence[str]) -> None:
@@ -683,7 +694,7 @@ def convert(source_path: str | Path, mapping_path: str | Path, *,
     mapping file says.
 
     List entries come with the columns of :data:`creditindex.lists.LIST_SCHEMA`
-    (``source_row``: the source row); records with those of CONTRACT §2 (text, and
+    (``source_row``: the source row); records with those of docs/semantics.md §2 (text, and
     dates as dates). With ``rules``, records are also checked as ``--records`` files
     are (identifiers, codes, dates), with source rows in the problems.
 

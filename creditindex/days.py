@@ -15,17 +15,3 @@ def to_day(d: dt.date) -> int:
 def to_date(day: int) -> dt.date:
     """The date of an integer day."""
     return EPOCH + dt.timedelta(days=int(day))
-
-
-def parse_date(text: str) -> dt.date:
-    """Parse one date in any format the importers accept (see CONTRACT §2).
-
-    Raises ``ValueError`` with a readable reason.
-    """
-    s = text.strip()
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日"):
-        try:
-            return dt.datetime.strptime(s, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD)")

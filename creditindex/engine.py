@@ -500,7 +500,7 @@ def behaviour_numbers(codes: pl.Series, table: BehaviourTable) -> AnyInt:
 
 @dataclass(frozen=True)
 class LedgerArrays:
-    """The ledger as arrays, one entry per counted record (CONTRACT §4.1-3, §7), grouped
+    """The ledger as arrays, one entry per counted record (semantics §4, §5.1-5.2, §10), grouped
     by subject code (ascending records rows within a code): ``row`` in the records frame,
     ``code``, behaviour number ``beh``, ``decided``, ``end`` (first day without it, repair
     included), ``escalated`` (repeat factor applies), ``amount`` (points x factor),
@@ -995,7 +995,7 @@ def _id_groups(keys: pl.DataFrame) -> IntArray:
 
 def suspension_starts(la: LedgerArrays, expert: BoolArray, rules: RuleSet
                       ) -> tuple[IntArray, IntArray]:
-    """Expert suspensions (CONTRACT §4.7, §7) as ``(code, first day)`` pairs: the decision
+    """Expert suspensions (semantics §6.2.4, §10.5) as ``(code, first day)`` pairs: the decision
     days whose own deduction reaches ``single_points`` or whose ``window_days`` (ending that
     day) reach ``total_points``; ``expert`` flags the codes that are experts."""
     rule = rules.expert_suspension

@@ -88,6 +88,13 @@ class CreditData:
                 if self.subjects is not None and "country" in self.subjects.columns:
                     names = names.join(self.subjects.select("subject_id", "country").unique(
                         "subject_id"), on="subject_id", how="left")
+                # An entry's own subject_id names a subject even when it has no records
+                # and is not registered: it is restricted all the same.
+                listed = self.lists.select(
+                    pl.col("subject_id").str.strip_chars().str.to_uppercase()).drop_nulls()
+                names = pl.concat([names, listed.unique().join(
+                    names.select("subject_id"), on="subject_id", how="anti")],
+                    how="diagonal_relaxed")
                 hits = match_entries(self.lists, names)
             self._cache["list_hits"] = hits
         return self._cache["list_hits"]
@@ -114,20 +121,33 @@ def restrictions(data: CreditData, ledger: pl.DataFrame,
     return pl.concat(parts)
 
 
+def deduction_reasons(ded: pl.DataFrame) -> pl.DataFrame:
+    """Per subject, its deductions of the day as ``CODE -points; ...`` (``_ded_reasons``),
+    largest first."""
+    return _deduction_reasons(ded)
+
+
+def reasons_expr(deductions: pl.Expr, grounds: pl.Expr) -> pl.Expr:
+    """The ``reasons`` of ``compute``: the day's deductions, then ``restricted:`` and
+    the grounds of every restriction in force (either may be null)."""
+    return pl.concat_str(deductions, pl.format("restricted: {}", grounds),
+                         separator=" | ", ignore_nulls=True).fill_null("")
+
+
 def _deduction_reasons(ded: pl.DataFrame) -> pl.DataFrame:
-    return ded.sort("points", descending=True, maintain_order=True).group_by(
-        engine.SUBJECT_KEY).agg(
-        pl.format("{} -{}", pl.col("behaviour_code"), pl.col("points").round(2)).str.join("; ")
+    # Ties broken by every column shown, so that the same day reads the same every time.
+    order = ded.sort("points", "behaviour_code", "decided", "source", "record_id",
+                     descending=[True, False, False, False, False], maintain_order=True)
+    return order.group_by(engine.SUBJECT_KEY, maintain_order=True).agg(
+        pl.format("{} -{}", pl.col("behaviour_code"), engine.round_half_away(pl.col("points")))
+        .str.join("; ")
         .alias("_ded_reasons"))
 
 
 def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
-    # A total order: the text must not depend on the other subjects in the input (the
-    # order of ties did, which a sharded run exposed).
-    order = [c for c in ("cause", "start", "end", "code", "subject_type", "document_no",
-                         "record_id", "detail") if c in in_force.columns]
-    return in_force.sort(order, nulls_last=True, maintain_order=True).group_by(
-        "subject_id").agg(
+    order = in_force.sort("cause", "start", "code", "source", "record_id", "document_no",
+                          "end", nulls_last=True, maintain_order=True)
+    return order.group_by("subject_id", maintain_order=True).agg(
         restrict.grounds_text().str.join("; ").alias("_restr_reasons"))
 
 
@@ -171,10 +191,7 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
             watch_expr(data.rules, pl.col("grade")).alias("watch"),
             pl.col("_restr_reasons").is_not_null().alias("restricted"),
             pl.col("restricted_in").fill_null(""),
-            pl.concat_str(
-                pl.col("_ded_reasons"),
-                pl.format("restricted: {}", pl.col("_restr_reasons")),
-                separator=" | ", ignore_nulls=True).fill_null("").alias("reasons"),
+            reasons_expr(pl.col("_ded_reasons"), pl.col("_restr_reasons")).alias("reasons"),
         )
     )
     return out.select(COMPUTE_COLUMNS).sort("subject_type", "rank", "subject_id")

@@ -9,7 +9,6 @@ import hashlib
 import html
 import json
 import platform
-import re
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from creditindex.evaluate import CheckResult, CreditData
-from creditindex.identifiers import mask_rid, rid_problem
+from creditindex.identifiers import mask_text, mask_value
 from creditindex.output import write_text_atomic
 
 
@@ -29,20 +28,13 @@ def frame_digest(frame: pl.DataFrame | None) -> str:
     return hashlib.sha256(ordered.write_csv().encode("utf-8")).hexdigest()
 
 
-_RID_LIKE = re.compile(r"(?<![0-9A-Z])[0-9]{17}[0-9X](?![0-9A-Z])")
-
-
 def mask_personal(text: str) -> str:
-    """Mask every resident ID number inside ``text`` (a subject ID, a consortium's
-    ``A+B`` ID, a line of reasons). Only valid resident IDs are masked: a USCC made of
-    digits fails the birth-date or check-character test and stays as it is."""
-    return _RID_LIKE.sub(
-        lambda m: mask_rid(m.group(0)) if rid_problem(m.group(0)) is None else m.group(0),
-        text)
+    """Every resident ID number inside ``text`` masked (:func:`identifiers.mask_text`)."""
+    return mask_text(text)
 
 
 def _masked(value: Any) -> Any:
-    return mask_personal(value) if isinstance(value, str) else value
+    return mask_value(value)
 
 
 def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, Any],
@@ -58,7 +50,7 @@ def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, An
     return {
         "check": {"on": result.on.isoformat(), "known_on": result.known_on.isoformat(),
                   "made_at": made.isoformat(timespec="seconds")},
-        "inputs": inputs,
+        "inputs": mask_value(inputs),
         "rule_set": {"name": data.rules.ruleset.name, "version": data.rules.ruleset.version,
                      "sha256": data.rules.content_hash},
         "data": {
@@ -97,6 +89,16 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
+def embedded_json(payload: dict[str, Any]) -> str:
+    """``payload`` as JSON safe inside ``<script type="application/json">``: ``<``, ``>``
+    and ``&`` escaped as ``\\u003c``, ``\\u003e``, ``\\u0026`` (so ``</script>`` or
+    ``<!--<script>`` in any value cannot end or change the script element); still valid
+    JSON that decodes to the same values."""
+    text = json.dumps(payload, ensure_ascii=False)
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
 def render_evidence(payload: dict[str, Any]) -> str:
     """The HTML report for an evidence payload."""
     c, rs, d = payload["check"], payload["rule_set"], payload["data"]
@@ -113,7 +115,7 @@ def render_evidence(payload: dict[str, Any]) -> str:
     fact_rows = "".join(f"<tr><th>{esc(k)}</th><td><code>{esc(str(v))}</code></td></tr>"
                         for k, v in facts)
     inputs = esc(json.dumps(payload["inputs"], ensure_ascii=False, indent=1))
-    embedded = json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
+    embedded = embedded_json(payload)
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>信用核查证据 Eligibility evidence {esc(c['on'])}</title><style>{_CSS}</style></head>
 <body><h1>公共资源交易信用核查证据<br><small>Eligibility check evidence</small></h1>

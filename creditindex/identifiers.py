@@ -5,6 +5,9 @@ expressions that name the reason a value is refused."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
@@ -54,6 +57,19 @@ def rid_problem(number: str) -> str | None:
     if rid_check_char(n[:17]) != n[17]:
         return f"resident ID check character should be {rid_check_char(n[:17])}, not {n[17]}"
     return None
+
+
+def subject_id_problem(subject_id: str, subject_type: str | None = None) -> str | None:
+    """Why ``subject_id`` cannot name a subject of ``subject_type`` (an expert: a resident
+    ID; a bidder, agent or tenderer: a USCC; no type: either), or ``None`` when it can."""
+    if subject_type == "expert":
+        return rid_problem(subject_id)
+    if subject_type is not None:
+        return uscc_problem(subject_id)
+    uscc, rid = uscc_problem(subject_id), rid_problem(subject_id)
+    if uscc is None or rid is None:
+        return None
+    return f"neither a valid USCC ({uscc}) nor a valid resident ID ({rid})"
 
 
 def id_problem(subject_id: str) -> str | None:
@@ -119,16 +135,98 @@ def rid_problem_expr(col: str) -> pl.Expr:
     )
 
 
+# ---------------------------------------------------------------- the one masking rule
+#
+# A resident ID number shown to anyone is masked: its birth date (characters 7-14) is
+# hidden, so ``110105194912310021`` shows as ``110105********0021``. What counts as one:
+# any identifier of an expert, and any value (or any token inside a text: reasons,
+# consortium IDs ``A+B``, a document number) with the shape of a resident ID -- 17 digits
+# and a digit or X, characters 7-14 a plausible birth date -- whether or not its check
+# character is right (a mistyped ID is still a person's). Every face uses these functions:
+# the command line's tables and spreadsheets, the evidence report, the stored checks and
+# the app.
+
+_BIRTH = r"(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+RID_PATTERN = f"^[0-9]{{6}}{_BIRTH}[0-9]{{3}}[0-9X]$"
+_RID_IN_TEXT = re.compile(f"(?<![0-9A-Z])([0-9]{{6}}){_BIRTH}([0-9]{{3}}[0-9X])(?![0-9A-Z])")
+_RID_IN_TEXT_EXPR = (f"(^|[^0-9A-Z])([0-9]{{6}}){_BIRTH}([0-9]{{3}}[0-9X])($|[^0-9A-Z])")
+MASK = "********"
+
+
+def looks_personal(value: str | None) -> bool:
+    """Whether ``value`` has the shape of a resident ID number (see the rule above)."""
+    return re.match(RID_PATTERN, (value or "").strip().upper()) is not None
+
+
+def looks_personal_expr(col: str = "subject_id") -> pl.Expr:
+    """Vectorised :func:`looks_personal`."""
+    return normalise_id_expr(col).str.contains(RID_PATTERN).fill_null(False)
+
+
 def mask_rid(number: str) -> str:
-    """Mask a resident ID number for public view: the birth date is hidden."""
+    """Mask one resident ID number: the birth date is hidden (any other length: all
+    hidden)."""
     if len(number) != 18:
         return "*" * len(number)
-    return number[:6] + "********" + number[14:]
+    return number[:6] + MASK + number[14:]
 
 
 def mask_rid_expr(col: str) -> pl.Expr:
     """Vectorised :func:`mask_rid` for the values of ``col``."""
     c = pl.col(col)
     return pl.when(c.str.len_chars() == 18).then(
-        pl.concat_str([c.str.slice(0, 6), pl.lit("********"), c.str.slice(14, 4)])
+        pl.concat_str([c.str.slice(0, 6), pl.lit(MASK), c.str.slice(14, 4)])
     ).otherwise(pl.lit("******************"))
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every resident ID number in it masked."""
+    return _RID_IN_TEXT.sub(lambda m: m.group(1) + MASK + m.group(2), text)
+
+
+def mask_text_expr(col: str) -> pl.Expr:
+    """Vectorised :func:`mask_text` (applied twice: two IDs may share one separator)."""
+    once = pl.col(col).str.replace_all(_RID_IN_TEXT_EXPR, f"${{1}}${{2}}{MASK}${{3}}${{4}}")
+    return once.str.replace_all(_RID_IN_TEXT_EXPR, f"${{1}}${{2}}{MASK}${{3}}${{4}}")
+
+
+def public_id(subject_id: str, subject_type: str | None = None) -> str:
+    """An identifier as shown to anyone: an expert's (or any resident-ID-shaped value)
+    masked; a consortium's ``A+B`` member by member."""
+    if "+" in subject_id:
+        return "+".join(public_id(p, subject_type) for p in subject_id.split("+"))
+    if subject_type == "expert" or looks_personal(subject_id):
+        return mask_rid(subject_id)
+    return subject_id
+
+
+def public_id_expr(col: str = "subject_id", type_col: str | None = "subject_type") -> pl.Expr:
+    """Vectorised :func:`public_id`."""
+    personal = looks_personal_expr(col)
+    if type_col is not None:
+        personal = personal | (pl.col(type_col) == "expert").fill_null(False)
+    return pl.when(personal).then(mask_rid_expr(col)).otherwise(mask_text_expr(col))
+
+
+def mask_frame(frame: pl.DataFrame, columns: Sequence[str] = ("subject_id",)
+               ) -> pl.DataFrame:
+    """A frame fit for anyone's eyes: identifiers of ``columns`` by :func:`public_id`
+    (by ``subject_type`` when the frame has it) and every other text by
+    :func:`mask_text`."""
+    type_col = "subject_type" if "subject_type" in frame.columns else None
+    ids = [c for c in columns if c in frame.columns]
+    text = [n for n, d in frame.schema.items() if d == pl.String and n not in ids]
+    return frame.with_columns(*(public_id_expr(c, type_col).alias(c) for c in ids),
+                              *(mask_text_expr(c).alias(c) for c in text))
+
+
+def mask_value(value: Any) -> Any:
+    """Any plain value (str, list, dict, as in a JSON payload) with every resident ID
+    number in its texts masked."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: mask_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_value(v) for v in value]
+    return value

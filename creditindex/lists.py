@@ -1,4 +1,4 @@
-"""External lists (CONTRACT §6): canonical list entries, reading and checking them,
+"""External lists (docs/semantics.md §7): canonical list entries, reading and checking them,
 name normalisation and matching entries to subjects.
 
 A canonical entry restricts its subject everywhere from ``listed_on`` through ``until``
@@ -40,6 +40,7 @@ from pathlib import Path
 import polars as pl
 
 from creditindex.categories import scope_mask_expr, scope_text_expr
+from creditindex.dates import DEFAULT_FORMATS, date_problem_expr, parse_date_expr
 from creditindex.errors import InputError, Problem
 from creditindex.identifiers import rid_problem_expr, uscc_problem_expr
 from creditindex.records import read_table
@@ -75,8 +76,7 @@ INDEFINITE = ("ongoing", "indefinite", "permanent", "长期", "永久")
 # Where each row came from while it is being checked.
 ORIGIN = ("_file", "_row")
 # Date formats read when none are given (CONTRACT §2).
-DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日")
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
+DEFAULT_DATE_FORMATS = DEFAULT_FORMATS
 
 _LATIN_LEGAL_FORMS = (
     "joint stock company", "private limited", "co ltd", "coltd", "pvtltd", "company",
@@ -183,17 +183,6 @@ def normalise_country(country: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------- canonical entries
-
-def parse_date_expr(expr: pl.Expr, formats: Sequence[str] = DEFAULT_DATE_FORMATS) -> pl.Expr:
-    """Text -> Date by the first format that reads it (null when none does). ISO dates
-    with or without a time (Excel date cells read as text) and 5-digit Excel serial
-    numbers are always read."""
-    e = expr.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$", "${1}")
-    tried = [e.str.strptime(pl.Date, f, strict=False) for f in (*formats, "%Y-%m-%d")]
-    serial = pl.when(e.str.contains(r"^\d{5}$")).then(
-        pl.lit(_EXCEL_EPOCH) + pl.duration(days=e.cast(pl.Int64, strict=False)))
-    return pl.coalesce([*tried, serial.cast(pl.Date)])
-
 
 def empty_entries() -> pl.DataFrame:
     """A canonical list-entry frame with no rows."""
@@ -307,11 +296,11 @@ def _text_to_entries(raw: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[P
                                "required value is empty", {})
     problems += _problems_where(
         frame, pl.col("listed_on").is_not_null() & pl.col("_listed_on").is_null(), "listed_on",
-        pl.format("not a date: '{}' (use YYYY-MM-DD)", pl.col("listed_on")), {})
+        date_problem_expr("listed_on"), {})
     problems += _problems_where(
         frame, until_text.is_not_null() & ~pl.col("_indefinite") & pl.col("_until").is_null(),
-        "until", pl.format("not a date: '{}' (use YYYY-MM-DD, or leave empty or write "
-                           "Ongoing for indefinite)", until_text), {})
+        "until", pl.format("{} (or leave empty or write Ongoing for indefinite)",
+                           date_problem_expr("until")), {})
     problems += _problems_where(
         frame, pl.col("source_row").is_not_null() & pl.col("_source_row").is_null(),
         "source_row", pl.format("not a whole number: '{}'", pl.col("source_row")), {})

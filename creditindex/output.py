@@ -15,14 +15,32 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix text cells a spreadsheet would run as a formula (= + - @) with a quote."""
+    """Prefix with a quote every text cell a spreadsheet would run as a formula: one that
+    starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (also after
+    leading spaces). Every spreadsheet-bound output (CSV, XLSX: command line and app)
+    goes through this one function."""
     text = [n for n, t in frame.schema.items() if t == pl.String]
-    guard = "|".join("\\" + c if c in "+-" else c for c in ("=", "+", "-", "@"))
     return frame.with_columns(
-        pl.when(pl.col(c).str.contains(f"^({guard}|\t|\r)"))
+        pl.when(pl.col(c).str.contains(r"^[ ]*[=+\-@\t\r]"))
         .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
         for c in text
     )
+
+
+def check_writable(path: str | Path) -> Path:
+    """Refuse (:class:`InputError`) a file that cannot be written: its folder cannot be
+    made or written to, or the path is a folder. Nothing is left behind."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError.one(str(target), "cannot write: it is a folder")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError.one(str(target), f"cannot write: {exc.strerror or exc}") from exc
+    return target
 
 
 def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
@@ -33,14 +51,14 @@ def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
     if suffix not in FORMATS:
         raise InputError.one(str(target), f"unknown output format '{suffix}' "
                              f"(use {', '.join(FORMATS)})")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix,
                                     dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         if suffix == ".csv":
-            frame.write_csv(tmp)
+            neutralise_formulas(frame).write_csv(tmp)
         elif suffix == ".parquet":
             frame.write_parquet(tmp)
         elif suffix == ".json":
@@ -48,6 +66,9 @@ def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
         else:
             neutralise_formulas(frame).write_excel(tmp)
         tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError.one(str(target), f"cannot write: {exc.strerror or exc}") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -56,12 +77,15 @@ def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write text to ``path`` whole or not at all."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = check_writable(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    Path(tmp_name).replace(target)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(tmp_name).replace(target)
+    except OSError as exc:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise InputError.one(str(target), f"cannot write: {exc.strerror or exc}") from exc
     return target
 
 

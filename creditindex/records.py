@@ -1,18 +1,20 @@
-"""Penalty records (CONTRACT §2): the canonical frame, reading it from CSV, Parquet or
+"""Penalty records (docs/semantics.md §2): the canonical frame, reading it from CSV, Parquet or
 Excel, checking every row and merging copies of the same record."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import polars as pl
 
 from creditindex.categories import scope_mask_expr, scope_text_expr
+from creditindex.dates import date_problem_expr, parse_date_expr
 from creditindex.errors import InputError, Problem
 from creditindex.identifiers import rid_problem_expr, uscc_problem_expr
+from creditindex.readers import decode_text as decode_text
+from creditindex.readers import read_table as read_table
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
 REQUIRED = ("record_id", "source", "industry", "region", "subject_id", "subject_name",
@@ -48,8 +50,6 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
 }
 # Where each row came from, kept while checking so problems can name file and row.
 ORIGIN = ("_file", "_row")
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日")
 
 
 def empty_records() -> pl.DataFrame:
@@ -57,62 +57,9 @@ def empty_records() -> pl.DataFrame:
     return pl.DataFrame(schema=RECORD_SCHEMA)
 
 
-def decode_text(data: bytes) -> str:
-    """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030 (a superset of GBK)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
-
-
-def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every column as trimmed text (dates ISO, whole floats without '.0'); empty -> null."""
-    out = []
-    for name, dtype in frame.schema.items():
-        c = pl.col(name)
-        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
-            e = c.cast(pl.Date).dt.strftime("%Y-%m-%d")
-        elif dtype.is_float():
-            e = pl.when(c == c.floor()).then(c.cast(pl.Int64).cast(pl.String)).otherwise(
-                c.cast(pl.String))
-        else:
-            e = c.cast(pl.String)
-        e = e.str.strip_chars()
-        out.append(pl.when(e == "").then(None).otherwise(e).alias(name.strip().lower()))
-    return frame.select(out)
-
-
-def read_table(path: str | Path) -> pl.DataFrame:
-    """Read a CSV, Parquet or Excel file as text columns (:class:`InputError` if unreadable)."""
-    p = Path(path)
-    suffix = p.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            frame = pl.read_parquet(p)
-        elif suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
-            frame = pl.read_excel(p, infer_schema_length=0)
-        else:
-            text = decode_text(p.read_bytes())
-            frame = pl.read_csv(io.StringIO(text), infer_schema=False)
-    except InputError:
-        raise
-    except FileNotFoundError as exc:
-        raise InputError.one(str(p), "file not found") from exc
-    except Exception as exc:  # polars, fastexcel and the OS raise many kinds
-        raise InputError.one(str(p), f"cannot read file: {exc}") from exc
-    return _as_text(frame)
-
-
 def parse_dates_expr(col: str) -> pl.Expr:
-    """Dates in any accepted format (and Excel serial numbers) -> Date; unreadable -> null."""
-    # Excel date cells read as text carry a midnight time: "2025-02-01 00:00:00".
-    c = pl.col(col).str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
-    parsed = [c.str.strptime(pl.Date, f, strict=False) for f in _DATE_FORMATS]
-    serial = pl.when(c.str.contains(r"^\d{1,5}$")).then(
-        pl.lit(_EXCEL_EPOCH) + pl.duration(days=c.cast(pl.Int64, strict=False)))
-    return pl.coalesce([*parsed, serial.cast(pl.Date)])
+    """Dates in any accepted format -> Date; unreadable -> null (see :mod:`creditindex.dates`)."""
+    return parse_date_expr(col)
 
 
 def _problems_where(frame: pl.DataFrame, condition: pl.Expr, column: str,
@@ -131,6 +78,7 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
     frame = raw.with_columns(
         pl.col("subject_id").str.to_uppercase(),
         pl.col("subject_type").str.to_lowercase(),
+        pl.col("industry").str.to_lowercase(),
         *(parse_dates_expr(c).alias(f"_{c}") for c in DATE_COLUMNS),
     )
     for c in REQUIRED:
@@ -138,7 +86,7 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
     for c in DATE_COLUMNS:
         problems += _problems_where(
             frame, pl.col(c).is_not_null() & pl.col(f"_{c}").is_null(), c,
-            pl.format("not a date: '{}' (use YYYY-MM-DD)", pl.col(c)))
+            date_problem_expr(c))
     st = pl.col("subject_type")
     problems += _problems_where(frame, st.is_not_null() & ~st.is_in(SUBJECT_TYPES),
                                 "subject_type",
@@ -150,6 +98,10 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
     problems += _problems_where(
         frame, (st == "expert") & pl.col("subject_id").is_not_null(),
         "subject_id", rid_problem_expr("subject_id"))
+    ind = pl.col("industry")
+    problems += _problems_where(frame, ind.is_not_null() & ~ind.is_in(INDUSTRIES), "industry",
+                                pl.format("unknown industry '{}' (use one of {})", ind,
+                                          pl.lit(", ".join(INDUSTRIES))))
     problems += _problems_where(
         frame, pl.col("region").is_not_null() & ~pl.col("region").str.contains(r"^\d{6}$"),
         "region", pl.format("region must be a 6-digit administrative code, not '{}'",

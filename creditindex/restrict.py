@@ -1,4 +1,4 @@
-"""Restrictions (CONTRACT §4.7-8): every cause as dated intervals ``[start, end)`` on the
+"""Restrictions (docs/semantics.md §6, §8): every cause as dated intervals ``[start, end)`` on the
 subject_id, which hold in every role, industry and region (一处受罚、处处受制).
 
 Causes: a behaviour's ``restrict_days``, a restricted grade, an expert suspension, an
@@ -124,7 +124,7 @@ def expert_suspensions(ledger: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
         "subject_id", pl.lit("suspension").alias("cause"), pl.col("codes").alias("code"),
         pl.lit("expert").alias("subject_type"),
         pl.format("{} points in {} days (thresholds {} single / {} total)",
-                  pl.col("window_sum").round(2), pl.lit(rule.window_days),
+                  engine.round_half_away(pl.col("window_sum")), pl.lit(rule.window_days),
                   pl.lit(rule.single_points), pl.lit(rule.total_points)).alias("detail"),
         pl.lit(rule.basis).alias("basis"),
         pl.col("decided").alias("start"),
@@ -492,6 +492,8 @@ def _grade_runs(seg: engine.Segments, rules: RuleSet) -> tuple[IntArray, IntArra
         hi = stop if upper is None else first_day_reaching(
             rules, seg.step, seg.lin0, seg.slope, start, stop, float(upper))
         keep = np.flatnonzero(hi > lo)
+        if keep.size == 0:  # nobody of this chunk is ever in this grade
+            continue
         code = seg.code[keep].astype(np.int64)
         lo, hi = np.asarray(lo, dtype=np.int64)[keep], np.asarray(hi, dtype=np.int64)[keep]
         # a spell across several segments: join the pieces that touch
@@ -501,4 +503,6 @@ def _grade_runs(seg: engine.Segments, rules: RuleSet) -> tuple[IntArray, IntArra
         codes.append(code[first])
         los.append(lo[first])
         his.append(hi[last])
+    if not codes:
+        return none, none, none
     return np.concatenate(codes), np.concatenate(los), np.concatenate(his)

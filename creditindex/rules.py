@@ -1,4 +1,4 @@
-"""Rule sets (CONTRACT §3): the TOML format regulators edit, its schema and its checks.
+"""Rule sets (docs/semantics.md §3): the TOML format regulators edit, its schema and its checks.
 
 A rule set is refused with every problem named by file, entry and reason.
 """
@@ -69,7 +69,10 @@ def _number(value: Any) -> Any:
 # An integer or float (kept as written); one clear message for any other type.
 Points = Annotated[int | float, BeforeValidator(_number)]
 PositivePoints = Annotated[int | float, BeforeValidator(_number), Field(gt=0)]
-PositiveInt = Annotated[int, Field(gt=0)]
+# Every day count of a rule set: at least 1, at most MAX_DAYS (100 years; also keeps the
+# engine's integer days far from overflow).
+MAX_DAYS = 36_500
+PositiveInt = Annotated[int, Field(gt=0, le=MAX_DAYS)]
 Category = Literal["engineering", "procurement", "land", "property", "other", "all"]
 PERMANENT = "permanent"
 
@@ -84,6 +87,8 @@ def _restrict_days(value: Any) -> Any:
                          f"not {_a(_toml_type(value))} ({value!r})")
     if value <= 0:
         raise ValueError(f"Input should be greater than 0 (got {value!r})")
+    if value > MAX_DAYS:
+        raise ValueError(f"Input should be less than or equal to {MAX_DAYS} (got {value!r})")
     return value
 
 
@@ -154,7 +159,7 @@ class Behaviour(_Strict):
     repeat_within_days: PositiveInt | None = None
     repeat_factor: PositivePoints | None = None
     decay: Literal["step", "linear"] = "step"
-    min_publish_days: Annotated[int, Field(ge=0)] | None = None
+    min_publish_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] | None = None
 
     @field_validator("code", "name")
     @classmethod
@@ -353,6 +358,10 @@ def _cross_checks(rs: RuleSet) -> list[tuple[str, str]]:
                                    "an index at the floor would have no grade"))
     first_grade: dict[str, int] = {}
     for i, g in enumerate(rs.grade, start=1):
+        if g.min > rs.ruleset.base:
+            found.append((f"grade[{i}] {g.name}.min",
+                          f"min {g.min} is above base {rs.ruleset.base}: no index can "
+                          "reach this grade"))
         if g.name in first_grade:
             found.append((f"grade[{i}] {g.name}.name",
                           f"duplicate grade name (first at grade[{first_grade[g.name]}])"))
@@ -393,8 +402,19 @@ def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
 def load_rules(path: str | Path | None = None) -> RuleSet:
     """Load a rule set file (the project's default when ``path`` is ``None``)."""
     p = Path(path) if path is not None else DEFAULT_RULES
+    from creditindex.limits import current, env_name
+
+    limit = current().max_config_bytes
+    if p.is_file() and p.stat().st_size > limit:
+        raise InputError.one(str(p), f"a rule set of {p.stat().st_size:,} bytes exceeds the "
+                                     f"limit of {limit:,} (set {env_name('max_config_bytes')})")
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError.one(str(p), f"cannot read rule set: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError.one(str(p), "a rule set must be UTF-8 text (TOML); this file is "
+                                     f"not (undecodable byte at offset {exc.start})") from exc
+    if "\x00" in text:
+        raise InputError.one(str(p), "this is a binary file, not a rule set (TOML text)")
     return parse_rules(text, str(p))

@@ -1,4 +1,4 @@
-"""A slow, obviously-correct reference implementation of CONTRACT §4 and §7.
+"""A slow, obviously-correct reference implementation of docs/semantics.md §4-§8 and §10.
 
 Written from the contract alone, independently of the engine: plain Python,
 one day at a time, exact arithmetic with :class:`fractions.Fraction`. Records

@@ -576,7 +576,12 @@ def test_excel_rows_count_from_the_top_even_after_blank_rows(tmp_path: Path) -> 
     with pytest.raises(InputError) as err:
         convert(path, m)
     assert problems_of(err) == {(6, "日期")}
-    ws["C6"] = 45660  # an Excel serial number: 2025-01-03
+    ws["C6"] = 45660  # a number cell, not a date cell: never read as a date
+    wb.save(path)
+    with pytest.raises(InputError) as err:
+        convert(path, m)
+    assert "'45660' is a bare number" in err.value.problems[0].reason
+    ws["C6"] = dt.datetime(2025, 1, 3)
     wb.save(path)
     got = convert(path, m)
     assert got.select("listed_on", "source_row").rows() == [(D(2025, 1, 2), 4),
@@ -629,7 +634,7 @@ def test_unreadable_source(tmp_path: Path) -> None:
     bad.write_bytes(b"not a workbook")
     with pytest.raises(InputError) as err:
         convert(bad, m)
-    assert "cannot read" in err.value.problems[0].reason
+    assert "not a valid spreadsheet" in err.value.problems[0].reason
 
 
 def test_converted_entries_read_back_as_canonical_lists(tmp_path: Path,

@@ -1,4 +1,4 @@
-"""Reading penalty records (CONTRACT §2, §7): encodings, file formats, date formats, and
+"""Reading penalty records (docs/semantics.md §2, §10.1): encodings, file formats, date formats, and
 every kind of bad input reported with its file, row (header = row 1) and column."""
 
 from __future__ import annotations
@@ -130,15 +130,19 @@ def test_excel_with_text_cells(tmp_path: Path) -> None:
     assert canonical(read(path)).equals(canonical(expected_frame()))
 
 
-def test_excel_serial_numbers(tmp_path: Path) -> None:
+def test_excel_date_cells_are_dates_and_numbers_are_not(tmp_path: Path) -> None:
     path = tmp_path / "records.xlsx"
     rows = [dict(zip(HEADER, r, strict=True)) for r in GOOD]
     frame = pl.DataFrame(rows).with_columns(
-        # Excel serial day numbers (1900 date system): 46054 is 2026-02-01
-        pl.Series("decided_on", [46054, 46086, 46122]),
-    )
+        pl.col("decided_on").str.to_date("%Y-%m-%d"))  # real date cells
     frame.write_excel(path)
     assert canonical(read(path)).equals(canonical(expected_frame()))
+    # A number cell is a number, even one Excel would show as 2026-02-01 if formatted.
+    frame.with_columns(pl.Series("decided_on", [46054, 46086, 46122])).write_excel(path)
+    with pytest.raises(InputError) as err:
+        read(path)
+    reasons = {(p.row, p.column, p.reason.split(" (")[0]) for p in err.value.problems}
+    assert (2, "decided_on", "not a date: '46054' is a bare number") in reasons
 
 
 @pytest.mark.parametrize("text", ["2026-02-01", "2026/02/01", "2026/2/1", "20260201",

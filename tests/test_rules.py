@@ -1,4 +1,4 @@
-"""Rule sets (CONTRACT §3, §7 'Rules'): the shipped files, and every refusal case.
+"""Rule sets (docs/semantics.md §3, §3.1): the shipped files, and every refusal case.
 
 Each refusal test builds a small TOML rule set, checks that it is refused with
 an :class:`InputError`, and that the problem names the file, the entry (e.g.
@@ -362,7 +362,7 @@ def test_permanent_bar_and_restricted_grade_with_basis_are_accepted() -> None:
 
 
 # --------------------------------------------------------------------------
-# Refusals: CONTRACT §3
+# Refusals: docs/semantics.md §3.1
 # --------------------------------------------------------------------------
 
 
@@ -511,7 +511,7 @@ def test_duplicate_grade_name() -> None:
 
 
 # --------------------------------------------------------------------------
-# Refusals: CONTRACT §7 'Rules'
+# Refusals: docs/semantics.md §3.1 (value types, pairs)
 # --------------------------------------------------------------------------
 
 
@@ -679,7 +679,7 @@ def test_malformed_toml_duplicate_key() -> None:
 
 
 # --------------------------------------------------------------------------
-# Refusals: CONTRACT §3, v2 (bars grounded in law)
+# Refusals: docs/semantics.md §3.1, §6.3 (bars grounded in law)
 # --------------------------------------------------------------------------
 
 

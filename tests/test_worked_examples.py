@@ -1,4 +1,4 @@
-"""Every worked example of CONTRACT §4, against the engine and the reference, with the
+"""Every worked example of docs/semantics.md, against the engine and the reference, with the
 project's default rule set; grade, rank, consortium and roles (§4.5-4.8); and the same
 examples through the command line (§5)."""
 

@@ -1,19 +1,25 @@
-"""Options every command shares, and turning them into :class:`CreditData`."""
+"""Options every command shares, and turning them into :class:`CreditData`.
+
+Importing the command line must stay fast (``creditindex --help``): this module and the
+command modules import only click at the top; the engine, polars and the store are
+imported by the commands that use them (semantics §9).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import polars as pl
 
-from creditindex.days import parse_date
-from creditindex.evaluate import CreditData
-from creditindex.output import render_table, write_frame
-from creditindex.records import read_records, read_subjects
-from creditindex.rules import SUBJECT_TYPES, RuleSet, load_rules
+from creditindex.errors import InputError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from creditindex.evaluate import CreditData
+    from creditindex.rules import RuleSet
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,14 +33,53 @@ class DateParam(click.ParamType):  # type: ignore[type-arg]
                 ctx: click.Context | None) -> dt.date:
         if isinstance(value, dt.date):
             return value
+        from creditindex.dates import parse_date
+
         try:
             return parse_date(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
 
+class LazyChoice(click.Choice):  # type: ignore[type-arg]
+    """One of a tuple of names defined elsewhere (``module.attribute``), read only when
+    an option is parsed or its help is shown, so that the command line starts fast."""
+
+    name = "choice"
+
+    def __init__(self, module: str, attribute: str) -> None:
+        self.case_sensitive = True
+        self._where = (module, attribute)
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        import importlib
+
+        module, attribute = self._where
+        found: tuple[str, ...] = getattr(importlib.import_module(module), attribute)
+        return found
+
+
 DATE = DateParam()
-SUBJECT_TYPE = click.Choice(SUBJECT_TYPES)
+
+
+def writable_file(ctx: click.Context, param: click.Parameter, value: str | None
+                  ) -> str | None:
+    """An option callback: refuse (exit 2, before any work) an output file that cannot be
+    written -- its folder cannot be made, or a file cannot be created in it."""
+    if value is None:
+        return None
+    from creditindex.output import check_writable
+
+    try:
+        check_writable(value)
+    except InputError as exc:
+        raise click.BadParameter(str(exc.problems[0].reason), ctx, param) from exc
+    return value
+
+
+SUBJECT_TYPE = LazyChoice("creditindex.rules", "SUBJECT_TYPES")
+CATEGORY_CHOICE = LazyChoice("creditindex.categories", "CATEGORIES")
 
 
 def data_options(func: F) -> F:
@@ -69,13 +114,22 @@ def _data_options(func: F, record_folders: bool) -> F:
 
 def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str | None,
               list_paths: Sequence[str], subjects_path: str | None = None,
-              today: dt.date | None = None, on: dt.date | None = None) -> CreditData:
+              today: dt.date | None = None, on: dt.date | None = None,
+              subject_ids: Sequence[str] | None = None) -> CreditData:
     """Everything a command reads, from files or from the store. From the store, the rule
-    set is ``rules_path`` or else the version in force on ``on`` (the day asked)."""
+    set is ``rules_path`` or else the version in force on ``on`` (the day asked);
+    ``subject_ids``: the command answers about these subjects only, so the store reads
+    only their rows."""
+    import polars as pl
+
+    from creditindex.evaluate import CreditData
+    from creditindex.records import read_records, read_subjects
+    from creditindex.rules import load_rules
+
     if db_url:
         from creditindex.store.load import load_data as load_from_store
 
-        data = load_from_store(db_url, rules_path=rules_path, on=on)
+        data = load_from_store(db_url, rules_path=rules_path, on=on, subject_ids=subject_ids)
     else:
         rules = load_rules(rules_path)
         if not records_paths:
@@ -105,15 +159,27 @@ def _read_lists(paths: Sequence[str]) -> pl.DataFrame | None:
 
 def rules_only(rules_path: str | None) -> RuleSet:
     """The rule set named by ``--rules`` (or the default)."""
+    from creditindex.rules import load_rules
+
     return load_rules(rules_path)
 
 
 def emit(frame: pl.DataFrame, out: str | None, title: str | None = None) -> None:
-    """Write ``frame`` to ``out`` by its suffix, or print a readable table."""
+    """Write ``frame`` to ``out`` by its suffix, or print a readable table.
+
+    What a person reads -- the terminal table and a spreadsheet (``.xlsx``) -- shows
+    resident ID numbers masked by the one rule (:func:`identifiers.mask_frame`); the
+    machine formats (``.csv``, ``.parquet``, ``.json``) keep identifiers whole so that
+    answers can be joined back to the inputs (docs/semantics.md), with formula cells of
+    CSV neutralised."""
+    from creditindex.identifiers import mask_frame, mask_text
+    from creditindex.output import render_table, write_frame
+
     if out:
-        path = write_frame(frame, out)
+        shown = mask_frame(frame) if out.lower().endswith(".xlsx") else frame
+        path = write_frame(shown, out)
         click.echo(f"wrote {frame.height} rows to {path}", err=True)
         return
     if title:
-        click.echo(title)
-    click.echo(render_table(frame))
+        click.echo(mask_text(title))
+    click.echo(render_table(mask_frame(frame)))

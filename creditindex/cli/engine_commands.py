@@ -5,36 +5,40 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import polars as pl
 
-from creditindex import evaluate
-from creditindex.categories import CATEGORIES
 from creditindex.cli.common import (
+    CATEGORY_CHOICE,
     DATE,
     SUBJECT_TYPE,
     data_options,
     data_options_with_folders,
     emit,
     load_data,
+    rules_only,
+    writable_file,
 )
 from creditindex.cli.spark_options import (
     ENGINE_OPTIONS,
     SPARK_OPTIONS,
     SparkArgs,
     refuse_folders,
+    writable_or_url,
 )
 from creditindex.errors import InputError, Problem
-from creditindex.identifiers import id_problem
-from creditindex.lists import CHINA, normalise_country
-from creditindex.rules import load_rules
 
-OUT = click.option("--out", type=click.Path(dir_okay=False),
+if TYPE_CHECKING:
+    import polars as pl
+
+    from creditindex import evaluate
+
+OUT = click.option("--out", type=click.Path(dir_okay=False), callback=writable_file,
                    help="Write to FILE (.csv, .parquet, .json, .xlsx) instead of a table.")
 KNOWN_ON = click.option("--known-on", type=DATE,
                         help="Answer with what was known on this day (default: the day asked).")
-CATEGORY = click.option("--category", type=click.Choice(CATEGORIES),
+CATEGORY = click.option("--category", type=CATEGORY_CHOICE,
                         help="The trading category asked about (default: any category, "
                              "the strictest answer).")
 FINANCIER = click.option("--financier",
@@ -51,7 +55,9 @@ FINANCIER = click.option("--financier",
                    "(subject_id, subject_type, subject_name[, country]).")
 @CATEGORY
 @FINANCIER
-@OUT
+@click.option("--out", type=click.Path(dir_okay=False), callback=writable_or_url,
+              help="Write to FILE (.csv, .parquet, .json, .xlsx) instead of a table; with "
+                   "--engine spark a new folder (or URL) for Parquet.")
 @SPARK_OPTIONS
 def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
             list_paths: tuple[str, ...], on: dt.date, known_on: dt.date | None,
@@ -72,6 +78,8 @@ def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
     refuse_folders(records_paths, "--records")
     if master or shards or state:
         raise click.UsageError("--master, --shards and --state go with --engine spark")
+    from creditindex import evaluate
+
     data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path, on=on)
     emit(evaluate.compute(data, on, known_on, category=category, financier=financier), out)
 
@@ -89,7 +97,10 @@ def history(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
             start: dt.date | None, end: dt.date | None, known_on: dt.date | None,
             out: str | None) -> None:
     """One subject's index, grade and restriction, day by day."""
-    data = load_data(rules_path, records_paths, db_url, list_paths)
+    from creditindex import evaluate
+
+    data = load_data(rules_path, records_paths, db_url, list_paths,
+                     subject_ids=[subject_id])
     first, last = evaluate.default_history_range(data, subject_id, end or dt.date.today())
     start = start or first
     end = end or last
@@ -109,7 +120,10 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
             list_paths: tuple[str, ...], subject_id: str, on: dt.date,
             subject_type: str | None, known_on: dt.date | None, out: str | None) -> None:
     """Every deduction counted for a subject on a day, and why."""
-    data = load_data(rules_path, records_paths, db_url, list_paths, on=on)
+    from creditindex import evaluate
+
+    data = load_data(rules_path, records_paths, db_url, list_paths, on=on,
+                     subject_ids=[subject_id])
     sid = subject_id.strip().upper()
     rows = evaluate.explain(data, sid, on, known_on, subject_type)
     if out:
@@ -137,7 +151,7 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 @CATEGORY
 @FINANCIER
 @KNOWN_ON
-@click.option("--evidence", type=click.Path(dir_okay=False),
+@click.option("--evidence", type=click.Path(dir_okay=False), callback=writable_file,
               help="Write a self-contained HTML evidence report of this check.")
 @click.option("--user", help="Who asks (recorded with the check when reading --db).")
 @OUT
@@ -150,10 +164,16 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
           out: str | None, engine: str, master: str | None) -> None:
     """Eligibility of subjects (or a consortium) on a day, with every ground.
 
-    With ``--engine spark`` only the asked subjects' records are read from Parquet (files
-    or folders) through Spark; the answer is the same."""
+    Everything that can be refused is refused before anything is computed, written or
+    stored: IDs that fail their check, too many subjects, an unknown --user, an output or
+    evidence file that cannot be written. With ``--engine spark`` only the asked
+    subjects' records are read from Parquet (files or folders) through Spark; the answer
+    is the same."""
+    from creditindex import evaluate
+
     asked = _asked_subjects(subject_list, subjects_file)
     ids = asked.get_column("subject_id").to_list()
+    _refuse_too_many(ids, subjects_file or "--subjects")
     if engine == "spark":
         from creditindex.cli.spark_compute import load_data_with_spark
 
@@ -163,32 +183,79 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
         refuse_folders(records_paths, "--records")
         if master:
             raise click.UsageError("--master goes with --engine spark")
-        loaded = load_data(rules_path, records_paths, db_url, list_paths, on=on)
+        if db_url and user:
+            from creditindex.store.users import refuse_unknown_user
+
+            refuse_unknown_user(db_url, user)
+        loaded = load_data(rules_path, records_paths, db_url, list_paths, on=on,
+                           subject_ids=ids)
     data = with_named_subjects(loaded, asked)
     result = evaluate.check(data, on, ids, subject_type, consortium, known_on,
                             category=category, financier=financier)
-    inputs = {"rules": rules_path, "records": list(records_paths), "db": db_url,
+    shown_url = None
+    if db_url:
+        from creditindex.store.db import display_url
+
+        shown_url = display_url(db_url)
+    inputs = {"rules": rules_path, "records": list(records_paths), "db": shown_url,
               "lists": list(list_paths), "subjects": ids, "type": subject_type,
               "consortium": consortium, "category": category, "financier": financier}
     html = None
     if evidence:
-        from creditindex.evidence import render_evidence, write_evidence
+        from creditindex.evidence import evidence_payload, render_evidence
 
-        payload = write_evidence(result, data, Path(evidence), inputs=inputs)
-        html = render_evidence(payload)
-        click.echo(f"wrote evidence report to {evidence}", err=True)
+        html = render_evidence(evidence_payload(result, data, inputs))
     if db_url:
         from creditindex.store.checks import save_check
 
         check_id = save_check(db_url, result, data.rules, inputs=inputs, evidence_html=html,
                               user=user)
         click.echo(f"check saved in the store as #{check_id}", err=True)
+    if evidence and html is not None:
+        from creditindex.output import write_text_atomic
+
+        write_text_atomic(evidence, html)
+        click.echo(f"wrote evidence report to {evidence}", err=True)
     emit(result.table, out)
+
+
+def _refuse_too_many(ids: list[str], source: str) -> None:
+    """Bad input: no subject, or more in one request than the limit allows."""
+    from creditindex.limits import current, env_name
+
+    limit = current().max_subjects
+    if not ids:
+        raise InputError.one(source, "no subject ID given")
+    if len(ids) > limit:
+        raise InputError.one(source, f"{len(ids):,} subjects in one request exceed the limit "
+                                     f"of {limit:,} (set {env_name('max_subjects')} to change "
+                                     "it)")
+
+
+def _refuse_bad_ids(ids: list[str], source: str, subject_type: str | None) -> None:
+    """Bad input (exit 2, nothing certified): no ID, too many, or one that cannot name a
+    subject of ``subject_type``."""
+    from creditindex.identifiers import public_id, subject_id_problem
+
+    _refuse_too_many(ids, source)
+    problems = []
+    for sid in ids:
+        why = subject_id_problem(sid.strip().upper(), subject_type)
+        if why is not None:
+            problems.append(Problem(source, None, "subject_id",
+                                    f"'{public_id(sid.strip().upper())}': {why}"))
+    if problems:
+        raise InputError(problems)
 
 
 def _asked_subjects(subject_list: str | None, subjects_file: str | None) -> pl.DataFrame:
     """The subjects a check asks about: ``subject_id`` (checked: a code that fails its
     check is bad input) and, from a file, ``subject_name`` and ``country`` where given."""
+    import polars as pl
+
+    from creditindex.identifiers import id_problem
+    from creditindex.lists import CHINA, normalise_country
+
     source = subjects_file or "--subjects"
     frame: pl.DataFrame | None = None
     if subjects_file and Path(subjects_file).suffix.lower() in (".csv", ".xlsx", ".parquet",
@@ -225,6 +292,10 @@ def with_named_subjects(data: evaluate.CreditData, asked: pl.DataFrame
                         ) -> evaluate.CreditData:
     """``data`` with the names and countries a check was given, so that list entries
     naming those subjects match them."""
+    import polars as pl
+
+    from creditindex import evaluate
+
     named = asked.filter(pl.col("subject_name").is_not_null())
     if named.height == 0:
         return data
@@ -240,18 +311,25 @@ def _subject_ids(subject_list: str | None, subjects_file: str | None) -> list[st
     if bool(subject_list) == bool(subjects_file):
         raise click.UsageError("give exactly one of --subjects ID[,ID...] or --subjects-file F")
     if subject_list:
-        return [s for s in subject_list.split(",") if s.strip()]
+        return [s.strip() for s in subject_list.split(",") if s.strip()]
     assert subjects_file is not None
     path = Path(subjects_file)
     if not path.exists():
         raise InputError.one(subjects_file, "file not found")
-    from creditindex.records import read_table
+    from creditindex.readers import EXCEL_SUFFIXES, PARQUET_SUFFIXES, decode_text, read_table
 
-    if path.suffix.lower() in (".csv", ".xlsx", ".parquet", ".xls"):
+    if path.suffix.lower() in (".csv", *EXCEL_SUFFIXES, *PARQUET_SUFFIXES):
         table = read_table(path)
         if "subject_id" in table.columns:
             return [s for s in table.get_column("subject_id").drop_nulls().to_list()]
-    text = path.read_text(encoding="utf-8-sig")
+        if path.suffix.lower() != ".csv":
+            raise InputError.one(subjects_file, "required column is missing", row=1,
+                                 column="subject_id")
+    from creditindex.limits import current
+
+    if path.stat().st_size > current().max_file_bytes:
+        read_table(path)  # refused with the limit's message
+    text = decode_text(path.read_bytes(), subjects_file)
     return [line.strip() for line in text.splitlines()
             if line.strip() and line.strip() != "subject_id"]
 
@@ -267,9 +345,14 @@ def pool(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | N
          list_paths: tuple[str, ...], on: dt.date, experts_file: str,
          known_on: dt.date | None, out: str | None) -> None:
     """Experts of a pool who may be drawn on a day; those left out, with reasons."""
-    data = load_data(rules_path, records_paths, db_url, list_paths, on=on)
-    drawable, left_out = evaluate.expert_pool(data, on, _subject_ids(None, experts_file),
-                                              known_on)
+    import polars as pl
+
+    from creditindex import evaluate
+
+    experts = _subject_ids(None, experts_file)
+    _refuse_bad_ids(experts, experts_file, "expert")  # a USCC or garbage is no expert
+    data = load_data(rules_path, records_paths, db_url, list_paths, on=on, subject_ids=experts)
+    drawable, left_out = evaluate.expert_pool(data, on, experts, known_on)
     if out:
         emit(pl.concat([drawable.with_columns(pl.lit(True).alias("drawable"),
                                               pl.lit("").alias("reasons")),
@@ -284,7 +367,7 @@ def pool(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | N
 @click.argument("path", type=click.Path(dir_okay=False))
 def validate_rules(path: str) -> None:
     """Check a rule set file; print a summary or every problem."""
-    rules = load_rules(path)
+    rules = rules_only(path)
     per_type = {t: sum(t in b.subject_types for b in rules.behaviour)
                 for t in ("bidder", "agent", "tenderer", "expert")}
     click.echo(f"{path}: OK — rule set {rules.ruleset.name} {rules.ruleset.version}, "
@@ -311,7 +394,7 @@ def convert(source: str, mapping: str, rules_path: str | None, out: str | None) 
     """Convert a source file to canonical records or list entries with a mapping file."""
     from creditindex.convert import convert as run_convert
 
-    emit(run_convert(source, mapping, rules=load_rules(rules_path), today=dt.date.today()), out)
+    emit(run_convert(source, mapping, rules=rules_only(rules_path), today=dt.date.today()), out)
 
 
 @click.command()
@@ -327,7 +410,7 @@ def generate(n_subjects: int, n_records: int, seed: int, rules_path: str | None,
     from creditindex.generate import write_sample
 
     write_sample(Path(out_dir), n_subjects=n_subjects, n_records=n_records, seed=seed,
-                 rules=load_rules(rules_path))
+                 rules=rules_only(rules_path))
     click.echo(f"wrote {n_records} records for {n_subjects} subjects to {out_dir}", err=True)
 
 

@@ -61,3 +61,14 @@ def refuse_folders(paths: Sequence[str], option: str) -> None:
         if Path(path).is_dir():
             raise click.BadParameter(f"File {path!r} is a directory (folders of Parquet "
                                      "files need --engine spark).", param_hint=f"'{option}'")
+
+
+def writable_or_url(ctx: click.Context, param: click.Parameter, value: str | None
+                    ) -> str | None:
+    """``--out`` of a command that may write through Spark: a URL (``hdfs://...``) is
+    left to Spark; a local path must be writable (see ``common.writable_file``)."""
+    if value is None or "://" in value:
+        return value
+    from creditindex.cli.common import writable_file
+
+    return writable_file(ctx, param, value)

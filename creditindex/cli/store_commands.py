@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from creditindex.cli.common import DATE, emit
-from creditindex.store.db import ENV_VAR, StoreError, default_url
+from creditindex.store.location import ENV_VAR, default_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,6 +43,8 @@ def _refusals(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from creditindex.store.db import StoreError
+
         try:
             return func(*args, **kwargs)
         except StoreError as exc:
@@ -135,6 +137,9 @@ def evaluate(db_url: str | None, on: dt.date | None, catch_up: bool, user: str |
     Re-running it is harmless."""
     from creditindex.store.snapshots import evaluate as run
 
+    if on is not None and on > dt.date.today():
+        raise click.BadParameter(f"{on} is after today ({dt.date.today()}): a day is "
+                                 "evaluated once it has come", param_hint="--on")
     for r in run(_url(db_url), on, user=user, catch_up=catch_up, progress=progress):
         what = {"stored": f"stored revision {r.revision} ({r.n_subjects} subjects)",
                 "unchanged": f"unchanged since revision {r.revision}",
@@ -322,14 +327,15 @@ def db_upgrade(db_url: str | None, revision: str) -> None:
 @_refusals
 def db_sample(db_url: str | None) -> None:
     """Fill an empty store with the bundled sample data and the demo accounts."""
+    from creditindex.store.db import display_url
     from creditindex.store.sample import DEMO_USERS, build_sample
 
     url = _url(db_url)
     if build_sample(url):
-        click.echo(f"sample loaded into {url}; demo users: "
+        click.echo(f"sample loaded into {display_url(url)}; demo users: "
                    + ", ".join(f"{n}/{p} ({r})" for n, p, r in DEMO_USERS))
     else:
-        click.echo(f"{url} already holds data: left as it is")
+        click.echo(f"{display_url(url)} already holds data: left as it is")
 
 
 @db_group.command("current")

@@ -11,7 +11,6 @@ committed).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 import threading
 import uuid
@@ -26,9 +25,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from tqdm import tqdm
 
+# Re-exported: where the store is lives in a module without database imports.
+from creditindex.store.location import ENV_VAR as ENV_VAR
+from creditindex.store.location import default_url as default_url
+from creditindex.store.location import project_root as project_root
 from creditindex.store.models import table
 
-ENV_VAR = "CREDITINDEX_DB"
 CHUNK = 20_000  # rows per executemany in bulk inserts
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -39,17 +41,21 @@ class StoreError(Exception):
     needs upgrading); the message says why."""
 
 
-def project_root() -> Path:
-    """The project folder (``CREDITINDEX_HOME`` overrides it)."""
-    return Path(os.environ.get("CREDITINDEX_HOME", Path(__file__).resolve().parents[2]))
-
-
-def default_url() -> str:
-    """``CREDITINDEX_DB`` if set, else the SQLite file ``var/creditindex.sqlite``."""
-    env = os.environ.get(ENV_VAR, "").strip()
-    if env:
-        return env
-    return f"sqlite:///{project_root() / 'var' / 'creditindex.sqlite'}"
+def display_url(url: str | None) -> str | None:
+    """A database URL fit to show, store or print: its password (if any) replaced by
+    ``***`` (``postgresql://app:***@db/credit``). Never write a URL anywhere without it."""
+    if url is None:
+        return None
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    if "@" not in authority:
+        return url
+    credentials, _, host = authority.rpartition("@")
+    user, colon, _password = credentials.partition(":")
+    shown = f"{user}:***" if colon else user
+    return f"{scheme}://{shown}@{host}{slash}{tail}"
 
 
 def normalise_url(url: str | None) -> str:
@@ -98,6 +104,33 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
+def _use_wal(cursor: Any, patience: float = 60.0) -> None:
+    """Put a SQLite database in WAL mode once (the mode is kept in the file).
+
+    Switching needs an exclusive lock; when several processes open a new store at once,
+    SQLite may answer "database is locked" at once instead of waiting (a connection that
+    holds a shared lock and wants more is never made to wait, lest two wait for each
+    other). So the mode is read first -- a store already in WAL mode is left alone -- and
+    a refused switch is tried again until ``patience`` seconds have passed."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + patience
+    pause = 0.01
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() == "wal" or str(mode).lower() == "memory":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
 def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -112,10 +145,10 @@ def _make_engine(url: str) -> Engine:
         # Let SQLAlchemy (not the driver) issue BEGIN, so that BEGIN IMMEDIATE is possible.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=60000")  # first: every later step may wait
+        _use_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA cache_size=-131072")  # up to 128 MB: bulk imports of big files
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()

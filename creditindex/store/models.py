@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -135,7 +136,7 @@ class ImportBatch(SQLModel, table=True):
 
 
 class PenaltyRecord(SQLModel, table=True):
-    """A penalty record as first imported (CONTRACT §2); never updated or deleted.
+    """A penalty record as first imported (docs/semantics.md §2); never updated or deleted.
     ``revoked_on``/``repaired_on`` are the values its source carried when first imported;
     later revocations and repairs are ``record_event`` rows."""
 
@@ -205,10 +206,12 @@ class Subject(SQLModel, table=True):
 
 
 class ListEntry(SQLModel, table=True):
-    """An external list entry (CONTRACT §6), keyed by (list, entry_id)."""
+    """An external list entry (docs/semantics.md §7), keyed by (list, entry_id)."""
 
     __tablename__ = "list_entry"
-    __table_args__ = (UniqueConstraint("list_name", "entry_id"), MYSQL_TABLE_ARGS)
+    __table_args__ = (UniqueConstraint("list_name", "entry_id"),
+                      # Added by revision 0007: a few subjects' entries found by id.
+                      Index(None, "subject_id"), MYSQL_TABLE_ARGS)
 
     id: int | None = _id()
     list_name: str = _col(String(128))
@@ -262,6 +265,9 @@ class EvaluationRun(SQLModel, table=True):
     started_at: dt.datetime = _col(DateTime())
     finished_at: dt.datetime = _col(DateTime())
     by: str = _col(UserName)
+    # Added by revision 0007: a run stored as the changes from this earlier run (its
+    # snapshot rows are the subjects whose answer differs); null: stored whole.
+    parent_run_id: int | None = _col(BigId, ForeignKey("evaluation_run.id"), nullable=True)
 
 
 class SnapshotRow(SQLModel, table=True):
@@ -283,6 +289,72 @@ class SnapshotRow(SQLModel, table=True):
     restricted: bool = _col(Boolean())
     restricted_in: str | None = _col(String(128), nullable=True)
     reasons: str = _col(Text())
+
+
+class SubjectState(SQLModel, table=True):
+    """The daily job's state (revision 0007): every subject's answer on the state's day
+    (the columns of ``snapshot_row`` but the rank) and ``next_change``, the first later
+    day on which that answer may change (null: never, unless new facts arrive). The
+    daily job recomputes only the subjects due and those with new facts."""
+
+    __tablename__ = "subject_state"
+    __table_args__ = (Index(None, "next_change"), Index(None, "decays_until"),
+                      MYSQL_TABLE_ARGS)
+
+    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
+    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
+    subject_name: str | None = _col(Name, nullable=True)
+    credit_index: float = _col(Double())
+    grade: str = _col(String(32))
+    watch: str | None = _col(String(64), nullable=True)
+    deducted: float = _col(Double())
+    restricted: bool = _col(Boolean())
+    restricted_in: str | None = _col(String(128), nullable=True)
+    reasons: str = _col(Text())
+    next_change: dt.date | None = _col(Date(), nullable=True)
+    decays_until: dt.date | None = _col(Date(), nullable=True)
+
+
+class StateLedger(SQLModel, table=True):
+    """The daily job's state, continued (revision 0007): the ledger rows (as known on the
+    state's day, still counting after it) of the subjects whose index decays linearly,
+    so that their answer on a later day is a look-up instead of a recomputation. Days
+    are integers (days since 1970-01-01), as inside the engine."""
+
+    __tablename__ = "state_ledger"
+    __table_args__ = (Index(None, "subject_id"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    subject_id: str = _col(SubjectId)
+    subject_type: str = _col(String(16))
+    source: str = _col(String(128))
+    record_id: str = _col(String(128))
+    behaviour_code: str = _col(String(64))
+    decided: int = _col(Integer())
+    end_day: int = _col(Integer())
+    nominal_end: int = _col(Integer())
+    days: int = _col(Integer())
+    amount: float = _col(Double())
+    is_linear: bool = _col(Boolean())
+
+
+class EvaluationState(SQLModel, table=True):
+    """Where the daily job's state stands (one row, ``id`` 1, revision 0007): the run it
+    belongs to, its day and rule set, and the newest row of each input table it has
+    seen, so that the next run reads only what arrived since."""
+
+    __tablename__ = "evaluation_state"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    id: int = Field(sa_column=Column(Integer(), primary_key=True, autoincrement=False))
+    run_id: int = _col(BigId, ForeignKey("evaluation_run.id"))
+    day: dt.date = _col(Date())
+    rules_hash: str = _col(String(64))
+    record_pk: int = _col(BigInteger())
+    event_pk: int = _col(BigInteger())
+    list_pk: int = _col(BigInteger())
+    manual_pk: int = _col(BigInteger())
+    batch_pk: int = _col(BigInteger())
 
 
 class EligibilityCheck(SQLModel, table=True):
@@ -311,6 +383,36 @@ class StoreLock(SQLModel, table=True):
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
     name: str = Field(sa_column=Column(String(32), primary_key=True))
+
+
+# Facts the database refuses to change, delete, replace or truncate (migrations 0001, 0004).
+APPEND_ONLY = ("penalty_record", "record_event", "rule_set_version", "audit_log",
+               "snapshot_row", "eligibility_check")
+
+
+class AppendOnlyGuard(SQLModel, table=True):
+    """Never holds a row: its foreign keys reference every append-only table, and
+    MySQL/MariaDB refuse ``TRUNCATE`` of a table another table's foreign key references
+    (PostgreSQL refuses it by trigger, SQLite has no ``TRUNCATE``)."""
+
+    __tablename__ = "append_only_guard"
+    __table_args__ = (ForeignKeyConstraint(
+        ["snapshot_run_id", "snapshot_subject_id", "snapshot_subject_type"],
+        ["snapshot_row.run_id", "snapshot_row.subject_id", "snapshot_row.subject_type"]),
+        MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    penalty_record_id: int | None = _col(BigId, ForeignKey("penalty_record.id"),
+                                         nullable=True)
+    record_event_id: int | None = _col(BigId, ForeignKey("record_event.id"), nullable=True)
+    rule_set_version_id: int | None = _col(BigId, ForeignKey("rule_set_version.id"),
+                                           nullable=True)
+    audit_log_id: int | None = _col(BigId, ForeignKey("audit_log.id"), nullable=True)
+    eligibility_check_id: int | None = _col(BigId, ForeignKey("eligibility_check.id"),
+                                            nullable=True)
+    snapshot_run_id: int | None = _col(BigId, nullable=True)
+    snapshot_subject_id: str | None = _col(SubjectId, nullable=True)
+    snapshot_subject_type: str | None = _col(String(16), nullable=True)
 
 
 def table(name: str) -> Table:

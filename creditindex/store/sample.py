@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from creditindex.store.db import (
     StoreError,
     get_engine,
-    project_root,
     read_transaction,
     write_transaction,
 )
 from creditindex.store.importer import import_records
+from creditindex.store.location import project_root
 from creditindex.store.migrations import ensure_schema
 from creditindex.store.models import table
 from creditindex.store.rulesets import ensure_published

@@ -5,8 +5,20 @@ with the rule set's content hash.
 Re-running is harmless: a day already evaluated on the same data is left alone, and a
 re-evaluation whose answer is unchanged stores nothing; a different answer (records
 arrived since) is stored as a new revision, the earlier one kept as published then.
-Days missed since the last evaluated day are caught up, oldest first, each day in its
-own transaction.
+Days missed since the last evaluated day are caught up, oldest first, in one
+transaction.
+
+Incremental (docs/glossary.md, "the daily job"): the job keeps its state in the store
+(:mod:`creditindex.store.daily_state`): every subject's answer and the next day it may
+change (:func:`creditindex.daily.next_change`). A run reads and recomputes only the
+subjects due by its last day and those with facts that arrived since the state was
+saved, so a day costs a few thousand subjects' work and a month of missed days little
+more; every subject is evaluated from scratch only the first time, after a new rule
+set or a new list import, or for a day before the state's. A day is stored as the rows
+that changed since the previous run (``evaluation_run.parent_run_id``) and read back by
+overlaying them on the last run stored whole; every :data:`MAX_CHAIN` runs one is
+stored whole again (copied from the state inside the database). Ranks move with other
+subjects' indices, so they are given when a snapshot is read.
 """
 
 from __future__ import annotations
@@ -20,9 +32,31 @@ import polars as pl
 from sqlalchemy import Connection, func, insert, select
 from tqdm import tqdm
 
+from creditindex import engine as core
+from creditindex.daily import decayed_answer, next_change
+from creditindex.days import to_day
 from creditindex.evaluate import CreditData, compute
 from creditindex.evidence import frame_digest
 from creditindex.store import audit
+from creditindex.store.daily_state import (
+    ANSWER_COLUMNS,
+    KEY,
+    LEDGER_COLUMNS,
+    STATE_SCHEMA,
+    Marks,
+    StoredState,
+    clear_ledger,
+    copy_state_to_run,
+    due_subjects,
+    input_marks,
+    ledger_rows,
+    read_state,
+    replace_ledger,
+    replace_rows,
+    save_state,
+    state_rows,
+    subjects_with_new_facts,
+)
 from creditindex.store.db import (
     StoreError,
     bulk_insert,
@@ -39,6 +73,7 @@ from creditindex.store.rulesets import PublishedRules, all_versions, ensure_publ
 from creditindex.store.users import STAFF, require_user
 
 MAX_CATCH_UP_DAYS = 366
+MAX_CHAIN = 60  # runs stored as changes before one is stored whole again
 SNAPSHOT_COLUMNS = ["subject_id", "subject_type", "subject_name", "credit_index", "grade",
                     "watch", "type_rank", "deducted", "restricted", "restricted_in",
                     "reasons"]
@@ -76,10 +111,12 @@ def _latest_run(conn: Connection, day: dt.date, rules_hash: str) -> tuple[int, i
     return None if row is None else (int(row[0]), int(row[1]), int(row[2]), str(row[3]))
 
 
-def last_evaluated_day(conn: Connection) -> dt.date | None:
-    """The latest day with a stored evaluation."""
+def last_evaluated_day(conn: Connection, today: dt.date | None = None) -> dt.date | None:
+    """The latest day up to ``today`` with a stored evaluation (a day after today, stored
+    before such days were refused, must not stop the catching up)."""
     runs = table("evaluation_run")
-    found = conn.execute(select(func.max(runs.c.day))).scalar()
+    until = today or dt.date.today()
+    found = conn.execute(select(func.max(runs.c.day)).where(runs.c.day <= until)).scalar()
     return found if isinstance(found, dt.date) else None
 
 
@@ -100,33 +137,142 @@ def _rules_on(versions: list[PublishedRules], day: dt.date) -> PublishedRules | 
     return found
 
 
-def _store_day(conn: Connection, day: dt.date, rules: PublishedRules, answer: pl.DataFrame,
-               digest: str, version: int, actor: str, started: dt.datetime) -> DayResult:
-    """Store one day's snapshot on ``conn`` unless the same data or answer is there."""
+def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
+               answer: pl.DataFrame | None, changed: pl.DataFrame | None,
+               parent: int | None, version: int, actor: str, started: dt.datetime
+               ) -> DayResult:
+    """Store one day's run on ``conn`` unless the same data or answer is there: the whole
+    ``answer`` (ranks included), or the rows ``changed`` since the run ``parent``, or,
+    with neither, the whole state (just updated to this day) copied in the database."""
     runs = table("evaluation_run")
     latest = _latest_run(conn, day, rules.content_hash)
+    delta = changed if changed is not None else pl.DataFrame(schema=STATE_SCHEMA)
+    digest = frame_digest(answer if answer is not None else delta.select(ANSWER_COLUMNS))
+    n_subjects = answer.height if answer is not None else int(conn.execute(
+        select(func.count()).select_from(table("subject_state"))).scalar_one())
     if latest is not None:
         run_id, revision, seen_version, seen_digest = latest
         if seen_version == version:
             return DayResult(day, "current", run_id, revision, rules.content_hash, 0)
-        if seen_digest == digest:
+        same = (seen_digest == digest if answer is not None
+                else delta.height == 0 and parent == run_id)
+        if same:
             conn.execute(runs.update().where(runs.c.id == run_id).values(data_version=version))
             return DayResult(day, "unchanged", run_id, revision, rules.content_hash,
-                             answer.height)
+                             n_subjects)
     revision = 1 if latest is None else latest[1] + 1
     key = conn.execute(insert(runs).values(
         day=day, known_on=day, rules_hash=rules.content_hash, rule_set_id=rules.id,
-        revision=revision, data_version=version, digest=digest, n_subjects=answer.height,
-        started_at=started, finished_at=utcnow(), by=actor)).inserted_primary_key
+        revision=revision, data_version=version, digest=digest, n_subjects=n_subjects,
+        started_at=started, finished_at=utcnow(), by=actor,
+        parent_run_id=parent if changed is not None else None)).inserted_primary_key
     assert key is not None
     run_id = int(key[0])
-    bulk_insert(conn, "snapshot_row", answer.rename(_RENAME).select(
-        pl.lit(run_id, pl.Int64).alias("run_id"), *SNAPSHOT_COLUMNS))
+    run = pl.lit(run_id, pl.Int64).alias("run_id")
+    if answer is not None:
+        bulk_insert(conn, "snapshot_row", answer.rename(_RENAME).select(run, *SNAPSHOT_COLUMNS))
+    elif changed is not None:  # ranks are given when read (they move with others' indices)
+        bulk_insert(conn, "snapshot_row", delta.select(
+            run, *ANSWER_COLUMNS, pl.lit(0, pl.Int64).alias("type_rank")))
+    else:
+        copy_state_to_run(conn, run_id)
     audit.record(conn, actor, "evaluate", "evaluation_run", run_id, after={
         "day": day, "known_on": day, "rules_hash": rules.content_hash,
         "rule_set": f"{rules.name} {rules.version}", "revision": revision,
-        "n_subjects": answer.height, "digest": digest, "data_version": version})
-    return DayResult(day, "stored", run_id, revision, rules.content_hash, answer.height)
+        "n_subjects": n_subjects, "digest": digest, "data_version": version,
+        "stored_as": "whole" if changed is None else f"changes since run {parent}"})
+    return DayResult(day, "stored", run_id, revision, rules.content_hash, n_subjects)
+
+
+@dataclass
+class _Day:
+    """One day's work, computed before anything is written: the subjects recomputed
+    (their new state rows) and those whose answer changed (the run's rows), or the
+    whole answer when the day is stored whole; the kept ledger rows of the subjects
+    recomputed (of every subject when whole)."""
+
+    day: dt.date
+    rules: PublishedRules
+    fresh: pl.DataFrame
+    changed: pl.DataFrame
+    ledger_ids: list[str]
+    ledger: pl.DataFrame
+    whole: pl.DataFrame | None = None
+    keeps_state: bool = True
+
+
+@dataclass
+class _Carry:
+    """The state carried from one day to the next in memory: the data of the subjects
+    that may reach a change point (every subject after a whole evaluation), the state
+    rows of those and of the decaying ones, and the decaying ones' ledger rows."""
+
+    rules: PublishedRules
+    data: CreditData
+    rows: pl.DataFrame
+    ledger: pl.DataFrame
+    new_facts: list[str]
+
+
+def _state_frame(answer: pl.DataFrame, nxt: pl.DataFrame) -> pl.DataFrame:
+    return answer.rename(_RENAME).join(nxt, on=KEY, how="left").select(list(STATE_SCHEMA))
+
+
+def _ids(values: list[str]) -> pl.Expr:
+    return pl.col("subject_id").is_in(pl.Series(values, dtype=pl.String).implode())
+
+
+def _recompute(data: CreditData, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """State rows of every subject of ``data`` on ``day`` and the ledger rows kept for
+    those whose index decays."""
+    ledger = core.ledger(data.records, data.rules, day)
+    nxt = next_change(data, day, ledger)
+    rows = _state_frame(compute(data, day, known_on=day), nxt)
+    decaying = nxt.filter(pl.col("decays_until").is_not_null()).select(KEY)
+    kept = ledger.filter(pl.col("end") > to_day(day)).join(decaying, on=KEY, how="semi")
+    return rows, kept.select(list(LEDGER_COLUMNS))
+
+
+def _step(carry: _Carry, day: dt.date) -> _Day:
+    """Move ``carry`` to ``day``: recompute the subjects at a change point (and, first,
+    those with new facts), move the decaying ones along their ledger rows, and keep the
+    rows whose answer changed."""
+    rows = carry.rows
+    changing = pl.col("next_change") <= day
+    ids = list(dict.fromkeys([*carry.new_facts,
+                              *rows.filter(changing).get_column("subject_id").to_list()]))
+    carry.new_facts = []
+    decaying = rows.filter(~changing.fill_null(False) & (pl.col("decays_until") >= day)
+                           & ~_ids(ids))
+    parts, kept = [], carry.ledger.clear()
+    if ids:
+        recomputed, kept = _recompute(carry.data.for_subjects(ids), day)
+        carry.ledger = pl.concat([carry.ledger.filter(~_ids(ids)), kept])
+        parts.append(recomputed)
+    if decaying.height:
+        moved = decayed_answer(decaying.rename({"credit_index": "index"}),
+                               carry.ledger.join(decaying.select(KEY), on=KEY, how="semi"),
+                               carry.rules.rules, day)
+        parts.append(moved.rename({"index": "credit_index"}).join(
+            decaying.select(*KEY, "next_change", "decays_until"), on=KEY).select(
+            list(STATE_SCHEMA)))
+    fresh = pl.concat(parts) if parts else pl.DataFrame(schema=STATE_SCHEMA)
+    changed = fresh.join(rows.select(ANSWER_COLUMNS), on=ANSWER_COLUMNS, how="anti",
+                         nulls_equal=True)
+    carry.rows = pl.concat([rows.join(fresh.select(KEY), on=KEY, how="anti"), fresh])
+    return _Day(day, carry.rules, fresh, changed, ids, kept)
+
+
+def _whole(data: CreditData, rules: PublishedRules, day: dt.date) -> tuple[_Day, _Carry]:
+    """Evaluate every subject on ``day`` from scratch."""
+    answer = compute(data, day, known_on=day)
+    ledger = core.ledger(data.records, data.rules, day)
+    rows = _state_frame(answer, next_change(data, day, ledger))
+    decaying = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
+    kept = ledger.filter(pl.col("end") > to_day(day)).join(decaying, on=KEY, how="semi"
+                                                            ).select(list(LEDGER_COLUMNS))
+    return (_Day(day, rules, rows, rows, [], kept, whole=answer),
+            _Carry(rules, data, rows, kept, []))
 
 
 def evaluate(url: str | None = None, on: dt.date | None = None, *, user: str | None = None,
@@ -137,7 +283,11 @@ def evaluate(url: str | None = None, on: dt.date | None = None, *, user: str | N
     without a published rule set gets the project's default published first."""
     engine = get_engine(url)
     ensure_schema(engine)
-    target = on or dt.date.today()
+    today = dt.date.today()
+    target = on or today
+    if target > today:
+        raise StoreError(f"cannot evaluate {target}: it is after today ({today}); the daily "
+                         "job stores a day once it has come")
     with write_transaction(engine, "evaluate") as conn:
         actor = require_user(conn, user, STAFF).name if user else audit.system_actor()
         ensure_published(conn, target, actor)
@@ -158,18 +308,100 @@ def evaluate(url: str | None = None, on: dt.date | None = None, *, user: str | N
                                          rules.content_hash, 0))
             else:
                 pending.append((day, rules))
-        base = load_from(conn, versions[-1].rules) if pending else None
+        if not pending:
+            return sorted(results, key=lambda r: r.day)
+        marks = input_marks(conn)
+        state = read_state(conn)
+        work = _plan(conn, pending, state, marks, progress)
+    with write_transaction(engine, "evaluate") as conn:
+        if read_state(conn) != state:
+            raise StoreError("another evaluation ran meanwhile: run `creditindex evaluate` "
+                             "again")
+        results += _store(conn, work, state, marks, version, actor)
+    return sorted(results, key=lambda r: r.day)
+
+
+def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
+          state: StoredState | None, marks: Marks, progress: bool) -> list[_Day]:
+    """Compute every pending day (oldest first) on one consistent view of the store."""
+    work: list[_Day] = []
+    carry: _Carry | None = None
+    everything: CreditData | None = None
     for day, rules in tqdm(pending, desc="evaluating", unit="day", file=sys.stderr,
                            disable=not progress or len(pending) < 2):
-        assert base is not None
+        if carry is not None and carry.rules.content_hash == rules.content_hash:
+            work.append(_step(carry, day))
+            continue
+        usable = (state is not None and state.rules_hash == rules.content_hash
+                  and state.day <= day and marks.list_pk == state.marks.list_pk)
+        if carry is None and usable:
+            assert state is not None
+            last = max(d for d, r in pending if r.content_hash == rules.content_hash)
+            new_facts = subjects_with_new_facts(conn, state.marks)
+            changing, decaying = due_subjects(conn, day, last)
+            ids = list(dict.fromkeys([*new_facts, *changing]))
+            data = load_from(conn, rules.rules, subject_ids=ids)
+            carry = _Carry(rules, data, state_rows(conn, list(dict.fromkeys(
+                [*ids, *decaying]))), ledger_rows(conn, decaying), new_facts)
+            work.append(_step(carry, day))
+            continue
+        if everything is None:
+            everything = load_from(conn, rules.rules)
+        data = CreditData(records=everything.records, rules=rules.rules,
+                          subjects=everything.subjects, lists=everything.lists,
+                          manual=everything.manual)
+        done, next_carry = _whole(data, rules, day)
+        if state is not None and day < state.day and carry is None:
+            done.keeps_state = False  # an earlier day evaluated again: the state stays
+        else:
+            carry = next_carry
+        work.append(done)
+    return work
+
+
+def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks: Marks,
+           version: int, actor: str) -> list[DayResult]:
+    """Write the computed days, oldest first, and move the state to the last one."""
+    results = []
+    parent = state.run_id if state is not None else None
+    chain = _chain_length(conn, parent)
+    moved = None
+    for item in work:
         started = utcnow()
-        data = CreditData(records=base.records, rules=rules.rules, subjects=base.subjects,
-                          lists=base.lists, manual=base.manual)
-        answer = compute(data, day, known_on=day)
-        with write_transaction(engine, "evaluate") as conn:
-            results.append(_store_day(conn, day, rules, answer, frame_digest(answer),
+        if not item.keeps_state:
+            results.append(_store_day(conn, item.day, item.rules, item.whole, None, None,
                                       version, actor, started))
-    return sorted(results, key=lambda r: r.day)
+            continue
+        whole = item.whole is not None or parent is None or chain >= MAX_CHAIN
+        replace_rows(conn, item.fresh, everyone=item.whole is not None)
+        if item.whole is not None:
+            clear_ledger(conn)
+        replace_ledger(conn, item.ledger_ids, item.ledger)
+        result = _store_day(conn, item.day, item.rules, item.whole,
+                            None if whole else item.changed, parent, version, actor,
+                            started)
+        if result.status == "stored":
+            parent, chain = result.run_id, (0 if whole else chain + 1)
+        moved = (result.run_id, item.day, item.rules.content_hash)
+        results.append(result)
+    if moved is not None:
+        save_state(conn, *moved, marks)
+    return results
+
+
+def _chain_length(conn: Connection, run_id: int | None) -> int:
+    """How many runs stored as changes lead from ``run_id`` back to one stored whole."""
+    return len(run_chain(conn, run_id)) - 1 if run_id is not None else 0
+
+
+def run_chain(conn: Connection, run_id: int) -> list[int]:
+    """``run_id`` and its parents, back to the run stored whole (newest first)."""
+    runs = table("evaluation_run")
+    parents = {int(r[0]): r[1] for r in conn.execute(select(runs.c.id, runs.c.parent_run_id))}
+    chain = [run_id]
+    while parents.get(chain[-1]) is not None:
+        chain.append(int(parents[chain[-1]]))
+    return chain
 
 
 SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
@@ -198,10 +430,18 @@ def stored_snapshot(url: str | None, day: dt.date, rules_hash: str | None = None
         if run_id is None:
             raise StoreError(f"{day} has not been evaluated (run `creditindex evaluate "
                              f"--on {day}`)")
-        frame = query_frame(conn, f"SELECT {', '.join(SNAPSHOT_COLUMNS)} FROM snapshot_row "
-                                  f"WHERE run_id = {placeholder(conn)}", SNAPSHOT_SCHEMA,
-                            (int(run_id),))
-    return frame.with_columns(pl.col("watch", "restricted_in").fill_null("")).sort(
+        chain = run_chain(conn, int(run_id))
+        p = placeholder(conn)
+        frame = query_frame(
+            conn, f"SELECT run_id, {', '.join(SNAPSHOT_COLUMNS)} FROM snapshot_row "
+                  f"WHERE run_id IN ({', '.join([p] * len(chain))})",
+            {"run_id": pl.Int64(), **SNAPSHOT_SCHEMA}, tuple(chain))
+    newest_first = pl.DataFrame({"run_id": chain, "_age": range(len(chain))},
+                                schema={"run_id": pl.Int64, "_age": pl.Int64})
+    frame = frame.join(newest_first, on="run_id").sort("_age").unique(
+        KEY, keep="first").drop("run_id", "_age")
+    return frame.with_columns(core.rank_expr().alias("rank"),
+                              pl.col("watch", "restricted_in").fill_null("")).sort(
         "subject_type", "rank", "subject_id")
 
 

@@ -107,6 +107,21 @@ def require_user(conn: Connection, name: str, roles: Iterable[str] = ROLES) -> U
     return user
 
 
+def refuse_unknown_user(url: str | None, name: str) -> User:
+    """The active user ``name``, or :class:`InputError` (bad input: exit 2 on the command
+    line) -- checked before any work is done in their name."""
+    from creditindex.errors import InputError
+
+    engine = get_engine(url)
+    ensure_schema(engine)
+    with read_transaction(engine) as conn:
+        user = find_user(conn, name)
+    if user is None or not user.active:
+        raise InputError.one("--user", f"unknown or inactive user '{name}' (add one with "
+                                       "`creditindex users add`)")
+    return user
+
+
 def authenticate(url: str | None, name: str, password: str) -> User | None:
     """The active user ``name`` if ``password`` is theirs, else ``None``."""
     engine = get_engine(url)

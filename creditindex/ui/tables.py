@@ -7,71 +7,24 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
-from creditindex.identifiers import mask_rid, mask_rid_expr
+from creditindex.identifiers import (  # the one masking rule, re-exported for the pages
+    RID_PATTERN as RID_PATTERN,
+)
+from creditindex.identifiers import looks_personal as looks_personal
+from creditindex.identifiers import looks_personal_expr as looks_personal_expr
+from creditindex.identifiers import mask_frame as mask_frame
+from creditindex.identifiers import mask_text as mask_text
+from creditindex.identifiers import mask_text_expr as mask_text_expr
+from creditindex.identifiers import public_id as public_id
+from creditindex.identifiers import public_id_expr as public_id_expr
 from creditindex.output import neutralise_formulas
-from creditindex.records import decode_text
+from creditindex.readers import decode_text, read_table
 
-# A resident ID number: region, a birth date from 1800 on, sequence, check character.
-_RID_BODY = (r"[0-9]{6}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
-             r"[0-9]{3}[0-9X]")
-RID_PATTERN = f"^{_RID_BODY}$"
-_RID_IN_TEXT = re.compile("(?<![0-9A-Z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9X])(?![0-9A-Z])")
 _SPLIT = re.compile(r"[\s,;\uff0c\uff1b\u3001|]+")  # also the full-width , ; and 、
-
-
-def looks_personal_expr(col: str = "subject_id") -> pl.Expr:
-    """True where a value has the shape of a resident ID number."""
-    return pl.col(col).str.contains(RID_PATTERN).fill_null(False)
-
-
-def looks_personal(value: str) -> bool:
-    """Scalar :func:`looks_personal_expr`."""
-    return re.match(RID_PATTERN, value or "") is not None
-
-
-def mask_text(text: str) -> str:
-    """``text`` with every resident ID number in it masked (birth date hidden)."""
-    return _RID_IN_TEXT.sub(lambda m: m.group(1) + "********" + m.group(2)
-                            if looks_personal(m.group(0)) else m.group(0), text)
-
-
-def mask_text_expr(col: str) -> pl.Expr:
-    """Vectorised :func:`mask_text`."""
-    return pl.col(col).str.replace_all(
-        "(^|[^0-9A-Z])([0-9]{6})(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])"
-        "(?:0[1-9]|[12][0-9]|3[01])([0-9]{3}[0-9X])($|[^0-9A-Z])",
-        "${1}${2}********${3}${4}")
-
-
-def public_id_expr(col: str = "subject_id", type_col: str | None = "subject_type") -> pl.Expr:
-    """The identifier as shown publicly: experts' resident ID numbers masked (and any value
-    shaped like one, whatever its role)."""
-    personal = looks_personal_expr(col)
-    if type_col is not None:
-        personal = personal | (pl.col(type_col) == "expert").fill_null(False)
-    return pl.when(personal).then(mask_rid_expr(col)).otherwise(pl.col(col))
-
-
-def public_id(subject_id: str, subject_type: str | None = None) -> str:
-    """Scalar :func:`public_id_expr`."""
-    if subject_type == "expert" or looks_personal(subject_id):
-        return mask_rid(subject_id)
-    return subject_id
-
-
-def mask_frame(frame: pl.DataFrame, columns: Sequence[str] = ("subject_id",)) -> pl.DataFrame:
-    """A frame fit for public view or export: the identifiers of ``columns`` masked for
-    experts, and any resident ID number inside other text masked too."""
-    type_col = "subject_type" if "subject_type" in frame.columns else None
-    ids = [c for c in columns if c in frame.columns]
-    text = [n for n, d in frame.schema.items() if d == pl.String and n not in ids]
-    return frame.with_columns(*(public_id_expr(c, type_col).alias(c) for c in ids),
-                              *(mask_text_expr(c).alias(c) for c in text))
 
 
 def region_of_id_expr(col: str = "subject_id", type_col: str = "subject_type") -> pl.Expr:
@@ -175,13 +128,11 @@ def ids_from_upload(content: bytes, file_name: str) -> list[str]:
     Excel sheet (else its first column; a first row without digits is a header), or plain
     text."""
     name = file_name.lower()
-    if name.endswith((".xlsx", ".xls", ".xlsm")):
-        frame = pl.read_excel(io.BytesIO(content), has_header=False, infer_schema_length=0)
-    elif name.endswith(".csv"):
-        frame = pl.read_csv(io.StringIO(decode_text(content)), infer_schema=False,
-                            has_header=False)
+    if name.endswith((".xlsx", ".xls", ".xlsm", ".csv")):
+        # the one reader: size, rows, columns and sheet dimensions checked before reading
+        frame = read_table(content, file_name, has_header=False)
     else:
-        return parse_id_list(decode_text(content))
+        return parse_id_list(decode_text(content, file_name))
     if frame.width == 0 or frame.height == 0:
         return []
     header = [str(v or "").strip().lower() for v in frame.row(0)]

@@ -1,5 +1,6 @@
 """Builders shared by the store tests: a small rule set, the worked examples of
-CONTRACT §4 as record files, and comparisons of answers from files and from the store."""
+docs/semantics.md as record files, and comparisons of answers from files and from the
+store."""
 
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ COLUMNS = ["record_id", "source", "industry", "region", "subject_id", "subject_n
 
 
 def example_rows(with_lifecycle: bool = False) -> list[dict[str, Any]]:
-    """The worked examples (CONTRACT §4) plus a repair, a revocation, a copy of an act
+    """The worked examples (docs/semantics.md) plus a repair, a revocation, a copy of an act
     from a second source and a record revoked by its source. With ``with_lifecycle`` the
     repair of R1 and the revocation of R2 are in the rows, as a source would carry them."""
     def r(rid_: str, sid: str, name: str, stype: str, code: str, decided: str,

@@ -52,7 +52,8 @@ def test_the_store_commands_and_reading_the_store(store_url: str, files: dict[st
     refused = run("import", *db, "--records", str(bad), ok=False)
     assert refused.exit_code == 2
     assert refused.stderr.strip() == (f"{bad}: row 2: column decided_on: not a date: "
-                                      "'someday' (use YYYY-MM-DD)")
+                                      "'someday' (use YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or "
+                                      "YYYY年M月D日)")
 
     src = ["--source", "广州市住建局"]
     run("object", *db, *src, "--record", "G1", "--user", "pat", "--reason", "not ours",

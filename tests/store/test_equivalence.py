@@ -1,5 +1,6 @@
 """Answers from the store equal answers from the same files, for the worked examples of
-CONTRACT §4, with lifecycle steps in the store standing for the dates the files carry."""
+docs/semantics.md, with lifecycle steps in the store standing for the dates the files
+carry."""
 
 from __future__ import annotations
 

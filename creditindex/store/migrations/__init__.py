@@ -4,25 +4,30 @@ schema of an empty database on first use and refuses one that needs an upgrade."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from creditindex.store.db import StoreError, get_engine
 
+if TYPE_CHECKING:  # Alembic is imported only to migrate (a store that is current
+    from alembic.config import Config  # opens without it: fast answers)
+
 HERE = Path(__file__).resolve().parent
+_REVISION = re.compile(r'^(down_revision|revision)\b[^=]*=\s*(?:"([^"]*)"|None)', re.M)
 _ready: set[str] = set()
 _PG_LOCK = 7_202_611  # pg_advisory_xact_lock key of creditindex migrations
 
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic configuration for this package's migrations and the store at ``url``."""
+    from alembic.config import Config
+
     engine = get_engine(url)
     config = Config()
     config.set_main_option("script_location", str(HERE))
@@ -33,6 +38,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 def head_revision() -> str:
     """The newest revision this release knows."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config_for_scripts()).get_current_head()
     assert head is not None
     return head
@@ -40,6 +47,8 @@ def head_revision() -> str:
 
 def alembic_config_for_scripts() -> Config:
     """A configuration that only locates the revision scripts (no database)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(HERE))
     return config
@@ -47,6 +56,8 @@ def alembic_config_for_scripts() -> Config:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision a database is at (``None``: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -75,6 +86,9 @@ def _migration_lock(engine: Engine) -> Iterator[Connection]:
 def upgrade(url: str | None = None, revision: str = "head") -> str | None:
     """Upgrade the store at ``url`` to ``revision`` (default: the newest); returns the
     revision it is at afterwards. Refuses a database holding other tables."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     engine = get_engine(url)
     with _migration_lock(engine) as conn:
         at = MigrationContext.configure(conn).get_current_revision()
@@ -94,11 +108,34 @@ def ensure_schema(engine: Engine) -> None:
     key = str(engine.url)
     if key in _ready:
         return
-    at = current_revision(engine)
-    head = head_revision()
+    at = _stored_revision(engine)
+    head = head_of_files() or head_revision()
     if at is None:
         upgrade(engine.url.render_as_string(hide_password=False))
     elif at != head:
         raise StoreError(f"the store's schema is at revision {at}, this release needs {head}: "
                          "run `creditindex db upgrade --db URL` first")
     _ready.add(key)
+
+
+def head_of_files() -> str | None:
+    """The newest revision, read from the revision scripts' ``revision`` and
+    ``down_revision`` lines without importing Alembic (``None`` if they do not name
+    exactly one head; Alembic decides then)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (HERE / "versions").glob("[0-9]*.py"):
+        for kind, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            (revisions if kind == "revision" else parents).add(value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision in the store's ``alembic_version`` table (``None``: no such table)."""
+    with engine.connect() as conn:
+        try:
+            found = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        except DBAPIError:
+            return None
+    return str(found[0]) if len(found) == 1 else current_revision(engine)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from creditindex.errors import InputError
 from creditindex.rules import SUBJECT_TYPES
 from creditindex.ui import data, tables
 from creditindex.ui.auth import Permission
@@ -27,7 +28,10 @@ def _candidates() -> list[str]:
                                 help=t("elig.file_help"))
     ids = tables.parse_id_list(text or "")
     if file is not None:
-        ids += tables.ids_from_upload(file.getvalue(), file.name)
+        try:
+            ids += tables.ids_from_upload(file.getvalue(), file.name)
+        except InputError as exc:  # over a limit, or unreadable: say why, read nothing
+            st.error(str(exc))
     return list(dict.fromkeys(ids))
 
 

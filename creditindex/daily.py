@@ -1,0 +1,98 @@
+"""The daily job's view over the engine (docs/glossary.md, "the daily job"): for each
+subject, the first day after D on which its day's answer may change.
+
+A subject's answer on a day (index, grade, watch level, restriction, reasons; §5, §6 of
+docs/semantics.md) can change only on one of its change points: a counted record
+starts or stops deducting (decision, expiry, repair day), a restriction of any cause
+begins or ends, something about its records becomes known (recorded, revoked or
+repaired: §4), a record stops being publishable (its ``publish_until``, or the
+maximum publication period), or, every day, while a linearly
+decaying deduction counts. Between two such days the answer stands, so the daily job
+recomputes a subject only on them (:mod:`creditindex.store.snapshots`).
+
+Pure: frames in, frames out; the numbers come from :func:`engine.ledger` and the
+restriction intervals of :func:`evaluate.restrictions`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from creditindex import engine, evaluate
+from creditindex.days import to_day
+from creditindex.disclosure import MAX_PUBLICATION_DAYS
+from creditindex.rules import RuleSet
+
+NEXT_CHANGE_SCHEMA: dict[str, pl.DataType] = {
+    "subject_id": pl.String(), "subject_type": pl.String(), "next_change": pl.Date(),
+    "decays_until": pl.Date()}
+# Record dates on which something about a record becomes known (docs/semantics.md §4),
+# and those after whose day it is no longer shown (a day later).
+_KNOWN_ON_COLUMNS = ("recorded_on", "revoked_on", "repaired_on")
+_LAST_DAY_COLUMNS = ("publish_until",)
+_NEVER = to_day(dt.date(9999, 12, 31))  # days from here on stand for "no end"
+
+
+def _days(frame: pl.DataFrame, keys: list[str], *columns: pl.Expr) -> pl.DataFrame:
+    return pl.concat([frame.select(*keys, column.cast(pl.Int32).alias("at"))
+                      for column in columns]) if columns else pl.DataFrame(
+        schema={**{k: pl.String() for k in keys}, "at": pl.Int32()})
+
+
+def next_change(data: evaluate.CreditData, day: dt.date | int,
+                ledger: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per (subject_id, subject_type) of ``data``: ``next_change``, the first day after
+    ``day`` on which a change point may change its answer as known that day (null: none,
+    unless new facts arrive), and ``decays_until``, the last day on which a linearly
+    decaying deduction keeps changing its index daily (null: none counts on ``day``).
+    Until ``next_change`` only the decay moves the answer. :data:`NEXT_CHANGE_SCHEMA`.
+    ``ledger``: ``engine.ledger(data.records, data.rules, day)`` if already at hand."""
+    d = day if isinstance(day, int) else to_day(day)
+    key = engine.SUBJECT_KEY
+    if ledger is None:
+        ledger = engine.ledger(data.records, data.rules, d)
+    active = (pl.col("decided") <= d) & (pl.col("end") > d)
+    by_key = [
+        _days(ledger, key, pl.col("decided"), pl.col("end")),
+        _days(data.records, key,
+              *(pl.col(c) for c in _KNOWN_ON_COLUMNS if c in data.records.columns),
+              *((pl.col(c).cast(pl.Int32) + 1) for c in _LAST_DAY_COLUMNS
+                if c in data.records.columns),
+              # the day publication ends by itself (docs/semantics.md §2, publish_until)
+              pl.col("decided_on").cast(pl.Int32) + MAX_PUBLICATION_DAYS),
+    ]
+    intervals = evaluate.restrictions(data, ledger)
+    by_id = _days(intervals, ["subject_id"], pl.col("start"), pl.col("end"))
+    keys = data.subject_keys()
+    later = (pl.col("at") > d) & (pl.col("at") < _NEVER)  # null: no end
+    from_keys = pl.concat(by_key).filter(later).group_by(key).agg(pl.col("at").min())
+    from_ids = keys.join(by_id.filter(later).group_by("subject_id").agg(pl.col("at").min()),
+                         on="subject_id")
+    first = pl.concat([from_keys, from_ids.select(*key, "at")]).group_by(key).agg(
+        pl.col("at").min())
+    decaying = ledger.filter(pl.col("linear") & active).group_by(key).agg(
+        (pl.col("end").max() - 1).cast(pl.Date).alias("decays_until"))
+    return keys.join(first, on=key, how="left").join(decaying, on=key, how="left").select(
+        *key, pl.col("at").cast(pl.Date).alias("next_change"), "decays_until")
+
+
+def decayed_answer(answer: pl.DataFrame, ledger: pl.DataFrame, rules: RuleSet,
+                   day: dt.date | int) -> pl.DataFrame:
+    """The answers of subjects on ``day`` (columns of ``evaluate.compute`` but the rank)
+    from their answers on an earlier day (``answer``) when nothing but a linear decay
+    moved since: their ledger rows (``ledger``) give the day's deductions, index, grade,
+    watch level and deduction reasons; name, restriction and its grounds stand."""
+    d = day if isinstance(day, int) else to_day(day)
+    key = engine.SUBJECT_KEY
+    scores = engine.scores_on(ledger, rules, d, subjects=answer.select(key))
+    deductions = evaluate.deduction_reasons(engine.deductions_on(ledger, d))
+    grounds = pl.col("reasons").str.extract(r"(?s)restricted: (.*)", 1)
+    return answer.select(*key, "subject_name", "restricted", "restricted_in",
+                         grounds.alias("_grounds")).join(
+        scores.select(*key, "index", "grade", "deducted"), on=key).join(
+        deductions, on=key, how="left").with_columns(
+        evaluate.watch_expr(rules, pl.col("grade")).alias("watch"),
+        evaluate.reasons_expr(pl.col("_ded_reasons"), pl.col("_grounds")).alias("reasons"),
+    ).drop("_ded_reasons", "_grounds")

@@ -1,0 +1,102 @@
+"""The one date parser: every date a user writes (records, subjects, lists, mapping
+files, command-line options, the app) is read here.
+
+Accepted (CONTRACT §2): ISO ``YYYY-MM-DD``, ``YYYY/MM/DD``, ``YYYYMMDD`` and
+``YYYY年M月D日`` (month and day may drop a leading zero except in ``YYYYMMDD``), and real
+Excel date cells (which the readers turn into ``YYYY-MM-DD 00:00:00``). A mapping file may
+name other ``strftime`` formats for its source; those are read exactly too (the value
+must read back as written, so ``%Y%m%d`` never reads ``202511`` as 2025-01-01).
+
+Never a date: a bare number in a text column (``7``, ``2025``, ``20251``, ``45000``:
+Excel serial numbers are only meaningful inside Excel, where the cell says it is a date),
+a month above 12 (``2026-13-02`` is refused, never read as day 13 of month 2), a day the
+month does not have, an empty string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import polars as pl
+
+# The formats accepted everywhere, as the readers' hints name them.
+DEFAULT_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日")
+FORMATS_HINT = "use YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or YYYY年M月D日"
+# Shapes of the default formats: year, month, day groups. An ISO date may carry the
+# midnight time of an Excel date cell read as text.
+_SHAPE = (
+    r"^(?:(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+    r"|(\d{4})/(\d{1,2})/(\d{1,2})"
+    r"|(\d{4})(\d{2})(\d{2})"
+    r"|(\d{4})年(\d{1,2})月(\d{1,2})日)$"
+)
+# Earliest and latest day a date may name (both inclusive).
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(9999, 12, 31)
+
+
+def _default_expr(text: pl.Expr) -> pl.Expr:
+    groups = text.str.extract_groups(_SHAPE)
+    year = pl.coalesce([groups.struct.field(str(i)) for i in (1, 4, 7, 10)])
+    month = pl.coalesce([groups.struct.field(str(i)) for i in (2, 5, 8, 11)])
+    day = pl.coalesce([groups.struct.field(str(i)) for i in (3, 6, 9, 12)])
+    iso = pl.concat_str([year, pl.lit("-"), month.str.zfill(2), pl.lit("-"), day.str.zfill(2)])
+    return iso.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+
+
+def _unpadded(expr: pl.Expr) -> pl.Expr:
+    """Numbers without leading zeros, case folded: ``2025/02/01`` -> ``2025/2/1``."""
+    return expr.str.replace_all(r"(^|[^0-9])0+([0-9])", "${1}${2}").str.to_lowercase()
+
+
+def _custom_expr(text: pl.Expr, fmt: str) -> pl.Expr:
+    """``fmt`` read exactly: the date must format back to the text (leading zeros aside)."""
+    parsed = text.str.strptime(pl.Date, fmt, strict=False)
+    back = parsed.dt.strftime(fmt)
+    return pl.when(_unpadded(back) == _unpadded(text)).then(parsed).otherwise(None)
+
+
+def parse_date_expr(expr: pl.Expr | str, formats: Sequence[str] = DEFAULT_FORMATS
+                    ) -> pl.Expr:
+    """Text -> Date by the first of ``formats`` that reads it exactly (the default formats
+    are always read too); null when none does, including empty and bare numbers."""
+    text = (pl.col(expr) if isinstance(expr, str) else expr).str.strip_chars()
+    custom = [_custom_expr(text, f) for f in formats if f not in DEFAULT_FORMATS]
+    parsed = pl.coalesce([*custom, _default_expr(text)])
+    lo, hi = pl.lit(MIN_DATE), pl.lit(MAX_DATE)
+    return pl.when((parsed >= lo) & (parsed <= hi)).then(parsed).otherwise(None)
+
+
+def date_problem_expr(expr: pl.Expr | str, formats: Sequence[str] = DEFAULT_FORMATS
+                      ) -> pl.Expr:
+    """Why each non-empty text is not a date (null where it is one, or is empty)."""
+    text = (pl.col(expr) if isinstance(expr, str) else expr).str.strip_chars()
+    ok = parse_date_expr(text, formats).is_not_null()
+    hint = FORMATS_HINT if tuple(formats) == DEFAULT_FORMATS else (
+        "formats: " + ", ".join(formats))
+    shaped = text.str.contains(_SHAPE)
+    return (
+        pl.when(text.is_null() | ok).then(None)
+        .when(text == "").then(pl.lit("the date is empty"))
+        .when(text.str.contains(r"^\d{1,7}$")).then(pl.format(
+            "not a date: '{}' is a bare number ({}; a number is never read as a date)",
+            text, pl.lit(hint)))
+        .when(shaped).then(pl.format(
+            "not a date: '{}' is not a real calendar day between {} and {} (month 1-12, "
+            "day within the month; {})", text, pl.lit(MIN_DATE.isoformat()),
+            pl.lit(MAX_DATE.isoformat()), pl.lit(FORMATS_HINT)))
+        .otherwise(pl.format("not a date: '{}' ({})", text, pl.lit(hint)))
+    )
+
+
+def parse_date(text: str, formats: Sequence[str] = DEFAULT_FORMATS) -> dt.date:
+    """One date (command-line options, the app): :func:`parse_date_expr` on one value.
+    Raises ``ValueError`` with the reason :func:`date_problem_expr` gives."""
+    frame = pl.DataFrame({"t": [str(text)]}, schema={"t": pl.String})
+    value, why = frame.select(parse_date_expr("t", formats), date_problem_expr("t", formats)
+                              .alias("why")).row(0)
+    if value is None:
+        raise ValueError(why or f"not a date: {text!r} ({FORMATS_HINT})")
+    assert isinstance(value, dt.date)
+    return value

@@ -1,0 +1,308 @@
+"""The one table reader every face uses (records, subjects, lists, ID lists, uploads), and
+the checks made before a byte of a file is handed to polars or fastexcel.
+
+A spreadsheet's reader allocates every cell of a sheet's used range, empty or not: a 1.5 KB
+``.xlsx`` with cells at ``A1`` and ``XFD1048576`` asks for ~17 billion cells. So before
+reading, :func:`check_table_source` reads the workbook's zip directory, each sheet's
+``<dimension>`` and every cell reference (streamed, never held whole) and the size of the
+shared strings, and refuses what exceeds :mod:`creditindex.limits` with a clear reason.
+CSV and Parquet are checked for size, rows and columns the same way.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import IO
+
+import polars as pl
+
+from creditindex.errors import InputError
+from creditindex.limits import Limits, current, env_name
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+# Checked before reading: zip workbooks by their sheets' XML; .xls (BIFF8) holds at most
+# 65,536 rows x 256 columns by its format, within the sheet-cell limit's order.
+_ZIP_SPREADSHEETS = (".xlsx", ".xlsm")
+# Formats whose used range cannot be read cheaply before the reader allocates it.
+_UNCHECKED_SPREADSHEETS = (".xlsb", ".ods")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+Source = str | Path | bytes
+
+_CELL_REF = re.compile(rb"^([A-Z]{1,4})([0-9]{1,9})$")
+# Start and end tags of rows and cells in a sheet's XML (any namespace prefix).
+_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c|dimension)\b([^>]*?)(/?)>", re.S)
+_ATTR_R = re.compile(rb"""\br\s*=\s*["']([^"']*)["']""")
+_ATTR_REF = re.compile(rb"""\bref\s*=\s*["']([^"']*)["']""")
+_CHUNK = 1 << 20
+
+
+def decode_text(data: bytes, file: str = "<text>") -> str:
+    """Decode text bytes: UTF-8 (with or without BOM), else GB18030 (a superset of GBK).
+    Bytes with NUL characters are a binary file, not text (:class:`InputError`)."""
+    if b"\x00" in data:
+        raise InputError.one(file, "this is a binary file, not text (CSV is expected)")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise InputError.one(file, "the text is neither UTF-8 nor GBK/GB18030 "
+                                       f"(undecodable bytes at offset {exc.start})") from exc
+
+
+def _limit_error(file: str, what: str, value: int, limit: int, field: str) -> InputError:
+    return InputError.one(file, f"{what} {value:,} exceeds the limit of {limit:,} "
+                                f"(set {env_name(field)} to change it)")
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def _ref_position(ref: bytes) -> tuple[int, int] | None:
+    """(row, column), 1-based, of a cell reference such as ``XFD1048576``."""
+    m = _CELL_REF.match(ref.strip().replace(b"$", b""))
+    if m is None:
+        return None
+    return int(m.group(2)), _column_number(m.group(1))
+
+
+class _SheetExtent:
+    """The used range of one sheet, found by streaming its XML once."""
+
+    def __init__(self) -> None:
+        self.max_row = 0
+        self.max_col = 0
+        self.declared = (0, 0)
+        self._row = 0
+        self._col = 0
+
+    def feed(self, tag: re.Match[bytes]) -> None:
+        closing, name, attrs, _empty = tag.groups()
+        if closing:
+            return
+        if name == b"dimension":
+            ref = _ATTR_REF.search(attrs)
+            if ref:
+                last = ref.group(1).split(b":")[-1]
+                pos = _ref_position(last)
+                if pos:
+                    self.declared = pos
+            return
+        r = _ATTR_R.search(attrs)
+        if name == b"row":
+            self._row = int(r.group(1)) if r and r.group(1).isdigit() else self._row + 1
+            self._col = 0
+            self.max_row = max(self.max_row, self._row)
+            return
+        pos = _ref_position(r.group(1)) if r else None
+        if pos:
+            row, self._col = pos
+            self._row = max(self._row, row)
+        else:
+            self._col += 1
+        self.max_row = max(self.max_row, self._row or 1)
+        self.max_col = max(self.max_col, self._col)
+
+
+def _sheet_extent(stream: IO[bytes], file: str, part: str, limits: Limits) -> _SheetExtent:
+    extent = _SheetExtent()
+    tail = b""
+    read = 0
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            break
+        read += len(chunk)
+        if read > limits.max_unzipped_bytes:
+            raise _limit_error(file, f"spreadsheet part {part} unzips to more than", read,
+                               limits.max_unzipped_bytes, "max_unzipped_bytes")
+        buf = tail + chunk
+        cut = buf.rfind(b">") + 1
+        for tag in _TAG.finditer(buf, 0, cut):
+            extent.feed(tag)
+        tail = buf[cut:]
+        if len(tail) > _CHUNK:  # a tag this long is no spreadsheet
+            raise InputError.one(file, f"spreadsheet part {part} is malformed XML")
+    return extent
+
+
+def _check_zip_spreadsheet(data: IO[bytes], file: str, limits: Limits) -> None:
+    try:
+        archive = zipfile.ZipFile(data)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError.one(file, "not a valid spreadsheet (.xlsx/.ods are zip files): "
+                                   f"{exc}") from exc
+    with archive:
+        infos = archive.infolist()
+        for info in infos:
+            if info.file_size > limits.max_unzipped_bytes:
+                raise _limit_error(file, f"spreadsheet part {info.filename} unzips to",
+                                   info.file_size, limits.max_unzipped_bytes,
+                                   "max_unzipped_bytes")
+        for info in infos:
+            name = info.filename
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            try:
+                with archive.open(info) as stream:
+                    extent = _sheet_extent(stream, file, name, limits)
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+                raise InputError.one(file, f"cannot read spreadsheet part {name}: {exc}"
+                                     ) from exc
+            sheet = name.rsplit("/", 1)[-1].removesuffix(".xml")
+            for rows, cols, how in ((extent.max_row, extent.max_col, "used range"),
+                                    (*extent.declared, "declared dimension")):
+                where = f"sheet {sheet}: {how} of {rows:,} rows x {cols:,} columns"
+                if rows - 1 > limits.max_rows:
+                    raise InputError.one(file, f"{where}: more than the limit of "
+                                               f"{limits.max_rows:,} rows (set "
+                                               f"{env_name('max_rows')} to change it)")
+                if cols > limits.max_columns:
+                    raise InputError.one(file, f"{where}: more than the limit of "
+                                               f"{limits.max_columns:,} columns (set "
+                                               f"{env_name('max_columns')} to change it)")
+                if rows * cols > limits.max_sheet_cells:
+                    raise InputError.one(file, f"{where} = {rows * cols:,} cells: more than "
+                                               f"the limit of {limits.max_sheet_cells:,} "
+                                               f"cells (set {env_name('max_sheet_cells')} "
+                                               "to change it)")
+
+
+def _size_of(source: Source) -> int:
+    if isinstance(source, bytes):
+        return len(source)
+    return Path(source).stat().st_size
+
+
+def check_table_source(source: Source, file: str, suffix: str,
+                       limits: Limits | None = None) -> None:
+    """Refuse (:class:`InputError` naming ``file`` and the reason) a file that exceeds a
+    limit, before any reader allocates memory for it."""
+    lim = limits or current()
+    try:
+        size = _size_of(source)
+    except FileNotFoundError as exc:
+        raise InputError.one(file, "file not found") from exc
+    except OSError as exc:
+        raise InputError.one(file, f"cannot read file: {exc.strerror or exc}") from exc
+    if size > lim.max_file_bytes:
+        raise _limit_error(file, "file size (bytes)", size, lim.max_file_bytes,
+                           "max_file_bytes")
+    if suffix in _UNCHECKED_SPREADSHEETS:
+        raise InputError.one(file, f"{suffix} workbooks cannot be checked before reading; "
+                                   "save the sheet as .xlsx or .csv")
+    if suffix in _ZIP_SPREADSHEETS:
+        if isinstance(source, bytes):
+            _check_zip_spreadsheet(io.BytesIO(source), file, lim)
+        else:
+            with open(source, "rb") as handle:
+                _check_zip_spreadsheet(handle, file, lim)
+    elif suffix in PARQUET_SUFFIXES:
+        src = io.BytesIO(source) if isinstance(source, bytes) else source
+        try:
+            width = len(pl.read_parquet_schema(src))
+            if isinstance(src, io.BytesIO):
+                src.seek(0)
+            height = pl.scan_parquet(src).select(pl.len()).collect().item()
+        except Exception as exc:  # polars raises several kinds for a broken file
+            raise InputError.one(file, f"not a valid Parquet file: {exc}") from exc
+        _check_shape(file, int(height), width, lim)
+
+
+def _check_shape(file: str, rows: int, columns: int, lim: Limits) -> None:
+    if columns > lim.max_columns:
+        raise _limit_error(file, "number of columns", columns, lim.max_columns, "max_columns")
+    if rows > lim.max_rows:
+        raise _limit_error(file, "number of rows", rows, lim.max_rows, "max_rows")
+
+
+def check_text_shape(text: str, file: str, delimiter: str = ",",
+                     limits: Limits | None = None) -> None:
+    """Refuse decoded CSV text with more rows or header columns than the limits allow."""
+    lim = limits or current()
+    first = text.split("\n", 1)[0]
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    _check_shape(file, max(lines - 1, 0), first.count(delimiter) + 1, lim)
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as trimmed text (dates ISO, whole floats without '.0'); empty -> null.
+    Column names are trimmed and lower-cased; two columns with the same name are refused
+    by the caller."""
+    out = []
+    for name, dtype in frame.schema.items():
+        c = pl.col(name)
+        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            e = c.cast(pl.Date).dt.strftime("%Y-%m-%d")
+        elif dtype.is_float():
+            e = pl.when(c == c.floor()).then(c.cast(pl.Int64, strict=False).cast(pl.String)
+                                             ).otherwise(c.cast(pl.String))
+        else:
+            e = c.cast(pl.String)
+        e = e.str.strip_chars()
+        out.append(pl.when(e == "").then(None).otherwise(e).alias(name))
+    return frame.select(out)
+
+
+def _normalised_names(frame: pl.DataFrame, file: str, excel: bool) -> pl.DataFrame:
+    """Column names trimmed and lower-cased; a name given twice is refused (polars names
+    a repeated CSV header ``a_duplicated_0``, fastexcel a repeated sheet header ``a_1``)."""
+    keys = [name.strip().lower() for name in frame.columns]
+    renamed = re.compile(r"^(.*)_[0-9]+$" if excel else r"^(.*)_duplicated_[0-9]+$")
+    seen: set[str] = set()
+    for key in keys:
+        m = renamed.match(key)
+        base = m.group(1) if m and m.group(1) in keys else key
+        if base in seen or (base != key):
+            raise InputError.one(file, "the column appears more than once in the header",
+                                 row=1, column=base)
+        seen.add(base)
+    return frame.rename(dict(zip(frame.columns, keys, strict=True)))
+
+
+def read_table(source: Source, name: str | None = None, *, has_header: bool = True
+               ) -> pl.DataFrame:
+    """Read a CSV, Parquet or Excel file (a path, or bytes named ``name``) as text
+    columns with trimmed, lower-cased names, after :func:`check_table_source`. Anything
+    unreadable or over a limit is an :class:`InputError` naming the file and the reason."""
+    file = name if name is not None else str(source)
+    suffix = Path(file).suffix.lower()
+    lim = current()
+    check_table_source(source, file, suffix, lim)
+    data: bytes | Path = source if isinstance(source, bytes) else Path(source)
+    try:
+        if suffix in PARQUET_SUFFIXES:
+            frame = pl.read_parquet(io.BytesIO(data) if isinstance(data, bytes) else data)
+        elif suffix in EXCEL_SUFFIXES:
+            frame = pl.read_excel(io.BytesIO(data) if isinstance(data, bytes) else data,
+                                  infer_schema_length=0, has_header=has_header)
+            _check_shape(file, frame.height, frame.width, lim)
+        else:
+            raw = data if isinstance(data, bytes) else data.read_bytes()
+            text = decode_text(raw, file)
+            check_text_shape(text, file, limits=lim)
+            frame = pl.read_csv(io.StringIO(text), infer_schema=False, has_header=has_header)
+    except InputError:
+        raise
+    except FileNotFoundError as exc:
+        raise InputError.one(file, "file not found") from exc
+    except Exception as exc:  # polars, fastexcel and the OS raise many kinds
+        raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
+    if has_header:
+        frame = _normalised_names(frame, file, suffix in EXCEL_SUFFIXES)
+    return _as_text(frame)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

@@ -1,0 +1,144 @@
+"""The daily job is incremental (docs/glossary.md, "the daily job"): after one whole
+evaluation it recomputes only the subjects due and those with new facts, stores days
+as their changes, and its answers equal a whole ``compute`` of every day, as known that
+day, on generated data with revocations, repairs, late records, lists and manual
+restrictions, on SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from sqlalchemy import text
+
+from creditindex.evaluate import compute
+from creditindex.generate import generate
+from creditindex.rules import load_rules
+from creditindex.store import snapshots
+from creditindex.store.db import get_engine
+from creditindex.store.importer import import_lists, import_records
+from creditindex.store.lifecycle import add_restriction, grant_repair
+from creditindex.store.load import load_data
+from creditindex.store.snapshots import evaluate, stored_snapshot
+
+D = dt.date.fromisoformat
+GENERATED_UNTIL = D("2026-03-20")
+
+
+def _generated(folder: Path) -> tuple[Path, Path, pl.DataFrame]:
+    """Records (the generator's, decided by 2026-03-20: repeats, linear decay, bars,
+    suspensions, revocations and repairs) and a later batch recorded 2026-04-03."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _, records = generate(400, 2500, load_rules(), seed=7)
+    records = records.filter(pl.col("recorded_on") <= GENERATED_UNTIL).with_columns(
+        pl.when(pl.col(c) <= GENERATED_UNTIL).then(pl.col(c)).alias(c)
+        for c in ("revoked_on", "repaired_on"))
+    # a firm in two roles, one index decaying daily and the other not
+    firm = {**records.filter(pl.col("subject_type") == "bidder").row(0, named=True),
+            **{c: None for c in ("restrict_until", "restrict_scope", "publish_until",
+                                 "authority", "basis") if c in records.columns}}
+    two_roles = pl.DataFrame([
+        {**firm, "record_id": "two-roles-1", "behaviour_code": "BID-KEY-STAFF-CHANGE",
+         "decided_on": D("2026-02-25"), "recorded_on": D("2026-02-25"), "revoked_on": None,
+         "repaired_on": None},
+        {**firm, "record_id": "two-roles-2", "subject_type": "agent",
+         "behaviour_code": "AGT-BEYOND-SCOPE", "decided_on": D("2025-06-01"),
+         "recorded_on": D("2025-06-01"), "revoked_on": None, "repaired_on": None}],
+        schema=records.schema)
+    records = pl.concat([two_roles, records])
+    first, late = records.head(records.height - 40), records.tail(40)
+    late = late.with_columns(pl.lit(D("2026-04-03")).alias("recorded_on"),
+                             pl.lit(None, pl.Date).alias("revoked_on"),
+                             pl.lit(None, pl.Date).alias("repaired_on"),
+                             pl.format("late-{}", pl.col("record_id")).alias("record_id"))
+    paths = folder / "records.csv", folder / "late.csv"
+    for frame, path in zip((first, late), paths, strict=True):
+        frame.write_csv(path, date_format="%Y-%m-%d")
+    return paths[0], paths[1], records
+
+
+def _lists(folder: Path, records: pl.DataFrame) -> Path:
+    """Two entries by id and one by name, active part of the time."""
+    ids = records.get_column("subject_id").unique(maintain_order=True).to_list()
+    names = records.filter(pl.col("subject_id") == ids[5]).get_column("subject_name")
+    path = folder / "lists.csv"
+    pl.DataFrame({"list": ["court", "court", "tax"], "entry_id": ["C1", "C2", "T1"],
+                  "subject_id": [ids[1], ids[2], None], "name": [None, None, names[0]],
+                  "country": [None, None, None],
+                  "listed_on": ["2026-03-10", "2026-01-01", "2026-03-25"],
+                  "until": ["2026-03-28", "Ongoing", "2026-04-02"],
+                  "grounds": ["失信被执行人", "失信被执行人", "重大税收违法"]}).write_csv(path)
+    return path
+
+
+def _assert_stored_equals_compute(url: str, days: list[dt.date]) -> None:
+    data = load_data(url)
+    for day in days:
+        assert_frame_equal(stored_snapshot(url, day), compute(data, day, day),
+                           check_dtypes=True)
+
+
+def _runs_stored_as_changes(url: str) -> int:
+    with get_engine(url).connect() as conn:
+        return int(conn.execute(text("SELECT COUNT(*) FROM evaluation_run "
+                                     "WHERE parent_run_id IS NOT NULL")).scalar_one())
+
+
+def test_incremental_days_equal_whole_evaluations(store_url: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(snapshots, "MAX_CHAIN", 7)  # a whole run now and then, too
+    first, late, records = _generated(tmp_path)
+    import_records(store_url, [first], user="alice", today=D("2026-03-21"))
+    import_lists(store_url, [_lists(tmp_path, records)], user="alice")
+    start = D("2026-03-01")
+    assert [r.status for r in evaluate(store_url, start)] == ["stored"]  # whole
+    assert [r.status for r in evaluate(store_url, D("2026-03-02"))] == ["stored"]
+    caught = evaluate(store_url, D("2026-04-02"))  # 31 missed days in one run
+    assert [r.day for r in caught] == [D("2026-03-03") + dt.timedelta(days=i)
+                                      for i in range(31)]
+    assert _runs_stored_as_changes(store_url) >= 25
+    with get_engine(store_url).connect() as conn:  # decaying indices move by their ledger
+        assert conn.execute(text("SELECT COUNT(*) FROM state_ledger")).scalar_one() > 0
+    _assert_stored_equals_compute(store_url, [start + dt.timedelta(days=i)
+                                              for i in range(33)])
+    # new facts: late records, a repair, a manual restriction
+    import_records(store_url, [late], user="alice", today=D("2026-04-03"))
+    repairable = records.filter(pl.col("revoked_on").is_null()
+                                & pl.col("repaired_on").is_null()
+                                & (pl.col("decided_on") < D("2025-01-01"))).row(0, named=True)
+    grant_repair(store_url, repairable["source"], repairable["record_id"], user="alice",
+                 on=D("2026-04-05"))
+    add_restriction(store_url, records.get_column("subject_id")[3], user="alice",
+                    start=D("2026-04-04"), until=D("2026-04-20"), reason="manual")
+    evaluate(store_url, D("2026-04-03"))
+    evaluate(store_url, D("2026-04-25"))
+    with get_engine(store_url).connect() as conn:  # the state holds every subject
+        held = conn.execute(text("SELECT COUNT(*) FROM subject_state")).scalar_one()
+    assert held == compute(load_data(store_url), D("2026-04-25")).height
+    # earlier days stay as published then (the late records were not known on them)
+    _assert_stored_equals_compute(store_url, [D("2026-04-03") + dt.timedelta(days=i)
+                                              for i in range(23)])
+
+
+def test_a_list_import_and_a_past_day_are_evaluated_whole(store_url: str,
+                                                          tmp_path: Path) -> None:
+    first, _, records = _generated(tmp_path)
+    import_records(store_url, [first], user="alice", today=D("2026-03-21"))
+    evaluate(store_url, D("2026-03-10"))
+    evaluate(store_url, D("2026-03-12"))
+    _assert_stored_equals_compute(store_url, [D("2026-03-10"), D("2026-03-11"),
+                                              D("2026-03-12")])
+    import_lists(store_url, [_lists(tmp_path, records)], user="alice")  # may match anyone
+    evaluate(store_url, D("2026-03-30"))
+    evaluate(store_url, D("2026-03-05"))  # before the state's day: whole, state kept
+    evaluate(store_url, D("2026-03-31"))
+    with get_engine(store_url).connect() as conn:
+        whole = conn.execute(text("SELECT day FROM evaluation_run WHERE parent_run_id IS NULL "
+                                  "ORDER BY day")).scalars().all()
+    assert [str(d)[:10] for d in whole] == ["2026-03-05", "2026-03-10", "2026-03-13"]
+    _assert_stored_equals_compute(store_url, [D("2026-03-05"), D("2026-03-13"),
+                                              D("2026-03-20"), D("2026-03-30"),
+                                              D("2026-03-31")])

@@ -1,0 +1,61 @@
+"""``daily.next_change``: a subject's answer stands until its next change point, except
+for the daily movement of a linearly decaying deduction (docs/semantics.md §5.6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+
+from creditindex.daily import next_change
+from creditindex.evaluate import CreditData, compute
+from creditindex.lists import read_list_entries
+from creditindex.records import read_records
+from creditindex.rules import load_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = ["subject_id", "subject_type"]
+ANSWER = ["subject_name", "index", "grade", "deducted", "restricted", "reasons"]
+HORIZON = 40
+
+
+def _data(tmp_path: Path) -> CreditData:
+    rules = load_rules()
+    records = read_records([ROOT / "data" / "sample" / "records.csv"], rules)
+    ids = records.get_column("subject_id").unique(maintain_order=True).head(400).to_list()
+    records = records.filter(pl.col("subject_id").is_in(pl.Series(ids).implode()))
+    lists = tmp_path / "lists.csv"
+    pl.DataFrame({"list": ["court", "court"], "entry_id": ["C1", "C2"],
+                  "subject_id": [ids[0], ids[1]], "name": [None, None],
+                  "country": [None, None], "listed_on": ["2026-03-10", "2026-02-01"],
+                  "until": ["2026-03-28", "Ongoing"], "grounds": ["x", "y"]}).write_csv(lists)
+    manual = pl.DataFrame({"subject_id": [ids[2]], "start": [dt.date(2026, 3, 12)],
+                           "until": [dt.date(2026, 3, 30)], "reason": ["manual"],
+                           "document_no": [None]}, schema_overrides={"document_no": pl.String})
+    return CreditData(records=records, rules=rules, lists=read_list_entries([lists]),
+                      manual=manual)
+
+
+def test_answers_stand_until_the_next_change(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    start = dt.date(2026, 3, 1)
+    changes = next_change(data, start)
+    assert changes.height == data.subject_keys().height
+    daily = pl.concat([compute(data, start + dt.timedelta(days=i),
+                               start + dt.timedelta(days=i)).with_columns(
+        pl.lit(start + dt.timedelta(days=i)).alias("day")) for i in range(HORIZON + 1)])
+    first = daily.filter(pl.col("day") == start).select(*KEY, *ANSWER)
+    moved = daily.join(first, on=[*KEY, *ANSWER], how="anti", nulls_equal=True).group_by(
+        KEY).agg(pl.col("day").min().alias("moved_on"))
+    checked = changes.join(moved, on=KEY, how="left")
+    # every move happens on or after a change point, or while a deduction decays
+    early = checked.filter(
+        pl.col("moved_on").is_not_null()
+        & (pl.col("next_change").is_null() | (pl.col("moved_on") < pl.col("next_change")))
+        & (pl.col("decays_until").is_null() | (pl.col("decays_until") < pl.col("moved_on"))))
+    assert early.height == 0, early
+    # and the change points are real: many subjects move on theirs
+    on_time = checked.filter(pl.col("moved_on") == pl.col("next_change")).height
+    assert on_time > 10
+    assert checked.filter(pl.col("decays_until").is_not_null()).height > 0

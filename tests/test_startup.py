@@ -1,0 +1,53 @@
+"""Reading files never loads the store's or the app's libraries (semantics §9): the
+command line starts fast. The time itself is measured in ``bench/store_bench.py``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("sqlalchemy", "alembic", "streamlit", "sqlmodel")
+
+PROBE = """
+import json, sys
+{body}
+print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})))
+"""
+
+
+def loaded_heavy_modules(body: str) -> list[str]:
+    """The heavy modules in ``sys.modules`` after running ``body`` in a fresh Python."""
+    code = PROBE.format(body=body, heavy=HEAVY)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    found: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def test_importing_the_command_line_loads_no_heavy_library() -> None:
+    assert loaded_heavy_modules("import creditindex, creditindex.cli") == []
+
+
+def test_help_loads_no_heavy_library_nor_polars() -> None:
+    body = ("from click.testing import CliRunner\n"
+            "from creditindex.cli import main\n"
+            "r = CliRunner().invoke(main, ['--help'])\n"
+            "assert r.exit_code == 0 and 'compute' in r.output, r.output\n"
+            "assert 'polars' not in sys.modules\n")
+    assert loaded_heavy_modules(body) == []
+
+
+def test_file_based_commands_load_no_heavy_library(tmp_path: Path) -> None:
+    out = tmp_path / "indices.csv"
+    body = ("from click.testing import CliRunner\n"
+            "from creditindex.cli import main\n"
+            f"for args in (['compute', '--on', '2026-11-26', '--out', {str(out)!r}],\n"
+            "             ['check', '--on', '2026-11-26', '--subjects', '91440105MA60EX8J0J'],\n"
+            "             ['explain', '--on', '2026-11-26', '--subject', '91440105MA60EX8J0J']):\n"
+            "    r = CliRunner().invoke(main, args + ['--records', 'data/sample/records.csv'])\n"
+            "    assert r.exit_code == 0, (args, r.output, r.exception)\n")
+    assert loaded_heavy_modules(body) == []
+    assert out.stat().st_size > 0
