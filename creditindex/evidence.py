@@ -9,6 +9,8 @@ import hashlib
 import html
 import json
 import platform
+import threading
+from collections import OrderedDict
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -19,13 +21,45 @@ from creditindex.evaluate import CheckResult, CreditData
 from creditindex.identifiers import mask_text, mask_value
 from creditindex.output import write_text_atomic
 
+_DIGESTS: OrderedDict[int, tuple[pl.DataFrame, str]] = OrderedDict()
+_DIGEST_LOCK = threading.Lock()
 
-def frame_digest(frame: pl.DataFrame | None) -> str:
-    """A stable sha256 of a frame's content, independent of row order."""
+
+def frame_digest(frame: pl.DataFrame | None, remember: bool = False) -> str:
+    """A stable sha256 of a frame's content, independent of row order. With
+    ``remember``, kept for the last few such frames (by identity: frames are never
+    changed in place), so that a server answering many checks on the same data hashes a
+    million records once."""
     if frame is None or frame.height == 0:
         return hashlib.sha256(b"").hexdigest()
+    if not remember:
+        return _digest(frame)
+    with _DIGEST_LOCK:
+        known = _DIGESTS.get(id(frame))
+        if known is not None and known[0] is frame:
+            return known[1]
+    digest = _digest(frame)
+    with _DIGEST_LOCK:
+        _DIGESTS[id(frame)] = (frame, digest)
+        while len(_DIGESTS) > 4:
+            _DIGESTS.popitem(last=False)
+    return digest
+
+
+def _digest(frame: pl.DataFrame) -> str:
     ordered = frame.sort(frame.columns, nulls_last=True)
     return hashlib.sha256(ordered.write_csv().encode("utf-8")).hexdigest()
+
+
+def data_facts(data: CreditData) -> dict[str, Any]:
+    """What a check read: numbers of records and list entries and their sha256."""
+    return {
+        "records": data.records.height,
+        "records_sha256": frame_digest(data.records, remember=True),
+        "list_entries": 0 if data.lists is None else data.lists.height,
+        "lists_sha256": frame_digest(data.lists, remember=True),
+        "manual_restrictions": 0 if data.manual is None else data.manual.height,
+    }
 
 
 def mask_personal(text: str) -> str:
@@ -38,8 +72,11 @@ def _masked(value: Any) -> Any:
 
 
 def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, Any],
-                     made_at: dt.datetime | None = None) -> dict[str, Any]:
-    """Everything the report states, as plain data (also embedded in the report as JSON)."""
+                     made_at: dt.datetime | None = None,
+                     facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the report states, as plain data (also embedded in the report as JSON).
+    ``facts`` (:func:`data_facts`) describe the data read when ``data`` is a narrowed
+    view of it."""
     made = made_at or dt.datetime.now(dt.UTC)
     answers = [{k: _masked(v) for k, v in row.items()}
                for row in result.table.iter_rows(named=True)]
@@ -53,13 +90,7 @@ def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, An
         "inputs": mask_value(inputs),
         "rule_set": {"name": data.rules.ruleset.name, "version": data.rules.ruleset.version,
                      "sha256": data.rules.content_hash},
-        "data": {
-            "records": data.records.height,
-            "records_sha256": frame_digest(data.records),
-            "list_entries": 0 if data.lists is None else data.lists.height,
-            "lists_sha256": frame_digest(data.lists),
-            "manual_restrictions": 0 if data.manual is None else data.manual.height,
-        },
+        "data": facts if facts is not None else data_facts(data),
         "answers": answers,
         "grounds": grounds,
         "software": {"creditindex": version("creditindex"), "python": platform.python_version(),

@@ -29,9 +29,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from creditindex.cli import engine_commands, store_commands
+    from creditindex.cli import api_commands, engine_commands, store_commands
 
-    for module in (engine_commands, store_commands):
+    for module in (engine_commands, store_commands, api_commands):
         for command in module.COMMANDS:
             main.add_command(command)
 

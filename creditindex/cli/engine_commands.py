@@ -21,7 +21,6 @@ from creditindex.cli.common import (
     writable_file,
 )
 from creditindex.cli.spark_options import (
-    ENGINE_OPTIONS,
     SPARK_OPTIONS,
     SparkArgs,
     refuse_folders,
@@ -32,7 +31,6 @@ from creditindex.errors import InputError, Problem
 if TYPE_CHECKING:
     import polars as pl
 
-    from creditindex import evaluate
 
 OUT = click.option("--out", type=click.Path(dir_okay=False), callback=writable_file,
                    help="Write to FILE (.csv, .parquet, .json, .xlsx) instead of a table.")
@@ -140,7 +138,7 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 
 
 @click.command()
-@data_options_with_folders
+@data_options
 @click.option("--on", "on", type=DATE, required=True, help="The day of the check.")
 @click.option("--subjects", "subject_list", help="Subject IDs, comma-separated.")
 @click.option("--subjects-file", type=click.Path(dir_okay=False),
@@ -154,67 +152,86 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 @click.option("--evidence", type=click.Path(dir_okay=False), callback=writable_file,
               help="Write a self-contained HTML evidence report of this check.")
 @click.option("--user", help="Who asks (recorded with the check when reading --db).")
+@click.option("--project-no", help="Project number (项目编号), on the certificate.")
+@click.option("--project-name", help="Project name, on the certificate.")
+@click.option("--lot-no", help="Lot number (标段编号), on the certificate.")
+@click.option("--lot-name", help="Lot name, on the certificate.")
+@click.option("--certificate", "certificate_path", type=click.Path(dir_okay=False),
+              callback=writable_file,
+              help="With --db: write the check certificate (资格核查证明) to FILE "
+                   "(.pdf or .html).")
 @OUT
-@ENGINE_OPTIONS
 def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
           list_paths: tuple[str, ...], on: dt.date, subject_list: str | None,
           subjects_file: str | None, subject_type: str | None, consortium: bool,
           category: str | None, financier: str | None,
           known_on: dt.date | None, evidence: str | None, user: str | None,
-          out: str | None, engine: str, master: str | None) -> None:
-    """Eligibility of subjects (or a consortium) on a day, with every ground.
+          project_no: str | None, project_name: str | None, lot_no: str | None,
+          lot_name: str | None, certificate_path: str | None, out: str | None) -> None:
+    """Eligibility of subjects (or a consortium) on a day, with every ground. With --db
+    the check is stored and certified (check number and verification code).
 
     Everything that can be refused is refused before anything is computed, written or
     stored: IDs that fail their check, too many subjects, an unknown --user, an output or
-    evidence file that cannot be written. With ``--engine spark`` only the asked
-    subjects' records are read from Parquet (files or folders) through Spark; the answer
-    is the same."""
-    from creditindex import evaluate
+    evidence file that cannot be written."""
+    import polars as pl
+
+    from creditindex.certificate import CheckRequest, RequestError, run_check
+    from creditindex.cli.api_commands import request_input_error, write_certificate
 
     asked = _asked_subjects(subject_list, subjects_file)
     ids = asked.get_column("subject_id").to_list()
     _refuse_too_many(ids, subjects_file or "--subjects")
-    if engine == "spark":
-        from creditindex.cli.spark_compute import load_data_with_spark
+    if db_url and user:
+        from creditindex.store.users import refuse_unknown_user
 
-        loaded = load_data_with_spark(SparkArgs(master, None, None), rules_path,
-                                      records_paths, db_url, list_paths, ids)
-    else:
-        refuse_folders(records_paths, "--records")
-        if master:
-            raise click.UsageError("--master goes with --engine spark")
-        if db_url and user:
-            from creditindex.store.users import refuse_unknown_user
-
-            refuse_unknown_user(db_url, user)
-        loaded = load_data(rules_path, records_paths, db_url, list_paths, on=on,
-                           subject_ids=ids)
-    data = with_named_subjects(loaded, asked)
-    result = evaluate.check(data, on, ids, subject_type, consortium, known_on,
-                            category=category, financier=financier)
-    shown_url = None
+        refuse_unknown_user(db_url, user)
+    named = asked.filter(pl.col("subject_name").is_not_null())
+    located = asked.filter(pl.col("country").is_not_null())
+    request = CheckRequest(subject_ids=tuple(ids), on=on, known_on=known_on,
+                           subject_type=subject_type, consortium=consortium,
+                           category=category, financier=financier,
+                           project_no=project_no, project_name=project_name, lot_no=lot_no,
+                           lot_name=lot_name,
+                           names=dict(named.select("subject_id", "subject_name").iter_rows()),
+                           countries=dict(located.select("subject_id", "country").iter_rows()))
+    if certificate_path and not db_url:
+        raise click.UsageError("--certificate needs --db: a certificate is of a stored check")
+    data = load_data(rules_path, records_paths, db_url, list_paths, on=on, subject_ids=ids)
     if db_url:
-        from creditindex.store.db import display_url
+        from creditindex.store.checks import issue_check
+        from creditindex.store.db import StoreError
 
-        shown_url = display_url(db_url)
-    inputs = {"rules": rules_path, "records": list(records_paths), "db": shown_url,
+        try:
+            issued = issue_check(db_url, data, request, user=user, channel="cli")
+        except RequestError as exc:
+            raise request_input_error(exc) from exc
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"check saved in the store as #{issued.id}, number {issued.check_no}, "
+                   f"verification code {issued.verify_code}", err=True)
+        if certificate_path:
+            write_certificate(issued.certificate, certificate_path)
+            click.echo(f"wrote certificate to {certificate_path}", err=True)
+        if evidence:
+            from creditindex.output import write_text_atomic
+            from creditindex.store.checks import get_check
+
+            write_text_atomic(evidence, get_check(db_url, issued.id).evidence_html or "")
+            click.echo(f"wrote evidence report to {evidence}", err=True)
+        emit(issued.result.table, out)
+        return
+    try:
+        result = run_check(data, request)
+    except RequestError as exc:
+        raise request_input_error(exc) from exc
+    inputs = {"rules": rules_path, "records": list(records_paths), "db": db_url,
               "lists": list(list_paths), "subjects": ids, "type": subject_type,
               "consortium": consortium, "category": category, "financier": financier}
-    html = None
     if evidence:
-        from creditindex.evidence import evidence_payload, render_evidence
+        from creditindex.evidence import write_evidence
 
-        html = render_evidence(evidence_payload(result, data, inputs))
-    if db_url:
-        from creditindex.store.checks import save_check
-
-        check_id = save_check(db_url, result, data.rules, inputs=inputs, evidence_html=html,
-                              user=user)
-        click.echo(f"check saved in the store as #{check_id}", err=True)
-    if evidence and html is not None:
-        from creditindex.output import write_text_atomic
-
-        write_text_atomic(evidence, html)
+        write_evidence(result, data, Path(evidence), inputs=inputs)
         click.echo(f"wrote evidence report to {evidence}", err=True)
     emit(result.table, out)
 
@@ -286,25 +303,6 @@ def _asked_subjects(subject_list: str | None, subjects_file: str | None) -> pl.D
     if problems:
         raise InputError(problems)
     return frame.drop("_row").unique("subject_id", keep="first", maintain_order=True)
-
-
-def with_named_subjects(data: evaluate.CreditData, asked: pl.DataFrame
-                        ) -> evaluate.CreditData:
-    """``data`` with the names and countries a check was given, so that list entries
-    naming those subjects match them."""
-    import polars as pl
-
-    from creditindex import evaluate
-
-    named = asked.filter(pl.col("subject_name").is_not_null())
-    if named.height == 0:
-        return data
-    extra = named.select("subject_id", pl.lit(None, pl.String).alias("subject_type"),
-                         "subject_name", "country")
-    subjects = extra if data.subjects is None else pl.concat([data.subjects, extra],
-                                                             how="diagonal_relaxed")
-    return evaluate.CreditData(records=data.records, rules=data.rules, subjects=subjects,
-                               lists=data.lists, manual=data.manual)
 
 
 def _subject_ids(subject_list: str | None, subjects_file: str | None) -> list[str]:

@@ -4,12 +4,15 @@ who asked, kept so that the answer given on the day can be shown later."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 
-from creditindex.evaluate import CheckResult
+from creditindex.certificate import CheckRequest, certificate_payload, render_html, run_check
+from creditindex.evaluate import CheckResult, CreditData
+from creditindex.evidence import data_facts, evidence_payload, render_evidence
 from creditindex.rules import RuleSet
 from creditindex.store import audit
 from creditindex.store.db import StoreError, get_engine, read_transaction, utcnow, write_transaction
@@ -48,19 +51,25 @@ def save_check(url: str | None, result: CheckResult, rules: RuleSet, *,
     user; without one, the system actor). Returns its id."""
     engine = get_engine(url)
     ensure_schema(engine)
-    ids = [str(s) for s in result.table.get_column("subject_id").to_list()]
     with write_transaction(engine) as conn:
         who = require_user(conn, user).name if user else audit.system_actor()
-        key = conn.execute(insert(table("eligibility_check")).values(
-            created_at=utcnow(), by=who, check_day=result.on, known_on=result.known_on,
-            subject_ids=",".join(ids), rules_hash=rules.content_hash,
-            inputs=audit.jsonable(inputs), answer=answer_payload(result),
-            evidence_html=evidence_html)).inserted_primary_key
-        assert key is not None
-        audit.record(conn, who, "check.save", "eligibility_check", int(key[0]),
-                     after={"check_day": result.on, "subjects": ids,
-                            "rules_hash": rules.content_hash,
-                            "eligible": result.table.get_column("eligible").to_list()})
+        return _insert_check(conn, who, result, rules, inputs, evidence_html, utcnow())
+
+
+def _insert_check(conn: Connection, who: str, result: CheckResult, rules: RuleSet,
+                  inputs: dict[str, Any], evidence_html: str | None,
+                  created_at: dt.datetime) -> int:
+    ids = [str(s) for s in result.table.get_column("subject_id").to_list()]
+    key = conn.execute(insert(table("eligibility_check")).values(
+        created_at=created_at, by=who, check_day=result.on, known_on=result.known_on,
+        subject_ids=",".join(ids), rules_hash=rules.content_hash,
+        inputs=audit.jsonable(inputs), answer=answer_payload(result),
+        evidence_html=evidence_html)).inserted_primary_key
+    assert key is not None
+    audit.record(conn, who, "check.save", "eligibility_check", int(key[0]),
+                 after={"check_day": result.on, "subjects": ids,
+                        "rules_hash": rules.content_hash,
+                        "eligible": result.table.get_column("eligible").to_list()})
     return int(key[0])
 
 
@@ -76,3 +85,170 @@ def get_check(url: str | None, check_id: int) -> StoredCheck:
     return StoredCheck(int(row.id), row.created_at, row.by, row.check_day, row.known_on,
                        row.subject_ids.split(",") if row.subject_ids else [], row.rules_hash,
                        dict(row.inputs), dict(row.answer), row.evidence_html)
+
+
+# --------------------------------------------------------------------------------------
+# Issued checks: one way to run, store and certify a check (CLI, app and API)
+# --------------------------------------------------------------------------------------
+
+# Verification codes: 16 characters of an alphabet without look-alikes (no 0/O, 1/I/L).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_verify_code() -> str:
+    """A random verification code ``XXXX-XXXX-XXXX-XXXX`` (about 79 bits)."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
+    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+
+
+def normalise_code(code: str) -> str:
+    """A verification code as typed (any case, spaces or dashes) in its stored form."""
+    raw = "".join(ch for ch in code.upper() if ch.isalnum())
+    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+
+
+def check_number(check_id: int, created_at: dt.datetime) -> str:
+    """The check number shown on the certificate: ``HC`` + year + the check's id."""
+    return f"HC{created_at:%Y}{check_id:08d}"
+
+
+@dataclass(frozen=True)
+class IssuedCheck:
+    """A check as stored and certified: its id, number and verification code, the
+    engine's answer (members, and the consortium's row when asked) and the certificate."""
+
+    id: int
+    check_no: str
+    verify_code: str
+    result: CheckResult
+    members: CheckResult
+    certificate: dict[str, Any]
+
+    @property
+    def html(self) -> str:
+        """The certificate as HTML."""
+        return render_html(self.certificate)
+
+
+def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
+                user: str | None = None, operator: str | None = None, channel: str = "cli",
+                api_key_id: str | None = None, facts: dict[str, Any] | None = None
+                ) -> IssuedCheck:
+    """Answer ``request`` on ``data`` (refused with :class:`~creditindex.certificate.
+    RequestError` when a code fails its check digit), store the check with its evidence,
+    number it and store its certificate with a verification code, all in one transaction.
+    ``user`` must be an active user when given (else the system actor); ``operator``
+    is the name the certificate shows (default: who asked). ``facts``
+    (:func:`~creditindex.evidence.data_facts`) describe the data read when ``data`` is a
+    view narrowed to the subjects asked (the API server's fast path)."""
+    members = run_check(data, request, consortium=False)
+    together = run_check(data, request, consortium=True) if request.consortium else None
+    result = together if together is not None else members
+    from creditindex.store.db import display_url
+
+    inputs = {**request.inputs(), "db": display_url(url)}
+    facts = facts if facts is not None else data_facts(data)
+    evidence = render_evidence(_masked_evidence(evidence_payload(result, data, inputs,
+                                                                 facts=facts)))
+    engine = get_engine(url)
+    ensure_schema(engine)
+    certs = table("check_certificate")
+    with write_transaction(engine) as conn:
+        who = require_user(conn, user).name if user else audit.system_actor()
+        now = utcnow()
+        check_id = _insert_check(conn, who, result, data.rules, inputs, evidence, now)
+        number = check_number(check_id, now)
+        code = new_verify_code()
+        payload = certificate_payload(
+            data, request, members, together, check_no=number, verify_code=code,
+            issued_at=now, operator=operator or who, channel=channel, facts=facts)
+        conn.execute(insert(certs).values(
+            check_id=check_id, check_no=number, verify_code=code, issued_at=now,
+            operator=payload["operator"], channel=channel, api_key_id=api_key_id,
+            project_no=request.project_no, project_name=request.project_name,
+            lot_no=request.lot_no, lot_name=request.lot_name, category=request.category,
+            financier=request.financier, payload=audit.jsonable(payload)))
+    return IssuedCheck(check_id, number, code, result, members, payload)
+
+
+def _masked_evidence(payload: dict[str, Any]) -> dict[str, Any]:
+    from creditindex.evidence import mask_personal
+
+    def mask(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: mask_personal(v) if isinstance(v, str) else v for k, v in r.items()}
+                for r in rows]
+
+    return {**payload, "answers": mask(payload["answers"]), "grounds": mask(payload["grounds"])}
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A stored certificate: its check's id and what it states."""
+
+    check_id: int
+    check_no: str
+    verify_code: str
+    issued_at: dt.datetime
+    payload: dict[str, Any]
+    api_key_id: str | None = None
+
+
+def _certificate(conn: Connection, where: Any) -> Certificate | None:
+    certs = table("check_certificate")
+    row = conn.execute(select(certs.c.check_id, certs.c.check_no, certs.c.verify_code,
+                              certs.c.issued_at, certs.c.payload, certs.c.api_key_id
+                              ).where(where)).first()
+    if row is None:
+        return None
+    return Certificate(int(row.check_id), row.check_no, row.verify_code, row.issued_at,
+                       dict(row.payload), row.api_key_id)
+
+
+def get_certificate(url: str | None, check: str | int) -> Certificate:
+    """A stored certificate by check number (``HC...``) or check id."""
+    engine = get_engine(url)
+    ensure_schema(engine)
+    certs = table("check_certificate")
+    text = str(check).strip().upper()
+    where = certs.c.check_id == int(text) if text.isdigit() else certs.c.check_no == text
+    with read_transaction(engine) as conn:
+        found = _certificate(conn, where)
+    if found is None:
+        raise StoreError(f"no certified check '{check}'")
+    return found
+
+
+def verify(url: str | None, code: str) -> Certificate | None:
+    """The certificate with verification code ``code``, or ``None``: no such check was
+    issued by this store."""
+    engine = get_engine(url)
+    ensure_schema(engine)
+    certs = table("check_certificate")
+    with read_transaction(engine) as conn:
+        return _certificate(conn, certs.c.verify_code == normalise_code(code))
+
+
+def verification_text(found: Certificate | None, code: str) -> str:
+    """The answer to a verification, in Chinese: the check exists, when it was issued,
+    what it says; or that no such check exists."""
+    if found is None:
+        return f"验证码 {normalise_code(code)} 不存在：本中心未出具该资格核查证明。"
+    p = found.payload
+    project = " ".join(x for x in (p["project"]["no"], p["project"]["name"]) if x) or "—"
+    lines = [f"该资格核查证明真实有效：核查编号 {found.check_no}，出具时间 "
+             f"{p['issued_at'].replace('T', ' ')}（北京时间），经办人 {p['operator']}。",
+             f"项目 {project}；核查日 {p['on']}，数据截至 {p['known_on']}；"
+             f"规则集 {p['rule_set']['name']} {p['rule_set']['version']}。",
+             "结论："]
+    for r in p["subjects"]:
+        lines.append(f"  {r['subject_name'] or '—'} {r['subject_id']}：{_word(r['eligible'])}，"
+                     f"信用指数 {r['index']:.2f}，等级 {r['grade']}")
+    if p.get("consortium"):
+        g = p["consortium"]
+        lines.append(f"  联合体：{_word(g['eligible'])}，信用指数 {g['index']:.2f}，"
+                     f"等级 {g['grade']}")
+    return "\n".join(lines)
+
+
+def _word(eligible: bool) -> str:
+    return "符合" if eligible else "不符合"

@@ -418,3 +418,110 @@ class AppendOnlyGuard(SQLModel, table=True):
 def table(name: str) -> Table:
     """The Core table of a model, by table name."""
     return SQLModel.metadata.tables[name]
+
+
+# --------------------------------------------------------------------------------------
+# Added by revision 0005: API keys, check certificates, tender credit points.
+# --------------------------------------------------------------------------------------
+
+API_SCOPES = ("check", "read", "staff")
+CHANNELS = ("cli", "app", "api")
+
+
+class ApiKey(SQLModel, table=True):
+    """A client platform's API key: only the sha256 of its secret is kept. ``scopes`` is
+    space-separated (:data:`API_SCOPES`); a revoked key keeps its row (``revoked_at``)."""
+
+    __tablename__ = "api_key"
+    __table_args__ = (UniqueConstraint("key_id"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    key_id: str = _col(String(32))
+    client: str = _col(Name)
+    scopes: str = _col(String(128))
+    secret_sha256: str = _col(String(64))
+    rate_per_minute: int | None = _col(Integer(), nullable=True)
+    created_at: dt.datetime = _col(DateTime())
+    created_by: str = _col(UserName)
+    revoked_at: dt.datetime | None = _col(DateTime(), nullable=True)
+    revoked_by: str | None = _col(UserName, nullable=True)
+
+
+class ApiKeyUse(SQLModel, table=True):
+    """One request made with an API key (or refused for it): what, when, the answer's
+    status and, for a check, the check it stored."""
+
+    __tablename__ = "api_key_use"
+    __table_args__ = (Index(None, "key_id", "at"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    key_id: str = _col(String(32))
+    at: dt.datetime = _col(DateTime())
+    method: str = _col(String(8))
+    path: str = _col(String(255))
+    status: int = _col(Integer())
+    millis: float = _col(Double())
+    check_id: int | None = _col(BigId, ForeignKey("eligibility_check.id"), nullable=True)
+
+
+class CheckCertificate(SQLModel, table=True):
+    """The certificate (资格核查证明) of a stored check: its number, its verification code,
+    who asked through which channel, for which project and lot, and everything the
+    certificate states (``payload``), frozen when the check was made."""
+
+    __tablename__ = "check_certificate"
+    __table_args__ = (UniqueConstraint("check_no"), UniqueConstraint("verify_code"),
+                      MYSQL_TABLE_ARGS)
+
+    check_id: int = Field(sa_column=Column(BigId, ForeignKey("eligibility_check.id"),
+                                           primary_key=True, autoincrement=False))
+    check_no: str = _col(String(32))
+    verify_code: str = _col(String(32))
+    issued_at: dt.datetime = _col(DateTime())
+    operator: str = _col(Name)
+    channel: str = _col(String(16))
+    api_key_id: str | None = _col(String(32), nullable=True)
+    project_no: str | None = _col(Name, nullable=True)
+    project_name: str | None = _col(Name, nullable=True)
+    lot_no: str | None = _col(Name, nullable=True)
+    lot_name: str | None = _col(Name, nullable=True)
+    category: str | None = _col(String(16), nullable=True)
+    financier: str | None = _col(String(64), nullable=True)
+    payload: Any = _col(JSON())
+
+
+class TenderFormula(SQLModel, table=True):
+    """The credit-points formula (信用分) a regulator set for one tender; a new definition
+    is a new row, the newest before the points are frozen applies."""
+
+    __tablename__ = "tender_formula"
+    __table_args__ = (Index(None, "tender_no"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    tender_no: str = _col(String(64))
+    formula: Any = _col(JSON())
+    formula_hash: str = _col(String(64))
+    defined_by: str = _col(UserName)
+    defined_at: dt.datetime = _col(DateTime())
+
+
+class TenderPoints(SQLModel, table=True):
+    """One bidder's credit points for a tender, frozen on the bid deadline with the check
+    they came from and the formula used."""
+
+    __tablename__ = "tender_points"
+    __table_args__ = (UniqueConstraint("tender_no", "subject_id"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    tender_no: str = _col(String(64))
+    formula_id: int = _col(BigId, ForeignKey("tender_formula.id"))
+    check_id: int = _col(BigId, ForeignKey("eligibility_check.id"))
+    deadline: dt.datetime = _col(DateTime())
+    subject_id: str = _col(SubjectId)
+    subject_name: str | None = _col(Name, nullable=True)
+    eligible: bool = _col(Boolean())
+    credit_index: float = _col(Double())
+    grade: str = _col(String(32))
+    points: float = _col(Double())
+    frozen_at: dt.datetime = _col(DateTime())
+    frozen_by: str = _col(UserName)

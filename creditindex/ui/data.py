@@ -26,17 +26,19 @@ import streamlit as st
 from sqlalchemy import func, select
 
 from creditindex import evaluate
+from creditindex.certificate import CheckRequest
 from creditindex.errors import InputError, Problem
 from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import evidence_payload, render_evidence
 from creditindex.generate import _CITIES, REGIONS
-from creditindex.identifiers import rid_problem, uscc_problem
+from creditindex.identifiers import id_problem, rid_problem
 from creditindex.lists import read_list_entries
 from creditindex.records import read_records
 from creditindex.rules import DEFAULT_RULES, RuleSet
 from creditindex.store import lifecycle
 from creditindex.store.audit import audit_trail
-from creditindex.store.checks import save_check
+from creditindex.store.checks import Certificate, issue_check
+from creditindex.store.checks import verify as verify_code
 from creditindex.store.db import (
     StoreError,
     default_url,
@@ -446,6 +448,9 @@ class Eligibility:
     payload: dict[str, Any]
     html: str
     check_id: int | None
+    check_no: str | None = None
+    verify_code: str | None = None
+    certificate: dict[str, Any] | None = None
 
 
 def _shown_ids(subject_ids: Sequence[str]) -> dict[str, str]:
@@ -490,28 +495,51 @@ def _mask_payload(payload: dict[str, Any], result: CheckResult, shown: dict[str,
 
 def check(user: User, subject_ids: list[str], on: dt.date, known_on: dt.date,
           subject_type: str | None, consortium: bool) -> Eligibility:
-    """Check candidates' eligibility on ``on`` as known on ``known_on``; the evidence
-    report masks experts' resident ID numbers."""
+    """Check candidates' eligibility on ``on`` as known on ``known_on`` the one way every
+    face does (:func:`creditindex.store.checks.issue_check`): stored, numbered, with a
+    certificate and a verification code. Codes failing their check digit are not
+    answered (listed in ``invalid``); the evidence report masks resident ID numbers."""
     auth.require(user, Permission.VIEW)
     data = credit_data(on)
-    result = evaluate.check(data, on, subject_ids, subject_type=subject_type,
-                            consortium=consortium, known_on=known_on)
     shown = _shown_ids(subject_ids)
     invalid = []
+    valid = []
     for sid in subject_ids:
-        if uscc_problem(sid) and rid_problem(sid):
-            why = rid_problem(sid) if shown[sid] != sid else uscc_problem(sid)
-            invalid.append((shown[sid], str(why)))
-    inputs = {"subject_ids": [shown[s] for s in subject_ids],
-              "subject_type": subject_type, "consortium": consortium,
-              "checked_by": user.username or "public"}
+        why = id_problem(sid)
+        if why is None:
+            valid.append(sid)
+        else:
+            invalid.append((shown[sid], why))
+    if not valid:  # nothing to answer: no check is made, let alone certified
+        empty = evaluate.check(data, on, [], subject_type, known_on=known_on)
+        return Eligibility(result=empty, names={}, shown=shown, invalid=invalid, payload={},
+                           html="", check_id=None)
+    request = CheckRequest(subject_ids=tuple(valid), on=on, known_on=known_on,
+                           subject_type=subject_type, consortium=consortium and len(valid) > 1)
+    issued = issue_check(db_url(), data, request, user=user.username or None,
+                         operator=user.username or "public", channel="app")
+    result = issued.result
+    inputs = {"subject_ids": [shown[s] for s in valid], "subject_type": subject_type,
+              "consortium": request.consortium, "checked_by": user.username or "public"}
     payload = _mask_payload(evidence_payload(result, data, inputs), result, shown)
     html = render_evidence(payload)
     names = {s: subject_name(s) for s in subject_ids}
-    check_id = save_check(db_url(), result, data.rules, inputs=inputs, evidence_html=html,
-                          user=user.username or None)
     return Eligibility(result=result, names=names, shown=shown, invalid=invalid,
-                       payload=payload, html=html, check_id=check_id)
+                       payload=payload, html=html, check_id=issued.id,
+                       check_no=issued.check_no, verify_code=issued.verify_code,
+                       certificate=issued.certificate)
+
+
+def verify_certificate(code: str) -> Certificate | None:
+    """The certificate with verification code ``code`` (anyone may ask), or ``None``."""
+    return verify_code(db_url(), code)
+
+
+def certificate_pdf(payload: dict[str, Any]) -> bytes:
+    """A certificate as PDF."""
+    from creditindex.pdf import certificate_pdf as render_pdf
+
+    return render_pdf(payload)
 
 
 # --------------------------------------------------------------------------------------

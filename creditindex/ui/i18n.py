@@ -88,6 +88,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "page.rules": ("评分规则", "Rule tuning"),
     "page.signin": ("登录", "Sign in"),
     "page.account": ("我的账户", "My account"),
+    "page.verify": ("证明核验", "Verify a certificate"),
     "yes": ("是", "Yes"),
     "no": ("否", "No"),
     "action.failed": ("操作未完成：{why}", "The action was not carried out: {why}"),
@@ -374,6 +375,28 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "elig.grounds": ("不符合资格的依据", "Grounds"),
     "elig.download": ("下载核查证据（HTML）", "Download the evidence (HTML)"),
     "elig.stored": ("本次核查已存档，编号 {id}。", "This check is kept in the store as no. {id}."),
+    "elig.certified": ("核查编号 {no}，验证码 {code}。",
+                       "Check number {no}, verification code {code}."),
+    "elig.certificate_pdf": ("下载资格核查证明（PDF）", "Download the certificate (PDF)"),
+    # verify
+    "verify.title": ("资格核查证明核验", "Verify a check certificate"),
+    "verify.caption": ("输入证明上的验证码，核验该证明是否由本中心出具及其内容。",
+                       "Enter the verification code printed on a certificate to see whether "
+                       "this centre issued it and what it says."),
+    "verify.code": ("验证码", "Verification code"),
+    "verify.run": ("核验", "Verify"),
+    "verify.found": ("该证明真实有效：核查编号 {no}，出具时间 {at}（北京时间），"
+                     "经办人 {operator}。",
+                     "This certificate is genuine: check {no}, issued {at} (Shanghai time) "
+                     "by {operator}."),
+    "verify.facts": ("项目：{project}；核查日 {on}，数据截至 {known}；结论：{verdict}",
+                     "Project: {project}; day checked {on}, as known on {known}; "
+                     "answer: {verdict}"),
+    "verify.missing": ("验证码 {code} 不存在：本中心未出具该证明。",
+                       "No certificate with code {code}: this centre did not issue it."),
+    "verify.eligible": ("符合", "eligible"),
+    "verify.ineligible": ("不符合", "not eligible"),
+    "verify.download": ("下载证明（PDF）", "Download the certificate (PDF)"),
     # rules
     "rules.title": ("评分规则", "Rule tuning"),
     "rules.caption": ("编辑规则草案，查看校验结果和对现有数据的影响，"

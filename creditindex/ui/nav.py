@@ -35,6 +35,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("rankings", "public", ":material/leaderboard:", Permission.VIEW),
     PageSpec("profile", "public", ":material/person_search:", Permission.VIEW),
     PageSpec("eligibility", "public", ":material/fact_check:", Permission.VIEW),
+    PageSpec("verify", "public", ":material/verified:", Permission.VIEW),
     PageSpec("imports", "staff", ":material/upload_file:", Permission.IMPORT),
     PageSpec("lifecycle", "staff", ":material/gavel:", Permission.LIFECYCLE),
     PageSpec("audit", "staff", ":material/history:", Permission.AUDIT),

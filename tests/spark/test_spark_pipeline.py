@@ -151,27 +151,3 @@ def test_check_on_a_few_subjects_reads_only_theirs(spark: SparkSession, data: Sp
     assert_frame_equal(got.grounds, want.grounds)
     assert not got.table.get_column("eligible").all()
 
-
-def test_command_line_check_engine_spark(cluster: LocalCluster, spark: SparkSession,
-                                         data: SparkData, workdir: Path) -> None:
-    records = _write_records(data.records, workdir / "records", parts=2)
-    one_file = workdir / "records.parquet"
-    data.records.write_parquet(one_file)
-    lists = workdir / "lists.parquet"
-    data.lists.write_parquet(lists)
-    answer = _single_process(data, subjects=False)
-    asked = ",".join([*answer.filter(pl.col("restricted")).get_column("subject_id").head(4),
-                      *answer.filter(~pl.col("restricted")).get_column("subject_id").head(2)])
-    common = ["--lists", str(lists), "--subjects", asked, "--on", ON.isoformat(),
-              "--known-on", KNOWN_ON.isoformat(), "--category", "engineering"]
-    spark_out, local_out = workdir / "spark.parquet", workdir / "local.parquet"
-    on_spark = CliRunner().invoke(main, [
-        "check", "--engine", "spark", "--master", cluster.master_url,
-        "--records", str(records), *common, "--out", str(spark_out)])
-    assert on_spark.exit_code == 0, on_spark.output
-    local = CliRunner().invoke(main, ["check", "--records", str(one_file), *common,
-                                      "--out", str(local_out)])
-    assert local.exit_code == 0, local.output
-    got, want = pl.read_parquet(spark_out), pl.read_parquet(local_out)
-    assert_frame_equal(got, want)
-    assert not want.get_column("eligible").all() and want.get_column("eligible").any()

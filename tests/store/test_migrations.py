@@ -34,7 +34,9 @@ from creditindex.store.users import add_user
 def test_an_empty_database_goes_up_to_head_and_down_again(empty_url: str) -> None:
     assert current_revision(get_engine(empty_url)) is None
     head = head_revision()
-    assert head is not None and head >= "0007"  # the daily state at least
+    # one head (ids are reserved per branch, so the chain's order need not be the ids'
+    # order: the API's 0005 follows the daily state's 0007)
+    assert head is not None
     assert upgrade(empty_url) == head == head_of_files()
     with get_engine(empty_url).connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),

@@ -17,7 +17,7 @@ from creditindex.ui.i18n import t
 TITLES = {"rankings": "rankings.title", "profile": "profile.title",
           "eligibility": "elig.title", "imports": "import.title", "lifecycle": "life.title",
           "audit": "audit.title", "rules": "rules.title", "signin": "signin.title",
-          "account": "account.title"}
+          "account": "account.title", "verify": "verify.title"}
 PROTECTED = {"imports": Permission.IMPORT, "lifecycle": Permission.LIFECYCLE,
              "audit": Permission.AUDIT, "rules": Permission.RULES}
 
@@ -27,7 +27,7 @@ def nav_pages(user: User) -> set[str]:
 
 
 def test_each_role_sees_its_pages() -> None:
-    public = {"rankings", "profile", "eligibility"}
+    public = {"rankings", "profile", "eligibility", "verify"}
     assert nav_pages(ANONYMOUS) == public | {"signin"}
     assert nav_pages(PUBLIC) == public | {"account"}
     assert nav_pages(STAFF) == public | {"imports", "lifecycle", "audit", "account"}

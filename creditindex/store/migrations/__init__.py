@@ -113,6 +113,12 @@ def ensure_schema(engine: Engine) -> None:
     if at is None:
         upgrade(engine.url.render_as_string(hide_password=False))
     elif at != head:
+        # Another process may be migrating right now (MySQL/MariaDB commit each DDL step,
+        # so its intermediate revisions are visible): wait for it, then look again.
+        with _migration_lock(engine):
+            pass
+        at = current_revision(engine)
+    if at is not None and at != head:
         raise StoreError(f"the store's schema is at revision {at}, this release needs {head}: "
                          "run `creditindex db upgrade --db URL` first")
     _ready.add(key)

@@ -58,6 +58,10 @@ def render() -> None:
     if not isinstance(answer, data.Eligibility):
         return
     res = answer.result
+    if res.table.height == 0:  # every code failed its check: nothing was answered
+        for shown_id, why in answer.invalid:
+            st.warning(t("elig.invalid_id", id=shown_id, why=why))
+        return
     table = res.table.with_columns(
         pl.Series("public_id", [data.show_id(s, answer.shown)
                                 for s in res.table.get_column("subject_id")], pl.String),
@@ -86,6 +90,11 @@ def render() -> None:
                        key="elig_download", type="primary", icon=":material/download:")
     if answer.check_id is not None:
         st.caption(t("elig.stored", id=answer.check_id))
+    if answer.certificate is not None:
+        st.caption(t("elig.certified", no=answer.check_no, code=answer.verify_code))
+        st.download_button(t("elig.certificate_pdf"), data.certificate_pdf(answer.certificate),
+                           file_name=f"{answer.check_no}.pdf", mime="application/pdf",
+                           key="elig_certificate", icon=":material/download:")
 
 
 if __name__ == "__main__":

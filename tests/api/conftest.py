@@ -1,0 +1,57 @@
+"""A real API server over a real store of the worked examples, one per backend: SQLite,
+PostgreSQL and MariaDB (an unreachable database server fails the tests, never skips
+them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from apitest import (
+    Server,
+    add_key,
+    cli,
+    start_server,
+    stop_server,
+    store_conftest,
+    storetest,
+    write_store_files,
+)
+
+from creditindex.store.db import dispose_engine
+from creditindex.store.migrations import upgrade
+from creditindex.store.users import add_user
+
+
+@pytest.fixture(scope="module", params=store_conftest.BACKENDS)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[Server]:
+    """A server over the worked examples on each backend, with keys ``check`` (check,
+    read), ``read`` (read), ``staff`` (check, read, staff) and ``limited`` (check,
+    read; 3 requests a minute)."""
+    backend = str(request.param)
+    tmp = tmp_path_factory.mktemp(f"api-{backend}")
+    db, drop = store_conftest.empty_database(backend, tmp)
+    process = None
+    try:
+        upgrade(db)
+        add_user(db, "rita", "regulator", storetest.PASSWORD, by="setup")
+        add_user(db, "alice", "staff", storetest.PASSWORD, by="setup")
+        files = write_store_files(tmp / "data")
+        cli("rules", "publish", str(files["rules"]), "--db", db, "--user", "rita",
+            "--effective", "2020-01-01")
+        cli("import", "--db", db, "--records", str(files["records"]), "--subjects",
+            str(files["subjects"]), "--user", "alice", "--today",
+            storetest.TODAY.isoformat(), "--no-progress")
+        cli("lists", "import", str(files["lists"]), "--db", db)
+        keys = {"check": add_key(db, "广州公共资源交易平台", "check", "read"),
+                "read": add_key(db, "某信用信息平台", "read"),
+                "staff": add_key(db, "交易中心内部", "check", "read", "staff"),
+                "limited": add_key(db, "测试平台", "check", "read", rate=3)}
+        process, url = start_server(db)
+        yield Server(url, db, files, process, keys)
+    finally:
+        if process is not None:
+            stop_server(process)
+        dispose_engine(db)
+        drop()
