@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (once) and install the project with its development tools.
+# Create .venv (once) and install the project with its development tools and the Spark
+# extra, and Java (for Spark) when the machine has none.
 # Idempotent: a second run only checks that everything is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +8,24 @@ PY=${PYTHON:-python3}
 if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "creditindex needs Python 3.11 or newer ($PY is $("$PY" --version))" >&2
   exit 1
+fi
+# Spark 4 runs on Java 17 or 21: install Debian's headless JRE when java is missing.
+java_major() {
+  local v
+  v=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+  echo "${v:-0}"
+}
+if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
+  echo "installing a Java runtime for Spark (default-jre-headless)" >&2
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+           default-jre-headless >/dev/null; }; then
+    echo "setup.sh: could not install Java (default-jre-headless); Spark needs Java 17+" >&2
+    exit 1
+  fi
+  if [ "$(java_major)" -lt 17 ]; then
+    echo "setup.sh: java is $(java_major), Spark 4 needs 17 or newer" >&2
+    exit 1
+  fi
 fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
@@ -27,7 +46,7 @@ fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  .venv/bin/python -m pip install --quiet -e '.[dev,spark]'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

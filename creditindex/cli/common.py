@@ -84,12 +84,24 @@ CATEGORY_CHOICE = LazyChoice("creditindex.categories", "CATEGORIES")
 
 def data_options(func: F) -> F:
     """``--rules``, ``--records``, ``--db``, ``--lists``: where the data comes from."""
+    return _data_options(func, record_folders=False)
+
+
+def data_options_with_folders(func: F) -> F:
+    """:func:`data_options` whose ``--records`` may also name folders of Parquet files
+    (read by ``--engine spark``; the command refuses them otherwise)."""
+    return _data_options(func, record_folders=True)
+
+
+def _data_options(func: F, record_folders: bool) -> F:
+    records_help = "Penalty records (CSV, Parquet, Excel); repeatable."
+    if record_folders:
+        records_help += " With --engine spark: Parquet files or folders."
     options = [
         click.option("--rules", "rules_path", type=click.Path(dir_okay=False),
                      help="Rule set TOML (default: scoring_rules/default.toml)."),
         click.option("--records", "records_paths", multiple=True,
-                     type=click.Path(dir_okay=False),
-                     help="Penalty records (CSV, Parquet, Excel); repeatable."),
+                     type=click.Path(dir_okay=record_folders), help=records_help),
         click.option("--db", "db_url", envvar="CREDITINDEX_DB",
                      help="Read the store at this database URL instead of files."),
         click.option("--lists", "list_paths", multiple=True, type=click.Path(dir_okay=False),

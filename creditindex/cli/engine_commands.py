@@ -14,10 +14,17 @@ from creditindex.cli.common import (
     DATE,
     SUBJECT_TYPE,
     data_options,
+    data_options_with_folders,
     emit,
     load_data,
     rules_only,
     writable_file,
+)
+from creditindex.cli.spark_options import (
+    SPARK_OPTIONS,
+    SparkArgs,
+    refuse_folders,
+    writable_or_url,
 )
 from creditindex.errors import InputError, Problem
 
@@ -38,7 +45,7 @@ FINANCIER = click.option("--financier",
 
 
 @click.command()
-@data_options
+@data_options_with_folders
 @click.option("--on", "on", type=DATE, required=True, help="The day to evaluate.")
 @KNOWN_ON
 @click.option("--subjects", "subjects_path", type=click.Path(dir_okay=False),
@@ -46,12 +53,29 @@ FINANCIER = click.option("--financier",
                    "(subject_id, subject_type, subject_name[, country]).")
 @CATEGORY
 @FINANCIER
-@OUT
+@click.option("--out", type=click.Path(dir_okay=False), callback=writable_or_url,
+              help="Write to FILE (.csv, .parquet, .json, .xlsx) instead of a table; with "
+                   "--engine spark a new folder (or URL) for Parquet.")
+@SPARK_OPTIONS
 def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
             list_paths: tuple[str, ...], on: dt.date, known_on: dt.date | None,
             subjects_path: str | None, category: str | None, financier: str | None,
-            out: str | None) -> None:
-    """Every subject's index, grade, watch level, rank and restriction on a day."""
+            out: str | None, engine: str, master: str | None, shards: int | None,
+            state: str | None) -> None:
+    """Every subject's index, grade, watch level, rank and restriction on a day.
+
+    With ``--engine spark`` the same engine runs on a Spark cluster: records from
+    Parquet (files or folders), the answer written as Parquet to the new folder --out."""
+    if engine == "spark":
+        from creditindex.cli.spark_compute import compute_with_spark
+
+        compute_with_spark(SparkArgs(master, shards, state), rules_path, records_paths,
+                           db_url, list_paths, subjects_path, on, known_on, category,
+                           financier, out)
+        return
+    refuse_folders(records_paths, "--records")
+    if master or shards or state:
+        raise click.UsageError("--master, --shards and --state go with --engine spark")
     from creditindex import evaluate
 
     data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path, on=on)
