@@ -33,7 +33,7 @@ WIDTHS = {"desktop": (1400, 1000), "phone": (390, 844)}
 TITLES = {"rankings": "rankings.title", "profile": "profile.title",
           "eligibility": "elig.title", "imports": "import.title", "lifecycle": "life.title",
           "audit": "audit.title", "rules": "rules.title", "signin": "signin.title",
-          "account": "account.title"}
+          "account": "account.title", "verify": "verify.title"}
 
 
 @pytest.fixture(scope="module")
