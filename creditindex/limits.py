@@ -57,3 +57,15 @@ def current() -> Limits:
 def env_name(field: str) -> str:
     """The environment variable that sets the limit ``field``."""
     return ENV_PREFIX + field.upper()
+
+
+def env_int(name: str, default: int) -> int:
+    """A positive whole number set by the environment variable ``name``, or ``default``
+    when it is unset, empty or not a positive whole number (settings of the app and the
+    store: lockouts, quotas, deadlines)."""
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default

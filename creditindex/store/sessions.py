@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 from itertools import pairwise
 
 from sqlalchemy import Engine, insert, select, update
 
+from creditindex.limits import env_int
 from creditindex.store import audit
 from creditindex.store.db import get_engine, read_transaction, utcnow, write_transaction
 from creditindex.store.migrations import ensure_schema
@@ -30,28 +30,19 @@ SESSION_HOURS_ENV = "CREDITINDEX_SESSION_HOURS"
 _NAME_LEN = 64
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = int(raw) if raw else default
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 def max_failures() -> int:
     """Failed sign-ins in a row after which an account is locked (``5``)."""
-    return _env_int(MAX_FAILURES_ENV, 5)
+    return env_int(MAX_FAILURES_ENV, 5)
 
 
 def lock_minutes() -> int:
     """How long a locked account stays locked after its last failure (``15`` minutes)."""
-    return _env_int(LOCK_MINUTES_ENV, 15)
+    return env_int(LOCK_MINUTES_ENV, 15)
 
 
 def session_hours() -> int:
     """How long a browser session lasts after signing in (``8`` hours)."""
-    return _env_int(SESSION_HOURS_ENV, 8)
+    return env_int(SESSION_HOURS_ENV, 8)
 
 
 @dataclass(frozen=True)

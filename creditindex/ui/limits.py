@@ -15,17 +15,9 @@ Anonymous checks are stored under ``anonymous:<session>`` (never the server's ac
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = int(raw) if raw else default
-    except ValueError:
-        return default
-    return value if value > 0 else default
+from creditindex.limits import env_int
 
 
 @dataclass(frozen=True)
@@ -42,11 +34,11 @@ class Limits:
 def limits() -> Limits:
     """The limits as configured now."""
     return Limits(
-        anon_subjects=_env_int("CREDITINDEX_ANON_MAX_SUBJECTS", 50),
-        subjects=_env_int("CREDITINDEX_MAX_SUBJECTS", 5000),
-        anon_per_session=_env_int("CREDITINDEX_ANON_CHECKS_PER_SESSION", 30),
-        anon_per_day=_env_int("CREDITINDEX_ANON_CHECKS_PER_DAY", 2000),
-        anon_bytes_per_day=_env_int("CREDITINDEX_ANON_BYTES_PER_DAY", 50_000_000),
+        anon_subjects=env_int("CREDITINDEX_ANON_MAX_SUBJECTS", 50),
+        subjects=env_int("CREDITINDEX_MAX_SUBJECTS", 5000),
+        anon_per_session=env_int("CREDITINDEX_ANON_CHECKS_PER_SESSION", 30),
+        anon_per_day=env_int("CREDITINDEX_ANON_CHECKS_PER_DAY", 2000),
+        anon_bytes_per_day=env_int("CREDITINDEX_ANON_BYTES_PER_DAY", 50_000_000),
     )
 
 

@@ -10,33 +10,25 @@ The periods are the centre's own service commitments and are configurable:
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import polars as pl
 
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = int(raw) if raw else default
-    except ValueError:
-        return default
-    return value if value > 0 else default
+from creditindex.limits import env_int
 
 
 def objection_days() -> int:
     """Working days to decide an objection."""
-    return _env_int("CREDITINDEX_OBJECTION_WORKING_DAYS", 10)
+    return env_int("CREDITINDEX_OBJECTION_WORKING_DAYS", 10)
 
 
 def repair_days() -> int:
     """Working days to decide a repair application."""
-    return _env_int("CREDITINDEX_REPAIR_WORKING_DAYS", 5)
+    return env_int("CREDITINDEX_REPAIR_WORKING_DAYS", 5)
 
 
 def ending_soon_days() -> int:
     """Days ahead in which a restriction counts as ending soon."""
-    return _env_int("CREDITINDEX_ENDING_SOON_DAYS", 30)
+    return env_int("CREDITINDEX_ENDING_SOON_DAYS", 30)
 
 
 def add_working_days(day: dt.date, n: int) -> dt.date:
