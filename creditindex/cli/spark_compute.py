@@ -1,6 +1,6 @@
-"""``creditindex compute|check --engine spark``: the day's answer computed on a Spark
-cluster, or a few subjects' records read from the lake through Spark for a check.
-pyspark is imported only when these run."""
+"""``creditindex compute --engine spark``: the day's answer computed on a Spark cluster
+(a check of a few subjects reads their records with :func:`creditindex.spark.lookup.
+records_of` and answers with ``evaluate.check``). pyspark is imported only when it runs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import click
 
 from creditindex.cli.spark_options import SparkArgs
-from creditindex.evaluate import CreditData
 from creditindex.rules import load_rules
 
 _NEEDS_PYSPARK = "--engine spark needs pyspark: pip install 'creditindex[spark]'"
@@ -52,31 +51,3 @@ def compute_with_spark(args: SparkArgs, rules_path: str | None, records_paths: S
                f"{', ' + str(len(run.computed)) + ' computed' if args.state else ''}{reused})",
                err=True)
 
-
-def load_data_with_spark(args: SparkArgs, rules_path: str | None,
-                         records_paths: Sequence[str], db_url: str | None,
-                         list_paths: Sequence[str], subject_ids: Sequence[str]) -> CreditData:
-    """The data a question about ``subject_ids`` needs: their records only, read from
-    Parquet through Spark (:func:`creditindex.spark.lookup.records_of`), and the lists."""
-    if db_url:
-        raise click.UsageError("--engine spark reads Parquet records (--records), not --db")
-    if not records_paths:
-        raise click.UsageError("give --records (Parquet files or folders) with --engine spark")
-    try:
-        from pyspark.sql import SparkSession
-
-        from creditindex.spark.inputs import read_lists
-        from creditindex.spark.lookup import records_of
-        from creditindex.spark.session import spark_session
-    except ImportError as exc:
-        raise click.ClickException(f"{_NEEDS_PYSPARK} ({exc})") from exc
-    rules = load_rules(rules_path)
-    lists = read_lists(list_paths)
-    existing = SparkSession.getActiveSession()
-    spark = spark_session(args.master)
-    try:
-        records = records_of(spark, list(records_paths), subject_ids)
-    finally:
-        if existing is None:
-            spark.stop()
-    return CreditData(records=records, rules=rules, lists=lists)

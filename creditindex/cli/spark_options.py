@@ -31,13 +31,6 @@ _ENGINE = [
 ]
 
 
-def ENGINE_OPTIONS(func: F) -> F:
-    """``--engine``, ``--master``."""
-    for option in reversed(_ENGINE):
-        func = option(func)
-    return func
-
-
 def SPARK_OPTIONS(func: F) -> F:
     """``--engine``, ``--master``, ``--shards``, ``--state``."""
     options = [
