@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import polars as pl
 
 from creditindex.generate import generate
 from creditindex.rules import load_rules
@@ -46,7 +47,15 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def build_store(args: argparse.Namespace, folder: Path) -> tuple[str, list[str]]:
-    """Generate and import the records; the store's URL and the bidders' codes."""
+    """Generate and import the records; the store's URL and the bidders' codes. With
+    ``--built DIR`` (``bench/store_build.py``), that store and its subjects instead."""
+    if args.built is not None:
+        url = args.db or f"sqlite:///{(args.built / 'bench.sqlite').resolve()}"
+        subjects = pl.read_csv(args.built / "subjects.csv", columns=["subject_id",
+                                                                     "subject_type"])
+        print(f"reusing the store built in {args.built} ({url.split(':', 1)[0]})", flush=True)
+        return url, subjects.filter(pl.col("subject_type") == "bidder"
+                                    ).get_column("subject_id").to_list()
     url = args.db or f"sqlite:///{folder / 'api-bench.sqlite'}"
     subjects, records = generate(args.subjects, args.records, load_rules(), args.seed)
     csv = folder / "records.csv"
@@ -59,11 +68,11 @@ def build_store(args: argparse.Namespace, folder: Path) -> tuple[str, list[str]]
     return url, bidders
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     """``creditindex serve`` on ``port`` with no practical request limit."""
     process = subprocess.Popen(
         [sys.executable, "-m", "creditindex", "serve", "--db", url, "--port", str(port),
-         "--rate-limit", "100000000"], cwd=ROOT)
+         "--rate-limit", "100000000", "--workers", str(workers)], cwd=ROOT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -143,6 +152,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--db", help="Use this (empty) store instead of a temporary SQLite.")
     parser.add_argument("--keep", type=Path, help="Keep the files in this folder.")
+    parser.add_argument("--built", type=Path, help="Reuse the store bench/store_build.py "
+                        "built in this folder (its SQLite file, or --db: its PostgreSQL).")
+    parser.add_argument("--workers", type=int, default=1, help="Server processes.")
+    parser.add_argument("--warmup", type=float, default=20,
+                        help="Seconds of load before the measured run (not counted).")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "api.json")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="api-bench-"))
@@ -153,7 +167,7 @@ def main() -> None:
         url, bidders = build_store(args, folder)
         key = add_key(url, "bench", ["check", "read"]).secret
         dispose_engines()
-        process = start_server(url, args.port)
+        process = start_server(url, args.port, args.workers)
         base = f"http://127.0.0.1:{args.port}"
         t0 = time.perf_counter()
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
@@ -162,10 +176,14 @@ def main() -> None:
             assert first.status_code == 200, first.text
         print(f"first answer (reads {args.records:,} records): "
               f"{time.perf_counter() - t0:.1f} s (not counted)", flush=True)
+        if args.warmup > 0:  # the server computes the day's answers in the background
+            load(base, key, bidders, args.clients, args.warmup, args.batch)
+            print(f"warm-up: {args.warmup:.0f} s of the same load (not counted)", flush=True)
         latencies, errors = load(base, key, bidders, args.clients, args.seconds, args.batch)
         pdf = certificate_times(base, key, bidders)
         result: dict[str, Any] = {
             "records": args.records, "clients": args.clients, "seconds": args.seconds,
+            "warmup_seconds": args.warmup, "workers": args.workers,
             "subjects_per_request": args.batch, "requests": len(latencies),
             "errors": len(errors), "throughput_per_s": round(len(latencies) / args.seconds, 1),
             "p50_ms": round(percentile(latencies, 0.50), 1),

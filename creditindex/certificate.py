@@ -142,14 +142,21 @@ def run_check(data: CreditData, request: CheckRequest, consortium: bool | None =
     engine when it takes them; an engine without them answers for every category and
     every list (the strictest answer)."""
     validate(request)
-    data = with_names(data, request)
+    together = request.consortium if consortium is None else consortium
+    return engine_check(with_names(data, request), request, request.ids, together)
+
+
+def engine_check(data: CreditData, request: CheckRequest, subject_ids: Sequence[str],
+                 consortium: bool = False) -> CheckResult:
+    """:func:`evaluate.check` of ``subject_ids`` with the day, role, category and
+    financier of ``request``, as :func:`run_check` asks it (no validation, no names
+    added: the API server answers every stored subject at once this way)."""
     extra: dict[str, Any] = {}
     for name in ("category", "financier"):
         value = getattr(request, name)
         if value is not None and name in _CHECK_PARAMS:
             extra[name] = value
-    together = request.consortium if consortium is None else consortium
-    return evaluate.check(data, request.on, request.ids, request.subject_type, together,
+    return evaluate.check(data, request.on, subject_ids, request.subject_type, consortium,
                           request.known_on, **extra)
 
 

@@ -174,6 +174,7 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         uses.start()
+        threading.Thread(target=reader.warm, name="api-warm-up", daemon=True).start()
         try:
             yield
         finally:
@@ -301,7 +302,8 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
         _staff_only_experts(who, asked.ids, body.subject_type)
         data, facts = reader.narrowed(asked.ids, on)
         issued = checks.issue_check(url, data, asked, operator=_operator(who, body.operator),
-                                    channel="api", api_key_id=who.key.key_id, facts=facts)
+                                    channel="api", api_key_id=who.key.key_id, facts=facts,
+                                    members=reader.answered(asked))
         request.state.check_id = issued.id
         cert = issued.certificate
         return {"check_id": issued.id, "check_no": issued.check_no,

@@ -1,10 +1,12 @@
 """The store as the API server reads it: one :class:`CreditData` in memory, read again
 when the store's data change (asked at most once a second), with the rule set in force
-on the day asked, and a few cached day answers (rankings)."""
+on the day asked, a few cached day answers (rankings) and the day's checks of every subject
+(:mod:`creditindex.api.answers`, computed in the background)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -14,7 +16,9 @@ from typing import Any
 import polars as pl
 
 from creditindex import evaluate
-from creditindex.evaluate import CreditData
+from creditindex.api.answers import DayAnswers, answerable, day_answers, question_key
+from creditindex.certificate import CheckRequest
+from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import data_facts
 from creditindex.rules import RuleSet
 from creditindex.store.db import get_engine, read_transaction
@@ -22,6 +26,8 @@ from creditindex.store.load import load_from
 from creditindex.store.migrations import ensure_schema
 from creditindex.store.rulesets import rules_for
 from creditindex.store.state import data_state
+
+log = logging.getLogger(__name__)
 
 
 class StoreReader:
@@ -40,6 +46,9 @@ class StoreReader:
         self._by_subject: pl.DataFrame | None = None
         self._experts: frozenset[str] = frozenset()
         self._facts: dict[str, Any] = {}
+        self._rows_of: dict[str, tuple[int, int]] = {}
+        self._days: OrderedDict[tuple[Any, ...], DayAnswers] = OrderedDict()
+        self._computing: set[tuple[Any, ...]] = set()
         engine = get_engine(url)
         ensure_schema(engine)
 
@@ -64,6 +73,7 @@ class StoreReader:
                 self._state = state
                 self._rules.clear()
                 self._answers.clear()
+                self._days.clear()
                 self._index(self._data)
             key = (state, on)
             found = self._rules.get(key)
@@ -82,6 +92,9 @@ class StoreReader:
         """Records grouped by subject (stable sort: a subject's rows keep their order),
         the experts' codes and the digests of what was read."""
         self._by_subject = data.records.sort("subject_id", maintain_order=True)
+        runs = self._by_subject.with_row_index("_at").group_by("subject_id").agg(
+            pl.col("_at").min(), pl.len())
+        self._rows_of = {s: (int(a), int(n)) for s, a, n in runs.iter_rows()}
         keys = data.subject_keys()
         self._experts = frozenset(keys.filter(pl.col("subject_type") == "expert")
                                   .get_column("subject_id").to_list())
@@ -94,14 +107,11 @@ class StoreReader:
         (counts, digests) of everything read."""
         data = self.data(on)
         with self._lock:
-            by_subject, facts = self._by_subject, self._facts
+            by_subject, facts, rows_of = self._by_subject, self._facts, self._rows_of
         assert by_subject is not None
-        column = by_subject.get_column("subject_id")
         ids = list(dict.fromkeys(s.strip().upper() for s in subject_ids))
         wanted = pl.Series(ids, dtype=pl.String)
-        lo = column.search_sorted(wanted, side="left").to_list()
-        hi = column.search_sorted(wanted, side="right").to_list()
-        parts = [by_subject.slice(a, b - a) for a, b in zip(lo, hi, strict=True) if b > a]
+        parts = [by_subject.slice(*rows_of[s]) for s in ids if s in rows_of]
         records = pl.concat(parts) if parts else by_subject.head(0)
         keep = pl.col("subject_id").is_in(wanted.implode())
         return CreditData(
@@ -109,6 +119,45 @@ class StoreReader:
             subjects=None if data.subjects is None else data.subjects.filter(keep),
             lists=data.lists,
             manual=None if data.manual is None else data.manual.filter(keep)), facts
+
+    def warm(self) -> None:
+        """Read the store and start computing today's answers (a server does this when
+        it starts, so that its first requests do not wait for it)."""
+        try:
+            self.answered(CheckRequest(subject_ids=(), on=dt.date.today()))
+        except Exception:  # the first request will try again and answer the error
+            log.exception("could not read the store")
+
+    def answered(self, request: CheckRequest) -> CheckResult | None:
+        """The engine's answer for the members of ``request`` from the day's answers
+        (:mod:`creditindex.api.answers`), or ``None``: answer it with the engine. The
+        first request of a question starts computing its answers in the background."""
+        if not answerable(request):
+            return None
+        data = self.data(request.on)
+        key = (self._state, data.rules.content_hash, *question_key(request))
+        with self._lock:
+            found = self._days.get(key)
+            if found is None and key not in self._computing:
+                self._computing.add(key)
+                threading.Thread(target=self._compute_day, args=(key, data, request),
+                                 name="api-day-answers", daemon=True).start()
+        return None if found is None else found.answer(request.ids)
+
+    def _compute_day(self, key: tuple[Any, ...], data: CreditData,
+                     request: CheckRequest) -> None:
+        try:
+            answers = day_answers(data, request)
+            with self._lock:
+                if key[0] == self._state:
+                    self._days[key] = answers
+                    while len(self._days) > 4:
+                        self._days.popitem(last=False)
+        except Exception:  # requests keep being answered by the engine
+            log.exception("could not compute the day's answers for %s", key[2:])
+        finally:
+            with self._lock:
+                self._computing.discard(key)
 
     def compute(self, on: dt.date, known_on: dt.date) -> pl.DataFrame:
         """Every subject's answer on a day (cached: the four latest days asked)."""

@@ -10,7 +10,13 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
-from creditindex.certificate import CheckRequest, certificate_payload, render_html, run_check
+from creditindex.certificate import (
+    CheckRequest,
+    certificate_payload,
+    render_html,
+    run_check,
+    validate,
+)
 from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import data_facts, evidence_payload, render_evidence
 from creditindex.rules import RuleSet
@@ -147,7 +153,8 @@ class IssuedCheck:
 def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
                 user: str | None = None, operator: str | None = None, channel: str = "cli",
                 api_key_id: str | None = None, facts: dict[str, Any] | None = None,
-                actor: str | None = None) -> IssuedCheck:
+                actor: str | None = None, members: CheckResult | None = None
+                ) -> IssuedCheck:
     """Answer ``request`` on ``data`` (refused with :class:`~creditindex.certificate.
     RequestError` when a code fails its check digit), store the check with its evidence,
     number it and store its certificate with a verification code, all in one transaction.
@@ -155,8 +162,13 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
     is the name the certificate shows (default: who asked); without a user the check is
     stored under ``actor`` (an anonymous visitor's session) or the system actor. ``facts``
     (:func:`~creditindex.evidence.data_facts`) describe the data read when ``data`` is a
-    view narrowed to the subjects asked (the API server's fast path)."""
-    members = run_check(data, request, consortium=False)
+    view narrowed to the subjects asked (the API server's fast path); ``members`` is the
+    engine's answer for each member when already known (the server's answers of the day,
+    :mod:`creditindex.api.answers`: the same frames :func:`run_check` would give)."""
+    if members is None:
+        members = run_check(data, request, consortium=False)
+    else:
+        validate(request)
     together = run_check(data, request, consortium=True) if request.consortium else None
     result = together if together is not None else members
     from creditindex.store.db import display_url
