@@ -210,7 +210,7 @@ def _names(data: CreditData, request: CheckRequest, table: pl.DataFrame) -> dict
             if name:
                 found[sid] = str(name)
     missing = [s for s in request.ids if s not in found]
-    if missing:
+    if missing and _named_in(data, missing):
         names = data.for_subjects(missing).names().filter(pl.col("latest"))
         for sid, name in names.select("subject_id", "subject_name").iter_rows():
             if name and sid not in found:
@@ -218,6 +218,14 @@ def _names(data: CreditData, request: CheckRequest, table: pl.DataFrame) -> dict
     for sid, name in request.names.items():
         found.setdefault(sid.strip().upper(), name)
     return found
+
+
+def _named_in(data: CreditData, subject_ids: list[str]) -> bool:
+    """Whether the records or registered subjects of ``data`` name any of
+    ``subject_ids`` (else they have no name to look up)."""
+    wanted = pl.Series(subject_ids, dtype=pl.String)
+    frames = [data.records] + ([] if data.subjects is None else [data.subjects])
+    return any(bool(f.get_column("subject_id").is_in(wanted.implode()).any()) for f in frames)
 
 
 def _behaviours(data: CreditData) -> dict[str, Any]:

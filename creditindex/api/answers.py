@@ -8,7 +8,9 @@ rows do not depend on the other subjects asked, except where the engine's order 
 fixed by its sort keys: two grounds of a subject with the same cause and start, two
 names a subject goes by, or two roles of one subject (the lowest index decides). Such
 subjects are left out of :attr:`DayAnswers.exact`, and a request naming one is answered
-by the engine (:meth:`DayAnswers.answer` returns ``None``).
+by the engine (:meth:`DayAnswers.answer` returns ``None``). A code the data do not name
+anywhere (no record, registration, list entry or manual restriction) has the answer of
+any such code: full marks, no grounds.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ import polars as pl
 
 from creditindex.certificate import CheckRequest, engine_check
 from creditindex.evaluate import CheckResult, CreditData
+
+
+# A code no data name (not a valid code): its answer is every unknown code's answer.
+ABSENT = "~ABSENT~"
 
 
 @dataclass(frozen=True)
@@ -34,10 +40,14 @@ class DayAnswers:
 
     def answer(self, subject_ids: Sequence[str]) -> CheckResult | None:
         """The engine's answer for ``subject_ids`` (normalised, each once, in the order
-        asked), or ``None`` when one of them must be answered by the engine."""
-        if not subject_ids or any(s not in self.exact for s in subject_ids):
+        asked), or ``None`` when one of them must be answered by the engine. A code the
+        data do not know at all gets the answer of :data:`ABSENT` under its own code."""
+        if not subject_ids or any(s in self.rows and s not in self.exact
+                                  for s in subject_ids):
             return None
-        table = self.result.table[[self.rows[s] for s in subject_ids]]
+        absent = self.rows[ABSENT]
+        table = self.result.table[[self.rows.get(s, absent) for s in subject_ids]]
+        table = table.with_columns(pl.Series("subject_id", subject_ids, dtype=pl.String))
         parts = [self.result.grounds.slice(*self.grounds[s]) for s in sorted(subject_ids)
                  if s in self.grounds]
         grounds = pl.concat(parts) if parts else self.result.grounds.head(0)
@@ -61,8 +71,14 @@ def answerable(request: CheckRequest) -> bool:
 def day_answers(data: CreditData, request: CheckRequest) -> DayAnswers:
     """Every subject of ``data`` checked for the question of ``request``."""
     keys = data.subject_keys()
-    ids = keys.get_column("subject_id").unique().sort().to_list()
-    result = engine_check(data, request, ids)
+    known = [keys.get_column("subject_id")]
+    for frame in (data.lists, data.manual):  # a listed or restricted code, even unknown
+        if frame is not None:
+            known.append(frame.get_column("subject_id").drop_nulls()
+                         .str.strip_chars().str.to_uppercase())
+    ids = pl.concat(known).unique().sort().to_list()
+    assert ABSENT not in ids
+    result = engine_check(data, request, [*ids, ABSENT])
     rows = {s: i for i, s in enumerate(result.table.get_column("subject_id").to_list())}
     grounds = result.grounds.with_row_index("_at").group_by("subject_id").agg(
         pl.col("_at").min().alias("first"), pl.len().alias("n"))

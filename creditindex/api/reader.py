@@ -102,8 +102,8 @@ class StoreReader:
 
     def narrowed(self, subject_ids: Sequence[str], on: dt.date
                  ) -> tuple[CreditData, dict[str, Any]]:
-        """The data of a few subjects (their records found by binary search instead of a
-        scan of every record) with the rule set in force on ``on``, and the facts
+        """The data of a few subjects (their records found by position instead of a scan
+        of every record) with the rule set in force on ``on``, and the facts
         (counts, digests) of everything read."""
         data = self.data(on)
         with self._lock:

@@ -180,15 +180,21 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
     engine = get_engine(url)
     ensure_schema(engine)
     certs = table("check_certificate")
+    now, code = utcnow(), new_verify_code()
+
+    def drafted(who: str) -> dict[str, Any]:  # numbered once stored
+        return certificate_payload(
+            data, request, members, together, check_no="", verify_code=code,
+            issued_at=now, operator=operator or who, channel=channel, facts=facts)
+
+    # Without a user to look up, the certificate is drafted before the store's write
+    # lock is taken: concurrent checks hold it only for their inserts.
+    draft = drafted(actor or audit.system_actor()) if user is None else None
     with write_transaction(engine) as conn:
         who = require_user(conn, user).name if user else (actor or audit.system_actor())
-        now = utcnow()
         check_id = _insert_check(conn, who, result, data.rules, inputs, evidence, now)
         number = check_number(check_id, now)
-        code = new_verify_code()
-        payload = certificate_payload(
-            data, request, members, together, check_no=number, verify_code=code,
-            issued_at=now, operator=operator or who, channel=channel, facts=facts)
+        payload = {**(draft if draft is not None else drafted(who)), "check_no": number}
         conn.execute(insert(certs).values(
             check_id=check_id, check_no=number, verify_code=code, issued_at=now,
             operator=payload["operator"], channel=channel, api_key_id=api_key_id,
