@@ -30,6 +30,21 @@ from creditindex.store.state import data_state
 log = logging.getLogger(__name__)
 
 
+def lists_concerning(lists: pl.DataFrame | None, subject_ids: Sequence[str]
+                     ) -> pl.DataFrame | None:
+    """The list entries that may concern ``subject_ids`` (normalised codes), as the store
+    reads them for a few subjects (:func:`creditindex.store.load.read_lists`): those naming
+    one of them by code and those without a code (matched by name); ``None`` if none.
+    An entry naming another code is left out: it would add that subject's ground to
+    the check."""
+    if lists is None:
+        return None
+    code = pl.col("subject_id").str.strip_chars().str.to_uppercase()
+    found = lists.filter(pl.col("subject_id").is_null()
+                         | code.is_in(pl.Series(list(subject_ids), dtype=pl.String).implode()))
+    return found if found.height else None
+
+
 class StoreReader:
     """Thread-safe, shared by every request of one server."""
 
@@ -117,7 +132,7 @@ class StoreReader:
         return CreditData(
             records=records, rules=data.rules,
             subjects=None if data.subjects is None else data.subjects.filter(keep),
-            lists=data.lists,
+            lists=lists_concerning(data.lists, ids),
             manual=None if data.manual is None else data.manual.filter(keep)), facts
 
     def warm(self) -> None:
