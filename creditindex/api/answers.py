@@ -23,7 +23,6 @@ import polars as pl
 from creditindex.certificate import CheckRequest, engine_check
 from creditindex.evaluate import CheckResult, CreditData
 
-
 # A code no data name (not a valid code): its answer is every unknown code's answer.
 ABSENT = "~ABSENT~"
 

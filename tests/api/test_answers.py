@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 from apitest import LENDER, write_store_files
 from polars.testing import assert_frame_equal
+from storetest import file_data, uscc
 
 from creditindex.api.answers import ABSENT, answerable, day_answers
 from creditindex.api.reader import lists_concerning
@@ -21,7 +22,6 @@ from creditindex.certificate import CheckRequest, run_check
 from creditindex.evaluate import CreditData
 from creditindex.records import read_records, read_subjects
 from creditindex.rules import load_rules
-from storetest import file_data, uscc
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = [{}, {"subject_type": "bidder"}, {"category": "procurement"},
