@@ -224,8 +224,8 @@ class Subject(Declared):
     __tablename__ = "subject"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    subject_id: str = Column(String(SUBJECT_TEXT["subject_id"]), primary_key=True)
-    subject_type: str = Column(String(SUBJECT_TEXT["subject_type"]), primary_key=True)
+    subject_id: str = _col(String(SUBJECT_TEXT["subject_id"]), primary_key=True)
+    subject_type: str = _col(String(SUBJECT_TEXT["subject_type"]), primary_key=True)
     subject_name: str = _col(String(SUBJECT_TEXT["subject_name"]))
     country: str | None = _col(String(SUBJECT_TEXT["country"]), nullable=True)
     import_id: int | None = _col(BigId, ForeignKey("import_batch.id"), nullable=True)
@@ -303,9 +303,9 @@ class SnapshotRow(Declared):
     __tablename__ = "snapshot_row"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    run_id: int = Column(BigId, ForeignKey("evaluation_run.id"), primary_key=True)
-    subject_id: str = Column(SubjectId, primary_key=True)
-    subject_type: str = Column(String(16), primary_key=True)
+    run_id: int = _col(BigId, ForeignKey("evaluation_run.id"), primary_key=True)
+    subject_id: str = _col(SubjectId, primary_key=True)
+    subject_type: str = _col(String(16), primary_key=True)
     subject_name: str | None = _col(Name, nullable=True)
     credit_index: float = _col(Double())
     grade: str = _col(String(32))
@@ -327,8 +327,8 @@ class SubjectState(Declared):
     __table_args__ = (Index(None, "next_change"), Index(None, "decays_until"),
                       MYSQL_TABLE_ARGS)
 
-    subject_id: str = Column(SubjectId, primary_key=True)
-    subject_type: str = Column(String(16), primary_key=True)
+    subject_id: str = _col(SubjectId, primary_key=True)
+    subject_type: str = _col(String(16), primary_key=True)
     subject_name: str | None = _col(Name, nullable=True)
     credit_index: float = _col(Double())
     grade: str = _col(String(32))
@@ -372,7 +372,7 @@ class EvaluationState(Declared):
     __tablename__ = "evaluation_state"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    id: int = Column(Integer(), primary_key=True, autoincrement=False)
+    id: int = _col(Integer(), primary_key=True, autoincrement=False)
     run_id: int = _col(BigId, ForeignKey("evaluation_run.id"))
     day: dt.date = _col(Date())
     rules_hash: str = _col(String(64))
@@ -408,7 +408,7 @@ class StoreLock(Declared):
     __tablename__ = "store_lock"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    name: str = Column(String(32), primary_key=True)
+    name: str = _col(String(32), primary_key=True)
 
 
 # Facts the database refuses to change, delete, replace or truncate (migrations 0001, 0004).
@@ -499,8 +499,8 @@ class CheckCertificate(Declared):
     __table_args__ = (UniqueConstraint("check_no"), UniqueConstraint("verify_code"),
                       MYSQL_TABLE_ARGS)
 
-    check_id: int = Column(BigId, ForeignKey("eligibility_check.id"), primary_key=True,
-                           autoincrement=False)
+    check_id: int = _col(BigId, ForeignKey("eligibility_check.id"), primary_key=True,
+                         autoincrement=False)
     check_no: str = _col(String(32))
     verify_code: str = _col(String(32))
     issued_at: dt.datetime = _col(DateTime())
