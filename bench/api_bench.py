@@ -72,11 +72,14 @@ def build_store(args: argparse.Namespace, folder: Path) -> tuple[str, list[str]]
     return url, bidders
 
 
-def start_server(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
-    """``creditindex serve`` on ``port`` with no practical request limit."""
+def start_server(url: str, port: int, workers: int = 1, root: Path = ROOT
+                 ) -> subprocess.Popen[bytes]:
+    """``creditindex serve`` of the checkout at ``root`` on ``port`` with no practical
+    request limit."""
     process = subprocess.Popen(
         [sys.executable, "-m", "creditindex", "serve", "--db", url, "--port", str(port),
-         "--rate-limit", "100000000", "--workers", str(workers)], cwd=ROOT)
+         "--rate-limit", "100000000", *(["--workers", str(workers)] if workers > 1 else [])],
+        cwd=root)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -174,6 +177,9 @@ def main() -> None:
     parser.add_argument("--built", type=Path, help="Reuse the store bench/store_build.py "
                         "built in this folder (its SQLite file, or --db: its PostgreSQL).")
     parser.add_argument("--workers", type=int, default=1, help="Server processes.")
+    parser.add_argument("--server-root", type=Path, default=ROOT,
+                        help="Serve the code of this checkout (e.g. /work/main: the same "
+                             "load on the code before, side by side).")
     parser.add_argument("--warmup", type=float, default=20,
                         help="Seconds of load before the measured run (not counted).")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "api.json")
@@ -186,7 +192,7 @@ def main() -> None:
         url, bidders = build_store(args, folder)
         key = add_key(url, "bench", ["check", "read"]).secret
         dispose_engines()
-        process = start_server(url, args.port, args.workers)
+        process = start_server(url, args.port, args.workers, args.server_root)
         base = f"http://127.0.0.1:{args.port}"
         t0 = time.perf_counter()
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
@@ -205,6 +211,7 @@ def main() -> None:
         result: dict[str, Any] = {
             "records": args.records, "clients": args.clients, "seconds": args.seconds,
             "warmup_seconds": args.warmup, "workers": args.workers,
+            "server_code": str(args.server_root),
             "subjects_per_request": args.batch, "requests": len(latencies),
             "errors": len(errors), "throughput_per_s": round(len(latencies) / args.seconds, 1),
             "p50_ms": round(percentile(latencies, 0.50), 1),
