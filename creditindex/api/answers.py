@@ -5,8 +5,9 @@ subjects is a lookup instead of an engine run.
 A looked-up answer must be the very frames the engine gives for the subjects asked
 alone (:func:`creditindex.certificate.run_check` on the narrowed data). Each subject's
 rows do not depend on the other subjects asked, except where the engine's order is not
-fixed by its sort keys: two grounds of a subject with the same cause and start, two
-names a subject goes by, or two roles of one subject (the lowest index decides). Such
+fixed by its sort keys: two grounds of a subject with the same cause and start, or two
+names a subject goes by. (Of several roles the lowest index is taken; its grade follows
+from the index alone, so a tie between roles gives the same row.) Such
 subjects are left out of :attr:`DayAnswers.exact`, and a request naming one is answered
 by the engine (:meth:`DayAnswers.answer` returns ``None``). A code the data do not name
 anywhere (no record, registration, list entry or manual restriction) has the answer of
@@ -89,7 +90,4 @@ def day_answers(data: CreditData, request: CheckRequest) -> DayAnswers:
         pl.col("subject_name").n_unique().alias("n")).filter(pl.col("n") > 1
                                                              ).get_column("subject_id")
     unsure = set(tied.to_list()) | set(named.to_list())
-    if request.subject_type is None:  # the lowest of several roles' indices
-        unsure |= set(keys.group_by("subject_id").len().filter(pl.col("len") > 1)
-                      .get_column("subject_id").to_list())
     return DayAnswers(result, rows, where, frozenset(s for s in rows if s not in unsure))

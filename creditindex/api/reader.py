@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +28,7 @@ from creditindex.store.rulesets import rules_for
 from creditindex.store.state import data_state
 
 log = logging.getLogger(__name__)
+ASKED_BEFORE_COMPUTING = 3  # requests of one question before its day answers are computed
 
 
 def lists_concerning(lists: pl.DataFrame | None, subject_ids: Sequence[str]
@@ -64,6 +65,7 @@ class StoreReader:
         self._rows_of: dict[str, tuple[int, int]] = {}
         self._days: OrderedDict[tuple[Any, ...], DayAnswers] = OrderedDict()
         self._computing: set[tuple[Any, ...]] = set()
+        self._asked: Counter[tuple[Any, ...]] = Counter()
         engine = get_engine(url)
         ensure_schema(engine)
 
@@ -89,6 +91,7 @@ class StoreReader:
                 self._rules.clear()
                 self._answers.clear()
                 self._days.clear()
+                self._asked.clear()
                 self._index(self._data)
             key = (state, on)
             found = self._rules.get(key)
@@ -139,21 +142,26 @@ class StoreReader:
         """Read the store and start computing today's answers (a server does this when
         it starts, so that its first requests do not wait for it)."""
         try:
-            self.answered(CheckRequest(subject_ids=(), on=dt.date.today()))
+            self.answered(CheckRequest(subject_ids=(), on=dt.date.today()), start_after=1)
         except Exception:  # the first request will try again and answer the error
             log.exception("could not read the store")
 
-    def answered(self, request: CheckRequest) -> CheckResult | None:
+    def answered(self, request: CheckRequest, start_after: int = ASKED_BEFORE_COMPUTING
+                 ) -> CheckResult | None:
         """The engine's answer for the members of ``request`` from the day's answers
-        (:mod:`creditindex.api.answers`), or ``None``: answer it with the engine. The
-        first request of a question starts computing its answers in the background."""
+        (:mod:`creditindex.api.answers`), or ``None``: answer it with the engine. A
+        question asked ``start_after`` times starts computing its answers in the
+        background (one question at a time: questions that each come once, a day in
+        the past say, never cost a computation of every subject)."""
         if not answerable(request):
             return None
         data = self.data(request.on)
         key = (self._state, data.rules.content_hash, *question_key(request))
         with self._lock:
             found = self._days.get(key)
-            if found is None and key not in self._computing:
+            self._asked[key] += found is None
+            if (found is None and not self._computing
+                    and self._asked[key] >= start_after):
                 self._computing.add(key)
                 threading.Thread(target=self._compute_day, args=(key, data, request),
                                  name="api-day-answers", daemon=True).start()
