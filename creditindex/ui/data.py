@@ -24,7 +24,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import func, select
 
-from creditindex import evaluate
+from creditindex import evaluate, wording
 from creditindex.certificate import CheckRequest
 from creditindex.disclosure import publication_status_expr
 from creditindex.errors import InputError, Problem
@@ -390,10 +390,7 @@ def _behaviour_names(rules_: RuleSet) -> pl.DataFrame:
 
 def behaviour_names(lang: str, on: dt.date | None = None) -> dict[str, str]:
     """Behaviour codes with their names in ``lang`` (the rule set in force on ``on``)."""
-    rules_ = rules(on)
-    if lang == "en":
-        return {b.code: b.name_en or b.code for b in rules_.behaviour}
-    return {b.code: b.name for b in rules_.behaviour}
+    return wording.behaviour_names(rules(on).behaviour, lang)
 
 
 def grounds_for(subject_ids: Sequence[str], on: dt.date, known_on: dt.date
