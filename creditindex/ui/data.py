@@ -36,7 +36,7 @@ from creditindex.records import read_records
 from creditindex.regions import region_name
 from creditindex.rules import DEFAULT_RULES, SUBJECT_TYPES, RuleSet
 from creditindex.store import approvals, lifecycle
-from creditindex.store.audit import NOT_DATA_ACTIONS, audit_trail
+from creditindex.store.audit import audit_trail
 from creditindex.store.checks import Certificate, count_checks, issue_check
 from creditindex.store.checks import verify as verify_code
 from creditindex.store.db import (
@@ -58,6 +58,7 @@ from creditindex.store.sample import DEMO_USERS as DEMO_USERS
 from creditindex.store.sample import build_sample as build_store_sample
 from creditindex.store.sample import is_demo_store
 from creditindex.store.snapshots import stored_snapshot
+from creditindex.store.state import data_state
 from creditindex.store.users import find_user
 from creditindex.ui import auth, tables
 from creditindex.ui.auth import Permission, User
@@ -125,9 +126,6 @@ def ensure_ready() -> None:
     _ready(db_url(), warm=not st.get_option("global.appTest"))
 
 
-_NOT_DATA = NOT_DATA_ACTIONS
-
-
 STATE_TTL = 1.0  # seconds a state token is reused (one page run asks many times)
 _states: dict[str, tuple[float, str]] = {}
 
@@ -142,11 +140,9 @@ def state(url: str | None = None) -> str:
     known = _states.get(key)
     if known is not None and now - known[0] < STATE_TTL:
         return known[1]
-    log = table("audit_log")
     with read_transaction(_engine(key)) as conn:
-        newest = conn.execute(select(func.max(log.c.id)).where(
-            log.c.action.not_in(_NOT_DATA))).scalar_one()
-    token = f"{newest or 0}@{today().isoformat()}"
+        newest = data_state(conn)
+    token = f"{newest}@{today().isoformat()}"
     _states[key] = (now, token)
     return token
 
