@@ -577,11 +577,13 @@ _DAILY_TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.approval.withdrawn": ('撤回了自己提交的变更', 'withdrew their own proposal'),
     "col.what": ("操作", "Action"),
     "col.details": ("详情", "Details"),
-    "life.queue_caption": ("办理期限：异议 {obj} 个工作日，信用修复申请 {rep} 个工作日；"
+    "life.queue_caption": ("办理期限：异议 {obj} 个工作日，信用修复申请 {rep} 个工作日"
+                           "（按国务院办公厅公布的节假日安排，扣除法定节假日、计入调休上班日）；"
                            "「即将到期」为 {soon} 天内到期的人工限制。点击一行即可办理。",
                            "Deadlines: objections {obj} working days, repair applications "
-                           "{rep} working days; restrictions ending within {soon} days. "
-                           "Click a row to handle it."),
+                           "{rep} working days (public holidays skipped and make-up working "
+                           "days counted, as the State Council publishes them); restrictions "
+                           "ending within {soon} days. Click a row to handle it."),
     "life.queue_objections": ("待处理异议（{n}）", "Objections to decide ({n})"),
     "life.queue_repairs": ("待办信用修复（{n}）", "Repair applications ({n})"),
     "life.queue_ending": ("即将到期的限制（{n}）", "Restrictions ending soon ({n})"),
