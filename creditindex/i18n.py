@@ -570,6 +570,23 @@ _DAILY_TEXTS: dict[str, tuple[str, str]] = {
     "audit.act.signin.demo_refused": ("登录被拒绝（正式库不接受演示密码）",
                                       "was refused sign-in (demo password on a production "
                                       "store)"),
+    "signin.oidc_button": ("使用统一身份认证登录", "Sign in with the platform's single sign-on"),
+    "signin.oidc_caption": ("交易中心工作人员和监管人员请使用统一身份认证登录；"
+                            "公众无需登录即可浏览。",
+                            "Centre staff and regulators sign in through the platform's "
+                            "single sign-on; the public may browse without signing in."),
+    "signin.or_password": ("或使用本系统的账户和密码登录：",
+                           "Or sign in with an account and password of this system:"),
+    "signin.oidc_unknown": ("统一身份认证账户 {email} 未在本系统开通，当前以公众身份浏览。"
+                            "如需办理业务，请联系系统管理员以该邮箱开通账户。",
+                            "The single sign-on account {email} has no account in this "
+                            "system: you are browsing as the public. To work here, ask the "
+                            "administrator to open an account for this address."),
+    "audit.act.signin.oidc": ("通过统一身份认证登录", "signed in through the platform's identity "
+                              "provider"),
+    "audit.act.signin.oidc_unknown": ("统一身份认证账户未在本系统登记（以公众身份浏览）",
+                                      "signed in through the identity provider with an "
+                                      "address no account has (browses as the public)"),
     "audit.act.signout": ('退出登录', 'signed out'),
     "audit.act.approval.propose": ('提交了待审批的变更', 'proposed a change for approval'),
     "audit.act.approval.approved": ('批准了变更', 'approved a change'),

@@ -23,7 +23,8 @@ AUDIT_COLUMNS = ["id", "at", "actor", "action", "entity", "entity_key", "before"
 # data state, the app's and the daily job's (snapshots.data_version) all read it.
 NOT_DATA_ACTIONS = ("evaluate", "check.save", "user.add", "objection.file", "repair.apply",
                     "signin.ok", "signin.failed", "signin.locked", "signin.demo_refused",
-                    "signout", "approval.propose", "approval.rejected", "approval.withdrawn",
+                    "signin.oidc", "signin.oidc_unknown", "signout", "approval.propose",
+                    "approval.rejected", "approval.withdrawn",
                     "apikey.add", "apikey.revoke", "points.formula", "points.freeze")
 
 
