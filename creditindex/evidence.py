@@ -26,6 +26,7 @@ from creditindex.output import write_text_atomic
 from creditindex.wording import behaviour_names, ground_text, reasons_column, source_words
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+ANONYMOUS_PREFIX = "anonymous:"  # how a visitor who did not sign in is named in the store
 
 _DIGESTS: OrderedDict[int, tuple[pl.DataFrame, str]] = OrderedDict()
 _DIGEST_LOCK = threading.Lock()
@@ -123,16 +124,22 @@ def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, An
 _CSS = """body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;
 text-align:left;vertical-align:top}th{background:#f2f2f2}.no{color:#b00;font-weight:bold}
-.yes{color:#070;font-weight:bold}code{font-size:90%}"""
+.yes{color:#070;font-weight:bold}code{font-size:90%}.nw{white-space:nowrap}"""
 
 
-def _html_table(head: list[str], rows: list[list[tuple[str, str]]]) -> str:
-    """A table of (css class, text) cells under ``head``."""
+def _html_table(head: list[str], rows: list[list[tuple[str, str]]],
+                wide: int | None = None) -> str:
+    """A table of (css class, text) cells under ``head``; only column ``wide`` (the
+    sentences) wraps, the others (codes, dates, words) keep to one line."""
     esc = html.escape
+
+    def cell(i: int, cls: str, v: str) -> str:
+        classes = " ".join(c for c in (cls, "" if i == wide else "nw") if c)
+        return f'<td class="{classes}">{esc(v)}</td>'
+
     top = "".join(f"<th>{esc(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f'<td class="{cls}">{esc(v)}</td>' if cls
-                                    else f"<td>{esc(v)}</td>" for cls, v in row) + "</tr>"
-                   for row in rows)
+    body = "".join("<tr>" + "".join(cell(i, cls, v) for i, (cls, v) in enumerate(row))
+                   + "</tr>" for row in rows)
     return f"<table><tr>{top}</tr>{body}</table>"
 
 
@@ -157,6 +164,8 @@ def _input_value(key: str, value: Any, lang: str) -> str:
         return tr("type", value, lang)
     if key == "category":
         return tr("category", value, lang)
+    if key == "checked_by" and str(value).startswith(ANONYMOUS_PREFIX):
+        return t("evidence.anonymous", lang, session=str(value)[len(ANONYMOUS_PREFIX):])
     return str(value)
 
 
@@ -223,7 +232,7 @@ def render_evidence(payload: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
                                         "col.reasons")]
     ground_head = [t(k, lang) for k in ("col.subject_id", "col.cause", "col.detail",
                                         "col.basis", "col.source", "col.since", "col.until")]
-    grounds = (_html_table(ground_head, _ground_rows(payload, names, lang))
+    grounds = (_html_table(ground_head, _ground_rows(payload, names, lang), wide=2)
                if payload["grounds"] else f"<p>{esc(t('evidence.no_grounds', lang))}</p>")
     command = (f"creditindex check --on {c['on']} --known-on {c['known_on']}")
     software = t("sep.list", lang).join(f"{k} {v}" for k, v in payload["software"].items())
@@ -232,8 +241,8 @@ def render_evidence(payload: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
 <title>{esc(t("evidence.title", lang))} {esc(c['on'])}</title><style>{_CSS}</style></head>
 <body><h1>{esc(t("evidence.title", lang))}</h1>
 <table>{fact_rows}</table>
-<h2>{esc(t("evidence.answer", lang))}</h2>{_html_table(answer_head,
-                                                      _answer_rows(payload, names, lang))}
+<h2>{esc(t("evidence.answer", lang))}</h2>{_html_table(
+    answer_head, _answer_rows(payload, names, lang), wide=5)}
 <h2>{esc(t("evidence.grounds", lang))}</h2>{grounds}
 <h2>{esc(t("evidence.inputs", lang))}</h2><table>{input_rows}</table>
 <p>{esc(t("evidence.reproduce", lang))} <code>{esc(command)}</code></p>

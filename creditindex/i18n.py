@@ -692,6 +692,8 @@ _DAILY_TEXTS: dict[str, tuple[str, str]] = {
     "evidence.reproduce": ("复核方法：在哈希值与上表相同的数据和规则集上运行",
                            "To reproduce, run on data and a rule set with the hashes above:"),
     "evidence.software": ("软件版本：", "Software:"),
+    "evidence.anonymous": ("未登录的访客（会话 {session}）",
+                           "a visitor not signed in (session {session})"),
     "evidence.input.subject_ids": ("核查主体", "Subjects asked"),
     "evidence.input.subjects": ("核查主体", "Subjects asked"),
     "evidence.input.on": ("核查日", "Day checked"),

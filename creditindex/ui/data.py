@@ -29,6 +29,7 @@ from creditindex.certificate import CheckRequest
 from creditindex.disclosure import publication_status_expr
 from creditindex.errors import InputError, Problem
 from creditindex.evaluate import CheckResult, CreditData
+from creditindex.evidence import ANONYMOUS_PREFIX as ANONYMOUS_PREFIX
 from creditindex.evidence import evidence_payload, render_evidence
 from creditindex.identifiers import id_problem, rid_problem
 from creditindex.lists import read_list_entries
@@ -558,7 +559,6 @@ def _within_limits(user: User, subject_ids: list[str], subject_type: str | None,
         raise LimitReached("limit.anon_day")
 
 
-ANONYMOUS_PREFIX = "anonymous:"
 
 
 def check(user: User, subject_ids: list[str], on: dt.date, known_on: dt.date,
