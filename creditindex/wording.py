@@ -168,6 +168,27 @@ _PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^Input should be greater than (?P<n>\S+?)(?: \(got (?P<actual>.*)\))?$"),
      "problem.greater_than"),
     (re.compile(r"^Field required$"), "problem.field_required"),
+    (re.compile(r"^region must be a 6-digit administrative code, not '(?P<value>.*)'$"),
+     "problem.region"),
+    (re.compile(r"^unknown industry '(?P<value>[^']*)' \(use one of (?P<known>.*)\)$"),
+     "problem.industry"),
+    (re.compile(r"^behaviour '(?P<code>[^']*)' does not apply to subject type "
+                r"'(?P<type>[^']*)'$"), "problem.code_type"),
+    (re.compile(r"^decided_on (?P<day>\S+) is after the import day (?P<today>\S+)$"),
+     "problem.decided_future"),
+    (re.compile(r"^recorded on (?P<day>\S+) is before decided_on (?P<decided>\S+)$"),
+     "problem.recorded_early"),
+    (re.compile(r"^revoked on (?P<day>\S+) is before decided_on (?P<decided>\S+)$"),
+     "problem.revoked_early"),
+    (re.compile(r"^repaired on (?P<day>\S+) is before decided_on (?P<decided>\S+)$"),
+     "problem.repaired_early"),
+    (re.compile(r"^publish_until (?P<day>\S+) is before decided_on (?P<decided>\S+)$"),
+     "problem.publish_early"),
+    (re.compile(r"^too long: (?P<n>\d+) characters \(at most (?P<max>\d+)\)$"),
+     "problem.too_long_n"),
+    (re.compile(r"^too long \(at most (?P<max>\d+) characters\)$"), "problem.too_long"),
+    (re.compile(r"^the date is empty$"), "problem.date_empty"),
+    (re.compile(r"^not a date: '(?P<value>[^']*)'.*$"), "problem.not_a_date"),
 )
 
 

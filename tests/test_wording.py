@@ -133,3 +133,24 @@ def test_the_certificate_and_report_word_every_ground_in_chinese(data: CreditDat
     for sid in (BEHAVIOUR, GRADE, EXPERT):
         cells = restriction_cells(report_payload(data, sid, DAY, audience="staff"))
         assert cells and ENGLISH.findall(" ".join(c for r in cells for c in r)) == []
+
+
+@pytest.mark.parametrize("message", [
+    "region must be a 6-digit administrative code, not '4401'",
+    "unknown industry 'mining' (use one of housing, water)",
+    "behaviour 'LATE' does not apply to subject type 'bidder'",
+    "decided_on 2099-01-01 is after the import day 2026-11-30",
+    "recorded on 2020-01-01 is before decided_on 2021-01-01",
+    "revoked on 2020-01-01 is before decided_on 2021-01-01",
+    "repaired on 2020-01-01 is before decided_on 2021-01-01",
+    "publish_until 2020-01-01 is before decided_on 2021-01-01",
+    "too long: 300 characters (at most 200)",
+    "too long (at most 200 characters)",
+    "the date is empty",
+    "not a date: '2026-13-01' is not a real calendar day between 1949-10-01 and 2100-12-31",
+    "USCC must have 18 characters, not 17",
+])
+def test_import_problems_read_in_chinese(message: str) -> None:
+    text = wording.problem_text(message, "zh")
+    left = re.sub(r"'[^']*'|「[^」]*」|：.*$", " ", text)  # quoted values and lists are data
+    assert CHINESE.search(text) and ENGLISH.findall(left) == [], text
