@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from itertools import pairwise
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from creditindex.limits import env_int
 from creditindex.store import audit
@@ -90,6 +90,16 @@ def locked_until(url: str | None, name: str, now: dt.datetime | None = None
     return last + window
 
 
+def _start_session(conn: Connection, user: User) -> str:
+    """A new browser session of ``user``: its random token (the store keeps its hash)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    conn.execute(insert(table("app_session")).values(
+        token_hash=token_hash(token), user_name=user.name, created_at=now,
+        expires_at=now + dt.timedelta(hours=session_hours())))
+    return token
+
+
 def sign_in(url: str | None, name: str, password: str) -> SignIn:
     """Check ``name`` and ``password``; on success start a browser session. Every attempt
     is kept and audited (never the password); a locked account is refused without
@@ -119,11 +129,7 @@ def sign_in(url: str | None, name: str, password: str) -> SignIn:
         if user is None:
             audit.record(conn, clean, "signin.failed", "app_user", clean)
             return SignIn("failed")
-        token = secrets.token_urlsafe(32)
-        now = utcnow()
-        conn.execute(insert(table("app_session")).values(
-            token_hash=token_hash(token), user_name=user.name, created_at=now,
-            expires_at=now + dt.timedelta(hours=session_hours())))
+        token = _start_session(conn, user)
         audit.record(conn, user.name, "signin.ok", "app_user", user.name)
     return SignIn("ok", user=user, token=token)
 
@@ -139,11 +145,7 @@ def sign_in_verified(url: str | None, email: str) -> SignIn:
         if user is None or not user.active:
             audit.record(conn, clean or "-", "signin.oidc_unknown", "app_user", clean or "-")
             return SignIn("unknown")
-        token = secrets.token_urlsafe(32)
-        now = utcnow()
-        conn.execute(insert(table("app_session")).values(
-            token_hash=token_hash(token), user_name=user.name, created_at=now,
-            expires_at=now + dt.timedelta(hours=session_hours())))
+        token = _start_session(conn, user)
         audit.record(conn, user.name, "signin.oidc", "app_user", user.name,
                      after={"email": clean})
     return SignIn("ok", user=user, token=token)
