@@ -128,13 +128,13 @@ text-align:left;vertical-align:top}th{background:#f2f2f2}.no{color:#b00;font-wei
 
 
 def _html_table(head: list[str], rows: list[list[tuple[str, str]]],
-                wide: int | None = None) -> str:
-    """A table of (css class, text) cells under ``head``; only column ``wide`` (the
-    sentences) wraps, the others (codes, dates, words) keep to one line."""
+                wide: frozenset[int] = frozenset()) -> str:
+    """A table of (css class, text) cells under ``head``; only the columns ``wide``
+    (names, sentences) wrap, the others (codes, dates, words) keep to one line."""
     esc = html.escape
 
     def cell(i: int, cls: str, v: str) -> str:
-        classes = " ".join(c for c in (cls, "" if i == wide else "nw") if c)
+        classes = " ".join(c for c in (cls, "" if i in wide else "nw") if c)
         return f'<td class="{classes}">{esc(v)}</td>'
 
     top = "".join(f"<th>{esc(h)}</th>" for h in head)
@@ -232,7 +232,8 @@ def render_evidence(payload: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
                                         "col.reasons")]
     ground_head = [t(k, lang) for k in ("col.subject_id", "col.cause", "col.detail",
                                         "col.basis", "col.source", "col.since", "col.until")]
-    grounds = (_html_table(ground_head, _ground_rows(payload, names, lang), wide=2)
+    grounds = (_html_table(ground_head, _ground_rows(payload, names, lang),
+                           wide=frozenset({2, 3, 4}))
                if payload["grounds"] else f"<p>{esc(t('evidence.no_grounds', lang))}</p>")
     command = (f"creditindex check --on {c['on']} --known-on {c['known_on']}")
     software = t("sep.list", lang).join(f"{k} {v}" for k, v in payload["software"].items())
@@ -242,7 +243,7 @@ def render_evidence(payload: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
 <body><h1>{esc(t("evidence.title", lang))}</h1>
 <table>{fact_rows}</table>
 <h2>{esc(t("evidence.answer", lang))}</h2>{_html_table(
-    answer_head, _answer_rows(payload, names, lang), wide=5)}
+    answer_head, _answer_rows(payload, names, lang), wide=frozenset({1, 5}))}
 <h2>{esc(t("evidence.grounds", lang))}</h2>{grounds}
 <h2>{esc(t("evidence.inputs", lang))}</h2><table>{input_rows}</table>
 <p>{esc(t("evidence.reproduce", lang))} <code>{esc(command)}</code></p>
