@@ -63,6 +63,7 @@ from creditindex.store.state import data_state
 from creditindex.store.users import find_user
 from creditindex.ui import auth, tables
 from creditindex.ui.auth import Permission, User
+from creditindex.ui.i18n import current_lang
 from creditindex.ui.limits import LimitReached, limits
 
 _setup_lock = threading.Lock()
@@ -596,7 +597,7 @@ def check(user: User, subject_ids: list[str], on: dt.date, known_on: dt.date,
     inputs = {"subject_ids": [shown[s] for s in valid], "subject_type": subject_type,
               "consortium": request.consortium, "checked_by": checked_by}
     payload = _mask_payload(evidence_payload(result, data, inputs), result, shown)
-    html = render_evidence(payload)
+    html = render_evidence(payload, current_lang())  # in the language of the page
     names = {s: subject_name(s) for s in subject_ids}
     return Eligibility(result=result, names=names, shown=shown, invalid=invalid,
                        payload=payload, html=html, check_id=issued.id,
