@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from creditindex.evaluate import CreditData
@@ -36,17 +36,24 @@ def shards_of(spark: SparkSession, subject_ids: Sequence[str], shards: int) -> l
     return sorted({int(r[0]) for r in ids.select(shard_of(shards)).collect()})
 
 
-def records_of(spark: SparkSession, paths: str | Sequence[str],
-               subject_ids: Sequence[str], shards: int | None = None) -> pl.DataFrame:
-    """Every record (all roles) of ``subject_ids`` in the Parquet records at ``paths``,
-    as a canonical polars frame. ``shards``: the shard count of records laid out by
-    :func:`write_by_shard` (only the subjects' shards are read)."""
+def lake_rows(spark: SparkSession, paths: str | Sequence[str], subject_ids: Sequence[str],
+              shards: int | None = None) -> DataFrame:
+    """The canonical records of ``subject_ids`` at ``paths`` as a Spark frame: filtered
+    on ``subject_id`` (pushed down to Parquet) and, for records laid out by
+    :func:`write_by_shard` with ``shards`` shards, on their shards (partitions pruned)."""
     names = [paths] if isinstance(paths, str) else list(paths)
     frame = open_parquet(spark, names)
     if shards is not None and SHARD in frame.columns:
         frame = frame.where(F.col(SHARD).isin(shards_of(spark, subject_ids, shards)))
-    rows = canonical(frame, ", ".join(names), dict(RECORD_SCHEMA), REQUIRED).where(
+    return canonical(frame, ", ".join(names), dict(RECORD_SCHEMA), REQUIRED).where(
         F.col("subject_id").isin(_ids(subject_ids)))
+
+
+def records_of(spark: SparkSession, paths: str | Sequence[str],
+               subject_ids: Sequence[str], shards: int | None = None) -> pl.DataFrame:
+    """Every record (all roles) of ``subject_ids`` in the Parquet records at ``paths``,
+    as a canonical polars frame (:func:`lake_rows`)."""
+    rows = lake_rows(spark, paths, subject_ids, shards)
     return from_arrow(rows.toArrow(), dict(RECORD_SCHEMA))
 
 
