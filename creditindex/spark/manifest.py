@@ -35,16 +35,23 @@ from typing import Any
 
 VERSION = 2
 NO_END = "9999-12-31"
+# Packages whose code does not change an answer (faces, the store, the command line).
+_NOT_ENGINE = {"ui", "api", "cli", "store"}
 
 
 def engine_hash() -> str:
-    """A hash of the engine's source (the package's top-level modules): answers kept by
-    an earlier version of the engine are not reused."""
+    """A hash of the engine's source (every module of the package but the faces and the
+    store, subpackages such as ``engine/`` included): answers kept by an earlier version
+    of the engine are not reused."""
     import creditindex
 
+    root = Path(creditindex.__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(Path(creditindex.__file__).parent.glob("*.py")):
-        digest.update(path.name.encode())
+    for path in sorted(root.rglob("*.py")):
+        part = path.relative_to(root)
+        if part.parts[0] in _NOT_ENGINE:
+            continue
+        digest.update(str(part).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
