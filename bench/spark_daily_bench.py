@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.datasets import parse_size  # noqa: E402
-from bench.spark_bench import CACHE, ON, records_folder  # noqa: E402
+from bench.spark_bench import CACHE, ON, bench_session, records_folder  # noqa: E402
 from creditindex.rules import load_rules  # noqa: E402
 
 NEW = 1000
@@ -64,18 +64,14 @@ def run_days(lake: Path, work: Path, workers: int, shards: int, memory: str
     """Day 1 (state), day 2 after new records (state), day 2 without state."""
     from creditindex.spark.local_cluster import start_local_cluster
     from creditindex.spark.pipeline import SparkRun, compute_on_spark
-    from creditindex.spark.session import spark_session
 
     rules = load_rules(None)
     result: dict[str, Any] = {}
     cluster = start_local_cluster(CACHE / "cluster-daily", workers=workers, cores=1,
                                   memory=memory)
     try:
-        spark = spark_session(cluster.master_url, app_name="creditindex-daily-bench", conf={
-            "spark.executor.memory": memory, "spark.executor.cores": "1",
-            "spark.cores.max": str(workers), "spark.driver.memory": "2g",
-            "spark.sql.shuffle.partitions": str(shards)})
-        spark.sparkContext.parallelize(range(workers), workers).count()  # executors up
+        spark = bench_session(cluster.master_url, "creditindex-daily-bench", workers, shards,
+                              memory)
 
         def one(name: str, day: dt.date, state: str | None) -> SparkRun:
             t = time.perf_counter()
