@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from bench import compare
+from bench import compare, processes
 from bench.child import TASKS
 from bench.datasets import DEFAULT_DIR, Dataset, parse_size, prepare, size_label
 from creditindex.rules import load_rules
@@ -255,8 +255,9 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100k,1m",
                         help="record counts, e.g. 100k,1m,10m (default 100k,1m)")
-    parser.add_argument("--tasks", default=",".join(TASKS),
-                        help=f"subset of {','.join(TASKS)}")
+    parser.add_argument("--tasks", default=",".join([*TASKS, processes.TASK]),
+                        help=f"subset of {','.join([*TASKS, processes.TASK])} ("
+                             f"{processes.TASK}: whole processes, bench/processes.py)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="JSON results file; the Markdown table goes next to it")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR,
@@ -268,9 +269,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    unknown = [t for t in tasks if t not in TASKS]
+    unknown = [t for t in tasks if t not in TASKS and t != processes.TASK]
     if unknown:
         parser.error(f"unknown task(s): {', '.join(unknown)}")
+    if processes.TASK in tasks:
+        whole = processes.run(sizes, args.data_dir, args.timeout)
+        processes.write(whole, args.out.with_name("processes.json"), args.readme)
+        tasks = [t for t in tasks if t != processes.TASK]
+        if not all(e["equal"] for e in whole["sizes"]):
+            print("ANSWERS DIFFER (whole processes)")
+            sys.exit(1)
+        if not tasks:
+            return
     report = run(sizes, tasks, args.data_dir, args.timeout)
     table = text_table(report)
     print()
