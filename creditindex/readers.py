@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -320,6 +320,38 @@ def read_table(source: Source, name: str | None = None, *, has_header: bool = Tr
     if columns is not None:
         frame = frame.select(c for c in frame.columns if c in columns)
     return _as_text(frame, keep_dates)
+
+
+# Rows of a Parquet file read and checked at a time by :func:`read_table_parts`: the
+# working memory of the checks is that of one part, whatever the file's size.
+PART_ROWS = 1 << 19
+
+
+def read_table_parts(source: str | Path, *, columns: Collection[str] | None = None,
+                     keep_dates: bool = False, rows: int = PART_ROWS
+                     ) -> Iterator[tuple[int, pl.DataFrame]]:
+    """:func:`read_table` of a file in parts of at most ``rows`` rows, each with the
+    number of rows before it: a Parquet file part by part (only ``columns``, in the
+    part's row groups), any other file as one part."""
+    file = str(source)
+    suffix = Path(file).suffix.lower()
+    if suffix not in PARQUET_SUFFIXES:
+        yield 0, read_table(source, columns=columns, keep_dates=keep_dates)
+        return
+    check_table_source(source, file, suffix, current())
+    try:
+        names = list(pl.read_parquet_schema(source))
+        keys = _header_keys(names, file, excel=False)
+        wanted = [(n, k) for n, k in zip(names, keys, strict=True)
+                  if columns is None or k in columns]
+        scan = pl.scan_parquet(source).select(pl.col(n).alias(k) for n, k in wanted)
+        height = int(pl.scan_parquet(source).select(pl.len()).collect().item())
+        for offset in range(0, max(height, 1), rows):
+            yield offset, _as_text(scan.slice(offset, rows).collect(), keep_dates)
+    except InputError:
+        raise
+    except Exception as exc:  # polars and the OS raise many kinds
+        raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
 
 
 def _read_parquet(source: Path | io.BytesIO, file: str, columns: Collection[str] | None

@@ -22,6 +22,7 @@ from creditindex.identifiers import (
 )
 from creditindex.readers import decode_text as decode_text
 from creditindex.readers import read_table as read_table
+from creditindex.readers import read_table_parts
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
 REQUIRED = ("record_id", "source", "industry", "region", "subject_id", "subject_name",
@@ -148,7 +149,7 @@ def _date_problem(column: str, dtype: pl.DataType) -> pl.Expr:
 
 
 def _by_value(frame: pl.DataFrame, column: str, expr: pl.Expr, dtype: pl.DataType,
-              default: object = None) -> pl.Expr:
+              default: int | None = None) -> pl.Expr:
     """``expr`` (of ``pl.col(column)``) computed once per distinct value of the column and
     mapped back onto every row (for columns with few distinct values)."""
     values = frame.get_column(column).drop_nulls().unique()
@@ -186,7 +187,7 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
             return_dtype=pl.Int32).alias("_type"),
     )
     frame = frame.with_columns(
-        _by_value(frame, "restrict_scope", scope_mask_expr("restrict_scope"), pl.Int64,
+        _by_value(frame, "restrict_scope", scope_mask_expr("restrict_scope"), pl.Int64(),
                   default=0).alias("_scope_mask"),
         *(pl.col("_code").replace_strict(range(len(codes)), values, default=None,
                                          return_dtype=dtype).alias(name)
@@ -319,12 +320,12 @@ def _stated_bar_checks(until_kind: pl.DataType) -> list[_Check]:
     ]
 
 
-def _with_origin(frame: pl.DataFrame, file: str) -> pl.DataFrame:
+def _with_origin(frame: pl.DataFrame, file: str, offset: int = 0) -> pl.DataFrame:
     missing = [c for c in OPTIONAL if c not in frame.columns]
     return frame.with_columns(
         *(pl.lit(None, pl.String).alias(c) for c in missing),
         pl.lit(file).alias("_file"),
-        (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("_row"),
+        (pl.int_range(pl.len(), dtype=pl.Int64) + 2 + offset).alias("_row"),
     ).select(*REQUIRED, *OPTIONAL, *ORIGIN)
 
 
@@ -392,18 +393,22 @@ def read_records(paths: Sequence[str | Path], rules: RuleSet,
     problems: list[Problem] = []
     parts: list[pl.DataFrame] = []
     for path in paths:
-        raw = read_table(path, columns=read, keep_dates=True)
-        absent = [c for c in REQUIRED if c not in raw.columns]
-        if absent:
-            problems += [Problem(str(path), 1, c, "required column is missing") for c in absent]
-            continue
-        checked, found = check_rows(_with_origin(raw, str(path)), rules, day)
-        del raw
-        problems += found
-        if columns is not None:
-            checked = checked.with_columns(pl.lit(None, RECORD_SCHEMA[c]).alias(c)
-                                           for c in RECORD_SCHEMA if c not in columns)
-        parts.append(checked)
+        for offset, raw in read_table_parts(path, columns=read, keep_dates=True):
+            absent = [c for c in REQUIRED if c not in raw.columns]
+            if absent:
+                problems += [Problem(str(path), 1, c, "required column is missing")
+                             for c in absent]
+                break
+            checked, found = check_rows(_with_origin(raw, str(path), offset), rules, day)
+            del raw
+            problems += found
+            if problems:  # keep checking, but nothing more is kept
+                parts.clear()
+                continue
+            if columns is not None:  # dropped as soon as they are checked
+                checked = checked.with_columns(pl.lit(None, RECORD_SCHEMA[c]).alias(c)
+                                               for c in RECORD_SCHEMA if c not in columns)
+            parts.append(checked)
     if problems:
         raise InputError(problems)
     return combine(parts)
