@@ -8,7 +8,6 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from creditindex.categories import scope_mask_expr, scope_text_expr
@@ -149,7 +148,7 @@ def _date_problem(column: str, dtype: pl.DataType) -> pl.Expr:
 
 
 def _by_value(frame: pl.DataFrame, column: str, expr: pl.Expr, dtype: pl.DataType,
-              default: int | None = None) -> pl.Expr:
+              default: int | str | None = None) -> pl.Expr:
     """``expr`` (of ``pl.col(column)``) computed once per distinct value of the column and
     mapped back onto every row (for columns with few distinct values)."""
     values = frame.get_column(column).drop_nulls().unique()
@@ -197,7 +196,7 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
               ("_range_max", [behaviour[c].restrict_max_days for c in codes], pl.Int64),
               ("_beh_scope", [behaviour[c].scope_mask() for c in codes], pl.Int64)))
     )
-    frame, id_checks = _identifier_checks(frame)
+    id_checks = _identifier_checks(frame)
     st, code = pl.col("subject_type"), pl.col("behaviour_code")
     dec = pl.col("_decided_on")
     checks = [_Check(c, pl.col(c).is_null(), "required value is empty") for c in REQUIRED]
@@ -246,7 +245,8 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
         pl.col("_revoked_on").alias("revoked_on"),
         pl.col("_repaired_on").alias("repaired_on"),
         pl.col("_restrict_until").alias("restrict_until"),
-        pl.when(mask > 0).then(scope_text_expr(mask)).alias("restrict_scope"),
+        _by_value(frame, "_scope_mask", pl.when(mask > 0).then(scope_text_expr(mask)),
+                  pl.String()).alias("restrict_scope"),
         pl.col("authority"),
         pl.col("basis"),
         pl.col("_publish_until").alias("publish_until"),
@@ -255,26 +255,20 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
     return canonical, problems
 
 
-def _identifier_checks(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[_Check]]:
-    """USCC of firms and resident IDs of experts: a fast pre-check of every ID
-    (``_sure_uscc``, ``_sure_rid`` added to ``frame``), the exact rule worded for the rest."""
+def _identifier_checks(frame: pl.DataFrame) -> list[_Check]:
+    """USCC of firms and resident IDs of experts: each distinct ID pre-checked fast
+    (:func:`uscc_valid_mask`), the exact rule worded only for the IDs left in doubt."""
     st, sid = pl.col("subject_type"), pl.col("subject_id")
-    ids = frame.get_column("subject_id")
-    kinds = frame.select(firm=(st.is_in(_FIRM_TYPES) & sid.is_not_null()).fill_null(False),
-                         expert=((st == "expert") & sid.is_not_null()).fill_null(False))
-    sure = []
-    for name, valid in (("firm", uscc_valid_mask), ("expert", rid_valid_mask)):
-        rows = kinds.get_column(name).to_numpy()
-        mask = np.zeros(frame.height, dtype=np.bool_)
-        mask[rows] = valid(ids.filter(pl.Series(rows)))
-        sure.append(mask)
-    frame = frame.with_columns(pl.Series("_sure_uscc", sure[0]), pl.Series("_sure_rid", sure[1]))
-    return frame, [
-        _Check("subject_id", st.is_in(_FIRM_TYPES) & sid.is_not_null() & ~pl.col("_sure_uscc"),
-               uscc_problem_expr("subject_id")),
-        _Check("subject_id", (st == "expert") & sid.is_not_null() & ~pl.col("_sure_rid"),
-               rid_problem_expr("subject_id")),
-    ]
+    checks = []
+    for kinds, valid, problem in ((_FIRM_TYPES, uscc_valid_mask, uscc_problem_expr),
+                                  (("expert",), rid_valid_mask, rid_problem_expr)):
+        of_kind = st.is_in(kinds) & sid.is_not_null()
+        ids = frame.lazy().filter(of_kind).select(sid.unique()).collect().to_series()
+        doubtful = ids.filter(pl.Series(~valid(ids)))
+        if doubtful.len():
+            checks.append(_Check("subject_id", of_kind & sid.is_in(doubtful.implode()),
+                                 problem("subject_id")))
+    return checks
 
 
 def _stated_bar_checks(until_kind: pl.DataType) -> list[_Check]:
