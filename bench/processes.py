@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent
 DEFAULT_OUT = ROOT / "results" / "processes.json"
 CONTENDERS = ("creditindex", "duckdb", "pandas")
 TASK = "compute"  # its name among the tasks of ``python -m bench``
+PANDAS_UP_TO = 1_000_000  # pandas is left out above this many records unless asked for
 TARGET = "creditindex <= 1.0 x DuckDB at 1M and 10M; peak <= 1.5 GB at 10M"
 ANSWER = ["subject_id", "subject_type", "index", "grade", "rank", "restricted"]
 # A Python process running SQL: DuckDB and nothing else imported.
@@ -156,8 +157,11 @@ def differences(a: pl.DataFrame, b: pl.DataFrame) -> list[str]:
 
 
 def run(sizes: list[int], data_dir: Path, timeout: float, repeats: int | None = None,
-        contenders: tuple[str, ...] = CONTENDERS) -> dict[str, Any]:
-    """Measure every contender at every size (runs interleaved, best wall time kept)."""
+        contenders: tuple[str, ...] = CONTENDERS, pandas_up_to: int = PANDAS_UP_TO
+        ) -> dict[str, Any]:
+    """Measure every contender at every size (runs interleaved, best wall time kept);
+    pandas only up to ``pandas_up_to`` records (it takes minutes and ~8 GB at 10M)."""
+    every = contenders
     rules = load_rules()
     report: dict[str, Any] = {
         "started": dt.datetime.now().isoformat(timespec="seconds"),
@@ -165,6 +169,7 @@ def run(sizes: list[int], data_dir: Path, timeout: float, repeats: int | None = 
         "target": TARGET, "sizes": [],
     }
     for n in sizes:
+        contenders = tuple(c for c in every if c != "pandas" or n <= pandas_up_to)
         data = prepare(n, rules, data_dir)
         day = str(data.meta["known_on_date"])
         runs = repeats or (3 if n <= 1_000_000 else 1)
@@ -254,7 +259,8 @@ def markdown(report: dict[str, Any]) -> str:
               "rank and restriction: `python -m creditindex compute --records X.parquet "
               "--on D --out X.csv` against a `python -c` process running the DuckDB SQL "
               "(`bench/contenders.py`, `snapshot_sql`) and the same in pandas; best wall "
-              "time of the runs (3 at 1M, 1 at 10M), peak resident memory of the process. "
+              "time of the runs (3 at 1M, 1 at 10M), peak resident memory of the process "
+              "(pandas only up to 1M). "
               f"Target: {report['target']}."]
     return "\n".join(lines) + "\n"
 
@@ -306,6 +312,8 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1m,10m")
     parser.add_argument("--no-pandas", action="store_true", help="leave pandas out")
+    parser.add_argument("--pandas-up-to", default="1m",
+                        help="largest size pandas runs at (default 1m)")
     parser.add_argument("--repeats", type=int, help="runs per contender (default 3, 1 at 10M)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
@@ -314,7 +322,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(args_in)
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     contenders = tuple(c for c in CONTENDERS if not (args.no_pandas and c == "pandas"))
-    report = run(sizes, args.data_dir, args.timeout, args.repeats, contenders)
+    report = run(sizes, args.data_dir, args.timeout, args.repeats, contenders,
+                 parse_size(args.pandas_up_to))
     write(report, args.out, args.readme)
     if any(not e["equal"] for e in report["sizes"]):
         print("ANSWERS DIFFER")
