@@ -447,14 +447,13 @@ def read_subjects(path: str | Path) -> pl.DataFrame:
                                pl.lit(path).alias("_file"),
                                (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("_row"))
     st = pl.col("subject_type")
-    for c in ("subject_id", "subject_type", "subject_name"):
-        problems += _problems_where(frame, pl.col(c).is_null(), c, "required value is empty")
-    problems += _problems_where(frame, st.is_not_null() & ~st.is_in(SUBJECT_TYPES),
-                                "subject_type", pl.format("unknown subject type '{}'", st))
-    problems += _problems_where(frame, st.is_in(["bidder", "agent", "tenderer"]),
-                                "subject_id", uscc_problem_expr("subject_id"))
-    problems += _problems_where(frame, st == "expert", "subject_id",
-                                rid_problem_expr("subject_id"))
+    problems = _run_checks(frame, [
+        *(_Check(c, pl.col(c).is_null(), "required value is empty")
+          for c in ("subject_id", "subject_type", "subject_name")),
+        _Check("subject_type", st.is_not_null() & ~st.is_in(SUBJECT_TYPES),
+               pl.format("unknown subject type '{}'", st)),
+        *_identifier_checks(frame),
+    ])
     if problems:
         raise InputError(problems)
     keep = [c for c in ("subject_id", "subject_type", "subject_name", "country")
