@@ -328,17 +328,18 @@ PART_ROWS = 1 << 19
 
 
 def read_table_parts(source: str | Path, *, columns: Collection[str] | None = None,
-                     keep_dates: bool = False, rows: int = PART_ROWS
+                     keep_dates: bool = False, rows: int | None = None
                      ) -> Iterator[tuple[int, pl.DataFrame]]:
-    """:func:`read_table` of a file in parts of at most ``rows`` rows, each with the
-    number of rows before it: a Parquet file part by part (only ``columns``, in the
-    part's row groups), any other file as one part."""
+    """:func:`read_table` of a file in parts of at most ``rows`` rows (default
+    :data:`PART_ROWS`), each with the number of rows before it: a Parquet file part by
+    part (only ``columns``, in the part's row groups), any other file as one part."""
     file = str(source)
     suffix = Path(file).suffix.lower()
     if suffix not in PARQUET_SUFFIXES:
         yield 0, read_table(source, columns=columns, keep_dates=keep_dates)
         return
     check_table_source(source, file, suffix, current())
+    rows = rows or PART_ROWS
     try:
         names = list(pl.read_parquet_schema(source))
         keys = _header_keys(names, file, excel=False)

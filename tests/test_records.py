@@ -451,3 +451,20 @@ def test_the_fast_identifier_pre_check_never_passes_a_bad_id(
             assert not sure or problem(value) is None, value
     assert uscc_valid_mask(pl.Series(usccs, dtype=pl.String)).all()
     assert rid_valid_mask(pl.Series(rids, dtype=pl.String)).all()
+
+
+def test_a_parquet_file_read_in_parts_names_the_rows_of_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import creditindex.readers
+
+    monkeypatch.setattr(creditindex.readers, "PART_ROWS", 2)
+    frame = pl.concat([expected_frame()] * 3).with_columns(
+        pl.format("{}-{}", pl.col("record_id"), pl.int_range(pl.len())).alias("record_id"))
+    path = tmp_path / "r.parquet"
+    frame.write_parquet(path)
+    assert canonical(read(path)).equals(canonical(frame))
+    bad = frame.with_columns(pl.when(pl.int_range(pl.len()).is_in([2, 7])).then(
+        pl.lit("NOPE")).otherwise(pl.col("behaviour_code")).alias("behaviour_code"))
+    bad.write_parquet(path)
+    assert [(p.row, p.column) for p in problems([path])] == [
+        (4, "behaviour_code"), (9, "behaviour_code")]
