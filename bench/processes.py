@@ -273,21 +273,7 @@ def text_table(report: dict[str, Any]) -> str:
                      for r in table) + "\n"
 
 
-README = ROOT.parent / "README.md"
 MARKERS = ("<!-- processes:start -->", "<!-- processes:end -->")
-
-
-def update_readme(table: str, readme: Path = README) -> bool:
-    """Put ``table`` between the process-benchmark markers of the README."""
-    if not readme.exists():
-        return False
-    text = readme.read_text(encoding="utf-8")
-    start, end = (text.find(m) for m in MARKERS)
-    if start < 0 or end < start:
-        return False
-    readme.write_text(text[:start + len(MARKERS[0])] + "\n" + table + text[end:],
-                      encoding="utf-8")
-    return True
 
 
 def write(report: dict[str, Any], out: Path, readme: bool) -> None:
@@ -298,8 +284,10 @@ def write(report: dict[str, Any], out: Path, readme: bool) -> None:
     out.write_text(json.dumps(report, indent=1, default=str) + "\n")
     out.with_suffix(".md").write_text(markdown(report))
     print(f"wrote {out} and {out.with_suffix('.md')}")
-    if readme and update_readme(markdown(report)):
-        print(f"updated the process table in {README}")
+    from bench import runner
+
+    if readme and runner.update_readme(markdown(report), markers=MARKERS):
+        print(f"updated the process table in {runner.README}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -236,15 +236,16 @@ README = ROOT.parent / "README.md"
 MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
 
 
-def update_readme(table: str, readme: Path = README) -> bool:
-    """Put ``table`` between the bench markers of the README; False without markers."""
+def update_readme(table: str, readme: Path = README,
+                  markers: tuple[str, str] = MARKERS) -> bool:
+    """Put ``table`` between the (bench) markers of the README; False without them."""
     if not readme.exists():
         return False
     text = readme.read_text(encoding="utf-8")
-    start, end = (text.find(m) for m in MARKERS)
+    start, end = (text.find(m) for m in markers)
     if start < 0 or end < start:
         return False
-    head = text[:start + len(MARKERS[0])]
+    head = text[:start + len(markers[0])]
     readme.write_text(head + "\n" + table + text[end:], encoding="utf-8")
     return True
 
