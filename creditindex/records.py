@@ -409,14 +409,27 @@ def read_records(paths: Sequence[str | Path], rules: RuleSet,
 
 
 def combine(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
-    """Concatenate checked parts (with origin columns) and merge copies of records."""
-    frames = list(parts)
+    """Concatenate checked parts (with origin columns) and merge copies of records. A list
+    of parts is emptied (its frames are let go as soon as they are joined)."""
+    frames = parts if isinstance(parts, list) else list(parts)
     if not frames:
         return empty_records()
-    merged, problems = merge_copies(pl.concat(frames, how="vertical"))
+    whole = pl.concat(frames, how="vertical", rechunk=False)
+    frames.clear()
+    merged, problems = merge_copies(whole)
+    del whole
     if problems:
         raise InputError(problems)
-    return merged
+    return _one_chunk(merged)
+
+
+def _one_chunk(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each column in one piece of memory, a column at a time (so that only
+    one column is ever held twice): the engine's gathers and sorts would otherwise copy
+    many-chunk columns again and again."""
+    for name in frame.columns:
+        frame = frame.with_columns(frame.get_column(name).rechunk())
+    return frame
 
 
 def records_frame(rows: Iterable[dict[str, object]]) -> pl.DataFrame:
