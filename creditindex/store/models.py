@@ -1,7 +1,6 @@
-"""The store's tables (SQLAlchemy Core, declared as classes: :class:`Declared`). Penalty
-records are append-only: a revocation, an objection or a repair is a dated row of
-``record_event``; rule-set versions are immutable once published; every change writes an
-``audit_log`` row.
+"""The store's tables (SQLModel). Penalty records are append-only: a revocation, an
+objection or a repair is a dated row of ``record_event``; rule-set versions are immutable
+once published; every change writes an ``audit_log`` row.
 
 Column names avoid words some databases reserve (``index``, ``rank``, ``list``, ``user``).
 Text that may be long uses ``Text`` (``MEDIUMTEXT``/``LONGTEXT`` on MySQL/MariaDB).
@@ -24,13 +23,13 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
+from sqlmodel import Field, SQLModel
 
 from creditindex.text_limits import LIST_TEXT, NAME, RECORD_TEXT, SUBJECT_ID, SUBJECT_TEXT
 
@@ -41,31 +40,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-METADATA = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class Declared:
-    """A table declared as a class: its ``__tablename__``, ``__table_args__`` and one
-    attribute per column (named by the attribute, in their order) become a Core
-    :class:`~sqlalchemy.Table` of :data:`METADATA` (``__table__``). Plain SQLAlchemy:
-    the store is read and written with Core statements, so no ORM or model library is
-    imported for it (a short command starts faster)."""
-
-    __tablename__: str
-    __table_args__: tuple[Any, ...] = ()
-    __table__: Table
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        columns = []
-        for name, value in vars(cls).items():
-            if isinstance(value, Column):
-                value.name = value.key = name
-                columns.append(value)
-        args = [a for a in cls.__table_args__ if not isinstance(a, dict)]
-        options = {k: v for a in cls.__table_args__ if isinstance(a, dict)
-                   for k, v in a.items()}
-        cls.__table__ = Table(cls.__tablename__, METADATA, *columns, *args, **options)
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+# Every table of the store (what Alembic compares the migrations with).
+METADATA = SQLModel.metadata
 
 ROLES = ("public", "staff", "regulator")
 EVENT_KINDS = ("objection_filed", "objection_decided", "revoked", "repair_applied",
@@ -86,14 +63,15 @@ UserName = String(64)
 
 
 def _id() -> Any:
-    return Column(BigId, primary_key=True, autoincrement=True)
+    return Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
 
 
 def _col(type_: Any, *args: Any, nullable: bool = False, **kwargs: Any) -> Any:
-    return Column(type_, *args, nullable=nullable, **kwargs)
+    default = None if nullable else ...
+    return Field(default=default, sa_column=Column(type_, *args, nullable=nullable, **kwargs))
 
 
-class AppUser(Declared):
+class AppUser(SQLModel, table=True):
     """A person who uses the store: ``public`` (may look things up and file objections),
     ``staff`` (imports, decisions, repairs, restrictions) or ``regulator`` (also publishes
     rule sets). Passwords are kept as salted scrypt hashes."""
@@ -110,7 +88,7 @@ class AppUser(Declared):
     created_by: str = _col(UserName)
 
 
-class AuditLog(Declared):
+class AuditLog(SQLModel, table=True):
     """Who changed what, when, with the state before and after (JSON)."""
 
     __tablename__ = "audit_log"
@@ -126,7 +104,7 @@ class AuditLog(Declared):
     after: Any = _col(JSON(), nullable=True)
 
 
-class RuleSetVersion(Declared):
+class RuleSetVersion(SQLModel, table=True):
     """A published rule set: its TOML text, named by the sha256 of that text, in force from
     ``effective_from`` until a later version takes over. Never changed once published."""
 
@@ -144,7 +122,7 @@ class RuleSetVersion(Declared):
     note: str | None = _col(Text(), nullable=True)
 
 
-class ImportBatch(Declared):
+class ImportBatch(SQLModel, table=True):
     """One import: the files read (name, sha256, rows) and what it added."""
 
     __tablename__ = "import_batch"
@@ -161,7 +139,7 @@ class ImportBatch(Declared):
     events: int = _col(Integer(), default=0)
 
 
-class PenaltyRecord(Declared):
+class PenaltyRecord(SQLModel, table=True):
     """A penalty record as first imported (docs/semantics.md §2); never updated or deleted.
     ``revoked_on``/``repaired_on`` are the values its source carried when first imported;
     later revocations and repairs are ``record_event`` rows."""
@@ -193,7 +171,7 @@ class PenaltyRecord(Declared):
     import_id: int = _col(BigId, ForeignKey("import_batch.id"))
 
 
-class RecordEvent(Declared):
+class RecordEvent(SQLModel, table=True):
     """A dated step in a record's life. ``effective_on`` is the day it takes effect: for
     ``revoked`` the record's revoked_on, for ``repair_granted`` its repaired_on.
     ``objection_decided`` carries ``outcome`` (upheld | rejected) and points at the
@@ -217,21 +195,23 @@ class RecordEvent(Declared):
     at: dt.datetime = _col(DateTime())
 
 
-class Subject(Declared):
+class Subject(SQLModel, table=True):
     """A registered subject (from a subjects file): counted at full marks without records;
     its name and country are used for list matching."""
 
     __tablename__ = "subject"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    subject_id: str = _col(String(SUBJECT_TEXT["subject_id"]), primary_key=True)
-    subject_type: str = _col(String(SUBJECT_TEXT["subject_type"]), primary_key=True)
+    subject_id: str = Field(sa_column=Column(String(SUBJECT_TEXT["subject_id"]),
+                                              primary_key=True))
+    subject_type: str = Field(sa_column=Column(String(SUBJECT_TEXT["subject_type"]),
+                                                primary_key=True))
     subject_name: str = _col(String(SUBJECT_TEXT["subject_name"]))
     country: str | None = _col(String(SUBJECT_TEXT["country"]), nullable=True)
     import_id: int | None = _col(BigId, ForeignKey("import_batch.id"), nullable=True)
 
 
-class ListEntry(Declared):
+class ListEntry(SQLModel, table=True):
     """An external list entry (docs/semantics.md §7), keyed by (list, entry_id)."""
 
     __tablename__ = "list_entry"
@@ -254,7 +234,7 @@ class ListEntry(Declared):
     import_id: int = _col(BigId, ForeignKey("import_batch.id"))
 
 
-class ManualRestriction(Declared):
+class ManualRestriction(SQLModel, table=True):
     """A restriction entered by staff: ``start`` through ``until`` inclusive (null:
     indefinite), in every role, industry and region."""
 
@@ -272,7 +252,7 @@ class ManualRestriction(Declared):
     approved_by: str | None = _col(UserName, nullable=True)
 
 
-class EvaluationRun(Declared):
+class EvaluationRun(SQLModel, table=True):
     """One stored daily evaluation: the day, as known on ``known_on``, by the rule set
     ``rules_hash``. A day is evaluated again only when the data changed; a new result is
     a new ``revision`` (earlier ones are kept, as published then)."""
@@ -297,15 +277,16 @@ class EvaluationRun(Declared):
     parent_run_id: int | None = _col(BigId, ForeignKey("evaluation_run.id"), nullable=True)
 
 
-class SnapshotRow(Declared):
+class SnapshotRow(SQLModel, table=True):
     """One subject's answer in a stored evaluation (the columns of ``compute``)."""
 
     __tablename__ = "snapshot_row"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    run_id: int = _col(BigId, ForeignKey("evaluation_run.id"), primary_key=True)
-    subject_id: str = _col(SubjectId, primary_key=True)
-    subject_type: str = _col(String(16), primary_key=True)
+    run_id: int = Field(sa_column=Column(BigId, ForeignKey("evaluation_run.id"),
+                                         primary_key=True))
+    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
+    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
     subject_name: str | None = _col(Name, nullable=True)
     credit_index: float = _col(Double())
     grade: str = _col(String(32))
@@ -317,7 +298,7 @@ class SnapshotRow(Declared):
     reasons: str = _col(Text())
 
 
-class SubjectState(Declared):
+class SubjectState(SQLModel, table=True):
     """The daily job's state (revision 0007): every subject's answer on the state's day
     (the columns of ``snapshot_row`` but the rank) and ``next_change``, the first later
     day on which that answer may change (null: never, unless new facts arrive). The
@@ -327,8 +308,8 @@ class SubjectState(Declared):
     __table_args__ = (Index(None, "next_change"), Index(None, "decays_until"),
                       MYSQL_TABLE_ARGS)
 
-    subject_id: str = _col(SubjectId, primary_key=True)
-    subject_type: str = _col(String(16), primary_key=True)
+    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
+    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
     subject_name: str | None = _col(Name, nullable=True)
     credit_index: float = _col(Double())
     grade: str = _col(String(32))
@@ -341,7 +322,7 @@ class SubjectState(Declared):
     decays_until: dt.date | None = _col(Date(), nullable=True)
 
 
-class StateLedger(Declared):
+class StateLedger(SQLModel, table=True):
     """The daily job's state, continued (revision 0007): the ledger rows (as known on the
     state's day, still counting after it) of the subjects whose index decays linearly,
     so that their answer on a later day is a look-up instead of a recomputation. Days
@@ -364,7 +345,7 @@ class StateLedger(Declared):
     is_linear: bool = _col(Boolean())
 
 
-class EvaluationState(Declared):
+class EvaluationState(SQLModel, table=True):
     """Where the daily job's state stands (one row, ``id`` 1, revision 0007): the run it
     belongs to, its day and rule set, and the newest row of each input table it has
     seen, so that the next run reads only what arrived since."""
@@ -372,7 +353,7 @@ class EvaluationState(Declared):
     __tablename__ = "evaluation_state"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    id: int = _col(Integer(), primary_key=True, autoincrement=False)
+    id: int = Field(sa_column=Column(Integer(), primary_key=True, autoincrement=False))
     run_id: int = _col(BigId, ForeignKey("evaluation_run.id"))
     day: dt.date = _col(Date())
     rules_hash: str = _col(String(64))
@@ -383,7 +364,7 @@ class EvaluationState(Declared):
     batch_pk: int = _col(BigInteger())
 
 
-class EligibilityCheck(Declared):
+class EligibilityCheck(SQLModel, table=True):
     """An eligibility check as answered: its inputs, the answer and the evidence report."""
 
     __tablename__ = "eligibility_check"
@@ -401,14 +382,14 @@ class EligibilityCheck(Declared):
     evidence_html: str | None = _col(LongText, nullable=True)
 
 
-class StoreLock(Declared):
+class StoreLock(SQLModel, table=True):
     """Rows locked (``SELECT ... FOR UPDATE``) so that imports, lifecycle steps and
     evaluations of one store never interleave on PostgreSQL and MySQL/MariaDB."""
 
     __tablename__ = "store_lock"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    name: str = _col(String(32), primary_key=True)
+    name: str = Field(sa_column=Column(String(32), primary_key=True))
 
 
 # Facts the database refuses to change, delete, replace or truncate (migrations 0001, 0004).
@@ -416,7 +397,7 @@ APPEND_ONLY = ("penalty_record", "record_event", "rule_set_version", "audit_log"
                "snapshot_row", "eligibility_check")
 
 
-class AppendOnlyGuard(Declared):
+class AppendOnlyGuard(SQLModel, table=True):
     """Never holds a row: its foreign keys reference every append-only table, and
     MySQL/MariaDB refuse ``TRUNCATE`` of a table another table's foreign key references
     (PostgreSQL refuses it by trigger, SQLite has no ``TRUNCATE``)."""
@@ -454,7 +435,7 @@ API_SCOPES = ("check", "read", "staff")
 CHANNELS = ("cli", "app", "api")
 
 
-class ApiKey(Declared):
+class ApiKey(SQLModel, table=True):
     """A client platform's API key: only the sha256 of its secret is kept. ``scopes`` is
     space-separated (:data:`API_SCOPES`); a revoked key keeps its row (``revoked_at``)."""
 
@@ -473,7 +454,7 @@ class ApiKey(Declared):
     revoked_by: str | None = _col(UserName, nullable=True)
 
 
-class ApiKeyUse(Declared):
+class ApiKeyUse(SQLModel, table=True):
     """One request made with an API key (or refused for it): what, when, the answer's
     status and, for a check, the check it stored."""
 
@@ -490,7 +471,7 @@ class ApiKeyUse(Declared):
     check_id: int | None = _col(BigId, ForeignKey("eligibility_check.id"), nullable=True)
 
 
-class CheckCertificate(Declared):
+class CheckCertificate(SQLModel, table=True):
     """The certificate (资格核查证明) of a stored check: its number, its verification code,
     who asked through which channel, for which project and lot, and everything the
     certificate states (``payload``), frozen when the check was made."""
@@ -499,8 +480,8 @@ class CheckCertificate(Declared):
     __table_args__ = (UniqueConstraint("check_no"), UniqueConstraint("verify_code"),
                       MYSQL_TABLE_ARGS)
 
-    check_id: int = _col(BigId, ForeignKey("eligibility_check.id"), primary_key=True,
-                         autoincrement=False)
+    check_id: int = Field(sa_column=Column(BigId, ForeignKey("eligibility_check.id"),
+                                           primary_key=True, autoincrement=False))
     check_no: str = _col(String(32))
     verify_code: str = _col(String(32))
     issued_at: dt.datetime = _col(DateTime())
@@ -516,7 +497,7 @@ class CheckCertificate(Declared):
     payload: Any = _col(JSON())
 
 
-class TenderFormula(Declared):
+class TenderFormula(SQLModel, table=True):
     """The credit-points formula (信用分) a regulator set for one tender; a new definition
     is a new row, the newest before the points are frozen applies."""
 
@@ -531,7 +512,7 @@ class TenderFormula(Declared):
     defined_at: dt.datetime = _col(DateTime())
 
 
-class TenderPoints(Declared):
+class TenderPoints(SQLModel, table=True):
     """One bidder's credit points for a tender, frozen on the bid deadline with the check
     they came from and the formula used."""
 
@@ -553,7 +534,7 @@ class TenderPoints(Declared):
     frozen_by: str = _col(UserName)
 
 
-class AppSession(Declared):
+class AppSession(SQLModel, table=True):
     """A signed-in browser session: the sha256 of its random token (the browser keeps the
     token in a cookie), whose it is, and until when it is good. Signing out ends it."""
 
@@ -568,7 +549,7 @@ class AppSession(Declared):
     ended_at: dt.datetime | None = _col(DateTime(), nullable=True)
 
 
-class SignInAttempt(Declared):
+class SignInAttempt(SQLModel, table=True):
     """Every sign-in attempt, kept on the server so that the lockout of an account
     survives reloads and new browsers: the name tried, when, and whether it succeeded."""
 
@@ -581,7 +562,7 @@ class SignInAttempt(Declared):
     ok: bool = _col(Boolean())
 
 
-class ApprovalRequest(Declared):
+class ApprovalRequest(SQLModel, table=True):
     """A change that needs a second person (maker-checker): publishing a rule set, adding,
     lifting or amending a manual restriction. ``payload`` holds what will be done."""
 
@@ -596,7 +577,7 @@ class ApprovalRequest(Declared):
     note: str | None = _col(Text(), nullable=True)
 
 
-class ApprovalDecision(Declared):
+class ApprovalDecision(SQLModel, table=True):
     """The second person's decision on an approval request (one per request)."""
 
     __tablename__ = "approval_decision"
@@ -611,7 +592,7 @@ class ApprovalDecision(Declared):
     result_key: str | None = _col(String(255), nullable=True)
 
 
-class RestrictionChange(Declared):
+class RestrictionChange(SQLModel, table=True):
     """A manual restriction lifted or amended: from ``effective_on`` its end is
     ``until`` (a lift ends it the day before ``effective_on``). Dated, named, audited."""
 
