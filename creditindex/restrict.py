@@ -20,7 +20,6 @@ import polars as pl
 from creditindex import engine
 from creditindex.categories import ALL, category_bit, scope_mask_expr, scope_text_expr
 from creditindex.days import to_day
-from creditindex.engine import first_day_reaching
 from creditindex.rules import RuleSet
 
 if TYPE_CHECKING:
@@ -147,8 +146,8 @@ def grade_restrictions(timeline: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     start = tl.get_column("start").cast(pl.Int64).to_numpy()
     stop = tl.get_column("stop").cast(pl.Int64).fill_null(_OPEN).to_numpy()
     for grade, upper in bounds:
-        lo = first_day_reaching(rules, step, lin0, slope, start, stop, float(grade.min))
-        hi = stop if upper is None else first_day_reaching(rules, step, lin0, slope, start,
+        lo = engine.first_day_reaching(rules, step, lin0, slope, start, stop, float(grade.min))
+        hi = stop if upper is None else engine.first_day_reaching(rules, step, lin0, slope, start,
                                                            stop, float(upper))
         pieces.append(tl.select("subject_id", "subject_type").with_columns(
             pl.lit(grade.name).alias("code"), pl.Series("start", lo), pl.Series("end", hi)))
@@ -405,7 +404,7 @@ def restriction_intervals(data: CreditData, known_on: dt.date | int,
                           s_day.astype(np.int64) + suspension.suspend_days))
         seg = engine.segments_of(la.code, la.decided, la.end, la.amount, la.linear,
                                  la.days)
-        found.append(_grade_runs(seg, rules))
+        found.append(engine.grade_runs(seg, rules))
         return (np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]),
                 np.concatenate([f[2] for f in found]))
 
@@ -472,37 +471,3 @@ def _running_max_by_group(values: IntArray, new_group: npt.NDArray[np.bool_]) ->
     lifted = group * span + (values - low)
     out: IntArray = np.maximum.accumulate(lifted) - group * span + low
     return out
-
-
-def _grade_runs(seg: engine.Segments, rules: RuleSet) -> tuple[IntArray, IntArray, IntArray]:
-    """Intervals of restricted grades on the change points: per segment, from the first
-    day the index is in the grade to the first day it climbs out (as
-    :func:`grade_restrictions`)."""
-    bounds = [(g, rules.grade[i - 1].min if i else None)
-              for i, g in enumerate(rules.grade) if g.restricted]
-    none = np.zeros(0, dtype=np.int64)
-    if not bounds or seg.size == 0:
-        return none, none, none
-    start = seg.start.astype(np.int64)
-    stop = np.where(seg.stop == engine.NO_DAY, _OPEN, seg.stop).astype(np.int64)
-    codes, los, his = [], [], []
-    for grade, upper in bounds:
-        lo = first_day_reaching(rules, seg.step, seg.lin0, seg.slope, start, stop,
-                                float(grade.min))
-        hi = stop if upper is None else first_day_reaching(
-            rules, seg.step, seg.lin0, seg.slope, start, stop, float(upper))
-        keep = np.flatnonzero(hi > lo)
-        if keep.size == 0:  # nobody of this chunk is ever in this grade
-            continue
-        code = seg.code[keep].astype(np.int64)
-        lo, hi = np.asarray(lo, dtype=np.int64)[keep], np.asarray(hi, dtype=np.int64)[keep]
-        # a spell across several segments: join the pieces that touch
-        joins = np.r_[False, (code[1:] == code[:-1]) & (lo[1:] == hi[:-1])]
-        first = np.flatnonzero(~joins)
-        last = np.r_[first[1:], code.size] - 1
-        codes.append(code[first])
-        los.append(lo[first])
-        his.append(hi[last])
-    if not codes:
-        return none, none, none
-    return np.concatenate(codes), np.concatenate(los), np.concatenate(his)

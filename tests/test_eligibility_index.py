@@ -98,10 +98,10 @@ def test_restricted_until_is_the_day_eligible_again(data: CreditData) -> None:
 
 def test_index_built_in_parts_is_the_same(data: CreditData, monkeypatch: pytest.MonkeyPatch
                                           ) -> None:
-    from creditindex import engine
+    from creditindex.engine import codes
 
     whole = restrict.EligibilityIndex.of(data, END)
-    monkeypatch.setattr(engine, "CHUNK_ROWS", 600)
+    monkeypatch.setattr(codes, "CHUNK_ROWS", 600)
     parts = restrict.EligibilityIndex.of(data, END)
     assert parts.runs == whole.runs
     assert bool((parts.run_key == whole.run_key).all())
