@@ -63,7 +63,7 @@ def next_change(data: evaluate.CreditData, day: dt.date | int,
               # the day publication ends by itself (docs/semantics.md §2, publish_until)
               pl.col("decided_on").cast(pl.Int32) + MAX_PUBLICATION_DAYS),
     ]
-    intervals = evaluate.restrictions(data, ledger)
+    intervals = evaluate.restrictions(data, d)
     by_id = _days(intervals, ["subject_id"], pl.col("start"), pl.col("end"))
     keys = data.subject_keys()
     later = (pl.col("at") > d) & (pl.col("at") < _NEVER)  # null: no end

@@ -182,8 +182,8 @@ def test_large_subject_codes_do_not_overflow(records: pl.DataFrame, rules: RuleS
     expert = (codes.keys(records).get_column("subject_type") == "expert").to_numpy()
     wide = np.zeros(codes.size + shift, dtype=bool)
     wide[shift:] = expert
-    code, first = engine.suspension_starts(la, expert, rules)
-    big_code, big_first = engine.suspension_starts(big, wide, rules)
+    code, first, _ = engine.suspension_starts(la, expert, rules)
+    big_code, big_first, _ = engine.suspension_starts(big, wide, rules)
     assert code.size > 0
     assert (big_code - shift).tolist() == code.tolist()
     assert big_first.tolist() == first.tolist()

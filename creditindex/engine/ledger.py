@@ -30,6 +30,7 @@ from creditindex.engine.arrays import (
     u64,
 )
 from creditindex.engine.codes import SEED_A, SEED_B, SubjectCodes, subject_codes
+from creditindex.engine.scoring import points_on
 from creditindex.records import PERMANENT_DATE
 from creditindex.rules import RuleSet
 
@@ -249,6 +250,14 @@ class LedgerArrays:
     def factor(self) -> FloatArray:
         """The repeat factor ``m`` per entry."""
         return np.where(self.escalated, self.table.repeat_factor[self.beh], 1.0)
+
+    def counting_on(self, day: int) -> tuple[IntArray, FloatArray]:
+        """The entries that deduct on ``day`` and their deduction that day (after the
+        repeat factor and decay)."""
+        at = np.flatnonzero((self.decided <= day) & (self.end > day))
+        beh = self.beh[at]
+        return at, points_on(self.amount[at], self.decided[at] + self.table.days[beh],
+                             self.table.days[beh], self.table.linear[beh], day)
 
 
 def _first_copies(records: pl.DataFrame, rows: AnyInt, tie: IntArray) -> BoolArray:

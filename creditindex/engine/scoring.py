@@ -7,23 +7,38 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 
 from creditindex.days import to_day
+from creditindex.engine.arrays import BoolArray, FloatArray, I32Array
 from creditindex.engine.codes import SUBJECT_KEY
 from creditindex.rules import RuleSet
 
 HALF_GUARD = 1e-9
 
 
+def points_on(amount: FloatArray, nominal_end: I32Array, days: I32Array, linear: BoolArray,
+              day: int) -> FloatArray:
+    """The deduction on ``day`` of ledger entries that count that day (semantics §5.2): the
+    amount, or under a linear decay the amount x (nominal end - day) / days."""
+    weight = np.where(linear, (nominal_end.astype(np.int64) - day) / days, 1.0)
+    out: FloatArray = amount * weight
+    return out
+
+
 def deductions_on(ledger_frame: pl.DataFrame, day: dt.date | int) -> pl.DataFrame:
     """Ledger rows that deduct on ``day``, with ``points``: that day's deduction after the
     repeat factor and decay, and ``expires_on`` day (first day without it)."""
     d = day if isinstance(day, int) else to_day(day)
-    weight = pl.when(pl.col("linear")).then(
-        (pl.col("nominal_end") - d).cast(pl.Float64) / pl.col("days")).otherwise(1.0)
-    return ledger_frame.filter((pl.col("decided") <= d) & (pl.col("end") > d)).with_columns(
-        (pl.col("amount") * weight).alias("points"))
+    rows = ledger_frame.filter((pl.col("decided") <= d) & (pl.col("end") > d))
+
+    def column(name: str) -> np.ndarray:
+        return rows.get_column(name).to_numpy()
+
+    points = points_on(column("amount"), column("nominal_end"), column("days"),
+                       column("linear"), d)
+    return rows.with_columns(pl.Series("points", points, dtype=pl.Float64))
 
 
 def round_half_away(expr: pl.Expr) -> pl.Expr:

@@ -1,18 +1,25 @@
-"""The day's answer on the array core (docs/glossary.md): every subject's deduction,
-index, grade, rank and whether a cause found in the records restricts it."""
+"""The day's answer on the array core (docs/glossary.md): every subject's deduction on a
+day as known on another, with what its reasons and grounds show: the ledger entries that
+deduct that day, the bars in force and the expert suspensions in force. One pass over the
+records in parts of whole subjects (:func:`day_facts`); :func:`snapshot` is its scores."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from creditindex.days import to_day
-from creditindex.engine.arrays import NO_DAY, in_parallel, sums
-from creditindex.engine.codes import code_chunks, id_groups, subject_codes
+from creditindex.engine.arrays import (
+    FloatArray,
+    in_parallel,
+    sums,
+)
+from creditindex.engine.codes import SubjectCodes, code_chunks, id_groups, subject_codes
 from creditindex.engine.ledger import BehaviourTable, RowColumns, compile_ledger
-from creditindex.engine.restrictions import suspension_starts
+from creditindex.engine.restrictions import Entries, Suspensions, bars_of, suspensions_of
 from creditindex.engine.scoring import (
     grade_expr,
     grade_restricted_expr,
@@ -26,6 +33,69 @@ SNAPSHOT_COLUMNS = ["subject_id", "subject_type", "deducted", "index", "grade", 
                     "restricted"]
 
 
+@dataclass(frozen=True)
+class DayFacts:
+    """What the records say of every subject on ``day`` as known on ``known_on``:
+    ``deducted`` per subject code (keys: ``codes.keys(records)``), the entries that
+    deduct that day (``counted``, ``value`` = the day's points), the bars in force
+    (``bars``, ``value`` = first day without it, ``OPEN_DAY`` when none) and the expert
+    suspensions in force."""
+
+    day: int
+    known_on: int
+    codes: SubjectCodes
+    deducted: FloatArray
+    counted: Entries
+    bars: Entries
+    suspensions: Suspensions
+    table: BehaviourTable
+
+
+def day_facts(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
+              known_on: dt.date | int | None = None, codes: SubjectCodes | None = None
+              ) -> DayFacts:
+    """The facts of the day's answer on ``day`` as known on ``known_on`` (default
+    ``day``), computed in parts of whole subjects, in parallel."""
+    d = day if isinstance(day, int) else to_day(day)
+    k = d if known_on is None else (known_on if isinstance(known_on, int)
+                                   else to_day(known_on))
+    if codes is None:
+        codes = subject_codes(records)
+    table = BehaviourTable.of(rules)
+    expert = np.asarray((records.get_column("subject_type").gather(
+        pl.Series(codes.first_row)) == "expert").to_numpy(), dtype=np.bool_)
+    deducted = np.zeros(codes.size, dtype=np.float64)
+    suspend_days = 0 if rules.expert_suspension is None else rules.expert_suspension.suspend_days
+    columns = RowColumns.of(records, table, k)
+
+    def part(chunk: tuple[int, int]) -> tuple[Entries, Entries, Suspensions]:
+        lo, hi = chunk
+        la = compile_ledger(records, rules, k, codes, columns, chunk)
+        at, points = la.counting_on(d)
+        deducted[lo:hi] = sums(la.code[at].astype(np.int64) - lo, points, hi - lo)
+        counted = Entries(la.code[at], la.row[at], la.beh[at].astype(np.int64),
+                          la.decided[at], points, np.zeros(at.size, dtype=np.int64))
+        return (counted, bars_of(la).covering(d),
+                suspensions_of(la, expert, rules).covering(d, suspend_days))
+
+    pieces = in_parallel(part, code_chunks(codes))
+    counted = Entries.join([p[0] for p in pieces])
+    bars = Entries.join([p[1] for p in pieces])
+    suspensions = Suspensions.join([p[2] for p in pieces])
+    return DayFacts(day=d, known_on=k, codes=codes, deducted=deducted, counted=counted,
+                    bars=bars, suspensions=suspensions, table=table)
+
+
+def scores_frame(keys: pl.DataFrame, deducted: FloatArray, rules: RuleSet) -> pl.DataFrame:
+    """``keys`` with their ``deducted`` (rounded), ``index``, ``grade`` and
+    ``grade_restricted``."""
+    return keys.with_columns(pl.Series("deducted", deducted, dtype=pl.Float64)).with_columns(
+        index_expr(rules, pl.col("deducted")).alias("index")).with_columns(
+        grade_expr(rules, pl.col("index")).alias("grade")).with_columns(
+        grade_restricted_expr(rules, pl.col("grade")).alias("grade_restricted"),
+        round_half_away(pl.col("deducted")).alias("deducted"))
+
+
 def snapshot(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
              known_on: dt.date | int | None = None) -> pl.DataFrame:
     """Every subject's evaluation on ``day`` as known on ``known_on`` (default ``day``):
@@ -33,43 +103,13 @@ def snapshot(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
     (as ``evaluate.compute``; ranks are over them). ``restricted`` covers the causes found
     in records (behaviours, restricted grades in any role, expert suspensions), not
     external lists or manual entries. Rows are in no particular order."""
-    d = day if isinstance(day, int) else to_day(day)
-    k = d if known_on is None else (known_on if isinstance(known_on, int)
-                                   else to_day(known_on))
-    codes = subject_codes(records)
-    size = codes.size
-    keys = codes.keys(records)
-    expert = np.asarray((keys.get_column("subject_type") == "expert").to_numpy(),
-                        dtype=np.bool_)
-    deducted = np.zeros(size, dtype=np.float64)
-    flag = np.zeros(size, dtype=np.bool_)
-    rule = rules.expert_suspension
-    columns = RowColumns.of(records, BehaviourTable.of(rules), k)
-
-    def part(chunk: tuple[int, int]) -> None:
-        lo, hi = chunk
-        la = compile_ledger(records, rules, k, codes, columns, chunk)
-        active = np.flatnonzero((la.decided <= d) & (la.end > d))
-        weight = np.where(la.linear[active],
-                          (la.nominal_end[active] - d) / la.days[active], 1.0)
-        deducted[lo:hi] = sums(la.code[active].astype(np.int64) - lo,
-                                la.amount[active] * weight, hi - lo)
-        by_behaviour = (la.decided <= d) & (la.restrict_end > d) & (
-            la.restrict_end != NO_DAY)
-        flag[la.code[by_behaviour]] = True
-        if rule is not None:
-            s_code, s_day = suspension_starts(la, expert, rules)
-            flag[s_code[(s_day <= d) & (s_day + rule.suspend_days > d)]] = True
-
-    in_parallel(part, code_chunks(codes))
-    scores = keys.with_columns(pl.Series("deducted", deducted)).with_columns(
-        index_expr(rules, pl.col("deducted")).alias("index")).with_columns(
-        grade_expr(rules, pl.col("index")).alias("grade")).with_columns(
-        grade_restricted_expr(rules, pl.col("grade")).alias("_flag"))
-    flag |= np.asarray(scores.get_column("_flag").to_numpy(), dtype=np.bool_)
+    facts = day_facts(records, rules, day, known_on)
+    keys = facts.codes.keys(records)
+    scores = scores_frame(keys, facts.deducted, rules)
+    flag = np.asarray(scores.get_column("grade_restricted").to_numpy(), dtype=np.bool_)
+    flag[facts.bars.code] = True
+    flag[facts.suspensions.code] = True
     group = id_groups(keys)
     restricted = np.bincount(group, weights=flag.astype(np.float64))[group] > 0
-    return scores.with_columns(
-        round_half_away(pl.col("deducted")).alias("deducted"), rank_expr().alias("rank"),
-        pl.Series("restricted", restricted),
-    ).select(SNAPSHOT_COLUMNS)
+    return scores.with_columns(rank_expr().alias("rank"),
+                               pl.Series("restricted", restricted)).select(SNAPSHOT_COLUMNS)
