@@ -17,8 +17,10 @@ import polars as pl
 from creditindex import engine, restrict
 from creditindex.categories import CATEGORIES, scope_text_expr
 from creditindex.days import to_date, to_day
-from creditindex.engine.codes import SubjectCodes
+from creditindex.engine.codes import SubjectCodes, subject_codes
+from creditindex.engine.ledger import compile_ledger
 from creditindex.engine.restrictions import record_restrictions
+from creditindex.engine.scoring import points_on
 from creditindex.engine.snapshot import DayFacts, day_facts, scores_frame
 from creditindex.rules import RuleSet
 
@@ -179,13 +181,8 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     k = d if known_on is None else _day(known_on)
     rules, records = data.rules, data.records
     facts = day_facts(records, rules, d, k)
-    keys = facts.codes.keys(records)
-    names = _latest_names(records, facts.codes)
-    deducted = facts.deducted
-    if data.subjects is not None:
-        keys, names, deducted = _with_subjects(keys, names, deducted, data.subjects)
-    scores = scores_frame(keys, deducted, rules).with_columns(
-        pl.int_range(pl.len(), dtype=pl.Int32).alias("_code"), names.alias("subject_name"))
+    scores = _scores(data, facts, with_names=True)
+    keys = scores.select(engine.SUBJECT_KEY)
     grade_basis = {g.name: g.basis for g in rules.grade}
     by_grade = scores.filter(pl.col("grade_restricted")).select(
         "subject_id", pl.lit("grade").alias("cause"), pl.col("grade").alias("code"),
@@ -215,6 +212,21 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
         )
     )
     return out.select(COMPUTE_COLUMNS).sort("subject_type", "rank", "subject_id")
+
+
+def _scores(data: CreditData, facts: DayFacts, with_names: bool = False) -> pl.DataFrame:
+    """Every subject's scores on the facts' day (:func:`engine.snapshot.scores_frame`):
+    those of the records by code (``_code``), then those of the subjects file without
+    records at full marks; with ``subject_name`` (:func:`_latest_names`) if asked."""
+    keys = facts.codes.keys(data.records)
+    names = _latest_names(data.records, facts.codes) if with_names else pl.repeat(
+        None, keys.height, dtype=pl.String, eager=True)
+    deducted = facts.deducted
+    if data.subjects is not None:
+        keys, names, deducted = _with_subjects(keys, names, deducted, data.subjects)
+    scores = scores_frame(keys, deducted, data.rules).with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int32).alias("_code"))
+    return scores.with_columns(names.alias("subject_name")) if with_names else scores
 
 
 def _latest_names(records: pl.DataFrame, codes: SubjectCodes) -> pl.Series:
@@ -345,9 +357,8 @@ def check(data: CreditData, on: dt.date | int, subject_ids: Sequence[str],
     k = d if known_on is None else _day(known_on)
     ids = list(dict.fromkeys(s.strip().upper() for s in subject_ids if s.strip()))
     mine = data.for_subjects(ids)
-    ledger = engine.ledger(mine.records, data.rules, k)
     wanted = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
-    scores = engine.scores_on(ledger, data.rules, d, subjects=mine.subject_keys())
+    scores = _scores(mine, day_facts(mine.records, data.rules, d, k))
     if subject_type is not None:
         scores = scores.filter(pl.col("subject_type") == subject_type)
     lowest = scores.sort("index").unique("subject_id", keep="first")
@@ -416,25 +427,35 @@ def _days_frame(days: Sequence[int]) -> pl.DataFrame:
 
 def _evaluate_days(data: CreditData, days: Sequence[int], known_on: int) -> pl.DataFrame:
     """Per day and role, as known on one day: index, grade, restricted (the subject_id's
-    restriction, every role and cause)."""
-    ledger = engine.ledger(data.records, data.rules, known_on)
-    grid = _days_frame(days)
-    keys = data.subject_keys()
-    weight = pl.when(pl.col("linear")).then(
-        (pl.col("nominal_end") - pl.col("day")).cast(pl.Float64) / pl.col("days")).otherwise(1.0)
-    ded = grid.join(ledger, how="cross").filter(
-        (pl.col("decided") <= pl.col("day")) & (pl.col("end") > pl.col("day"))
-    ).group_by(*engine.SUBJECT_KEY, "day").agg((pl.col("amount") * weight).sum()
-                                                .alias("deducted"))
-    rules = data.rules
-    scored = grid.join(keys, how="cross").join(ded, on=[*engine.SUBJECT_KEY, "day"],
-                                               how="left").with_columns(
-        pl.col("deducted").fill_null(0.0)).with_columns(
+    restriction, every role and cause), from the ledger arrays."""
+    rules, records = data.rules, data.records
+    codes = subject_codes(records)
+    la = compile_ledger(records, rules, known_on, codes)
+    grid = np.asarray(days, dtype=np.int64)
+    # a day x entry table: one subject's records over a range of days stay small
+    on = (la.decided[None, :] <= grid[:, None]) & (la.end[None, :] > grid[:, None])
+    points = points_on(la.amount[None, :], la.nominal_end[None, :], la.days[None, :],
+                       la.linear[None, :], grid[:, None])
+    deducted = np.zeros((codes.size, grid.size), dtype=np.float64)
+    day_at, entry_at = np.nonzero(on)
+    np.add.at(deducted, (la.code[entry_at], day_at), points[day_at, entry_at])
+    keys = codes.keys(records)
+    if data.subjects is not None:
+        listed = data.subjects.select(engine.SUBJECT_KEY).unique(maintain_order=True)
+        extra = listed.join(keys, on=engine.SUBJECT_KEY, how="anti", nulls_equal=True)
+        keys = pl.concat([keys, extra])
+        deducted = np.vstack([deducted, np.zeros((extra.height, grid.size))])
+    scored = pl.DataFrame({
+        "day": np.tile(grid, keys.height).astype(np.int32),
+        "deducted": deducted.reshape(-1),
+    }).with_columns(keys.select(pl.all().gather(
+        pl.Series(np.repeat(np.arange(keys.height), grid.size))))).with_columns(
         engine.index_expr(rules, pl.col("deducted")).alias("index")).with_columns(
         engine.grade_expr(rules, pl.col("index")).alias("grade")).with_columns(
         engine.grade_restricted_expr(rules, pl.col("grade")).alias("grade_restricted"))
     intervals = restrictions(data, known_on, with_grades=False).filter(restrict.applies())
-    by_interval = grid.join(intervals.select("subject_id", "start", "end"), how="cross").filter(
+    by_interval = _days_frame(days).join(intervals.select("subject_id", "start", "end"),
+                                         how="cross").filter(
         (pl.col("start") <= pl.col("day")) & (pl.col("end").is_null()
                                               | (pl.col("end") > pl.col("day")))
     ).select("subject_id", "day").unique().with_columns(pl.lit(True).alias("_by_interval"))

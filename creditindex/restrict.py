@@ -21,7 +21,7 @@ from creditindex import engine
 from creditindex.categories import ALL, category_bit, scope_mask_expr, scope_text_expr
 from creditindex.days import to_day
 from creditindex.engine.ledger import BehaviourTable
-from creditindex.engine.restrictions import Entries, Suspensions
+from creditindex.engine.restrictions import Entries, Suspensions, record_restrictions
 from creditindex.engine.scoring import round_half_away
 from creditindex.rules import RuleSet
 
@@ -357,44 +357,18 @@ def restriction_intervals(data: CreditData, known_on: dt.date | int,
     the data knows."""
     k = known_on if isinstance(known_on, int) else to_day(known_on)
     bit = ALL if category is None else category_bit(category)
-    rules = data.rules
-    records = data.records
-    codes = engine.subject_codes(records)
-    keys = codes.keys(records)
-    ids = keys.get_column("subject_id")
-    expert = np.asarray((keys.get_column("subject_type") == "expert").to_numpy(),
-                        dtype=np.bool_)
-    columns = engine.RowColumns.of(records, engine.BehaviourTable.of(rules), k)
-    suspension = rules.expert_suspension
-
-    def part(chunk: tuple[int, int]) -> tuple[IntArray, IntArray, IntArray]:
-        la = engine.compile_ledger(records, rules, k, codes, columns, chunk)
-        by_behaviour = np.flatnonzero((la.restrict_end != engine.NO_DAY)
-                                      & (la.restrict_end > la.decided)
-                                      & ((la.restrict_scope & bit) != 0))
-        found = [(la.code[by_behaviour].astype(np.int64),
-                  la.decided[by_behaviour].astype(np.int64),
-                  la.restrict_end[by_behaviour].astype(np.int64))]
-        if suspension is not None:
-            s_code, s_day, _ = engine.suspension_starts(la, expert, rules)
-            found.append((s_code.astype(np.int64), s_day.astype(np.int64),
-                          s_day.astype(np.int64) + suspension.suspend_days))
-        seg = engine.segments_of(la.code, la.decided, la.end, la.amount, la.linear,
-                                 la.days)
-        g_code, _, g_start, g_end = engine.grade_runs(seg, rules)
-        found.append((g_code, g_start, g_end))
-        return (np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]),
-                np.concatenate([f[2] for f in found]))
-
-    pieces = engine.in_parallel(part, engine.code_chunks(codes))
-    code_parts = [p[0] for p in pieces] or [np.zeros(0, dtype=np.int64)]
-    starts = [p[1] for p in pieces] or [np.zeros(0, dtype=np.int64)]
-    ends = [p[2] for p in pieces] or [np.zeros(0, dtype=np.int64)]
-    all_codes = np.concatenate(code_parts)
+    found = record_restrictions(data.records, data.rules, k)
+    ids = found.codes.keys(data.records).get_column("subject_id")
+    bars = found.bars.take(np.flatnonzero((found.bars.scope & bit) != 0))
+    rule = data.rules.expert_suspension
+    suspended = found.suspensions
+    g_code, _, g_start, g_end = found.grades
+    all_codes = np.concatenate([bars.code.astype(np.int64), suspended.code, g_code])
     frames = [pl.DataFrame({
         "subject_id": ids.gather(pl.Series(all_codes)) if all_codes.size else ids.clear(),
-        "start": np.concatenate(starts),
-        "end": np.concatenate(ends),
+        "start": np.concatenate([bars.decided.astype(np.int64), suspended.start, g_start]),
+        "end": np.concatenate([bars.value.astype(np.int64),
+                               suspended.start + (rule.suspend_days if rule else 0), g_end]),
     }, schema={"subject_id": pl.String, "start": pl.Int64, "end": pl.Int64})]
     hits = data.list_hits()
     if hits.height:

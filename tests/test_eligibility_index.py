@@ -73,11 +73,9 @@ def test_index_equals_check(data: CreditData, back: int) -> None:
 
 
 def test_index_from_restriction_frame_agrees(data: CreditData) -> None:
-    from creditindex import engine
     from creditindex.evaluate import restrictions
 
-    ledger = engine.ledger(data.records, data.rules, END)
-    frame = restrictions(data, ledger)
+    frame = restrictions(data, END)
     slow = restrict.EligibilityIndex.from_restrictions(frame, END)
     fast = restrict.EligibilityIndex.of(data, END)
     ids = _asked(data)

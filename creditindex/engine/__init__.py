@@ -15,29 +15,16 @@ One module per concern, each readable in one sitting:
 - :mod:`~creditindex.engine.daily_state`: the daily update (:func:`start_state`,
   :func:`update`).
 
-The names below are the engine's public face: callers write ``engine.X``.
+The names below are the engine's public face (``engine.X``); the array types and
+helpers are imported from their module.
 """
 
-from creditindex.engine.arrays import NO_DAY, OPEN_DAY, in_parallel
-from creditindex.engine.change_points import Segments, Timeline, segments_of, timeline, timeline_of
-from creditindex.engine.codes import (
-    SUBJECT_KEY,
-    SubjectCodes,
-    code_chunks,
-    dense_codes,
-    subject_codes,
-)
+from creditindex.engine.arrays import OPEN_DAY
+from creditindex.engine.change_points import Timeline, segments_of, timeline, timeline_of
+from creditindex.engine.codes import SUBJECT_KEY, code_chunks, dense_codes, subject_codes
 from creditindex.engine.daily_state import DailyState, start_state, update
-from creditindex.engine.ledger import (
-    LEDGER_SCHEMA,
-    BehaviourTable,
-    LedgerArrays,
-    RowColumns,
-    behaviours_frame,
-    compile_ledger,
-    ledger,
-)
-from creditindex.engine.restrictions import first_day_reaching, grade_runs, suspension_starts
+from creditindex.engine.ledger import LEDGER_SCHEMA, behaviours_frame, compile_ledger, ledger
+from creditindex.engine.restrictions import suspension_starts
 from creditindex.engine.scoring import (
     deductions_on,
     grade_expr,
@@ -50,11 +37,9 @@ from creditindex.engine.scoring import (
 from creditindex.engine.snapshot import SNAPSHOT_COLUMNS, snapshot
 
 __all__ = [
-    "LEDGER_SCHEMA", "NO_DAY", "OPEN_DAY", "SNAPSHOT_COLUMNS", "SUBJECT_KEY", "BehaviourTable",
-    "DailyState", "LedgerArrays", "RowColumns", "Segments", "SubjectCodes", "Timeline",
+    "LEDGER_SCHEMA", "OPEN_DAY", "SNAPSHOT_COLUMNS", "SUBJECT_KEY", "DailyState", "Timeline",
     "behaviours_frame", "code_chunks", "compile_ledger", "deductions_on", "dense_codes",
-    "first_day_reaching", "grade_expr", "grade_restricted_expr", "grade_runs", "in_parallel",
-    "index_expr", "ledger", "rank_expr", "round_half_away", "scores_on", "segments_of",
-    "snapshot", "start_state", "subject_codes", "suspension_starts", "timeline", "timeline_of",
-    "update",
+    "grade_expr", "grade_restricted_expr", "index_expr", "ledger", "rank_expr",
+    "round_half_away", "scores_on", "segments_of", "snapshot", "start_state",
+    "subject_codes", "suspension_starts", "timeline", "timeline_of", "update",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from creditindex.days import to_day
-from creditindex.engine.arrays import BoolArray, FloatArray, I32Array
+from creditindex.engine.arrays import BoolArray, FloatArray, I32Array, IntArray
 from creditindex.engine.codes import SUBJECT_KEY
 from creditindex.rules import RuleSet
 
@@ -19,9 +19,10 @@ HALF_GUARD = 1e-9
 
 
 def points_on(amount: FloatArray, nominal_end: I32Array, days: I32Array, linear: BoolArray,
-              day: int) -> FloatArray:
+              day: int | IntArray) -> FloatArray:
     """The deduction on ``day`` of ledger entries that count that day (semantics §5.2): the
-    amount, or under a linear decay the amount x (nominal end - day) / days."""
+    amount, or under a linear decay the amount x (nominal end - day) / days (arrays
+    broadcast: a column of days gives a day x entry table)."""
     weight = np.where(linear, (nominal_end.astype(np.int64) - day) / days, 1.0)
     out: FloatArray = amount * weight
     return out
