@@ -17,7 +17,7 @@ import polars as pl
 from creditindex import engine, restrict
 from creditindex.categories import CATEGORIES, scope_text_expr
 from creditindex.days import to_date, to_day
-from creditindex.engine.codes import SubjectCodes, subject_codes
+from creditindex.engine.codes import subject_codes
 from creditindex.engine.ledger import compile_ledger
 from creditindex.engine.restrictions import record_restrictions
 from creditindex.engine.scoring import points_on
@@ -158,9 +158,24 @@ def _deduction_reasons(ded: pl.DataFrame) -> pl.DataFrame:
     return order.group_by(engine.SUBJECT_KEY, maintain_order=True).agg(_DEDUCTION_TEXT)
 
 
+_GROUNDS_ORDER = ["cause", "start", "code", "source", "record_id", "document_no", "end",
+                  "detail"]
+
+
 def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
-    order = in_force.sort("cause", "start", "code", "source", "record_id", "document_no",
-                          "end", nulls_last=True, maintain_order=True)
+    """Per subject_id, the grounds of its restrictions in force (``_restr_reasons``) in
+    the order of :data:`_GROUNDS_ORDER`: sorted on the first keys, the rest read only to
+    order the few a subject has with the same cause and start."""
+    first = ["subject_id", "cause", "start"]
+    order = in_force.sort(first)
+    tied = order.select(pl.struct(first).is_duplicated()).to_series()
+    if tied.any():
+        ties = order.with_row_index("_at").filter(tied)
+        resorted = ties.sort(["subject_id", *_GROUNDS_ORDER], nulls_last=True,
+                             maintain_order=True)
+        at = np.arange(order.height)
+        at[ties.get_column("_at").to_numpy()] = resorted.get_column("_at").to_numpy()
+        order = order[pl.Series(at)]
     return order.group_by("subject_id", maintain_order=True).agg(
         restrict.grounds_text().str.join("; ").alias("_restr_reasons"))
 
@@ -217,39 +232,16 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
 def _scores(data: CreditData, facts: DayFacts, with_names: bool = False) -> pl.DataFrame:
     """Every subject's scores on the facts' day (:func:`engine.snapshot.scores_frame`):
     those of the records by code (``_code``), then those of the subjects file without
-    records at full marks; with ``subject_name`` (:func:`_latest_names`) if asked."""
+    records at full marks; with ``subject_name`` (of the latest record) if asked."""
     keys = facts.codes.keys(data.records)
-    names = _latest_names(data.records, facts.codes) if with_names else pl.repeat(
-        None, keys.height, dtype=pl.String, eager=True)
+    names = (data.records.get_column("subject_name").gather(pl.Series(facts.latest_row))
+             if with_names else pl.repeat(None, keys.height, dtype=pl.String, eager=True))
     deducted = facts.deducted
     if data.subjects is not None:
         keys, names, deducted = _with_subjects(keys, names, deducted, data.subjects)
     scores = scores_frame(keys, deducted, data.rules).with_columns(
         pl.int_range(pl.len(), dtype=pl.Int32).alias("_code"))
     return scores.with_columns(names.alias("subject_name")) if with_names else scores
-
-
-def _latest_names(records: pl.DataFrame, codes: SubjectCodes) -> pl.Series:
-    """Per subject code, the name of its most recent record (by ``decided_on``, then
-    ``recorded_on``; of equals, the later row)."""
-    if codes.size == 0:
-        return pl.Series("subject_name", [], dtype=pl.String)
-    when = records.select(
-        pl.col("decided_on").cast(pl.Date).to_physical().cast(pl.Int64).fill_null(0)
-        .alias("d"),
-        pl.col("recorded_on").cast(pl.Date).to_physical().cast(pl.Int64).alias("r"))
-    recorded = np.asarray(when.get_column("r").to_numpy(), dtype=np.float64)
-    low = np.nanmin(recorded) if recorded.size and not np.isnan(recorded).all() else 0
-    rec = np.where(np.isnan(recorded), 0, recorded - low + 1).astype(np.int64)
-    key = np.asarray(when.get_column("d").to_numpy(), dtype=np.int64) * (1 << 26) + rec
-    order = np.asarray(codes.order, dtype=np.int64)
-    starts = codes.offsets[:-1]
-    grouped = key[order]
-    latest = np.maximum.reduceat(grouped, starts)
-    position = np.where(grouped == np.repeat(latest, np.diff(codes.offsets)),
-                        np.arange(order.size), -1)
-    rows = order[np.maximum.reduceat(position, starts)]
-    return records.get_column("subject_name").gather(pl.Series(rows))
 
 
 def _with_subjects(keys: pl.DataFrame, names: pl.Series, deducted: npt.NDArray[np.float64],

@@ -304,13 +304,14 @@ PERMANENT_DAY = to_day(PERMANENT_DATE)  # a stated bar with no end, as read from
 class RowColumns:
     """What the ledger reads of each records row as known on ``known_on``, as arrays in
     row order: whether the row ``counts`` (recorded by then, not revoked by then, a
-    behaviour of the rule set), ``decided``, ``repaired`` and the stated ``until`` (last
-    barred day) as int32 days (``NO_DAY`` when missing), the stated ``scope`` mask (0 when
-    none) and the behaviour number."""
+    behaviour of the rule set), ``decided``, ``recorded``, ``repaired`` and the stated
+    ``until`` (last barred day) as int32 days (``NO_DAY`` when missing), the stated
+    ``scope`` mask (0 when none) and the behaviour number."""
 
     known_on: int
     counts: BoolArray
     decided: I32Array
+    recorded: I32Array
     repaired: I32Array
     until: I32Array
     scope: npt.NDArray[np.int8]
@@ -330,6 +331,7 @@ class RowColumns:
                  else pl.repeat(0, records.height, dtype=pl.Int64))
         cols = records.select(
             day("decided_on").fill_null(NO_DAY).alias("decided"),
+            day("recorded_on").fill_null(NO_DAY).alias("recorded"),
             day("repaired_on").fill_null(NO_DAY).alias("repaired"),
             day("restrict_until").fill_null(NO_DAY).alias("until"),
             scope.cast(pl.Int8).alias("scope"),
@@ -341,6 +343,8 @@ class RowColumns:
         counts = np.asarray(cols.get_column("known").to_numpy(), dtype=np.bool_) & (beh >= 0)
         return cls(known_on=k, counts=counts,
                    decided=np.asarray(cols.get_column("decided").to_numpy(), dtype=np.int32),
+                   recorded=np.asarray(cols.get_column("recorded").to_numpy(),
+                                       dtype=np.int32),
                    repaired=np.asarray(cols.get_column("repaired").to_numpy(),
                                        dtype=np.int32),
                    until=np.asarray(cols.get_column("until").to_numpy(), dtype=np.int32),

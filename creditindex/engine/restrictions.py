@@ -184,15 +184,6 @@ class Suspensions:
         z = np.zeros(0, dtype=np.int64)
         return Suspensions(z, z, np.zeros(0, dtype=np.float64), z, z)
 
-    def covering(self, day: int, suspend_days: int) -> Suspensions:
-        """The suspensions in force on ``day`` (each lasts ``suspend_days``)."""
-        now = np.flatnonzero((self.start <= day) & (self.start + suspend_days > day))
-        keep = np.zeros(self.code.size, dtype=np.int64)
-        keep[now] = np.arange(now.size)
-        mine = np.isin(self.of, now)
-        return Suspensions(self.code[now], self.start[now], self.window[now],
-                           self.beh[mine], keep[self.of[mine]])
-
     @staticmethod
     def join(parts: Sequence[Suspensions]) -> Suspensions:
         """The suspensions of several parts, one after the other."""
@@ -216,10 +207,14 @@ def bars_of(la: LedgerArrays) -> Entries:
                    la.restrict_scope[at].astype(np.int64))
 
 
-def suspensions_of(la: LedgerArrays, expert: BoolArray, rules: RuleSet) -> Suspensions:
-    """Every expert suspension of the ledger (:func:`suspension_starts`) with the
-    behaviours decided on its first day."""
+def suspensions_of(la: LedgerArrays, expert: BoolArray, rules: RuleSet,
+                   day: int | None = None) -> Suspensions:
+    """Every expert suspension of the ledger (:func:`suspension_starts`), or those in force
+    on ``day``, with the behaviours decided on its first day."""
     code, start, window = suspension_starts(la, expert, rules)
+    if day is not None and rules.expert_suspension is not None:
+        now = (start <= day) & (start + rules.expert_suspension.suspend_days > day)
+        code, start, window = code[now], start[now], window[now]
     if code.size == 0:
         return Suspensions.none()
     span = np.int64(1 << 32)

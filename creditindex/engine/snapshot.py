@@ -12,11 +12,7 @@ import numpy as np
 import polars as pl
 
 from creditindex.days import to_day
-from creditindex.engine.arrays import (
-    FloatArray,
-    in_parallel,
-    sums,
-)
+from creditindex.engine.arrays import NO_DAY, FloatArray, IntArray, in_parallel, sums
 from creditindex.engine.codes import SubjectCodes, code_chunks, id_groups, subject_codes
 from creditindex.engine.ledger import BehaviourTable, RowColumns, compile_ledger
 from creditindex.engine.restrictions import Entries, Suspensions, bars_of, suspensions_of
@@ -36,7 +32,9 @@ SNAPSHOT_COLUMNS = ["subject_id", "subject_type", "deducted", "index", "grade", 
 @dataclass(frozen=True)
 class DayFacts:
     """What the records say of every subject on ``day`` as known on ``known_on``:
-    ``deducted`` per subject code (keys: ``codes.keys(records)``), the entries that
+    ``deducted`` per subject code (keys: ``codes.keys(records)``), its ``latest_row``
+    (the row of its most recent record, by ``decided_on`` then ``recorded_on``, of equals
+    the later row; what names it), the entries that
     deduct that day (``counted``, ``value`` = the day's points), the bars in force
     (``bars``, ``value`` = first day without it, ``OPEN_DAY`` when none) and the expert
     suspensions in force."""
@@ -45,10 +43,26 @@ class DayFacts:
     known_on: int
     codes: SubjectCodes
     deducted: FloatArray
+    latest_row: IntArray
     counted: Entries
     bars: Entries
     suspensions: Suspensions
     table: BehaviourTable
+
+
+def _latest_rows(codes: SubjectCodes, columns: RowColumns, lo: int, hi: int) -> IntArray:
+    """Per code of ``[lo, hi)``, the row of its most recent record (by decided, then
+    recorded, a missing day the earliest; of equals, the later row)."""
+    rows = np.asarray(codes.order[codes.offsets[lo]:codes.offsets[hi]], dtype=np.int64)
+    starts = codes.offsets[lo:hi] - codes.offsets[lo]
+    recorded = columns.recorded[rows].astype(np.int64)
+    key = (columns.decided[rows].astype(np.int64) << 32) | np.where(
+        recorded == NO_DAY, 0, recorded + (1 << 31))
+    latest = np.maximum.reduceat(key, starts)
+    at = np.where(key == np.repeat(latest, np.diff(codes.offsets[lo:hi + 1])),
+                  np.arange(rows.size), -1)
+    out: IntArray = rows[np.maximum.reduceat(at, starts)]
+    return out
 
 
 def day_facts(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
@@ -65,24 +79,25 @@ def day_facts(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
     expert = np.asarray((records.get_column("subject_type").gather(
         pl.Series(codes.first_row)) == "expert").to_numpy(), dtype=np.bool_)
     deducted = np.zeros(codes.size, dtype=np.float64)
-    suspend_days = 0 if rules.expert_suspension is None else rules.expert_suspension.suspend_days
+    latest_row = np.zeros(codes.size, dtype=np.int64)
     columns = RowColumns.of(records, table, k)
 
     def part(chunk: tuple[int, int]) -> tuple[Entries, Entries, Suspensions]:
         lo, hi = chunk
+        latest_row[lo:hi] = _latest_rows(codes, columns, lo, hi)
         la = compile_ledger(records, rules, k, codes, columns, chunk)
         at, points = la.counting_on(d)
         deducted[lo:hi] = sums(la.code[at].astype(np.int64) - lo, points, hi - lo)
         counted = Entries(la.code[at], la.row[at], la.beh[at].astype(np.int64),
                           la.decided[at], points, np.zeros(at.size, dtype=np.int64))
-        return (counted, bars_of(la).covering(d),
-                suspensions_of(la, expert, rules).covering(d, suspend_days))
+        return counted, bars_of(la).covering(d), suspensions_of(la, expert, rules, d)
 
     pieces = in_parallel(part, code_chunks(codes))
     counted = Entries.join([p[0] for p in pieces])
     bars = Entries.join([p[1] for p in pieces])
     suspensions = Suspensions.join([p[2] for p in pieces])
-    return DayFacts(day=d, known_on=k, codes=codes, deducted=deducted, counted=counted,
+    return DayFacts(day=d, known_on=k, codes=codes, deducted=deducted,
+                    latest_row=latest_row, counted=counted,
                     bars=bars, suspensions=suspensions, table=table)
 
 
