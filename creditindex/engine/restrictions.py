@@ -219,10 +219,12 @@ def suspensions_of(la: LedgerArrays, expert: BoolArray, rules: RuleSet,
         return Suspensions.none()
     span = np.int64(1 << 32)
     wanted = code * span + start
-    keys = la.code.astype(np.int64) * span + la.decided
-    hit = np.flatnonzero(np.isin(keys, wanted))
+    mine = np.flatnonzero(expert[la.code])
+    keys = la.code[mine].astype(np.int64) * span + la.decided[mine]
+    found = np.isin(keys, wanted)
+    hit, keys = mine[found], keys[found]
     by_key = np.argsort(wanted, kind="stable")
-    of = by_key[np.searchsorted(wanted[by_key], keys[hit])]
+    of = by_key[np.searchsorted(wanted[by_key], keys)]
     return Suspensions(code, start, window, la.beh[hit].astype(np.int64), of)
 
 
