@@ -72,10 +72,6 @@ MUTATIONS = [
     Mutation("creditindex/engine/restrictions.py", "(day_max >= rule.single_points - EPS)",
              "(day_max > rule.single_points + EPS)", ENGINE,
              "fast core: single-points threshold exclusive"),
-    Mutation("creditindex/restrict.py",
-             'first = np.searchsorted(key, key - rule.window_days, side="right")',
-             'first = np.searchsorted(key, key - rule.window_days, side="left")', ENGINE,
-             "frame path: expert-suspension window one day longer"),
     Mutation("creditindex/engine/restrictions.py", "        if keep.size == 0:",
              "        if False:", ENGINE,
              "grade runs: no guard for a chunk without restricted grades"),
@@ -102,8 +98,8 @@ MUTATIONS = [
              "outputs: formulas after spaces, tab, CR not neutralised"),
     Mutation("creditindex/evidence.py", '.replace("<", "\\\\u003c")', "", OUTPUTS,
              "evidence: '<' not escaped in embedded JSON"),
-    Mutation("creditindex/evaluate.py", 'engine.round_half_away(pl.col("points")))',
-             'pl.col("points").round(2))', ENGINE, "reasons: round half to even"),
+    Mutation("creditindex/evaluate.py", 'engine.round_half_away(pl.col("points"))\n',
+             'pl.col("points").round(2)\n', ENGINE, "reasons: round half to even"),
 ]
 
 
