@@ -11,7 +11,7 @@ decaying deduction counts. Between two such days the answer stands, so the daily
 recomputes a subject only on them (:mod:`creditindex.store.snapshots`).
 
 Pure: frames in, frames out; the numbers come from :func:`engine.ledger` and the
-restriction intervals of :func:`evaluate.restrictions`.
+restriction intervals of :func:`evaluate.restrictions` (as known on the day).
 """
 
 from __future__ import annotations

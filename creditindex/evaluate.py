@@ -1,7 +1,12 @@
 """What users ask of the engine: a day's scores for everyone, one subject's history,
 why a subject has its index, and whether subjects may trade on a day.
 
-Pure: frames in, frames out. ``CreditData`` carries everything a question needs.
+Every answer is a view over the engine's array core: the day's facts
+(:func:`creditindex.engine.snapshot.day_facts`: deductions, bars and suspensions in
+force), the restrictions the records cause
+(:func:`creditindex.engine.restrictions.record_restrictions`) and the ledger arrays; the
+records' strings are read only for the rows an answer shows. Pure: frames in, frames
+out. ``CreditData`` carries everything a question needs.
 """
 
 from __future__ import annotations

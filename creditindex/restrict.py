@@ -3,7 +3,10 @@ subject_id, which hold in every role, industry and region (一处受罚、处处
 
 Causes: a behaviour's ``restrict_days``, a restricted grade, an expert suspension, an
 external list entry, a manual restriction entered by staff. ``end`` is the first day
-without the restriction (null: indefinite). Pure functions over frames.
+without the restriction (null: indefinite). Which intervals the records cause is found
+once, on the engine's arrays (:mod:`creditindex.engine.restrictions`); here they get
+their grounds (record, document, basis, detail) as frames, with those of lists and
+manual entries, and the eligibility index answers many subjects at once.
 """
 
 from __future__ import annotations
