@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from creditindex import engine
-from creditindex.days import to_date
+from creditindex.days import to_date, to_day
 from creditindex.generate import generate_records, generate_subjects
 from creditindex.lists import LIST_SCHEMA
 from creditindex.rules import RuleSet
@@ -91,7 +91,7 @@ def prepare(n: int, rules: RuleSet, base: Path = DEFAULT_DIR, log: bool = True) 
     subjects = generate_subjects(max(n // 2, 1), seed=SEED)
     records = generate_records(subjects, n, rules, seed=SEED)
     generated = time.perf_counter() - started
-    known_on = engine.to_day(records.get_column("recorded_on").max())  # type: ignore[arg-type]
+    known_on = to_day(records.get_column("recorded_on").max())  # type: ignore[arg-type]
     records.write_parquet(folder / "records.parquet")
     subjects.write_parquet(folder / "subjects.parquet")
     _batch(records, subjects, rules, known_on + 1).write_parquet(folder / "batch.parquet")

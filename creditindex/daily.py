@@ -11,7 +11,7 @@ decaying deduction counts. Between two such days the answer stands, so the daily
 recomputes a subject only on them (:mod:`creditindex.store.snapshots`).
 
 Pure: frames in, frames out; the numbers come from :func:`engine.ledger` and the
-restriction intervals of :func:`evaluate.restrictions`.
+restriction intervals of :func:`evaluate.restrictions` (as known on the day).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def next_change(data: evaluate.CreditData, day: dt.date | int,
               # the day publication ends by itself (docs/semantics.md §2, publish_until)
               pl.col("decided_on").cast(pl.Int32) + MAX_PUBLICATION_DAYS),
     ]
-    intervals = evaluate.restrictions(data, ledger)
+    intervals = evaluate.restrictions(data, d)
     by_id = _days(intervals, ["subject_id"], pl.col("start"), pl.col("end"))
     keys = data.subject_keys()
     later = (pl.col("at") > d) & (pl.col("at") < _NEVER)  # null: no end

@@ -1,7 +1,12 @@
 """What users ask of the engine: a day's scores for everyone, one subject's history,
 why a subject has its index, and whether subjects may trade on a day.
 
-Pure: frames in, frames out. ``CreditData`` carries everything a question needs.
+Every answer is a view over the engine's array core: the day's facts
+(:func:`creditindex.engine.snapshot.day_facts`: deductions, bars and suspensions in
+force), the restrictions the records cause
+(:func:`creditindex.engine.restrictions.record_restrictions`) and the ledger arrays; the
+records' strings are read only for the rows an answer shows. Pure: frames in, frames
+out. ``CreditData`` carries everything a question needs.
 """
 
 from __future__ import annotations
@@ -10,11 +15,18 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from creditindex import engine, restrict
 from creditindex.categories import CATEGORIES, scope_text_expr
 from creditindex.days import to_date, to_day
+from creditindex.engine.codes import subject_codes
+from creditindex.engine.ledger import compile_ledger
+from creditindex.engine.restrictions import record_restrictions
+from creditindex.engine.scoring import points_on
+from creditindex.engine.snapshot import DayFacts, day_facts, scores_frame
 from creditindex.rules import RuleSet
 
 COMPUTE_COLUMNS = ["subject_id", "subject_type", "subject_name", "index", "grade", "watch",
@@ -104,18 +116,23 @@ def _day(d: dt.date | int) -> int:
     return d if isinstance(d, int) else to_day(d)
 
 
-def restrictions(data: CreditData, ledger: pl.DataFrame,
+def restrictions(data: CreditData, known_on: dt.date | int,
                  with_grades: bool = True) -> pl.DataFrame:
-    """Every restriction interval of the data's subjects, all causes, as known by the
-    ledger's known-on day."""
+    """Every restriction interval of the data's subjects, all causes, as known on
+    ``known_on`` (:data:`restrict.RESTRICTION_SCHEMA`): those the records cause, found on
+    the engine's arrays, then external lists and manual entries."""
+    found = record_restrictions(data.records, data.rules, _day(known_on),
+                                with_grades=with_grades)
+    keys = found.codes.keys(data.records)
     parts = [
-        restrict.behaviour_restrictions(ledger, data.rules),
-        restrict.expert_suspensions(ledger, data.rules),
+        restrict.bar_restrictions(data.records, data.rules, found.bars),
+        restrict.suspension_restrictions(keys, data.rules, found.table, found.suspensions),
         restrict.list_restrictions(data.list_hits()),
     ]
     if with_grades:
-        parts.append(restrict.grade_restrictions(engine.timeline(ledger, data.rules),
-                                                 data.rules))
+        g_code, g_number, g_start, g_end = found.grades
+        parts.append(restrict.grade_restrictions(keys, data.rules, g_number, g_code, g_start,
+                                                 g_end))
     if data.manual is not None:
         parts.append(restrict.manual_restrictions(data.manual))
     return pl.concat(parts)
@@ -134,19 +151,36 @@ def reasons_expr(deductions: pl.Expr, grounds: pl.Expr) -> pl.Expr:
                          separator=" | ", ignore_nulls=True).fill_null("")
 
 
+_DEDUCTION_TEXT = pl.format("{} -{}", pl.col("behaviour_code"),
+                            engine.round_half_away(pl.col("points"))
+                            ).str.join("; ").alias("_ded_reasons")
+
+
 def _deduction_reasons(ded: pl.DataFrame) -> pl.DataFrame:
     # Ties broken by every column shown, so that the same day reads the same every time.
     order = ded.sort("points", "behaviour_code", "decided", "source", "record_id",
                      descending=[True, False, False, False, False], maintain_order=True)
-    return order.group_by(engine.SUBJECT_KEY, maintain_order=True).agg(
-        pl.format("{} -{}", pl.col("behaviour_code"), engine.round_half_away(pl.col("points")))
-        .str.join("; ")
-        .alias("_ded_reasons"))
+    return order.group_by(engine.SUBJECT_KEY, maintain_order=True).agg(_DEDUCTION_TEXT)
+
+
+_GROUNDS_ORDER = ["cause", "start", "code", "source", "record_id", "document_no", "end",
+                  "detail"]
 
 
 def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
-    order = in_force.sort("cause", "start", "code", "source", "record_id", "document_no",
-                          "end", nulls_last=True, maintain_order=True)
+    """Per subject_id, the grounds of its restrictions in force (``_restr_reasons``) in
+    the order of :data:`_GROUNDS_ORDER`: sorted on the first keys, the rest read only to
+    order the few a subject has with the same cause and start."""
+    first = ["subject_id", "cause", "start"]
+    order = in_force.sort(first)
+    tied = order.select(pl.struct(first).is_duplicated()).to_series()
+    if tied.any():
+        ties = order.with_row_index("_at").filter(tied)
+        resorted = ties.sort(["subject_id", *_GROUNDS_ORDER], nulls_last=True,
+                             maintain_order=True)
+        at = np.arange(order.height)
+        at[ties.get_column("_at").to_numpy()] = resorted.get_column("_at").to_numpy()
+        order = order[pl.Series(at)]
     return order.group_by("subject_id", maintain_order=True).agg(
         restrict.grounds_text().str.join("; ").alias("_restr_reasons"))
 
@@ -165,36 +199,111 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     category restricted that day. Columns :data:`COMPUTE_COLUMNS`."""
     d = _day(on)
     k = d if known_on is None else _day(known_on)
-    ledger = engine.ledger(data.records, data.rules, k)
-    scores = engine.scores_on(ledger, data.rules, d, subjects=data.subject_keys())
-    grade_basis = {g.name: g.basis for g in data.rules.grade}
+    rules, records = data.rules, data.records
+    facts = day_facts(records, rules, d, k)
+    scores = _scores(data, facts, with_names=True)
+    keys = scores.select(engine.SUBJECT_KEY)
+    grade_basis = {g.name: g.basis for g in rules.grade}
     by_grade = scores.filter(pl.col("grade_restricted")).select(
         "subject_id", pl.lit("grade").alias("cause"), pl.col("grade").alias("code"),
         "subject_type", pl.format("grade {} as {}", pl.col("grade"), pl.col("subject_type"))
         .alias("detail"), pl.col("grade").replace_strict(grade_basis, default=None,
                                                          return_dtype=pl.String).alias("basis"),
         pl.lit(d, pl.Int32).alias("start"))
-    in_force = pl.concat([
-        restrict.covering(restrictions(data, ledger, with_grades=False), d),
-        restrict._shape(by_grade),
-    ])
+    causes = [
+        restrict.bar_restrictions(records, rules, facts.bars),
+        restrict.suspension_restrictions(keys, rules, facts.table, facts.suspensions),
+        restrict.covering(restrict.list_restrictions(data.list_hits()), d),
+    ]
+    if data.manual is not None:
+        causes.append(restrict.covering(restrict.manual_restrictions(data.manual), d))
+    in_force = pl.concat([*causes, restrict._shape(by_grade)])
     asked = in_force.filter(restrict.applies(category, financier))
-    names = data.names().filter(pl.col("latest")).unique(engine.SUBJECT_KEY, keep="first")
     out = (
-        scores.join(names.drop("latest"), on=engine.SUBJECT_KEY, how="left")
-        .join(_deduction_reasons(engine.deductions_on(ledger, d)), on=engine.SUBJECT_KEY,
-              how="left")
+        scores.join(_counted_reasons(records, facts), on="_code", how="left")
         .join(_restriction_reasons(asked), on="subject_id", how="left")
         .join(restrict.restricted_in(in_force, financier), on="subject_id", how="left")
         .with_columns(
             engine.rank_expr().alias("rank"),
-            watch_expr(data.rules, pl.col("grade")).alias("watch"),
+            watch_expr(rules, pl.col("grade")).alias("watch"),
             pl.col("_restr_reasons").is_not_null().alias("restricted"),
             pl.col("restricted_in").fill_null(""),
             reasons_expr(pl.col("_ded_reasons"), pl.col("_restr_reasons")).alias("reasons"),
         )
     )
     return out.select(COMPUTE_COLUMNS).sort("subject_type", "rank", "subject_id")
+
+
+def _scores(data: CreditData, facts: DayFacts, with_names: bool = False) -> pl.DataFrame:
+    """Every subject's scores on the facts' day (:func:`engine.snapshot.scores_frame`):
+    those of the records by code (``_code``), then those of the subjects file without
+    records at full marks; with ``subject_name`` (of the latest record) if asked."""
+    keys = facts.codes.keys(data.records)
+    names = (data.records.get_column("subject_name").gather(pl.Series(facts.latest_row))
+             if with_names else pl.repeat(None, keys.height, dtype=pl.String, eager=True))
+    deducted = facts.deducted
+    if data.subjects is not None:
+        keys, names, deducted = _with_subjects(keys, names, deducted, data.subjects)
+    scores = scores_frame(keys, deducted, data.rules).with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int32).alias("_code"))
+    return scores.with_columns(names.alias("subject_name")) if with_names else scores
+
+
+def _with_subjects(keys: pl.DataFrame, names: pl.Series, deducted: npt.NDArray[np.float64],
+                   subjects: pl.DataFrame
+                   ) -> tuple[pl.DataFrame, pl.Series, npt.NDArray[np.float64]]:
+    """The subjects of the records followed by those of the subjects file without records
+    (at full marks); a name from the subjects file wins over the records'."""
+    listed = subjects.select(engine.SUBJECT_KEY).unique(maintain_order=True)
+    extra = listed.join(keys, on=engine.SUBJECT_KEY, how="anti", nulls_equal=True)
+    all_keys = pl.concat([keys, extra])
+    all_names = pl.concat([names, pl.repeat(None, extra.height, dtype=pl.String,
+                                            eager=True)]).alias("subject_name")
+    if "subject_name" in subjects.columns:
+        own = subjects.select(*engine.SUBJECT_KEY, "subject_name").unique(
+            engine.SUBJECT_KEY, keep="first", maintain_order=True).with_columns(
+            pl.lit(True).alias("_own"))
+        joined = all_keys.with_columns(all_names).join(
+            own.rename({"subject_name": "_own_name"}), on=engine.SUBJECT_KEY, how="left",
+            nulls_equal=True, maintain_order="left")
+        all_names = joined.select(pl.when(pl.col("_own")).then(pl.col("_own_name"))
+                                  .otherwise(pl.col("subject_name"))).to_series()
+    return (all_keys, all_names.alias("subject_name"),
+            np.concatenate([deducted, np.zeros(extra.height, dtype=np.float64)]))
+
+
+def _counted_reasons(records: pl.DataFrame, facts: DayFacts) -> pl.DataFrame:
+    """Per subject code (``_code``), the deductions of the day (``_ded_reasons``) in the
+    order of :func:`deduction_reasons`: sorted on the arrays, the records' strings read
+    only to break ties."""
+    counted = facts.counted
+    names = facts.table.codes
+    lexical = np.empty(len(names), dtype=np.int64)
+    lexical[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
+    rank = lexical[counted.beh]
+    order = np.lexsort((counted.decided, rank, -counted.value, counted.code))
+    keys = np.stack([counted.code[order].astype(np.float64), counted.value[order],
+                     rank[order].astype(np.float64), counted.decided[order]
+                     .astype(np.float64)])
+    same = np.all(keys[:, 1:] == keys[:, :-1], axis=0) if order.size > 1 else np.zeros(
+        0, dtype=np.bool_)
+    if same.any():
+        tied = np.zeros(order.size, dtype=np.bool_)
+        tied[1:] |= same
+        tied[:-1] |= same
+        at = np.flatnonzero(tied)
+        run = np.cumsum(np.r_[True, ~same])[at]
+        ties = records.select(pl.col("source", "record_id").gather(pl.Series(order[at]))
+                              ).with_columns(pl.Series("_run", run), pl.Series("_at", at))
+        resorted = ties.sort("_run", "source", "record_id", maintain_order=True)
+        order[at] = order[np.asarray(resorted.get_column("_at").to_numpy(), dtype=np.int64)]
+    ded = pl.DataFrame({
+        "_code": pl.Series(counted.code[order], dtype=pl.Int32),
+        "behaviour_code": pl.Series(names, dtype=pl.String).gather(
+            pl.Series(counted.beh[order])),
+        "points": counted.value[order],
+    })
+    return ded.group_by("_code", maintain_order=True).agg(_DEDUCTION_TEXT)
 
 
 def explain(data: CreditData, subject_id: str, on: dt.date | int,
@@ -245,19 +354,19 @@ def check(data: CreditData, on: dt.date | int, subject_ids: Sequence[str],
     k = d if known_on is None else _day(known_on)
     ids = list(dict.fromkeys(s.strip().upper() for s in subject_ids if s.strip()))
     mine = data.for_subjects(ids)
-    ledger = engine.ledger(mine.records, data.rules, k)
     wanted = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
-    scores = engine.scores_on(ledger, data.rules, d, subjects=mine.subject_keys())
+    scores = _scores(mine, day_facts(mine.records, data.rules, d, k))
     if subject_type is not None:
         scores = scores.filter(pl.col("subject_type") == subject_type)
     lowest = scores.sort("index").unique("subject_id", keep="first")
-    in_force = restrict.covering(restrictions(mine, ledger), d)
+    in_force = restrict.covering(restrictions(mine, k), d)
     grounds = in_force.filter(restrict.applies(category, financier)).with_columns(
         restrict.grounds_text().alias("text"),
         (pl.col("end") - 1).cast(pl.Date).alias("until"),
         pl.col("start").cast(pl.Date).alias("since"),
         scope_text_expr(pl.col("scope").cast(pl.Int64)).alias("scope"),
-    ).sort("subject_id", "cause", "start")
+    ).sort("subject_id", "cause", "start", "subject_type", "source", "record_id",
+           nulls_last=True, maintain_order=True)
     reasons = grounds.group_by("subject_id").agg(pl.col("text").str.join("; ").alias("reasons"))
     names = mine.names().sort("latest", descending=True).unique("subject_id", keep="first"
                                                                ).select("subject_id",
@@ -315,25 +424,35 @@ def _days_frame(days: Sequence[int]) -> pl.DataFrame:
 
 def _evaluate_days(data: CreditData, days: Sequence[int], known_on: int) -> pl.DataFrame:
     """Per day and role, as known on one day: index, grade, restricted (the subject_id's
-    restriction, every role and cause)."""
-    ledger = engine.ledger(data.records, data.rules, known_on)
-    grid = _days_frame(days)
-    keys = data.subject_keys()
-    weight = pl.when(pl.col("linear")).then(
-        (pl.col("nominal_end") - pl.col("day")).cast(pl.Float64) / pl.col("days")).otherwise(1.0)
-    ded = grid.join(ledger, how="cross").filter(
-        (pl.col("decided") <= pl.col("day")) & (pl.col("end") > pl.col("day"))
-    ).group_by(*engine.SUBJECT_KEY, "day").agg((pl.col("amount") * weight).sum()
-                                                .alias("deducted"))
-    rules = data.rules
-    scored = grid.join(keys, how="cross").join(ded, on=[*engine.SUBJECT_KEY, "day"],
-                                               how="left").with_columns(
-        pl.col("deducted").fill_null(0.0)).with_columns(
+    restriction, every role and cause), from the ledger arrays."""
+    rules, records = data.rules, data.records
+    codes = subject_codes(records)
+    la = compile_ledger(records, rules, known_on, codes)
+    grid = np.asarray(days, dtype=np.int64)
+    # a day x entry table: one subject's records over a range of days stay small
+    on = (la.decided[None, :] <= grid[:, None]) & (la.end[None, :] > grid[:, None])
+    points = points_on(la.amount[None, :], la.nominal_end[None, :], la.days[None, :],
+                       la.linear[None, :], grid[:, None])
+    deducted = np.zeros((codes.size, grid.size), dtype=np.float64)
+    day_at, entry_at = np.nonzero(on)
+    np.add.at(deducted, (la.code[entry_at], day_at), points[day_at, entry_at])
+    keys = codes.keys(records)
+    if data.subjects is not None:
+        listed = data.subjects.select(engine.SUBJECT_KEY).unique(maintain_order=True)
+        extra = listed.join(keys, on=engine.SUBJECT_KEY, how="anti", nulls_equal=True)
+        keys = pl.concat([keys, extra])
+        deducted = np.vstack([deducted, np.zeros((extra.height, grid.size))])
+    scored = pl.DataFrame({
+        "day": np.tile(grid, keys.height).astype(np.int32),
+        "deducted": deducted.reshape(-1),
+    }).with_columns(keys.select(pl.all().gather(
+        pl.Series(np.repeat(np.arange(keys.height), grid.size))))).with_columns(
         engine.index_expr(rules, pl.col("deducted")).alias("index")).with_columns(
         engine.grade_expr(rules, pl.col("index")).alias("grade")).with_columns(
         engine.grade_restricted_expr(rules, pl.col("grade")).alias("grade_restricted"))
-    intervals = restrictions(data, ledger, with_grades=False).filter(restrict.applies())
-    by_interval = grid.join(intervals.select("subject_id", "start", "end"), how="cross").filter(
+    intervals = restrictions(data, known_on, with_grades=False).filter(restrict.applies())
+    by_interval = _days_frame(days).join(intervals.select("subject_id", "start", "end"),
+                                         how="cross").filter(
         (pl.col("start") <= pl.col("day")) & (pl.col("end").is_null()
                                               | (pl.col("end") > pl.col("day")))
     ).select("subject_id", "day").unique().with_columns(pl.lit(True).alias("_by_interval"))

@@ -3,7 +3,10 @@ subject_id, which hold in every role, industry and region (一处受罚、处处
 
 Causes: a behaviour's ``restrict_days``, a restricted grade, an expert suspension, an
 external list entry, a manual restriction entered by staff. ``end`` is the first day
-without the restriction (null: indefinite). Pure functions over frames.
+without the restriction (null: indefinite). Which intervals the records cause is found
+once, on the engine's arrays (:mod:`creditindex.engine.restrictions`); here they get
+their grounds (record, document, basis, detail) as frames, with those of lists and
+manual entries, and the eligibility index answers many subjects at once.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import polars as pl
 from creditindex import engine
 from creditindex.categories import ALL, category_bit, scope_mask_expr, scope_text_expr
 from creditindex.days import to_day
-from creditindex.engine import first_day_reaching
+from creditindex.engine.ledger import BehaviourTable
+from creditindex.engine.restrictions import Entries, Suspensions, record_restrictions
+from creditindex.engine.scoring import round_half_away
 from creditindex.rules import RuleSet
 
 if TYPE_CHECKING:
@@ -71,106 +76,80 @@ def empty_restrictions() -> pl.DataFrame:
     return pl.DataFrame(schema=RESTRICTION_SCHEMA)
 
 
-def behaviour_restrictions(ledger: pl.DataFrame, rules: RuleSet | None = None
-                           ) -> pl.DataFrame:
-    """Bars from records (a behaviour's ``restrict_days`` or the decision's stated period
-    and scope; ended early by a repair). ``basis``: the decision's, else the behaviour's."""
-    rows = ledger.filter(pl.col("restrict_end").is_not_null()
-                         & (pl.col("restrict_end") > pl.col("decided")))
-    rule_basis = pl.DataFrame(
-        {"behaviour_code": [b.code for b in rules.behaviour] if rules else [],
-         "_rule_basis": [b.basis for b in rules.behaviour] if rules else []},
-        schema={"behaviour_code": pl.String, "_rule_basis": pl.String})
-    record_basis = pl.col("basis") if "basis" in rows.columns else pl.lit(None, pl.String)
-    return _shape(rows.join(rule_basis, on="behaviour_code", how="left").select(
-        "subject_id", pl.lit("behaviour").alias("cause"), pl.col("behaviour_code").alias("code"),
-        "subject_type", "record_id", "source", "document_no",
+def bar_restrictions(records: pl.DataFrame, rules: RuleSet, bars: Entries) -> pl.DataFrame:
+    """The bars ``bars`` of ``records`` rows (:func:`creditindex.engine.restrictions.bars_of`)
+    with their grounds: the record, its decision, the legal basis (the decision's, else
+    the behaviour's)."""
+    rows = pl.Series(bars.row)
+    rule_basis = pl.Series([b.basis for b in rules.behaviour], dtype=pl.String)
+    record_basis = (records.get_column("basis").gather(rows) if "basis" in records.columns
+                    else pl.repeat(None, bars.size, dtype=pl.String, eager=True))
+    strings = records.select(pl.col("subject_id", "subject_type", "record_id", "source",
+                                    "behaviour_code").gather(rows),
+                             _column_or_null(records, "document_no").gather(rows))
+    return _shape(strings.with_columns(
+        pl.lit("behaviour").alias("cause"), pl.col("behaviour_code").alias("code"),
         pl.format("{} decided {}", pl.col("behaviour_code"),
-                  pl.col("decided").cast(pl.Date).dt.strftime("%Y-%m-%d")).alias("detail"),
-        pl.coalesce(record_basis, pl.col("_rule_basis")).alias("basis"),
-        pl.col("restrict_scope").alias("scope"),
-        pl.col("decided").alias("start"),
-        pl.when(pl.col("restrict_end") < _OPEN).then(pl.col("restrict_end")).alias("end"),
-    ))
+                  pl.Series(bars.decided).cast(pl.Date).dt.strftime("%Y-%m-%d")).alias("detail"),
+        pl.coalesce(record_basis, rule_basis.gather(pl.Series(bars.beh))).alias("basis"),
+        pl.Series("scope", bars.scope).cast(pl.Int8),
+        pl.Series("start", bars.decided),
+        pl.Series("_end", bars.value).cast(pl.Int64),
+    ).with_columns(pl.when(pl.col("_end") < _OPEN).then(pl.col("_end")).alias("end")))
 
 
-def expert_suspensions(ledger: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
-    """Expert suspensions: from each decision whose own deduction reaches ``single_points``
-    or whose ``window_days`` days (ending that day) sum to ``total_points``, for
-    ``suspend_days``. Counts ``points x m`` of counted records, repaired ones included."""
+def _column_or_null(frame: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name) if name in frame.columns else pl.lit(None, pl.String).alias(name)
+
+
+def suspension_restrictions(keys: pl.DataFrame, rules: RuleSet, table: BehaviourTable,
+                            suspensions: Suspensions) -> pl.DataFrame:
+    """Expert suspensions (:func:`creditindex.engine.restrictions.suspensions_of`) with
+    their grounds: the behaviours decided on the first day, the points in the window and
+    the thresholds; ``keys`` are the subjects by code."""
     rule = rules.expert_suspension
-    if rule is None:
+    if rule is None or suspensions.code.size == 0:
         return empty_restrictions()
-    per_day = (
-        ledger.filter(pl.col("subject_type") == "expert")
-        .group_by("subject_id", "decided")
-        .agg(pl.col("amount").sum().alias("day_sum"), pl.col("amount").max().alias("day_max"),
-             pl.col("behaviour_code").sort().str.join(",").alias("codes"))
-        .sort("subject_id", "decided")
-    )
-    if per_day.height == 0:
-        return empty_restrictions()
-    code = per_day.get_column("subject_id").rank("dense").cast(pl.Int64).to_numpy()
-    day = per_day.get_column("decided").cast(pl.Int64).to_numpy()
-    key = code * (1 << 24) + day
-    cum = np.cumsum(per_day.get_column("day_sum").to_numpy())
-    first = np.searchsorted(key, key - rule.window_days, side="right")
-    window = cum - np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
-    eps = 1e-9
-    hit = (per_day.get_column("day_max").to_numpy() >= rule.single_points - eps) | (
-        window >= rule.total_points - eps)
-    chosen = per_day.with_columns(pl.Series("window_sum", window)).filter(pl.Series(hit))
-    return _shape(chosen.select(
-        "subject_id", pl.lit("suspension").alias("cause"), pl.col("codes").alias("code"),
+    names = pl.Series(table.codes, dtype=pl.String)
+    codes = pl.DataFrame({"_of": suspensions.of,
+                          "behaviour_code": names.gather(pl.Series(suspensions.beh))}
+                         ).group_by("_of").agg(pl.col("behaviour_code").sort().str.join(","))
+    frame = pl.DataFrame({
+        "_of": np.arange(suspensions.code.size),
+        "subject_id": keys.get_column("subject_id").gather(pl.Series(suspensions.code)),
+        "window_sum": suspensions.window,
+        "start": suspensions.start,
+    }).join(codes, on="_of", how="left")
+    return _shape(frame.select(
+        "subject_id", pl.lit("suspension").alias("cause"), pl.col("behaviour_code").alias("code"),
         pl.lit("expert").alias("subject_type"),
         pl.format("{} points in {} days (thresholds {} single / {} total)",
-                  engine.round_half_away(pl.col("window_sum")), pl.lit(rule.window_days),
+                  round_half_away(pl.col("window_sum")), pl.lit(rule.window_days),
                   pl.lit(rule.single_points), pl.lit(rule.total_points)).alias("detail"),
         pl.lit(rule.basis).alias("basis"),
-        pl.col("decided").alias("start"),
-        (pl.col("decided") + rule.suspend_days).alias("end"),
+        pl.col("start"),
+        (pl.col("start") + rule.suspend_days).alias("end"),
     ))
 
 
-def grade_restrictions(timeline: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
-    """Restrictions from being in a restricted grade, found on the timeline's segments
-    (within a linearly decaying segment, up to the day the index climbs out)."""
-    pieces = []
-    bounds = [(g, rules.grade[i - 1].min if i else None)
-              for i, g in enumerate(rules.grade) if g.restricted]
-    if not bounds or timeline.height == 0:
-        return empty_restrictions()
-    tl = timeline
-    step = tl.get_column("step").to_numpy()
-    lin0 = tl.get_column("lin0").to_numpy()
-    slope = tl.get_column("slope").to_numpy()
-    start = tl.get_column("start").cast(pl.Int64).to_numpy()
-    stop = tl.get_column("stop").cast(pl.Int64).fill_null(_OPEN).to_numpy()
-    for grade, upper in bounds:
-        lo = first_day_reaching(rules, step, lin0, slope, start, stop, float(grade.min))
-        hi = stop if upper is None else first_day_reaching(rules, step, lin0, slope, start,
-                                                           stop, float(upper))
-        pieces.append(tl.select("subject_id", "subject_type").with_columns(
-            pl.lit(grade.name).alias("code"), pl.Series("start", lo), pl.Series("end", hi)))
-    raw = pl.concat(pieces).filter(pl.col("end") > pl.col("start"))
-    merged = _merge_touching(raw, ["subject_id", "subject_type", "code"])
-    basis = pl.DataFrame({"code": [g.name for g in rules.grade],
-                          "basis": [g.basis for g in rules.grade]},
-                         schema={"code": pl.String, "basis": pl.String})
-    return _shape(merged.join(basis, on="code", how="left").with_columns(
+def grade_restrictions(keys: pl.DataFrame, rules: RuleSet, grade: IntArray, code: IntArray,
+                       start: IntArray, end: IntArray) -> pl.DataFrame:
+    """Spells in a restricted grade (number ``grade`` in the rule set) of the subjects
+    ``code`` (``keys`` by code), ``end`` at or after ``OPEN_DAY``: none."""
+    names = pl.Series([g.name for g in rules.grade], dtype=pl.String)
+    basis = pl.Series([g.basis for g in rules.grade], dtype=pl.String)
+    at = pl.Series(code)
+    return _shape(pl.DataFrame({
+        "subject_id": keys.get_column("subject_id").gather(at),
+        "subject_type": keys.get_column("subject_type").gather(at),
+        "code": names.gather(pl.Series(grade)),
+        "basis": basis.gather(pl.Series(grade)),
+        "start": start, "_end": end,
+    }).with_columns(
         pl.lit("grade").alias("cause"),
         pl.format("grade {} as {}", pl.col("code"), pl.col("subject_type")).alias("detail"),
-        pl.when(pl.col("end") >= _OPEN).then(None).otherwise(pl.col("end")).alias("end"),
+        pl.when(pl.col("_end") < _OPEN).then(pl.col("_end")).alias("end"),
     ))
-
-
-def _merge_touching(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
-    """Merge intervals of the same key that touch or overlap."""
-    ordered = frame.sort([*key, "start"])
-    reach = pl.col("end").cum_max().shift(1).over(key)
-    run = (pl.col("start") > reach).fill_null(True).cast(pl.Int32).cum_sum().over(key)
-    return ordered.with_columns(run.alias("_run")).group_by([*key, "_run"]).agg(
-        pl.col("start").min(), pl.col("end").max()).drop("_run")
 
 
 def list_restrictions(hits: pl.DataFrame) -> pl.DataFrame:
@@ -381,43 +360,18 @@ def restriction_intervals(data: CreditData, known_on: dt.date | int,
     the data knows."""
     k = known_on if isinstance(known_on, int) else to_day(known_on)
     bit = ALL if category is None else category_bit(category)
-    rules = data.rules
-    records = data.records
-    codes = engine.subject_codes(records)
-    keys = codes.keys(records)
-    ids = keys.get_column("subject_id")
-    expert = np.asarray((keys.get_column("subject_type") == "expert").to_numpy(),
-                        dtype=np.bool_)
-    columns = engine.RowColumns.of(records, engine.BehaviourTable.of(rules), k)
-    suspension = rules.expert_suspension
-
-    def part(chunk: tuple[int, int]) -> tuple[IntArray, IntArray, IntArray]:
-        la = engine.compile_ledger(records, rules, k, codes, columns, chunk)
-        by_behaviour = np.flatnonzero((la.restrict_end != engine.NO_DAY)
-                                      & (la.restrict_end > la.decided)
-                                      & ((la.restrict_scope & bit) != 0))
-        found = [(la.code[by_behaviour].astype(np.int64),
-                  la.decided[by_behaviour].astype(np.int64),
-                  la.restrict_end[by_behaviour].astype(np.int64))]
-        if suspension is not None:
-            s_code, s_day = engine.suspension_starts(la, expert, rules)
-            found.append((s_code.astype(np.int64), s_day.astype(np.int64),
-                          s_day.astype(np.int64) + suspension.suspend_days))
-        seg = engine.segments_of(la.code, la.decided, la.end, la.amount, la.linear,
-                                 la.days)
-        found.append(_grade_runs(seg, rules))
-        return (np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]),
-                np.concatenate([f[2] for f in found]))
-
-    pieces = engine.in_parallel(part, engine.code_chunks(codes))
-    code_parts = [p[0] for p in pieces] or [np.zeros(0, dtype=np.int64)]
-    starts = [p[1] for p in pieces] or [np.zeros(0, dtype=np.int64)]
-    ends = [p[2] for p in pieces] or [np.zeros(0, dtype=np.int64)]
-    all_codes = np.concatenate(code_parts)
+    found = record_restrictions(data.records, data.rules, k)
+    ids = found.codes.keys(data.records).get_column("subject_id")
+    bars = found.bars.take(np.flatnonzero((found.bars.scope & bit) != 0))
+    rule = data.rules.expert_suspension
+    suspended = found.suspensions
+    g_code, _, g_start, g_end = found.grades
+    all_codes = np.concatenate([bars.code.astype(np.int64), suspended.code, g_code])
     frames = [pl.DataFrame({
         "subject_id": ids.gather(pl.Series(all_codes)) if all_codes.size else ids.clear(),
-        "start": np.concatenate(starts),
-        "end": np.concatenate(ends),
+        "start": np.concatenate([bars.decided.astype(np.int64), suspended.start, g_start]),
+        "end": np.concatenate([bars.value.astype(np.int64),
+                               suspended.start + (rule.suspend_days if rule else 0), g_end]),
     }, schema={"subject_id": pl.String, "start": pl.Int64, "end": pl.Int64})]
     hits = data.list_hits()
     if hits.height:
@@ -472,37 +426,3 @@ def _running_max_by_group(values: IntArray, new_group: npt.NDArray[np.bool_]) ->
     lifted = group * span + (values - low)
     out: IntArray = np.maximum.accumulate(lifted) - group * span + low
     return out
-
-
-def _grade_runs(seg: engine.Segments, rules: RuleSet) -> tuple[IntArray, IntArray, IntArray]:
-    """Intervals of restricted grades on the change points: per segment, from the first
-    day the index is in the grade to the first day it climbs out (as
-    :func:`grade_restrictions`)."""
-    bounds = [(g, rules.grade[i - 1].min if i else None)
-              for i, g in enumerate(rules.grade) if g.restricted]
-    none = np.zeros(0, dtype=np.int64)
-    if not bounds or seg.size == 0:
-        return none, none, none
-    start = seg.start.astype(np.int64)
-    stop = np.where(seg.stop == engine.NO_DAY, _OPEN, seg.stop).astype(np.int64)
-    codes, los, his = [], [], []
-    for grade, upper in bounds:
-        lo = first_day_reaching(rules, seg.step, seg.lin0, seg.slope, start, stop,
-                                float(grade.min))
-        hi = stop if upper is None else first_day_reaching(
-            rules, seg.step, seg.lin0, seg.slope, start, stop, float(upper))
-        keep = np.flatnonzero(hi > lo)
-        if keep.size == 0:  # nobody of this chunk is ever in this grade
-            continue
-        code = seg.code[keep].astype(np.int64)
-        lo, hi = np.asarray(lo, dtype=np.int64)[keep], np.asarray(hi, dtype=np.int64)[keep]
-        # a spell across several segments: join the pieces that touch
-        joins = np.r_[False, (code[1:] == code[:-1]) & (lo[1:] == hi[:-1])]
-        first = np.flatnonzero(~joins)
-        last = np.r_[first[1:], code.size] - 1
-        codes.append(code[first])
-        los.append(lo[first])
-        his.append(hi[last])
-    if not codes:
-        return none, none, none
-    return np.concatenate(codes), np.concatenate(los), np.concatenate(his)

@@ -73,11 +73,9 @@ def test_index_equals_check(data: CreditData, back: int) -> None:
 
 
 def test_index_from_restriction_frame_agrees(data: CreditData) -> None:
-    from creditindex import engine
     from creditindex.evaluate import restrictions
 
-    ledger = engine.ledger(data.records, data.rules, END)
-    frame = restrictions(data, ledger)
+    frame = restrictions(data, END)
     slow = restrict.EligibilityIndex.from_restrictions(frame, END)
     fast = restrict.EligibilityIndex.of(data, END)
     ids = _asked(data)
@@ -98,10 +96,10 @@ def test_restricted_until_is_the_day_eligible_again(data: CreditData) -> None:
 
 def test_index_built_in_parts_is_the_same(data: CreditData, monkeypatch: pytest.MonkeyPatch
                                           ) -> None:
-    from creditindex import engine
+    from creditindex.engine import codes
 
     whole = restrict.EligibilityIndex.of(data, END)
-    monkeypatch.setattr(engine, "CHUNK_ROWS", 600)
+    monkeypatch.setattr(codes, "CHUNK_ROWS", 600)
     parts = restrict.EligibilityIndex.of(data, END)
     assert parts.runs == whole.runs
     assert bool((parts.run_key == whole.run_key).all())

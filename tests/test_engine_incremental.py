@@ -9,6 +9,8 @@ import polars as pl
 import pytest
 
 from creditindex import engine
+from creditindex.days import to_day
+from creditindex.engine import codes
 from creditindex.evaluate import CreditData, compute
 from creditindex.generate import generate_records, generate_subjects
 from creditindex.rules import RuleSet, load_rules
@@ -33,7 +35,7 @@ def records(subjects: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
 
 
 def _day(d: dt.date) -> int:
-    return engine.to_day(d)
+    return to_day(d)
 
 
 def _batch(subjects: pl.DataFrame, rules: RuleSet, day: int, seed: int, n: int
@@ -144,7 +146,7 @@ def test_work_split_by_subject_gives_the_same(records: pl.DataFrame, rules: Rule
     whole_timeline = engine.timeline_of(records, rules, day).frame(rules)
     whole_snapshot = engine.snapshot(records, rules, day)
     whole_state = engine.start_state(records, rules, day)
-    monkeypatch.setattr(engine, "CHUNK_ROWS", 700)
+    monkeypatch.setattr(codes, "CHUNK_ROWS", 700)
     assert len(engine.code_chunks(engine.subject_codes(records))) > 5
     _assert_timelines_close(engine.timeline_of(records, rules, day).frame(rules),
                             whole_timeline)
@@ -180,8 +182,8 @@ def test_large_subject_codes_do_not_overflow(records: pl.DataFrame, rules: RuleS
     expert = (codes.keys(records).get_column("subject_type") == "expert").to_numpy()
     wide = np.zeros(codes.size + shift, dtype=bool)
     wide[shift:] = expert
-    code, first = engine.suspension_starts(la, expert, rules)
-    big_code, big_first = engine.suspension_starts(big, wide, rules)
+    code, first, _ = engine.suspension_starts(la, expert, rules)
+    big_code, big_first, _ = engine.suspension_starts(big, wide, rules)
     assert code.size > 0
     assert (big_code - shift).tolist() == code.tolist()
     assert big_first.tolist() == first.tolist()

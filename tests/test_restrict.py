@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditindex import engine, restrict
+from creditindex import restrict
 from creditindex.days import to_day
 from creditindex.evaluate import CreditData, check, compute, expert_pool, restrictions
 from creditindex.records import records_frame
@@ -224,8 +224,7 @@ def test_eligible_exactly_when_no_interval_covers(case: tuple[CreditData, list[i
     everyone = BIDDERS + EXPERTS
     for d in days:
         for known in (d, d + 30):
-            ledger = engine.ledger(data.records, data.rules, known)
-            intervals = restrictions(data, ledger)
+            intervals = restrictions(data, known)
             covered = set(restrict.covering(intervals, d).get_column("subject_id").to_list())
             answer = check(data, d, everyone, known_on=known).table
             ineligible = set(answer.filter(~pl.col("eligible")).get_column("subject_id"))

@@ -64,8 +64,8 @@ def test_reasons_round_like_the_index_and_explain() -> None:
 
 
 def test_expert_suspension_window_ends_exactly_window_days_back() -> None:
-    """Decisions exactly ``window_days`` apart are not in one window: the fast core, the
-    frame path and the reference oracle agree on the days around the edge."""
+    """Decisions exactly ``window_days`` apart are not in one window: the eligibility
+    index, check and the reference oracle agree on the days around the edge."""
     from tests import reference
 
     rules = load_rules()
