@@ -359,7 +359,10 @@ def check(data: CreditData, on: dt.date | int, subject_ids: Sequence[str],
     if subject_type is not None:
         scores = scores.filter(pl.col("subject_type") == subject_type)
     lowest = scores.sort("index").unique("subject_id", keep="first")
-    in_force = restrict.covering(restrictions(mine, k), d)
+    # Lists are matched against every subject they name by code, asked or not: keep only
+    # the asked subjects' grounds (a check must never carry another firm's restriction).
+    in_force = restrict.covering(restrictions(mine, k), d).join(wanted, on="subject_id",
+                                                                 how="semi")
     grounds = in_force.filter(restrict.applies(category, financier)).with_columns(
         restrict.grounds_text().alias("text"),
         (pl.col("end") - 1).cast(pl.Date).alias("until"),

@@ -6,6 +6,7 @@ the command line, as a user meets them."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -386,3 +387,25 @@ def test_list_with_unknown_category_is_refused(tmp_path: Path) -> None:
                  "--on", "2026-03-01")
     assert result.exit_code == 2
     assert f"{lists}: row 2: column scope: unknown category" in result.output
+
+
+def test_a_check_carries_only_the_asked_subjects_grounds(tmp_path: Path) -> None:
+    """A list names J by code; a check of G alone must not carry J's list ground (it would
+    reach G's certificate, evidence and credit report)."""
+    from creditindex.evaluate import CreditData, check
+    from creditindex.lists import read_list_entries
+    from creditindex.records import read_records
+
+    rules = parse_rules(Path(rules_file(tmp_path)).read_text(encoding="utf-8"))
+    records = read_records([records_file(
+        tmp_path, f"g1,gz,housing,440106,{BIDDER_G},G公司,bidder,BID-FRAUD,2026-01-01,,,")],
+        rules)
+    lists = read_list_entries([write(tmp_path, "court.csv",
+                                     "list,entry_id,subject_id,listed_on,until\n"
+                                     f"court_defaulters,c1,{BIDDER_J},2025-01-01,\n")])
+    data = CreditData(records=records, rules=rules, lists=lists)
+    asked_g = check(data, dt.date(2026, 3, 1), [BIDDER_G])
+    assert set(asked_g.grounds.get_column("subject_id")) <= {BIDDER_G}
+    assert asked_g.table.get_column("eligible").to_list() == [True]
+    asked_j = check(data, dt.date(2026, 3, 1), [BIDDER_J])
+    assert asked_j.grounds.select("subject_id", "cause").rows() == [(BIDDER_J, "list")]
