@@ -55,7 +55,12 @@ def test_a_day_re_evaluated_on_new_data_is_a_new_revision(store_url: str,
                                                          files: dict[str, Path]) -> None:
     evaluate(store_url, D("2026-06-01"), user="alice")
     published = stored_snapshot(store_url, D("2026-06-01"))
-    add_user(store_url, "bob", "staff", "yet another password")  # data unchanged
+    add_user(store_url, "bob", "staff", "yet another password")  # not a data change
+    assert evaluate(store_url, D("2026-06-01"))[0].status == "current"
+    after = {**example_rows()[5], "record_id": "G-after", "decided_on": "2026-06-03",
+             "recorded_on": "2026-06-03", "behaviour_code": "BID-FRAUD"}
+    import_records(store_url, [write_csv(files["records"].parent / "after.csv", [after])],
+                   today=TODAY)  # new data, unknown on 2026-06-01: the same answer
     assert evaluate(store_url, D("2026-06-01"))[0].status == "unchanged"
     late = {**example_rows()[5], "record_id": "G-late", "decided_on": "2026-05-20",
             "recorded_on": "2026-06-01", "behaviour_code": "BID-FRAUD"}
