@@ -100,8 +100,8 @@ def test_incremental_days_equal_whole_evaluations(store_url: str, tmp_path: Path
     assert [r.day for r in caught] == [D("2026-03-03") + dt.timedelta(days=i)
                                       for i in range(31)]
     assert _runs_stored_as_changes(store_url) >= 25
-    with get_engine(store_url).connect() as conn:  # decaying indices move by their ledger
-        assert conn.execute(text("SELECT COUNT(*) FROM state_ledger")).scalar_one() > 0
+    with get_engine(store_url).connect() as conn:  # decaying answers move when read
+        assert conn.execute(text("SELECT COUNT(*) FROM decay_ledger")).scalar_one() > 0
     _assert_stored_equals_compute(store_url, [start + dt.timedelta(days=i)
                                               for i in range(33)])
     # new facts: late records, a repair, a manual restriction
