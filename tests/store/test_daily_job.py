@@ -142,3 +142,23 @@ def test_a_list_import_and_a_past_day_are_evaluated_whole(store_url: str,
     _assert_stored_equals_compute(store_url, [D("2026-03-05"), D("2026-03-13"),
                                               D("2026-03-20"), D("2026-03-30"),
                                               D("2026-03-31")])
+
+
+def test_decaying_answers_are_stored_where_their_decay_starts(store_url: str,
+                                                               tmp_path: Path) -> None:
+    first, _, _ = _generated(tmp_path)
+    import_records(store_url, [first], user="alice", today=D("2026-03-21"))
+    days = [D("2026-03-21") + dt.timedelta(days=i) for i in range(11)]
+    evaluate(store_url, days[0])
+    evaluate(store_url, days[-1])  # ten days caught up: nothing but decays and expiries
+    data = load_data(store_url)
+    answers = [compute(data, day, day).drop("rank") for day in days]
+    moved = sum(later.join(earlier, on=list(later.columns), how="anti",
+                           nulls_equal=True).height
+                for earlier, later in zip(answers, answers[1:], strict=False))
+    with get_engine(store_url).connect() as conn:
+        stored = conn.execute(text(
+            "SELECT COUNT(*) FROM snapshot_row s JOIN evaluation_run r ON r.id = s.run_id "
+            "WHERE r.parent_run_id IS NOT NULL")).scalar_one()
+    assert 0 < moved and stored < moved / 4  # decays move every day, yet are not stored
+    _assert_stored_equals_compute(store_url, days)

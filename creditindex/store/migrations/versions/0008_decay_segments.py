@@ -84,5 +84,4 @@ def downgrade() -> None:
     op.create_index(op.f("ix_state_ledger_subject_id"), "state_ledger", ["subject_id"])
     with op.batch_alter_table("subject_state") as batch:
         batch.drop_column("decay_run_id")
-    op.drop_index(op.f("ix_decay_ledger_run_id_subject_id"), "decay_ledger")
-    op.drop_table("decay_ledger")
+    op.drop_table("decay_ledger")  # with its index (MariaDB's foreign key needs it)
