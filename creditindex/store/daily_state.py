@@ -24,8 +24,8 @@ import polars as pl
 from sqlalchemy import Connection, delete, insert, select, text
 
 from creditindex import engine
-from creditindex.store.db import bulk_insert, placeholder, quoted
-from creditindex.store.load import id_chunks, in_list, query_frame
+from creditindex.store.db import bulk_insert, fetch_packed, placeholder, quoted
+from creditindex.store.load import id_chunks, in_list, query_frame, unpack
 from creditindex.store.models import table
 
 # The stored answer of one subject on a day (snapshot_row's columns but the rank).
@@ -175,15 +175,19 @@ def save_state(conn: Connection, run_id: int, day: dt.date, rules_hash: str,
 
 def decay_ledger_rows(conn: Connection, run_ids: list[int]) -> pl.DataFrame:
     """The ledger rows stored with runs ``run_ids`` for their decaying answers: ``run_id``
-    and the engine's ledger columns."""
+    and the engine's ledger columns (read packed: many rows)."""
     schema = {"run_id": pl.Int64(),
               **{name: engine.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}}
     if not run_ids:
         return pl.DataFrame(schema=schema)
+    text_schema = {**schema, "linear": pl.Int8()}  # booleans as 0/1 on every database
+    columns = ["run_id", *(c if c != "is_linear" else
+                           "CASE WHEN is_linear THEN 1 ELSE 0 END"
+                           for c in LEDGER_COLUMNS.values())]
     p = placeholder(conn)
-    return query_frame(conn, f"SELECT run_id, {', '.join(LEDGER_COLUMNS.values())} FROM "
-                             f"decay_ledger WHERE run_id IN ({', '.join([p] * len(run_ids))})",
-                       schema, tuple(run_ids))
+    rows = fetch_packed(conn, columns, f"FROM decay_ledger WHERE run_id IN "
+                                       f"({', '.join([p] * len(run_ids))})", tuple(run_ids))
+    return unpack(rows, text_schema).with_columns(pl.col("linear").cast(pl.Boolean))
 
 
 def store_decay_ledger(conn: Connection, run_id: int, rows: pl.DataFrame) -> None:
