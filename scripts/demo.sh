@@ -3,7 +3,7 @@
 # set up, load the sample, run the daily evaluation, show the day's lowest indices.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh run
 ON=${ON:-$(date +%F)}
 DB=${CREDITINDEX_DB:-sqlite:///$PWD/var/creditindex.sqlite}
 CI_BIN=.venv/bin/creditindex

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Create .venv (once) and install the project with its development tools and the Spark
-# extra, and Java (for Spark) when the machine has none.
+# Create .venv (once) and install the project.
+#   bash scripts/setup.sh        everything the tests need: the development tools, the Spark
+#                                extra, Java (for Spark) and a CJK font (for PDFs) when missing
+#   bash scripts/setup.sh run    only what running the product needs (the demo): the package
+#                                and the CJK font; no Java, no Spark, no test tools
 # Idempotent: a second run only checks that everything is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PROFILE=${1:-all}
+case "$PROFILE" in
+  all) EXTRAS='[dev,spark]' ;;
+  run) EXTRAS='' ;;
+  *) echo "usage: setup.sh [all|run]" >&2; exit 2 ;;
+esac
 PY=${PYTHON:-python3}
 if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "creditindex needs Python 3.11 or newer ($PY is $("$PY" --version))" >&2
@@ -15,7 +24,7 @@ java_major() {
   v=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
   echo "${v:-0}"
 }
-if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
+if [ "$PROFILE" = all ] && { ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; }; then
   echo "installing a Java runtime for Spark (default-jre-headless)" >&2
   if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
            default-jre-headless >/dev/null; }; then
@@ -43,10 +52,11 @@ if [ ! -f "$CJK_FONT" ]; then
   fi
   [ -f "$CJK_FONT" ] || { echo "ERROR: $CJK_FONT missing after install" >&2; exit 1; }
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
-if [ ! -f "$stamp" ]; then
+# The stamp names what is installed: a full install also serves the demo, not the reverse.
+hash=$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f ".venv/.installed-all-$hash" ] && [ ! -f ".venv/.installed-$PROFILE-$hash" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev,spark]'
+  .venv/bin/python -m pip install --quiet -e ".$EXTRAS"
   rm -f .venv/.installed-*
-  touch "$stamp"
+  touch ".venv/.installed-$PROFILE-$hash"
 fi

@@ -44,15 +44,12 @@ from creditindex.store.migrations import ensure_schema
 from creditindex.store.models import table
 from creditindex.store.rulesets import rules_for
 from creditindex.store.users import STAFF, require_user
+from creditindex.text_limits import LIST_TEXT, RECORD_TEXT, SUBJECT_TEXT
 
 KEY = ["source", "record_id"]
 # Record columns compared with the stored copy (the rest may only be filled in).
 FIXED = [c for c in RECORD_SCHEMA if c not in (*KEY, "revoked_on", "repaired_on")]
 FILL_IN = {"revoked_on": "revoked", "repaired_on": "repair_granted"}  # column: event
-# Longest values the tables hold (characters).
-MAX_LENGTH = {"source": 128, "record_id": 128, "industry": 32, "subject_id": 32,
-              "subject_name": 255, "subject_type": 16, "behaviour_code": 64,
-              "document_no": 255}
 RECORD_COLUMNS = [*RECORD_SCHEMA, "import_id"]
 
 
@@ -152,11 +149,13 @@ def _temp_keys(conn: Connection, frame: pl.DataFrame) -> str:
     """A temporary table of the frame's (source, record_id) keys; returns its name."""
     name = f"tmp_keys_{uuid.uuid4().hex[:12]}"
     dialect = conn.dialect.name
+    columns = (f"source varchar({RECORD_TEXT['source']}), "
+               f"record_id varchar({RECORD_TEXT['record_id']})")
     if dialect == "postgresql":
-        ddl = (f"CREATE TEMPORARY TABLE {name} (source varchar(128), record_id varchar(128),"
+        ddl = (f"CREATE TEMPORARY TABLE {name} ({columns},"
                " PRIMARY KEY (source, record_id)) ON COMMIT DROP")
     elif dialect == "mysql":
-        ddl = (f"CREATE TEMPORARY TABLE {name} (source varchar(128), record_id varchar(128),"
+        ddl = (f"CREATE TEMPORARY TABLE {name} ({columns},"
                " PRIMARY KEY (source, record_id)) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
     else:
         ddl = f"CREATE TEMPORARY TABLE {name} (source TEXT, record_id TEXT, " \
@@ -230,8 +229,8 @@ def _check_text(frame: pl.DataFrame, paths: Sequence[str | Path]) -> None:
     """Refuse values longer than their column, or holding NUL or the store's field
     separator (control characters no real value has)."""
     found = [(s, r, c, f"too long: {n} characters (at most {lim})")
-             for s, r, c, n, lim in _too_long(frame, MAX_LENGTH).iter_rows()]
-    for c in MAX_LENGTH:
+             for s, r, c, n, lim in _too_long(frame, RECORD_TEXT).iter_rows()]
+    for c in RECORD_TEXT:
         bad = frame.filter(pl.col(c).str.contains(f"[\x00{FIELD_SEPARATOR}]"))
         found += [(s, r, c, "contains a control character (\\x00 or \\x1f)")
                   for s, r in bad.select(*KEY).iter_rows()]
@@ -247,7 +246,7 @@ def read_subjects(path: str | Path) -> pl.DataFrame:
         frame = frame.with_columns(pl.lit(None, pl.String).alias("country"))
     key = ["subject_id", "subject_type"]
     first_row = pl.col("_i").first().over(key) + 2
-    limit = MAX_LENGTH["subject_name"]
+    limit, country_limit = SUBJECT_TEXT["subject_name"], SUBJECT_TEXT["country"]
     found = frame.select(
         (pl.col("_i") + 2).alias("_row"),
         pl.when(pl.col("_i") + 2 != first_row).then(
@@ -255,8 +254,8 @@ def read_subjects(path: str | Path) -> pl.DataFrame:
         .alias("subject_id"),
         pl.when(pl.col("subject_name").str.len_chars() > limit).then(
             pl.lit(f"too long (at most {limit} characters)")).alias("subject_name"),
-        pl.when(pl.col("country").str.len_chars() > 64).then(
-            pl.lit("too long (at most 64 characters)")).alias("country"),
+        pl.when(pl.col("country").str.len_chars() > country_limit).then(
+            pl.lit(f"too long (at most {country_limit} characters)")).alias("country"),
     )
     problems = [Problem(str(path), row, column, why)
                 for column in ("subject_id", "subject_name", "country")
@@ -382,15 +381,13 @@ def import_lists(url: str | None, paths: Sequence[str | Path], *, user: str | No
     ensure_schema(engine)
     files = [file_info(p) for p in paths]
     columns = [c for c in LIST_SCHEMA if c != "list"]
-    too_long = entries.filter((pl.col("list").str.len_chars() > 128)
-                              | (pl.col("entry_id").str.len_chars() > 128)
-                              | (pl.col("subject_id").str.len_chars() > 32)
-                              | (pl.col("country").str.len_chars() > 64))
-    if too_long.height:
-        raise InputError([Problem(", ".join(map(str, paths)), None, "list",
-                                  f"entry {lst}/{eid}: a value is too long (list and "
-                                  "entry_id hold 128 characters, country 64)")
-                          for lst, eid in too_long.select("list", "entry_id").iter_rows()])
+    too_long = [(lst, eid, c, n) for c, n in LIST_TEXT.items() if c in entries.columns
+                for lst, eid in entries.filter(pl.col(c).str.len_chars() > n)
+                .select("list", "entry_id").iter_rows()]
+    if too_long:
+        raise InputError([Problem(", ".join(map(str, paths)), None, c,
+                                  f"entry {lst}/{eid}: too long (at most {n} characters)")
+                          for lst, eid, c, n in too_long])
     try:
         with write_transaction(engine, "records") as conn:
             actor = _actor(conn, user)

@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlmodel import Field, SQLModel
 
+from creditindex.text_limits import LIST_TEXT, NAME, RECORD_TEXT, SUBJECT_ID, SUBJECT_TEXT
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -52,9 +54,9 @@ MYSQL_TABLE_ARGS: dict[str, Any] = {"mysql_charset": "utf8mb4",
 # An auto-increment key that may outgrow 32 bits (SQLite's rowid is already 64-bit).
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
-# Short identifiers: subject IDs are 18 characters; the rest leaves room.
-SubjectId = String(32)
-Name = String(255)
+# Lengths of canonical columns come from creditindex.text_limits (one declaration).
+SubjectId = String(SUBJECT_ID)
+Name = String(NAME)
 UserName = String(64)
 
 
@@ -146,22 +148,22 @@ class PenaltyRecord(SQLModel, table=True):
                       Index(None, "subject_id", "subject_type"), MYSQL_TABLE_ARGS)
 
     id: int | None = _id()
-    source: str = _col(String(128))
-    record_id: str = _col(String(128))
-    industry: str = _col(String(32))
-    region: str = _col(String(6))
-    subject_id: str = _col(SubjectId)
-    subject_name: str = _col(Name)
-    subject_type: str = _col(String(16))
-    behaviour_code: str = _col(String(64))
+    source: str = _col(String(RECORD_TEXT["source"]))
+    record_id: str = _col(String(RECORD_TEXT["record_id"]))
+    industry: str = _col(String(RECORD_TEXT["industry"]))
+    region: str = _col(String(RECORD_TEXT["region"]))
+    subject_id: str = _col(String(RECORD_TEXT["subject_id"]))
+    subject_name: str = _col(String(RECORD_TEXT["subject_name"]))
+    subject_type: str = _col(String(RECORD_TEXT["subject_type"]))
+    behaviour_code: str = _col(String(RECORD_TEXT["behaviour_code"]))
     decided_on: dt.date = _col(Date())
     recorded_on: dt.date = _col(Date())
-    document_no: str | None = _col(Name, nullable=True)
+    document_no: str | None = _col(String(RECORD_TEXT["document_no"]), nullable=True)
     revoked_on: dt.date | None = _col(Date(), nullable=True)
     repaired_on: dt.date | None = _col(Date(), nullable=True)
     restrict_until: dt.date | None = _col(Date(), nullable=True)  # 9999-12-31: permanent
-    restrict_scope: str | None = _col(String(128), nullable=True)
-    authority: str | None = _col(Name, nullable=True)
+    restrict_scope: str | None = _col(String(RECORD_TEXT["restrict_scope"]), nullable=True)
+    authority: str | None = _col(String(RECORD_TEXT["authority"]), nullable=True)
     basis: str | None = _col(Text(), nullable=True)
     publish_until: dt.date | None = _col(Date(), nullable=True)
     import_id: int = _col(BigId, ForeignKey("import_batch.id"))
@@ -198,10 +200,12 @@ class Subject(SQLModel, table=True):
     __tablename__ = "subject"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
-    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
-    subject_name: str = _col(Name)
-    country: str | None = _col(String(64), nullable=True)
+    subject_id: str = Field(sa_column=Column(String(SUBJECT_TEXT["subject_id"]),
+                                              primary_key=True))
+    subject_type: str = Field(sa_column=Column(String(SUBJECT_TEXT["subject_type"]),
+                                                primary_key=True))
+    subject_name: str = _col(String(SUBJECT_TEXT["subject_name"]))
+    country: str | None = _col(String(SUBJECT_TEXT["country"]), nullable=True)
     import_id: int | None = _col(BigId, ForeignKey("import_batch.id"), nullable=True)
 
 
@@ -214,16 +218,16 @@ class ListEntry(SQLModel, table=True):
                       Index(None, "subject_id"), MYSQL_TABLE_ARGS)
 
     id: int | None = _id()
-    list_name: str = _col(String(128))
-    entry_id: str = _col(String(128))
-    subject_id: str | None = _col(SubjectId, nullable=True)
+    list_name: str = _col(String(LIST_TEXT["list"]))
+    entry_id: str = _col(String(LIST_TEXT["entry_id"]))
+    subject_id: str | None = _col(String(LIST_TEXT["subject_id"]), nullable=True)
     name: str | None = _col(Text(), nullable=True)
-    country: str | None = _col(String(64), nullable=True)
+    country: str | None = _col(String(LIST_TEXT["country"]), nullable=True)
     listed_on: dt.date = _col(Date())
     until: dt.date | None = _col(Date(), nullable=True)
     grounds: str | None = _col(Text(), nullable=True)
-    scope: str | None = _col(String(128), nullable=True)
-    financier: str | None = _col(String(64), nullable=True)
+    scope: str | None = _col(String(LIST_TEXT["scope"]), nullable=True)
+    financier: str | None = _col(String(LIST_TEXT["financier"]), nullable=True)
     source_row: int | None = _col(BigInteger(), nullable=True)
     import_id: int = _col(BigId, ForeignKey("import_batch.id"))
 

@@ -166,3 +166,29 @@ def test_import_needs_a_staff_user_when_one_is_named(store_url: str,
         import_records(store_url, [files["records"]], user="pat", today=TODAY)
     assert count_rows(store_url, "penalty_record") == 0
     assert R  # keep the shared names imported
+
+
+def test_the_store_columns_follow_the_one_declaration_of_text_lengths() -> None:
+    from creditindex.store.models import table
+    from creditindex.text_limits import LIST_TEXT, RECORD_TEXT, SUBJECT_TEXT
+
+    for name, limits, renamed in (("penalty_record", RECORD_TEXT, {}),
+                                  ("subject", SUBJECT_TEXT, {}),
+                                  ("list_entry", LIST_TEXT, {"list": "list_name"})):
+        columns = table(name).c
+        assert {c: columns[renamed.get(c, c)].type.length for c in limits} == limits
+
+
+@pytest.mark.parametrize("column", ["document_no", "authority", "source"])
+def test_a_value_longer_than_its_declared_length_is_refused_before_the_store(
+        store_url: str, files: dict[str, Path], column: str) -> None:
+    from creditindex.text_limits import RECORD_TEXT
+
+    row = {**example_rows()[0], column: "文" * (RECORD_TEXT[column] + 1)}
+    before = counts(store_url)
+    with pytest.raises(InputError) as caught:
+        import_records(store_url, [write_csv(files["records"].parent / "long.csv", [row])],
+                       today=TODAY)
+    assert [(p.row, p.column) for p in caught.value.problems] == [(2, column)]
+    assert f"at most {RECORD_TEXT[column]}" in caught.value.problems[0].reason
+    assert counts(store_url) == before
