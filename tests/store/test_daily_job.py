@@ -7,6 +7,7 @@ restrictions, on SQLite, PostgreSQL and MariaDB."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import polars as pl
@@ -155,10 +156,10 @@ def test_decaying_answers_are_stored_where_their_decay_starts(store_url: str,
     answers = [compute(data, day, day).drop("rank") for day in days]
     moved = sum(later.join(earlier, on=list(later.columns), how="anti",
                            nulls_equal=True).height
-                for earlier, later in zip(answers, answers[1:], strict=False))
+                for earlier, later in itertools.pairwise(answers))
     with get_engine(store_url).connect() as conn:
         stored = conn.execute(text(
             "SELECT COUNT(*) FROM snapshot_row s JOIN evaluation_run r ON r.id = s.run_id "
             "WHERE r.parent_run_id IS NOT NULL")).scalar_one()
-    assert 0 < moved and stored < moved / 4  # decays move every day, yet are not stored
+    assert moved > 0 and stored < moved / 4  # decays move every day, yet are not stored
     _assert_stored_equals_compute(store_url, days)
