@@ -279,7 +279,9 @@ class SnapshotRow(SQLModel, table=True):
     """One subject's answer in a stored evaluation (the columns of ``compute``)."""
 
     __tablename__ = "snapshot_row"
-    __table_args__ = (MYSQL_TABLE_ARGS,)
+    # a page of a day's ranking by an indexed, LIMITed query (revision 0008)
+    __table_args__ = (Index(None, "run_id", "subject_type", "credit_index"),
+                      MYSQL_TABLE_ARGS)
 
     run_id: int = Field(sa_column=Column(BigId, ForeignKey("evaluation_run.id"),
                                          primary_key=True))

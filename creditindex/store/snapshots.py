@@ -454,13 +454,13 @@ def stored_snapshot(url: str | None, day: dt.date, rules_hash: str | None = None
     frame = frame.join(newest_first, on="run_id").sort("_age").unique(
         KEY, keep="first").drop("_age")
     if rules is not None:
-        frame = _decayed_on(frame, decay, rules, day)
+        frame = decayed_on(frame, decay, rules, day)
     return frame.drop("run_id").with_columns(
         core.rank_expr().alias("rank"), pl.col("watch", "restricted_in").fill_null("")
     ).sort("subject_type", "rank", "subject_id")
 
 
-def _decayed_on(frame: pl.DataFrame, decay: pl.DataFrame, rules: RuleSet, day: dt.date
+def decayed_on(frame: pl.DataFrame, decay: pl.DataFrame, rules: RuleSet, day: dt.date
                 ) -> pl.DataFrame:
     """``frame`` (stored rows with their ``run_id``) with every answer stored where its
     decay starts replaced by its answer on ``day``, derived from the ledger rows kept

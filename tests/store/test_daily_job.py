@@ -19,6 +19,7 @@ from creditindex.evaluate import compute
 from creditindex.generate import generate
 from creditindex.rules import load_rules
 from creditindex.store import snapshots
+from creditindex.store.day_pages import stored_page
 from creditindex.store.db import get_engine
 from creditindex.store.importer import import_lists, import_records
 from creditindex.store.lifecycle import add_restriction, grant_repair
@@ -163,3 +164,25 @@ def test_decaying_answers_are_stored_where_their_decay_starts(store_url: str,
             "WHERE r.parent_run_id IS NOT NULL")).scalar_one()
     assert moved > 0 and stored < moved / 4  # decays move every day, yet are not stored
     _assert_stored_equals_compute(store_url, days)
+
+
+def test_a_page_of_a_stored_day_is_its_first_rows(store_url: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(snapshots, "MAX_CHAIN", 4)
+    first, late, _ = _generated(tmp_path)
+    import_records(store_url, [first], user="alice", today=D("2026-03-21"))
+    evaluate(store_url, D("2026-03-21"))
+    import_records(store_url, [late], user="alice", today=D("2026-04-03"))
+    for day in (D("2026-03-21"), D("2026-03-24"), D("2026-04-03"), D("2026-04-04")):
+        evaluate(store_url, day)
+        whole = stored_snapshot(store_url, day)
+        rules_hash = snapshots.list_runs(store_url).get_column("rules_hash")[0]
+        for subject_type in whole.get_column("subject_type").unique().to_list():
+            mine = whole.filter(pl.col("subject_type") == subject_type)
+            page = stored_page(store_url, day, rules_hash, subject_type, 25)
+            assert page is not None
+            assert_frame_equal(page.rows.select(mine.columns), mine.head(25))
+            assert page.subjects == mine.height
+            assert page.restricted == mine.get_column("restricted").sum()
+            assert page.mean_index == pytest.approx(mine.get_column("index").mean())
+    assert stored_page(store_url, D("2026-03-20"), rules_hash, "bidder", 25) is None
