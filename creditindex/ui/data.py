@@ -39,6 +39,7 @@ from creditindex.store import approvals, lifecycle
 from creditindex.store.audit import NOT_DATA_ACTIONS, audit_trail
 from creditindex.store.checks import Certificate, count_checks, issue_check
 from creditindex.store.checks import verify as verify_code
+from creditindex.store.day_pages import DayPage, stored_page
 from creditindex.store.db import (
     StoreError,
     default_url,
@@ -106,10 +107,22 @@ def _ready(url: str, warm: bool) -> bool:
     return True
 
 
+# Set once a first page has been shown: the work in the background waits for it (at most
+# FIRST_PAGE_WAIT seconds), so that the first visitor's page does not share the CPU.
+_first_shown = threading.Event()
+FIRST_PAGE_WAIT = 15.0
+
+
+def first_page_shown() -> None:
+    """Tell the work in the background that a first page is on screen."""
+    _first_shown.set()
+
+
 def _warm() -> None:
     """Compute today's rankings, industries and subject directory in the background once
-    the server has its first session, so that later visitors find them ready (a million
-    subjects take a while)."""
+    the server has its first session (and its first page is shown), so that later
+    visitors find them ready (a million subjects take a while)."""
+    _first_shown.wait(FIRST_PAGE_WAIT)
     try:
         rankings(today())
         industries()
@@ -275,7 +288,54 @@ def rankings(on: dt.date, known_on: dt.date | None = None) -> Rankings:
     and shared by every session (frames are never changed in place)."""
     url = db_url()
     token = state(url)
-    return _rankings(url, token, rules(on).content_hash, on, known_on or on)
+    key = (url, token, rules(on).content_hash, on, known_on or on)
+    found = _rankings(*key)
+    _in_memory.add(key)
+    return found
+
+
+_in_memory: set[tuple[str, str, str, dt.date, dt.date]] = set()
+_loading: set[tuple[str, str, str, dt.date, dt.date]] = set()
+
+
+def first_page(on: dt.date, subject_type: str, size: int) -> DayPage | None:
+    """The first ``size`` rows of the published day ``on`` for ``subject_type``, read by
+    an indexed query, while the whole day is not yet in this server's memory (then it
+    is loaded in the background and ``None`` is returned from then on); ``None`` too
+    when the day is not stored as it stands (the whole day is computed instead)."""
+    url = db_url()
+    token = state(url)
+    key = (url, token, rules(on).content_hash, on, on)
+    if key in _in_memory:
+        return None
+    page = _first_page(url, token, key[2], on, subject_type, size)
+    if page is not None and key not in _loading:
+        _loading.add(key)
+        threading.Thread(target=_load_day, args=(on,), daemon=True,
+                         name="creditindex-rankings").start()
+    return page
+
+
+def _load_day(on: dt.date) -> None:
+    _first_shown.wait(FIRST_PAGE_WAIT)
+    try:
+        rankings(on)
+    except Exception:  # the next visitor's page loads it instead
+        logging.getLogger(__name__).exception("loading the day failed")
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _first_page(url: str, state: str, rules_hash: str, on: dt.date, subject_type: str,
+                size: int) -> DayPage | None:
+    newest = int(state.split("@")[0])
+    runs = table("evaluation_run")
+    with read_transaction(_engine(url)) as conn:
+        current = conn.execute(select(runs.c.id).where(
+            runs.c.day == on, runs.c.known_on == on, runs.c.rules_hash == rules_hash,
+            runs.c.data_version >= newest).limit(1)).scalar()
+    if current is None:
+        return None
+    return stored_page(url, on, rules_hash, subject_type, size)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
