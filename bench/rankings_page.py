@@ -63,7 +63,7 @@ def first_page(browser: Any, url: str) -> float:
     start = time.perf_counter()
     page.goto(url)
     page.get_by_text("，共 ").first.wait_for(timeout=600_000)
-    page.locator(h.RANKING_ROWS).nth(1).wait_for(timeout=120_000)
+    page.locator(h.RANKING_ROWS).nth(1).wait_for(state="attached", timeout=120_000)
     took = time.perf_counter() - start
     page.close()
     return took
@@ -92,7 +92,8 @@ def main() -> None:
                     if args.screenshot:
                         page = browser.new_page(viewport={"width": 1400, "height": 1000})
                         page.goto(url)
-                        page.locator(h.RANKING_ROWS).nth(1).wait_for(timeout=120_000)
+                        page.locator(h.RANKING_ROWS).nth(1).wait_for(state="attached",
+                                                                     timeout=120_000)
                         h.wait_idle(page)
                         page.screenshot(path=str(args.screenshot))
 

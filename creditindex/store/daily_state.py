@@ -173,9 +173,11 @@ def save_state(conn: Connection, run_id: int, day: dt.date, rules_hash: str,
     conn.execute(insert(t).values(id=1, **values))
 
 
-def decay_ledger_rows(conn: Connection, run_ids: list[int]) -> pl.DataFrame:
-    """The ledger rows stored with runs ``run_ids`` for their decaying answers: ``run_id``
-    and the engine's ledger columns (read packed: many rows)."""
+def decay_ledger_rows(conn: Connection, run_ids: list[int],
+                      subject_type: str | None = None) -> pl.DataFrame:
+    """The ledger rows stored with runs ``run_ids`` for their decaying answers (of
+    ``subject_type`` only, if given): ``run_id`` and the engine's ledger columns (read
+    packed: many rows)."""
     schema = {"run_id": pl.Int64(),
               **{name: engine.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}}
     if not run_ids:
@@ -185,8 +187,10 @@ def decay_ledger_rows(conn: Connection, run_ids: list[int]) -> pl.DataFrame:
                            "CASE WHEN is_linear THEN 1 ELSE 0 END"
                            for c in LEDGER_COLUMNS.values())]
     p = placeholder(conn)
+    of_type = "" if subject_type is None else f" AND subject_type = {p}"
     rows = fetch_packed(conn, columns, f"FROM decay_ledger WHERE run_id IN "
-                                       f"({', '.join([p] * len(run_ids))})", tuple(run_ids))
+                                       f"({', '.join([p] * len(run_ids))}){of_type}",
+                        (*run_ids, *(() if subject_type is None else (subject_type,))))
     return unpack(rows, text_schema).with_columns(pl.col("linear").cast(pl.Boolean))
 
 

@@ -42,9 +42,10 @@ class DayPage:
     mean_index: float | None
 
 
-def _rows(conn: Connection, where: str, params: tuple[object, ...]) -> pl.DataFrame:
-    return query_frame(conn, f"SELECT run_id, {', '.join(SNAPSHOT_COLUMNS)} FROM "
-                             f"snapshot_row s WHERE {where}",
+def _rows(conn: Connection, where: str, params: tuple[object, ...],
+          source: str = "snapshot_row s") -> pl.DataFrame:
+    return query_frame(conn, f"SELECT {', '.join(f's.{c}' for c in ['run_id', *SNAPSHOT_COLUMNS])}"
+                             f" FROM {source} WHERE {where}",
                        {"run_id": pl.Int64(), **SNAPSHOT_SCHEMA}, params)
 
 
@@ -76,15 +77,19 @@ def stored_page(url: str | None, day: dt.date, rules_hash: str, subject_type: st
         whole, later = chain[-1], chain[:-1]
         p = placeholder(conn)
         in_later = f"run_id IN ({', '.join([p] * len(later))})" if later else "1 = 0"
-        # O: rows of later runs, and W's rows whose answer decays
-        touched = _rows(conn, f"subject_type = {p} AND ({in_later} OR (run_id = {p} AND "
-                              "EXISTS (SELECT 1 FROM decay_ledger d WHERE d.run_id = "
-                              "s.run_id AND d.subject_id = s.subject_id AND "
-                              "d.subject_type = s.subject_type)))",
-                        (subject_type, *later, whole))
+        of_later = f"s.{in_later}" if later else in_later
+        # O: rows of later runs, and W's rows whose answer decays (found from their
+        # ledger rows, by W's key)
+        touched = pl.concat([
+            _rows(conn, f"s.subject_type = {p} AND {of_later}", (subject_type, *later)),
+            _rows(conn, f"s.run_id = {p}", (subject_type, whole, whole),
+                  source="(SELECT DISTINCT subject_id, subject_type, run_id FROM "
+                         f"decay_ledger WHERE subject_type = {p} AND run_id = {p}) d "
+                         "JOIN snapshot_row s ON s.run_id = d.run_id AND "
+                         "s.subject_id = d.subject_id AND s.subject_type = d.subject_type")])
         # W's rows of subjects a later run changed (to take them out of W's counts)
-        replaced = _rows(conn, f"run_id = {p} AND subject_type = {p} AND subject_id IN "
-                               "(SELECT subject_id FROM snapshot_row WHERE subject_type = "
+        replaced = _rows(conn, f"s.run_id = {p} AND s.subject_type = {p} AND s.subject_id "
+                               "IN (SELECT subject_id FROM snapshot_row WHERE subject_type = "
                                f"{p} AND {in_later})",
                          (whole, subject_type, subject_type, *later)
                          ) if later else touched.clear()
@@ -93,8 +98,7 @@ def stored_page(url: str | None, day: dt.date, rules_hash: str, subject_type: st
                                    f"WHERE run_id = {p} AND subject_type = {p}",
                              {"n": pl.Int64(), "restricted": pl.Int64(),
                               "sum": pl.Float64()}, (whole, subject_type)).row(0)
-        decay = decay_ledger_rows(conn, chain).filter(
-            pl.col("subject_type") == subject_type)
+        decay = decay_ledger_rows(conn, chain, subject_type)
         rules = version_by_id(conn, int(found[1])).rules
         newest = touched.sort("run_id", descending=True).unique(KEY, keep="first")
         day_rows = decayed_on(newest, decay, rules, day) if decay.height else newest
@@ -122,20 +126,32 @@ def stored_page(url: str | None, day: dt.date, rules_hash: str, subject_type: st
 
 def _top_of_whole(conn: Connection, whole: int, subject_type: str, size: int,
                   touched: pl.DataFrame) -> pl.DataFrame:
-    """The first ``size`` rows of run ``whole`` of the type, highest index first, that
-    are not among the ``touched`` subjects (read a few pages at a time)."""
+    """The first ``size`` rows of run ``whole`` of the type (highest index first, then by
+    subject_id) that are not among the ``touched`` subjects: one index value at a time,
+    each through the index (most subjects share the full mark)."""
     p = placeholder(conn)
-    found = pl.DataFrame(schema={"run_id": pl.Int64(), **SNAPSHOT_SCHEMA})
-    offset, batch = 0, max(size * 2, 100)
-    while True:
-        rows = _rows(conn, f"run_id = {p} AND subject_type = {p} ORDER BY credit_index "
-                           f"DESC, subject_id LIMIT {batch} OFFSET {offset}",
-                     (whole, subject_type))
-        found = pl.concat([found, rows.join(touched, on=KEY, how="anti")])
-        if found.height >= size or rows.height < batch:
-            return found.head(size)
-        offset += batch
-        batch *= 4
+    where = f"run_id = {p} AND subject_type = {p}"
+    found = _rows(conn, "1 = 0", ())
+    below: float | None = None
+    while found.height < size:
+        cap = "" if below is None else f" AND credit_index < {p}"
+        params = (whole, subject_type, *(() if below is None else (below,)))
+        value = conn.exec_driver_sql(f"SELECT MAX(credit_index) FROM snapshot_row WHERE "
+                                     f"{where}{cap}", params).scalar()
+        if value is None:
+            break
+        offset, batch = 0, max(size * 2, 100)
+        while found.height < size:
+            rows = _rows(conn, f"s.{where} AND s.credit_index = {p} ORDER BY s.subject_id "
+                               f"LIMIT {batch} OFFSET {offset}",
+                         (whole, subject_type, value))
+            found = pl.concat([found, rows.join(touched, on=KEY, how="anti")])
+            if rows.height < batch:
+                break
+            offset += batch
+            batch *= 4
+        below = float(value)
+    return found.head(size)
 
 
 def _ranks(indices: pl.Series, above: pl.DataFrame, in_whole: pl.DataFrame,

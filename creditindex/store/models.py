@@ -280,7 +280,7 @@ class SnapshotRow(SQLModel, table=True):
 
     __tablename__ = "snapshot_row"
     # a page of a day's ranking by an indexed, LIMITed query (revision 0008)
-    __table_args__ = (Index(None, "run_id", "subject_type", "credit_index"),
+    __table_args__ = (Index(None, "run_id", "subject_type", "credit_index", "subject_id"),
                       MYSQL_TABLE_ARGS)
 
     run_id: int = Field(sa_column=Column(BigId, ForeignKey("evaluation_run.id"),

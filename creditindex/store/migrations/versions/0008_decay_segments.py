@@ -6,7 +6,7 @@ Now the run where a decay starts keeps the ledger rows it decays along
 (``decay_ledger``, append-only history keyed by that run), and a later day read through
 that run derives the subject's answer from them; the daily state says which run that is
 (``subject_state.decay_run_id``). A page of a stored day's ranking is read through an
-index on ``snapshot_row`` (run, subject type, index). The state's own ledger
+index on ``snapshot_row`` (run, subject type, index, subject). The state's own ledger
 (``state_ledger``) goes, and the state is forgotten so that the next evaluation starts
 again from every subject.
 
@@ -71,13 +71,14 @@ def upgrade() -> None:
     op.drop_index(op.f("ix_state_ledger_subject_id"), "state_ledger")
     op.drop_table("state_ledger")
     op.execute("DELETE FROM evaluation_state")
-    op.create_index(op.f("ix_snapshot_row_run_id_subject_type_credit_index"), "snapshot_row",
-                    ["run_id", "subject_type", "credit_index"])
+    op.create_index(op.f("ix_snapshot_row_run_id_subject_type_credit_index_subject_id"),
+                    "snapshot_row", ["run_id", "subject_type", "credit_index", "subject_id"])
 
 
 def downgrade() -> None:
     """Back to 0006's daily state (forgotten again: it kept no ledger)."""
-    op.drop_index(op.f("ix_snapshot_row_run_id_subject_type_credit_index"), "snapshot_row")
+    op.drop_index(op.f("ix_snapshot_row_run_id_subject_type_credit_index_subject_id"),
+                  "snapshot_row")
     op.execute("DELETE FROM evaluation_state")
     op.create_table(
         "state_ledger",
