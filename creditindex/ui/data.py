@@ -294,6 +294,8 @@ def rankings(on: dt.date, known_on: dt.date | None = None) -> Rankings:
     return found
 
 
+# Days of fewer subjects load whole at once (a second or two): no first page alone.
+FIRST_PAGE_FROM = 100_000
 _in_memory: set[tuple[str, str, str, dt.date, dt.date]] = set()
 _loading: set[tuple[str, str, str, dt.date, dt.date]] = set()
 
@@ -302,7 +304,8 @@ def first_page(on: dt.date, subject_type: str, size: int) -> DayPage | None:
     """The first ``size`` rows of the published day ``on`` for ``subject_type``, read by
     an indexed query, while the whole day is not yet in this server's memory (then it
     is loaded in the background and ``None`` is returned from then on); ``None`` too
-    when the day is not stored as it stands (the whole day is computed instead)."""
+    when the day is not stored as it stands (the whole day is computed instead) or has
+    fewer than :data:`FIRST_PAGE_FROM` subjects."""
     url = db_url()
     token = state(url)
     key = (url, token, rules(on).content_hash, on, on)
@@ -314,6 +317,12 @@ def first_page(on: dt.date, subject_type: str, size: int) -> DayPage | None:
         threading.Thread(target=_load_day, args=(on,), daemon=True,
                          name="creditindex-rankings").start()
     return page
+
+
+def day_loaded(on: dt.date) -> bool:
+    """Whether the whole day ``on`` (as known that day) is in this server's memory."""
+    url = db_url()
+    return (url, state(url), rules(on).content_hash, on, on) in _in_memory
 
 
 def _load_day(on: dt.date) -> None:
@@ -330,10 +339,10 @@ def _first_page(url: str, state: str, rules_hash: str, on: dt.date, subject_type
     newest = int(state.split("@")[0])
     runs = table("evaluation_run")
     with read_transaction(_engine(url)) as conn:
-        current = conn.execute(select(runs.c.id).where(
+        current = conn.execute(select(runs.c.n_subjects).where(
             runs.c.day == on, runs.c.known_on == on, runs.c.rules_hash == rules_hash,
             runs.c.data_version >= newest).limit(1)).scalar()
-    if current is None:
+    if current is None or current < FIRST_PAGE_FROM:
         return None
     return stored_page(url, on, rules_hash, subject_type, size)
 

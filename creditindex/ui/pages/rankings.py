@@ -135,6 +135,13 @@ def _first_page(page: DayPage, stype: str, on: dt.date) -> None:
     _table(rows, stype, "first")
 
 
+@st.fragment(run_every=3)
+def _whole_day_arrives(on: dt.date) -> None:
+    """Show the whole ranking (filters, search, paging) once the day is loaded."""
+    if data.day_loaded(on):
+        st.rerun(scope="app")
+
+
 def render() -> None:
     """The rankings page."""
     user = guard(Permission.VIEW)
@@ -147,6 +154,7 @@ def render() -> None:
     if quick is not None:
         _first_page(quick, stype, on)
         data.first_page_shown()
+        _whole_day_arrives(on)
         return
     with st.spinner(t("rankings.computing")):
         ranking = data.rankings(on, known_on)
