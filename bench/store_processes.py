@@ -2,8 +2,11 @@
 fresh ``creditindex`` process, timed from start to exit, with its CPU seconds (on a
 shared machine the CPU time is the steadier number).
 
-    .venv/bin/python bench/store_build.py --dir var/bench-1m --pg postgresql://.../db
+    .venv/bin/python bench/store_build.py --dir var/bench-1m --end YYYY-MM-DD \
+        --pg postgresql://.../db
     .venv/bin/python bench/store_processes.py --dir var/bench-1m --pg postgresql://.../db
+
+(``--end`` some 40 days ago: the 32 days measured end by today, after the records.)
 
 Steps: ``creditindex --help``; ``check --db`` of 10 subjects; the same check inside a
 running process (the store already open, the second of two answers); the daily
