@@ -390,7 +390,8 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
                             actor, started)
-        mark_decay_runs(conn, result.run_id)  # the same answers found stored there
+        if result.status != "stored":  # the same answers found stored there
+            mark_decay_runs(conn, result.run_id)
         if result.status == "stored":
             parent, chain = result.run_id, (0 if whole else chain + 1)
         moved = (result.run_id, item.day, item.rules.content_hash)
