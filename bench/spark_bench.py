@@ -133,23 +133,33 @@ def per_stage(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for s in sorted(stages, key=lambda s: int(s.get("stageId", 0)))]
 
 
+def bench_session(master_url: str, app_name: str, workers: int, shards: int, memory: str
+                  ) -> Any:
+    """A session on the local cluster with one-core executors of ``memory``, its
+    executors started (so that their start is not counted in the first job)."""
+    from creditindex.spark.session import spark_session
+
+    spark = spark_session(master_url, app_name=app_name, conf={
+        "spark.executor.memory": memory, "spark.executor.cores": "1",
+        "spark.cores.max": str(workers), "spark.driver.memory": "2g",
+        "spark.sql.shuffle.partitions": str(shards)})
+    spark.sparkContext.parallelize(range(workers), workers).count()  # executors up
+    return spark
+
+
 def spark_run(folder: Path, out: Path, workers: int, shards: int, memory: str
               ) -> dict[str, Any]:
     """The Spark engine on a fresh local standalone cluster: the time split."""
     from creditindex.spark.local_cluster import start_local_cluster
     from creditindex.spark.pipeline import compute_on_spark
-    from creditindex.spark.session import spark_session
 
     t0 = time.perf_counter()
     cluster = start_local_cluster(CACHE / "cluster", workers=workers, cores=1,
                                   memory=memory)
     t1 = time.perf_counter()
     try:
-        spark = spark_session(cluster.master_url, app_name="creditindex-bench", conf={
-            "spark.executor.memory": memory, "spark.executor.cores": "1",
-            "spark.cores.max": str(workers), "spark.driver.memory": "2g",
-            "spark.sql.shuffle.partitions": str(shards)})
-        spark.sparkContext.parallelize(range(workers), workers).count()  # executors up
+        spark = bench_session(cluster.master_url, "creditindex-bench", workers, shards,
+                              memory)
         t2 = time.perf_counter()
         run = compute_on_spark(spark, str(folder), load_rules(None), ON, str(out),
                                shards=shards, timed=True)

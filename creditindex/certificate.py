@@ -14,25 +14,21 @@ import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from creditindex import evaluate
 from creditindex.categories import CATEGORIES, CATEGORY_NAMES_ZH
 from creditindex.evaluate import CheckResult, CreditData
+from creditindex.evidence import SHANGHAI as SHANGHAI
 from creditindex.evidence import data_facts, mask_personal
+from creditindex.i18n import tr
 from creditindex.identifiers import id_problem
 from creditindex.lists import CHINA, normalise_country
 from creditindex.rules import SUBJECT_TYPES
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
+from creditindex.wording import behaviour_names, ground_what, source_words
 
 CATEGORY_ZH = CATEGORY_NAMES_ZH
-CAUSE_ZH = {"behaviour": "失信行为", "grade": "信用等级", "suspension": "专家暂停",
-            "list": "外部名单", "manual": "人工限制"}
-CHANNEL_ZH = {"cli": "命令行", "app": "网站", "api": "接口"}
 
 
 @dataclass(frozen=True)
@@ -244,6 +240,7 @@ def ground_rows(data: CreditData, result: CheckResult) -> list[dict[str, Any]]:
     behaviours = _behaviours(data)
     grades = {g.name: g for g in data.rules.grade}
     facts = _record_facts(data, grounds)
+    names = behaviour_names(data.rules.behaviour, "zh")
     rows = []
     for g in grounds.iter_rows(named=True):
         cause = g["cause"]
@@ -258,11 +255,12 @@ def ground_rows(data: CreditData, result: CheckResult) -> list[dict[str, Any]]:
             scope = getattr(beh, "restrict_scope", None)
         rows.append({
             "subject_id": mask_personal(str(g["subject_id"])),
-            "cause": cause, "cause_zh": CAUSE_ZH.get(cause, cause),
+            "cause": cause, "cause_zh": tr("cause", cause, "zh"),
+            "what": mask_personal(ground_what(g, names, "zh")),
             "code": g["code"],
             "behaviour": (beh.name if beh is not None else None),
-            "authority": rec.get("authority") or (g.get("source") if cause != "grade"
-                                                 else None),
+            "authority": rec.get("authority") or (source_words(g.get("source"), "zh")
+                                                 if cause != "grade" else None),
             "document_no": g.get("document_no"),
             "basis": basis,
             "since": _text(g.get("since")),
@@ -356,7 +354,7 @@ def fact_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         ("核查编号", p["check_no"]),
         ("核查时间（北京时间）", p["issued_at"].replace("T", " ")),
-        ("经办人", f"{p['operator']}（{CHANNEL_ZH.get(p['channel'], p['channel'])}）"),
+        ("经办人", f"{p['operator']}（{tr('channel', p['channel'], 'zh')}）"),
         ("项目编号及名称", project),
         ("标段编号及名称", lot),
         ("交易类别", p["category_zh"]),
@@ -371,8 +369,13 @@ def fact_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:
 
 SUBJECT_HEAD = ["序号", "主体名称", "统一社会信用代码/身份证号", "结论", "信用指数", "等级",
                 "关注等级", "受限类别"]
-GROUND_HEAD = ["主体代码", "原因", "行为", "处罚机关/来源", "文书编号", "依据", "期间",
+GROUND_HEAD = ["主体代码", "原因", "情形", "处罚机关/来源", "文书编号", "依据", "期间",
                "范围"]
+
+
+def _restricted_in(categories: str) -> str:
+    """The categories an answer is restricted in, in words (— for none)."""
+    return _scope_text(categories) if categories else "—"
 
 
 def subject_cells(payload: dict[str, Any]) -> list[list[str]]:
@@ -381,19 +384,19 @@ def subject_cells(payload: dict[str, Any]) -> list[list[str]]:
     for i, r in enumerate(payload["subjects"], start=1):
         rows.append([str(i), r["subject_name"], r["subject_id"], result_word(r["eligible"]),
                      f"{r['index']:.2f}", r["grade"], r["watch"] or "—",
-                     r["restricted_in"] or "—"])
+                     _restricted_in(r["restricted_in"])])
     group = payload.get("consortium")
     if group:
         rows.append(["联合体", group["subject_name"], group["subject_id"],
                      result_word(group["eligible"]), f"{group['index']:.2f}", group["grade"],
-                     group["watch"] or "—", group["restricted_in"] or "—"])
+                     group["watch"] or "—", _restricted_in(group["restricted_in"])])
     return rows
 
 
 def ground_cells(payload: dict[str, Any]) -> list[list[str]]:
     """One row per ground of an ineligible answer."""
     return [[g["subject_id"], g["cause_zh"],
-             " ".join(x for x in (g["code"], g["behaviour"]) if x) or g["detail"],
+             g.get("what") or g["detail"],
              g["authority"] or "—", g["document_no"] or "—", g["basis"] or "—",
              f"{g['since']} 至 {g['until']}", g["scope"]]
             for g in payload["grounds"]]

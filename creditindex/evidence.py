@@ -9,17 +9,24 @@ import hashlib
 import html
 import json
 import platform
+import re
 import threading
 from collections import OrderedDict
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from creditindex.evaluate import CheckResult, CreditData
+from creditindex.i18n import DEFAULT_LANG, LANGS, t, tr
 from creditindex.identifiers import mask_text, mask_value
 from creditindex.output import write_text_atomic
+from creditindex.wording import behaviour_names, ground_text, reasons_column, source_words
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ANONYMOUS_PREFIX = "anonymous:"  # how a visitor who did not sign in is named in the store
 
 _DIGESTS: OrderedDict[int, tuple[pl.DataFrame, str]] = OrderedDict()
 _DIGEST_LOCK = threading.Lock()
@@ -71,12 +78,25 @@ def _masked(value: Any) -> Any:
     return mask_value(value)
 
 
+_DEDUCTION_CODE = re.compile(r"(?:^|; )(\S+) -[\d.]+")
+
+
+def _named_codes(result: CheckResult) -> set[str]:
+    """Behaviour codes the answer names: deductions in its reasons, behaviour grounds."""
+    codes = {str(c) for c, cause in result.grounds.select("code", "cause").iter_rows()
+             if cause == "behaviour"}
+    for reasons in result.table.get_column("reasons").fill_null("").to_list():
+        codes.update(_DEDUCTION_CODE.findall(str(reasons).split(" | restricted: ")[0]))
+    return codes
+
+
 def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, Any],
                      made_at: dt.datetime | None = None,
                      facts: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the report states, as plain data (also embedded in the report as JSON).
     ``facts`` (:func:`data_facts`) describe the data read when ``data`` is a narrowed
-    view of it."""
+    view of it. The names of the behaviours it mentions are kept in each language, so the
+    report is worded from the payload alone."""
     made = made_at or dt.datetime.now(dt.UTC)
     answers = [{k: _masked(v) for k, v in row.items()}
                for row in result.table.iter_rows(named=True)]
@@ -84,6 +104,8 @@ def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, An
         {k: _masked(v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
         for row in result.grounds.drop("text").iter_rows(named=True)
     ]
+    named = _named_codes(result)
+    mentioned = [b for b in data.rules.behaviour if b.code in named]
     return {
         "check": {"on": result.on.isoformat(), "known_on": result.known_on.isoformat(),
                   "made_at": made.isoformat(timespec="seconds")},
@@ -93,6 +115,7 @@ def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, An
         "data": facts if facts is not None else data_facts(data),
         "answers": answers,
         "grounds": grounds,
+        "behaviour_names": {lang: behaviour_names(mentioned, lang) for lang in LANGS},
         "software": {"creditindex": version("creditindex"), "python": platform.python_version(),
                      "polars": pl.__version__},
     }
@@ -100,24 +123,24 @@ def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, An
 
 _CSS = """body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;
-text-align:left}th{background:#f2f2f2}.no{color:#b00;font-weight:bold}.yes{color:#070;
-font-weight:bold}code{font-size:90%}"""
+text-align:left;vertical-align:top}th{background:#f2f2f2}.no{color:#b00;font-weight:bold}
+.yes{color:#070;font-weight:bold}code{font-size:90%}.nw{white-space:nowrap}"""
 
 
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = []
-    for row in rows:
-        cells = []
-        for c in columns:
-            v = row.get(c)
-            if c == "eligible":
-                cls, word = ("yes", "是 eligible") if v else ("no", "否 ineligible")
-                cells.append(f'<td class="{cls}">{word}</td>')
-            else:
-                cells.append(f"<td>{html.escape('' if v is None else str(v))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+def _html_table(head: list[str], rows: list[list[tuple[str, str]]],
+                wide: frozenset[int] = frozenset()) -> str:
+    """A table of (css class, text) cells under ``head``; only the columns ``wide``
+    (names, sentences) wrap, the others (codes, dates, words) keep to one line."""
+    esc = html.escape
+
+    def cell(i: int, cls: str, v: str) -> str:
+        classes = " ".join(c for c in (cls, "" if i in wide else "nw") if c)
+        return f'<td class="{classes}">{esc(v)}</td>'
+
+    top = "".join(f"<th>{esc(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(cell(i, cls, v) for i, (cls, v) in enumerate(row))
+                   + "</tr>" for row in rows)
+    return f"<table><tr>{top}</tr>{body}</table>"
 
 
 def embedded_json(payload: dict[str, Any]) -> str:
@@ -130,43 +153,111 @@ def embedded_json(payload: dict[str, Any]) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def render_evidence(payload: dict[str, Any]) -> str:
-    """The HTML report for an evidence payload."""
+def _input_value(key: str, value: Any, lang: str) -> str:
+    if value is None or value == [] or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return t("yes" if value else "no", lang)
+    if isinstance(value, list):
+        return t("sep.list", lang).join(str(v) for v in value)
+    if key in ("type", "subject_type"):
+        return tr("type", value, lang)
+    if key == "category":
+        return tr("category", value, lang)
+    if key == "checked_by" and str(value).startswith(ANONYMOUS_PREFIX):
+        return t("evidence.anonymous", lang, session=str(value)[len(ANONYMOUS_PREFIX):])
+    return str(value)
+
+
+def _made_at(text: str) -> str:
+    """The report's UTC time of making as Beijing time."""
+    made = dt.datetime.fromisoformat(text)
+    if made.tzinfo is None:
+        made = made.replace(tzinfo=dt.UTC)
+    return made.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _answer_rows(payload: dict[str, Any], names: dict[str, str], lang: str
+                 ) -> list[list[tuple[str, str]]]:
+    answers = payload["answers"]
+    if not answers:
+        return []
+    frame = pl.DataFrame({"subject_id": [str(a["subject_id"]) for a in answers],
+                          "reasons": [str(a.get("reasons") or "") for a in answers]})
+    grounds = (pl.DataFrame(payload["grounds"], infer_schema_length=None) if payload["grounds"]
+               else pl.DataFrame(schema={"subject_id": pl.String}))
+    words = reasons_column(frame, grounds, names, lang).to_list()
+    rows = []
+    for a, why in zip(answers, words, strict=True):
+        ok = bool(a["eligible"])
+        rows.append([("", str(a["subject_id"])), ("", str(a.get("subject_name") or "")),
+                     ("yes" if ok else "no", t("evidence.eligible" if ok
+                                               else "evidence.ineligible", lang)),
+                     ("", f"{float(a['index']):.2f}"), ("", str(a["grade"])), ("", why)])
+    return rows
+
+
+def _ground_rows(payload: dict[str, Any], names: dict[str, str], lang: str
+                 ) -> list[list[tuple[str, str]]]:
+    return [[("", str(g["subject_id"])), ("", tr("cause", g.get("cause"), lang)),
+             ("", ground_text(g, names, lang)), ("", str(g.get("basis") or "—")),
+             ("", source_words(g.get("source"), lang) or "—"), ("", str(g.get("since") or "")),
+             ("", str(g.get("until") or t("reason.indefinite", lang)))]
+            for g in payload["grounds"]]
+
+
+def render_evidence(payload: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
+    """The HTML report for an evidence payload, worded in ``lang`` through the catalogue
+    (the payload itself is embedded unchanged, as JSON)."""
     c, rs, d = payload["check"], payload["rule_set"], payload["data"]
     esc = html.escape
+    names = dict(payload.get("behaviour_names", {}).get(lang, {}))
     facts = [
-        ("检查日 Day checked", c["on"]), ("数据截至 Known on", c["known_on"]),
-        ("生成时间 Made at (UTC)", c["made_at"]),
-        ("规则集 Rule set", f"{rs['name']} {rs['version']}"),
-        ("规则集哈希 Rule-set sha256", rs["sha256"]),
-        ("记录数 Records read", d["records"]), ("记录哈希 Records sha256", d["records_sha256"]),
-        ("名单条目 List entries", d["list_entries"]), ("名单哈希 Lists sha256", d["lists_sha256"]),
-        ("人工限制 Manual restrictions", d["manual_restrictions"]),
+        ("evidence.on", c["on"]), ("evidence.known_on", c["known_on"]),
+        ("evidence.made_at", _made_at(c["made_at"])),
+        ("evidence.rule_set", f"{rs['name']} {rs['version']}"),
+        ("evidence.rule_set_sha", rs["sha256"]),
+        ("evidence.records", d["records"]), ("evidence.records_sha", d["records_sha256"]),
+        ("evidence.list_entries", d["list_entries"]), ("evidence.lists_sha", d["lists_sha256"]),
+        ("evidence.manual", d["manual_restrictions"]),
     ]
-    fact_rows = "".join(f"<tr><th>{esc(k)}</th><td><code>{esc(str(v))}</code></td></tr>"
-                        for k, v in facts)
-    inputs = esc(json.dumps(payload["inputs"], ensure_ascii=False, indent=1))
-    embedded = embedded_json(payload)
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>信用核查证据 Eligibility evidence {esc(c['on'])}</title><style>{_CSS}</style></head>
-<body><h1>公共资源交易信用核查证据<br><small>Eligibility check evidence</small></h1>
+    fact_rows = "".join(f"<tr><th>{esc(t(k, lang))}</th><td><code>{esc(str(v))}</code></td>"
+                        "</tr>" for k, v in facts)
+    input_rows = "".join(
+        f"<tr><th>{esc(tr('evidence.input', k, lang))}</th>"
+        f"<td><code>{esc(_input_value(k, v, lang))}</code></td></tr>"
+        for k, v in payload["inputs"].items())
+    answer_head = [t(k, lang) for k in ("col.subject_id", "col.subject_name",
+                                        "col.eligible", "col.index", "col.grade",
+                                        "col.reasons")]
+    ground_head = [t(k, lang) for k in ("col.subject_id", "col.cause", "col.detail",
+                                        "col.basis", "col.source", "col.since", "col.until")]
+    grounds = (_html_table(ground_head, _ground_rows(payload, names, lang),
+                           wide=frozenset({2, 3, 4}))
+               if payload["grounds"] else f"<p>{esc(t('evidence.no_grounds', lang))}</p>")
+    command = (f"creditindex check --on {c['on']} --known-on {c['known_on']}")
+    software = t("sep.list", lang).join(f"{k} {v}" for k, v in payload["software"].items())
+    html_lang = "zh-CN" if lang == "zh" else "en"
+    return f"""<!doctype html><html lang="{html_lang}"><head><meta charset="utf-8">
+<title>{esc(t("evidence.title", lang))} {esc(c['on'])}</title><style>{_CSS}</style></head>
+<body><h1>{esc(t("evidence.title", lang))}</h1>
 <table>{fact_rows}</table>
-<h2>结论 Answer</h2>{_table(payload['answers'], ['subject_id', 'eligible', 'index', 'grade',
-                                                 'reasons'])}
-<h2>依据 Grounds</h2>{_table(payload['grounds'], ['subject_id', 'cause', 'code', 'source',
-                                                   'document_no', 'since', 'until', 'detail'])}
-<h2>输入 Inputs</h2><pre>{inputs}</pre>
-<p>To reproduce: run <code>creditindex check --on {esc(c['on'])} --known-on
-{esc(c['known_on'])}</code> on data whose sha256 digests equal those above, with the rule
-set of the sha256 above. 软件版本 Software: {esc(json.dumps(payload['software']))}</p>
-<script type="application/json" id="evidence">{embedded}</script>
+<h2>{esc(t("evidence.answer", lang))}</h2>{_html_table(
+    answer_head, _answer_rows(payload, names, lang), wide=frozenset({1, 5}))}
+<h2>{esc(t("evidence.grounds", lang))}</h2>{grounds}
+<h2>{esc(t("evidence.inputs", lang))}</h2><table>{input_rows}</table>
+<p>{esc(t("evidence.reproduce", lang))} <code>{esc(command)}</code></p>
+<p>{esc(t("evidence.software", lang))} <code>{esc(software)}</code></p>
+<script type="application/json" id="evidence">{embedded_json(payload)}</script>
 </body></html>"""
 
 
 def write_evidence(result: CheckResult, data: CreditData, path: Path,
                    inputs: dict[str, Any] | None = None,
-                   made_at: dt.datetime | None = None) -> dict[str, Any]:
-    """Write the evidence report for ``result`` to ``path`` (atomically); return its payload."""
+                   made_at: dt.datetime | None = None,
+                   lang: str = DEFAULT_LANG) -> dict[str, Any]:
+    """Write the evidence report for ``result`` to ``path`` (atomically), worded in
+    ``lang``; return its payload."""
     payload = evidence_payload(result, data, inputs or {}, made_at)
-    write_text_atomic(path, render_evidence(payload))
+    write_text_atomic(path, render_evidence(payload, lang))
     return payload

@@ -151,7 +151,7 @@ def fact_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 DEDUCTION_HEAD = ["行为代码", "行为", "扣分", "决定日", "失效日", "文书编号", "来源"]
-RESTRICTION_HEAD = ["原因", "行为/名单", "文书编号", "依据", "期间", "范围"]
+RESTRICTION_HEAD = ["原因", "情形", "文书编号", "依据", "期间", "范围"]
 
 
 def deduction_cells(role: dict[str, Any]) -> list[list[str]]:
@@ -163,7 +163,7 @@ def deduction_cells(role: dict[str, Any]) -> list[list[str]]:
 
 def restriction_cells(payload: dict[str, Any]) -> list[list[str]]:
     """One row per restriction in force on the report's day."""
-    return [[g["cause_zh"], " ".join(x for x in (g["code"], g["behaviour"]) if x),
+    return [[g["cause_zh"], g.get("what") or g["detail"],
              g["document_no"] or "—", g["basis"] or "—", f"{g['since']} 至 {g['until']}",
              g["scope"]] for g in payload["restrictions"]]
 

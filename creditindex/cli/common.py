@@ -115,11 +115,13 @@ def _data_options(func: F, record_folders: bool) -> F:
 def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str | None,
               list_paths: Sequence[str], subjects_path: str | None = None,
               today: dt.date | None = None, on: dt.date | None = None,
-              subject_ids: Sequence[str] | None = None) -> CreditData:
+              subject_ids: Sequence[str] | None = None,
+              manual_path: str | None = None) -> CreditData:
     """Everything a command reads, from files or from the store. From the store, the rule
     set is ``rules_path`` or else the version in force on ``on`` (the day asked);
     ``subject_ids``: the command answers about these subjects only, so the store reads
-    only their rows."""
+    only their rows. ``manual_path``: a file of manual restrictions (added to the
+    store's)."""
     import polars as pl
 
     from creditindex.evaluate import CreditData
@@ -143,9 +145,16 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
     subjects = None if subjects_path is None else read_subjects(subjects_path)
     if subjects is not None and data.subjects is not None:
         subjects = pl.concat([data.subjects, subjects], how="diagonal_relaxed")
+    manual = data.manual
+    if manual_path is not None:
+        from creditindex.manual import read_manual
+
+        extra = read_manual(manual_path)
+        manual = extra if manual is None else pl.concat([manual, extra],
+                                                        how="diagonal_relaxed")
     return CreditData(records=data.records, rules=data.rules,
                       subjects=subjects if subjects is not None else data.subjects,
-                      lists=lists, manual=data.manual)
+                      lists=lists, manual=manual)
 
 
 def _read_lists(paths: Sequence[str]) -> pl.DataFrame | None:

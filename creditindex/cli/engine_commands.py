@@ -21,6 +21,8 @@ from creditindex.cli.common import (
     writable_file,
 )
 from creditindex.cli.spark_options import (
+    LOOKUP_OPTIONS,
+    MANUAL,
     SPARK_OPTIONS,
     SparkArgs,
     refuse_folders,
@@ -51,6 +53,7 @@ FINANCIER = click.option("--financier",
 @click.option("--subjects", "subjects_path", type=click.Path(dir_okay=False),
               help="Subjects without records to include at full marks "
                    "(subject_id, subject_type, subject_name[, country]).")
+@MANUAL
 @CATEGORY
 @FINANCIER
 @click.option("--out", type=click.Path(dir_okay=False), callback=writable_or_url,
@@ -59,9 +62,9 @@ FINANCIER = click.option("--financier",
 @SPARK_OPTIONS
 def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
             list_paths: tuple[str, ...], on: dt.date, known_on: dt.date | None,
-            subjects_path: str | None, category: str | None, financier: str | None,
-            out: str | None, engine: str, master: str | None, shards: int | None,
-            state: str | None) -> None:
+            subjects_path: str | None, manual_path: str | None, category: str | None,
+            financier: str | None, out: str | None, engine: str, master: str | None,
+            shards: int | None, state: str | None) -> None:
     """Every subject's index, grade, watch level, rank and restriction on a day.
 
     With ``--engine spark`` the same engine runs on a Spark cluster: records from
@@ -71,14 +74,15 @@ def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 
         compute_with_spark(SparkArgs(master, shards, state), rules_path, records_paths,
                            db_url, list_paths, subjects_path, on, known_on, category,
-                           financier, out)
+                           financier, out, manual_path)
         return
     refuse_folders(records_paths, "--records")
     if master or shards or state:
         raise click.UsageError("--master, --shards and --state go with --engine spark")
     from creditindex import evaluate
 
-    data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path, on=on)
+    data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path, on=on,
+                     manual_path=manual_path)
     emit(evaluate.compute(data, on, known_on, category=category, financier=financier), out)
 
 
@@ -138,7 +142,7 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
 
 
 @click.command()
-@data_options
+@data_options_with_folders
 @click.option("--on", "on", type=DATE, required=True, help="The day of the check.")
 @click.option("--subjects", "subject_list", help="Subject IDs, comma-separated.")
 @click.option("--subjects-file", type=click.Path(dir_okay=False),
@@ -160,16 +164,21 @@ def explain(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
               callback=writable_file,
               help="With --db: write the check certificate (资格核查证明) to FILE "
                    "(.pdf or .html).")
+@MANUAL
 @OUT
+@LOOKUP_OPTIONS
 def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | None,
           list_paths: tuple[str, ...], on: dt.date, subject_list: str | None,
           subjects_file: str | None, subject_type: str | None, consortium: bool,
           category: str | None, financier: str | None,
           known_on: dt.date | None, evidence: str | None, user: str | None,
           project_no: str | None, project_name: str | None, lot_no: str | None,
-          lot_name: str | None, certificate_path: str | None, out: str | None) -> None:
+          lot_name: str | None, certificate_path: str | None, manual_path: str | None,
+          out: str | None, engine: str, master: str | None, shards: int | None) -> None:
     """Eligibility of subjects (or a consortium) on a day, with every ground. With --db
-    the check is stored and certified (check number and verification code).
+    the check is stored and certified (check number and verification code). With
+    ``--engine spark`` the asked subjects' records are read from Parquet on a Spark
+    cluster (only theirs) and the answer is the same engine's.
 
     Everything that can be refused is refused before anything is computed, written or
     stored: IDs that fail their check, too many subjects, an unknown --user, an output or
@@ -197,7 +206,17 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
                            countries=dict(located.select("subject_id", "country").iter_rows()))
     if certificate_path and not db_url:
         raise click.UsageError("--certificate needs --db: a certificate is of a stored check")
-    data = load_data(rules_path, records_paths, db_url, list_paths, on=on, subject_ids=ids)
+    if engine == "spark":
+        from creditindex.cli.spark_compute import check_data_with_spark
+
+        data = check_data_with_spark(master, shards, rules_path, records_paths, db_url,
+                                     list_paths, manual_path, ids)
+    else:
+        refuse_folders(records_paths, "--records")
+        if master or shards:
+            raise click.UsageError("--master and --shards go with --engine spark")
+        data = load_data(rules_path, records_paths, db_url, list_paths, on=on,
+                         subject_ids=ids, manual_path=manual_path)
     if db_url:
         from creditindex.store.checks import issue_check
         from creditindex.store.db import StoreError
@@ -227,7 +246,8 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
         raise request_input_error(exc) from exc
     inputs = {"rules": rules_path, "records": list(records_paths), "db": db_url,
               "lists": list(list_paths), "subjects": ids, "type": subject_type,
-              "consortium": consortium, "category": category, "financier": financier}
+              "consortium": consortium, "category": category, "financier": financier,
+              "manual": manual_path, "engine": engine}
     if evidence:
         from creditindex.evidence import write_evidence
 

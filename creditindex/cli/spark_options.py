@@ -31,20 +31,34 @@ _ENGINE = [
 ]
 
 
-def SPARK_OPTIONS(func: F) -> F:
-    """``--engine``, ``--master``, ``--shards``, ``--state``."""
-    options = [
-        *_ENGINE,
-        click.option("--shards", type=click.IntRange(min=1),
-                     help="With --engine spark: shards by subject_id hash "
-                          "(default: 4 per core of the cluster)."),
-        click.option("--state", type=click.Path(file_okay=False),
-                     help="With --engine spark: a folder keeping per-shard answers and a "
-                          "manifest, so a rerun recomputes only shards whose inputs changed."),
-    ]
+_SHARDS = click.option("--shards", type=click.IntRange(min=1),
+                       help="With --engine spark: shards by subject_id hash "
+                            "(default: 4 per core of the cluster).")
+_STATE = click.option("--state", type=click.Path(file_okay=False),
+                      help="With --engine spark: a folder keeping per-shard state and a "
+                           "manifest, so a rerun (the same day or a later one) evaluates "
+                           "only shards whose inputs changed or whose subjects reached a "
+                           "change point.")
+MANUAL = click.option("--manual", "manual_path", type=click.Path(dir_okay=False),
+                      help="Manual restrictions (subject_id, start, until, reason"
+                           "[, document_no]; CSV, Parquet, Excel), as the store keeps them.")
+
+
+def _apply(func: F, options: Sequence[Callable[[F], F]]) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def SPARK_OPTIONS(func: F) -> F:
+    """``--engine``, ``--master``, ``--shards``, ``--state``."""
+    return _apply(func, [*_ENGINE, _SHARDS, _STATE])
+
+
+def LOOKUP_OPTIONS(func: F) -> F:
+    """``--engine``, ``--master``, ``--shards`` (questions about a few subjects: with
+    records laid out by shard, only the asked subjects' shards are read)."""
+    return _apply(func, [*_ENGINE, _SHARDS])
 
 
 def refuse_folders(paths: Sequence[str], option: str) -> None:

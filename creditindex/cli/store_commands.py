@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from creditindex.cli.common import DATE, emit
+from creditindex.cli.spark_options import MANUAL, SPARK_OPTIONS, SparkArgs, writable_or_url
 from creditindex.store.location import ENV_VAR, default_url
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -129,17 +130,51 @@ def lists_import(paths: tuple[str, ...], db_url: str | None, user: str | None) -
               help="Also evaluate the days missed since the last evaluated day.")
 @OPTIONAL_USER
 @PROGRESS
+@SPARK_OPTIONS
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False),
+              help="With --engine spark: rule set TOML (default: scoring_rules/default.toml).")
+@click.option("--records", "records_paths", multiple=True, type=click.Path(),
+              help="With --engine spark: Parquet records (files or folders); repeatable.")
+@click.option("--lists", "list_paths", multiple=True, type=click.Path(dir_okay=False),
+              help="With --engine spark: canonical external list entries; repeatable.")
+@click.option("--subjects", "subjects_path", type=click.Path(dir_okay=False),
+              help="With --engine spark: subjects without records, at full marks.")
+@MANUAL
+@click.option("--out", type=click.Path(), callback=writable_or_url,
+              help="With --engine spark: a new folder (or URL) for the day's Parquet answer.")
 @_refusals
 def evaluate(db_url: str | None, on: dt.date | None, catch_up: bool, user: str | None,
-             progress: bool) -> None:
+             progress: bool, engine: str, master: str | None, shards: int | None,
+             state: str | None, rules_path: str | None, records_paths: tuple[str, ...],
+             list_paths: tuple[str, ...], subjects_path: str | None,
+             manual_path: str | None, out: str | None) -> None:
     """The daily job: compute and store the day's snapshot (catching up missed days).
 
-    Re-running it is harmless."""
-    from creditindex.store.snapshots import evaluate as run
-
+    Re-running it is harmless. With ``--engine spark`` the day's answer is computed on a
+    Spark cluster from Parquet records and written as Parquet to --out; the --state
+    folder keeps per-shard state, so that the next day evaluates only the shards that
+    received records or whose subjects reached a change point."""
+    day = on or dt.date.today()
     if on is not None and on > dt.date.today():
         raise click.BadParameter(f"{on} is after today ({dt.date.today()}): a day is "
                                  "evaluated once it has come", param_hint="--on")
+    if engine == "spark":
+        if not state:
+            raise click.UsageError("evaluate --engine spark keeps its state: give --state "
+                                   "FOLDER (the same every day)")
+        from creditindex.cli.spark_compute import compute_with_spark
+
+        compute_with_spark(SparkArgs(master, shards, state), rules_path, records_paths, None,
+                           list_paths, subjects_path, day, None, None, None, out,
+                           manual_path)
+        return
+    if master or shards or state or rules_path or records_paths or list_paths \
+            or subjects_path or manual_path or out:
+        raise click.UsageError("--master, --shards, --state, --rules, --records, --lists, "
+                               "--subjects, --manual and --out go with --engine spark "
+                               "(the daily job reads the store)")
+    from creditindex.store.snapshots import evaluate as run
+
     for r in run(_url(db_url), on, user=user, catch_up=catch_up, progress=progress):
         what = {"stored": f"stored revision {r.revision} ({r.n_subjects} subjects)",
                 "unchanged": f"unchanged since revision {r.revision}",

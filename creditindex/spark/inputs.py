@@ -18,7 +18,8 @@ from creditindex.spark.frames import spark_type
 from creditindex.spark.shard_engine import SUBJECT_COLUMNS
 
 
-def _parquet(spark: SparkSession, paths: str | Sequence[str]) -> DataFrame:
+def open_parquet(spark: SparkSession, paths: str | Sequence[str]) -> DataFrame:
+    """Parquet files or folders as one Spark frame; :class:`InputError` when missing."""
     names = [paths] if isinstance(paths, str) else list(paths)
     try:
         return spark.read.parquet(*names)
@@ -27,8 +28,8 @@ def _parquet(spark: SparkSession, paths: str | Sequence[str]) -> DataFrame:
         raise InputError.one(", ".join(names), reason) from exc
 
 
-def _canonical(frame: DataFrame, path: str, schema: dict[str, pl.DataType],
-               required: Sequence[str]) -> DataFrame:
+def canonical(frame: DataFrame, path: str, schema: dict[str, pl.DataType],
+              required: Sequence[str]) -> DataFrame:
     """``frame``'s columns of ``schema``, cast to their types (optional ones null when
     absent); :class:`InputError` naming every required column that is missing."""
     present = {c.lower(): c for c in frame.columns}
@@ -44,7 +45,7 @@ def _canonical(frame: DataFrame, path: str, schema: dict[str, pl.DataType],
 def read_records(spark: SparkSession, paths: str | Sequence[str]) -> DataFrame:
     """Canonical records (``records.RECORD_SCHEMA``) from Parquet files or folders."""
     name = paths if isinstance(paths, str) else ", ".join(paths)
-    return _canonical(_parquet(spark, paths), name, dict(RECORD_SCHEMA), REQUIRED)
+    return canonical(open_parquet(spark, paths), name, dict(RECORD_SCHEMA), REQUIRED)
 
 
 def read_subjects(spark: SparkSession, path: str) -> DataFrame:
@@ -53,12 +54,12 @@ def read_subjects(spark: SparkSession, path: str) -> DataFrame:
     reads (CSV, Excel)."""
     p = Path(path)
     if p.is_dir() or p.suffix.lower() in (".parquet", ".pq") or "://" in path:
-        frame = _parquet(spark, path)
+        frame = open_parquet(spark, path)
     else:
         local = read_subjects_file(path)
         frame = spark.createDataFrame(local.to_arrow())
     required = ["subject_id", "subject_type"]
-    return _canonical(frame, path, dict(SUBJECT_COLUMNS), required)
+    return canonical(frame, path, dict(SUBJECT_COLUMNS), required)
 
 
 def read_lists(paths: Sequence[str]) -> pl.DataFrame | None:

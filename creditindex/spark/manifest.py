@@ -6,11 +6,22 @@ Layout (nothing is ever deleted; every run adds)::
     STATE/manifests/RUN.json         every run's manifest
     STATE/answers/RUN/_shard=K/...   the shards a run computed (answers without ranks)
 
-A manifest records the question (day, known-on day, rule-set hash, list entries' hash,
-extra options, shard count, output columns, the engine's source hash) and, per shard,
-the fingerprint of its input rows and the run whose answer for it is kept. A later run
-with the same question reuses every shard whose fingerprint is unchanged and recomputes
-the others.
+A manifest records the question (rule-set hash, list entries' hash, extra options,
+shard count, output columns, the engine's source hash; the day only when a known-on day
+is asked, since then answers are of that day alone) and, per shard, the fingerprint of
+its input rows, the run whose answer for it is kept, the day that answer is of and the
+last day it stands while the shard's inputs do not change (``valid_until``: the day
+before the first change point of any of its subjects, or that day itself when a
+linear decay moves an index daily).
+
+A later run of the same question on a day ``D`` (never before a shard's day):
+
+- reuses a shard whose fingerprint is unchanged and ``D <= valid_until`` (nothing read);
+- *refreshes* one whose fingerprint is unchanged but that reached a change point: its
+  inputs and earlier state rows go to a worker, which computes only the subjects at a
+  change point (:mod:`.shard_engine`);
+- *recomputes* one whose inputs changed, again with its earlier state, so that only
+  subjects whose inputs changed (or at a change point) are computed.
 """
 
 from __future__ import annotations
@@ -22,17 +33,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-VERSION = 1
+VERSION = 2
+NO_END = "9999-12-31"
+# Packages whose code does not change an answer (faces, the store, the command line).
+_NOT_ENGINE = {"ui", "api", "cli", "store"}
 
 
 def engine_hash() -> str:
-    """A hash of the engine's source (the package's top-level modules): answers kept by
-    an earlier version of the engine are not reused."""
+    """A hash of the engine's source (every module of the package but the faces and the
+    store, subpackages such as ``engine/`` included): answers kept by an earlier version
+    of the engine are not reused."""
     import creditindex
 
+    root = Path(creditindex.__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(Path(creditindex.__file__).parent.glob("*.py")):
-        digest.update(path.name.encode())
+    for path in sorted(root.rglob("*.py")):
+        part = path.relative_to(root)
+        if part.parts[0] in _NOT_ENGINE:
+            continue
+        digest.update(str(part).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -45,10 +64,13 @@ def question_key(question: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class ShardEntry:
-    """One shard: its input fingerprint and the run that holds its answer."""
+    """One shard: its input fingerprint, the run that holds its answer, the day that
+    answer is of and the last day it stands unless the inputs change (ISO dates)."""
 
     fingerprint: str
     run: str
+    day: str = ""
+    valid_until: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,7 +91,8 @@ class Manifest:
         return json.dumps({
             "version": VERSION, "run": self.run, "question": self.question,
             "question_key": self.key,
-            "shards": {str(k): {"fingerprint": e.fingerprint, "run": e.run}
+            "shards": {str(k): {"fingerprint": e.fingerprint, "run": e.run, "day": e.day,
+                                "valid_until": e.valid_until}
                        for k, e in sorted(self.shards.items())},
         }, indent=1, sort_keys=True, default=str)
 
@@ -80,7 +103,8 @@ class Manifest:
         if raw.get("version") != VERSION:
             raise ValueError(f"manifest version {raw.get('version')} is not {VERSION}")
         return cls(run=raw["run"], question=raw["question"],
-                   shards={int(k): ShardEntry(v["fingerprint"], v["run"])
+                   shards={int(k): ShardEntry(v["fingerprint"], v["run"], v["day"],
+                                              v["valid_until"])
                            for k, v in raw["shards"].items()})
 
 
@@ -108,11 +132,41 @@ def save_manifest(state: str | Path, manifest: Manifest) -> None:
     os.replace(tmp, root / "manifest.json")
 
 
-def plan(previous: Manifest | None, question: dict[str, Any],
-         fingerprints: dict[int, str]) -> tuple[list[int], dict[int, ShardEntry]]:
-    """Which shards to compute, and which earlier answers to keep: a shard is kept when
-    the question is the same and its fingerprint unchanged."""
-    if previous is None or previous.key != question_key(question):
-        return sorted(fingerprints), {}
-    keep = {k: e for k, e in previous.shards.items() if fingerprints.get(k) == e.fingerprint}
-    return sorted(k for k in fingerprints if k not in keep), keep
+@dataclass(frozen=True)
+class Plan:
+    """What a run does per shard: ``keep`` (earlier answers that stand), ``refresh``
+    (inputs unchanged, some subjects at a change point) and ``recompute`` (inputs
+    changed, or no usable earlier answer); ``previous``: the earlier entries of the shards
+    to run whose state rows go with them."""
+
+    keep: dict[int, ShardEntry] = field(default_factory=dict)
+    refresh: list[int] = field(default_factory=list)
+    recompute: list[int] = field(default_factory=list)
+    previous: dict[int, ShardEntry] = field(default_factory=dict)
+
+    @property
+    def todo(self) -> list[int]:
+        """The shards a worker evaluates (refreshed and recomputed)."""
+        return sorted(self.refresh + self.recompute)
+
+
+def plan(previous: Manifest | None, question: dict[str, Any], fingerprints: dict[int, str],
+         day: str) -> Plan:
+    """Which shards to keep, refresh or recompute on ``day`` (ISO) given the latest
+    manifest: only a manifest of the same question counts, and only its shards whose
+    answer is of ``day`` or an earlier day."""
+    result = Plan()
+    same = previous is not None and previous.key == question_key(question)
+    for shard in sorted(fingerprints):
+        entry = previous.shards.get(shard) if same and previous is not None else None
+        if entry is None or entry.day > day:
+            result.recompute.append(shard)
+        elif entry.fingerprint != fingerprints[shard]:
+            result.recompute.append(shard)
+            result.previous[shard] = entry
+        elif day <= entry.valid_until:
+            result.keep[shard] = entry
+        else:
+            result.refresh.append(shard)
+            result.previous[shard] = entry
+    return result

@@ -17,11 +17,15 @@ from creditindex.store.db import get_engine, read_transaction, utcnow
 from creditindex.store.models import table
 
 AUDIT_COLUMNS = ["id", "at", "actor", "action", "entity", "entity_key", "before", "after"]
-# Audited actions that change nothing the engine reads (an objection filed or a repair
-# applied for suspends nothing; sign-ins, requests awaiting approval, stored checks).
+# Audited actions that change nothing the engine reads (evaluations; an objection filed or
+# a repair applied for suspends nothing; users, sign-ins, API keys, requests awaiting
+# approval, stored checks, tender formulas and frozen points). The one list: the store's
+# data state, the app's and the daily job's (snapshots.data_version) all read it.
 NOT_DATA_ACTIONS = ("evaluate", "check.save", "user.add", "objection.file", "repair.apply",
                     "signin.ok", "signin.failed", "signin.locked", "signin.demo_refused",
-                    "signout", "approval.propose", "approval.rejected", "approval.withdrawn")
+                    "signin.oidc", "signin.oidc_unknown", "signout", "approval.propose",
+                    "approval.rejected", "approval.withdrawn",
+                    "apikey.add", "apikey.revoke", "points.formula", "points.freeze")
 
 
 def system_actor() -> str:

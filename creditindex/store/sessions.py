@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from itertools import pairwise
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from creditindex.limits import env_int
 from creditindex.store import audit
@@ -22,7 +22,7 @@ from creditindex.store.db import get_engine, read_transaction, utcnow, write_tra
 from creditindex.store.migrations import ensure_schema
 from creditindex.store.models import table
 from creditindex.store.sample import DEMO_PASSWORDS, is_demo_store
-from creditindex.store.users import User, authenticate, find_user
+from creditindex.store.users import User, authenticate, find_user, find_user_by_email
 
 MAX_FAILURES_ENV = "CREDITINDEX_SIGNIN_MAX_FAILURES"
 LOCK_MINUTES_ENV = "CREDITINDEX_SIGNIN_LOCK_MINUTES"
@@ -51,7 +51,7 @@ class SignIn:
     ``locked`` (with the time it ends, UTC) or ``empty``. A demo password is refused on
     a production store (see :mod:`creditindex.store.sample`)."""
 
-    status: str
+    status: str  # also ``unknown``: a verified e-mail address no active account has
     user: User | None = None
     token: str | None = None
     locked_until: dt.datetime | None = None
@@ -90,6 +90,16 @@ def locked_until(url: str | None, name: str, now: dt.datetime | None = None
     return last + window
 
 
+def _start_session(conn: Connection, user: User) -> str:
+    """A new browser session of ``user``: its random token (the store keeps its hash)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    conn.execute(insert(table("app_session")).values(
+        token_hash=token_hash(token), user_name=user.name, created_at=now,
+        expires_at=now + dt.timedelta(hours=session_hours())))
+    return token
+
+
 def sign_in(url: str | None, name: str, password: str) -> SignIn:
     """Check ``name`` and ``password``; on success start a browser session. Every attempt
     is kept and audited (never the password); a locked account is refused without
@@ -119,12 +129,25 @@ def sign_in(url: str | None, name: str, password: str) -> SignIn:
         if user is None:
             audit.record(conn, clean, "signin.failed", "app_user", clean)
             return SignIn("failed")
-        token = secrets.token_urlsafe(32)
-        now = utcnow()
-        conn.execute(insert(table("app_session")).values(
-            token_hash=token_hash(token), user_name=user.name, created_at=now,
-            expires_at=now + dt.timedelta(hours=session_hours())))
+        token = _start_session(conn, user)
         audit.record(conn, user.name, "signin.ok", "app_user", user.name)
+    return SignIn("ok", user=user, token=token)
+
+
+def sign_in_verified(url: str | None, email: str) -> SignIn:
+    """Start a browser session for the active account named by ``email``, an address the
+    platform's identity provider (OpenID Connect) has just verified: ``ok`` with the
+    user and a token, or ``unknown`` (no active account has that address: the person
+    browses as the public). Both are audited; no password is involved."""
+    clean = email.strip().lower()
+    with write_transaction(_engine(url), lock="sessions") as conn:
+        user = find_user_by_email(conn, clean) if clean else None
+        if user is None or not user.active:
+            audit.record(conn, clean or "-", "signin.oidc_unknown", "app_user", clean or "-")
+            return SignIn("unknown")
+        token = _start_session(conn, user)
+        audit.record(conn, user.name, "signin.oidc", "app_user", user.name,
+                     after={"email": clean})
     return SignIn("ok", user=user, token=token)
 
 

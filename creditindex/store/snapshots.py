@@ -80,6 +80,7 @@ from creditindex.store.rulesets import (
     ensure_published,
     version_by_id,
 )
+from creditindex.store.state import data_state
 from creditindex.store.users import STAFF, require_user
 
 MAX_CATCH_UP_DAYS = 366
@@ -105,11 +106,10 @@ class DayResult:
 
 
 def data_version(conn: Connection) -> int:
-    """The store's data version: the last audit row of anything but evaluations. Every
-    change writes one, so an unchanged version means unchanged data."""
-    log = table("audit_log")
-    found = conn.execute(select(func.max(log.c.id)).where(log.c.action != "evaluate")).scalar()
-    return int(found or 0)
+    """The store's data version (:func:`creditindex.store.state.data_state`): every change
+    to what the engine reads writes an audit row, so an unchanged version means unchanged
+    data."""
+    return data_state(conn)
 
 
 def _latest_run(conn: Connection, day: dt.date, rules_hash: str) -> tuple[int, int, int, str

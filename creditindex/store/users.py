@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from creditindex.store import audit
 from creditindex.store.db import (
@@ -91,6 +91,20 @@ def find_user(conn: Connection, name: str) -> User | None:
     users = table("app_user")
     row = conn.execute(select(users.c.id, users.c.name, users.c.role, users.c.active)
                        .where(users.c.name == name.strip())).first()
+    return None if row is None else User(int(row.id), row.name, row.role, bool(row.active))
+
+
+def find_user_by_email(conn: Connection, email: str) -> User | None:
+    """The user whose name is the e-mail address ``email`` (letter case aside), active or
+    not, or ``None``: accounts of people who sign in through the platform's identity
+    provider (OpenID Connect) are named by the address the provider vouches for."""
+    clean = email.strip().lower()
+    if "@" not in clean:
+        return None
+    users = table("app_user")
+    row = conn.execute(select(users.c.id, users.c.name, users.c.role, users.c.active)
+                       .where(func.lower(users.c.name) == clean)
+                       .order_by(users.c.id).limit(1)).first()
     return None if row is None else User(int(row.id), row.name, row.role, bool(row.active))
 
 

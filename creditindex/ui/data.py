@@ -24,11 +24,12 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import func, select
 
-from creditindex import evaluate
+from creditindex import evaluate, wording
 from creditindex.certificate import CheckRequest
 from creditindex.disclosure import publication_status_expr
 from creditindex.errors import InputError, Problem
 from creditindex.evaluate import CheckResult, CreditData
+from creditindex.evidence import ANONYMOUS_PREFIX as ANONYMOUS_PREFIX
 from creditindex.evidence import evidence_payload, render_evidence
 from creditindex.identifiers import id_problem, rid_problem
 from creditindex.lists import read_list_entries
@@ -36,7 +37,7 @@ from creditindex.records import read_records
 from creditindex.regions import region_name
 from creditindex.rules import DEFAULT_RULES, SUBJECT_TYPES, RuleSet
 from creditindex.store import approvals, lifecycle
-from creditindex.store.audit import NOT_DATA_ACTIONS, audit_trail
+from creditindex.store.audit import audit_trail
 from creditindex.store.checks import Certificate, count_checks, issue_check
 from creditindex.store.checks import verify as verify_code
 from creditindex.store.day_pages import DayPage, stored_page
@@ -59,9 +60,11 @@ from creditindex.store.sample import DEMO_USERS as DEMO_USERS
 from creditindex.store.sample import build_sample as build_store_sample
 from creditindex.store.sample import is_demo_store
 from creditindex.store.snapshots import stored_snapshot
+from creditindex.store.state import data_state
 from creditindex.store.users import find_user
 from creditindex.ui import auth, tables
 from creditindex.ui.auth import Permission, User
+from creditindex.ui.i18n import current_lang
 from creditindex.ui.limits import LimitReached, limits
 
 _setup_lock = threading.Lock()
@@ -138,9 +141,6 @@ def ensure_ready() -> None:
     _ready(db_url(), warm=not st.get_option("global.appTest"))
 
 
-_NOT_DATA = NOT_DATA_ACTIONS
-
-
 STATE_TTL = 1.0  # seconds a state token is reused (one page run asks many times)
 _states: dict[str, tuple[float, str]] = {}
 
@@ -155,11 +155,9 @@ def state(url: str | None = None) -> str:
     known = _states.get(key)
     if known is not None and now - known[0] < STATE_TTL:
         return known[1]
-    log = table("audit_log")
     with read_transaction(_engine(key)) as conn:
-        newest = conn.execute(select(func.max(log.c.id)).where(
-            log.c.action.not_in(_NOT_DATA))).scalar_one()
-    token = f"{newest or 0}@{today().isoformat()}"
+        newest = data_state(conn)
+    token = f"{newest}@{today().isoformat()}"
     _states[key] = (now, token)
     return token
 
@@ -459,10 +457,7 @@ def _behaviour_names(rules_: RuleSet) -> pl.DataFrame:
 
 def behaviour_names(lang: str, on: dt.date | None = None) -> dict[str, str]:
     """Behaviour codes with their names in ``lang`` (the rule set in force on ``on``)."""
-    rules_ = rules(on)
-    if lang == "en":
-        return {b.code: b.name_en or b.code for b in rules_.behaviour}
-    return {b.code: b.name for b in rules_.behaviour}
+    return wording.behaviour_names(rules(on).behaviour, lang)
 
 
 def grounds_for(subject_ids: Sequence[str], on: dt.date, known_on: dt.date
@@ -637,7 +632,6 @@ def _within_limits(user: User, subject_ids: list[str], subject_type: str | None,
         raise LimitReached("limit.anon_day")
 
 
-ANONYMOUS_PREFIX = "anonymous:"
 
 
 def check(user: User, subject_ids: list[str], on: dt.date, known_on: dt.date,
@@ -675,7 +669,7 @@ def check(user: User, subject_ids: list[str], on: dt.date, known_on: dt.date,
     inputs = {"subject_ids": [shown[s] for s in valid], "subject_type": subject_type,
               "consortium": request.consortium, "checked_by": checked_by}
     payload = _mask_payload(evidence_payload(result, data, inputs), result, shown)
-    html = render_evidence(payload)
+    html = render_evidence(payload, current_lang())  # in the language of the page
     names = {s: subject_name(s) for s in subject_ids}
     return Eligibility(result=result, names=names, shown=shown, invalid=invalid,
                        payload=payload, html=html, check_id=issued.id,

@@ -1,5 +1,6 @@
-"""Deadlines of the staff's work queues, in working days (Monday to Friday; public
-holidays are not known to the app, so a deadline may fall a little early, never late).
+"""Deadlines of the staff's work queues, in working days (工作日: Monday to Friday less
+public holidays, plus the make-up working days, as :mod:`creditindex.workdays` counts them
+from the State Council's published arrangements).
 
 The periods are the centre's own service commitments and are configurable:
 ``CREDITINDEX_OBJECTION_WORKING_DAYS`` (default 10) for deciding an objection,
@@ -14,6 +15,7 @@ import datetime as dt
 import polars as pl
 
 from creditindex.limits import env_int
+from creditindex.workdays import add_working_days
 
 
 def objection_days() -> int:
@@ -29,16 +31,6 @@ def repair_days() -> int:
 def ending_soon_days() -> int:
     """Days ahead in which a restriction counts as ending soon."""
     return env_int("CREDITINDEX_ENDING_SOON_DAYS", 30)
-
-
-def add_working_days(day: dt.date, n: int) -> dt.date:
-    """The ``n``-th working day (Mon-Fri) after ``day``."""
-    current, left = day, n
-    while left > 0:
-        current += dt.timedelta(days=1)
-        if current.weekday() < 5:
-            left -= 1
-    return current
 
 
 def with_deadlines(steps: pl.DataFrame, today: dt.date) -> pl.DataFrame:

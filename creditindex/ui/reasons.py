@@ -1,172 +1,40 @@
-"""The engine's reasons and grounds in the session's language.
-
-The engine answers with structured grounds (cause, code, dates, document, scope,
-financier) and a compact reasons text (``CODE -points; ...`` for deductions). The app
-never shows that English text: it builds each sentence from the structure through the
-catalogue (behaviour names from the rule set, category names, dates)."""
+"""The engine's reasons and grounds in the session's language: :mod:`creditindex.wording`
+with the language of the running session."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
 
-from creditindex.ui.i18n import current_lang, t, tr
-from creditindex.ui.tables import public_id
-
-_SUSPENSION = re.compile(r"([\d.]+) points in (\d+) days \(thresholds ([\d.]+) single / "
-                         r"([\d.]+) total\)")
-_LIST = re.compile(r"(.+) matched by (\w+): (.*)")
-_DEDUCTION = re.compile(r"^(\S+) -([\d.]+)$")
+from creditindex import wording
+from creditindex.ui.i18n import current_lang
 
 
-def _date(value: Any) -> str:
-    return value.isoformat() if isinstance(value, dt.date) else str(value or "")
-
-
-def scope_words(scope: str | None, lang: str) -> str:
+def scope_words(scope: str | None, lang: str | None = None) -> str:
     """``engineering|procurement`` as ``工程建设、政府采购`` (empty: every category)."""
-    parts = [p for p in str(scope or "").split("|") if p]
-    if not parts:
-        return ""
-    return t("sep.list", lang).join(tr("category", p, lang) for p in parts)
+    return wording.scope_words(scope, lang or current_lang())
 
 
 def ground_text(row: Mapping[str, Any], names: Mapping[str, str],
                 lang: str | None = None) -> str:
-    """One restriction ground as a sentence."""
-    lang = lang or current_lang()
-    cause, code = str(row.get("cause") or ""), str(row.get("code") or "")
-    detail = str(row.get("detail") or "")
-    if cause == "behaviour":
-        what = t("reason.behaviour", lang, name=names.get(code, code), code=code,
-                 since=_date(row.get("since")))
-    elif cause == "grade":
-        what = t("reason.grade", lang, grade=code)
-    elif cause == "suspension":
-        m = _SUSPENSION.match(detail)
-        what = (t("reason.suspension", lang, points=m.group(1), days=m.group(2),
-                  single=m.group(3), total=m.group(4)) if m
-                else t("reason.suspension_short", lang))
-    elif cause == "list":
-        m = _LIST.match(detail)
-        what = t("reason.list", lang, list=m.group(1) if m else code,
-                 how=tr("reason.match", m.group(2), lang) if m else "",
-                 name=m.group(3) if m else "")
-    elif cause == "manual":
-        what = t("reason.manual", lang, reason=detail)
-    else:
-        what = detail
-    parts = [what]
-    if row.get("document_no"):
-        parts.append(t("reason.document", lang, doc=row["document_no"]))
-    until = row.get("until")
-    parts.append(t("reason.until", lang, day=_date(until)) if until
-                 else t("reason.indefinite", lang))
-    scope = scope_words(row.get("scope"), lang)
-    if scope and len(str(row.get("scope") or "").split("|")) < 5:
-        parts.append(t("reason.scope", lang, scope=scope))
-    if row.get("financier"):
-        parts.append(t("reason.financier", lang, who=row["financier"]))
-    return t("sep.clause", lang).join(parts)
-
-
-def deductions_text(reasons: str, names: Mapping[str, str], lang: str | None = None) -> str:
-    """The deduction part of the engine's reasons (``CODE -points; ...``) in words."""
-    lang = lang or current_lang()
-    head = reasons.split(" | restricted: ")[0]
-    if head.startswith("restricted: "):
-        return ""
-    out = []
-    for item in (p.strip() for p in head.split(";")):
-        m = _DEDUCTION.match(item)
-        if m:
-            out.append(t("reason.deduction", lang, name=names.get(m.group(1), m.group(1)),
-                         points=m.group(2)))
-    return t("sep.items", lang).join(out)
+    """One restriction ground as a sentence (:func:`creditindex.wording.ground_text`)."""
+    return wording.ground_text(row, names, lang or current_lang())
 
 
 def grounds_frame(grounds: pl.DataFrame, names: Mapping[str, str],
                   lang: str | None = None) -> pl.DataFrame:
-    """Grounds with ``detail`` replaced by the sentence of :func:`ground_text`."""
-    if grounds.height == 0:
-        return grounds
-    texts = [ground_text(r, names, lang) for r in grounds.iter_rows(named=True)]
-    return grounds.with_columns(pl.Series("detail", texts, pl.String))
+    """Grounds with ``detail`` in words (:func:`creditindex.wording.grounds_frame`)."""
+    return wording.grounds_frame(grounds, names, lang or current_lang())
 
 
 def reasons_column(rows: pl.DataFrame, grounds: pl.DataFrame, names: Mapping[str, str],
                    lang: str | None = None) -> pl.Series:
-    """The ``reasons`` of ranking or check rows in words: deductions, then every
-    restriction ground of that subject (``grounds`` from ``evaluate.check``)."""
-    lang = lang or current_lang()
-    by_subject: dict[str, list[str]] = {}
-    for r in grounds.iter_rows(named=True):
-        by_subject.setdefault(str(r["subject_id"]), []).append(ground_text(r, names, lang))
-    out = []
-    sep = t("sep.items", lang)
-    for sid, text in zip(rows.get_column("subject_id"),
-                         rows.get_column("reasons").fill_null(""), strict=True):
-        parts = [deductions_text(str(text), names, lang)]
-        members = str(sid).split("+")
-        if len(members) == 1 and by_subject.get(str(sid)):
-            parts.append(t("reason.restricted", lang, grounds=sep.join(by_subject[str(sid)])))
-        elif len(members) > 1:  # a consortium: each member's grounds, named
-            for member in members:
-                if by_subject.get(member):
-                    parts.append(t("reason.member", lang, member=public_id(member),
-                                   grounds=sep.join(by_subject[member])))
-        out.append(sep.join(p for p in parts if p))
-    return pl.Series("reasons", out, pl.String)
-
-
-# The engine's and readers' messages about bad input, as catalogue entries: a pattern,
-# the catalogue key, and the names of its captured values.
-_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^USCC must have 18 characters, not (?P<n>\d+)$"), "problem.uscc_length"),
-    (re.compile(r"^USCC has characters outside the GB 32100 alphabet: (?P<chars>.*)$"),
-     "problem.uscc_alphabet"),
-    (re.compile(r"^USCC check character should be (?P<want>\S+), not (?P<got>\S+)$"),
-     "problem.uscc_check"),
-    (re.compile(r"^resident ID must have 18 characters, not (?P<n>\d+)$"),
-     "problem.rid_length"),
-    (re.compile(r"^resident ID must be 17 digits and a check digit or X$"),
-     "problem.rid_digits"),
-    (re.compile(r"^resident ID birth date (?P<date>\S+) is not a real date$"),
-     "problem.rid_date"),
-    (re.compile(r"^resident ID check character should be (?P<want>\S+), not (?P<got>\S+)$"),
-     "problem.rid_check"),
-    (re.compile(r"^required column is missing$"), "problem.missing_column"),
-    (re.compile(r"^unknown behaviour code '(?P<code>[^']*)' in rule set (?P<rules>.*)$"),
-     "problem.unknown_code"),
-    (re.compile(r"^Input should be greater than or equal to (?P<n>\S+?)"
-                r"(?: \(got (?P<actual>.*)\))?$"),
-     "problem.at_least"),
-    (re.compile(r"^Input should be greater than (?P<n>\S+?)(?: \(got (?P<actual>.*)\))?$"),
-     "problem.greater_than"),
-    (re.compile(r"^Field required$"), "problem.field_required"),
-)
+    """Reasons of ranking or check rows in words (:func:`creditindex.wording.reasons_column`)."""
+    return wording.reasons_column(rows, grounds, names, lang or current_lang())
 
 
 def problem_text(reason: str, lang: str | None = None) -> str:
-    """A bad-input message in the session's language (known messages through the
-    catalogue; one it does not know stays as written)."""
-    lang = lang or current_lang()
-    parts = [p.strip() for p in reason.split(";")]
-    out = []
-    for part in parts:
-        for pattern, key in _PROBLEMS:
-            m = pattern.match(part)
-            if m:
-                values = {k: v for k, v in m.groupdict().items() if k != "actual"}
-                text = t(key, lang, **values)
-                if m.groupdict().get("actual"):
-                    text += t("problem.got", lang, got=m.group("actual"))
-                out.append(text)
-                break
-        else:
-            out.append(part)
-    return t("sep.items", lang).join(out)
+    """A bad-input message in words (:func:`creditindex.wording.problem_text`)."""
+    return wording.problem_text(reason, lang or current_lang())

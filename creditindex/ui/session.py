@@ -65,6 +65,16 @@ def sign_in(url: str, name: str, password: str) -> sessions.SignIn:
     return outcome
 
 
+def sign_in_verified(url: str, email: str) -> sessions.SignIn:
+    """Sign in the account named by ``email``, which the platform's identity provider has
+    verified (:mod:`creditindex.ui.oidc`); like :func:`sign_in` on success."""
+    outcome = sessions.sign_in_verified(url, email)
+    if outcome.status == "ok" and outcome.user is not None:
+        st.session_state[auth.USER_KEY] = _user(outcome.user)
+        st.session_state[TOKEN_KEY] = outcome.token
+    return outcome
+
+
 def sign_out(url: str) -> None:
     """End the session in the store and forget it here."""
     token = st.session_state.pop(TOKEN_KEY, None)

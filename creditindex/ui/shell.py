@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from creditindex.ui import auth, data, hardening, nav, session
+from creditindex.ui import auth, data, hardening, nav, oidc, session
 from creditindex.ui.i18n import t
 from creditindex.ui.widgets import CURRENT_PAGE_KEY, current_user, language_switch
 
@@ -21,12 +21,32 @@ def _who() -> auth.User:
         restored = session.restore(url)
         if restored is not None:
             user = restored
+    if not user.signed_in:
+        user = _verified_user(url) or user
     if user.signed_in:
         user = data.refresh(user) if session.still_valid(url) else auth.ANONYMOUS
         if not user.signed_in:
             session.sign_out(url)
         st.session_state[auth.USER_KEY] = user
     return user
+
+
+def _verified_user(url: str) -> auth.User | None:
+    """The account of the address the platform's identity provider vouched for in this
+    browser, looked up once per address and session (an unknown address is remembered,
+    to be told, and browses as the public)."""
+    if oidc.configured() is None:
+        return None
+    email = oidc.verified_email()
+    if email is None or st.session_state.get(oidc.TRIED_KEY) == email:
+        return None
+    st.session_state[oidc.TRIED_KEY] = email
+    outcome = session.sign_in_verified(url, email)
+    if outcome.status != "ok":
+        st.session_state[oidc.UNKNOWN_KEY] = email
+        return None
+    st.session_state.pop(oidc.UNKNOWN_KEY, None)
+    return current_user()
 
 
 def _menu(user: auth.User) -> None:
@@ -59,6 +79,9 @@ def main() -> None:
                          role=t(f"role.{user.role}")))
         else:
             st.caption(t("auth.browsing_public"))
+            unknown = st.session_state.get(oidc.UNKNOWN_KEY)
+            if unknown:
+                st.warning(t("signin.oidc_unknown", email=unknown))
         notice = data.store_notice()
         if notice:
             st.caption(t(notice))

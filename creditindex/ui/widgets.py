@@ -252,9 +252,10 @@ def sign_in(name: str, password: str) -> str:
 
 def sign_out() -> None:
     """End the session (in the store too) and forget what the user was doing."""
-    from creditindex.ui import data, session
+    from creditindex.ui import data, oidc, session
 
     session.sign_out(data.db_url())
     for key in list(st.session_state.keys()):
         if key != LANG_KEY:
             del st.session_state[key]
+    oidc.log_out()  # signed in through the identity provider: leave it there too

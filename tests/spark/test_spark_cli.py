@@ -41,3 +41,19 @@ def test_engine_spark_needs_an_output_folder(tmp_path: Path) -> None:
                                        str(tmp_path), "--on", "2026-06-01"])
     assert result.exit_code == 2
     assert "--out" in result.output
+
+
+def test_check_and_evaluate_refuse_spark_options_without_engine_spark(tmp_path: Path
+                                                                     ) -> None:
+    records = tmp_path / "records.csv"
+    records.write_text("record_id\n", encoding="utf-8")
+    checked = CliRunner().invoke(main, ["check", "--records", str(records), "--subjects",
+                                        "91350100M000100Y43", "--on", "2026-06-01",
+                                        "--shards", "4"])
+    assert checked.exit_code == 2 and "--engine spark" in checked.output
+    evaluated = CliRunner().invoke(main, ["evaluate", "--on", "2026-06-01", "--records",
+                                          str(records)])
+    assert evaluated.exit_code == 2 and "--engine spark" in evaluated.output
+    no_state = CliRunner().invoke(main, ["evaluate", "--engine", "spark", "--on",
+                                         "2026-06-01", "--records", str(tmp_path)])
+    assert no_state.exit_code == 2 and "--state" in no_state.output

@@ -21,7 +21,9 @@ from creditindex.ui.widgets import VALUE_TEXTS
 
 ROOT = Path(__file__).resolve().parents[2]
 UI = ROOT / "creditindex" / "ui"
-SOURCES = sorted([*UI.rglob("*.py"), ROOT / "app.py"])
+# The app, and the faces-neutral modules that word what every face shows.
+WORDED = [ROOT / "creditindex" / name for name in ("wording.py", "evidence.py")]
+SOURCES = sorted([*UI.rglob("*.py"), ROOT / "app.py", *WORDED])
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 # Streamlit calls whose first argument (or these keywords) users read.
 UI_CALLS = {

@@ -198,6 +198,22 @@ def test_eligibility_check_with_evidence(app: AppFactory, db: str,
     assert result.check_id is not None
     assert at.download_button(key="elig_download").label == t("elig.download", "zh")
 
+    # the evidence reads in the page's language, its grounds worded from their structure
+    shown = html.split("<script")[0]
+    assert t("evidence.title", "zh") in shown and "restricted:" not in shown
+    assert "behaviour:" not in shown and " decided " not in shown
+
+
+def test_evidence_in_english_when_the_page_is(app: AppFactory, answer: pl.DataFrame) -> None:
+    bad = answer.filter(pl.col("restricted") & (pl.col("subject_type") == "bidder")
+                        ).row(0, named=True)["subject_id"]
+    at = app(user=STAFF, page="eligibility", lang="en")
+    at.text_area(key="elig_ids").set_value(bad).run()
+    at.button(key="elig_run").click().run()
+    no_exception(at)
+    shown = at.session_state["elig_result"].html.split("<script")[0]
+    assert t("evidence.title", "en") in shown and t("evidence.title", "zh") not in shown
+
 
 def test_eligibility_of_a_consortium_from_an_uploaded_list(app: AppFactory,
                                                            answer: pl.DataFrame) -> None:

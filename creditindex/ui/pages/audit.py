@@ -12,18 +12,20 @@ import streamlit as st
 from creditindex.ui import data, tables
 from creditindex.ui.auth import Permission, PermissionDenied
 from creditindex.ui.i18n import has, labeller, t, tr
-from creditindex.ui.widgets import guard, refuse, show_table
+from creditindex.ui.widgets import VALUE_TEXTS, guard, refuse, show_table
 
 COLUMNS = ["id", "at", "actor", "what", "entity_key", "details"]
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, name: str | None = None) -> str:
+    if isinstance(value, str) and name in VALUE_TEXTS:  # a code: its words
+        return tr(VALUE_TEXTS[name], value)
     if isinstance(value, bool):
         return t("yes") if value else t("no")
     if isinstance(value, list):
-        return t("sep.list").join(_value(v) for v in value)
+        return t("sep.list").join(_value(v, name) for v in value)
     if isinstance(value, dict):
-        return t("sep.items").join(f"{_key(k)}{t('sep.label')}{_value(v)}"
+        return t("sep.items").join(f"{_key(k)}{t('sep.label')}{_value(v, k)}"
                                    for k, v in value.items())
     return "-" if value is None else str(value)
 
@@ -43,11 +45,12 @@ def details(before: str | None, after: str | None) -> str:
     colon = t("sep.label")
     for name in dict.fromkeys([*new, *old]):
         if name in old and name in new and old[name] != new[name]:
-            parts.append(f"{_key(name)}{colon}{_value(old[name])} → {_value(new[name])}")
+            parts.append(f"{_key(name)}{colon}{_value(old[name], name)} → "
+                         f"{_value(new[name], name)}")
         elif name in new:
-            parts.append(f"{_key(name)}{colon}{_value(new[name])}")
+            parts.append(f"{_key(name)}{colon}{_value(new[name], name)}")
         else:
-            parts.append(f"{_key(name)}{colon}{_value(old[name])}")
+            parts.append(f"{_key(name)}{colon}{_value(old[name], name)}")
     return tables.mask_text(t("sep.items").join(parts))
 
 

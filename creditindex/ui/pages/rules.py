@@ -52,6 +52,13 @@ def _toml_editor(draft: str) -> None:
         st.session_state[DRAFT_KEY] = text
 
 
+def _blank(table: pl.DataFrame) -> pl.DataFrame:
+    """Empty text cells as empty and unticked boxes as unticked, not as "None" (the TOML
+    leaves both out, or states the default, alike)."""
+    return table.with_columns(pl.col(pl.String).fill_null(""),
+                              pl.col(pl.Boolean).fill_null(False))
+
+
 def _table_editor(draft: str) -> None:
     try:
         tabs = ruleedit.to_tables(draft)
@@ -67,11 +74,13 @@ def _table_editor(draft: str) -> None:
         h["base"] = c[2].number_input(label("base"), value=float(h.get("base", 100)))
         h["floor"] = c[3].number_input(label("floor"), value=float(h.get("floor", 0)))
         st.markdown(f"##### {t('rules.grades')}")
-        grades = st.data_editor(tabs.grades, num_rows="dynamic", key=f"rules_grades_{key}",
+        grades = st.data_editor(_blank(tabs.grades), num_rows="dynamic",
+                                key=f"rules_grades_{key}",
                                 column_config={k: label(k) for k in ruleedit.GRADE_COLUMNS})
         st.markdown(f"##### {t('rules.behaviours')}")
         behaviours = st.data_editor(
-            tabs.behaviours, num_rows="dynamic", key=f"rules_behaviours_{key}", height=420,
+            _blank(tabs.behaviours), num_rows="dynamic", key=f"rules_behaviours_{key}",
+            height=420,
             column_config={
                 **{k: label(k) for k in ruleedit.BEHAVIOUR_COLUMNS},
                 "subject_types": st.column_config.MultiselectColumn(

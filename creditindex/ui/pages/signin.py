@@ -7,7 +7,7 @@ import datetime as dt
 
 import streamlit as st
 
-from creditindex.ui import data, nav
+from creditindex.ui import data, nav, oidc
 from creditindex.ui.i18n import t
 from creditindex.ui.timefmt import local_time
 from creditindex.ui.widgets import current_user, sign_in
@@ -25,7 +25,18 @@ def render() -> None:
     if user.signed_in:
         st.info(t("auth.signed_in_as", user=user.username, role=t(f"role.{user.role}")))
         return
-    st.caption(t("signin.caption"))
+    provider = oidc.configured()
+    unknown = st.session_state.get(oidc.UNKNOWN_KEY)
+    if unknown:
+        st.warning(t("signin.oidc_unknown", email=unknown))
+    if provider is not None:
+        st.caption(t("signin.oidc_caption"))
+        if st.button(t("signin.oidc_button"), key="si_oidc", type="primary",
+                     icon=":material/badge:"):
+            oidc.log_in(provider)
+        st.caption(t("signin.or_password"))
+    else:
+        st.caption(t("signin.caption"))
     with st.form("signin", clear_on_submit=False):
         name = st.text_input(t("signin.username"), key="si_user", autocomplete="username")
         password = st.text_input(t("signin.password"), type="password", key="si_password",
