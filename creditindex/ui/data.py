@@ -249,17 +249,23 @@ _EMPTY_RANKING = pl.DataFrame(schema={**_COMPUTE_SCHEMA, "public_id": pl.String(
                                       "region": pl.String(), "_search": pl.String()})
 
 
-def _stored_answer(url: str, state: str, rules_hash: str, day: dt.date
-                   ) -> pl.DataFrame | None:
-    """The day's stored snapshot (the daily evaluation, 每日一评) when it was made by
-    this rule set from the data as they are now; else ``None``."""
+def _published_subjects(url: str, state: str, rules_hash: str, day: dt.date) -> int | None:
+    """How many subjects the day's stored snapshot (the daily evaluation, 每日一评)
+    holds when it was made by this rule set from the data as they are now; else
+    ``None``."""
     newest = int(state.split("@")[0])
     runs = table("evaluation_run")
     with read_transaction(_engine(url)) as conn:
-        current = conn.execute(select(runs.c.id).where(
+        found = conn.execute(select(runs.c.n_subjects).where(
             runs.c.day == day, runs.c.known_on == day, runs.c.rules_hash == rules_hash,
             runs.c.data_version >= newest).limit(1)).scalar()
-    if current is None:
+    return None if found is None else int(found)
+
+
+def _stored_answer(url: str, state: str, rules_hash: str, day: dt.date
+                   ) -> pl.DataFrame | None:
+    """The day's stored snapshot when it stands for the data as they are now."""
+    if _published_subjects(url, state, rules_hash, day) is None:
         return None
     return stored_snapshot(url, day, rules_hash)
 
@@ -334,13 +340,8 @@ def _load_day(on: dt.date) -> None:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _first_page(url: str, state: str, rules_hash: str, on: dt.date, subject_type: str,
                 size: int) -> DayPage | None:
-    newest = int(state.split("@")[0])
-    runs = table("evaluation_run")
-    with read_transaction(_engine(url)) as conn:
-        current = conn.execute(select(runs.c.n_subjects).where(
-            runs.c.day == on, runs.c.known_on == on, runs.c.rules_hash == rules_hash,
-            runs.c.data_version >= newest).limit(1)).scalar()
-    if current is None or current < FIRST_PAGE_FROM:
+    subjects = _published_subjects(url, state, rules_hash, on)
+    if subjects is None or subjects < FIRST_PAGE_FROM:
         return None
     return stored_page(url, on, rules_hash, subject_type, size)
 
