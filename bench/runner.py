@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from bench import compare
+from bench import compare, processes
 from bench.child import TASKS
 from bench.datasets import DEFAULT_DIR, Dataset, parse_size, prepare, size_label
 from creditindex.rules import load_rules
@@ -236,15 +236,16 @@ README = ROOT.parent / "README.md"
 MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
 
 
-def update_readme(table: str, readme: Path = README) -> bool:
-    """Put ``table`` between the bench markers of the README; False without markers."""
+def update_readme(table: str, readme: Path = README,
+                  markers: tuple[str, str] = MARKERS) -> bool:
+    """Put ``table`` between the (bench) markers of the README; False without them."""
     if not readme.exists():
         return False
     text = readme.read_text(encoding="utf-8")
-    start, end = (text.find(m) for m in MARKERS)
+    start, end = (text.find(m) for m in markers)
     if start < 0 or end < start:
         return False
-    head = text[:start + len(MARKERS[0])]
+    head = text[:start + len(markers[0])]
     readme.write_text(head + "\n" + table + text[end:], encoding="utf-8")
     return True
 
@@ -255,8 +256,9 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100k,1m",
                         help="record counts, e.g. 100k,1m,10m (default 100k,1m)")
-    parser.add_argument("--tasks", default=",".join(TASKS),
-                        help=f"subset of {','.join(TASKS)}")
+    parser.add_argument("--tasks", default=",".join([*TASKS, processes.TASK]),
+                        help=f"subset of {','.join([*TASKS, processes.TASK])} ("
+                             f"{processes.TASK}: whole processes, bench/processes.py)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="JSON results file; the Markdown table goes next to it")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR,
@@ -268,9 +270,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    unknown = [t for t in tasks if t not in TASKS]
+    unknown = [t for t in tasks if t not in TASKS and t != processes.TASK]
     if unknown:
         parser.error(f"unknown task(s): {', '.join(unknown)}")
+    if processes.TASK in tasks:
+        whole = processes.run(sizes, args.data_dir, args.timeout)
+        processes.write(whole, args.out.with_name("processes.json"), args.readme)
+        tasks = [t for t in tasks if t != processes.TASK]
+        if not all(e["equal"] for e in whole["sizes"]):
+            print("ANSWERS DIFFER (whole processes)")
+            sys.exit(1)
+        if not tasks:
+            return
     report = run(sizes, tasks, args.data_dir, args.timeout)
     table = text_table(report)
     print()

@@ -678,10 +678,8 @@ def _to_records(rows: _Rows, mapping: Mapping, rules: RuleSet | None,
     ).with_columns(pl.col("subject_id").str.to_uppercase(),
                    pl.col("subject_type").str.to_lowercase())
     if rules is not None and not rows.problems:
-        text = typed.with_columns(
-            *(pl.col(c).dt.strftime("%Y-%m-%d") for c in DATE_COLUMNS),
-            pl.lit(rows.file).alias("_file"))
-        _, found = check_rows(text, rules, today or dt.date.today())
+        _, found = check_rows(typed.with_columns(pl.lit(rows.file).alias("_file")), rules,
+                              today or dt.date.today())
         rows.problems += [
             Problem(p.file, p.row, rows.labels.get(p.column or "", p.column),
                     f"{p.column}: {p.reason}") for p in found]

@@ -36,13 +36,31 @@ MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(9999, 12, 31)
 
 
+# The shape nearly every date has (ISO, zero-padded) is read by one ``strptime``; only the
+# other rows go through the general shapes above (a 12-group regex, ten times slower).
+_PLAIN_ISO = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _in_range(parsed: pl.Expr) -> pl.Expr:
+    return pl.when(parsed.is_between(pl.lit(MIN_DATE), pl.lit(MAX_DATE))).then(parsed)
+
+
 def _default_expr(text: pl.Expr) -> pl.Expr:
-    groups = text.str.extract_groups(_SHAPE)
-    year = pl.coalesce([groups.struct.field(str(i)) for i in (1, 4, 7, 10)])
-    month = pl.coalesce([groups.struct.field(str(i)) for i in (2, 5, 8, 11)])
-    day = pl.coalesce([groups.struct.field(str(i)) for i in (3, 6, 9, 12)])
+    # Each step is a field of one struct so that polars computes it once: an expression
+    # used twice is computed twice when a frame is selected from eagerly.
+    plain = pl.when(text.str.contains(_PLAIN_ISO)).then(text).str.strptime(
+        pl.Date, "%Y-%m-%d", strict=False)
+    rest = pl.when(pl.field("plain").is_null()).then(pl.field("text"))  # the regex skips nulls
+    g = pl.field("groups")
+    year = pl.coalesce([g.struct.field(str(i)) for i in (1, 4, 7, 10)])
+    month = pl.coalesce([g.struct.field(str(i)) for i in (2, 5, 8, 11)])
+    day = pl.coalesce([g.struct.field(str(i)) for i in (3, 6, 9, 12)])
     iso = pl.concat_str([year, pl.lit("-"), month.str.zfill(2), pl.lit("-"), day.str.zfill(2)])
-    return iso.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    return (pl.struct(text.alias("text"), plain.alias("plain"))
+            .struct.with_fields(rest.str.extract_groups(_SHAPE).alias("groups"))
+            .struct.with_fields(pl.coalesce(pl.field("plain"), iso.str.strptime(
+                pl.Date, "%Y-%m-%d", strict=False)).alias("date"))
+            .struct.field("date"))
 
 
 def _unpadded(expr: pl.Expr) -> pl.Expr:
@@ -63,9 +81,10 @@ def parse_date_expr(expr: pl.Expr | str, formats: Sequence[str] = DEFAULT_FORMAT
     are always read too); null when none does, including empty and bare numbers."""
     text = (pl.col(expr) if isinstance(expr, str) else expr).str.strip_chars()
     custom = [_custom_expr(text, f) for f in formats if f not in DEFAULT_FORMATS]
-    parsed = pl.coalesce([*custom, _default_expr(text)])
-    lo, hi = pl.lit(MIN_DATE), pl.lit(MAX_DATE)
-    return pl.when((parsed >= lo) & (parsed <= hi)).then(parsed).otherwise(None)
+    parsed = pl.coalesce([*custom, _default_expr(text)]) if custom else _default_expr(text)
+    return (pl.struct(parsed.alias("parsed"))
+            .struct.with_fields(_in_range(pl.field("parsed")).alias("date"))
+            .struct.field("date"))
 
 
 def date_problem_expr(expr: pl.Expr | str, formats: Sequence[str] = DEFAULT_FORMATS

@@ -9,6 +9,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -82,6 +84,62 @@ def id_problem(subject_id: str) -> str | None:
     if len(c) == 18 and c[:17].isdigit():
         return f"not a valid code: {rid}; as a USCC: {uscc}"
     return f"not a valid code: {uscc}"
+
+
+def _fixed_width_bytes(values: pl.Series, width: int) -> tuple[npt.NDArray[np.bool_],
+                                                               npt.NDArray[np.uint8]]:
+    """Which values are exactly ``width`` bytes, and those values as a (n, width) matrix."""
+    fits = (values.str.len_bytes() == width).fill_null(False).to_numpy()
+    joined = values.filter(pl.Series(fits)).str.join("").item() if fits.any() else ""
+    matrix = np.frombuffer((joined or "").encode(), dtype=np.uint8).reshape(-1, width)
+    return fits, matrix
+
+
+def _lookup(alphabet: str) -> npt.NDArray[np.int8]:
+    table = np.full(256, -1, dtype=np.int8)
+    table[np.frombuffer(alphabet.encode(), dtype=np.uint8)] = np.arange(len(alphabet))
+    return table
+
+
+_USCC_LOOKUP = _lookup(USCC_ALPHABET)
+_DIGIT_LOOKUP = _lookup("0123456789")
+_DAYS_IN_MONTH = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def uscc_valid_mask(values: pl.Series) -> npt.NDArray[np.bool_]:
+    """True where a value is surely a valid USCC as written (18 characters of the alphabet,
+    upper case, right check character): a fast pre-check of many values, which
+    :func:`uscc_problem_expr` words for the others (False never means invalid)."""
+    fits, m = _fixed_width_bytes(values, 18)
+    v = _USCC_LOOKUP[m]
+    total = v[:, :17].astype(np.int32) @ np.array(USCC_WEIGHTS, dtype=np.int32)
+    ok = (v.min(axis=1) >= 0) & (v[:, 17] == (31 - total % 31) % 31)
+    out = np.zeros(len(fits), dtype=np.bool_)
+    out[fits] = ok
+    return out
+
+
+def rid_valid_mask(values: pl.Series) -> npt.NDArray[np.bool_]:
+    """True where a value is surely a valid resident ID number as written (17 digits, a
+    birth date between 1800 and 2199 that exists, right check character): a fast
+    pre-check, like :func:`uscc_valid_mask`."""
+    fits, m = _fixed_width_bytes(values, 18)
+    d = _DIGIT_LOOKUP[m]
+    digits = d[:, :17].min(axis=1) >= 0
+    d17 = np.maximum(d[:, :17], 0).astype(np.int32)
+    year = d17[:, 6] * 1000 + d17[:, 7] * 100 + d17[:, 8] * 10 + d17[:, 9]
+    month = d17[:, 10] * 10 + d17[:, 11]
+    day = d17[:, 12] * 10 + d17[:, 13]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    last = _DAYS_IN_MONTH[np.clip(month, 0, 12)] - ((month == 2) & ~leap)
+    real = (year >= 1800) & (year < 2200) & (month >= 1) & (month <= 12) & (day >= 1) & (
+        day <= last)
+    check = np.frombuffer(RID_CHECK.encode(), dtype=np.uint8)[
+        d17 @ np.array(RID_WEIGHTS, dtype=np.int32) % 11]
+    ok = digits & real & (m[:, 17] == check)
+    out = np.zeros(len(fits), dtype=np.bool_)
+    out[fits] = ok
+    return out
 
 
 def normalise_id_expr(col: str) -> pl.Expr:

@@ -42,7 +42,12 @@ import polars as pl
 from creditindex.categories import scope_mask_expr, scope_text_expr
 from creditindex.dates import DEFAULT_FORMATS, date_problem_expr, parse_date_expr
 from creditindex.errors import InputError, Problem
-from creditindex.identifiers import rid_problem_expr, uscc_problem_expr
+from creditindex.identifiers import (
+    rid_problem_expr,
+    rid_valid_mask,
+    uscc_problem_expr,
+    uscc_valid_mask,
+)
 from creditindex.records import read_table
 
 LIST_SCHEMA: dict[str, pl.DataType] = {
@@ -237,7 +242,10 @@ def check_entries(frame: pl.DataFrame, labels: Mapping[str, str] | None = None
     problems += _problems_where(
         frame, pl.col("subject_id").is_null() & pl.col("name").is_null(), "name",
         "the entry needs a subject_id or a name", lab)
-    problems += _problems_where(frame, _subject_id_problem().is_not_null(), "subject_id",
+    ids = frame.get_column("subject_id")
+    doubtful = frame.filter(pl.lit(pl.Series(~(uscc_valid_mask(ids) | rid_valid_mask(ids))))
+                            & pl.col("subject_id").is_not_null())  # the rest are surely IDs
+    problems += _problems_where(doubtful, _subject_id_problem().is_not_null(), "subject_id",
                                 _subject_id_problem(), lab)
     problems += _problems_where(
         frame, scope_mask_expr("scope") == -1, "scope",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -235,29 +236,39 @@ def check_text_shape(text: str, file: str, delimiter: str = ",",
     _check_shape(file, max(lines - 1, 0), first.count(delimiter) + 1, lim)
 
 
-def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+def _as_text(frame: pl.DataFrame, keep_dates: bool = False) -> pl.DataFrame:
     """Every column as trimmed text (dates ISO, whole floats without '.0'); empty -> null.
-    Column names are trimmed and lower-cased; two columns with the same name are refused
-    by the caller."""
+    With ``keep_dates``, typed date and datetime columns (Parquet, Arrow) are kept as
+    they are, for the date checks to read without a round trip through text."""
     out = []
     for name, dtype in frame.schema.items():
         c = pl.col(name)
         if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            if keep_dates:
+                out.append(c)
+                continue
             e = c.cast(pl.Date).dt.strftime("%Y-%m-%d")
         elif dtype.is_float():
             e = pl.when(c == c.floor()).then(c.cast(pl.Int64, strict=False).cast(pl.String)
                                              ).otherwise(c.cast(pl.String))
         else:
             e = c.cast(pl.String)
-        e = e.str.strip_chars()
-        out.append(pl.when(e == "").then(None).otherwise(e).alias(name))
-    return frame.select(out)
+        out.append(e.str.strip_chars().alias(name))
+    trimmed = frame.select(out)  # then empty -> null on the trimmed column, not trimming twice
+    return trimmed.with_columns(
+        pl.when(pl.col(name).str.len_bytes() > 0).then(pl.col(name)).alias(name)
+        for name, dtype in trimmed.schema.items() if dtype == pl.String)
 
 
 def _normalised_names(frame: pl.DataFrame, file: str, excel: bool) -> pl.DataFrame:
     """Column names trimmed and lower-cased; a name given twice is refused (polars names
     a repeated CSV header ``a_duplicated_0``, fastexcel a repeated sheet header ``a_1``)."""
-    keys = [name.strip().lower() for name in frame.columns]
+    keys = _header_keys(frame.columns, file, excel)
+    return frame.rename(dict(zip(frame.columns, keys, strict=True)))
+
+
+def _header_keys(names: Sequence[str], file: str, excel: bool) -> list[str]:
+    keys = [name.strip().lower() for name in names]
     renamed = re.compile(r"^(.*)_[0-9]+$" if excel else r"^(.*)_duplicated_[0-9]+$")
     seen: set[str] = set()
     for key in keys:
@@ -267,14 +278,19 @@ def _normalised_names(frame: pl.DataFrame, file: str, excel: bool) -> pl.DataFra
             raise InputError.one(file, "the column appears more than once in the header",
                                  row=1, column=base)
         seen.add(base)
-    return frame.rename(dict(zip(frame.columns, keys, strict=True)))
+    return keys
 
 
-def read_table(source: Source, name: str | None = None, *, has_header: bool = True
+def read_table(source: Source, name: str | None = None, *, has_header: bool = True,
+               columns: Collection[str] | None = None, keep_dates: bool = False
                ) -> pl.DataFrame:
     """Read a CSV, Parquet or Excel file (a path, or bytes named ``name``) as text
     columns with trimmed, lower-cased names, after :func:`check_table_source`. Anything
-    unreadable or over a limit is an :class:`InputError` naming the file and the reason."""
+    unreadable or over a limit is an :class:`InputError` naming the file and the reason.
+
+    ``columns``: only these (trimmed, lower-cased names) are kept; a Parquet file reads
+    no other column. ``keep_dates``: typed date columns stay dates (see :func:`_as_text`).
+    """
     file = name if name is not None else str(source)
     suffix = Path(file).suffix.lower()
     lim = current()
@@ -282,7 +298,8 @@ def read_table(source: Source, name: str | None = None, *, has_header: bool = Tr
     data: bytes | Path = source if isinstance(source, bytes) else Path(source)
     try:
         if suffix in PARQUET_SUFFIXES:
-            frame = pl.read_parquet(io.BytesIO(data) if isinstance(data, bytes) else data)
+            frame = _read_parquet(io.BytesIO(data) if isinstance(data, bytes) else data,
+                                  file, columns)
         elif suffix in EXCEL_SUFFIXES:
             frame = pl.read_excel(io.BytesIO(data) if isinstance(data, bytes) else data,
                                   infer_schema_length=0, has_header=has_header)
@@ -300,7 +317,55 @@ def read_table(source: Source, name: str | None = None, *, has_header: bool = Tr
         raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
     if has_header:
         frame = _normalised_names(frame, file, suffix in EXCEL_SUFFIXES)
-    return _as_text(frame)
+    if columns is not None:
+        frame = frame.select(c for c in frame.columns if c in columns)
+    return _as_text(frame, keep_dates)
+
+
+# Rows of a Parquet file read and checked at a time by :func:`read_table_parts`: the
+# working memory of the checks is that of one part, whatever the file's size.
+PART_ROWS = 1 << 19
+
+
+def read_table_parts(source: str | Path, *, columns: Collection[str] | None = None,
+                     keep_dates: bool = False, rows: int | None = None
+                     ) -> Iterator[tuple[int, pl.DataFrame]]:
+    """:func:`read_table` of a file in parts of at most ``rows`` rows (default
+    :data:`PART_ROWS`), each with the number of rows before it: a Parquet file part by
+    part (only ``columns``, in the part's row groups), any other file as one part."""
+    file = str(source)
+    suffix = Path(file).suffix.lower()
+    if suffix not in PARQUET_SUFFIXES:
+        yield 0, read_table(source, columns=columns, keep_dates=keep_dates)
+        return
+    check_table_source(source, file, suffix, current())
+    rows = rows or PART_ROWS
+    try:
+        names = list(pl.read_parquet_schema(source))
+        keys = _header_keys(names, file, excel=False)
+        wanted = [(n, k) for n, k in zip(names, keys, strict=True)
+                  if columns is None or k in columns]
+        scan = pl.scan_parquet(source).select(pl.col(n).alias(k) for n, k in wanted)
+        height = int(pl.scan_parquet(source).select(pl.len()).collect().item())
+        for offset in range(0, max(height, 1), rows):
+            yield offset, _as_text(scan.slice(offset, rows).collect(), keep_dates)
+    except InputError:
+        raise
+    except Exception as exc:  # polars and the OS raise many kinds
+        raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
+
+
+def _read_parquet(source: Path | io.BytesIO, file: str, columns: Collection[str] | None
+                  ) -> pl.DataFrame:
+    """A Parquet file, only the ``columns`` asked for (by normalised name) when given."""
+    if columns is None:
+        return pl.read_parquet(source)
+    names = list(pl.read_parquet_schema(source))
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    keys = _header_keys(names, file, excel=False)
+    wanted = [n for n, k in zip(names, keys, strict=True) if k in columns]
+    return pl.read_parquet(source, columns=wanted)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -4,17 +4,24 @@ Excel, checking every row and merging copies of the same record."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from creditindex.categories import scope_mask_expr, scope_text_expr
-from creditindex.dates import date_problem_expr, parse_date_expr
+from creditindex.dates import FORMATS_HINT, MAX_DATE, MIN_DATE, date_problem_expr, parse_date_expr
 from creditindex.errors import InputError, Problem
-from creditindex.identifiers import rid_problem_expr, uscc_problem_expr
+from creditindex.identifiers import (
+    rid_problem_expr,
+    rid_valid_mask,
+    uscc_problem_expr,
+    uscc_valid_mask,
+)
 from creditindex.readers import decode_text as decode_text
 from creditindex.readers import read_table as read_table
+from creditindex.readers import read_table_parts
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
 REQUIRED = ("record_id", "source", "industry", "region", "subject_id", "subject_name",
@@ -62,79 +69,173 @@ def parse_dates_expr(col: str) -> pl.Expr:
     return parse_date_expr(col)
 
 
+# The columns the engine's day answers read (``compute``, ``check``): a command that needs
+# no other reads no other from a Parquet file. Columns that are checked are read and checked
+# all the same (see :func:`read_records`), so a file is refused for the same problems.
+SCORING_COLUMNS = ("record_id", "source", "subject_id", "subject_name", "subject_type",
+                   "behaviour_code", "decided_on", "recorded_on", "document_no", "revoked_on",
+                   "repaired_on", "restrict_until", "restrict_scope")
+# Free text that no check reads: not read at all when the command does not need it.
+_UNCHECKED = ("authority", "basis")
+_FIRM_TYPES = ("bidder", "agent", "tenderer")
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One rule of a row: where ``condition`` holds, ``column`` has the problem ``reason``
+    (computed only for those rows)."""
+
+    column: str
+    condition: pl.Expr
+    reason: pl.Expr | str
+
+
 def _problems_where(frame: pl.DataFrame, condition: pl.Expr, column: str,
                     reason: pl.Expr | str) -> list[Problem]:
     """One problem per row of ``frame`` where ``condition`` holds."""
     r = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
-    hits = frame.filter(condition.fill_null(False)).select(
-        pl.col("_file"), pl.col("_row"), r.alias("_reason")).drop_nulls("_reason")
+    hits = frame.lazy().filter(condition.fill_null(False)).select(
+        pl.col("_file"), pl.col("_row"), r.alias("_reason")).drop_nulls("_reason").collect()
     return [Problem(f, row, column, why) for f, row, why in hits.iter_rows()]
+
+
+def _run_checks(frame: pl.DataFrame, checks: Sequence[_Check]) -> list[Problem]:
+    """Every check's condition in one pass over ``frame`` (each a boolean 'any'); the
+    problems, with their reasons, only of the checks that hold somewhere."""
+    if not checks or frame.height == 0:
+        return []
+    hit = frame.lazy().select(
+        c.condition.fill_null(False).any().alias(str(i)) for i, c in enumerate(checks)
+    ).collect().row(0)
+    problems: list[Problem] = []
+    for found, check in zip(hit, checks, strict=True):
+        if found:
+            problems += _problems_where(frame, check.condition, check.column, check.reason)
+    return problems
+
+
+def _date_of(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A date column as Date: text read by the one parser; typed dates taken as they are
+    (a datetime only at midnight), within the dates any date may name."""
+    c = pl.col(column)
+    if dtype == pl.Date:
+        day = c
+    elif isinstance(dtype, pl.Datetime):
+        day = pl.when(_time_of_day(c) == 0).then(c.dt.date())
+    else:
+        return parse_date_expr(column)
+    return pl.when(day.is_between(pl.lit(MIN_DATE), pl.lit(MAX_DATE))).then(day)
+
+
+def _time_of_day(c: pl.Expr) -> pl.Expr:
+    return (c.dt.hour().cast(pl.Int64) * 3600 + c.dt.minute().cast(pl.Int64) * 60
+            + c.dt.second().cast(pl.Int64)) * 1_000_000_000 + c.dt.nanosecond().cast(pl.Int64)
+
+
+def _date_problem(column: str, dtype: pl.DataType) -> pl.Expr:
+    """Why a value of a date column is not a date (its words as :mod:`creditindex.dates`
+    gives them for the same date written as text)."""
+    c = pl.col(column)
+    if dtype == pl.Date:
+        return date_problem_expr(c.dt.strftime("%Y-%m-%d"))
+    if isinstance(dtype, pl.Datetime):
+        return (pl.when(_time_of_day(c) != 0)
+                .then(pl.format("not a date: '{}' has a time of day (a date is a whole "
+                                "day: {})", c.dt.strftime("%Y-%m-%d %H:%M:%S"),
+                                pl.lit(FORMATS_HINT)))
+                .otherwise(date_problem_expr(c.dt.date().dt.strftime("%Y-%m-%d"))))
+    return date_problem_expr(column)
+
+
+def _by_value(frame: pl.DataFrame, column: str, expr: pl.Expr, dtype: pl.DataType,
+              default: int | str | None = None) -> pl.Expr:
+    """``expr`` (of ``pl.col(column)``) computed once per distinct value of the column and
+    mapped back onto every row (for columns with few distinct values)."""
+    values = frame.get_column(column).drop_nulls().unique()
+    mapped = pl.DataFrame({column: values}).select(expr).to_series()
+    return pl.col(column).replace_strict(values, mapped, default=default, return_dtype=dtype)
 
 
 def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.DataFrame,
                                                                               list[Problem]]:
-    """Check text rows (with origin columns) and convert them to the canonical schema."""
-    problems: list[Problem] = []
+    """Check rows (text, or typed dates; with origin columns) and convert them to the
+    canonical schema. Every check is one vectorised pass; reasons are worded only for the
+    rows that have a problem."""
+    kinds = raw.schema
+    codes = [b.code for b in rules.behaviour]
+    behaviour = {b.code: b for b in rules.behaviour}
+    type_no = {t: i for i, t in enumerate(SUBJECT_TYPES)}
+    allowed = [codes.index(b.code) * 8 + type_no[t] for b in rules.behaviour
+               for t in b.subject_types if t in type_no]
+    until = pl.col("restrict_until")
+    until_text = kinds["restrict_until"] == pl.String
+    permanent = (until.str.to_lowercase().is_in(PERMANENT_WORDS) if until_text
+                 else pl.lit(False))
     frame = raw.with_columns(
         pl.col("subject_id").str.to_uppercase(),
         pl.col("subject_type").str.to_lowercase(),
         pl.col("industry").str.to_lowercase(),
-        *(parse_dates_expr(c).alias(f"_{c}") for c in DATE_COLUMNS),
+        *(_date_of(c, kinds[c]).alias(f"_{c}") for c in DATE_COLUMNS),
+        pl.when(permanent).then(pl.lit(PERMANENT_DATE))
+        .otherwise(_date_of("restrict_until", kinds["restrict_until"]))
+        .alias("_restrict_until"),
+        pl.col("behaviour_code").replace_strict(codes, range(len(codes)), default=None,
+                                                return_dtype=pl.Int32).alias("_code"),
+        pl.col("subject_type").str.to_lowercase().replace_strict(
+            list(type_no), list(type_no.values()), default=None,
+            return_dtype=pl.Int32).alias("_type"),
     )
-    for c in REQUIRED:
-        problems += _problems_where(frame, pl.col(c).is_null(), c, "required value is empty")
-    for c in DATE_COLUMNS:
-        problems += _problems_where(
-            frame, pl.col(c).is_not_null() & pl.col(f"_{c}").is_null(), c,
-            date_problem_expr(c))
-    st = pl.col("subject_type")
-    problems += _problems_where(frame, st.is_not_null() & ~st.is_in(SUBJECT_TYPES),
-                                "subject_type",
-                                pl.format("unknown subject type '{}' (use bidder, agent, "
-                                          "tenderer or expert)", st))
-    problems += _problems_where(
-        frame, st.is_in(["bidder", "agent", "tenderer"]) & pl.col("subject_id").is_not_null(),
-        "subject_id", uscc_problem_expr("subject_id"))
-    problems += _problems_where(
-        frame, (st == "expert") & pl.col("subject_id").is_not_null(),
-        "subject_id", rid_problem_expr("subject_id"))
-    ind = pl.col("industry")
-    problems += _problems_where(frame, ind.is_not_null() & ~ind.is_in(INDUSTRIES), "industry",
-                                pl.format("unknown industry '{}' (use one of {})", ind,
-                                          pl.lit(", ".join(INDUSTRIES))))
-    problems += _problems_where(
-        frame, pl.col("region").is_not_null() & ~pl.col("region").str.contains(r"^\d{6}$"),
-        "region", pl.format("region must be a 6-digit administrative code, not '{}'",
-                            pl.col("region")))
-    allowed = pl.DataFrame(
-        [(b.code, t) for b in rules.behaviour for t in b.subject_types],
-        schema={"behaviour_code": pl.String, "_allowed_type": pl.String}, orient="row")
-    known = allowed.get_column("behaviour_code").unique()
-    code = pl.col("behaviour_code")
-    problems += _problems_where(
-        frame, code.is_not_null() & ~code.is_in(known.implode()), "behaviour_code",
-        pl.format("unknown behaviour code '{}' in rule set {}", code,
-                  pl.lit(f"{rules.ruleset.name} {rules.ruleset.version}")))
-    pairs = frame.join(allowed.rename({"_allowed_type": "subject_type"}).with_columns(
-        pl.lit(True).alias("_ok")), on=["behaviour_code", "subject_type"], how="left")
-    problems += _problems_where(
-        pairs, code.is_in(known.implode()) & st.is_in(SUBJECT_TYPES) & pl.col("_ok").is_null(),
-        "behaviour_code", pl.format("behaviour '{}' does not apply to subject type '{}'",
-                                    code, st))
+    frame = frame.with_columns(
+        _by_value(frame, "restrict_scope", scope_mask_expr("restrict_scope"), pl.Int64(),
+                  default=0).alias("_scope_mask"),
+        *(pl.col("_code").replace_strict(range(len(codes)), values, default=None,
+                                         return_dtype=dtype).alias(name)
+          for name, values, dtype in (
+              ("_bars", [behaviour[c].restricts for c in codes], pl.Boolean),
+              ("_range_min", [behaviour[c].restrict_min_days for c in codes], pl.Int64),
+              ("_range_max", [behaviour[c].restrict_max_days for c in codes], pl.Int64),
+              ("_beh_scope", [behaviour[c].scope_mask() for c in codes], pl.Int64)))
+    )
+    id_checks = _identifier_checks(frame)
+    st, code = pl.col("subject_type"), pl.col("behaviour_code")
     dec = pl.col("_decided_on")
-    problems += _problems_where(frame, dec > pl.lit(today), "decided_on",
-                                pl.format("decided_on {} is after the import day {}", dec,
-                                          pl.lit(today.isoformat())))
-    for c, word in (("recorded_on", "recorded"), ("revoked_on", "revoked"),
-                    ("repaired_on", "repaired")):
-        problems += _problems_where(frame, pl.col(f"_{c}") < dec, c,
-                                    pl.format(f"{word} on {{}} is before decided_on {{}}",
-                                              pl.col(f"_{c}"), dec))
-    problems += _problems_where(frame, pl.col("_publish_until") < dec, "publish_until",
-                                pl.format("publish_until {} is before decided_on {}",
-                                          pl.col("_publish_until"), dec))
-    frame, found = _check_stated_bars(frame, rules)
-    problems += found
+    checks = [_Check(c, pl.col(c).is_null(), "required value is empty") for c in REQUIRED]
+    checks += [_Check(c, pl.col(c).is_not_null() & pl.col(f"_{c}").is_null(),
+                      _date_problem(c, kinds[c])) for c in DATE_COLUMNS]
+    checks += [
+        _Check("subject_type", st.is_not_null() & pl.col("_type").is_null(),
+               pl.format("unknown subject type '{}' (use bidder, agent, tenderer or expert)",
+                         st)),
+        *id_checks,
+        _Check("industry", pl.col("industry").is_not_null()
+               & ~pl.col("industry").is_in(INDUSTRIES),
+               pl.format("unknown industry '{}' (use one of {})", pl.col("industry"),
+                         pl.lit(", ".join(INDUSTRIES)))),
+        _Check("region", pl.col("region").is_not_null()
+               & ~pl.col("region").str.contains(r"^\d{6}$"),
+               pl.format("region must be a 6-digit administrative code, not '{}'",
+                         pl.col("region"))),
+        _Check("behaviour_code", code.is_not_null() & pl.col("_code").is_null(),
+               pl.format("unknown behaviour code '{}' in rule set {}", code,
+                         pl.lit(f"{rules.ruleset.name} {rules.ruleset.version}"))),
+        _Check("behaviour_code", pl.col("_code").is_not_null() & pl.col("_type").is_not_null()
+               & ~(pl.col("_code") * 8 + pl.col("_type")).is_in(allowed),
+               pl.format("behaviour '{}' does not apply to subject type '{}'", code, st)),
+        _Check("decided_on", dec > pl.lit(today),
+               pl.format("decided_on {} is after the import day {}", dec,
+                         pl.lit(today.isoformat()))),
+    ]
+    checks += [_Check(c, pl.col(f"_{c}") < dec,
+                      pl.format(f"{word} on {{}} is before decided_on {{}}", pl.col(f"_{c}"),
+                                dec))
+               for c, word in (("recorded_on", "recorded"), ("revoked_on", "revoked"),
+                               ("repaired_on", "repaired"))]
+    checks.append(_Check("publish_until", pl.col("_publish_until") < dec,
+                         pl.format("publish_until {} is before decided_on {}",
+                                   pl.col("_publish_until"), dec)))
+    checks += _stated_bar_checks(kinds["restrict_until"])
+    problems = _run_checks(frame, checks)
+    mask = pl.col("_scope_mask")
     canonical = frame.select(
         *(pl.col(c) for c in ("record_id", "source", "industry", "region", "subject_id",
                               "subject_name", "subject_type", "behaviour_code")),
@@ -144,7 +245,8 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
         pl.col("_revoked_on").alias("revoked_on"),
         pl.col("_repaired_on").alias("repaired_on"),
         pl.col("_restrict_until").alias("restrict_until"),
-        pl.col("_restrict_scope").alias("restrict_scope"),
+        _by_value(frame, "_scope_mask", pl.when(mask > 0).then(scope_text_expr(mask)),
+                  pl.String()).alias("restrict_scope"),
         pl.col("authority"),
         pl.col("basis"),
         pl.col("_publish_until").alias("publish_until"),
@@ -153,79 +255,71 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
     return canonical, problems
 
 
-def _check_stated_bars(frame: pl.DataFrame, rules: RuleSet) -> tuple[pl.DataFrame,
-                                                                      list[Problem]]:
+def _identifier_checks(frame: pl.DataFrame) -> list[_Check]:
+    """USCC of firms and resident IDs of experts: each distinct ID pre-checked fast
+    (:func:`uscc_valid_mask`), the exact rule worded only for the IDs left in doubt."""
+    st, sid = pl.col("subject_type"), pl.col("subject_id")
+    checks = []
+    for kinds, valid, problem in ((_FIRM_TYPES, uscc_valid_mask, uscc_problem_expr),
+                                  (("expert",), rid_valid_mask, rid_problem_expr)):
+        of_kind = st.is_in(kinds) & sid.is_not_null()
+        ids = frame.lazy().filter(of_kind).select(sid.unique()).collect().to_series()
+        doubtful = ids.filter(pl.Series(~valid(ids)))
+        if doubtful.len():
+            checks.append(_Check("subject_id", of_kind & sid.is_in(doubtful.implode()),
+                                 problem("subject_id")))
+    return checks
+
+
+def _stated_bar_checks(until_kind: pl.DataType) -> list[_Check]:
     """A decision's stated bar (``restrict_until``, ``restrict_scope``): readable, on a
     behaviour that bars, within its statutory range and no wider than its scope
-    (docs/semantics.md, "Restrictions"). Adds ``_restrict_until`` (Date, permanent as
-    :data:`PERMANENT_DATE`) and ``_restrict_scope`` (canonical text)."""
-    problems: list[Problem] = []
-    behaviours = pl.DataFrame(
-        [(b.code, b.restricts, b.restrict_min_days, b.restrict_max_days, b.scope_mask())
-         for b in rules.behaviour],
-        schema={"behaviour_code": pl.String, "_bars": pl.Boolean, "_range_min": pl.Int64,
-                "_range_max": pl.Int64, "_beh_scope": pl.Int64}, orient="row")
-    until = pl.col("restrict_until")
-    permanent = until.str.to_lowercase().is_in(PERMANENT_WORDS)
-    frame = frame.join(behaviours, on="behaviour_code", how="left",
-                       maintain_order="left").with_columns(
-        pl.when(permanent).then(pl.lit(PERMANENT_DATE))
-        .otherwise(parse_dates_expr("restrict_until")).alias("_restrict_until"),
-        scope_mask_expr("restrict_scope").alias("_scope_mask"),
-    )
-    dec = pl.col("_decided_on")
-    stated = pl.col("_restrict_until")
-    problems += _problems_where(
-        frame, until.is_not_null() & stated.is_null(), "restrict_until",
-        pl.format("not a date or 'permanent': '{}' (use YYYY-MM-DD)", until))
-    problems += _problems_where(
-        frame, until.is_not_null() & (pl.col("_bars") == False), "restrict_until",  # noqa: E712
-        pl.format("behaviour {} imposes no bar, so a decision cannot state one",
-                  pl.col("behaviour_code")))
-    problems += _problems_where(
-        frame, pl.col("restrict_scope").is_not_null() & (pl.col("_bars") == False),  # noqa: E712
-        "restrict_scope",
-        pl.format("behaviour {} imposes no bar, so a decision cannot state its scope",
-                  pl.col("behaviour_code")))
-    problems += _problems_where(frame, stated < dec, "restrict_until",
-                                pl.format("restrict_until {} is before decided_on {}",
-                                          stated, dec))
+    (docs/semantics.md, "Restrictions")."""
+    until, dec, stated = pl.col("restrict_until"), pl.col("_decided_on"), pl.col(
+        "_restrict_until")
+    shown = until if until_kind == pl.String else until.cast(pl.String)
     period = (stated - dec).dt.total_days() + 1
     bounded = pl.col("_range_min").is_not_null() & stated.is_not_null() & (stated >= dec)
     is_permanent = stated == pl.lit(PERMANENT_DATE)
-    problems += _problems_where(
-        frame, bounded & is_permanent, "restrict_until",
-        pl.format("permanent is outside the statutory range {}-{} days of {}",
-                  pl.col("_range_min"), pl.col("_range_max"), pl.col("behaviour_code")))
-    problems += _problems_where(
-        frame, bounded & ~is_permanent & ((period < pl.col("_range_min"))
-                                          | (period > pl.col("_range_max"))),
-        "restrict_until",
-        pl.format("the stated bar of {} days is outside the statutory range {}-{} days of {}",
-                  period, pl.col("_range_min"), pl.col("_range_max"),
-                  pl.col("behaviour_code")))
     mask = pl.col("_scope_mask")
-    problems += _problems_where(
-        frame, mask == -1, "restrict_scope",
-        pl.format("unknown category in '{}' (use engineering, procurement, land, property, "
-                  "other or all, separated by |)", pl.col("restrict_scope")))
-    problems += _problems_where(
-        frame, (mask > 0) & pl.col("_beh_scope").is_not_null()
-        & ((mask & ~pl.col("_beh_scope")) != 0), "restrict_scope",
-        pl.format("scope '{}' is wider than behaviour {}'s scope '{}'",
-                  pl.col("restrict_scope"), pl.col("behaviour_code"),
-                  scope_text_expr(pl.col("_beh_scope"))))
-    frame = frame.with_columns(
-        pl.when(mask > 0).then(scope_text_expr(mask)).alias("_restrict_scope"))
-    return frame, problems
+    return [
+        _Check("restrict_until", until.is_not_null() & stated.is_null(),
+               pl.format("not a date or 'permanent': '{}' (use YYYY-MM-DD)", shown)),
+        _Check("restrict_until", until.is_not_null() & (pl.col("_bars") == False),  # noqa: E712
+               pl.format("behaviour {} imposes no bar, so a decision cannot state one",
+                         pl.col("behaviour_code"))),
+        _Check("restrict_scope",
+               pl.col("restrict_scope").is_not_null() & (pl.col("_bars") == False),  # noqa: E712
+               pl.format("behaviour {} imposes no bar, so a decision cannot state its scope",
+                         pl.col("behaviour_code"))),
+        _Check("restrict_until", stated < dec,
+               pl.format("restrict_until {} is before decided_on {}", stated, dec)),
+        _Check("restrict_until", bounded & is_permanent,
+               pl.format("permanent is outside the statutory range {}-{} days of {}",
+                         pl.col("_range_min"), pl.col("_range_max"),
+                         pl.col("behaviour_code"))),
+        _Check("restrict_until", bounded & ~is_permanent
+               & ((period < pl.col("_range_min")) | (period > pl.col("_range_max"))),
+               pl.format("the stated bar of {} days is outside the statutory range {}-{} "
+                         "days of {}", period, pl.col("_range_min"), pl.col("_range_max"),
+                         pl.col("behaviour_code"))),
+        _Check("restrict_scope", mask == -1,
+               pl.format("unknown category in '{}' (use engineering, procurement, land, "
+                         "property, other or all, separated by |)", pl.col("restrict_scope"))),
+        _Check("restrict_scope", (mask > 0) & pl.col("_beh_scope").is_not_null()
+               & ((mask & ~pl.col("_beh_scope")) != 0),
+               pl.format("scope '{}' is wider than behaviour {}'s scope '{}'",
+                         pl.col("restrict_scope"), pl.col("behaviour_code"),
+                         scope_text_expr(pl.col("_beh_scope")))),
+    ]
 
 
-def _with_origin(frame: pl.DataFrame, file: str) -> pl.DataFrame:
+def _with_origin(frame: pl.DataFrame, file: str, offset: int = 0) -> pl.DataFrame:
     missing = [c for c in OPTIONAL if c not in frame.columns]
     return frame.with_columns(
         *(pl.lit(None, pl.String).alias(c) for c in missing),
         pl.lit(file).alias("_file"),
-        (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("_row"),
+        (pl.int_range(pl.len(), dtype=pl.Int64) + 2 + offset).alias("_row"),
     ).select(*REQUIRED, *OPTIONAL, *ORIGIN)
 
 
@@ -236,6 +330,8 @@ def merge_copies(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
     difference is a conflict, reported on the later copy.
     """
     key = ["source", "record_id"]
+    if not frame.select(pl.struct(key).hash().is_duplicated().any()).item():
+        return frame.select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA), []  # type: ignore[arg-type]
     ordered = frame.with_row_index("_order")
     fixed = [c for c in RECORD_SCHEMA if c not in ("revoked_on", "repaired_on", *key)]
     problems: list[Problem] = []
@@ -273,38 +369,67 @@ def merge_copies(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
 
 
 def read_records(paths: Sequence[str | Path], rules: RuleSet,
-                 today: dt.date | None = None) -> pl.DataFrame:
+                 today: dt.date | None = None,
+                 columns: Collection[str] | None = None) -> pl.DataFrame:
     """Read, check and merge record files into one canonical frame.
+
+    ``columns``: the columns the caller needs (e.g. :data:`SCORING_COLUMNS`); the others
+    are empty in the result, and those no check reads (``authority``, ``basis``) are not
+    read at all. Every other column is read and checked whatever ``columns`` says, so a
+    file is refused for the same problems.
 
     Raises :class:`InputError` listing every problem in every file; nothing is
     returned unless every row of every file is good.
     """
     day = today or dt.date.today()
+    read = None if columns is None else {*columns, *REQUIRED, *OPTIONAL} - (
+        set(_UNCHECKED) - set(columns))
     problems: list[Problem] = []
     parts: list[pl.DataFrame] = []
     for path in paths:
-        raw = read_table(path)
-        absent = [c for c in REQUIRED if c not in raw.columns]
-        if absent:
-            problems += [Problem(str(path), 1, c, "required column is missing") for c in absent]
-            continue
-        checked, found = check_rows(_with_origin(raw, str(path)), rules, day)
-        problems += found
-        parts.append(checked)
+        for offset, raw in read_table_parts(path, columns=read, keep_dates=True):
+            absent = [c for c in REQUIRED if c not in raw.columns]
+            if absent:
+                problems += [Problem(str(path), 1, c, "required column is missing")
+                             for c in absent]
+                break
+            checked, found = check_rows(_with_origin(raw, str(path), offset), rules, day)
+            del raw
+            problems += found
+            if problems:  # keep checking, but nothing more is kept
+                parts.clear()
+                continue
+            if columns is not None:  # dropped as soon as they are checked
+                checked = checked.with_columns(pl.lit(None, RECORD_SCHEMA[c]).alias(c)
+                                               for c in RECORD_SCHEMA if c not in columns)
+            parts.append(checked)
     if problems:
         raise InputError(problems)
     return combine(parts)
 
 
 def combine(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
-    """Concatenate checked parts (with origin columns) and merge copies of records."""
-    frames = list(parts)
+    """Concatenate checked parts (with origin columns) and merge copies of records. A list
+    of parts is emptied (its frames are let go as soon as they are joined)."""
+    frames = parts if isinstance(parts, list) else list(parts)
     if not frames:
         return empty_records()
-    merged, problems = merge_copies(pl.concat(frames, how="vertical"))
+    whole = pl.concat(frames, how="vertical", rechunk=False)
+    frames.clear()
+    merged, problems = merge_copies(whole)
+    del whole
     if problems:
         raise InputError(problems)
-    return merged
+    return _one_chunk(merged)
+
+
+def _one_chunk(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each column in one piece of memory, a column at a time (so that only
+    one column is ever held twice): the engine's gathers and sorts would otherwise copy
+    many-chunk columns again and again."""
+    for name in frame.columns:
+        frame = frame.with_columns(frame.get_column(name).rechunk())
+    return frame
 
 
 def records_frame(rows: Iterable[dict[str, object]]) -> pl.DataFrame:
@@ -335,14 +460,13 @@ def read_subjects(path: str | Path) -> pl.DataFrame:
                                pl.lit(path).alias("_file"),
                                (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("_row"))
     st = pl.col("subject_type")
-    for c in ("subject_id", "subject_type", "subject_name"):
-        problems += _problems_where(frame, pl.col(c).is_null(), c, "required value is empty")
-    problems += _problems_where(frame, st.is_not_null() & ~st.is_in(SUBJECT_TYPES),
-                                "subject_type", pl.format("unknown subject type '{}'", st))
-    problems += _problems_where(frame, st.is_in(["bidder", "agent", "tenderer"]),
-                                "subject_id", uscc_problem_expr("subject_id"))
-    problems += _problems_where(frame, st == "expert", "subject_id",
-                                rid_problem_expr("subject_id"))
+    problems = _run_checks(frame, [
+        *(_Check(c, pl.col(c).is_null(), "required value is empty")
+          for c in ("subject_id", "subject_type", "subject_name")),
+        _Check("subject_type", st.is_not_null() & ~st.is_in(SUBJECT_TYPES),
+               pl.format("unknown subject type '{}'", st)),
+        *_identifier_checks(frame),
+    ])
     if problems:
         raise InputError(problems)
     keep = [c for c in ("subject_id", "subject_type", "subject_name", "country")

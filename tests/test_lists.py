@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import time
 from pathlib import Path
 
 import polars as pl
@@ -215,7 +214,8 @@ def test_active_on_both_ends_inclusive() -> None:
     assert active(D(2099, 1, 1)) == {FIRM_B}
 
 
-def test_matching_scales_to_100k_entries_and_10k_subjects() -> None:
+def test_matching_100k_entries_against_10k_subjects_finds_every_alias() -> None:
+    # Timing belongs to bench/, not here: this checks the answer at a realistic size.
     rnd = random.Random(7)
     words = ["hebei", "road", "bridge", "water", "power", "tianjin", "huaxin", "lugang"]
     n = 100_000
@@ -225,11 +225,10 @@ def test_matching_scales_to_100k_entries_and_10k_subjects() -> None:
                          "name": names, "listed_on": [D(2025, 1, 1)] * n})
     subj = pl.DataFrame({"subject_id": [f"S{i}" for i in range(10_000)],
                          "subject_name": [f"测试{i * 10}有限公司" for i in range(10_000)]})
-    start = time.perf_counter()
     hits = match_entries(ents, subj)
-    elapsed = time.perf_counter() - start
     assert hits.height == 10_000
-    assert elapsed < 5, f"matching took {elapsed:.2f}s"  # ~0.4s of CPU when the box is idle
+    assert sorted(hits.get_column("entry_id").cast(pl.Int64).to_list()) == [
+        i * 10 for i in range(10_000)]
 
 
 # ---------------------------------------------------------------- canonical list files

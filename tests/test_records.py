@@ -368,3 +368,103 @@ def test_identifier_checks_agree_with_the_reference(uscc: str, rid: str) -> None
     # and completing the check character always gives a valid one
     assert any(uscc_problem(uscc[:17].upper() + c) is None for c in ref.USCC_ALPHABET) == all(
         c in ref.USCC_ALPHABET for c in uscc[:17].upper())
+
+
+# ---------------------------------------------------------------------------
+# typed Parquet dates, reading only some columns, the fast identifier pre-check
+# ---------------------------------------------------------------------------
+
+
+def _typed(path: Path, **changes: pl.Series) -> Path:
+    expected_frame().with_columns(**changes).write_parquet(path)
+    return path
+
+
+def test_parquet_datetimes_at_midnight_are_dates(tmp_path: Path) -> None:
+    frame = expected_frame()
+    path = _typed(tmp_path / "r.parquet",
+                  decided_on=frame.get_column("decided_on").cast(pl.Datetime("us")),
+                  revoked_on=frame.get_column("revoked_on").cast(pl.Datetime("ms")))
+    assert canonical(read(path)).equals(canonical(expected_frame()))
+
+
+def test_parquet_datetime_with_a_time_of_day_is_refused(tmp_path: Path) -> None:
+    at = [dt.datetime(2026, 2, 1), dt.datetime(2026, 3, 5, 16, 0), dt.datetime(2026, 4, 10)]
+    path = _typed(tmp_path / "r.parquet", decided_on=pl.Series(at, dtype=pl.Datetime("us")))
+    [found] = problems([path])
+    assert (found.row, found.column) == (3, "decided_on")
+    assert "'2026-03-05 16:00:00' has a time of day" in found.reason
+
+
+def test_parquet_date_outside_the_range_is_refused_in_the_words_of_text(tmp_path: Path
+                                                                        ) -> None:
+    days = [dt.date(2026, 2, 1), dt.date(1850, 3, 5), dt.date(2026, 4, 10)]
+    path = _typed(tmp_path / "r.parquet", recorded_on=pl.Series(days, dtype=pl.Date))
+    typed = problems([path])
+    text = tmp_path / "r.csv"
+    rows = [r.copy() for r in GOOD]
+    rows[1][9] = "1850-03-05"
+    text.write_text(csv_text(rows), encoding="utf-8")
+    assert [(p.row, p.column, p.reason) for p in typed] == [
+        (p.row, p.column, p.reason) for p in problems([text])]
+    assert "'1850-03-05' is not a real calendar day" in typed[0].reason
+
+
+def test_only_the_asked_columns_are_kept_and_the_others_still_checked(tmp_path: Path
+                                                                      ) -> None:
+    from creditindex.records import SCORING_COLUMNS
+
+    path = _typed(tmp_path / "r.parquet",
+                  authority=pl.Series(["某局", None, None], dtype=pl.String))
+    got = read_records([path], RULES, today=TODAY, columns=SCORING_COLUMNS)
+    assert got.schema == pl.Schema(RECORD_SCHEMA)
+    assert got.get_column("authority").null_count() == 3
+    assert canonical(got).select(SCORING_COLUMNS).equals(
+        canonical(expected_frame()).select(SCORING_COLUMNS))
+    bad = _typed(tmp_path / "bad.parquet",
+                 industry=pl.Series(["housing", "spaceflight", "procurement"]))
+    with pytest.raises(InputError) as info:
+        read_records([bad], RULES, today=TODAY, columns=SCORING_COLUMNS)
+    [found] = info.value.problems
+    assert (found.row, found.column) == (3, "industry")
+
+
+_VALID_USCC = st.integers(0, 9_999_999).map(ref.make_uscc)
+_VALID_RID = st.tuples(st.integers(0, 999), st.dates(dt.date(1800, 1, 1),
+                                                     dt.date(2199, 12, 31))).map(
+    lambda t: ref.make_rid(t[0], t[1].strftime("%Y%m%d")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(
+    st.text(alphabet=ref.USCC_ALPHABET + "IOSVZa年", min_size=16, max_size=19),
+    st.text(alphabet="0123456789X", min_size=17, max_size=19), _VALID_USCC, _VALID_RID,
+    _VALID_USCC.map(lambda u: u[:17] + ("0" if u[17] != "0" else "1"))), max_size=30),
+       st.lists(_VALID_USCC, max_size=5), st.lists(_VALID_RID, max_size=5))
+def test_the_fast_identifier_pre_check_never_passes_a_bad_id(
+        ids: list[str], usccs: list[str], rids: list[str]) -> None:
+    from creditindex.identifiers import rid_valid_mask, uscc_valid_mask
+
+    values = pl.Series(ids, dtype=pl.String)
+    for valid, problem in ((uscc_valid_mask, uscc_problem), (rid_valid_mask, rid_problem)):
+        for sure, value in zip(valid(values).tolist(), ids, strict=True):
+            assert not sure or problem(value) is None, value
+    assert uscc_valid_mask(pl.Series(usccs, dtype=pl.String)).all()
+    assert rid_valid_mask(pl.Series(rids, dtype=pl.String)).all()
+
+
+def test_a_parquet_file_read_in_parts_names_the_rows_of_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import creditindex.readers
+
+    monkeypatch.setattr(creditindex.readers, "PART_ROWS", 2)
+    frame = pl.concat([expected_frame()] * 3).with_columns(
+        pl.format("{}-{}", pl.col("record_id"), pl.int_range(pl.len())).alias("record_id"))
+    path = tmp_path / "r.parquet"
+    frame.write_parquet(path)
+    assert canonical(read(path)).equals(canonical(frame))
+    bad = frame.with_columns(pl.when(pl.int_range(pl.len()).is_in([2, 7])).then(
+        pl.lit("NOPE")).otherwise(pl.col("behaviour_code")).alias("behaviour_code"))
+    bad.write_parquet(path)
+    assert [(p.row, p.column) for p in problems([path])] == [
+        (4, "behaviour_code"), (9, "behaviour_code")]

@@ -8,7 +8,7 @@ imported by the commands that use them (semantics §9).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -116,12 +116,14 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
               list_paths: Sequence[str], subjects_path: str | None = None,
               today: dt.date | None = None, on: dt.date | None = None,
               subject_ids: Sequence[str] | None = None,
-              manual_path: str | None = None) -> CreditData:
+              manual_path: str | None = None,
+              record_columns: Collection[str] | None = None) -> CreditData:
     """Everything a command reads, from files or from the store. From the store, the rule
     set is ``rules_path`` or else the version in force on ``on`` (the day asked);
     ``subject_ids``: the command answers about these subjects only, so the store reads
     only their rows. ``manual_path``: a file of manual restrictions (added to the
-    store's)."""
+    store's). ``record_columns``: the record columns the command needs from files
+    (:func:`creditindex.records.read_records`; default all)."""
     import polars as pl
 
     from creditindex.evaluate import CreditData
@@ -136,7 +138,8 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
         rules = load_rules(rules_path)
         if not records_paths:
             raise click.UsageError("give --records FILE (one or more) or --db URL")
-        data = CreditData(records=read_records(records_paths, rules, today=today), rules=rules)
+        data = CreditData(records=read_records(records_paths, rules, today=today,
+                                               columns=record_columns), rules=rules)
     extra_lists = _read_lists(list_paths)
     lists = data.lists
     if extra_lists is not None:

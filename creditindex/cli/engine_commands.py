@@ -80,9 +80,10 @@ def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
     if master or shards or state:
         raise click.UsageError("--master, --shards and --state go with --engine spark")
     from creditindex import evaluate
+    from creditindex.records import SCORING_COLUMNS
 
     data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path, on=on,
-                     manual_path=manual_path)
+                     manual_path=manual_path, record_columns=SCORING_COLUMNS)
     emit(evaluate.compute(data, on, known_on, category=category, financier=financier), out)
 
 

@@ -1,0 +1,62 @@
+"""The one date parser (creditindex/dates.py): its fast path for plain ISO dates reads
+exactly what the general shapes read, row by row, whatever the other rows of the column
+hold (docs/semantics.md, dates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from creditindex.dates import _SHAPE, MAX_DATE, MIN_DATE, parse_date_expr
+
+
+def reference(text: str) -> dt.date | None:
+    """The general shapes alone, in Python: what the parser read before its fast path."""
+    m = re.fullmatch(_SHAPE.strip("^$"), text.strip(" "))
+    if m is None:
+        return None
+    y, mo, d = (next(g for g in m.groups()[i::3] if g is not None) for i in range(3))
+    try:
+        day = dt.date(int(y), int(mo), int(d))
+    except ValueError:
+        return None
+    return day if MIN_DATE <= day <= MAX_DATE else None
+
+
+def parsed(texts: list[str | None]) -> list[dt.date | None]:
+    frame = pl.DataFrame({"t": texts}, schema={"t": pl.String})
+    return frame.select(parse_date_expr("t")).to_series().to_list()
+
+
+FAST_AND_NOT = [
+    "2026-11-30", "2026-1-30", "2026-11-3", "2026/11/30", "20261130", "2026年11月30日",
+    "2026-11-30 00:00:00", "2026-11-30T00:00", " 2026-11-30 ", "2026-02-29", "2024-02-29",
+    "2026-13-01", "2026-00-10", "2026-11-31", "1899-12-31", "1900-01-01", "9999-12-31",
+    "2025", "20251", "45000", "", "2026-11-30x", "x2026-11-30", "02026-11-30",
+    "2026-011-30", "+202-11-30", "2026--11-30", None,
+]
+
+
+@pytest.mark.parametrize("text", [t for t in FAST_AND_NOT if t is not None])
+def test_fast_path_reads_what_the_general_shapes_read(text: str) -> None:
+    assert parsed([text]) == [reference(text)]
+
+
+def test_a_column_mixing_shapes_reads_each_row_by_itself() -> None:
+    texts = FAST_AND_NOT * 3
+    assert parsed(texts) == [None if t is None else reference(t) for t in texts]
+
+
+_PIECES = st.sampled_from(["2026", "1999", "0001", "-", "/", "年", "月", "日", "1", "12",
+                           "31", "00", "02", "29", " ", "T", ":", "0", "9", "x"])
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.lists(_PIECES, max_size=8).map("".join), min_size=1, max_size=20))
+def test_any_text_reads_as_the_general_shapes_read_it(texts: list[str]) -> None:
+    assert parsed(list(texts)) == [reference(t) for t in texts]
