@@ -194,6 +194,22 @@ def decay_ledger_rows(conn: Connection, run_ids: list[int],
     return unpack(rows, text_schema).with_columns(pl.col("linear").cast(pl.Boolean))
 
 
+def segment_rows(conn: Connection, rows: pl.DataFrame) -> pl.DataFrame:
+    """The ledger rows stored with the decay run of each state row of ``rows`` that
+    names one (the engine's ledger columns)."""
+    schema = {name: engine.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}
+    named = rows.filter(pl.col("decay_run_id").is_not_null()).select(*KEY, "decay_run_id")
+    select_from = f"SELECT {', '.join(LEDGER_COLUMNS.values())} FROM decay_ledger"
+    parts = []
+    for (run_id,), mine in named.partition_by("decay_run_id", as_dict=True).items():
+        for ids in id_chunks(mine.get_column("subject_id").to_list()):
+            found = query_frame(conn, f"{select_from} WHERE run_id = {placeholder(conn)} "
+                                      f"AND {in_list(conn, 'subject_id', ids)}",
+                                schema, (run_id, *ids))
+            parts.append(found.join(mine.select(KEY), on=KEY, how="semi"))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+
 def store_decay_ledger(conn: Connection, run_id: int, rows: pl.DataFrame) -> None:
     """Keep ``rows`` (engine ledger columns) as the ledger rows of the decaying answers
     stored with ``run_id``."""

@@ -58,6 +58,7 @@ from creditindex.store.daily_state import (
     read_state,
     replace_rows,
     save_state,
+    segment_rows,
     state_rows,
     store_decay_ledger,
     subjects_with_new_facts,
@@ -234,6 +235,8 @@ class _Carry:
     data: CreditData
     rows: pl.DataFrame
     new_facts: list[str]
+    # the ledger rows stored with the decay runs of the rows that name one
+    segments: pl.DataFrame | None = None
 
 
 def _state_frame(answer: pl.DataFrame, nxt: pl.DataFrame) -> pl.DataFrame:
@@ -270,15 +273,48 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         return _Day(day, carry.rules, empty, empty, pl.DataFrame(schema={
             name: core.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}))
     fresh, decay = _recompute(carry.data.for_subjects(ids), day)
+    going_on = _decays_going_on(carry, fresh, decay, day)
+    if going_on.height:  # their stored answer, read on this day, is the fresh one
+        fresh = pl.concat([fresh.join(going_on, on=KEY, how="anti"),
+                           rows.join(going_on, on=KEY, how="semi").drop(
+                               "next_change", "decays_until").join(
+                               fresh.select(*KEY, "next_change", "decays_until"), on=KEY
+                           ).select(list(STATE_SCHEMA))])
+        decay = decay.join(going_on, on=KEY, how="anti")
     decayed = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
     changed = pl.concat([
         fresh.join(rows.select(ANSWER_COLUMNS), on=ANSWER_COLUMNS, how="anti",
                    nulls_equal=True),
         fresh.filter(pl.col("decays_until").is_not_null()),  # a decay starts anew
         fresh.join(decayed, on=KEY, how="semi"),  # the stored answer decayed: ends here
-    ]).unique(KEY, keep="first", maintain_order=True)
+    ]).unique(KEY, keep="first", maintain_order=True).join(going_on, on=KEY, how="anti")
     carry.rows = pl.concat([rows.join(fresh.select(KEY), on=KEY, how="anti"), fresh])
     return _Day(day, carry.rules, fresh, changed, decay)
+
+
+def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
+                     day: dt.date) -> pl.DataFrame:
+    """The keys of recomputed subjects whose stored decaying answer goes on: it names
+    its decay run, decays along the same ledger rows as now, and read on ``day`` is the
+    fresh answer (so nothing of theirs need be stored again)."""
+    if carry.segments is None:
+        return pl.DataFrame(schema={k: pl.String() for k in KEY})
+    before = carry.rows.filter(pl.col("decay_run_id").is_not_null()).join(
+        fresh.filter(pl.col("decays_until").is_not_null()).select(KEY), on=KEY, how="semi")
+    if not before.height:
+        return before.select(KEY)
+    kept = carry.segments.filter(pl.col("end") > to_day(day)).join(
+        before.select(KEY), on=KEY, how="semi")
+    now = decay.join(before.select(KEY), on=KEY, how="semi")
+    columns = list(LEDGER_COLUMNS)
+    differ = pl.concat([kept.join(now, on=columns, how="anti", nulls_equal=True),
+                        now.join(kept, on=columns, how="anti", nulls_equal=True)]).select(KEY)
+    same = before.join(differ, on=KEY, how="anti")
+    read = decayed_answer(same.rename({"credit_index": "index"}),
+                          kept.join(same.select(KEY), on=KEY, how="semi"),
+                          carry.rules.rules, day).rename({"index": "credit_index"})
+    return read.join(fresh.select(ANSWER_COLUMNS), on=ANSWER_COLUMNS, how="semi",
+                     nulls_equal=True).select(KEY)
 
 
 def _whole(data: CreditData, rules: PublishedRules, day: dt.date) -> tuple[_Day, _Carry]:
@@ -355,7 +391,8 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             new_facts = subjects_with_new_facts(conn, state.marks)
             ids = list(dict.fromkeys([*new_facts, *due_subjects(conn, last)]))
             data = load_from(conn, rules.rules, subject_ids=ids)
-            carry = _Carry(rules, data, state_rows(conn, ids), new_facts)
+            rows = state_rows(conn, ids)
+            carry = _Carry(rules, data, rows, new_facts, segment_rows(conn, rows))
             work.append(_step(carry, day))
             continue
         if everything is None:
