@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -146,13 +147,23 @@ def test_a_list_import_and_a_past_day_are_evaluated_whole(store_url: str,
                                               D("2026-03-31")])
 
 
-def test_decaying_answers_are_stored_where_their_decay_starts(store_url: str,
-                                                               tmp_path: Path) -> None:
+def test_decaying_answers_are_stored_where_their_decay_starts(
+        store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first, _, _ = _generated(tmp_path)
     import_records(store_url, [first], user="alice", today=D("2026-03-21"))
     days = [D("2026-03-21") + dt.timedelta(days=i) for i in range(11)]
     evaluate(store_url, days[0])
+    going_on: list[int] = []
+    found = snapshots._decays_going_on
+
+    def counted(*args: Any) -> pl.DataFrame:
+        keys = found(*args)
+        going_on.append(keys.height)
+        return keys
+
+    monkeypatch.setattr(snapshots, "_decays_going_on", counted)
     evaluate(store_url, days[-1])  # ten days caught up: nothing but decays and expiries
+    assert sum(going_on) > 0  # at a change point that changed nothing, a decay goes on
     data = load_data(store_url)
     answers = [compute(data, day, day).drop("rank") for day in days]
     moved = sum(later.join(earlier, on=list(later.columns), how="anti",
