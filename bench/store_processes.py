@@ -81,8 +81,10 @@ def last_day(url: str) -> dt.date:
     return found
 
 
-def measure(url: str, label: str, ids: list[str]) -> list[dict[str, object]]:
-    """Every step on the store at ``url``."""
+def measure(url: str, label: str, ids: list[str], check_only: bool = False,
+            repeat: int = 1) -> list[dict[str, object]]:
+    """Every step on the store at ``url`` (``check_only``: the checks, the whole-process
+    one ``repeat`` times)."""
     rows: list[dict[str, object]] = []
 
     def step(task: str, argv: list[str], target: str) -> None:
@@ -93,15 +95,18 @@ def measure(url: str, label: str, ids: list[str]) -> list[dict[str, object]]:
 
     day = last_day(url)
     on = (day + dt.timedelta(days=1)).isoformat()
-    step("check --db of 10 subjects", [*CLI, "check", "--db", url, "--on", on,
-                                       "--subjects", ",".join(ids), "--out",
-                                       str(Path(tempfile.gettempdir()) / "store-check.csv")],
-         "0.5 s")
+    for _ in range(repeat):
+        step("check --db of 10 subjects", [*CLI, "check", "--db", url, "--on", on,
+                                           "--subjects", ",".join(ids), "--out",
+                                           str(Path(tempfile.gettempdir()) /
+                                               "store-check.csv")], "0.5 s")
     _, _, last = run([sys.executable, "-c", IN_PROCESS, url, on, ",".join(ids)])
     rows.append({"store": label, "task": "check of 10 inside a running process",
                  "wall s": round(float(last), 3), "cpu s": None, "target": "0.05 s",
                  "output": ""})
     print(rows[-1], flush=True)
+    if check_only:
+        return rows
     for n, name in ((1, "evaluate: the next day"), (1, "evaluate: the day after"),
                     (30, "evaluate: 30 missed days")):
         day = day + dt.timedelta(days=n)
@@ -116,6 +121,10 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=ROOT / "var" / "bench-1m")
     parser.add_argument("--pg", help="Also measure the PostgreSQL store at this URL.")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "store.md")
+    parser.add_argument("--check-only", action="store_true",
+                        help="Only the checks (no daily evaluate), the whole-process one "
+                             "--repeat times.")
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     ids = pl.read_csv(args.dir / "records.csv", columns=["subject_id"], n_rows=2000
                       ).get_column("subject_id").unique(maintain_order=True).head(10).to_list()
@@ -129,7 +138,7 @@ def main() -> None:
     if args.pg:
         stores.append((args.pg, "PostgreSQL"))
     for url, label in stores:
-        rows += measure(url, label, ids)
+        rows += measure(url, label, ids, args.check_only, args.repeat)
     table = pl.DataFrame(rows).drop("output")
     header = "| " + " | ".join(table.columns) + " |"
     lines = [header, "|" + "---|" * table.width]

@@ -138,14 +138,21 @@ def run_check(data: CreditData, request: CheckRequest, consortium: bool | None =
     engine when it takes them; an engine without them answers for every category and
     every list (the strictest answer)."""
     validate(request)
-    data = with_names(data, request)
+    together = request.consortium if consortium is None else consortium
+    return engine_check(with_names(data, request), request, request.ids, together)
+
+
+def engine_check(data: CreditData, request: CheckRequest, subject_ids: Sequence[str],
+                 consortium: bool = False) -> CheckResult:
+    """:func:`evaluate.check` of ``subject_ids`` with the day, role, category and
+    financier of ``request``, as :func:`run_check` asks it (no validation, no names
+    added: the API server answers every stored subject at once this way)."""
     extra: dict[str, Any] = {}
     for name in ("category", "financier"):
         value = getattr(request, name)
         if value is not None and name in _CHECK_PARAMS:
             extra[name] = value
-    together = request.consortium if consortium is None else consortium
-    return evaluate.check(data, request.on, request.ids, request.subject_type, together,
+    return evaluate.check(data, request.on, subject_ids, request.subject_type, consortium,
                           request.known_on, **extra)
 
 
@@ -199,7 +206,7 @@ def _names(data: CreditData, request: CheckRequest, table: pl.DataFrame) -> dict
             if name:
                 found[sid] = str(name)
     missing = [s for s in request.ids if s not in found]
-    if missing:
+    if missing and _named_in(data, missing):
         names = data.for_subjects(missing).names().filter(pl.col("latest"))
         for sid, name in names.select("subject_id", "subject_name").iter_rows():
             if name and sid not in found:
@@ -207,6 +214,14 @@ def _names(data: CreditData, request: CheckRequest, table: pl.DataFrame) -> dict
     for sid, name in request.names.items():
         found.setdefault(sid.strip().upper(), name)
     return found
+
+
+def _named_in(data: CreditData, subject_ids: list[str]) -> bool:
+    """Whether the records or registered subjects of ``data`` name any of
+    ``subject_ids`` (else they have no name to look up)."""
+    wanted = pl.Series(subject_ids, dtype=pl.String)
+    frames = [data.records] + ([] if data.subjects is None else [data.subjects])
+    return any(bool(f.get_column("subject_id").is_in(wanted.implode()).any()) for f in frames)
 
 
 def _behaviours(data: CreditData) -> dict[str, Any]:

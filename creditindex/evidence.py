@@ -5,6 +5,7 @@ evaluation time prevails, 财库〔2016〕125号)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import json
@@ -116,9 +117,20 @@ def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, An
         "answers": answers,
         "grounds": grounds,
         "behaviour_names": {lang: behaviour_names(mentioned, lang) for lang in LANGS},
-        "software": {"creditindex": version("creditindex"), "python": platform.python_version(),
-                     "polars": pl.__version__},
+        "software": _software(),
     }
+
+
+@functools.cache
+def _software_versions() -> tuple[tuple[str, str], ...]:
+    # The installed package's metadata is parsed once per process (a server's every
+    # check would otherwise read it again).
+    return (("creditindex", version("creditindex")), ("python", platform.python_version()),
+            ("polars", pl.__version__))
+
+
+def _software() -> dict[str, str]:
+    return dict(_software_versions())
 
 
 _CSS = """body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2em;color:#222}

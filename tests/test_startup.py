@@ -51,3 +51,20 @@ def test_file_based_commands_load_no_heavy_library(tmp_path: Path) -> None:
             "    assert r.exit_code == 0, (args, r.output, r.exception)\n")
     assert loaded_heavy_modules(body) == []
     assert out.stat().st_size > 0
+
+
+def test_a_store_check_loads_no_orm_nor_migration_library(tmp_path: Path) -> None:
+    # The store is read and written with SQLAlchemy Core: a check --db of a current store
+    # imports neither the ORM nor SQLModel nor Alembic.
+    db = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    body = ("from click.testing import CliRunner\n"
+            "from creditindex.cli import main\n"
+            f"r = CliRunner().invoke(main, ['check', '--db', {db!r}, '--on', '2026-11-26',\n"
+            "                              '--subjects', '91440105MA60EX8J0J'])\n"
+            "assert r.exit_code == 0, (r.output, r.exception)\n")
+    from creditindex.store.migrations import upgrade
+
+    upgrade(db)
+    loaded = loaded_heavy_modules(body)
+    assert "sqlalchemy" in loaded
+    assert [m for m in loaded if m.startswith(("sqlalchemy.orm", "sqlmodel", "alembic"))] == []

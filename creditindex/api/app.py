@@ -35,10 +35,12 @@ from creditindex.identifiers import id_problem
 from creditindex.points import FormulaError, committee_table, table_bytes
 from creditindex.rules import SUBJECT_TYPES
 from creditindex.store import apikeys, checks, tenders
-from creditindex.store.db import StoreError, utcnow
+from creditindex.store.db import StoreError, keep_connections, utcnow
 
 log = logging.getLogger(__name__)
 DEFAULT_RATE = 600  # requests per key per minute, unless the key says otherwise
+# How `creditindex serve --workers N` passes the store and the limit to its processes.
+SERVE_DB, SERVE_RATE = "CREDITINDEX_SERVE_DB", "CREDITINDEX_SERVE_RATE"
 
 
 class ApiError(Exception):
@@ -167,6 +169,7 @@ class _UseLog:
 def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
     """The API over the store at ``url``; keys without their own limit get
     ``default_rate`` requests per minute."""
+    keep_connections(url)
     reader = StoreReader(url)
     limiter = RateLimiter()
     uses = _UseLog(url)
@@ -174,6 +177,7 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         uses.start()
+        threading.Thread(target=reader.warm, name="api-warm-up", daemon=True).start()
         try:
             yield
         finally:
@@ -301,7 +305,8 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
         _staff_only_experts(who, asked.ids, body.subject_type)
         data, facts = reader.narrowed(asked.ids, on)
         issued = checks.issue_check(url, data, asked, operator=_operator(who, body.operator),
-                                    channel="api", api_key_id=who.key.key_id, facts=facts)
+                                    channel="api", api_key_id=who.key.key_id, facts=facts,
+                                    members=reader.answered(asked))
         request.state.check_id = issued.id
         cert = issued.certificate
         return {"check_id": issued.id, "check_no": issued.check_no,
@@ -511,3 +516,11 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
             "Content-Disposition": f'attachment; filename="points-{tender_no}.{fmt}"'})
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The API of one of ``creditindex serve --workers N``'s processes (store and default
+    limit from :data:`SERVE_DB` and :data:`SERVE_RATE`)."""
+    import os
+
+    return create_app(os.environ[SERVE_DB], int(os.environ.get(SERVE_RATE, DEFAULT_RATE)))

@@ -1,20 +1,24 @@
 """The store as the API server reads it: one :class:`CreditData` in memory, read again
 when the store's data change (asked at most once a second), with the rule set in force
-on the day asked, and a few cached day answers (rankings)."""
+on the day asked, a few cached day answers (rankings) and the day's checks of every subject
+(:mod:`creditindex.api.answers`, computed in the background)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
 
 from creditindex import evaluate
-from creditindex.evaluate import CreditData
+from creditindex.api.answers import DayAnswers, answerable, day_answers, question_key
+from creditindex.certificate import CheckRequest
+from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import data_facts
 from creditindex.rules import RuleSet
 from creditindex.store.db import get_engine, read_transaction
@@ -22,6 +26,24 @@ from creditindex.store.load import load_from
 from creditindex.store.migrations import ensure_schema
 from creditindex.store.rulesets import rules_for
 from creditindex.store.state import data_state
+
+log = logging.getLogger(__name__)
+ASKED_BEFORE_COMPUTING = 3  # requests of one question before its day answers are computed
+
+
+def lists_concerning(lists: pl.DataFrame | None, subject_ids: Sequence[str]
+                     ) -> pl.DataFrame | None:
+    """The list entries that may concern ``subject_ids`` (normalised codes), as the store
+    reads them for a few subjects (:func:`creditindex.store.load.read_lists`): those naming
+    one of them by code and those without a code (matched by name); ``None`` if none.
+    An entry naming another code is left out: it would add that subject's ground to
+    the check."""
+    if lists is None:
+        return None
+    code = pl.col("subject_id").str.strip_chars().str.to_uppercase()
+    found = lists.filter(pl.col("subject_id").is_null()
+                         | code.is_in(pl.Series(list(subject_ids), dtype=pl.String).implode()))
+    return found if found.height else None
 
 
 class StoreReader:
@@ -40,6 +62,10 @@ class StoreReader:
         self._by_subject: pl.DataFrame | None = None
         self._experts: frozenset[str] = frozenset()
         self._facts: dict[str, Any] = {}
+        self._rows_of: dict[str, tuple[int, int]] = {}
+        self._days: OrderedDict[tuple[Any, ...], DayAnswers] = OrderedDict()
+        self._computing: set[tuple[Any, ...]] = set()
+        self._asked: Counter[tuple[Any, ...]] = Counter()
         engine = get_engine(url)
         ensure_schema(engine)
 
@@ -64,6 +90,8 @@ class StoreReader:
                 self._state = state
                 self._rules.clear()
                 self._answers.clear()
+                self._days.clear()
+                self._asked.clear()
                 self._index(self._data)
             key = (state, on)
             found = self._rules.get(key)
@@ -82,6 +110,9 @@ class StoreReader:
         """Records grouped by subject (stable sort: a subject's rows keep their order),
         the experts' codes and the digests of what was read."""
         self._by_subject = data.records.sort("subject_id", maintain_order=True)
+        runs = self._by_subject.with_row_index("_at").group_by("subject_id").agg(
+            pl.col("_at").min(), pl.len())
+        self._rows_of = {s: (int(a), int(n)) for s, a, n in runs.iter_rows()}
         keys = data.subject_keys()
         self._experts = frozenset(keys.filter(pl.col("subject_type") == "expert")
                                   .get_column("subject_id").to_list())
@@ -89,26 +120,67 @@ class StoreReader:
 
     def narrowed(self, subject_ids: Sequence[str], on: dt.date
                  ) -> tuple[CreditData, dict[str, Any]]:
-        """The data of a few subjects (their records found by binary search instead of a
-        scan of every record) with the rule set in force on ``on``, and the facts
+        """The data of a few subjects (their records found by position instead of a scan
+        of every record) with the rule set in force on ``on``, and the facts
         (counts, digests) of everything read."""
         data = self.data(on)
         with self._lock:
-            by_subject, facts = self._by_subject, self._facts
+            by_subject, facts, rows_of = self._by_subject, self._facts, self._rows_of
         assert by_subject is not None
-        column = by_subject.get_column("subject_id")
         ids = list(dict.fromkeys(s.strip().upper() for s in subject_ids))
         wanted = pl.Series(ids, dtype=pl.String)
-        lo = column.search_sorted(wanted, side="left").to_list()
-        hi = column.search_sorted(wanted, side="right").to_list()
-        parts = [by_subject.slice(a, b - a) for a, b in zip(lo, hi, strict=True) if b > a]
+        parts = [by_subject.slice(*rows_of[s]) for s in ids if s in rows_of]
         records = pl.concat(parts) if parts else by_subject.head(0)
         keep = pl.col("subject_id").is_in(wanted.implode())
         return CreditData(
             records=records, rules=data.rules,
             subjects=None if data.subjects is None else data.subjects.filter(keep),
-            lists=data.lists,
+            lists=lists_concerning(data.lists, ids),
             manual=None if data.manual is None else data.manual.filter(keep)), facts
+
+    def warm(self) -> None:
+        """Read the store and start computing today's answers (a server does this when
+        it starts, so that its first requests do not wait for it)."""
+        try:
+            self.answered(CheckRequest(subject_ids=(), on=dt.date.today()), start_after=1)
+        except Exception:  # the first request will try again and answer the error
+            log.exception("could not read the store")
+
+    def answered(self, request: CheckRequest, start_after: int = ASKED_BEFORE_COMPUTING
+                 ) -> CheckResult | None:
+        """The engine's answer for the members of ``request`` from the day's answers
+        (:mod:`creditindex.api.answers`), or ``None``: answer it with the engine. A
+        question asked ``start_after`` times starts computing its answers in the
+        background (one question at a time: questions that each come once, a day in
+        the past say, never cost a computation of every subject)."""
+        if not answerable(request):
+            return None
+        data = self.data(request.on)
+        key = (self._state, data.rules.content_hash, *question_key(request))
+        with self._lock:
+            found = self._days.get(key)
+            self._asked[key] += found is None
+            if (found is None and not self._computing
+                    and self._asked[key] >= start_after):
+                self._computing.add(key)
+                threading.Thread(target=self._compute_day, args=(key, data, request),
+                                 name="api-day-answers", daemon=True).start()
+        return None if found is None else found.answer(request.ids)
+
+    def _compute_day(self, key: tuple[Any, ...], data: CreditData,
+                     request: CheckRequest) -> None:
+        try:
+            answers = day_answers(data, request)
+            with self._lock:
+                if key[0] == self._state:
+                    self._days[key] = answers
+                    while len(self._days) > 4:
+                        self._days.popitem(last=False)
+        except Exception:  # requests keep being answered by the engine
+            log.exception("could not compute the day's answers for %s", key[2:])
+        finally:
+            with self._lock:
+                self._computing.discard(key)
 
     def compute(self, on: dt.date, known_on: dt.date) -> pl.DataFrame:
         """Every subject's answer on a day (cached: the four latest days asked)."""

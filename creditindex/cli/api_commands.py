@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,22 +50,31 @@ def write_certificate(payload: dict[str, object], path: str) -> Path:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--rate-limit", default=600, show_default=True, type=int,
               help="Requests per minute for keys without their own limit.")
-@click.option("--workers", default=1, show_default=True, type=int, hidden=True)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (each keeps the store in memory; request limits "
+                   "are counted per process).")
 def serve(db_url: str | None, host: str, port: int, rate_limit: int, workers: int) -> None:
     """Serve the HTTP API (OpenAPI documentation at /docs)."""
     import uvicorn
 
     from creditindex.api.app import create_app
-    from creditindex.store.db import StoreError
+    from creditindex.store.db import StoreError, display_url
 
     url = _url(db_url)
     try:
         app = create_app(url, default_rate=rate_limit)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"creditindex API on http://{host}:{port} (docs at /docs), store {url}",
-               err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    click.echo(f"creditindex API on http://{host}:{port} (docs at /docs), store "
+               f"{display_url(url)}, {workers} process(es)", err=True)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        return
+    from creditindex.api.app import SERVE_DB, SERVE_RATE
+
+    os.environ[SERVE_DB], os.environ[SERVE_RATE] = url, str(rate_limit)
+    uvicorn.run("creditindex.api.app:app_from_environment", factory=True, workers=workers,
+                host=host, port=port, log_level="warning", access_log=False)
 
 
 @click.group()

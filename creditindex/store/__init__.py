@@ -1,4 +1,4 @@
-"""The store: SQLModel persistence of subjects, append-only penalty records and their
+"""The store: persistence (SQLAlchemy Core) of subjects, append-only penalty records and their
 dated events (objections, revocations, repairs), external list entries, rule-set
 versions, daily snapshots, eligibility checks, users and the audit log.
 

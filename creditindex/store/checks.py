@@ -10,7 +10,13 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
-from creditindex.certificate import CheckRequest, certificate_payload, render_html, run_check
+from creditindex.certificate import (
+    CheckRequest,
+    certificate_payload,
+    render_html,
+    run_check,
+    validate,
+)
 from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import data_facts, evidence_payload, render_evidence
 from creditindex.rules import RuleSet
@@ -147,7 +153,8 @@ class IssuedCheck:
 def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
                 user: str | None = None, operator: str | None = None, channel: str = "cli",
                 api_key_id: str | None = None, facts: dict[str, Any] | None = None,
-                actor: str | None = None) -> IssuedCheck:
+                actor: str | None = None, members: CheckResult | None = None
+                ) -> IssuedCheck:
     """Answer ``request`` on ``data`` (refused with :class:`~creditindex.certificate.
     RequestError` when a code fails its check digit), store the check with its evidence,
     number it and store its certificate with a verification code, all in one transaction.
@@ -155,8 +162,13 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
     is the name the certificate shows (default: who asked); without a user the check is
     stored under ``actor`` (an anonymous visitor's session) or the system actor. ``facts``
     (:func:`~creditindex.evidence.data_facts`) describe the data read when ``data`` is a
-    view narrowed to the subjects asked (the API server's fast path)."""
-    members = run_check(data, request, consortium=False)
+    view narrowed to the subjects asked (the API server's fast path); ``members`` is the
+    engine's answer for each member when already known (the server's answers of the day,
+    :mod:`creditindex.api.answers`: the same frames :func:`run_check` would give)."""
+    if members is None:
+        members = run_check(data, request, consortium=False)
+    else:
+        validate(request)
     together = run_check(data, request, consortium=True) if request.consortium else None
     result = together if together is not None else members
     from creditindex.store.db import display_url
@@ -168,15 +180,21 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
     engine = get_engine(url)
     ensure_schema(engine)
     certs = table("check_certificate")
+    now, code = utcnow(), new_verify_code()
+
+    def drafted(who: str) -> dict[str, Any]:  # numbered once stored
+        return certificate_payload(
+            data, request, members, together, check_no="", verify_code=code,
+            issued_at=now, operator=operator or who, channel=channel, facts=facts)
+
+    # Without a user to look up, the certificate is drafted before the store's write
+    # lock is taken: concurrent checks hold it only for their inserts.
+    draft = drafted(actor or audit.system_actor()) if user is None else None
     with write_transaction(engine) as conn:
         who = require_user(conn, user).name if user else (actor or audit.system_actor())
-        now = utcnow()
         check_id = _insert_check(conn, who, result, data.rules, inputs, evidence, now)
         number = check_number(check_id, now)
-        code = new_verify_code()
-        payload = certificate_payload(
-            data, request, members, together, check_no=number, verify_code=code,
-            issued_at=now, operator=operator or who, channel=channel, facts=facts)
+        payload = {**(draft if draft is not None else drafted(who)), "check_no": number}
         conn.execute(insert(certs).values(
             check_id=check_id, check_no=number, verify_code=code, issued_at=now,
             operator=payload["operator"], channel=channel, api_key_id=api_key_id,

@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 from tqdm import tqdm
 
 # Re-exported: where the store is lives in a module without database imports.
@@ -34,6 +34,7 @@ from creditindex.store.models import table
 CHUNK = 20_000  # rows per executemany in bulk inserts
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
+_kept: set[str] = set()  # URLs whose connections stay open (keep_connections)
 
 
 class StoreError(Exception):
@@ -131,14 +132,33 @@ def _use_wal(cursor: Any, patience: float = 60.0) -> None:
             pause = min(pause * 2, 0.5)
 
 
+def keep_connections(url: str | None) -> None:
+    """Keep the connections to the store at ``url`` open between transactions in this
+    process (a long-running server's many short transactions). Without it a SQLite
+    store is opened and closed by every transaction (nothing is left open in short
+    commands, tests and forked workers), and closing its last connection checkpoints the
+    write-ahead log, which costs a server tens of milliseconds per request."""
+    key = normalise_url(url)
+    with _engines_lock:
+        _kept.add(key)
+        engine = _engines.pop(key, None)
+    if engine is not None:
+        engine.dispose()
+
+
 def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # Room for a server's request threads (40 by default) without waiting.
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60})
+    if url in _kept:
+        engine = create_engine(url, poolclass=QueuePool, pool_size=8, max_overflow=48,
+                               connect_args={"timeout": 60, "check_same_thread": False})
+    else:
+        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -1,6 +1,7 @@
-"""The store's tables (SQLModel). Penalty records are append-only: a revocation, an
-objection or a repair is a dated row of ``record_event``; rule-set versions are immutable
-once published; every change writes an ``audit_log`` row.
+"""The store's tables (SQLAlchemy Core, declared as classes: :class:`Declared`). Penalty
+records are append-only: a revocation, an objection or a repair is a dated row of
+``record_event``; rule-set versions are immutable once published; every change writes an
+``audit_log`` row.
 
 Column names avoid words some databases reserve (``index``, ``rank``, ``list``, ``user``).
 Text that may be long uses ``Text`` (``MEDIUMTEXT``/``LONGTEXT`` on MySQL/MariaDB).
@@ -23,13 +24,13 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
-from sqlmodel import Field, SQLModel
 
 from creditindex.text_limits import LIST_TEXT, NAME, RECORD_TEXT, SUBJECT_ID, SUBJECT_TEXT
 
@@ -40,7 +41,31 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-SQLModel.metadata.naming_convention = NAMING_CONVENTION
+METADATA = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Declared:
+    """A table declared as a class: its ``__tablename__``, ``__table_args__`` and one
+    attribute per column (named by the attribute, in their order) become a Core
+    :class:`~sqlalchemy.Table` of :data:`METADATA` (``__table__``). Plain SQLAlchemy:
+    the store is read and written with Core statements, so no ORM or model library is
+    imported for it (a short command starts faster)."""
+
+    __tablename__: str
+    __table_args__: tuple[Any, ...] = ()
+    __table__: Table
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        columns = []
+        for name, value in vars(cls).items():
+            if isinstance(value, Column):
+                value.name = value.key = name
+                columns.append(value)
+        args = [a for a in cls.__table_args__ if not isinstance(a, dict)]
+        options = {k: v for a in cls.__table_args__ if isinstance(a, dict)
+                   for k, v in a.items()}
+        cls.__table__ = Table(cls.__tablename__, METADATA, *columns, *args, **options)
 
 ROLES = ("public", "staff", "regulator")
 EVENT_KINDS = ("objection_filed", "objection_decided", "revoked", "repair_applied",
@@ -61,15 +86,14 @@ UserName = String(64)
 
 
 def _id() -> Any:
-    return Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    return Column(BigId, primary_key=True, autoincrement=True)
 
 
 def _col(type_: Any, *args: Any, nullable: bool = False, **kwargs: Any) -> Any:
-    default = None if nullable else ...
-    return Field(default=default, sa_column=Column(type_, *args, nullable=nullable, **kwargs))
+    return Column(type_, *args, nullable=nullable, **kwargs)
 
 
-class AppUser(SQLModel, table=True):
+class AppUser(Declared):
     """A person who uses the store: ``public`` (may look things up and file objections),
     ``staff`` (imports, decisions, repairs, restrictions) or ``regulator`` (also publishes
     rule sets). Passwords are kept as salted scrypt hashes."""
@@ -86,7 +110,7 @@ class AppUser(SQLModel, table=True):
     created_by: str = _col(UserName)
 
 
-class AuditLog(SQLModel, table=True):
+class AuditLog(Declared):
     """Who changed what, when, with the state before and after (JSON)."""
 
     __tablename__ = "audit_log"
@@ -102,7 +126,7 @@ class AuditLog(SQLModel, table=True):
     after: Any = _col(JSON(), nullable=True)
 
 
-class RuleSetVersion(SQLModel, table=True):
+class RuleSetVersion(Declared):
     """A published rule set: its TOML text, named by the sha256 of that text, in force from
     ``effective_from`` until a later version takes over. Never changed once published."""
 
@@ -120,7 +144,7 @@ class RuleSetVersion(SQLModel, table=True):
     note: str | None = _col(Text(), nullable=True)
 
 
-class ImportBatch(SQLModel, table=True):
+class ImportBatch(Declared):
     """One import: the files read (name, sha256, rows) and what it added."""
 
     __tablename__ = "import_batch"
@@ -137,7 +161,7 @@ class ImportBatch(SQLModel, table=True):
     events: int = _col(Integer(), default=0)
 
 
-class PenaltyRecord(SQLModel, table=True):
+class PenaltyRecord(Declared):
     """A penalty record as first imported (docs/semantics.md §2); never updated or deleted.
     ``revoked_on``/``repaired_on`` are the values its source carried when first imported;
     later revocations and repairs are ``record_event`` rows."""
@@ -169,7 +193,7 @@ class PenaltyRecord(SQLModel, table=True):
     import_id: int = _col(BigId, ForeignKey("import_batch.id"))
 
 
-class RecordEvent(SQLModel, table=True):
+class RecordEvent(Declared):
     """A dated step in a record's life. ``effective_on`` is the day it takes effect: for
     ``revoked`` the record's revoked_on, for ``repair_granted`` its repaired_on.
     ``objection_decided`` carries ``outcome`` (upheld | rejected) and points at the
@@ -193,23 +217,21 @@ class RecordEvent(SQLModel, table=True):
     at: dt.datetime = _col(DateTime())
 
 
-class Subject(SQLModel, table=True):
+class Subject(Declared):
     """A registered subject (from a subjects file): counted at full marks without records;
     its name and country are used for list matching."""
 
     __tablename__ = "subject"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    subject_id: str = Field(sa_column=Column(String(SUBJECT_TEXT["subject_id"]),
-                                              primary_key=True))
-    subject_type: str = Field(sa_column=Column(String(SUBJECT_TEXT["subject_type"]),
-                                                primary_key=True))
+    subject_id: str = _col(String(SUBJECT_TEXT["subject_id"]), primary_key=True)
+    subject_type: str = _col(String(SUBJECT_TEXT["subject_type"]), primary_key=True)
     subject_name: str = _col(String(SUBJECT_TEXT["subject_name"]))
     country: str | None = _col(String(SUBJECT_TEXT["country"]), nullable=True)
     import_id: int | None = _col(BigId, ForeignKey("import_batch.id"), nullable=True)
 
 
-class ListEntry(SQLModel, table=True):
+class ListEntry(Declared):
     """An external list entry (docs/semantics.md §7), keyed by (list, entry_id)."""
 
     __tablename__ = "list_entry"
@@ -232,7 +254,7 @@ class ListEntry(SQLModel, table=True):
     import_id: int = _col(BigId, ForeignKey("import_batch.id"))
 
 
-class ManualRestriction(SQLModel, table=True):
+class ManualRestriction(Declared):
     """A restriction entered by staff: ``start`` through ``until`` inclusive (null:
     indefinite), in every role, industry and region."""
 
@@ -250,7 +272,7 @@ class ManualRestriction(SQLModel, table=True):
     approved_by: str | None = _col(UserName, nullable=True)
 
 
-class EvaluationRun(SQLModel, table=True):
+class EvaluationRun(Declared):
     """One stored daily evaluation: the day, as known on ``known_on``, by the rule set
     ``rules_hash``. A day is evaluated again only when the data changed; a new result is
     a new ``revision`` (earlier ones are kept, as published then)."""
@@ -275,7 +297,7 @@ class EvaluationRun(SQLModel, table=True):
     parent_run_id: int | None = _col(BigId, ForeignKey("evaluation_run.id"), nullable=True)
 
 
-class SnapshotRow(SQLModel, table=True):
+class SnapshotRow(Declared):
     """One subject's answer in a stored evaluation (the columns of ``compute``)."""
 
     __tablename__ = "snapshot_row"
@@ -283,10 +305,9 @@ class SnapshotRow(SQLModel, table=True):
     __table_args__ = (Index(None, "run_id", "subject_type", "credit_index", "subject_id"),
                       MYSQL_TABLE_ARGS)
 
-    run_id: int = Field(sa_column=Column(BigId, ForeignKey("evaluation_run.id"),
-                                         primary_key=True))
-    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
-    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
+    run_id: int = _col(BigId, ForeignKey("evaluation_run.id"), primary_key=True)
+    subject_id: str = _col(SubjectId, primary_key=True)
+    subject_type: str = _col(String(16), primary_key=True)
     subject_name: str | None = _col(Name, nullable=True)
     credit_index: float = _col(Double())
     grade: str = _col(String(32))
@@ -298,7 +319,7 @@ class SnapshotRow(SQLModel, table=True):
     reasons: str = _col(Text())
 
 
-class SubjectState(SQLModel, table=True):
+class SubjectState(Declared):
     """The daily job's state (revision 0007): every subject's answer on the state's day
     (the columns of ``snapshot_row`` but the rank) and ``next_change``, the first later
     day on which that answer may change (null: never, unless new facts arrive). The
@@ -308,8 +329,8 @@ class SubjectState(SQLModel, table=True):
     __table_args__ = (Index(None, "next_change"), Index(None, "decays_until"),
                       MYSQL_TABLE_ARGS)
 
-    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
-    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
+    subject_id: str = _col(SubjectId, primary_key=True)
+    subject_type: str = _col(String(16), primary_key=True)
     subject_name: str | None = _col(Name, nullable=True)
     credit_index: float = _col(Double())
     grade: str = _col(String(32))
@@ -324,7 +345,7 @@ class SubjectState(SQLModel, table=True):
     decay_run_id: int | None = _col(BigId, nullable=True)
 
 
-class DecayLedger(SQLModel, table=True):
+class DecayLedger(Declared):
     """The ledger rows along which a stored answer decays (revision 0008): a snapshot row
     of run ``run_id`` whose subject has rows here is the start of a linear decay, and
     the subject's answer on a later day read through that run is derived from these rows
@@ -350,7 +371,7 @@ class DecayLedger(SQLModel, table=True):
     is_linear: bool = _col(Boolean())
 
 
-class EvaluationState(SQLModel, table=True):
+class EvaluationState(Declared):
     """Where the daily job's state stands (one row, ``id`` 1, revision 0007): the run it
     belongs to, its day and rule set, and the newest row of each input table it has
     seen, so that the next run reads only what arrived since."""
@@ -358,7 +379,7 @@ class EvaluationState(SQLModel, table=True):
     __tablename__ = "evaluation_state"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    id: int = Field(sa_column=Column(Integer(), primary_key=True, autoincrement=False))
+    id: int = _col(Integer(), primary_key=True, autoincrement=False)
     run_id: int = _col(BigId, ForeignKey("evaluation_run.id"))
     day: dt.date = _col(Date())
     rules_hash: str = _col(String(64))
@@ -369,7 +390,7 @@ class EvaluationState(SQLModel, table=True):
     batch_pk: int = _col(BigInteger())
 
 
-class EligibilityCheck(SQLModel, table=True):
+class EligibilityCheck(Declared):
     """An eligibility check as answered: its inputs, the answer and the evidence report."""
 
     __tablename__ = "eligibility_check"
@@ -387,14 +408,14 @@ class EligibilityCheck(SQLModel, table=True):
     evidence_html: str | None = _col(LongText, nullable=True)
 
 
-class StoreLock(SQLModel, table=True):
+class StoreLock(Declared):
     """Rows locked (``SELECT ... FOR UPDATE``) so that imports, lifecycle steps and
     evaluations of one store never interleave on PostgreSQL and MySQL/MariaDB."""
 
     __tablename__ = "store_lock"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    name: str = Field(sa_column=Column(String(32), primary_key=True))
+    name: str = _col(String(32), primary_key=True)
 
 
 # Facts the database refuses to change, delete, replace or truncate (migrations 0001, 0004).
@@ -402,7 +423,7 @@ APPEND_ONLY = ("penalty_record", "record_event", "rule_set_version", "audit_log"
                "snapshot_row", "eligibility_check")
 
 
-class AppendOnlyGuard(SQLModel, table=True):
+class AppendOnlyGuard(Declared):
     """Never holds a row: its foreign keys reference every append-only table, and
     MySQL/MariaDB refuse ``TRUNCATE`` of a table another table's foreign key references
     (PostgreSQL refuses it by trigger, SQLite has no ``TRUNCATE``)."""
@@ -429,7 +450,7 @@ class AppendOnlyGuard(SQLModel, table=True):
 
 def table(name: str) -> Table:
     """The Core table of a model, by table name."""
-    return SQLModel.metadata.tables[name]
+    return METADATA.tables[name]
 
 
 # --------------------------------------------------------------------------------------
@@ -440,7 +461,7 @@ API_SCOPES = ("check", "read", "staff")
 CHANNELS = ("cli", "app", "api")
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKey(Declared):
     """A client platform's API key: only the sha256 of its secret is kept. ``scopes`` is
     space-separated (:data:`API_SCOPES`); a revoked key keeps its row (``revoked_at``)."""
 
@@ -459,7 +480,7 @@ class ApiKey(SQLModel, table=True):
     revoked_by: str | None = _col(UserName, nullable=True)
 
 
-class ApiKeyUse(SQLModel, table=True):
+class ApiKeyUse(Declared):
     """One request made with an API key (or refused for it): what, when, the answer's
     status and, for a check, the check it stored."""
 
@@ -476,7 +497,7 @@ class ApiKeyUse(SQLModel, table=True):
     check_id: int | None = _col(BigId, ForeignKey("eligibility_check.id"), nullable=True)
 
 
-class CheckCertificate(SQLModel, table=True):
+class CheckCertificate(Declared):
     """The certificate (资格核查证明) of a stored check: its number, its verification code,
     who asked through which channel, for which project and lot, and everything the
     certificate states (``payload``), frozen when the check was made."""
@@ -485,8 +506,8 @@ class CheckCertificate(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("check_no"), UniqueConstraint("verify_code"),
                       MYSQL_TABLE_ARGS)
 
-    check_id: int = Field(sa_column=Column(BigId, ForeignKey("eligibility_check.id"),
-                                           primary_key=True, autoincrement=False))
+    check_id: int = _col(BigId, ForeignKey("eligibility_check.id"), primary_key=True,
+                         autoincrement=False)
     check_no: str = _col(String(32))
     verify_code: str = _col(String(32))
     issued_at: dt.datetime = _col(DateTime())
@@ -502,7 +523,7 @@ class CheckCertificate(SQLModel, table=True):
     payload: Any = _col(JSON())
 
 
-class TenderFormula(SQLModel, table=True):
+class TenderFormula(Declared):
     """The credit-points formula (信用分) a regulator set for one tender; a new definition
     is a new row, the newest before the points are frozen applies."""
 
@@ -517,7 +538,7 @@ class TenderFormula(SQLModel, table=True):
     defined_at: dt.datetime = _col(DateTime())
 
 
-class TenderPoints(SQLModel, table=True):
+class TenderPoints(Declared):
     """One bidder's credit points for a tender, frozen on the bid deadline with the check
     they came from and the formula used."""
 
@@ -539,7 +560,7 @@ class TenderPoints(SQLModel, table=True):
     frozen_by: str = _col(UserName)
 
 
-class AppSession(SQLModel, table=True):
+class AppSession(Declared):
     """A signed-in browser session: the sha256 of its random token (the browser keeps the
     token in a cookie), whose it is, and until when it is good. Signing out ends it."""
 
@@ -554,7 +575,7 @@ class AppSession(SQLModel, table=True):
     ended_at: dt.datetime | None = _col(DateTime(), nullable=True)
 
 
-class SignInAttempt(SQLModel, table=True):
+class SignInAttempt(Declared):
     """Every sign-in attempt, kept on the server so that the lockout of an account
     survives reloads and new browsers: the name tried, when, and whether it succeeded."""
 
@@ -567,7 +588,7 @@ class SignInAttempt(SQLModel, table=True):
     ok: bool = _col(Boolean())
 
 
-class ApprovalRequest(SQLModel, table=True):
+class ApprovalRequest(Declared):
     """A change that needs a second person (maker-checker): publishing a rule set, adding,
     lifting or amending a manual restriction. ``payload`` holds what will be done."""
 
@@ -582,7 +603,7 @@ class ApprovalRequest(SQLModel, table=True):
     note: str | None = _col(Text(), nullable=True)
 
 
-class ApprovalDecision(SQLModel, table=True):
+class ApprovalDecision(Declared):
     """The second person's decision on an approval request (one per request)."""
 
     __tablename__ = "approval_decision"
@@ -597,7 +618,7 @@ class ApprovalDecision(SQLModel, table=True):
     result_key: str | None = _col(String(255), nullable=True)
 
 
-class RestrictionChange(SQLModel, table=True):
+class RestrictionChange(Declared):
     """A manual restriction lifted or amended: from ``effective_on`` its end is
     ``until`` (a lift ends it the day before ``effective_on``). Dated, named, audited."""
 

@@ -5,6 +5,7 @@ A published version is never changed; publishing the same text again changes not
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,7 +134,14 @@ def rules_for(conn: Connection, rules_path: str | Path | None, day: dt.date) -> 
     if rules_path is not None:
         return load_rules(rules_path)
     found = in_force(conn, day)
-    return found.rules if found is not None else load_rules(None)
+    return found.rules if found is not None else _default_rules()
+
+
+@functools.cache
+def _default_rules() -> RuleSet:
+    # Parsed once per process: a server answering a store without a published version
+    # would otherwise parse and validate the file on every request.
+    return load_rules(None)
 
 
 def list_versions(url: str | None = None, today: dt.date | None = None) -> pl.DataFrame:

@@ -84,6 +84,19 @@ def test_an_eligibility_check_is_answered_stored_and_certified(server: Server) -
     assert row.operator == "广州公共资源交易平台/张三"
 
 
+def test_a_check_names_only_the_grounds_of_the_subjects_asked(server: Server) -> None:
+    # X is on a list by its code: a check of others must not carry X's ground (the
+    # server reads, for a check, only the list entries that may concern the codes asked).
+    for _ in range(4):  # the engine, then (asked thrice, computed) the day's answers
+        got = check(server, "check", codes=[F, G])
+        assert got.status_code == 200, got.text
+        answer = got.json()
+        assert {g["subject_id"] for g in answer["grounds"]} <= {F, G}
+        want = expected(server, [F, G])
+        assert [s["eligible"] for s in answer["subjects"]] == want["eligible"].to_list()
+        time.sleep(1)
+
+
 def test_the_certificate_reads_back_and_verifies_from_another_process(server: Server) -> None:
     answer = check(server, "check", codes=[V, G], project={"no": "P-7", "name": "学校扩建"},
                    lot={"no": "1", "name": "施工"}).json()

@@ -14,7 +14,6 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from sqlalchemy import JSON, MetaData, inspect
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import SQLModel
 from storetest import RULES_TOML, F, example_rules
 
 from creditindex.cli import main
@@ -30,6 +29,7 @@ from creditindex.store.migrations import (
     head_revision,
     upgrade,
 )
+from creditindex.store.models import METADATA
 from creditindex.store.users import add_user
 
 
@@ -44,7 +44,7 @@ def test_an_empty_database_goes_up_to_head_and_down_again(empty_url: str) -> Non
     assert upgrade(empty_url) == head == head_of_files()
     with get_engine(empty_url).connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                SQLModel.metadata) == []
+                                METADATA) == []
     engine = get_engine(empty_url)
     with engine.begin() as conn:
         config = alembic_config(empty_url)

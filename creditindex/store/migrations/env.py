@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection
-from sqlmodel import SQLModel
 
-from creditindex.store import models  # noqa: F401  (registers the tables)
 from creditindex.store.db import get_engine
+from creditindex.store.models import METADATA
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = METADATA
 
 
 def _run(connection: Connection) -> None:

@@ -1,0 +1,98 @@
+"""The API server's day answers (creditindex/api/answers.py) give the very frames the
+engine gives for the subjects asked alone, on their data as the server narrows it
+(records, registrations and manual restrictions of theirs, list entries that may concern
+them): worked examples (lists by code and by name, a lender's list) and the sample data
+set, several questions, codes unknown to the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import polars as pl
+import pytest
+from apitest import LENDER, write_store_files
+from polars.testing import assert_frame_equal
+from storetest import file_data, uscc
+
+from creditindex.api.answers import ABSENT, answerable, day_answers
+from creditindex.api.reader import lists_concerning
+from creditindex.certificate import CheckRequest, run_check
+from creditindex.evaluate import CreditData
+from creditindex.records import read_records, read_subjects
+from creditindex.rules import load_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+QUESTIONS = [{}, {"subject_type": "bidder"}, {"category": "procurement"},
+             {"financier": LENDER}, {"known_on": dt.date(2026, 2, 10)}]
+
+
+def _sample() -> CreditData:
+    rules = load_rules()
+    return CreditData(records=read_records([ROOT / "data" / "sample" / "records.csv"], rules,
+                                           today=dt.date(2026, 11, 26)),
+                      rules=rules,
+                      subjects=read_subjects(ROOT / "data" / "sample" / "subjects.csv"))
+
+
+def _same_as_engine(data: CreditData, on: dt.date, question: dict[str, object],
+                    asks: list[list[str]]) -> int:
+    """Check each of ``asks`` both ways; how many the day answers answered."""
+    day = day_answers(data, CheckRequest(subject_ids=(), on=on, **question))  # type: ignore[arg-type]
+    answered = 0
+    for ids in asks:
+        request = CheckRequest(subject_ids=tuple(ids), on=on, **question)  # type: ignore[arg-type]
+        fast = day.answer(request.ids)
+        if fast is None:
+            continue
+        answered += 1
+        mine = data.for_subjects(request.ids)
+        alone = run_check(CreditData(records=mine.records, rules=mine.rules,
+                                     subjects=mine.subjects, manual=mine.manual,
+                                     lists=lists_concerning(data.lists, request.ids)),
+                          request, consortium=False)
+        assert_frame_equal(fast.table, alone.table)
+        assert_frame_equal(fast.grounds, alone.grounds)
+        assert (fast.on, fast.known_on) == (alone.on, alone.known_on)
+    return answered
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: ",".join(q) or "plain")
+def test_worked_examples(tmp_path: Path, question: dict[str, object]) -> None:
+    data = file_data(write_store_files(tmp_path))
+    known = data.subject_keys().get_column("subject_id").unique().sort().to_list()
+    unknown = [uscc(90 + i) for i in range(3)]
+    asks = [[s] for s in known + unknown] + [known + unknown, list(reversed(known))]
+    for on in (dt.date(2026, 3, 1), dt.date(2026, 6, 1)):
+        assert _same_as_engine(data, on, question, asks) >= len(asks) - 2
+
+
+@pytest.mark.parametrize("question", QUESTIONS[:4], ids=lambda q: ",".join(q) or "plain")
+def test_sample_data(question: dict[str, object]) -> None:
+    data = _sample()
+    day = day_answers(data, CheckRequest(subject_ids=(), on=dt.date(2026, 11, 30)))
+    exact = sorted(day.exact - {ABSENT})
+    assert len(exact) > 0.9 * (len(day.rows) - 1)  # few subjects need the engine
+    rng = random.Random(20261130)
+    unknown = [uscc(200 + i) for i in range(20)]
+    asks = [rng.sample(exact, 8) + rng.sample(unknown, 2) for _ in range(40)]
+    assert _same_as_engine(data, dt.date(2026, 11, 30), question, asks) == len(asks)
+
+
+def test_inexact_subjects_go_to_the_engine() -> None:
+    data = _sample()
+    day = day_answers(data, CheckRequest(subject_ids=(), on=dt.date(2026, 11, 30)))
+    unsure = sorted(set(day.rows) - day.exact)
+    names = data.names().group_by("subject_id").agg(pl.col("subject_name").n_unique())
+    several = names.filter(pl.col("subject_name") > 1).get_column("subject_id").to_list()
+    assert set(several) <= set(unsure)
+    if unsure:
+        assert day.answer([unsure[0], *sorted(day.exact - {ABSENT})[:3]]) is None
+
+
+def test_what_is_answerable() -> None:
+    on = dt.date(2026, 6, 1)
+    assert answerable(CheckRequest(subject_ids=("A",), on=on))
+    assert not answerable(CheckRequest(subject_ids=("A", "B"), on=on, consortium=True))
+    assert not answerable(CheckRequest(subject_ids=("A",), on=on, names={"A": "某公司"}))
