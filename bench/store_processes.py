@@ -2,8 +2,11 @@
 fresh ``creditindex`` process, timed from start to exit, with its CPU seconds (on a
 shared machine the CPU time is the steadier number).
 
-    .venv/bin/python bench/store_build.py --dir var/bench-1m --pg postgresql://.../db
+    .venv/bin/python bench/store_build.py --dir var/bench-1m --end YYYY-MM-DD \
+        --pg postgresql://.../db
     .venv/bin/python bench/store_processes.py --dir var/bench-1m --pg postgresql://.../db
+
+(``--end`` some 40 days ago: the 32 days measured end by today, after the records.)
 
 Steps: ``creditindex --help``; ``check --db`` of 10 subjects; the same check inside a
 running process (the store already open, the second of two answers); the daily
@@ -58,13 +61,24 @@ def run(argv: list[str]) -> tuple[float, float, str]:
     return wall, usage.ru_utime + usage.ru_stime, lines[-1] if lines else ""
 
 
+STEPS_DAYS = 32  # the next day, the day after, then 30 missed days
+
+
 def last_day(url: str) -> dt.date:
-    """The last evaluated day of the store (or its import day)."""
+    """The last evaluated day of the store, or, never evaluated, the day before the
+    first day measured (days after today are refused, so the steps end by today)."""
     from creditindex.store.db import get_engine, read_transaction
     from creditindex.store.snapshots import last_evaluated_day
 
     with read_transaction(get_engine(url)) as conn:
-        return last_evaluated_day(conn) or dt.date(2026, 11, 26)
+        found = last_evaluated_day(conn)
+    latest_start = dt.date.today() - dt.timedelta(days=STEPS_DAYS)
+    if found is None:
+        return latest_start
+    if found > latest_start:
+        raise SystemExit(f"{url}: evaluated up to {found}, too late to measure "
+                         f"{STEPS_DAYS} more days by today: run bench/store_reset.py first")
+    return found
 
 
 def measure(url: str, label: str, ids: list[str], check_only: bool = False,

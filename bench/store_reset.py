@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 from creditindex.store.db import get_engine
 from creditindex.store.migrations import upgrade
 
-TABLES = ("snapshot_row", "evaluation_state", "state_ledger", "subject_state",
+TABLES = ("snapshot_row", "evaluation_state", "decay_ledger", "subject_state",
           "evaluation_run")
 
 

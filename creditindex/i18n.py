@@ -144,6 +144,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
                          "100 points, deduct only; a penalty anywhere counts everywhere. "
                          "Ranks are within each subject type."),
     "rankings.computing": ("正在计算……", "Computing…"),
+    "rankings.loading_rest": ("已显示当日已发布排名的第一页；筛选、搜索、翻页和下载"
+                              "在全部排名载入后可用（稍候片刻后再操作）。",
+                              "The first page of the day's published ranking; filters, search, "
+                              "paging and downloads come once the whole ranking is loaded (in "
+                              "a moment)."),
     "rankings.subjects": ("主体数", "Subjects"),
     "rankings.matching": ("符合条件", "Matching"),
     "rankings.restricted": ("其中受限制", "Restricted among them"),

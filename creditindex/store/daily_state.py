@@ -1,10 +1,18 @@
-"""The daily job's state in the store (revision 0007; docs/glossary.md, "daily state").
+"""The daily job's state in the store (revisions 0007, 0008; docs/glossary.md, "daily
+state").
 
-``subject_state`` holds every subject's answer on the state's day and the next day it
+``subject_state`` holds every subject's answer as last computed and the next day it
 may change (:func:`creditindex.daily.next_change`); ``evaluation_state`` (one row) says
 which run and day the state belongs to, by which rule set, and the newest row of every
 input table it has taken in (:class:`Marks`). The next run reads the subjects due by
 its last day and those with rows newer than the marks: nothing else.
+
+A subject whose index decays linearly keeps the answer of the day its decay was last
+computed (``decays_until`` not null) and the run that stored it with the ledger rows it
+decays along (``decay_run_id``, rows in ``decay_ledger``): its answer on a later day,
+until its next change point, is derived from them when read
+(:func:`decay_ledger_rows`, :func:`creditindex.daily.decayed_answer`), so days on which
+only decays move store nothing for it.
 """
 
 from __future__ import annotations
@@ -16,8 +24,8 @@ import polars as pl
 from sqlalchemy import Connection, delete, insert, select, text
 
 from creditindex import engine
-from creditindex.store.db import bulk_insert, placeholder, quoted
-from creditindex.store.load import id_chunks, in_list, query_frame
+from creditindex.store.db import bulk_insert, fetch_packed, placeholder, quoted
+from creditindex.store.load import id_chunks, in_list, query_frame, unpack
 from creditindex.store.models import table
 
 # The stored answer of one subject on a day (snapshot_row's columns but the rank).
@@ -28,9 +36,10 @@ ANSWER_SCHEMA: dict[str, pl.DataType] = {
     "reasons": pl.String()}
 ANSWER_COLUMNS = list(ANSWER_SCHEMA)
 STATE_SCHEMA: dict[str, pl.DataType] = {**ANSWER_SCHEMA, "next_change": pl.Date(),
-                                         "decays_until": pl.Date()}
+                                         "decays_until": pl.Date(),
+                                         "decay_run_id": pl.Int64()}
 KEY = ["subject_id", "subject_type"]
-# Ledger rows kept for decaying subjects: the engine's ledger columns they need.
+# Ledger rows kept for decaying answers: the engine's ledger columns they need.
 LEDGER_COLUMNS = {"subject_id": "subject_id", "subject_type": "subject_type",
                   "source": "source", "record_id": "record_id",
                   "behaviour_code": "behaviour_code", "decided": "decided", "end": "end_day",
@@ -97,20 +106,13 @@ def subjects_with_new_facts(conn: Connection, marks: Marks) -> list[str]:
     return frame.get_column("subject_id").to_list()
 
 
-def due_subjects(conn: Connection, first_day: dt.date, last_day: dt.date
-                 ) -> tuple[list[str], list[str]]:
-    """The subject_ids with a subject at a change point by ``last_day``, and those with
-    a subject whose index decays on ``first_day`` (some are both)."""
-    days = [d.isoformat() if conn.dialect.name == "sqlite" else d
-            for d in (last_day, first_day)]
-    p = placeholder(conn)
-    schema: dict[str, pl.DataType] = {"subject_id": pl.String()}
+def due_subjects(conn: Connection, last_day: dt.date) -> list[str]:
+    """The subject_ids with a subject at a change point by ``last_day``."""
+    day = last_day.isoformat() if conn.dialect.name == "sqlite" else last_day
     changing = query_frame(conn, "SELECT DISTINCT subject_id FROM subject_state "
-                                 f"WHERE next_change <= {p}", schema, (days[0],))
-    decaying = query_frame(conn, "SELECT DISTINCT subject_id FROM subject_state "
-                                 f"WHERE decays_until >= {p}", schema, (days[1],))
-    return (changing.get_column("subject_id").to_list(),
-            decaying.get_column("subject_id").to_list())
+                                 f"WHERE next_change <= {placeholder(conn)}",
+                           {"subject_id": pl.String()}, (day,))
+    return changing.get_column("subject_id").to_list()
 
 
 def state_rows(conn: Connection, subject_ids: list[str]) -> pl.DataFrame:
@@ -136,14 +138,29 @@ def replace_rows(conn: Connection, rows: pl.DataFrame, everyone: bool = False) -
         bulk_insert(conn, "subject_state", rows.select(list(STATE_SCHEMA)))
 
 
+def mark_decay_runs(conn: Connection, run_id: int) -> None:
+    """Name ``run_id`` as the decay run of the state's decaying rows that have none yet
+    (those just replaced: their ledger rows are stored with that run)."""
+    conn.execute(text("UPDATE subject_state SET decay_run_id = :run WHERE decay_run_id "
+                      "IS NULL AND decays_until IS NOT NULL"), {"run": run_id})
+
+
 def copy_state_to_run(conn: Connection, run_id: int) -> None:
     """Store the whole state as the snapshot of ``run_id``, ranked within each subject
-    type by index (docs/semantics.md §5.5), inside the database."""
+    type by index (docs/semantics.md §5.5), inside the database; the decaying answers
+    with their ledger rows, so that the run reads alone."""
     names = ", ".join(quoted(conn, c) for c in ANSWER_COLUMNS)
     conn.execute(text(
         f"INSERT INTO snapshot_row (run_id, {names}, type_rank) "
         f"SELECT :run, {names}, RANK() OVER (PARTITION BY subject_type "
         "ORDER BY credit_index DESC) FROM subject_state"), {"run": run_id})
+    columns = ", ".join(f"d.{c}" for c in LEDGER_COLUMNS.values())
+    conn.execute(text(
+        f"INSERT INTO decay_ledger (run_id, {columns.replace('d.', '')}) "
+        f"SELECT :run, {columns} FROM decay_ledger d JOIN subject_state s "
+        "ON d.run_id = s.decay_run_id AND d.subject_id = s.subject_id "
+        "AND d.subject_type = s.subject_type WHERE s.decay_run_id <> :run"),
+        {"run": run_id})
 
 
 def save_state(conn: Connection, run_id: int, day: dt.date, rules_hash: str,
@@ -156,25 +173,47 @@ def save_state(conn: Connection, run_id: int, day: dt.date, rules_hash: str,
     conn.execute(insert(t).values(id=1, **values))
 
 
-def ledger_rows(conn: Connection, subject_ids: list[str]) -> pl.DataFrame:
-    """The kept ledger rows of ``subject_ids`` with the engine's column names."""
+def decay_ledger_rows(conn: Connection, run_ids: list[int],
+                      subject_type: str | None = None) -> pl.DataFrame:
+    """The ledger rows stored with runs ``run_ids`` for their decaying answers (of
+    ``subject_type`` only, if given): ``run_id`` and the engine's ledger columns (read
+    packed: many rows)."""
+    schema = {"run_id": pl.Int64(),
+              **{name: engine.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}}
+    if not run_ids:
+        return pl.DataFrame(schema=schema)
+    text_schema = {**schema, "linear": pl.Int8()}  # booleans as 0/1 on every database
+    columns = ["run_id", *(c if c != "is_linear" else
+                           "CASE WHEN is_linear THEN 1 ELSE 0 END"
+                           for c in LEDGER_COLUMNS.values())]
+    p = placeholder(conn)
+    of_type = "" if subject_type is None else f" AND subject_type = {p}"
+    rows = fetch_packed(conn, columns, f"FROM decay_ledger WHERE run_id IN "
+                                       f"({', '.join([p] * len(run_ids))}){of_type}",
+                        (*run_ids, *(() if subject_type is None else (subject_type,))))
+    return unpack(rows, text_schema).with_columns(pl.col("linear").cast(pl.Boolean))
+
+
+def segment_rows(conn: Connection, rows: pl.DataFrame) -> pl.DataFrame:
+    """The ledger rows stored with the decay run of each state row of ``rows`` that
+    names one (the engine's ledger columns)."""
     schema = {name: engine.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}
-    select_from = f"SELECT {', '.join(LEDGER_COLUMNS.values())} FROM state_ledger"
-    parts = [query_frame(conn, f"{select_from} WHERE {in_list(conn, 'subject_id', ids)}",
-                         schema, tuple(ids)) for ids in id_chunks(subject_ids)]
+    named = rows.filter(pl.col("decay_run_id").is_not_null()).select(*KEY, "decay_run_id")
+    select_from = f"SELECT {', '.join(LEDGER_COLUMNS.values())} FROM decay_ledger"
+    parts = []
+    for (run_id,), mine in named.partition_by("decay_run_id", as_dict=True).items():
+        for ids in id_chunks(mine.get_column("subject_id").to_list()):
+            found = query_frame(conn, f"{select_from} WHERE run_id = {placeholder(conn)} "
+                                      f"AND {in_list(conn, 'subject_id', ids)}",
+                                schema, (run_id, *ids))
+            parts.append(found.join(mine.select(KEY), on=KEY, how="semi"))
     return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
-def replace_ledger(conn: Connection, subject_ids: list[str], rows: pl.DataFrame) -> None:
-    """Keep ``rows`` (engine ledger columns) as the ledger of ``subject_ids``."""
-    t = table("state_ledger")
-    for ids in id_chunks(subject_ids):
-        conn.execute(delete(t).where(t.c.subject_id.in_(ids)))
+def store_decay_ledger(conn: Connection, run_id: int, rows: pl.DataFrame) -> None:
+    """Keep ``rows`` (engine ledger columns) as the ledger rows of the decaying answers
+    stored with ``run_id``."""
     if rows.height:
-        bulk_insert(conn, "state_ledger", rows.select(
-            pl.col(name).alias(column) for name, column in LEDGER_COLUMNS.items()))
-
-
-def clear_ledger(conn: Connection) -> None:
-    """Drop every kept ledger row (a whole evaluation keeps its own)."""
-    conn.execute(delete(table("state_ledger")))
+        bulk_insert(conn, "decay_ledger", rows.select(
+            pl.lit(run_id, pl.Int64).alias("run_id"),
+            *(pl.col(name).alias(column) for name, column in LEDGER_COLUMNS.items())))

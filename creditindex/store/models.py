@@ -281,7 +281,9 @@ class SnapshotRow(SQLModel, table=True):
     """One subject's answer in a stored evaluation (the columns of ``compute``)."""
 
     __tablename__ = "snapshot_row"
-    __table_args__ = (MYSQL_TABLE_ARGS,)
+    # a page of a day's ranking by an indexed, LIMITed query (revision 0008)
+    __table_args__ = (Index(None, "run_id", "subject_type", "credit_index", "subject_id"),
+                      MYSQL_TABLE_ARGS)
 
     run_id: int = Field(sa_column=Column(BigId, ForeignKey("evaluation_run.id"),
                                          primary_key=True))
@@ -320,18 +322,23 @@ class SubjectState(SQLModel, table=True):
     reasons: str = _col(Text())
     next_change: dt.date | None = _col(Date(), nullable=True)
     decays_until: dt.date | None = _col(Date(), nullable=True)
+    # the run whose decay_ledger rows this answer decays along (revision 0008)
+    decay_run_id: int | None = _col(BigId, nullable=True)
 
 
-class StateLedger(SQLModel, table=True):
-    """The daily job's state, continued (revision 0007): the ledger rows (as known on the
-    state's day, still counting after it) of the subjects whose index decays linearly,
-    so that their answer on a later day is a look-up instead of a recomputation. Days
-    are integers (days since 1970-01-01), as inside the engine."""
+class DecayLedger(SQLModel, table=True):
+    """The ledger rows along which a stored answer decays (revision 0008): a snapshot row
+    of run ``run_id`` whose subject has rows here is the start of a linear decay, and
+    the subject's answer on a later day read through that run is derived from these rows
+    (:func:`creditindex.daily.decayed_answer`) instead of being stored day by day. Rows
+    as known on the run's day, still counting after it; days are integers (days since
+    1970-01-01), as inside the engine."""
 
-    __tablename__ = "state_ledger"
-    __table_args__ = (Index(None, "subject_id"), MYSQL_TABLE_ARGS)
+    __tablename__ = "decay_ledger"
+    __table_args__ = (Index(None, "run_id", "subject_id"), MYSQL_TABLE_ARGS)
 
     id: int | None = _id()
+    run_id: int = _col(BigId, ForeignKey("evaluation_run.id"))
     subject_id: str = _col(SubjectId)
     subject_type: str = _col(String(16))
     source: str = _col(String(128))

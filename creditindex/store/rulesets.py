@@ -103,6 +103,12 @@ def in_force(conn: Connection, day: dt.date) -> PublishedRules | None:
     return None if row is None else _from_row(row)
 
 
+def version_by_id(conn: Connection, version_id: int) -> PublishedRules:
+    """The published version with id ``version_id``."""
+    versions = table("rule_set_version")
+    return _from_row(conn.execute(select(versions).where(versions.c.id == version_id)).one())
+
+
 def all_versions(conn: Connection) -> list[PublishedRules]:
     """Every published version, by effective date."""
     versions = table("rule_set_version")

@@ -17,8 +17,12 @@ more; every subject is evaluated from scratch only the first time, after a new r
 set or a new list import, or for a day before the state's. A day is stored as the rows
 that changed since the previous run (``evaluation_run.parent_run_id``) and read back by
 overlaying them on the last run stored whole; every :data:`MAX_CHAIN` runs one is
-stored whole again (copied from the state inside the database). Ranks move with other
-subjects' indices, so they are given when a snapshot is read.
+stored whole again (copied from the state inside the database). A linearly decaying
+answer is stored once, where its decay starts, with the ledger rows it decays along
+(``decay_ledger``): a later day read through that run derives it
+(:func:`creditindex.daily.decayed_answer`), so days on which only decays move store
+nothing for them. Ranks move with other subjects' indices, so they are given when a
+snapshot is read.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from creditindex.daily import decayed_answer, next_change
 from creditindex.days import to_day
 from creditindex.evaluate import CreditData, compute
 from creditindex.evidence import frame_digest
+from creditindex.rules import RuleSet
 from creditindex.store import audit
 from creditindex.store.daily_state import (
     ANSWER_COLUMNS,
@@ -45,16 +50,17 @@ from creditindex.store.daily_state import (
     STATE_SCHEMA,
     Marks,
     StoredState,
-    clear_ledger,
     copy_state_to_run,
+    decay_ledger_rows,
     due_subjects,
     input_marks,
-    ledger_rows,
+    mark_decay_runs,
     read_state,
-    replace_ledger,
     replace_rows,
     save_state,
+    segment_rows,
     state_rows,
+    store_decay_ledger,
     subjects_with_new_facts,
 )
 from creditindex.store.db import (
@@ -69,7 +75,12 @@ from creditindex.store.db import (
 from creditindex.store.load import load_from, query_frame
 from creditindex.store.migrations import ensure_schema
 from creditindex.store.models import table
-from creditindex.store.rulesets import PublishedRules, all_versions, ensure_published
+from creditindex.store.rulesets import (
+    PublishedRules,
+    all_versions,
+    ensure_published,
+    version_by_id,
+)
 from creditindex.store.state import data_state
 from creditindex.store.users import STAFF, require_user
 
@@ -137,13 +148,23 @@ def _rules_on(versions: list[PublishedRules], day: dt.date) -> PublishedRules | 
     return found
 
 
+def _same_decay(conn: Connection, run_id: int, decay: pl.DataFrame | None) -> bool:
+    """Whether run ``run_id`` keeps the same decay ledger rows as ``decay``."""
+    stored = decay_ledger_rows(conn, [run_id]).drop("run_id")
+    mine = (decay if decay is not None else stored.clear()).select(stored.columns)
+    order = [*KEY, "source", "record_id", "decided"]
+    return stored.sort(order).equals(mine.sort(order))
+
+
 def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
                answer: pl.DataFrame | None, changed: pl.DataFrame | None,
-               parent: int | None, version: int, actor: str, started: dt.datetime
-               ) -> DayResult:
+               decay: pl.DataFrame | None, parent: int | None, version: int, actor: str,
+               started: dt.datetime) -> DayResult:
     """Store one day's run on ``conn`` unless the same data or answer is there: the whole
     ``answer`` (ranks included), or the rows ``changed`` since the run ``parent``, or,
-    with neither, the whole state (just updated to this day) copied in the database."""
+    with neither, the whole state (just updated to this day) copied in the database;
+    ``decay``: the ledger rows of the decaying answers among the rows stored (none: the
+    rows are the day's answers as they stand)."""
     runs = table("evaluation_run")
     latest = _latest_run(conn, day, rules.content_hash)
     delta = changed if changed is not None else pl.DataFrame(schema=STATE_SCHEMA)
@@ -154,8 +175,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
         run_id, revision, seen_version, seen_digest = latest
         if seen_version == version:
             return DayResult(day, "current", run_id, revision, rules.content_hash, 0)
-        same = (seen_digest == digest if answer is not None
-                else delta.height == 0 and parent == run_id)
+        same = (seen_digest == digest and _same_decay(conn, run_id, decay)
+                if answer is not None else delta.height == 0 and parent == run_id)
         if same:
             conn.execute(runs.update().where(runs.c.id == run_id).values(data_version=version))
             return DayResult(day, "unchanged", run_id, revision, rules.content_hash,
@@ -169,6 +190,9 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     assert key is not None
     run_id = int(key[0])
     run = pl.lit(run_id, pl.Int64).alias("run_id")
+    if decay is not None:
+        store_decay_ledger(conn, run_id, decay)
+        mark_decay_runs(conn, run_id)
     if answer is not None:
         bulk_insert(conn, "snapshot_row", answer.rename(_RENAME).select(run, *SNAPSHOT_COLUMNS))
     elif changed is not None:  # ranks are given when read (they move with others' indices)
@@ -187,16 +211,16 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
 @dataclass
 class _Day:
     """One day's work, computed before anything is written: the subjects recomputed
-    (their new state rows) and those whose answer changed (the run's rows), or the
-    whole answer when the day is stored whole; the kept ledger rows of the subjects
-    recomputed (of every subject when whole)."""
+    (their new state rows) and the rows to store (those whose answer changed, and every
+    recomputed one that decays or decayed), or the whole answer when the day is stored
+    whole; the ledger rows of the recomputed subjects that decay (of every decaying
+    subject when whole)."""
 
     day: dt.date
     rules: PublishedRules
     fresh: pl.DataFrame
     changed: pl.DataFrame
-    ledger_ids: list[str]
-    ledger: pl.DataFrame
+    decay: pl.DataFrame
     whole: pl.DataFrame | None = None
     keeps_state: bool = True
 
@@ -204,63 +228,93 @@ class _Day:
 @dataclass
 class _Carry:
     """The state carried from one day to the next in memory: the data of the subjects
-    that may reach a change point (every subject after a whole evaluation), the state
-    rows of those and of the decaying ones, and the decaying ones' ledger rows."""
+    that may reach a change point (every subject after a whole evaluation) and their
+    state rows."""
 
     rules: PublishedRules
     data: CreditData
     rows: pl.DataFrame
-    ledger: pl.DataFrame
     new_facts: list[str]
+    # the ledger rows stored with the decay runs of the rows that name one
+    segments: pl.DataFrame | None = None
 
 
 def _state_frame(answer: pl.DataFrame, nxt: pl.DataFrame) -> pl.DataFrame:
-    return answer.rename(_RENAME).join(nxt, on=KEY, how="left").select(list(STATE_SCHEMA))
+    return answer.rename(_RENAME).join(nxt, on=KEY, how="left").with_columns(
+        pl.lit(None, pl.Int64).alias("decay_run_id")).select(list(STATE_SCHEMA))
 
 
-def _ids(values: list[str]) -> pl.Expr:
-    return pl.col("subject_id").is_in(pl.Series(values, dtype=pl.String).implode())
+def _decay_of(rows: pl.DataFrame, ledger: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """The ledger rows still counting after ``day`` of the state ``rows`` that decay."""
+    decaying = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
+    return ledger.filter(pl.col("end") > to_day(day)).join(
+        decaying, on=KEY, how="semi").select(list(LEDGER_COLUMNS))
 
 
 def _recompute(data: CreditData, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """State rows of every subject of ``data`` on ``day`` and the ledger rows kept for
     those whose index decays."""
     ledger = core.ledger(data.records, data.rules, day)
-    nxt = next_change(data, day, ledger)
-    rows = _state_frame(compute(data, day, known_on=day), nxt)
-    decaying = nxt.filter(pl.col("decays_until").is_not_null()).select(KEY)
-    kept = ledger.filter(pl.col("end") > to_day(day)).join(decaying, on=KEY, how="semi")
-    return rows, kept.select(list(LEDGER_COLUMNS))
+    rows = _state_frame(compute(data, day, known_on=day), next_change(data, day, ledger))
+    return rows, _decay_of(rows, ledger, day)
 
 
 def _step(carry: _Carry, day: dt.date) -> _Day:
     """Move ``carry`` to ``day``: recompute the subjects at a change point (and, first,
-    those with new facts), move the decaying ones along their ledger rows, and keep the
-    rows whose answer changed."""
+    those with new facts) and keep the rows to store. Decaying subjects between change
+    points are left alone: their stored answer decays when read."""
     rows = carry.rows
-    changing = pl.col("next_change") <= day
-    ids = list(dict.fromkeys([*carry.new_facts,
-                              *rows.filter(changing).get_column("subject_id").to_list()]))
+    ids = list(dict.fromkeys([
+        *carry.new_facts,
+        *rows.filter(pl.col("next_change") <= day).get_column("subject_id").to_list()]))
     carry.new_facts = []
-    decaying = rows.filter(~changing.fill_null(False) & (pl.col("decays_until") >= day)
-                           & ~_ids(ids))
-    parts, kept = [], carry.ledger.clear()
-    if ids:
-        recomputed, kept = _recompute(carry.data.for_subjects(ids), day)
-        carry.ledger = pl.concat([carry.ledger.filter(~_ids(ids)), kept])
-        parts.append(recomputed)
-    if decaying.height:
-        moved = decayed_answer(decaying.rename({"credit_index": "index"}),
-                               carry.ledger.join(decaying.select(KEY), on=KEY, how="semi"),
-                               carry.rules.rules, day)
-        parts.append(moved.rename({"index": "credit_index"}).join(
-            decaying.select(*KEY, "next_change", "decays_until"), on=KEY).select(
-            list(STATE_SCHEMA)))
-    fresh = pl.concat(parts) if parts else pl.DataFrame(schema=STATE_SCHEMA)
-    changed = fresh.join(rows.select(ANSWER_COLUMNS), on=ANSWER_COLUMNS, how="anti",
-                         nulls_equal=True)
+    if not ids:
+        empty = pl.DataFrame(schema=STATE_SCHEMA)
+        return _Day(day, carry.rules, empty, empty, pl.DataFrame(schema={
+            name: core.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}))
+    fresh, decay = _recompute(carry.data.for_subjects(ids), day)
+    going_on = _decays_going_on(carry, fresh, decay, day)
+    if going_on.height:  # their stored answer, read on this day, is the fresh one
+        fresh = pl.concat([fresh.join(going_on, on=KEY, how="anti"),
+                           rows.join(going_on, on=KEY, how="semi").drop(
+                               "next_change", "decays_until").join(
+                               fresh.select(*KEY, "next_change", "decays_until"), on=KEY
+                           ).select(list(STATE_SCHEMA))])
+        decay = decay.join(going_on, on=KEY, how="anti")
+    decayed = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
+    changed = pl.concat([
+        fresh.join(rows.select(ANSWER_COLUMNS), on=ANSWER_COLUMNS, how="anti",
+                   nulls_equal=True),
+        fresh.filter(pl.col("decays_until").is_not_null()),  # a decay starts anew
+        fresh.join(decayed, on=KEY, how="semi"),  # the stored answer decayed: ends here
+    ]).unique(KEY, keep="first", maintain_order=True).join(going_on, on=KEY, how="anti")
     carry.rows = pl.concat([rows.join(fresh.select(KEY), on=KEY, how="anti"), fresh])
-    return _Day(day, carry.rules, fresh, changed, ids, kept)
+    return _Day(day, carry.rules, fresh, changed, decay)
+
+
+def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
+                     day: dt.date) -> pl.DataFrame:
+    """The keys of recomputed subjects whose stored decaying answer goes on: it names
+    its decay run, decays along the same ledger rows as now, and read on ``day`` is the
+    fresh answer (so nothing of theirs need be stored again)."""
+    if carry.segments is None:
+        return pl.DataFrame(schema={k: pl.String() for k in KEY})
+    before = carry.rows.filter(pl.col("decay_run_id").is_not_null()).join(
+        fresh.filter(pl.col("decays_until").is_not_null()).select(KEY), on=KEY, how="semi")
+    if not before.height:
+        return before.select(KEY)
+    kept = carry.segments.filter(pl.col("end") > to_day(day)).join(
+        before.select(KEY), on=KEY, how="semi")
+    now = decay.join(before.select(KEY), on=KEY, how="semi")
+    columns = list(LEDGER_COLUMNS)
+    differ = pl.concat([kept.join(now, on=columns, how="anti", nulls_equal=True),
+                        now.join(kept, on=columns, how="anti", nulls_equal=True)]).select(KEY)
+    same = before.join(differ, on=KEY, how="anti")
+    read = decayed_answer(same.rename({"credit_index": "index"}),
+                          kept.join(same.select(KEY), on=KEY, how="semi"),
+                          carry.rules.rules, day).rename({"index": "credit_index"})
+    return read.join(fresh.select(ANSWER_COLUMNS), on=ANSWER_COLUMNS, how="semi",
+                     nulls_equal=True).select(KEY)
 
 
 def _whole(data: CreditData, rules: PublishedRules, day: dt.date) -> tuple[_Day, _Carry]:
@@ -268,11 +322,8 @@ def _whole(data: CreditData, rules: PublishedRules, day: dt.date) -> tuple[_Day,
     answer = compute(data, day, known_on=day)
     ledger = core.ledger(data.records, data.rules, day)
     rows = _state_frame(answer, next_change(data, day, ledger))
-    decaying = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
-    kept = ledger.filter(pl.col("end") > to_day(day)).join(decaying, on=KEY, how="semi"
-                                                            ).select(list(LEDGER_COLUMNS))
-    return (_Day(day, rules, rows, rows, [], kept, whole=answer),
-            _Carry(rules, data, rows, kept, []))
+    return (_Day(day, rules, rows, rows, _decay_of(rows, ledger, day), whole=answer),
+            _Carry(rules, data, rows, []))
 
 
 def evaluate(url: str | None = None, on: dt.date | None = None, *, user: str | None = None,
@@ -338,11 +389,10 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             assert state is not None
             last = max(d for d, r in pending if r.content_hash == rules.content_hash)
             new_facts = subjects_with_new_facts(conn, state.marks)
-            changing, decaying = due_subjects(conn, day, last)
-            ids = list(dict.fromkeys([*new_facts, *changing]))
+            ids = list(dict.fromkeys([*new_facts, *due_subjects(conn, last)]))
             data = load_from(conn, rules.rules, subject_ids=ids)
-            carry = _Carry(rules, data, state_rows(conn, list(dict.fromkeys(
-                [*ids, *decaying]))), ledger_rows(conn, decaying), new_facts)
+            rows = state_rows(conn, ids)
+            carry = _Carry(rules, data, rows, new_facts, segment_rows(conn, rows))
             work.append(_step(carry, day))
             continue
         if everything is None:
@@ -370,16 +420,15 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
         started = utcnow()
         if not item.keeps_state:
             results.append(_store_day(conn, item.day, item.rules, item.whole, None, None,
-                                      version, actor, started))
+                                      None, version, actor, started))
             continue
         whole = item.whole is not None or parent is None or chain >= MAX_CHAIN
         replace_rows(conn, item.fresh, everyone=item.whole is not None)
-        if item.whole is not None:
-            clear_ledger(conn)
-        replace_ledger(conn, item.ledger_ids, item.ledger)
         result = _store_day(conn, item.day, item.rules, item.whole,
-                            None if whole else item.changed, parent, version, actor,
-                            started)
+                            None if whole else item.changed, item.decay, parent, version,
+                            actor, started)
+        if result.status != "stored":  # the same answers found stored there
+            mark_decay_runs(conn, result.run_id)
         if result.status == "stored":
             parent, chain = result.run_id, (0 if whole else chain + 1)
         moved = (result.run_id, item.day, item.rules.content_hash)
@@ -420,29 +469,49 @@ def stored_snapshot(url: str | None, day: dt.date, rules_hash: str | None = None
     engine = get_engine(url)
     ensure_schema(engine)
     runs = table("evaluation_run")
-    query = select(runs.c.id).where(runs.c.day == day)
+    query = select(runs.c.id, runs.c.rule_set_id).where(runs.c.day == day)
     if rules_hash is not None:
         query = query.where(runs.c.rules_hash.startswith(rules_hash))
     if revision is not None:
         query = query.where(runs.c.revision == revision)
     with read_transaction(engine) as conn:
-        run_id = conn.execute(query.order_by(runs.c.id.desc()).limit(1)).scalar()
-        if run_id is None:
+        found = conn.execute(query.order_by(runs.c.id.desc()).limit(1)).first()
+        if found is None:
             raise StoreError(f"{day} has not been evaluated (run `creditindex evaluate "
                              f"--on {day}`)")
-        chain = run_chain(conn, int(run_id))
+        chain = run_chain(conn, int(found[0]))
         p = placeholder(conn)
         frame = query_frame(
             conn, f"SELECT run_id, {', '.join(SNAPSHOT_COLUMNS)} FROM snapshot_row "
                   f"WHERE run_id IN ({', '.join([p] * len(chain))})",
             {"run_id": pl.Int64(), **SNAPSHOT_SCHEMA}, tuple(chain))
+        decay = decay_ledger_rows(conn, chain)
+        rules = version_by_id(conn, int(found[1])).rules if decay.height else None
     newest_first = pl.DataFrame({"run_id": chain, "_age": range(len(chain))},
                                 schema={"run_id": pl.Int64, "_age": pl.Int64})
     frame = frame.join(newest_first, on="run_id").sort("_age").unique(
-        KEY, keep="first").drop("run_id", "_age")
-    return frame.with_columns(core.rank_expr().alias("rank"),
-                              pl.col("watch", "restricted_in").fill_null("")).sort(
-        "subject_type", "rank", "subject_id")
+        KEY, keep="first").drop("_age")
+    if rules is not None:
+        frame = decayed_on(frame, decay, rules, day)
+    return frame.drop("run_id").with_columns(
+        core.rank_expr().alias("rank"), pl.col("watch", "restricted_in").fill_null("")
+    ).sort("subject_type", "rank", "subject_id")
+
+
+def decayed_on(frame: pl.DataFrame, decay: pl.DataFrame, rules: RuleSet, day: dt.date
+                ) -> pl.DataFrame:
+    """``frame`` (stored rows with their ``run_id``) with every answer stored where its
+    decay starts replaced by its answer on ``day``, derived from the ledger rows kept
+    with that run."""
+    on = ["run_id", *KEY]
+    ledger = decay.join(frame.select(on), on=on, how="semi")
+    starts = frame.join(ledger.select(on).unique(), on=on, how="semi")
+    if not starts.height:
+        return frame
+    moved = decayed_answer(starts, ledger.drop("run_id"), rules, day)
+    return pl.concat([frame.join(starts.select(KEY), on=KEY, how="anti"),
+                      starts.select("run_id", *KEY, "rank").join(moved, on=KEY)
+                      .select(frame.columns)])
 
 
 def list_runs(url: str | None = None) -> pl.DataFrame:

@@ -40,6 +40,7 @@ from creditindex.store import approvals, lifecycle
 from creditindex.store.audit import audit_trail
 from creditindex.store.checks import Certificate, count_checks, issue_check
 from creditindex.store.checks import verify as verify_code
+from creditindex.store.day_pages import DayPage, stored_page
 from creditindex.store.db import (
     StoreError,
     default_url,
@@ -109,10 +110,22 @@ def _ready(url: str, warm: bool) -> bool:
     return True
 
 
+# Set once a first page has been shown: the work in the background waits for it (at most
+# FIRST_PAGE_WAIT seconds), so that the first visitor's page does not share the CPU.
+_first_shown = threading.Event()
+FIRST_PAGE_WAIT = 15.0
+
+
+def first_page_shown() -> None:
+    """Tell the work in the background that a first page is on screen."""
+    _first_shown.set()
+
+
 def _warm() -> None:
     """Compute today's rankings, industries and subject directory in the background once
-    the server has its first session, so that later visitors find them ready (a million
-    subjects take a while)."""
+    the server has its first session (and its first page is shown), so that later
+    visitors find them ready (a million subjects take a while)."""
+    _first_shown.wait(FIRST_PAGE_WAIT)
     try:
         rankings(today())
         industries()
@@ -236,17 +249,23 @@ _EMPTY_RANKING = pl.DataFrame(schema={**_COMPUTE_SCHEMA, "public_id": pl.String(
                                       "region": pl.String(), "_search": pl.String()})
 
 
-def _stored_answer(url: str, state: str, rules_hash: str, day: dt.date
-                   ) -> pl.DataFrame | None:
-    """The day's stored snapshot (the daily evaluation, 每日一评) when it was made by
-    this rule set from the data as they are now; else ``None``."""
+def _published_subjects(url: str, state: str, rules_hash: str, day: dt.date) -> int | None:
+    """How many subjects the day's stored snapshot (the daily evaluation, 每日一评)
+    holds when it was made by this rule set from the data as they are now; else
+    ``None``."""
     newest = int(state.split("@")[0])
     runs = table("evaluation_run")
     with read_transaction(_engine(url)) as conn:
-        current = conn.execute(select(runs.c.id).where(
+        found = conn.execute(select(runs.c.n_subjects).where(
             runs.c.day == day, runs.c.known_on == day, runs.c.rules_hash == rules_hash,
             runs.c.data_version >= newest).limit(1)).scalar()
-    if current is None:
+    return None if found is None else int(found)
+
+
+def _stored_answer(url: str, state: str, rules_hash: str, day: dt.date
+                   ) -> pl.DataFrame | None:
+    """The day's stored snapshot when it stands for the data as they are now."""
+    if _published_subjects(url, state, rules_hash, day) is None:
         return None
     return stored_snapshot(url, day, rules_hash)
 
@@ -273,7 +292,58 @@ def rankings(on: dt.date, known_on: dt.date | None = None) -> Rankings:
     and shared by every session (frames are never changed in place)."""
     url = db_url()
     token = state(url)
-    return _rankings(url, token, rules(on).content_hash, on, known_on or on)
+    key = (url, token, rules(on).content_hash, on, known_on or on)
+    found = _rankings(*key)
+    _in_memory.add(key)
+    return found
+
+
+# Days of fewer subjects load whole at once (a second or two): no first page alone.
+FIRST_PAGE_FROM = 100_000
+_in_memory: set[tuple[str, str, str, dt.date, dt.date]] = set()
+_loading: set[tuple[str, str, str, dt.date, dt.date]] = set()
+
+
+def first_page(on: dt.date, subject_type: str, size: int) -> DayPage | None:
+    """The first ``size`` rows of the published day ``on`` for ``subject_type``, read by
+    an indexed query, while the whole day is not yet in this server's memory (then it
+    is loaded in the background and ``None`` is returned from then on); ``None`` too
+    when the day is not stored as it stands (the whole day is computed instead) or has
+    fewer than :data:`FIRST_PAGE_FROM` subjects."""
+    url = db_url()
+    token = state(url)
+    key = (url, token, rules(on).content_hash, on, on)
+    if key in _in_memory:
+        return None
+    page = _first_page(url, token, key[2], on, subject_type, size)
+    if page is not None and key not in _loading:
+        _loading.add(key)
+        threading.Thread(target=_load_day, args=(on,), daemon=True,
+                         name="creditindex-rankings").start()
+    return page
+
+
+def day_loaded(on: dt.date) -> bool:
+    """Whether the whole day ``on`` (as known that day) is in this server's memory."""
+    url = db_url()
+    return (url, state(url), rules(on).content_hash, on, on) in _in_memory
+
+
+def _load_day(on: dt.date) -> None:
+    _first_shown.wait(FIRST_PAGE_WAIT)
+    try:
+        rankings(on)
+    except Exception:  # the next visitor's page loads it instead
+        logging.getLogger(__name__).exception("loading the day failed")
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _first_page(url: str, state: str, rules_hash: str, on: dt.date, subject_type: str,
+                size: int) -> DayPage | None:
+    subjects = _published_subjects(url, state, rules_hash, on)
+    if subjects is None or subjects < FIRST_PAGE_FROM:
+        return None
+    return stored_page(url, on, rules_hash, subject_type, size)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -393,10 +463,13 @@ def behaviour_names(lang: str, on: dt.date | None = None) -> dict[str, str]:
 
 def grounds_for(subject_ids: Sequence[str], on: dt.date, known_on: dt.date
                 ) -> pl.DataFrame:
-    """Every restriction ground in force on ``on`` of a few subjects (a page of rows)."""
+    """Every restriction ground in force on ``on`` of a few subjects (a page of rows),
+    from their rows alone (indexed reads: the whole store is never loaded for a page)."""
     if not subject_ids:
         return pl.DataFrame(schema={"subject_id": pl.String})
-    return evaluate.check(credit_data(on), on, list(subject_ids), known_on=known_on).grounds
+    ids = list(subject_ids)
+    data = load_data(db_url(), on=on, subject_ids=ids)
+    return evaluate.check(data, on, ids, known_on=known_on).grounds
 
 
 def visible_types(user: User) -> list[str]:

@@ -7,7 +7,9 @@ restrictions, on SQLite, PostgreSQL and MariaDB."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -18,6 +20,7 @@ from creditindex.evaluate import compute
 from creditindex.generate import generate
 from creditindex.rules import load_rules
 from creditindex.store import snapshots
+from creditindex.store.day_pages import stored_page
 from creditindex.store.db import get_engine
 from creditindex.store.importer import import_lists, import_records
 from creditindex.store.lifecycle import add_restriction, grant_repair
@@ -100,8 +103,8 @@ def test_incremental_days_equal_whole_evaluations(store_url: str, tmp_path: Path
     assert [r.day for r in caught] == [D("2026-03-03") + dt.timedelta(days=i)
                                       for i in range(31)]
     assert _runs_stored_as_changes(store_url) >= 25
-    with get_engine(store_url).connect() as conn:  # decaying indices move by their ledger
-        assert conn.execute(text("SELECT COUNT(*) FROM state_ledger")).scalar_one() > 0
+    with get_engine(store_url).connect() as conn:  # decaying answers move when read
+        assert conn.execute(text("SELECT COUNT(*) FROM decay_ledger")).scalar_one() > 0
     _assert_stored_equals_compute(store_url, [start + dt.timedelta(days=i)
                                               for i in range(33)])
     # new facts: late records, a repair, a manual restriction
@@ -142,3 +145,55 @@ def test_a_list_import_and_a_past_day_are_evaluated_whole(store_url: str,
     _assert_stored_equals_compute(store_url, [D("2026-03-05"), D("2026-03-13"),
                                               D("2026-03-20"), D("2026-03-30"),
                                               D("2026-03-31")])
+
+
+def test_decaying_answers_are_stored_where_their_decay_starts(
+        store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, _, _ = _generated(tmp_path)
+    import_records(store_url, [first], user="alice", today=D("2026-03-21"))
+    days = [D("2026-03-21") + dt.timedelta(days=i) for i in range(11)]
+    evaluate(store_url, days[0])
+    going_on: list[int] = []
+    found = snapshots._decays_going_on
+
+    def counted(*args: Any) -> pl.DataFrame:
+        keys = found(*args)
+        going_on.append(keys.height)
+        return keys
+
+    monkeypatch.setattr(snapshots, "_decays_going_on", counted)
+    evaluate(store_url, days[-1])  # ten days caught up: nothing but decays and expiries
+    assert sum(going_on) > 0  # at a change point that changed nothing, a decay goes on
+    data = load_data(store_url)
+    answers = [compute(data, day, day).drop("rank") for day in days]
+    moved = sum(later.join(earlier, on=list(later.columns), how="anti",
+                           nulls_equal=True).height
+                for earlier, later in itertools.pairwise(answers))
+    with get_engine(store_url).connect() as conn:
+        stored = conn.execute(text(
+            "SELECT COUNT(*) FROM snapshot_row s JOIN evaluation_run r ON r.id = s.run_id "
+            "WHERE r.parent_run_id IS NOT NULL")).scalar_one()
+    assert moved > 0 and stored < moved / 4  # decays move every day, yet are not stored
+    _assert_stored_equals_compute(store_url, days)
+
+
+def test_a_page_of_a_stored_day_is_its_first_rows(store_url: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(snapshots, "MAX_CHAIN", 4)
+    first, late, _ = _generated(tmp_path)
+    import_records(store_url, [first], user="alice", today=D("2026-03-21"))
+    evaluate(store_url, D("2026-03-21"))
+    import_records(store_url, [late], user="alice", today=D("2026-04-03"))
+    for day in (D("2026-03-21"), D("2026-03-24"), D("2026-04-03"), D("2026-04-04")):
+        evaluate(store_url, day)
+        whole = stored_snapshot(store_url, day)
+        rules_hash = snapshots.list_runs(store_url).get_column("rules_hash")[0]
+        for subject_type in whole.get_column("subject_type").unique().to_list():
+            mine = whole.filter(pl.col("subject_type") == subject_type)
+            page = stored_page(store_url, day, rules_hash, subject_type, 25)
+            assert page is not None
+            assert_frame_equal(page.rows.select(mine.columns), mine.head(25))
+            assert page.subjects == mine.height
+            assert page.restricted == mine.get_column("restricted").sum()
+            assert page.mean_index == pytest.approx(mine.get_column("index").mean())
+    assert stored_page(store_url, D("2026-03-20"), rules_hash, "bidder", 25) is None

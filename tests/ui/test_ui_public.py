@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 import polars as pl
 import pytest
@@ -254,3 +255,28 @@ def test_rankings_search_reveals_no_hidden_digits(app: AppFactory,
     assert len(table(at, "rk_table")) == 0  # the birth date is hidden: no match on it
     at.text_input(key="rk_query").set_value(expert["subject_id"]).run()
     assert list(table(at, "rk_table").iloc[:, 2]) == [expert["subject_name"]]
+
+
+def test_a_published_day_shows_its_first_page_alone(app: AppFactory, db: str,
+                                                    answer: pl.DataFrame,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from creditindex.store.snapshots import evaluate as evaluate_day
+    from creditindex.ui import data
+
+    evaluate_day(db, TODAY)
+    monkeypatch.setattr(data, "FIRST_PAGE_FROM", 0)  # the sample is small: read it alone
+    monkeypatch.setattr(data, "_first_shown", threading.Event())  # the warm-up waits
+    monkeypatch.setattr(data, "_in_memory", set())
+    at = app()
+    no_exception(at)
+    assert at.info[0].value == t("rankings.loading_rest", "zh")
+    bidders = answer.filter(pl.col("subject_type") == "bidder")
+    assert at.metric[0].value == f"{bidders.height:,}"
+    assert at.metric[2].value == f"{bidders.get_column('restricted').sum():,}"
+    shown = table(at, "rk_table")
+    assert list(shown.iloc[:, 0]) == bidders.get_column("rank").head(50).to_list()
+    assert list(shown.iloc[:, 3]) == bidders.get_column("index").head(50).to_list()
+    data.rankings(TODAY)  # the whole day has arrived: filters, search and paging
+    at.run()
+    no_exception(at)
+    assert not at.info and at.text_input(key="rk_query") is not None

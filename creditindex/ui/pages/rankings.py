@@ -11,6 +11,7 @@ import polars as pl
 import streamlit as st
 
 from creditindex.regions import region_name
+from creditindex.store.day_pages import DayPage
 from creditindex.ui import charts, data, nav, reasons, tables
 from creditindex.ui.auth import Permission
 from creditindex.ui.i18n import current_lang, labeller, lang_key, t
@@ -110,6 +111,37 @@ def _table(rows: pl.DataFrame, stype: str, view: str) -> None:
             nav.open_profile(str(choice), stype)
 
 
+def _first_page(page: DayPage, stype: str, on: dt.date) -> None:
+    """The first page of a published day read alone (the whole day is still loading):
+    its rows and the day's totals; filters, search and paging come with the whole day."""
+    st.subheader(t("rankings.answer_for", day=on, type=t(f"type.{stype}")))
+    m = st.columns(4)
+    m[0].metric(t("rankings.subjects"), f"{page.subjects:,}")
+    m[1].metric(t("rankings.matching"), f"{page.subjects:,}")
+    m[2].metric(t("rankings.restricted"), f"{page.restricted:,}")
+    m[3].metric(t("rankings.mean_index"),
+                "-" if page.mean_index is None else f"{page.mean_index:.2f}")
+    st.info(t("rankings.loading_rest"), icon=":material/hourglass_top:")
+    rows = tables.prepare_rankings(page.rows).get(stype, page.rows.clear())
+    size = PAGE_SIZES[1]
+    st.caption(t("rankings.page_info", page=1, pages=tables.page_count(page.subjects, size),
+                 first=min(page.subjects, 1), last=min(page.subjects, size),
+                 total=page.subjects))
+    st.caption(t("rankings.click_hint"))
+    restricted_ids = rows.filter(pl.col("restricted")).get_column("subject_id").to_list()
+    rows = rows.with_columns(reasons.reasons_column(
+        rows, data.grounds_for(restricted_ids, on, on),
+        data.behaviour_names(current_lang(), on)))
+    _table(rows, stype, "first")
+
+
+@st.fragment(run_every=3)
+def _whole_day_arrives(on: dt.date) -> None:
+    """Show the whole ranking (filters, search, paging) once the day is loaded."""
+    if data.day_loaded(on):
+        st.rerun(scope="app")
+
+
 def render() -> None:
     """The rankings page."""
     user = guard(Permission.VIEW)
@@ -118,6 +150,12 @@ def render() -> None:
     types = data.visible_types(user)
     stype = type_picker("rk_type", types) or types[0]
     on, known_on = day_pickers("rk")
+    quick = data.first_page(on, stype, PAGE_SIZES[1]) if known_on == on else None
+    if quick is not None:
+        _first_page(quick, stype, on)
+        data.first_page_shown()
+        _whole_day_arrives(on)
+        return
     with st.spinner(t("rankings.computing")):
         ranking = data.rankings(on, known_on)
     frame = ranking.of(stype)
