@@ -13,13 +13,6 @@ from collections.abc import Iterable
 import polars as pl
 
 CATEGORIES: tuple[str, ...] = ("engineering", "procurement", "land", "property", "other")
-CATEGORY_NAMES_ZH: dict[str, str] = {
-    "engineering": "工程建设",
-    "procurement": "政府采购",
-    "land": "土地矿业权",
-    "property": "国有产权",
-    "other": "其他",
-}
 ALL = (1 << len(CATEGORIES)) - 1
 _BIT = {c: 1 << i for i, c in enumerate(CATEGORIES)}
 

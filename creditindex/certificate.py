@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from creditindex import evaluate
-from creditindex.categories import CATEGORIES, CATEGORY_NAMES_ZH
+from creditindex.categories import CATEGORIES
 from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import SHANGHAI as SHANGHAI
 from creditindex.evidence import data_facts, mask_personal
@@ -27,8 +27,6 @@ from creditindex.identifiers import id_problem
 from creditindex.lists import CHINA, normalise_country
 from creditindex.rules import SUBJECT_TYPES
 from creditindex.wording import behaviour_names, ground_what, source_words
-
-CATEGORY_ZH = CATEGORY_NAMES_ZH
 
 
 @dataclass(frozen=True)
@@ -245,7 +243,7 @@ def _scope_text(scope: Any) -> str:
              if p]
     if not parts or set(parts) >= set(CATEGORIES):
         return "全部交易类别"
-    return "、".join(CATEGORY_ZH.get(p, p) for p in parts)
+    return "、".join(tr("category", p) for p in parts)
 
 
 def ground_rows(data: CreditData, result: CheckResult) -> list[dict[str, Any]]:
@@ -330,7 +328,8 @@ def certificate_payload(data: CreditData, request: CheckRequest, members: CheckR
         "project": {"no": request.project_no, "name": request.project_name},
         "lot": {"no": request.lot_no, "name": request.lot_name},
         "category": request.category,
-        "category_zh": CATEGORY_ZH.get(request.category or "", "未指定（任一类别受限即不符合）"),
+        "category_zh": (tr("category", request.category) if request.category
+                        else "未指定（任一类别受限即不符合）"),
         "financier": request.financier,
         "subject_type": request.subject_type,
         "on": members.on.isoformat(), "known_on": members.known_on.isoformat(),

@@ -117,6 +117,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "type.agent": ("招标代理机构", "Tendering agents"),
     "type.tenderer": ("招标人 / 采购人", "Tenderers / purchasers"),
     "type.expert": ("评标专家", "Evaluation experts"),
+    # one subject's role, as a document names it (credit report)
+    "role_of.bidder": ("投标人", "bidder"),
+    "role_of.agent": ("招标代理机构", "tendering agent"),
+    "role_of.tenderer": ("招标人", "tenderer"),
+    "role_of.expert": ("评标专家", "evaluation expert"),
     "filter.subject_type": ("主体类型", "Subject type"),
     "filter.all_types": ("全部类型", "All types"),
     "filter.grade": ("等级", "Grade"),

@@ -19,9 +19,9 @@ from creditindex import evaluate
 from creditindex.certificate import SHANGHAI, ground_rows
 from creditindex.evaluate import CreditData
 from creditindex.evidence import mask_personal
+from creditindex.i18n import tr
 from creditindex.identifiers import id_problem
 
-ROLE_ZH = {"bidder": "投标人", "agent": "招标代理机构", "tenderer": "招标人", "expert": "评标专家"}
 AUDIENCES = ("public", "staff")
 FOOTNOTE = ("本报告仅列示报告日依法可以公示的信用记录（已撤销、已信用修复或超过公示期限的"
             "记录不予公示）。自然人身份证号已脱敏。")
@@ -95,7 +95,7 @@ def report_payload(data: CreditData, subject_id: str, on: dt.date,
         points = [float(p) for p in ded.get_column("points").to_list()]
         watch = answer.get("watch") or getattr(grades.get(answer["grade"]), "watch", None)
         role_rows.append({
-            "role": role, "role_zh": ROLE_ZH.get(role, role), "index": float(answer["index"]),
+            "role": role, "role_zh": tr("role_of", role), "index": float(answer["index"]),
             "grade": answer["grade"], "watch": watch or "",
             "arithmetic": arithmetic(base, floor, points, float(answer["index"])),
             "deductions": [{
@@ -191,7 +191,7 @@ def record_cells(payload: dict[str, Any]) -> list[list[str]]:
     """One row per record shown."""
     rows = []
     for r in payload["records"]:
-        row = [ROLE_ZH.get(r["role"], r["role"]),
+        row = [tr("role_of", r["role"]),
                " ".join(x for x in (r["behaviour_code"], r["behaviour_name"]) if x),
                r["decided_on"], r["document_no"] or "—", r["authority"],
                r["revoked_on"] or "—", r["repaired_on"] or "—"]

@@ -15,7 +15,6 @@ from pypdf import PdfReader
 sys.path.insert(0, str(Path(__file__).resolve().parent / "store"))
 import storetest
 
-from creditindex.categories import CATEGORY_NAMES_ZH
 from creditindex.certificate import (
     CheckRequest,
     RequestError,
@@ -24,6 +23,7 @@ from creditindex.certificate import (
     request_problems,
     run_check,
 )
+from creditindex.i18n import t
 from creditindex.identifiers import mask_rid
 from creditindex.pdf import certificate_pdf
 
@@ -60,7 +60,7 @@ def test_every_fact_is_on_the_certificate(data: storetest.CreditData) -> None:
     html = render_html(payload)
     rules = data.rules
     for needed in ("公共资源交易信用资格核查证明", "HC202600000042", "2026-06-0109:30:05",
-                   "张三", "GZ2026-0815道路改造工程", "2第二标段", CATEGORY_NAMES_ZH["engineering"],
+                   "张三", "GZ2026-0815道路改造工程", "2第二标段", t("category.engineering"),
                    "worldbank", rules.ruleset.name, rules.content_hash, "ABCD-EFGH-JKMN-PQRS",
                    "己公司", "乙交通工程有限公司", "专家甲", "符合", "不符合", "串通投标",
                    "广州市住建局", "2026-02-01至2029-01-30", mask_rid(storetest.E)):
