@@ -155,7 +155,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
                               "paging and downloads come once the whole ranking is loaded (in "
                               "a moment)."),
     "rankings.subjects": ("主体数", "Subjects"),
-    "rankings.matching": ("符合条件", "Matching"),
+    "rankings.matching": ("符合筛选条件", "Matching the filters"),
     "rankings.restricted": ("其中受限制", "Restricted among them"),
     "rankings.mean_index": ("平均信用指数", "Mean index"),
     "rankings.distribution": ("等级分布", "Grade distribution"),
