@@ -11,18 +11,22 @@ decaying deduction counts. Between two such days the answer stands, so the daily
 recomputes a subject only on them (:mod:`creditindex.store.snapshots`).
 
 Pure: frames in, frames out; the numbers come from :func:`engine.ledger` and the
-restriction intervals of :func:`evaluate.restrictions` (as known on the day).
+restriction intervals of :func:`evaluate.restrictions` (as known on the day), those
+the records cause read off the engine's arrays (:func:`restriction_days`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
-from creditindex import engine, evaluate
+from creditindex import engine, evaluate, restrict
 from creditindex.days import to_day
 from creditindex.disclosure import MAX_PUBLICATION_DAYS
+from creditindex.engine.restrictions import record_restrictions
 from creditindex.rules import RuleSet
 
 NEXT_CHANGE_SCHEMA: dict[str, pl.DataType] = {
@@ -63,19 +67,49 @@ def next_change(data: evaluate.CreditData, day: dt.date | int,
               # the day publication ends by itself (docs/semantics.md §2, publish_until)
               pl.col("decided_on").cast(pl.Int32) + MAX_PUBLICATION_DAYS),
     ]
-    intervals = evaluate.restrictions(data, d)
-    by_id = _days(intervals, ["subject_id"], pl.col("start"), pl.col("end"))
     keys = data.subject_keys()
     later = (pl.col("at") > d) & (pl.col("at") < _NEVER)  # null: no end
     from_keys = pl.concat(by_key).filter(later).group_by(key).agg(pl.col("at").min())
-    from_ids = keys.join(by_id.filter(later).group_by("subject_id").agg(pl.col("at").min()),
-                         on="subject_id")
+    from_ids = keys.join(restriction_days(data, d).filter(later).group_by("subject_id")
+                         .agg(pl.col("at").min()), on="subject_id")
     first = pl.concat([from_keys, from_ids.select(*key, "at")]).group_by(key).agg(
         pl.col("at").min())
     decaying = ledger.filter(pl.col("linear") & active).group_by(key).agg(
         (pl.col("end").max() - 1).cast(pl.Date).alias("decays_until"))
     return keys.join(first, on=key, how="left").join(decaying, on=key, how="left").select(
         *key, pl.col("at").cast(pl.Date).alias("next_change"), "decays_until")
+
+
+def restriction_days(data: evaluate.CreditData, known_on: int) -> pl.DataFrame:
+    """``subject_id, at``: the first and the first free day of every restriction
+    interval of :func:`evaluate.restrictions` (as known on ``known_on``; an end of
+    ``OPEN_DAY`` or later, or null, left out: no end), those the records cause read straight off
+    the engine's arrays (no grounds are written for them)."""
+    found = record_restrictions(data.records, data.rules, known_on)
+    bars, sus = found.bars, found.suspensions
+    g_code, _, g_start, g_end = found.grades
+    bar_end = bars.value.astype(np.int64)
+    codes: list[npt.NDArray[np.int64]] = [
+        bars.code.astype(np.int64), bars.code[bar_end < engine.OPEN_DAY].astype(np.int64),
+        g_code.astype(np.int64), g_code[g_end < engine.OPEN_DAY].astype(np.int64)]
+    days: list[npt.NDArray[np.int64]] = [
+        bars.decided.astype(np.int64), bar_end[bar_end < engine.OPEN_DAY],
+        g_start.astype(np.int64), g_end[g_end < engine.OPEN_DAY].astype(np.int64)]
+    rule = data.rules.expert_suspension
+    if rule is not None:
+        codes += [sus.code.astype(np.int64)] * 2
+        days += [sus.start.astype(np.int64), sus.start.astype(np.int64) + rule.suspend_days]
+    ids = data.records.get_column("subject_id").gather(pl.Series(found.codes.first_row))
+    code = np.concatenate(codes)
+    from_records = pl.DataFrame({
+        "subject_id": ids.gather(pl.Series(code)) if code.size else pl.Series(
+            [], dtype=pl.String),
+        "at": pl.Series(np.concatenate(days), dtype=pl.Int64).cast(pl.Int32)})
+    others = [restrict.list_restrictions(data.list_hits())]
+    if data.manual is not None:
+        others.append(restrict.manual_restrictions(data.manual))
+    return pl.concat([from_records, _days(pl.concat(others), ["subject_id"], pl.col("start"),
+                                          pl.col("end")).drop_nulls()])
 
 
 def decayed_answer(answer: pl.DataFrame, ledger: pl.DataFrame, rules: RuleSet,

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import polars as pl
 
-from creditindex.daily import next_change
-from creditindex.evaluate import CreditData, compute
+from creditindex.daily import next_change, restriction_days
+from creditindex.days import to_day
+from creditindex.evaluate import CreditData, compute, restrictions
 from creditindex.lists import read_list_entries
 from creditindex.records import read_records
 from creditindex.rules import load_rules
@@ -59,3 +60,19 @@ def test_answers_stand_until_the_next_change(tmp_path: Path) -> None:
     on_time = checked.filter(pl.col("moved_on") == pl.col("next_change")).height
     assert on_time > 10
     assert checked.filter(pl.col("decays_until").is_not_null()).height > 0
+
+
+def _restriction_days_of_frames(data: CreditData, day: int) -> pl.DataFrame:
+    """The reference: the same days read off ``evaluate.restrictions``' frames."""
+    intervals = restrictions(data, day)
+    return pl.concat([intervals.select("subject_id", pl.col(c).alias("at"))
+                      for c in ("start", "end")]).drop_nulls()
+
+
+def test_restriction_days_are_those_of_the_restriction_frames(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    for day in (dt.date(2026, 1, 1), dt.date(2026, 3, 15), dt.date(2026, 6, 1)):
+        d = to_day(day)
+        fast = restriction_days(data, d).sort("subject_id", "at")
+        assert fast.equals(_restriction_days_of_frames(data, d).sort("subject_id", "at"))
+        assert fast.height > 0
