@@ -159,18 +159,20 @@ def _same_decay(conn: Connection, run_id: int, decay: pl.DataFrame | None) -> bo
 def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
                answer: pl.DataFrame | None, changed: pl.DataFrame | None,
                decay: pl.DataFrame | None, parent: int | None, version: int, actor: str,
-               started: dt.datetime) -> DayResult:
+               started: dt.datetime, n_state: int | None = None) -> DayResult:
     """Store one day's run on ``conn`` unless the same data or answer is there: the whole
     ``answer`` (ranks included), or the rows ``changed`` since the run ``parent``, or,
     with neither, the whole state (just updated to this day) copied in the database;
     ``decay``: the ledger rows of the decaying answers among the rows stored (none: the
-    rows are the day's answers as they stand)."""
+    rows are the day's answers as they stand); ``n_state``: the number of subjects in
+    the state when known (else counted in the store)."""
     runs = table("evaluation_run")
     latest = _latest_run(conn, day, rules.content_hash)
     delta = changed if changed is not None else pl.DataFrame(schema=STATE_SCHEMA)
     digest = frame_digest(answer if answer is not None else delta.select(ANSWER_COLUMNS))
-    n_subjects = answer.height if answer is not None else int(conn.execute(
-        select(func.count()).select_from(table("subject_state"))).scalar_one())
+    n_subjects = answer.height if answer is not None else n_state if n_state is not None \
+        else int(conn.execute(select(func.count()).select_from(table("subject_state")))
+                 .scalar_one())
     if latest is not None:
         run_id, revision, seen_version, seen_digest = latest
         if seen_version == version:
@@ -223,6 +225,7 @@ class _Day:
     decay: pl.DataFrame
     whole: pl.DataFrame | None = None
     keeps_state: bool = True
+    added: int = 0  # subjects new to the state
 
 
 @dataclass
@@ -288,8 +291,10 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         fresh.filter(pl.col("decays_until").is_not_null()),  # a decay starts anew
         fresh.join(decayed, on=KEY, how="semi"),  # the stored answer decayed: ends here
     ]).unique(KEY, keep="first", maintain_order=True).join(going_on, on=KEY, how="anti")
-    carry.rows = pl.concat([rows.join(fresh.select(KEY), on=KEY, how="anti"), fresh])
-    return _Day(day, carry.rules, fresh, changed, decay)
+    kept = rows.join(fresh.select(KEY), on=KEY, how="anti")
+    carry.rows = pl.concat([kept, fresh])
+    return _Day(day, carry.rules, fresh, changed, decay,
+                added=carry.rows.height - rows.height)
 
 
 def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
@@ -411,11 +416,16 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
 
 def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks: Marks,
            version: int, actor: str) -> list[DayResult]:
-    """Write the computed days, oldest first, and move the state to the last one."""
+    """Write the computed days, oldest first, and move the state to the last one. The
+    state rows of days stored as changes are written once, at the end (or before a day
+    copied whole from the state), each with the decay run its day gave it."""
     results = []
     parent = state.run_id if state is not None else None
     chain = _chain_length(conn, parent)
     moved = None
+    unwritten = pl.DataFrame(schema=STATE_SCHEMA)  # the newest state rows not yet stored
+    n_state: int | None = None if state is None else int(conn.execute(
+        select(func.count()).select_from(table("subject_state"))).scalar_one())
     for item in work:
         started = utcnow()
         if not item.keeps_state:
@@ -423,19 +433,37 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
                                       None, version, actor, started))
             continue
         whole = item.whole is not None or parent is None or chain >= MAX_CHAIN
-        replace_rows(conn, item.fresh, everyone=item.whole is not None)
+        if item.whole is not None:
+            replace_rows(conn, item.fresh, everyone=True)
+            unwritten, n_state = unwritten.clear(), item.fresh.height
+        else:
+            unwritten = _newest(unwritten, item.fresh)
+            n_state = None if n_state is None else n_state + item.added
+        if whole and item.whole is None:  # copied from the state in the database
+            replace_rows(conn, unwritten)
+            unwritten = unwritten.clear()
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
-                            actor, started)
+                            actor, started, None if whole else n_state)
         if result.status != "stored":  # the same answers found stored there
             mark_decay_runs(conn, result.run_id)
+        unwritten = unwritten.with_columns(  # as mark_decay_runs does in the database
+            pl.when(pl.col("decay_run_id").is_null() & pl.col("decays_until").is_not_null())
+            .then(pl.lit(result.run_id, pl.Int64)).otherwise(pl.col("decay_run_id"))
+            .alias("decay_run_id"))
         if result.status == "stored":
             parent, chain = result.run_id, (0 if whole else chain + 1)
         moved = (result.run_id, item.day, item.rules.content_hash)
         results.append(result)
+    replace_rows(conn, unwritten)
     if moved is not None:
         save_state(conn, *moved, marks)
     return results
+
+
+def _newest(rows: pl.DataFrame, fresh: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with those of the subjects of ``fresh`` replaced by ``fresh``."""
+    return pl.concat([rows.join(fresh.select(KEY), on=KEY, how="anti"), fresh])
 
 
 def _chain_length(conn: Connection, run_id: int | None) -> int:
