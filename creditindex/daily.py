@@ -26,7 +26,12 @@ import polars as pl
 from creditindex import engine, evaluate, restrict
 from creditindex.days import to_day
 from creditindex.disclosure import MAX_PUBLICATION_DAYS
-from creditindex.engine.restrictions import record_restrictions
+from creditindex.engine.ledger import ledger_frame
+from creditindex.engine.restrictions import (
+    RecordRestrictions,
+    ledger_restrictions,
+    record_restrictions,
+)
 from creditindex.rules import RuleSet
 
 NEXT_CHANGE_SCHEMA: dict[str, pl.DataType] = {
@@ -46,13 +51,16 @@ def _days(frame: pl.DataFrame, keys: list[str], *columns: pl.Expr) -> pl.DataFra
 
 
 def next_change(data: evaluate.CreditData, day: dt.date | int,
-                ledger: pl.DataFrame | None = None) -> pl.DataFrame:
+                ledger: pl.DataFrame | None = None,
+                found: RecordRestrictions | None = None) -> pl.DataFrame:
     """Per (subject_id, subject_type) of ``data``: ``next_change``, the first day after
     ``day`` on which a change point may change its answer as known that day (null: none,
     unless new facts arrive), and ``decays_until``, the last day on which a linearly
     decaying deduction keeps changing its index daily (null: none counts on ``day``).
     Until ``next_change`` only the decay moves the answer. :data:`NEXT_CHANGE_SCHEMA`.
-    ``ledger``: ``engine.ledger(data.records, data.rules, day)`` if already at hand."""
+    ``ledger``: ``engine.ledger(data.records, data.rules, day)`` and ``found``: the
+    restrictions of the records as known on ``day``, if already at hand (both at once:
+    :func:`ledger_and_restrictions`)."""
     d = day if isinstance(day, int) else to_day(day)
     key = engine.SUBJECT_KEY
     if ledger is None:
@@ -70,7 +78,7 @@ def next_change(data: evaluate.CreditData, day: dt.date | int,
     keys = data.subject_keys()
     later = (pl.col("at") > d) & (pl.col("at") < _NEVER)  # null: no end
     from_keys = pl.concat(by_key).filter(later).group_by(key).agg(pl.col("at").min())
-    from_ids = keys.join(restriction_days(data, d).filter(later).group_by("subject_id")
+    from_ids = keys.join(restriction_days(data, d, found).filter(later).group_by("subject_id")
                          .agg(pl.col("at").min()), on="subject_id")
     first = pl.concat([from_keys, from_ids.select(*key, "at")]).group_by(key).agg(
         pl.col("at").min())
@@ -80,12 +88,15 @@ def next_change(data: evaluate.CreditData, day: dt.date | int,
         *key, pl.col("at").cast(pl.Date).alias("next_change"), "decays_until")
 
 
-def restriction_days(data: evaluate.CreditData, known_on: int) -> pl.DataFrame:
+def restriction_days(data: evaluate.CreditData, known_on: int,
+                     found: RecordRestrictions | None = None) -> pl.DataFrame:
     """``subject_id, at``: the first and the first free day of every restriction
     interval of :func:`evaluate.restrictions` (as known on ``known_on``; an end of
     ``OPEN_DAY`` or later, or null, left out: no end), those the records cause read straight off
-    the engine's arrays (no grounds are written for them)."""
-    found = record_restrictions(data.records, data.rules, known_on)
+    the engine's arrays (no grounds are written for them; ``found``: those
+    restrictions, if at hand)."""
+    if found is None:
+        found = record_restrictions(data.records, data.rules, known_on)
     bars, sus = found.bars, found.suspensions
     g_code, _, g_start, g_end = found.grades
     bar_end = bars.value.astype(np.int64)
@@ -110,6 +121,16 @@ def restriction_days(data: evaluate.CreditData, known_on: int) -> pl.DataFrame:
         others.append(restrict.manual_restrictions(data.manual))
     return pl.concat([from_records, _days(pl.concat(others), ["subject_id"], pl.col("start"),
                                           pl.col("end")).drop_nulls()])
+
+
+def ledger_and_restrictions(data: evaluate.CreditData, day: dt.date | int
+                            ) -> tuple[pl.DataFrame, RecordRestrictions]:
+    """``engine.ledger(data.records, data.rules, day)`` and the restrictions the records
+    cause as known on ``day``, from one compilation of the ledger (for
+    :func:`next_change`)."""
+    d = day if isinstance(day, int) else to_day(day)
+    la, found = ledger_restrictions(data.records, data.rules, d)
+    return ledger_frame(data.records, la), found
 
 
 def decayed_answer(answer: pl.DataFrame, ledger: pl.DataFrame, rules: RuleSet,

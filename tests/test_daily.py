@@ -8,7 +8,8 @@ from pathlib import Path
 
 import polars as pl
 
-from creditindex.daily import next_change, restriction_days
+from creditindex import engine
+from creditindex.daily import ledger_and_restrictions, next_change, restriction_days
 from creditindex.days import to_day
 from creditindex.evaluate import CreditData, compute, restrictions
 from creditindex.lists import read_list_entries
@@ -76,3 +77,8 @@ def test_restriction_days_are_those_of_the_restriction_frames(tmp_path: Path) ->
         fast = restriction_days(data, d).sort("subject_id", "at")
         assert fast.equals(_restriction_days_of_frames(data, d).sort("subject_id", "at"))
         assert fast.height > 0
+        ledger, found = ledger_and_restrictions(data, d)  # one compilation, lexical codes
+        assert ledger.equals(engine.ledger(data.records, data.rules, d))
+        assert restriction_days(data, d, found).sort("subject_id", "at").equals(fast)
+        assert next_change(data, d, ledger, found).sort(KEY).equals(
+            next_change(data, d).sort(KEY))

@@ -82,8 +82,13 @@ def ledger(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | int) -> pl
     factor), the first day without it (``end``, repair included), its restriction end.
     Rows are sorted by subject, role, ``decided``, ``source`` and ``record_id``."""
     k = known_on if isinstance(known_on, int) else to_day(known_on)
-    codes = subject_codes(records, lexical=True)
-    la = compile_ledger(records, rules, k, codes)
+    return ledger_frame(records, compile_ledger(records, rules, k,
+                                                subject_codes(records, lexical=True)))
+
+
+def ledger_frame(records: pl.DataFrame, la: LedgerArrays) -> pl.DataFrame:
+    """The ledger arrays ``la`` of ``records`` (compiled with lexical codes) as the frame
+    of :func:`ledger`."""
     order = _ledger_order(records, la)
     rows = pl.Series(la.row[order])
     strings = [c for c, t in LEDGER_SCHEMA.items() if t == pl.String()]

@@ -252,21 +252,50 @@ def record_restrictions(records: pl.DataFrame, rules: RuleSet, known_on: int,
     expert = np.asarray((records.get_column("subject_type").gather(
         pl.Series(codes.first_row)) == "expert").to_numpy(), dtype=np.bool_)
     columns = RowColumns.of(records, table, known_on)
-    none = np.zeros(0, dtype=np.int64)
 
     def part(chunk: tuple[int, int]
              ) -> tuple[Entries, Suspensions, tuple[IntArray, IntArray, IntArray, IntArray]]:
         la = compile_ledger(records, rules, known_on, codes, columns, chunk)
-        grades = (none, none, none, none)
-        if with_grades:
-            seg = segments_of(la.code, la.decided, la.end, la.amount, la.linear, la.days)
-            grades = grade_runs(seg, rules)
-        return bars_of(la), suspensions_of(la, expert, rules), grades
+        return _restrictions_of(la, expert, rules, with_grades)
 
-    pieces = in_parallel(part, code_chunks(codes))
+    return _joined(codes, table, in_parallel(part, code_chunks(codes)))
+
+
+_Parts = tuple[Entries, Suspensions, tuple[IntArray, IntArray, IntArray, IntArray]]
+
+
+def _restrictions_of(la: LedgerArrays, expert: BoolArray, rules: RuleSet,
+                     with_grades: bool) -> _Parts:
+    none = np.zeros(0, dtype=np.int64)
+    grades = (none, none, none, none)
+    if with_grades:
+        seg = segments_of(la.code, la.decided, la.end, la.amount, la.linear, la.days)
+        grades = grade_runs(seg, rules)
+    return bars_of(la), suspensions_of(la, expert, rules), grades
+
+
+def _joined(codes: SubjectCodes, table: BehaviourTable, pieces: list[_Parts]
+            ) -> RecordRestrictions:
+    none = np.zeros(0, dtype=np.int64)
     grades = tuple(np.concatenate([p[2][i] for p in pieces]) if pieces else none
                    for i in range(4))
     return RecordRestrictions(codes=codes, table=table,
                               bars=Entries.join([p[0] for p in pieces]),
                               suspensions=Suspensions.join([p[1] for p in pieces]),
                               grades=(grades[0], grades[1], grades[2], grades[3]))
+
+
+def ledger_restrictions(records: pl.DataFrame, rules: RuleSet, known_on: int
+                        ) -> tuple[LedgerArrays, RecordRestrictions]:
+    """The ledger arrays of ``records`` as known on ``known_on`` (lexical codes, as
+    :func:`creditindex.engine.ledger.ledger` wants) and the restrictions they cause
+    (grades included), from one compilation: the restrictions of
+    :func:`record_restrictions`, for few subjects at a time (no parts)."""
+    codes = subject_codes(records, lexical=True)
+    table = BehaviourTable.of(rules)
+    expert = np.asarray((records.get_column("subject_type").gather(
+        pl.Series(codes.first_row)) == "expert").to_numpy(), dtype=np.bool_)
+    la = compile_ledger(records, rules, known_on, codes,
+                        RowColumns.of(records, table, known_on))
+    return la, _joined(codes, table, [_restrictions_of(la, expert, rules, True)]
+                       if codes.size else [])

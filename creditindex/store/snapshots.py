@@ -37,7 +37,7 @@ from sqlalchemy import Connection, func, insert, select
 from tqdm import tqdm
 
 from creditindex import engine as core
-from creditindex.daily import decayed_answer, next_change
+from creditindex.daily import decayed_answer, ledger_and_restrictions, next_change
 from creditindex.days import to_day
 from creditindex.evaluate import CreditData, compute
 from creditindex.evidence import frame_digest
@@ -257,8 +257,9 @@ def _decay_of(rows: pl.DataFrame, ledger: pl.DataFrame, day: dt.date) -> pl.Data
 def _recompute(data: CreditData, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """State rows of every subject of ``data`` on ``day`` and the ledger rows kept for
     those whose index decays."""
-    ledger = core.ledger(data.records, data.rules, day)
-    rows = _state_frame(compute(data, day, known_on=day), next_change(data, day, ledger))
+    ledger, found = ledger_and_restrictions(data, day)
+    rows = _state_frame(compute(data, day, known_on=day),
+                        next_change(data, day, ledger, found))
     return rows, _decay_of(rows, ledger, day)
 
 
