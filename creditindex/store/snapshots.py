@@ -159,13 +159,15 @@ def _same_decay(conn: Connection, run_id: int, decay: pl.DataFrame | None) -> bo
 def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
                answer: pl.DataFrame | None, changed: pl.DataFrame | None,
                decay: pl.DataFrame | None, parent: int | None, version: int, actor: str,
-               started: dt.datetime, n_state: int | None = None) -> DayResult:
+               started: dt.datetime, n_state: int | None = None, mark: bool = True
+               ) -> DayResult:
     """Store one day's run on ``conn`` unless the same data or answer is there: the whole
     ``answer`` (ranks included), or the rows ``changed`` since the run ``parent``, or,
     with neither, the whole state (just updated to this day) copied in the database;
     ``decay``: the ledger rows of the decaying answers among the rows stored (none: the
     rows are the day's answers as they stand); ``n_state``: the number of subjects in
-    the state when known (else counted in the store)."""
+    the state when known (else counted in the store); ``mark``: whether state rows in
+    the store may lack their decay run (:func:`mark_decay_runs`)."""
     runs = table("evaluation_run")
     latest = _latest_run(conn, day, rules.content_hash)
     delta = changed if changed is not None else pl.DataFrame(schema=STATE_SCHEMA)
@@ -194,7 +196,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     run = pl.lit(run_id, pl.Int64).alias("run_id")
     if decay is not None:
         store_decay_ledger(conn, run_id, decay)
-        mark_decay_runs(conn, run_id)
+        if mark:
+            mark_decay_runs(conn, run_id)
     if answer is not None:
         bulk_insert(conn, "snapshot_row", answer.rename(_RENAME).select(run, *SNAPSHOT_COLUMNS))
     elif changed is not None:  # ranks are given when read (they move with others' indices)
@@ -240,6 +243,24 @@ class _Carry:
     new_facts: list[str]
     # the ledger rows stored with the decay runs of the rows that name one
     segments: pl.DataFrame | None = None
+    # per subject_id, its rows in ``data.records`` (made when first asked)
+    rows_of: pl.DataFrame | None = None
+
+    def narrowed(self, subject_ids: list[str]) -> CreditData:
+        """``data.for_subjects(subject_ids)``, its records gathered by row number
+        instead of scanned: a catch-up narrows the same records every day."""
+        if self.rows_of is None:
+            self.rows_of = self.data.records.select("subject_id").with_row_index(
+                "_row").group_by("subject_id").agg("_row")
+        wanted = pl.DataFrame({"subject_id": subject_ids}, schema={"subject_id": pl.String})
+        rows = wanted.join(self.rows_of, on="subject_id").get_column("_row").explode(
+            ).drop_nulls().sort()
+        # the rest as for_subjects narrows it (few rows)
+        rest = CreditData(records=self.data.records.clear(), rules=self.data.rules,
+                          subjects=self.data.subjects, lists=self.data.lists,
+                          manual=self.data.manual).for_subjects(subject_ids)
+        return CreditData(records=self.data.records[rows], rules=self.data.rules,
+                          subjects=rest.subjects, lists=rest.lists, manual=rest.manual)
 
 
 def _state_frame(answer: pl.DataFrame, nxt: pl.DataFrame) -> pl.DataFrame:
@@ -276,7 +297,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         empty = pl.DataFrame(schema=STATE_SCHEMA)
         return _Day(day, carry.rules, empty, empty, pl.DataFrame(schema={
             name: core.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}))
-    fresh, decay = _recompute(carry.data.for_subjects(ids), day)
+    fresh, decay = _recompute(carry.narrowed(ids), day)
     going_on = _decays_going_on(carry, fresh, decay, day)
     if going_on.height:  # their stored answer, read on this day, is the fresh one
         fresh = pl.concat([fresh.join(going_on, on=KEY, how="anti"),
@@ -427,6 +448,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
     unwritten = pl.DataFrame(schema=STATE_SCHEMA)  # the newest state rows not yet stored
     n_state: int | None = None if state is None else int(conn.execute(
         select(func.count()).select_from(table("subject_state"))).scalar_one())
+    unmarked = True  # state rows in the store may lack their decay run
     for item in work:
         started = utcnow()
         if not item.keeps_state:
@@ -436,18 +458,19 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
         whole = item.whole is not None or parent is None or chain >= MAX_CHAIN
         if item.whole is not None:
             replace_rows(conn, item.fresh, everyone=True)
-            unwritten, n_state = unwritten.clear(), item.fresh.height
+            unwritten, n_state, unmarked = unwritten.clear(), item.fresh.height, True
         else:
             unwritten = _newest(unwritten, item.fresh)
             n_state = None if n_state is None else n_state + item.added
         if whole and item.whole is None:  # copied from the state in the database
             replace_rows(conn, unwritten)
-            unwritten = unwritten.clear()
+            unwritten, unmarked = unwritten.clear(), True
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
-                            actor, started, None if whole else n_state)
-        if result.status != "stored":  # the same answers found stored there
+                            actor, started, None if whole else n_state, mark=unmarked)
+        if result.status != "stored" and unmarked:  # the same answers found stored there
             mark_decay_runs(conn, result.run_id)
+        unmarked = False
         unwritten = unwritten.with_columns(  # as mark_decay_runs does in the database
             pl.when(pl.col("decay_run_id").is_null() & pl.col("decays_until").is_not_null())
             .then(pl.lit(result.run_id, pl.Int64)).otherwise(pl.col("decay_run_id"))
