@@ -1,0 +1,81 @@
+"""The daily job's catch-up side by side: two checkouts of creditindex (``--trees``,
+e.g. main's and a branch's) each evaluate, as fresh processes, the next day and then
+the 30 missed days after it, on copies of one store evaluated up to ``--day`` minus
+one (the SQLite file ``--sqlite`` and/or the PostgreSQL database ``--pg-template``,
+copied with ``CREATE DATABASE ... TEMPLATE``); rounds alternate the order. Wall and
+CPU seconds (user + system), load average before and after.
+
+    .venv/bin/python bench/store_catchup.py --trees /work/main,. --day 2026-10-31 \
+        --sqlite var/base.sqlite --pg-template catchup_base --rounds 2
+
+The stored answers of both can be compared afterwards (their copies are kept:
+``var/catchup-<n>.sqlite``, database ``catchup_<n>``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PG = "postgresql://postgres@127.0.0.1:5432/"
+
+
+def timed(tree: Path, url: str, day: dt.date) -> tuple[float, float]:
+    """Wall and CPU seconds of ``creditindex evaluate`` of ``day`` run in ``tree``."""
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "creditindex", "evaluate", "--db", url,
+                              "--on", day.isoformat(), "--no-progress"], cwd=tree,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _, status, usage = os.wait4(child.pid, 0)
+    out = child.stdout.read() if child.stdout else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(out)
+    return round(time.perf_counter() - started, 2), round(usage.ru_utime + usage.ru_stime, 2)
+
+
+def copy_of(backend: str, source: str, n: int) -> str:
+    """A fresh copy of the base store for checkout ``n``."""
+    if backend == "SQLite":
+        path = Path("var") / f"catchup-{n}.sqlite"
+        shutil.copy(source, path)
+        return f"sqlite:///{path.resolve()}"
+    psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c"]
+    subprocess.run([*psql, f"DROP DATABASE IF EXISTS catchup_{n}"], check=True)
+    subprocess.run([*psql, f"CREATE DATABASE catchup_{n} TEMPLATE {source}"], check=True)
+    return f"{PG}catchup_{n}"
+
+
+def main() -> None:
+    """Measure and print one line per run."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--trees", required=True, help="Checkouts, comma-separated.")
+    parser.add_argument("--day", type=dt.date.fromisoformat, required=True)
+    parser.add_argument("--sqlite")
+    parser.add_argument("--pg-template")
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    trees = [Path(t).resolve() for t in args.trees.split(",")]
+    stores = [(b, s) for b, s in (("SQLite", args.sqlite), ("PostgreSQL", args.pg_template))
+              if s]
+    for backend, source in stores:
+        for r in range(args.rounds):
+            order = list(enumerate(trees)) if r % 2 == 0 else list(enumerate(trees))[::-1]
+            for n, tree in order:
+                url = copy_of(backend, source, n)
+                before = os.getloadavg()[0]
+                one = timed(tree, url, args.day)
+                thirty = timed(tree, url, args.day + dt.timedelta(days=30))
+                print(f"{backend} {tree.name}: the next day {one[0]} s wall / {one[1]} s CPU;"
+                      f" 30 missed days {thirty[0]} s / {thirty[1]} s "
+                      f"({thirty[1] / one[1]:.1f}x in CPU); load {before:.1f} -> "
+                      f"{os.getloadavg()[0]:.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
