@@ -237,8 +237,13 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
     problems = _run_checks(frame, checks)
     mask = pl.col("_scope_mask")
     canonical = frame.select(
-        *(pl.col(c) for c in ("record_id", "source", "industry", "region", "subject_id",
-                              "subject_name", "subject_type", "behaviour_code")),
+        pl.col("record_id"),
+        # Few distinct long texts: each row's value points at one copy of its text (a
+        # third of a large file's memory is otherwise the same authority name again).
+        _by_value(frame, "source", pl.col("source"), pl.String()),
+        *(pl.col(c) for c in ("industry", "region", "subject_id", "subject_name",
+                              "subject_type")),
+        _by_value(frame, "behaviour_code", pl.col("behaviour_code"), pl.String()),
         pl.col("_decided_on").alias("decided_on"),
         pl.coalesce("_recorded_on", "_decided_on").alias("recorded_on"),
         pl.col("document_no"),
