@@ -11,7 +11,8 @@ import polars as pl
 from creditindex.errors import InputError
 
 FORMATS = (".csv", ".parquet", ".json", ".xlsx")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_STARTS_FORMULA = r"^[ ]*[=+\-@\t\r]"
+_MAY_START = r"^[ =+\-@\t\r]"
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
@@ -22,31 +23,14 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     text = [n for n, t in frame.schema.items() if t == pl.String]
     if not text or frame.height == 0:
         return frame
-    # Cheap first-character tests first: the pattern is matched only in the columns where
-    # some cell starts with a space, and no column is rewritten that needs nothing.
-    starts = frame.select(
-        *(_starts_with_any(pl.col(c), _FORMULA_START).any().alias(f"f{i}")
-          for i, c in enumerate(text)),
-        *(pl.col(c).str.starts_with(" ").any().alias(f"s{i}") for i, c in enumerate(text)),
-    ).row(0, named=True)
-    exprs = []
-    for i, c in enumerate(text):
-        col = pl.col(c)
-        if starts[f"s{i}"]:
-            hit = col.str.contains(r"^[ ]*[=+\-@\t\r]")
-        elif starts[f"f{i}"]:
-            hit = _starts_with_any(col, _FORMULA_START)
-        else:
-            continue
-        exprs.append(pl.when(hit).then(pl.lit("'") + col).otherwise(col).alias(c))
-    return frame.with_columns(exprs) if exprs else frame
-
-
-def _starts_with_any(col: pl.Expr, prefixes: tuple[str, ...]) -> pl.Expr:
-    hit = col.str.starts_with(prefixes[0])
-    for prefix in prefixes[1:]:
-        hit = hit | col.str.starts_with(prefix)
-    return hit
+    # A cheap test of every cell's first character first: only a column where some cell
+    # may start a formula is matched and rewritten.
+    may = frame.select(pl.col(c).str.contains(_MAY_START).any() for c in text).row(0)
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(_STARTS_FORMULA))
+        .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c, hit in zip(text, may, strict=True) if hit
+    )
 
 
 def check_writable(path: str | Path) -> Path:
