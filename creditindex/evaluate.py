@@ -176,7 +176,10 @@ def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
     order the few a subject has with the same cause and start."""
     first = ["subject_id", "cause", "start"]
     order = in_force.sort(first)
-    tied = order.select(pl.struct(first).is_duplicated()).to_series()
+    # Sorted, a row ties with another when it equals the one before or after it.
+    same = pl.all_horizontal(pl.int_range(pl.len()) > 0,
+                             *(pl.col(c).eq_missing(pl.col(c).shift(1)) for c in first))
+    tied = order.select(same | same.shift(-1).fill_null(False)).to_series()
     if tied.any():
         ties = order.with_row_index("_at").filter(tied)
         resorted = ties.sort(["subject_id", *_GROUNDS_ORDER], nulls_last=True,
@@ -184,8 +187,9 @@ def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
         at = np.arange(order.height)
         at[ties.get_column("_at").to_numpy()] = resorted.get_column("_at").to_numpy()
         order = order[pl.Series(at)]
-    return order.group_by("subject_id", maintain_order=True).agg(
-        restrict.grounds_text().str.join("; ").alias("_restr_reasons"))
+    return order.select("subject_id", restrict.grounds_text().alias("_restr_reasons")
+                        ).group_by("subject_id", maintain_order=True).agg(
+        pl.col("_restr_reasons").str.join("; "))
 
 
 def watch_expr(rules: RuleSet, grade: pl.Expr) -> pl.Expr:
