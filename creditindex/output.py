@@ -11,7 +11,8 @@ import polars as pl
 from creditindex.errors import InputError
 
 FORMATS = (".csv", ".parquet", ".json", ".xlsx")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_STARTS_FORMULA = r"^[ ]*[=+\-@\t\r]"
+_MAY_START = r"^[ =+\-@\t\r]"
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
@@ -20,10 +21,15 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     leading spaces). Every spreadsheet-bound output (CSV, XLSX: command line and app)
     goes through this one function."""
     text = [n for n, t in frame.schema.items() if t == pl.String]
+    if not text or frame.height == 0:
+        return frame
+    # A cheap test of every cell's first character first: only a column where some cell
+    # may start a formula is matched and rewritten.
+    may = frame.select(pl.col(c).str.contains(_MAY_START).any() for c in text).row(0)
     return frame.with_columns(
-        pl.when(pl.col(c).str.contains(r"^[ ]*[=+\-@\t\r]"))
+        pl.when(pl.col(c).str.contains(_STARTS_FORMULA))
         .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c in text
+        for c, hit in zip(text, may, strict=True) if hit
     )
 
 
