@@ -35,6 +35,8 @@ EXPLAIN_COLUMNS = ["record_id", "source", "industry", "region", "behaviour_code"
                    "decided_on", "expires_on", "document_no"]
 CHECK_COLUMNS = ["subject_id", "subject_name", "eligible", "index", "grade", "watch",
                  "restricted_in", "reasons"]
+# The order of a check's grounds: rows equal in all of these keep their input order.
+GROUND_ORDER = ("subject_id", "cause", "since", "subject_type", "source", "record_id")
 HISTORY_COLUMNS = ["date", "index", "grade", "restricted"]
 
 
@@ -376,8 +378,7 @@ def check(data: CreditData, on: dt.date | int, subject_ids: Sequence[str],
         (pl.col("end") - 1).cast(pl.Date).alias("until"),
         pl.col("start").cast(pl.Date).alias("since"),
         scope_text_expr(pl.col("scope").cast(pl.Int64)).alias("scope"),
-    ).sort("subject_id", "cause", "start", "subject_type", "source", "record_id",
-           nulls_last=True, maintain_order=True)
+    ).sort(*GROUND_ORDER, nulls_last=True, maintain_order=True)
     reasons = grounds.group_by("subject_id").agg(pl.col("text").str.join("; ").alias("reasons"))
     names = mine.names().sort("latest", descending=True).unique("subject_id", keep="first"
                                                                ).select("subject_id",

@@ -2,16 +2,17 @@
 question (day, knowledge day, role, category, financier), so that a check of a few
 subjects is a lookup instead of an engine run.
 
-A looked-up answer must be the very frames the engine gives for the subjects asked
-alone (:func:`creditindex.certificate.run_check` on the narrowed data). Each subject's
-rows do not depend on the other subjects asked, except where the engine's order is not
-fixed by its sort keys: two grounds of a subject with the same cause and start, or two
-names a subject goes by. (Of several roles the lowest index is taken; its grade follows
-from the index alone, so a tie between roles gives the same row.) Such
-subjects are left out of :attr:`DayAnswers.exact`, and a request naming one is answered
-by the engine (:meth:`DayAnswers.answer` returns ``None``). A code the data do not name
-anywhere (no record, registration, list entry or manual restriction) has the answer of
-any such code: full marks, no grounds.
+A looked-up answer must be the very frames the engine gives for the subjects asked alone
+(:func:`creditindex.certificate.run_check` on the narrowed data). Each subject's rows do
+not depend on the other subjects asked, except where the engine's order is not fixed by
+its sort keys: two grounds of a subject equal in every key of
+:data:`creditindex.evaluate.GROUND_ORDER`, or two names a subject goes by. (Of several
+roles the lowest index is taken; its grade follows from the index alone, so a tie
+between roles gives the same row.) Such subjects are left out of
+:attr:`DayAnswers.exact`, and a request naming one is answered by the engine
+(:meth:`DayAnswers.answer` returns ``None``). A code the data do not name anywhere (no
+record, registration, list entry or manual restriction) has the answer of any such code:
+full marks, no grounds.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from creditindex.certificate import CheckRequest, engine_check
-from creditindex.evaluate import CheckResult, CreditData
+from creditindex.evaluate import GROUND_ORDER, CheckResult, CreditData
 
 # A code no data name (not a valid code): its answer is every unknown code's answer.
 ABSENT = "~ABSENT~"
@@ -84,7 +85,9 @@ def day_answers(data: CreditData, request: CheckRequest) -> DayAnswers:
         pl.col("_at").min().alias("first"), pl.len().alias("n"))
     # The engine sorts grounds by subject first: each subject's grounds are one run.
     where = {s: (int(a), int(n)) for s, a, n in grounds.iter_rows()}
-    tied = result.grounds.group_by("subject_id", "cause", "since").len().filter(
+    # Grounds are sorted on these keys (``evaluate.check``); only rows equal in all of
+    # them keep an order that may depend on the other subjects asked.
+    tied = result.grounds.group_by(*GROUND_ORDER).len().filter(
         pl.col("len") > 1).get_column("subject_id")
     named = data.names().group_by("subject_id").agg(
         pl.col("subject_name").n_unique().alias("n")).filter(pl.col("n") > 1

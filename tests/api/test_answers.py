@@ -96,3 +96,20 @@ def test_what_is_answerable() -> None:
     assert answerable(CheckRequest(subject_ids=("A",), on=on))
     assert not answerable(CheckRequest(subject_ids=("A", "B"), on=on, consortium=True))
     assert not answerable(CheckRequest(subject_ids=("A",), on=on, names={"A": "某公司"}))
+
+
+def test_grounds_sharing_cause_and_start_are_answered_by_look_up_exactly() -> None:
+    # Such grounds are ordered by subject type, source and record id (GROUND_ORDER), so
+    # their order no longer depends on the other subjects asked.
+    data = _sample()
+    on = dt.date(2026, 11, 30)
+    day = day_answers(data, CheckRequest(subject_ids=(), on=on))
+    grounds = day.result.grounds
+    shared = grounds.group_by("subject_id", "cause", "since").len().filter(
+        pl.col("len") > 1).get_column("subject_id").unique().sort().to_list()
+    assert shared, "the sample has subjects with two grounds of one cause and start"
+    assert set(shared) <= day.exact
+    rng = random.Random(7)
+    others = sorted(day.exact - {ABSENT} - set(shared))
+    asks = [rng.sample(shared, min(3, len(shared))) + rng.sample(others, 5) for _ in range(20)]
+    assert _same_as_engine(data, on, {}, asks) == len(asks)
