@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +22,7 @@ import polars as pl
 
 from creditindex import engine, restrict
 from creditindex.categories import CATEGORIES, scope_text_expr
+from creditindex.compact import TEXT_COLUMNS
 from creditindex.days import to_date, to_day
 from creditindex.engine.codes import subject_codes
 from creditindex.engine.ledger import compile_ledger
@@ -28,6 +30,9 @@ from creditindex.engine.restrictions import record_restrictions
 from creditindex.engine.scoring import points_on
 from creditindex.engine.snapshot import DayFacts, day_facts, scores_frame
 from creditindex.rules import RuleSet
+
+if TYPE_CHECKING:
+    from creditindex.compact import RecordText
 
 COMPUTE_COLUMNS = ["subject_id", "subject_type", "subject_name", "index", "grade", "watch",
                    "rank", "deducted", "restricted", "restricted_in", "reasons"]
@@ -55,6 +60,8 @@ class CreditData:
     subjects: pl.DataFrame | None = None
     lists: pl.DataFrame | None = None
     manual: pl.DataFrame | None = None
+    # Set when ``records`` is compact (:mod:`creditindex.compact`): where its texts are.
+    text: RecordText | None = None
     _cache: dict[str, pl.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     def for_subjects(self, subject_ids: Sequence[str]) -> CreditData:
@@ -210,7 +217,15 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     k = d if known_on is None else _day(known_on)
     rules, records = data.rules, data.records
     facts = day_facts(records, rules, d, k)
-    scores = _scores(data, facts, with_names=True)
+    # The records' texts are read once, for the rows the answer shows: each subject's
+    # latest record (its name) and the bars in force (their grounds).
+    shown_at = np.unique(np.concatenate([facts.latest_row, facts.bars.row]))
+    shown = _rows_of(data, shown_at, ["subject_id", "subject_type", "subject_name",
+                                      "record_id", "source", "behaviour_code",
+                                      "document_no", "basis"])
+    names = shown.get_column("subject_name").gather(
+        pl.Series(np.searchsorted(shown_at, facts.latest_row)))
+    scores = _scores(data, facts, names=names)
     keys = scores.select(engine.SUBJECT_KEY)
     grade_basis = {g.name: g.basis for g in rules.grade}
     by_grade = scores.filter(pl.col("grade_restricted")).select(
@@ -220,7 +235,8 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
                                                          return_dtype=pl.String).alias("basis"),
         pl.lit(d, pl.Int32).alias("start"))
     causes = [
-        restrict.bar_restrictions(records, rules, facts.bars),
+        restrict.bar_restrictions(shown, rules, replace(
+            facts.bars, row=np.searchsorted(shown_at, facts.bars.row))),
         restrict.suspension_restrictions(keys, rules, facts.table, facts.suspensions),
         restrict.covering(restrict.list_restrictions(data.list_hits()), d),
     ]
@@ -229,7 +245,7 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     in_force = pl.concat([*causes, restrict._shape(by_grade)])
     asked = in_force.filter(restrict.applies(category, financier))
     out = (
-        scores.join(_counted_reasons(records, facts), on="_code", how="left")
+        scores.join(_counted_reasons(facts), on="_code", how="left")
         .join(_restriction_reasons(asked), on="subject_id", how="left")
         .join(restrict.restricted_in(in_force, financier), on="subject_id", how="left")
         .with_columns(
@@ -243,13 +259,30 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     return out.select(COMPUTE_COLUMNS).sort("subject_type", "rank", "subject_id")
 
 
-def _scores(data: CreditData, facts: DayFacts, with_names: bool = False) -> pl.DataFrame:
+def _rows_of(data: CreditData, rows: npt.NDArray[np.int64], columns: Sequence[str]
+             ) -> pl.DataFrame:
+    """``columns`` of the records' ``rows`` as text (empty where the records have no
+    such column), read back from the files for compact records."""
+    records, at = data.records, pl.Series(rows)
+    held = [c for c in columns if c in records.columns]
+    out = records.select(pl.col(held).gather(at).cast(pl.String))
+    text = ([c for c in columns if c not in held and c in TEXT_COLUMNS]
+            if data.text is not None else [])
+    if text and data.text is not None:
+        out = out.with_columns(data.text.gather(rows, text))
+    return out.with_columns(pl.lit(None, pl.String).alias(c) for c in columns
+                            if c not in out.columns).select(columns)
+
+
+def _scores(data: CreditData, facts: DayFacts, names: pl.Series | None = None
+            ) -> pl.DataFrame:
     """Every subject's scores on the facts' day (:func:`engine.snapshot.scores_frame`):
     those of the records by code (``_code``), then those of the subjects file without
-    records at full marks; with ``subject_name`` (of the latest record) if asked."""
+    records at full marks; with ``subject_name`` when ``names`` (per code) are given."""
     keys = facts.codes.keys(data.records)
-    names = (data.records.get_column("subject_name").gather(pl.Series(facts.latest_row))
-             if with_names else pl.repeat(None, keys.height, dtype=pl.String, eager=True))
+    with_names = names is not None
+    if names is None:
+        names = pl.repeat(None, keys.height, dtype=pl.String, eager=True)
     deducted = facts.deducted
     if data.subjects is not None:
         keys, names, deducted = _with_subjects(keys, names, deducted, data.subjects)
@@ -281,31 +314,17 @@ def _with_subjects(keys: pl.DataFrame, names: pl.Series, deducted: npt.NDArray[n
             np.concatenate([deducted, np.zeros(extra.height, dtype=np.float64)]))
 
 
-def _counted_reasons(records: pl.DataFrame, facts: DayFacts) -> pl.DataFrame:
+def _counted_reasons(facts: DayFacts) -> pl.DataFrame:
     """Per subject code (``_code``), the deductions of the day (``_ded_reasons``) in the
-    order of :func:`deduction_reasons`: sorted on the arrays, the records' strings read
-    only to break ties."""
+    order of :func:`deduction_reasons`, sorted on the arrays. Entries equal in subject,
+    points, behaviour and decision day read the same (``CODE -points``), so their order
+    among themselves (by source and record_id) cannot show and is not looked up."""
     counted = facts.counted
     names = facts.table.codes
     lexical = np.empty(len(names), dtype=np.int64)
     lexical[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
     rank = lexical[counted.beh]
     order = np.lexsort((counted.decided, rank, -counted.value, counted.code))
-    keys = np.stack([counted.code[order].astype(np.float64), counted.value[order],
-                     rank[order].astype(np.float64), counted.decided[order]
-                     .astype(np.float64)])
-    same = np.all(keys[:, 1:] == keys[:, :-1], axis=0) if order.size > 1 else np.zeros(
-        0, dtype=np.bool_)
-    if same.any():
-        tied = np.zeros(order.size, dtype=np.bool_)
-        tied[1:] |= same
-        tied[:-1] |= same
-        at = np.flatnonzero(tied)
-        run = np.cumsum(np.r_[True, ~same])[at]
-        ties = records.select(pl.col("source", "record_id").gather(pl.Series(order[at]))
-                              ).with_columns(pl.Series("_run", run), pl.Series("_at", at))
-        resorted = ties.sort("_run", "source", "record_id", maintain_order=True)
-        order[at] = order[np.asarray(resorted.get_column("_at").to_numpy(), dtype=np.int64)]
     ded = pl.DataFrame({
         "_code": pl.Series(counted.code[order], dtype=pl.Int32),
         "behaviour_code": pl.Series(names, dtype=pl.String).gather(

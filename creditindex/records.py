@@ -435,16 +435,20 @@ def combine(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
     del whole
     if problems:
         raise InputError(problems)
-    return _one_chunk(merged)
+    columns = merged.get_columns()
+    del merged
+    return _one_chunk(columns)
 
 
-def _one_chunk(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with each column in one piece of memory, a column at a time (so that only
-    one column is ever held twice): the engine's gathers and sorts would otherwise copy
-    many-chunk columns again and again."""
-    for name in frame.columns:
-        frame = frame.with_columns(frame.get_column(name).rechunk())
-    return frame
+def _one_chunk(columns: list[pl.Series]) -> pl.DataFrame:
+    """A frame of ``columns`` (a list, emptied) with each column in one piece of memory,
+    a column at a time, each let go once copied (so that only one column is ever held
+    twice): the engine's gathers and sorts would otherwise copy many-chunk columns again
+    and again."""
+    out = []
+    while columns:
+        out.append(columns.pop(0).rechunk())
+    return pl.DataFrame(out)
 
 
 def records_frame(rows: Iterable[dict[str, object]]) -> pl.DataFrame:

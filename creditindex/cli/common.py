@@ -117,13 +117,17 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
               today: dt.date | None = None, on: dt.date | None = None,
               subject_ids: Sequence[str] | None = None,
               manual_path: str | None = None,
-              record_columns: Collection[str] | None = None) -> CreditData:
+              record_columns: Collection[str] | None = None,
+              compact: bool = False) -> CreditData:
     """Everything a command reads, from files or from the store. From the store, the rule
     set is ``rules_path`` or else the version in force on ``on`` (the day asked);
     ``subject_ids``: the command answers about these subjects only, so the store reads
     only their rows. ``manual_path``: a file of manual restrictions (added to the
     store's). ``record_columns``: the record columns the command needs from files
-    (:func:`creditindex.records.read_records`; default all)."""
+    (:func:`creditindex.records.read_records`; default all). ``compact``: the command
+    reads the records' texts only for the rows it shows, so record files are kept
+    compact when they can be (:mod:`creditindex.compact`; not with ``list_paths``,
+    whose matching reads every name a subject goes by)."""
     import polars as pl
 
     from creditindex.evaluate import CreditData
@@ -138,8 +142,16 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
         rules = load_rules(rules_path)
         if not records_paths:
             raise click.UsageError("give --records FILE (one or more) or --db URL")
-        data = CreditData(records=read_records(records_paths, rules, today=today,
-                                               columns=record_columns), rules=rules)
+        found = None
+        if compact and not list_paths:
+            from creditindex.compact import read_compact_records
+
+            found = read_compact_records(records_paths, rules, today=today)
+        if found is not None:
+            data = CreditData(records=found[0], rules=rules, text=found[1])
+        else:
+            data = CreditData(records=read_records(records_paths, rules, today=today,
+                                                   columns=record_columns), rules=rules)
     extra_lists = _read_lists(list_paths)
     lists = data.lists
     if extra_lists is not None:
@@ -157,7 +169,7 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
                                                         how="diagonal_relaxed")
     return CreditData(records=data.records, rules=data.rules,
                       subjects=subjects if subjects is not None else data.subjects,
-                      lists=lists, manual=manual)
+                      lists=lists, manual=manual, text=data.text)
 
 
 def _read_lists(paths: Sequence[str]) -> pl.DataFrame | None:

@@ -83,7 +83,7 @@ def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
     from creditindex.records import SCORING_COLUMNS
 
     data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path, on=on,
-                     manual_path=manual_path, record_columns=SCORING_COLUMNS)
+                     manual_path=manual_path, record_columns=SCORING_COLUMNS, compact=True)
     emit(evaluate.compute(data, on, known_on, category=category, financier=financier), out)
 
 

@@ -66,7 +66,8 @@ class SubjectCodes:
 
     def keys(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``subject_id, subject_type`` per code, from the rows of ``frame``."""
-        return frame.select(pl.col(*SUBJECT_KEY).gather(pl.Series(self.first_row)))
+        return frame.select(pl.col(*SUBJECT_KEY).gather(pl.Series(self.first_row))
+                            .cast(pl.String))
 
 
 def _codes_from(order: AnyInt, counts: IntArray, hash_a: U64Array, hash_b: U64Array

@@ -187,6 +187,9 @@ def _perfect_slots(ref: U64Array) -> tuple[int, int] | None:
 def behaviour_numbers(codes: pl.Series, table: BehaviourTable) -> AnyInt:
     """Per row, the behaviour's number in the rule set, or -1 for a code it lacks (a
     table lookup on the code's hash, confirmed by a second hash)."""
+    if isinstance(codes.dtype, pl.Enum) and list(codes.dtype.categories) == table.codes:
+        return np.asarray(codes.to_physical().cast(pl.Int16).fill_null(-1).to_numpy(),
+                          dtype=np.int16)
     known = pl.Series(table.codes, dtype=pl.String)
     ref_a, ref_b = u64(known.hash(SEED_A)), u64(known.hash(SEED_B))
     slots = _perfect_slots(ref_a) if codes.len() else None
@@ -269,7 +272,9 @@ def _first_copies(records: pl.DataFrame, rows: AnyInt, tie: IntArray) -> BoolArr
     """Of known ``rows`` that share (subject, role, behaviour, decided) with another row
     (``tie`` is equal for those that do), True for those that count: one copy per act
     (the same and a non-blank document_no), the one recorded first (then by source,
-    then record_id)."""
+    then record_id). Compact records (:mod:`creditindex.compact`) carry that order."""
+    if "_copy_rank" in records.columns:
+        return _first_copies_ranked(records, rows, tie)
     sub = records.select(
         pl.col("document_no", "source", "record_id").gather(pl.Series(rows)),
         pl.col("recorded_on").cast(pl.Date).gather(pl.Series(rows)).alias("_recorded"),
@@ -280,6 +285,21 @@ def _first_copies(records: pl.DataFrame, rows: AnyInt, tie: IntArray) -> BoolArr
                        nulls_last=True)
     first = ordered.select(pl.struct("_tie", "document_no").is_first_distinct() | ~has_doc,
                            "_at")
+    keep = np.zeros(rows.size, dtype=np.bool_)
+    keep[i64(first.get_column("_at"))] = np.asarray(first.to_series(0).to_numpy(),
+                                                     dtype=np.bool_)
+    return keep
+
+
+def _first_copies_ranked(records: pl.DataFrame, rows: AnyInt, tie: IntArray) -> BoolArray:
+    """:func:`_first_copies` on the order of copies worked out when the records were
+    read (``_copy_rank``, ``_copy_doc``: see :data:`creditindex.compact.COPY_COLUMNS`)."""
+    at = pl.Series(rows)
+    sub = records.select(pl.col("_copy_rank", "_copy_doc").gather(at)).with_columns(
+        pl.Series("_tie", tie), pl.int_range(pl.len()).alias("_at"))
+    ordered = sub.sort("_tie", "_copy_rank")
+    first = ordered.select(pl.struct("_tie", "_copy_doc").is_first_distinct()
+                           | (pl.col("_copy_doc") < 0), "_at")
     keep = np.zeros(rows.size, dtype=np.bool_)
     keep[i64(first.get_column("_at"))] = np.asarray(first.to_series(0).to_numpy(),
                                                      dtype=np.bool_)
@@ -331,9 +351,12 @@ class RowColumns:
             return pl.col(column).cast(pl.Date).to_physical()
 
         k = int(known_on)
-        scope = (scope_mask_expr("restrict_scope").clip(0, ALL)
-                 if "restrict_scope" in records.columns
-                 else pl.repeat(0, records.height, dtype=pl.Int64))
+        if "restrict_scope" not in records.columns:
+            scope = pl.repeat(0, records.height, dtype=pl.Int64)
+        elif records.schema["restrict_scope"].is_integer():  # a mask already (compact)
+            scope = pl.col("restrict_scope")
+        else:
+            scope = scope_mask_expr("restrict_scope").clip(0, ALL)
         cols = records.select(
             day("decided_on").fill_null(NO_DAY).alias("decided"),
             day("recorded_on").fill_null(NO_DAY).alias("recorded"),
@@ -404,7 +427,8 @@ def compile_ledger(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | in
         tied[:-1] |= same
         tied_at = np.flatnonzero(tied)
         del tied
-        if tied_at.size and "document_no" in records.columns:
+        if tied_at.size and ("document_no" in records.columns
+                             or "_copy_rank" in records.columns):
             # a run of equal keys starts where a tied position is not tied to the previous
             joined = np.zeros(tied_at.size, dtype=np.bool_)
             inner = tied_at > 0

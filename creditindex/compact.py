@@ -1,0 +1,205 @@
+"""Compact records for the day's answer (``compute``): every row checked as
+:func:`creditindex.records.read_records` checks it, but kept in a few bytes a row.
+
+A canonical records frame holds each row's texts (record id, subject name, document
+number, source...): about 280 bytes a row, 2.8 GB at 10 million records. The day's answer
+reads those texts for few rows: the name of each subject's latest record, the grounds of
+the bars in force, and the copies of an act (rows that share subject, role, behaviour and
+decision day). So the compact frame keeps, per row, only what the engine computes on:
+
+- ``subject_id`` (text), ``subject_type`` and ``behaviour_code`` as enums, ``source`` as
+  a categorical;
+- the dates (``recorded_on`` already defaulted to ``decided_on``) and ``restrict_scope``
+  as its category mask (:func:`creditindex.categories.scope_mask_expr`);
+- for the rows that tie with another on (subject, role, behaviour, decided), the order of
+  copies the ledger needs (:data:`COPY_COLUMNS`, worked out here from their texts).
+
+Every other text is read back from the files, for the rows an answer shows, by
+:class:`RecordText`. Files whose rows repeat a (source, record_id) are not made compact
+(their copies are merged on the canonical frame): :func:`read_compact_records` says so by
+returning ``None``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from creditindex.categories import ALL, scope_mask_expr
+from creditindex.errors import InputError, Problem
+from creditindex.readers import PARQUET_SUFFIXES, read_table_parts
+from creditindex.records import (
+    _UNCHECKED,
+    OPTIONAL,
+    REQUIRED,
+    _by_value,
+    _with_origin,
+    check_rows,
+)
+from creditindex.rules import SUBJECT_TYPES, RuleSet
+
+# The texts a compact frame does not hold (read back by :class:`RecordText`).
+TEXT_COLUMNS = ("record_id", "document_no", "subject_name")
+# Per row that ties with another on (subject, role, behaviour, decided): ``_copy_rank``,
+# its place among them by (document_no, recorded_on, source, record_id), and
+# ``_copy_doc``, the same number for rows with the same non-blank document_no (-1 for the
+# other rows, and for a blank document_no).
+COPY_COLUMNS = ("_copy_rank", "_copy_doc")
+_DATES = ("decided_on", "recorded_on", "revoked_on", "repaired_on", "restrict_until")
+
+
+def compact_schema(rules: RuleSet) -> dict[str, pl.DataType]:
+    """The columns of a compact frame for ``rules`` (the copy columns come after them)."""
+    return {
+        "subject_id": pl.String(),
+        "subject_type": pl.Enum(list(SUBJECT_TYPES)),
+        "behaviour_code": pl.Enum([b.code for b in rules.behaviour]),
+        "source": pl.Categorical(),
+        **{c: pl.Date() for c in _DATES},
+        "restrict_scope": pl.Int8(),
+    }
+
+
+@dataclass(frozen=True)
+class RecordText:
+    """Where the rows of a compact frame come from: ``paths`` one after the other, the
+    first row of each at ``starts``; their texts are read back from there (checked and
+    trimmed as when they were first read)."""
+
+    paths: tuple[str, ...]
+    starts: tuple[int, ...]
+
+    def gather(self, rows: npt.NDArray[np.integer], columns: Sequence[str]) -> pl.DataFrame:
+        """``columns`` (text) of the compact frame's ``rows``, in that order."""
+        wanted = np.unique(np.asarray(rows, dtype=np.int64))
+        pieces: list[pl.DataFrame] = []
+        ends = (*self.starts[1:], None)
+        for path, start, end in zip(self.paths, self.starts, ends, strict=True):
+            lo = int(np.searchsorted(wanted, start))
+            hi = wanted.size if end is None else int(np.searchsorted(wanted, end))
+            if lo == hi:
+                continue
+            mine = wanted[lo:hi] - start
+            for offset, part in read_table_parts(path, columns=columns):
+                a, b = np.searchsorted(mine, [offset, offset + part.height])
+                if a == b:
+                    continue
+                local = pl.Series(mine[a:b] - offset)
+                pieces.append(pl.DataFrame([
+                    part.get_column(c).gather(local) if c in part.columns
+                    else pl.repeat(None, int(b - a), dtype=pl.String, eager=True).alias(c)
+                    for c in columns]))
+        found = (pl.concat(pieces) if pieces
+                 else pl.DataFrame(schema={c: pl.String for c in columns}))
+        return found.select(pl.all().gather(pl.Series(np.searchsorted(wanted, rows))))
+
+
+def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
+                         today: dt.date | None = None
+                         ) -> tuple[pl.DataFrame, RecordText] | None:
+    """Read and check Parquet record files (every check of
+    :func:`creditindex.records.read_records`, the same problems) into a compact frame
+    and where its texts are; ``None`` when a file is not Parquet or two rows share a
+    (source, record_id) (copies to merge: read the canonical frame instead)."""
+    if any(Path(p).suffix.lower() not in PARQUET_SUFFIXES for p in paths):
+        return None
+    day = today or dt.date.today()
+    schema = compact_schema(rules)
+    # What the checks read; document_no is checked by none, so it is read back only.
+    read = {*REQUIRED, *OPTIONAL} - {*_UNCHECKED, "document_no"}
+    problems: list[Problem] = []
+    parts: list[pl.DataFrame] = []
+    starts: list[int] = []
+    rows = 0
+    for path in paths:
+        starts.append(rows)
+        for offset, raw in read_table_parts(path, columns=read, keep_dates=True):
+            absent = [c for c in REQUIRED if c not in raw.columns]
+            if absent:
+                problems += [Problem(str(path), 1, c, "required column is missing")
+                             for c in absent]
+                break
+            rows += raw.height
+            checked, found = check_rows(_with_origin(raw, str(path), offset), rules, day)
+            del raw
+            problems += found
+            if problems:  # keep checking, but nothing more is kept
+                parts.clear()
+                continue
+            parts.append(_compact_part(checked, schema))
+    if problems:
+        raise InputError(problems)
+    whole = _one_frame(parts, schema)
+    keys = whole.select("_record_key", "_tie_key")
+    whole = whole.drop("_record_key", "_tie_key")
+    if keys.get_column("_record_key").is_duplicated().any():
+        return None
+    text = RecordText(tuple(str(p) for p in paths), tuple(starts))
+    tied = np.flatnonzero(keys.get_column("_tie_key").is_duplicated().to_numpy())
+    del keys
+    return whole.with_columns(_copy_order(whole, tied, text)), text
+
+
+def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A checked part (canonical columns) as compact columns, with a hash of each row's
+    record key and of its copy key (rows that may be copies of the same act)."""
+    return checked.select(
+        *(pl.col(c).cast(schema[c]) for c in ("subject_id", "subject_type",
+                                              "behaviour_code", "source", *_DATES)),
+        _by_value(checked, "restrict_scope", scope_mask_expr("restrict_scope").clip(0, ALL),
+                  pl.Int8(), default=0).fill_null(0).alias("restrict_scope"),
+        pl.struct("source", "record_id").hash().alias("_record_key"),
+        pl.struct("subject_id", "subject_type", "behaviour_code", "decided_on").hash()
+        .alias("_tie_key"),
+    )
+
+
+def _one_frame(parts: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The parts (a list, emptied) as one frame, each column in one piece of memory."""
+    if not parts:
+        return pl.DataFrame(schema={**schema, "_record_key": pl.UInt64,
+                                    "_tie_key": pl.UInt64})
+    whole = pl.concat(parts, how="vertical", rechunk=False)
+    parts.clear()
+    columns = whole.get_columns()
+    del whole
+    out = []
+    while columns:
+        out.append(columns.pop(0).rechunk())
+    return pl.DataFrame(out)
+
+
+def _copy_order(frame: pl.DataFrame, tied: npt.NDArray[np.int64], text: RecordText
+                ) -> list[pl.Series]:
+    """:data:`COPY_COLUMNS` for ``frame``: for the rows ``tied`` (those whose copy key is
+    shared, a superset of the rows that tie), their order among the rows with the same
+    subject, role, behaviour and decision day by (document_no, recorded_on, source,
+    record_id), and a number per non-blank document_no among them."""
+    rank = np.full(frame.height, -1, dtype=np.int32)
+    doc = np.full(frame.height, -1, dtype=np.int32)
+    if tied.size:
+        at = pl.Series(tied)
+        group = ["subject_id", "subject_type", "behaviour_code", "decided_on"]
+        rows = frame.select(pl.col(group).gather(at), pl.col("recorded_on").gather(at),
+                            pl.col("source").gather(at).cast(pl.String),
+                            pl.Series("_row", tied)).with_columns(
+            text.gather(tied, ["record_id", "document_no"]))
+        ordered = rows.sort(*group, "document_no", "recorded_on", "source", "record_id",
+                            nulls_last=True)
+        has_doc = pl.col("document_no").is_not_null() & (
+            pl.col("document_no").str.strip_chars() != "")
+        numbered = ordered.select(
+            "_row", pl.int_range(pl.len(), dtype=pl.Int32).alias("rank"),
+            pl.when(has_doc).then(
+                pl.struct(*group, "document_no").is_first_distinct().cum_sum()
+                .cast(pl.Int32)).otherwise(-1).alias("doc"))
+        where = numbered.get_column("_row").to_numpy()
+        rank[where] = numbered.get_column("rank").to_numpy()
+        doc[where] = numbered.get_column("doc").to_numpy()
+    return [pl.Series(COPY_COLUMNS[0], rank), pl.Series(COPY_COLUMNS[1], doc)]
