@@ -31,16 +31,16 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from creditindex.categories import ALL, scope_mask_expr
+from creditindex.categories import ALL
+from creditindex.engine.arrays import distinct
 from creditindex.errors import InputError, Problem
-from creditindex.readers import PARQUET_SUFFIXES, read_table_parts
+from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows, read_table_parts
 from creditindex.records import (
     _UNCHECKED,
     OPTIONAL,
     REQUIRED,
-    _by_value,
     _with_origin,
-    check_rows,
+    checked_rows,
 )
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
@@ -77,24 +77,14 @@ class RecordText:
 
     def gather(self, rows: npt.NDArray[np.integer], columns: Sequence[str]) -> pl.DataFrame:
         """``columns`` (text) of the compact frame's ``rows``, in that order."""
-        wanted = np.unique(np.asarray(rows, dtype=np.int64))
+        wanted = distinct(np.asarray(rows, dtype=np.int64))
         pieces: list[pl.DataFrame] = []
         ends = (*self.starts[1:], None)
         for path, start, end in zip(self.paths, self.starts, ends, strict=True):
             lo = int(np.searchsorted(wanted, start))
             hi = wanted.size if end is None else int(np.searchsorted(wanted, end))
-            if lo == hi:
-                continue
-            mine = wanted[lo:hi] - start
-            for offset, part in read_table_parts(path, columns=columns):
-                a, b = np.searchsorted(mine, [offset, offset + part.height])
-                if a == b:
-                    continue
-                local = pl.Series(mine[a:b] - offset)
-                pieces.append(pl.DataFrame([
-                    part.get_column(c).gather(local) if c in part.columns
-                    else pl.repeat(None, int(b - a), dtype=pl.String, eager=True).alias(c)
-                    for c in columns]))
+            if lo < hi:
+                pieces.append(read_parquet_rows(path, wanted[lo:hi] - start, columns))
         found = (pl.concat(pieces) if pieces
                  else pl.DataFrame(schema={c: pl.String for c in columns}))
         return found.select(pl.all().gather(pl.Series(np.searchsorted(wanted, rows))))
@@ -126,7 +116,7 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
                              for c in absent]
                 break
             rows += raw.height
-            checked, found = check_rows(_with_origin(raw, str(path), offset), rules, day)
+            checked, found = checked_rows(_with_origin(raw, str(path), offset), rules, day)
             del raw
             problems += found
             if problems:  # keep checking, but nothing more is kept
@@ -147,16 +137,18 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
 
 
 def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """A checked part (canonical columns) as compact columns, with a hash of each row's
-    record key and of its copy key (rows that may be copies of the same act)."""
+    """A checked part (:func:`creditindex.records.checked_rows`) as compact columns, with
+    a hash of each row's record key and of its copy key (rows that may be copies of the
+    same act)."""
     return checked.select(
         *(pl.col(c).cast(schema[c]) for c in ("subject_id", "subject_type",
-                                              "behaviour_code", "source", *_DATES)),
-        _by_value(checked, "restrict_scope", scope_mask_expr("restrict_scope").clip(0, ALL),
-                  pl.Int8(), default=0).fill_null(0).alias("restrict_scope"),
+                                              "behaviour_code", "source")),
+        pl.col("_decided_on").alias("decided_on"),
+        pl.coalesce("_recorded_on", "_decided_on").alias("recorded_on"),
+        *(pl.col(f"_{c}").alias(c) for c in ("revoked_on", "repaired_on", "restrict_until")),
+        pl.col("_scope_mask").clip(0, ALL).fill_null(0).cast(pl.Int8).alias("restrict_scope"),
         pl.struct("source", "record_id").hash().alias("_record_key"),
-        pl.struct("subject_id", "subject_type", "behaviour_code", "decided_on").hash()
-        .alias("_tie_key"),
+        pl.struct("subject_id", "_type", "_code", "_decided_on").hash().alias("_tie_key"),
     )
 
 

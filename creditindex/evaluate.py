@@ -24,6 +24,7 @@ from creditindex import engine, restrict
 from creditindex.categories import CATEGORIES, scope_text_expr
 from creditindex.compact import TEXT_COLUMNS
 from creditindex.days import to_date, to_day
+from creditindex.engine.arrays import distinct
 from creditindex.engine.codes import subject_codes
 from creditindex.engine.ledger import compile_ledger
 from creditindex.engine.restrictions import record_restrictions
@@ -219,7 +220,7 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     facts = day_facts(records, rules, d, k)
     # The records' texts are read once, for the rows the answer shows: each subject's
     # latest record (its name) and the bars in force (their grounds).
-    shown_at = np.unique(np.concatenate([facts.latest_row, facts.bars.row]))
+    shown_at = distinct(np.concatenate([facts.latest_row, facts.bars.row]))
     shown = _rows_of(data, shown_at, ["subject_id", "subject_type", "subject_name",
                                       "record_id", "source", "behaviour_code",
                                       "document_no", "basis"])

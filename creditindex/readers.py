@@ -18,6 +18,8 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from creditindex.errors import InputError
@@ -353,6 +355,31 @@ def read_table_parts(source: str | Path, *, columns: Collection[str] | None = No
         raise
     except Exception as exc:  # polars and the OS raise many kinds
         raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
+
+
+def read_parquet_rows(source: str | Path, rows: npt.NDArray[np.int64],
+                      columns: Sequence[str]) -> pl.DataFrame:
+    """``columns`` (trimmed, lower-cased names) of some ``rows`` (ascending row numbers of
+    the file, from 0) of a Parquet file, as :func:`read_table` gives them (absent
+    columns empty): read in parts of :data:`PART_ROWS` and made text only for those rows."""
+    file = str(source)
+    try:
+        names = list(pl.read_parquet_schema(source))
+        keys = _header_keys(names, file, excel=False)
+        wanted = [(n, k) for n, k in zip(names, keys, strict=True) if k in columns]
+        scan = pl.scan_parquet(source).select(pl.col(n).alias(k) for n, k in wanted)
+        pieces = []
+        for offset in range(0, int(rows[-1]) + 1 if rows.size else 0, PART_ROWS):
+            a, b = np.searchsorted(rows, [offset, offset + PART_ROWS])
+            if a < b:
+                part = scan.slice(offset, PART_ROWS).collect()
+                pieces.append(part[pl.Series(rows[a:b] - offset)])
+    except Exception as exc:  # polars and the OS raise many kinds
+        raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
+    found = _as_text(pl.concat(pieces) if pieces else pl.DataFrame(
+        schema={k: pl.String for _, k in wanted}))
+    return found.with_columns(pl.lit(None, pl.String).alias(c) for c in columns
+                              if c not in found.columns).select(columns)
 
 
 def _read_parquet(source: Path | io.BytesIO, file: str, columns: Collection[str] | None

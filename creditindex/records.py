@@ -162,6 +162,38 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
     """Check rows (text, or typed dates; with origin columns) and convert them to the
     canonical schema. Every check is one vectorised pass; reasons are worded only for the
     rows that have a problem."""
+    frame, problems = checked_rows(raw, rules, today)
+    mask = pl.col("_scope_mask")
+    canonical = frame.select(
+        pl.col("record_id"),
+        # Few distinct long texts: each row's value points at one copy of its text (a
+        # third of a large file's memory is otherwise the same authority name again).
+        _by_value(frame, "source", pl.col("source"), pl.String()),
+        *(pl.col(c) for c in ("industry", "region", "subject_id", "subject_name",
+                              "subject_type")),
+        _by_value(frame, "behaviour_code", pl.col("behaviour_code"), pl.String()),
+        pl.col("_decided_on").alias("decided_on"),
+        pl.coalesce("_recorded_on", "_decided_on").alias("recorded_on"),
+        pl.col("document_no"),
+        pl.col("_revoked_on").alias("revoked_on"),
+        pl.col("_repaired_on").alias("repaired_on"),
+        pl.col("_restrict_until").alias("restrict_until"),
+        _by_value(frame, "_scope_mask", pl.when(mask > 0).then(scope_text_expr(mask)),
+                  pl.String()).alias("restrict_scope"),
+        pl.col("authority"),
+        pl.col("basis"),
+        pl.col("_publish_until").alias("publish_until"),
+        *ORIGIN,
+    )
+    return canonical, problems
+
+
+def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
+                 ) -> tuple[pl.DataFrame, list[Problem]]:
+    """The checks of :func:`check_rows`: ``raw`` with its values read (``subject_id``
+    upper-cased, ``subject_type`` and ``industry`` lower-cased; the dates read as
+    ``_decided_on``, ``_recorded_on``, ... and ``_restrict_until``; the category mask of
+    ``restrict_scope`` as ``_scope_mask``), and the problems found."""
     kinds = raw.schema
     codes = [b.code for b in rules.behaviour]
     behaviour = {b.code: b for b in rules.behaviour}
@@ -235,42 +267,21 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
                          pl.format("publish_until {} is before decided_on {}",
                                    pl.col("_publish_until"), dec)))
     checks += _stated_bar_checks(kinds["restrict_until"])
-    problems = _run_checks(frame, checks)
-    mask = pl.col("_scope_mask")
-    canonical = frame.select(
-        pl.col("record_id"),
-        # Few distinct long texts: each row's value points at one copy of its text (a
-        # third of a large file's memory is otherwise the same authority name again).
-        _by_value(frame, "source", pl.col("source"), pl.String()),
-        *(pl.col(c) for c in ("industry", "region", "subject_id", "subject_name",
-                              "subject_type")),
-        _by_value(frame, "behaviour_code", pl.col("behaviour_code"), pl.String()),
-        pl.col("_decided_on").alias("decided_on"),
-        pl.coalesce("_recorded_on", "_decided_on").alias("recorded_on"),
-        pl.col("document_no"),
-        pl.col("_revoked_on").alias("revoked_on"),
-        pl.col("_repaired_on").alias("repaired_on"),
-        pl.col("_restrict_until").alias("restrict_until"),
-        _by_value(frame, "_scope_mask", pl.when(mask > 0).then(scope_text_expr(mask)),
-                  pl.String()).alias("restrict_scope"),
-        pl.col("authority"),
-        pl.col("basis"),
-        pl.col("_publish_until").alias("publish_until"),
-        *ORIGIN,
-    )
-    return canonical, problems
+    return frame, _run_checks(frame, checks)
 
 
 def _identifier_checks(frame: pl.DataFrame) -> list[_Check]:
-    """USCC of firms and resident IDs of experts: each distinct ID pre-checked fast
+    """USCC of firms and resident IDs of experts: each ID pre-checked fast
     (:func:`uscc_valid_mask`), the exact rule worded only for the IDs left in doubt."""
     st, sid = pl.col("subject_type"), pl.col("subject_id")
     checks = []
     for kinds, valid, problem in ((_FIRM_TYPES, uscc_valid_mask, uscc_problem_expr),
                                   (("expert",), rid_valid_mask, rid_problem_expr)):
         of_kind = st.is_in(kinds) & sid.is_not_null()
-        ids = frame.lazy().filter(of_kind).select(sid.unique()).collect().to_series()
-        doubtful = ids.filter(pl.Series(~valid(ids)))
+        # Every row's ID, not the distinct ones: most IDs of a part are distinct, and
+        # finding them costs more than the pre-check.
+        ids = frame.lazy().filter(of_kind).select(sid).collect().to_series()
+        doubtful = ids.filter(pl.Series(~valid(ids))).unique()
         if doubtful.len():
             checks.append(_Check("subject_id", of_kind & sid.is_in(doubtful.implode()),
                                  problem("subject_id")))

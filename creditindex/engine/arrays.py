@@ -47,6 +47,13 @@ def block_argsort(values: IntArray) -> IntArray:
     return np.argsort(values, kind="stable").astype(np.int64)
 
 
+def distinct(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The distinct values, ascending: ``np.unique`` by a sort (numpy 2.4's ``np.unique``
+    of integers goes through a hash table, 20x slower on millions of values)."""
+    ordered = np.sort(values)
+    return ordered[runs(ordered)]
+
+
 def runs(sorted_values: npt.NDArray[Any]) -> BoolArray:
     """True where a run of equal values starts."""
     new = np.empty(sorted_values.size, dtype=np.bool_)

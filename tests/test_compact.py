@@ -1,0 +1,132 @@
+"""Compact records (creditindex.compact): the day's answer from compact Parquet records is
+the canonical frame's answer, copies of an act included; what cannot be compact is read
+the canonical way; bad rows are refused with the same problems."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from creditindex import evaluate
+from creditindex.cli import main
+from creditindex.compact import read_compact_records
+from creditindex.errors import InputError
+from creditindex.generate import generate_records, generate_subjects
+from creditindex.readers import read_parquet_rows, read_table
+from creditindex.records import SCORING_COLUMNS, read_records
+from creditindex.rules import load_rules
+
+DAY = dt.date(2026, 11, 25)
+
+
+def _records(n: int = 4000) -> pl.DataFrame:
+    """Generated records with copies of acts added: the same decision published by a
+    second source (same document number, recorded later), the same act without a
+    document number, and texts with spaces to trim."""
+    rules = load_rules()
+    records = generate_records(generate_subjects(n // 4, seed=3), n, rules, seed=3)
+    picked = records.head(300)
+    copies = picked.with_columns(
+        pl.concat_str(pl.lit("COPY-"), pl.col("record_id")).alias("record_id"),
+        pl.lit("信用中国（广东）").alias("source"),
+        (pl.col("recorded_on") + pl.duration(days=pl.int_range(pl.len()) % 3)).alias(
+            "recorded_on"))
+    blank = records.slice(300, 50).with_columns(
+        pl.concat_str(pl.lit("BLANK-"), pl.col("record_id")).alias("record_id"),
+        pl.lit("  ").alias("document_no"))
+    spaced = records.slice(400, 20).with_columns(
+        pl.concat_str(pl.lit(" "), pl.col("subject_name"), pl.lit(" ")).alias("subject_name"),
+        pl.concat_str(pl.col("document_no"), pl.lit(" ")).alias("document_no"))
+    return pl.concat([records.slice(0, 400), spaced, records.slice(420), copies, blank])
+
+
+def _write(tmp_path: Path, frame: pl.DataFrame, parts: int = 2) -> list[str]:
+    paths = []
+    size = -(-frame.height // parts)
+    for i in range(parts):
+        path = tmp_path / f"records{i}.parquet"
+        frame.slice(i * size, size).write_parquet(path, row_group_size=700)
+        paths.append(str(path))
+    return paths
+
+
+def test_compact_answer_is_the_canonical_answer(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("creditindex.readers.PART_ROWS", 1000)  # many parts per file
+    rules = load_rules()
+    paths = _write(tmp_path, _records())
+    found = read_compact_records(paths, rules, today=DAY)
+    assert found is not None
+    compact, text = found
+    assert (compact.get_column("_copy_rank") >= 0).sum() > 300
+    canonical = read_records(paths, rules, today=DAY, columns=SCORING_COLUMNS)
+    for on, known_on in ((DAY, None), (dt.date(2025, 6, 30), dt.date(2025, 6, 1))):
+        want = evaluate.compute(evaluate.CreditData(records=canonical, rules=rules),
+                                on, known_on)
+        got = evaluate.compute(evaluate.CreditData(records=compact, rules=rules, text=text),
+                               on, known_on)
+        assert got.equals(want)
+        assert want.filter(pl.col("restricted")).height > 0
+
+
+def test_text_read_back_is_as_first_read(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("creditindex.readers.PART_ROWS", 1000)
+    path = _write(tmp_path, _records(), parts=1)[0]
+    whole = read_table(path)
+    rows = np.array([0, 5, 999, 1000, 1001, 4100, whole.height - 1])
+    columns = ["record_id", "subject_name", "document_no", "no_such_column"]
+    got = read_parquet_rows(path, rows, columns)
+    assert got.select(columns[:3]).equals(whole.select(columns[:3])[rows.tolist()])
+    assert got.get_column("no_such_column").null_count() == rows.size
+    assert not got.get_column("subject_name").str.starts_with(" ").any()
+
+
+def test_repeated_record_keys_are_read_the_canonical_way(tmp_path: Path) -> None:
+    records = _records(1000)
+    later = records.head(3).with_columns(pl.lit(DAY).alias("revoked_on"))
+    paths = _write(tmp_path, pl.concat([records, later]), parts=1)
+    assert read_compact_records(paths, load_rules(), today=DAY) is None
+    out = tmp_path / "answer.csv"
+    result = CliRunner().invoke(main, ["compute", "--records", paths[0], "--on",
+                                       DAY.isoformat(), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert pl.read_csv(out).height > 0
+
+
+def test_cli_compact_and_canonical_write_the_same_bytes(tmp_path: Path) -> None:
+    records = _records(2000)
+    parquet = _write(tmp_path, records, parts=1)[0]
+    csv = tmp_path / "records.csv"
+    records.write_csv(csv)
+    outs = []
+    for source in (parquet, str(csv)):  # Parquet is read compact, CSV canonically
+        out = tmp_path / f"answer-{Path(source).suffix[1:]}.csv"
+        result = CliRunner().invoke(main, ["compute", "--records", source, "--on",
+                                           DAY.isoformat(), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+
+
+def test_bad_rows_are_refused_with_file_row_and_column(tmp_path: Path) -> None:
+    records = _records(1200).with_columns(
+        pl.when(pl.int_range(pl.len()) == 1100).then(pl.lit("NO-SUCH-CODE"))
+        .otherwise(pl.col("behaviour_code")).alias("behaviour_code"))
+    paths = _write(tmp_path, records, parts=1)
+    with pytest.raises(InputError) as caught:
+        read_compact_records(paths, load_rules(), today=DAY)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.row, problem.column) == (paths[0], 1102, "behaviour_code")
+    assert "unknown behaviour code 'NO-SUCH-CODE'" in problem.reason
+    out = tmp_path / "answer.csv"
+    result = CliRunner().invoke(main, ["compute", "--records", paths[0], "--on",
+                                       DAY.isoformat(), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "1102" in result.output and "behaviour_code" in result.output
+    assert not out.exists()
