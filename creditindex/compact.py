@@ -126,20 +126,28 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
     if problems:
         raise InputError(problems)
     whole = _one_frame(parts, schema)
-    keys = whole.select("_record_key", "_tie_key")
-    whole = whole.drop("_record_key", "_tie_key")
-    if keys.get_column("_record_key").is_duplicated().any():
+    if _repeated(whole.get_column("_record_key")).size:
         return None
+    whole = whole.drop("_record_key")
     text = RecordText(tuple(str(p) for p in paths), tuple(starts))
-    tied = np.flatnonzero(keys.get_column("_tie_key").is_duplicated().to_numpy())
-    del keys
+    tie_key = whole.select(pl.struct("subject_id", "subject_type", "behaviour_code",
+                                     "decided_on").hash()).to_series()
+    tied = np.flatnonzero(tie_key.is_in(pl.Series(_repeated(tie_key)).implode()).to_numpy())
+    del tie_key
     return whole.with_columns(_copy_order(whole, tied, text)), text
+
+
+def _repeated(hashes: pl.Series) -> npt.NDArray[np.uint64]:
+    """The values found more than once (by a sort: lighter than a hash table of every
+    value)."""
+    ordered = np.sort(np.asarray(hashes.to_numpy(), dtype=np.uint64))
+    same = ordered[1:] == ordered[:-1]
+    return distinct(ordered[1:][same])
 
 
 def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """A checked part (:func:`creditindex.records.checked_rows`) as compact columns, with
-    a hash of each row's record key and of its copy key (rows that may be copies of the
-    same act)."""
+    a hash of each row's record key (source, record_id)."""
     return checked.select(
         *(pl.col(c).cast(schema[c]) for c in ("subject_id", "subject_type",
                                               "behaviour_code", "source")),
@@ -148,22 +156,23 @@ def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.D
         *(pl.col(f"_{c}").alias(c) for c in ("revoked_on", "repaired_on", "restrict_until")),
         pl.col("_scope_mask").clip(0, ALL).fill_null(0).cast(pl.Int8).alias("restrict_scope"),
         pl.struct("source", "record_id").hash().alias("_record_key"),
-        pl.struct("subject_id", "_type", "_code", "_decided_on").hash().alias("_tie_key"),
     )
 
 
 def _one_frame(parts: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The parts (a list, emptied) as one frame, each column in one piece of memory."""
+    """The parts (a list, emptied) as one frame, each column but the texts in one piece
+    of memory."""
     if not parts:
-        return pl.DataFrame(schema={**schema, "_record_key": pl.UInt64,
-                                    "_tie_key": pl.UInt64})
+        return pl.DataFrame(schema={**schema, "_record_key": pl.UInt64})
     whole = pl.concat(parts, how="vertical", rechunk=False)
     parts.clear()
     columns = whole.get_columns()
     del whole
     out = []
     while columns:
-        out.append(columns.pop(0).rechunk())
+        column = columns.pop(0)
+        # the texts stay in parts: the engine only hashes them and gathers a few
+        out.append(column if column.dtype == pl.String else column.rechunk())
     return pl.DataFrame(out)
 
 

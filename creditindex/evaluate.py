@@ -183,7 +183,18 @@ _GROUNDS_ORDER = ["cause", "start", "code", "source", "record_id", "document_no"
 def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
     """Per subject_id, the grounds of its restrictions in force (``_restr_reasons``) in
     the order of :data:`_GROUNDS_ORDER`: sorted on the first keys, the rest read only to
-    order the few a subject has with the same cause and start."""
+    order the few a subject has with the same cause and start. Worded in parts of whole
+    subjects (by a hash of the subject_id), so that one part's texts are held at a time;
+    subjects come in no particular order."""
+    parts = max(1, -(-in_force.height // (_REASON_ROWS // 4)))
+    if parts == 1:
+        return _restriction_reasons_of(in_force)
+    bucket = in_force.get_column("subject_id").hash() % parts
+    return pl.concat([_restriction_reasons_of(in_force.filter(bucket == i))
+                      for i in range(parts)])
+
+
+def _restriction_reasons_of(in_force: pl.DataFrame) -> pl.DataFrame:
     first = ["subject_id", "cause", "start"]
     order = in_force.sort(first)
     # Sorted, a row ties with another when it equals the one before or after it.
@@ -216,17 +227,12 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     category restricted that day. Columns :data:`COMPUTE_COLUMNS`."""
     d = _day(on)
     k = d if known_on is None else _day(known_on)
-    rules, records = data.rules, data.records
-    facts = day_facts(records, rules, d, k)
-    # The records' texts are read once, for the rows the answer shows: each subject's
+    rules = data.rules
+    facts = day_facts(data.records, rules, d, k)
+    # The records' texts are read only for the rows the answer shows: each subject's
     # latest record (its name) and the bars in force (their grounds).
-    shown_at = distinct(np.concatenate([facts.latest_row, facts.bars.row]))
-    shown = _rows_of(data, shown_at, ["subject_id", "subject_type", "subject_name",
-                                      "record_id", "source", "behaviour_code",
-                                      "document_no", "basis"])
-    names = shown.get_column("subject_name").gather(
-        pl.Series(np.searchsorted(shown_at, facts.latest_row)))
-    scores = _scores(data, facts, names=names)
+    scores = _scores(data, facts, names=_rows_of(data, facts.latest_row, ["subject_name"]
+                                                 ).to_series())
     keys = scores.select(engine.SUBJECT_KEY)
     grade_basis = {g.name: g.basis for g in rules.grade}
     by_grade = scores.filter(pl.col("grade_restricted")).select(
@@ -235,29 +241,48 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
         .alias("detail"), pl.col("grade").replace_strict(grade_basis, default=None,
                                                          return_dtype=pl.String).alias("basis"),
         pl.lit(d, pl.Int32).alias("start"))
+    bar_at = distinct(facts.bars.row)
     causes = [
-        restrict.bar_restrictions(shown, rules, replace(
-            facts.bars, row=np.searchsorted(shown_at, facts.bars.row))),
+        restrict.bar_restrictions(
+            _rows_of(data, bar_at, ["subject_id", "subject_type", "record_id", "source",
+                                    "behaviour_code", "document_no", "basis"]),
+            rules, replace(facts.bars, row=np.searchsorted(bar_at, facts.bars.row))),
         restrict.suspension_restrictions(keys, rules, facts.table, facts.suspensions),
         restrict.covering(restrict.list_restrictions(data.list_hits()), d),
     ]
     if data.manual is not None:
         causes.append(restrict.covering(restrict.manual_restrictions(data.manual), d))
+    # Nothing more is read of the records: a caller that passed them alone lets them go.
+    del data
+    counted = _counted_reasons(facts)
+    del facts, keys
     in_force = pl.concat([*causes, restrict._shape(by_grade)])
+    del causes, by_grade
     asked = in_force.filter(restrict.applies(category, financier))
+    # Each table of reasons is joined to the keys alone and its column added to the
+    # scores: the scores' own columns are not copied once per join.
     out = (
-        scores.join(_counted_reasons(facts), on="_code", how="left")
-        .join(_restriction_reasons(asked), on="subject_id", how="left")
-        .join(restrict.restricted_in(in_force, financier), on="subject_id", how="left")
+        scores.with_columns(
+            *_aligned(scores, counted, "_code"),
+            *_aligned(scores, _restriction_reasons(asked), "subject_id"),
+            *_aligned(scores, restrict.restricted_in(in_force, financier), "subject_id"))
         .with_columns(
             engine.rank_expr().alias("rank"),
             watch_expr(rules, pl.col("grade")).alias("watch"),
             pl.col("_restr_reasons").is_not_null().alias("restricted"),
             pl.col("restricted_in").fill_null(""),
             reasons_expr(pl.col("_ded_reasons"), pl.col("_restr_reasons")).alias("reasons"),
-        )
+        ).select(COMPUTE_COLUMNS)
     )
-    return out.select(COMPUTE_COLUMNS).sort("subject_type", "rank", "subject_id")
+    del scores, counted, in_force, asked
+    return out.sort("subject_type", "rank", "subject_id")
+
+
+def _aligned(frame: pl.DataFrame, table: pl.DataFrame, key: str) -> list[pl.Series]:
+    """The columns of ``table`` (one row per ``key``) but ``key``, row for row with
+    ``frame`` (null where ``table`` has no row)."""
+    joined = frame.select(key).join(table, on=key, how="left", maintain_order="left")
+    return [joined.get_column(c) for c in table.columns if c != key]
 
 
 def _rows_of(data: CreditData, rows: npt.NDArray[np.int64], columns: Sequence[str]
@@ -265,14 +290,14 @@ def _rows_of(data: CreditData, rows: npt.NDArray[np.int64], columns: Sequence[st
     """``columns`` of the records' ``rows`` as text (empty where the records have no
     such column), read back from the files for compact records."""
     records, at = data.records, pl.Series(rows)
-    held = [c for c in columns if c in records.columns]
-    out = records.select(pl.col(held).gather(at).cast(pl.String))
-    text = ([c for c in columns if c not in held and c in TEXT_COLUMNS]
+    text = ([c for c in columns if c not in records.columns and c in TEXT_COLUMNS]
             if data.text is not None else [])
-    if text and data.text is not None:
-        out = out.with_columns(data.text.gather(rows, text))
-    return out.with_columns(pl.lit(None, pl.String).alias(c) for c in columns
-                            if c not in out.columns).select(columns)
+    read_back = data.text.gather(rows, text) if data.text is not None and text else None
+    return pl.DataFrame([
+        records.get_column(c).gather(at).cast(pl.String) if c in records.columns
+        else read_back.get_column(c) if read_back is not None and c in text
+        else pl.repeat(None, len(rows), dtype=pl.String, eager=True).alias(c)
+        for c in columns])
 
 
 def _scores(data: CreditData, facts: DayFacts, names: pl.Series | None = None
@@ -326,14 +351,24 @@ def _counted_reasons(facts: DayFacts) -> pl.DataFrame:
     lexical[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
     rank = lexical[counted.beh]
     order = np.lexsort((counted.decided, rank, -counted.value, counted.code))
-    ded = pl.DataFrame({
-        "_code": pl.Series(counted.code[order], dtype=pl.Int32),
-        "behaviour_code": pl.Series(names, dtype=pl.String).gather(
-            pl.Series(counted.beh[order])),
-        "points": counted.value[order],
-    })
-    return ded.select("_code", _DEDUCTION_LINE).group_by("_code", maintain_order=True).agg(
-        _DEDUCTION_TEXT)
+    codes = pl.Series(names, dtype=pl.String)
+    parts = []
+    # In parts of whole subjects (the entries are in code order): the lines of one part
+    # at a time are held as text.
+    cuts = np.searchsorted(counted.code[order], counted.code[order][::_REASON_ROWS][1:])
+    for at in np.split(order, cuts):
+        ded = pl.DataFrame({
+            "_code": pl.Series(counted.code[at], dtype=pl.Int32),
+            "behaviour_code": codes.gather(pl.Series(counted.beh[at])),
+            "points": counted.value[at],
+        })
+        parts.append(ded.select("_code", _DEDUCTION_LINE).group_by(
+            "_code", maintain_order=True).agg(_DEDUCTION_TEXT))
+    return pl.concat(parts) if parts else pl.DataFrame(
+        schema={"_code": pl.Int32, "_ded_reasons": pl.String})
+
+
+_REASON_ROWS = 1 << 20  # entries worded at a time
 
 
 def explain(data: CreditData, subject_id: str, on: dt.date | int,

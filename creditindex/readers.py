@@ -326,7 +326,7 @@ def read_table(source: Source, name: str | None = None, *, has_header: bool = Tr
 
 # Rows of a Parquet file read and checked at a time by :func:`read_table_parts`: the
 # working memory of the checks is that of one part, whatever the file's size.
-PART_ROWS = 1 << 19
+PART_ROWS = 1 << 18
 
 
 def read_table_parts(source: str | Path, *, columns: Collection[str] | None = None,

@@ -82,9 +82,11 @@ def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
     from creditindex import evaluate
     from creditindex.records import SCORING_COLUMNS
 
-    data = load_data(rules_path, records_paths, db_url, list_paths, subjects_path, on=on,
-                     manual_path=manual_path, record_columns=SCORING_COLUMNS, compact=True)
-    emit(evaluate.compute(data, on, known_on, category=category, financier=financier), out)
+    # The data is handed over, not kept: compute lets the records go once read.
+    emit(evaluate.compute(load_data(rules_path, records_paths, db_url, list_paths,
+                                    subjects_path, on=on, manual_path=manual_path,
+                                    record_columns=SCORING_COLUMNS, compact=True),
+                          on, known_on, category=category, financier=financier), out)
 
 
 @click.command()
