@@ -39,9 +39,10 @@ from creditindex.store.rulesets import rules_for
 EVENT_SCHEMA: dict[str, pl.DataType] = {"id": pl.Int64(), "kind": pl.String(),
                                         "on": pl.Date()}
 ID_CHUNK = 500  # subject ids per IN (...) list: within every driver's parameter limit
-# Beyond this many subjects, reading every record and keeping theirs is faster than
+# Beyond this many subjects, one scan of the records that keeps theirs is faster than
 # looking each up by index (measured on a 1M-record SQLite store: 10,500 subjects'
-# 620,000 records took 7.0 s of CPU by index, all 1,000,000 records 4.3 s by scan).
+# 620,000 records took 7.0 s of CPU by index, all 1,000,000 records 4.3 s by scan;
+# 10,867 subjects' 621,308 records 3.2 s by a scan that sends only theirs).
 SCAN_ABOVE = 5_000
 
 
