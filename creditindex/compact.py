@@ -51,6 +51,9 @@ TEXT_COLUMNS = ("record_id", "document_no", "subject_name")
 # ``_copy_doc``, the same number for rows with the same non-blank document_no (-1 for the
 # other rows, and for a blank document_no).
 COPY_COLUMNS = ("_copy_rank", "_copy_doc")
+# Smaller files are read canonically: their frame is under a gigabyte, and one read
+# (no text read back) is quicker.
+COMPACT_FROM = 2_000_000
 _DATES = ("decided_on", "recorded_on", "revoked_on", "repaired_on", "restrict_until")
 
 
@@ -95,9 +98,12 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
                          ) -> tuple[pl.DataFrame, RecordText] | None:
     """Read and check Parquet record files (every check of
     :func:`creditindex.records.read_records`, the same problems) into a compact frame
-    and where its texts are; ``None`` when a file is not Parquet or two rows share a
-    (source, record_id) (copies to merge: read the canonical frame instead)."""
+    and where its texts are; ``None`` when a file is not Parquet, the files hold fewer
+    than :data:`COMPACT_FROM` rows, or two rows share a (source, record_id) (copies to
+    merge): read the canonical frame instead."""
     if any(Path(p).suffix.lower() not in PARQUET_SUFFIXES for p in paths):
+        return None
+    if _rows_in(paths) < COMPACT_FROM:
         return None
     day = today or dt.date.today()
     schema = compact_schema(rules)
@@ -143,6 +149,18 @@ def _repeated(hashes: pl.Series) -> npt.NDArray[np.uint64]:
     ordered = np.sort(np.asarray(hashes.to_numpy(), dtype=np.uint64))
     same = ordered[1:] == ordered[:-1]
     return distinct(ordered[1:][same])
+
+
+def _rows_in(paths: Sequence[str | Path]) -> int:
+    """The rows of Parquet files, from their metadata (0 for a file that cannot say: it is
+    refused when read)."""
+    total = 0
+    for path in paths:
+        try:
+            total += int(pl.scan_parquet(path).select(pl.len()).collect().item())
+        except Exception:  # polars raises several kinds; the reading words the problem
+            continue
+    return total
 
 
 def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -24,6 +24,11 @@ from creditindex.rules import load_rules
 DAY = dt.date(2026, 11, 25)
 
 
+@pytest.fixture(autouse=True)
+def _compact_from_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("creditindex.compact.COMPACT_FROM", 0)
+
+
 def _records(n: int = 4000) -> pl.DataFrame:
     """Generated records with copies of acts added: the same decision published by a
     second source (same document number, recorded later), the same act without a
@@ -105,6 +110,7 @@ def test_cli_compact_and_canonical_write_the_same_bytes(tmp_path: Path) -> None:
     csv = tmp_path / "records.csv"
     records.write_csv(csv)
     outs = []
+    assert read_compact_records([parquet], load_rules(), today=DAY) is not None
     for source in (parquet, str(csv)):  # Parquet is read compact, CSV canonically
         out = tmp_path / f"answer-{Path(source).suffix[1:]}.csv"
         result = CliRunner().invoke(main, ["compute", "--records", source, "--on",
@@ -130,3 +136,13 @@ def test_bad_rows_are_refused_with_file_row_and_column(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "1102" in result.output and "behaviour_code" in result.output
     assert not out.exists()
+
+
+def test_small_files_are_read_the_canonical_way(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    records = _records(1000)
+    paths = _write(tmp_path, records)
+    monkeypatch.setattr("creditindex.compact.COMPACT_FROM", records.height + 1)
+    assert read_compact_records(paths, load_rules(), today=DAY) is None
+    monkeypatch.setattr("creditindex.compact.COMPACT_FROM", records.height)
+    assert read_compact_records(paths, load_rules(), today=DAY) is not None
