@@ -33,15 +33,8 @@ import polars as pl
 
 from creditindex.categories import ALL
 from creditindex.engine.arrays import distinct
-from creditindex.errors import InputError, Problem
-from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows, read_table_parts
-from creditindex.records import (
-    _UNCHECKED,
-    OPTIONAL,
-    REQUIRED,
-    _with_origin,
-    checked_rows,
-)
+from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows
+from creditindex.records import _UNCHECKED, OPTIONAL, REQUIRED, read_checked_parts
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
 # The texts a compact frame does not hold (read back by :class:`RecordText`).
@@ -109,28 +102,8 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
     schema = compact_schema(rules)
     # What the checks read; document_no is checked by none, so it is read back only.
     read = {*REQUIRED, *OPTIONAL} - {*_UNCHECKED, "document_no"}
-    problems: list[Problem] = []
-    parts: list[pl.DataFrame] = []
-    starts: list[int] = []
-    rows = 0
-    for path in paths:
-        starts.append(rows)
-        for offset, raw in read_table_parts(path, columns=read, keep_dates=True):
-            absent = [c for c in REQUIRED if c not in raw.columns]
-            if absent:
-                problems += [Problem(str(path), 1, c, "required column is missing")
-                             for c in absent]
-                break
-            rows += raw.height
-            checked, found = checked_rows(_with_origin(raw, str(path), offset), rules, day)
-            del raw
-            problems += found
-            if problems:  # keep checking, but nothing more is kept
-                parts.clear()
-                continue
-            parts.append(_compact_part(checked, schema))
-    if problems:
-        raise InputError(problems)
+    parts, starts = read_checked_parts(paths, rules, day, read,
+                                       lambda frame: _compact_part(frame, schema))
     whole = _one_frame(parts, schema)
     if _repeated(whole.get_column("_record_key")).size:
         return None

@@ -4,7 +4,7 @@ Excel, checking every row and merging copies of the same record."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,8 +163,13 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
     canonical schema. Every check is one vectorised pass; reasons are worded only for the
     rows that have a problem."""
     frame, problems = checked_rows(raw, rules, today)
+    return _canonical(frame), problems
+
+
+def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows read by :func:`checked_rows` in the canonical schema (with origin columns)."""
     mask = pl.col("_scope_mask")
-    canonical = frame.select(
+    return frame.select(
         pl.col("record_id"),
         # Few distinct long texts: each row's value points at one copy of its text (a
         # third of a large file's memory is otherwise the same authority name again).
@@ -185,7 +190,6 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
         pl.col("_publish_until").alias("publish_until"),
         *ORIGIN,
     )
-    return canonical, problems
 
 
 def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
@@ -407,31 +411,52 @@ def read_records(paths: Sequence[str | Path], rules: RuleSet,
     Raises :class:`InputError` listing every problem in every file; nothing is
     returned unless every row of every file is good.
     """
-    day = today or dt.date.today()
     read = None if columns is None else {*columns, *REQUIRED, *OPTIONAL} - (
         set(_UNCHECKED) - set(columns))
+
+    def keep(frame: pl.DataFrame) -> pl.DataFrame:
+        checked = _canonical(frame)
+        if columns is None:
+            return checked
+        # the columns not asked for are dropped as soon as they are checked
+        return checked.with_columns(pl.lit(None, RECORD_SCHEMA[c]).alias(c)
+                                    for c in RECORD_SCHEMA if c not in columns)
+
+    parts, _ = read_checked_parts(paths, rules, today or dt.date.today(), read, keep)
+    return combine(parts)
+
+
+def read_checked_parts(paths: Sequence[str | Path], rules: RuleSet, today: dt.date,
+                       read: Collection[str] | None,
+                       keep: Callable[[pl.DataFrame], pl.DataFrame]
+                       ) -> tuple[list[pl.DataFrame], list[int]]:
+    """Every part of every record file (:func:`creditindex.readers.read_table_parts`,
+    only the columns ``read``) checked by :func:`checked_rows` and kept as ``keep`` makes
+    it; with the first row of each file among all the rows. Raises :class:`InputError`
+    listing every problem in every file (once one is found, nothing more is kept)."""
     problems: list[Problem] = []
     parts: list[pl.DataFrame] = []
+    starts: list[int] = []
+    rows = 0
     for path in paths:
+        starts.append(rows)
         for offset, raw in read_table_parts(path, columns=read, keep_dates=True):
             absent = [c for c in REQUIRED if c not in raw.columns]
             if absent:
                 problems += [Problem(str(path), 1, c, "required column is missing")
                              for c in absent]
                 break
-            checked, found = check_rows(_with_origin(raw, str(path), offset), rules, day)
+            rows += raw.height
+            frame, found = checked_rows(_with_origin(raw, str(path), offset), rules, today)
             del raw
             problems += found
             if problems:  # keep checking, but nothing more is kept
                 parts.clear()
                 continue
-            if columns is not None:  # dropped as soon as they are checked
-                checked = checked.with_columns(pl.lit(None, RECORD_SCHEMA[c]).alias(c)
-                                               for c in RECORD_SCHEMA if c not in columns)
-            parts.append(checked)
+            parts.append(keep(frame))
     if problems:
         raise InputError(problems)
-    return combine(parts)
+    return parts, starts
 
 
 def combine(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
