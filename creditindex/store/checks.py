@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, select
 
 from creditindex.certificate import (
     CheckRequest,
@@ -21,9 +21,16 @@ from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import data_facts, evidence_payload, render_evidence
 from creditindex.rules import RuleSet
 from creditindex.store import audit
-from creditindex.store.db import StoreError, get_engine, read_transaction, utcnow, write_transaction
+from creditindex.store.db import (
+    StoreError,
+    get_engine,
+    insert_row,
+    read_transaction,
+    table,
+    utcnow,
+    write_transaction,
+)
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 from creditindex.store.users import require_user
 
 
@@ -67,17 +74,17 @@ def _insert_check(conn: Connection, who: str, result: CheckResult, rules: RuleSe
                   inputs: dict[str, Any], evidence_html: str | None,
                   created_at: dt.datetime) -> int:
     ids = [str(s) for s in result.table.get_column("subject_id").to_list()]
-    key = conn.execute(insert(table("eligibility_check")).values(
-        created_at=created_at, by=who, check_day=result.on, known_on=result.known_on,
-        subject_ids=",".join(ids), rules_hash=rules.content_hash,
-        inputs=audit.jsonable(inputs), answer=answer_payload(result),
-        evidence_html=evidence_html)).inserted_primary_key
-    assert key is not None
-    audit.record(conn, who, "check.save", "eligibility_check", int(key[0]),
+    key = insert_row(conn, "eligibility_check", {
+        "created_at": created_at, "by": who, "check_day": result.on,
+        "known_on": result.known_on, "subject_ids": ",".join(ids),
+        "rules_hash": rules.content_hash, "inputs": audit.jsonable(inputs),
+        "answer": answer_payload(result), "evidence_html": evidence_html},
+        json_columns=("inputs", "answer"), returning="id")
+    audit.record(conn, who, "check.save", "eligibility_check", int(key),
                  after={"check_day": result.on, "subjects": ids,
                         "rules_hash": rules.content_hash,
                         "eligible": result.table.get_column("eligible").to_list()})
-    return int(key[0])
+    return int(key)
 
 
 def count_checks(url: str | None, *, since: dt.datetime, by_prefix: str) -> tuple[int, int]:
@@ -179,7 +186,6 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
                                                                  facts=facts)))
     engine = get_engine(url)
     ensure_schema(engine)
-    certs = table("check_certificate")
     now, code = utcnow(), new_verify_code()
 
     def drafted(who: str) -> dict[str, Any]:  # numbered once stored
@@ -195,12 +201,14 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
         check_id = _insert_check(conn, who, result, data.rules, inputs, evidence, now)
         number = check_number(check_id, now)
         payload = {**(draft if draft is not None else drafted(who)), "check_no": number}
-        conn.execute(insert(certs).values(
-            check_id=check_id, check_no=number, verify_code=code, issued_at=now,
-            operator=payload["operator"], channel=channel, api_key_id=api_key_id,
-            project_no=request.project_no, project_name=request.project_name,
-            lot_no=request.lot_no, lot_name=request.lot_name, category=request.category,
-            financier=request.financier, payload=audit.jsonable(payload)))
+        insert_row(conn, "check_certificate", {
+            "check_id": check_id, "check_no": number, "verify_code": code,
+            "issued_at": now, "operator": payload["operator"], "channel": channel,
+            "api_key_id": api_key_id, "project_no": request.project_no,
+            "project_name": request.project_name, "lot_no": request.lot_no,
+            "lot_name": request.lot_name, "category": request.category,
+            "financier": request.financier, "payload": audit.jsonable(payload)},
+            json_columns=("payload",))
     return IssuedCheck(check_id, number, code, result, members, payload)
 
 

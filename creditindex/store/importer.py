@@ -36,12 +36,12 @@ from creditindex.store.db import (
     get_engine,
     insert_sql,
     read_transaction,
+    table,
     utcnow,
     write_transaction,
 )
 from creditindex.store.load import EVENT_SCHEMA, apply_events, query_frame, unpack
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 from creditindex.store.rulesets import rules_for
 from creditindex.store.users import STAFF, require_user
 from creditindex.text_limits import LIST_TEXT, RECORD_TEXT, SUBJECT_TEXT

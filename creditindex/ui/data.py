@@ -46,12 +46,12 @@ from creditindex.store.db import (
     default_url,
     get_engine,
     read_transaction,
+    table,
     utcnow,
 )
 from creditindex.store.importer import import_lists, import_records, read_subjects
 from creditindex.store.load import load_data
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 from creditindex.store.rulesets import (
     list_versions,
     rules_for,

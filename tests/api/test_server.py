@@ -23,8 +23,7 @@ from sqlalchemy import func, select
 
 from creditindex import evaluate
 from creditindex.evidence import mask_personal
-from creditindex.store.db import get_engine
-from creditindex.store.models import table
+from creditindex.store.db import get_engine, table
 
 E, F, G, H, S, V, X = (storetest.E, storetest.F, storetest.G, storetest.H, storetest.S,
                        storetest.V, storetest.X)

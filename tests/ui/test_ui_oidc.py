@@ -13,8 +13,7 @@ from uihelpers import APP, PAGES, no_exception
 
 from creditindex.store import sessions
 from creditindex.store.audit import audit_trail
-from creditindex.store.db import get_engine, write_transaction
-from creditindex.store.models import table
+from creditindex.store.db import get_engine, table, write_transaction
 from creditindex.store.users import add_user
 from creditindex.ui import oidc
 from creditindex.ui.auth import User

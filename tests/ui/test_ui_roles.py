@@ -122,8 +122,7 @@ def test_too_many_failed_sign_ins_lock_the_account(app: AppFactory, db: str) -> 
 def test_no_demo_accounts_shown_on_a_real_database(app: AppFactory, db: str) -> None:
     from sqlalchemy import update
 
-    from creditindex.store.db import get_engine, write_transaction
-    from creditindex.store.models import table
+    from creditindex.store.db import get_engine, table, write_transaction
 
     users = table("app_user")
     with write_transaction(get_engine(db)) as conn:
