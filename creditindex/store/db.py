@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from sqlalchemy import (
@@ -34,7 +34,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool, QueuePool
-from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 # Re-exported: where the store is lives in a module without database imports.
 from creditindex.store.location import ENV_VAR as ENV_VAR
@@ -309,6 +311,8 @@ def bulk_insert(conn: Connection, table_name: str, frame: pl.DataFrame,
                 desc: str = "inserting") -> None:
     """Insert a frame's rows (its column names are the table's) in chunks of
     :data:`CHUNK`, with a progress bar on standard error when ``progress``."""
+    from tqdm import tqdm  # only bulk loads show progress
+
     rows = driver_rows(conn, frame)
     with tqdm(total=len(rows), unit="rec", desc=desc, file=sys.stderr, disable=not progress,
               mininterval=0.2, dynamic_ncols=True) as bar:
