@@ -10,10 +10,10 @@ from conftest import AppFactory
 from uihelpers import PUBLIC, REGULATOR, STAFF, no_exception, page_alone
 
 from creditindex.rules import DEFAULT_RULES, parse_rules
+from creditindex.service.auth import ANONYMOUS, GRANTS, Permission, PermissionDenied, User
 from creditindex.store import sessions
 from creditindex.store.audit import audit_trail
 from creditindex.ui import data, nav, session
-from creditindex.ui.auth import ANONYMOUS, GRANTS, Permission, PermissionDenied, User
 from creditindex.ui.i18n import t
 
 TITLES = {"rankings": "rankings.title", "profile": "profile.title",
