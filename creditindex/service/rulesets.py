@@ -14,11 +14,17 @@ from creditindex.rules import DEFAULT_RULES, RuleSet
 from creditindex.service.days import Rankings, with_rules
 from creditindex.service.state import ready_engine
 from creditindex.store.db import read_transaction, table
-from creditindex.store.rulesets import list_versions
+from creditindex.store.rulesets import list_versions, rules_for
 
 IMPACT_COLUMNS = ["subject_id", "subject_type", "subject_name", "index_before",
                   "index_after", "change", "grade_before", "grade_after",
                   "restricted_before", "restricted_after"]
+
+
+def rules_in_force(url: str, day: dt.date) -> RuleSet:
+    """The rule set in force on ``day`` (the project's default when none is published)."""
+    with read_transaction(ready_engine(url)) as conn:
+        return rules_for(conn, None, day)
 
 
 def rules_text(url: str, in_force: RuleSet) -> str:

@@ -9,7 +9,13 @@ from creditindex.service.auth import ANONYMOUS, Permission, User, require
 from creditindex.service.state import ready_engine
 from creditindex.store.audit import audit_trail
 from creditindex.store.db import read_transaction
+from creditindex.store.users import User as Account
 from creditindex.store.users import find_user
+
+
+def as_user(account: Account) -> User:
+    """A store account as the user the faces check permissions of."""
+    return User(username=account.name, role=account.role)
 
 
 def refresh(url: str, user: User) -> User:
@@ -21,7 +27,7 @@ def refresh(url: str, user: User) -> User:
         found = find_user(conn, user.username)
     if found is None or not found.active:
         return ANONYMOUS
-    return User(username=found.name, role=found.role)
+    return as_user(found)
 
 
 def audit_log(url: str, user: User) -> pl.DataFrame:

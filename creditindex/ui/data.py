@@ -45,9 +45,8 @@ from creditindex.service.state import today as today
 from creditindex.store.approvals import Request
 from creditindex.store.checks import Certificate
 from creditindex.store.day_pages import DayPage
-from creditindex.store.db import default_url, read_transaction
+from creditindex.store.db import default_url
 from creditindex.store.load import load_data
-from creditindex.store.rulesets import rules_for
 from creditindex.store.sample import DEMO_USERS as DEMO_USERS
 from creditindex.store.sample import build_sample as build_store_sample
 from creditindex.ui.i18n import current_lang
@@ -148,8 +147,7 @@ def _loaded(url: str, state: str) -> CreditData:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _rules_on(url: str, state: str, day: dt.date) -> RuleSet:
-    with read_transaction(store_state.ready_engine(url)) as conn:
-        return rules_for(conn, None, day)
+    return rulesets.rules_in_force(url, day)
 
 
 def credit_data(on: dt.date | None = None) -> CreditData:

@@ -16,8 +16,8 @@ import json
 import streamlit as st
 
 from creditindex.service import auth
+from creditindex.service.users import as_user
 from creditindex.store import sessions
-from creditindex.store.users import User as StoreUser
 
 COOKIE = "creditindex_session"
 USER_KEY = "user"  # the signed-in user in the session state
@@ -32,10 +32,6 @@ def _cookie_token() -> str:
     return str(value or "")
 
 
-def _user(found: StoreUser) -> auth.User:
-    return auth.User(username=found.name, role=found.role)
-
-
 def restore(url: str) -> auth.User | None:
     """The user of the session whose token the browser sent (``None``: none, expired or
     ended). Asked on every run without a signed-in user: one indexed look-up."""
@@ -46,7 +42,7 @@ def restore(url: str) -> auth.User | None:
     if found is None:
         return None
     st.session_state[TOKEN_KEY] = token
-    return _user(found)
+    return as_user(found)
 
 
 def still_valid(url: str) -> bool:
@@ -61,7 +57,7 @@ def sign_in(url: str, name: str, password: str) -> sessions.SignIn:
     (the cookie is written by :func:`sync_cookie` on this and later runs)."""
     outcome = sessions.sign_in(url, name, password)
     if outcome.status == "ok" and outcome.user is not None:
-        st.session_state[USER_KEY] = _user(outcome.user)
+        st.session_state[USER_KEY] = as_user(outcome.user)
         st.session_state[TOKEN_KEY] = outcome.token
     return outcome
 
@@ -71,7 +67,7 @@ def sign_in_verified(url: str, email: str) -> sessions.SignIn:
     verified (:mod:`creditindex.ui.oidc`); like :func:`sign_in` on success."""
     outcome = sessions.sign_in_verified(url, email)
     if outcome.status == "ok" and outcome.user is not None:
-        st.session_state[USER_KEY] = _user(outcome.user)
+        st.session_state[USER_KEY] = as_user(outcome.user)
         st.session_state[TOKEN_KEY] = outcome.token
     return outcome
 
