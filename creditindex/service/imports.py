@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,24 +57,31 @@ def _renamed(exc: InputError, folder: Path) -> InputError:
                                p.row, p.column, p.reason) for p in exc.problems])
 
 
+@contextmanager
+def _uploaded(uploads: Sequence[Upload]) -> Iterator[tuple[Path, list[Path]]]:
+    """The uploads saved in a temporary folder (removed afterwards); problems found
+    inside the block name the uploaded files."""
+    with tempfile.TemporaryDirectory(prefix="creditindex-upload-") as tmp:
+        folder = Path(tmp)
+        try:
+            yield folder, _save(folder, uploads)
+        except InputError as exc:
+            raise _renamed(exc, folder) from exc
+
+
 def validate_upload(user: User, kind: str, uploads: Sequence[Upload], rules: RuleSet,
                     today: dt.date, subjects: Upload | None = None) -> ImportReport:
     """Check uploaded files (``kind``: ``lists`` or records, read under ``rules``) as an
     import would, without importing anything; raises :class:`InputError` with every
     problem."""
     require(user, Permission.IMPORT)
-    with tempfile.TemporaryDirectory(prefix="creditindex-upload-") as tmp:
-        folder = Path(tmp)
-        paths = _save(folder, uploads)
-        try:
-            if kind == "lists":
-                rows = read_list_entries(paths).height
-            else:
-                rows = read_records(paths, rules, today=today).height if paths else 0
-                if subjects is not None:
-                    rows += read_subjects(_save(folder / "s", [subjects])[0]).height
-        except InputError as exc:
-            raise _renamed(exc, folder) from exc
+    with _uploaded(uploads) as (folder, paths):
+        if kind == "lists":
+            rows = read_list_entries(paths).height
+        else:
+            rows = read_records(paths, rules, today=today).height if paths else 0
+            if subjects is not None:
+                rows += read_subjects(_save(folder / "s", [subjects])[0]).height
     return ImportReport(checked_only=True, import_id=None, rows=rows)
 
 
@@ -82,9 +90,7 @@ def import_upload(url: str, user: User, kind: str, uploads: Sequence[Upload],
     """Import uploaded files into the store as ``user``; raises :class:`InputError`
     with every problem (and imports nothing) when any row is bad."""
     require(user, Permission.IMPORT)
-    with tempfile.TemporaryDirectory(prefix="creditindex-upload-") as tmp:
-        folder = Path(tmp)
-        paths = _save(folder, uploads)
+    with _uploaded(uploads) as (folder, paths):
         try:
             if kind == "lists":
                 res = import_lists(url, paths, user=user.username)
@@ -93,8 +99,6 @@ def import_upload(url: str, user: User, kind: str, uploads: Sequence[Upload],
                                                                    [subjects])[0]
                 res = import_records(url, paths, subjects_path=subject_path,
                                      user=user.username)
-        except InputError as exc:
-            raise _renamed(exc, folder) from exc
         except StoreError as exc:
             raise ActionError(str(exc)) from exc
         finally:
