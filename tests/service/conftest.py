@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servicetest import TODAY
 
 from creditindex.store.db import dispose_engines
 from creditindex.store.sample import build_sample
-
-TODAY = dt.date.today()
 
 
 @pytest.fixture(scope="session")

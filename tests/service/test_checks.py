@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from conftest import TODAY
+from servicetest import TODAY
 
 from creditindex.service import checks, days
 from creditindex.service.auth import ANONYMOUS, User

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from conftest import TODAY
+from servicetest import TODAY
 
 from creditindex import evaluate
 from creditindex.service import days

@@ -4,7 +4,7 @@ and a step the store refuses is an :class:`ActionError`."""
 from __future__ import annotations
 
 import pytest
-from conftest import TODAY
+from servicetest import TODAY
 
 from creditindex.service import records
 from creditindex.service.auth import PermissionDenied, User
