@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from creditindex.errors import Reason
 from creditindex.i18n import DEFAULT_LANG, t, tr
 from creditindex.identifiers import public_id
 
@@ -143,73 +144,17 @@ def reasons_column(rows: pl.DataFrame, grounds: pl.DataFrame, names: Mapping[str
     return pl.Series("reasons", out, pl.String)
 
 
-# The engine's and readers' messages about bad input, as catalogue entries: a pattern,
-# the catalogue key, and the names of its captured values.
-_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^USCC must have 18 characters, not (?P<n>\d+)$"), "problem.uscc_length"),
-    (re.compile(r"^USCC has characters outside the GB 32100 alphabet: (?P<chars>.*)$"),
-     "problem.uscc_alphabet"),
-    (re.compile(r"^USCC check character should be (?P<want>\S+), not (?P<got>\S+)$"),
-     "problem.uscc_check"),
-    (re.compile(r"^resident ID must have 18 characters, not (?P<n>\d+)$"),
-     "problem.rid_length"),
-    (re.compile(r"^resident ID must be 17 digits and a check digit or X$"),
-     "problem.rid_digits"),
-    (re.compile(r"^resident ID birth date (?P<date>\S+) is not a real date$"),
-     "problem.rid_date"),
-    (re.compile(r"^resident ID check character should be (?P<want>\S+), not (?P<got>\S+)$"),
-     "problem.rid_check"),
-    (re.compile(r"^required column is missing$"), "problem.missing_column"),
-    (re.compile(r"^unknown behaviour code '(?P<code>[^']*)' in rule set (?P<rules>.*)$"),
-     "problem.unknown_code"),
-    (re.compile(r"^Input should be greater than or equal to (?P<n>\S+?)"
-                r"(?: \(got (?P<actual>.*)\))?$"),
-     "problem.at_least"),
-    (re.compile(r"^Input should be greater than (?P<n>\S+?)(?: \(got (?P<actual>.*)\))?$"),
-     "problem.greater_than"),
-    (re.compile(r"^Field required$"), "problem.field_required"),
-    (re.compile(r"^region must be a 6-digit administrative code, not '(?P<value>.*)'$"),
-     "problem.region"),
-    (re.compile(r"^unknown industry '(?P<value>[^']*)' \(use one of (?P<known>.*)\)$"),
-     "problem.industry"),
-    (re.compile(r"^behaviour '(?P<code>[^']*)' does not apply to subject type "
-                r"'(?P<type>[^']*)'$"), "problem.code_type"),
-    (re.compile(r"^decided_on (?P<day>\S+) is after the import day (?P<today>\S+)$"),
-     "problem.decided_future"),
-    (re.compile(r"^recorded on (?P<day>\S+) is before decided_on (?P<decided>\S+)$"),
-     "problem.recorded_early"),
-    (re.compile(r"^revoked on (?P<day>\S+) is before decided_on (?P<decided>\S+)$"),
-     "problem.revoked_early"),
-    (re.compile(r"^repaired on (?P<day>\S+) is before decided_on (?P<decided>\S+)$"),
-     "problem.repaired_early"),
-    (re.compile(r"^publish_until (?P<day>\S+) is before decided_on (?P<decided>\S+)$"),
-     "problem.publish_early"),
-    (re.compile(r"^too long: (?P<n>\d+) characters \(at most (?P<max>\d+)\)$"),
-     "problem.too_long_n"),
-    (re.compile(r"^too long \(at most (?P<max>\d+) characters\)$"), "problem.too_long"),
-    (re.compile(r"^the date is empty$"), "problem.date_empty"),
-    (re.compile(r"^not a date: '(?P<value>[^']*)'.*$"), "problem.not_a_date"),
-)
-
-
 def problem_text(reason: str, lang: str = DEFAULT_LANG) -> str:
-    """A bad-input message in the session's language (known messages through the
-    catalogue; one it does not know stays as written)."""
-    parts = [p.strip() for p in reason.split(";")]
-    out = []
-    for part in parts:
-        for pattern, key in _PROBLEMS:
-            m = pattern.match(part)
-            if m:
-                values = {k: v for k, v in m.groupdict().items() if k != "actual"}
-                text = t(key, lang, **values)
-                if m.groupdict().get("actual"):
-                    text += t("problem.got", lang, got=m.group("actual"))
-                out.append(text)
-                break
-        else:
-            out.append(part)
-    return t("sep.items", lang).join(out)
+    """A bad-input message in ``lang``: a :class:`~creditindex.errors.Reason` through its
+    catalogue key and values (a bound's ``actual`` value added as "got"); any other
+    reason stays as written."""
+    if not isinstance(reason, Reason):
+        return reason
+    values = {k: v for k, v in reason.params.items() if k != "actual"}
+    text = t(reason.code, lang, **values)
+    if "actual" in reason.params:
+        text += t("problem.got", lang, got=reason.params["actual"])
+    return text
 
 
 def behaviour_names(behaviours: Iterable[Any], lang: str = DEFAULT_LANG) -> dict[str, str]:
