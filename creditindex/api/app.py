@@ -35,6 +35,7 @@ from creditindex.identifiers import id_problem
 from creditindex.points import FormulaError, committee_table, table_bytes
 from creditindex.rules import SUBJECT_TYPES
 from creditindex.store import apikeys, checks, tenders
+from creditindex.store.check_writer import CheckWriter
 from creditindex.store.db import StoreError, keep_connections, utcnow
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,7 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
     reader = StoreReader(url)
     limiter = RateLimiter()
     uses = _UseLog(url)
+    writer = CheckWriter(url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -181,11 +183,13 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
         try:
             yield
         finally:
+            writer.stop()
             uses.stop()
 
     app = FastAPI(title="creditindex API", version="1",
                   description=__doc__ or "", lifespan=lifespan)
     app.state.reader = reader
+    app.state.writer = writer
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -304,9 +308,10 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
             raise _refuse_bad(exc) from exc
         _staff_only_experts(who, asked.ids, body.subject_type)
         data, facts = reader.narrowed(asked.ids, on)
-        issued = checks.issue_check(url, data, asked, operator=_operator(who, body.operator),
-                                    channel="api", api_key_id=who.key.key_id, facts=facts,
-                                    members=reader.answered(asked))
+        # Stored by the writer thread with the other checks waiting (group commit).
+        issued = writer.store(checks.draft_check(
+            url, data, asked, operator=_operator(who, body.operator), channel="api",
+            api_key_id=who.key.key_id, facts=facts, members=reader.answered(asked)))
         request.state.check_id = issued.id
         cert = issued.certificate
         return {"check_id": issued.id, "check_no": issued.check_no,

@@ -51,15 +51,19 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+# Built once: executed with its values, it is compiled once per process.
+_INSERT = insert(table("audit_log"))
+
+
 def record(conn: Connection, actor: str, action: str, entity: str, key: object,
            before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None,
            ) -> None:
     """Write one audit row on ``conn`` (inside the change's own transaction)."""
-    conn.execute(insert(table("audit_log")).values(
-        at=utcnow(), actor=actor, action=action, entity=entity, entity_key=str(key),
-        before=None if before is None else jsonable(dict(before)),
-        after=None if after is None else jsonable(dict(after)),
-    ))
+    conn.execute(_INSERT, {
+        "at": utcnow(), "actor": actor, "action": action, "entity": entity,
+        "entity_key": str(key),
+        "before": None if before is None else jsonable(dict(before)),
+        "after": None if after is None else jsonable(dict(after))})
 
 
 def audit_trail(url: str | None = None, entity: str | None = None, key: object | None = None,
