@@ -10,6 +10,7 @@ scope, 404 unknown, 409 conflict, 429 over the key's request limit (``Retry-Afte
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import queue
@@ -25,6 +26,7 @@ from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from creditindex import evaluate
 from creditindex.api.key_cache import KeyCache
@@ -274,8 +276,9 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
     # BaseHTTPMiddleware costs a second task and a stream per request).
     app.add_middleware(_UseLogMiddleware, log=log_use)
 
-    def caller(scope: str) -> Callable[..., Caller]:
-        def dependency(request: Request,
+    def caller(scope: str) -> Callable[..., Awaitable[Caller]]:
+        # Asynchronous: run on the event loop (the key is in memory but once a second).
+        async def dependency(request: Request,
                        authorization: Annotated[str | None, Header()] = None,
                        x_api_key: Annotated[str | None, Header()] = None) -> Caller:
             presented = x_api_key
@@ -346,9 +349,20 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
     # The answer is serialised here, once (a Response is sent as is: no second walk
     # through the answer by FastAPI's encoder nor a validation against the model, which
     # documents it).
+    def _drafted(body: EligibilityRequest, asked: CheckRequest, who: Caller
+                 ) -> checks.CheckDraft:
+        _staff_only_experts(who, asked.ids, body.subject_type)
+        data, facts = reader.narrowed(asked.ids, asked.on)
+        return checks.draft_check(
+            url, data, asked, operator=_operator(who, body.operator), channel="api",
+            api_key_id=who.key.key_id, facts=facts, members=reader.answered(asked))
+
+    # The answer is serialised here, once (a Response is sent as is: no second walk
+    # through the answer by FastAPI's encoder nor a validation against the model, which
+    # documents it).
     @app.post("/v1/eligibility", tags=["eligibility"], response_model=EligibilityAnswer)
-    def eligibility(body: EligibilityRequest, request: Request,
-                    who: Caller = checker) -> Response:
+    async def eligibility(body: EligibilityRequest, request: Request,
+                          who: Caller = checker) -> Response:
         """Check codes (or a consortium) for a project and lot; the check is stored and
         certified: the answer carries its check number and verification code."""
         on = body.on or dt.date.today()
@@ -360,12 +374,15 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
             validate(asked)
         except RequestError as exc:
             raise _refuse_bad(exc) from exc
-        _staff_only_experts(who, asked.ids, body.subject_type)
-        data, facts = reader.narrowed(asked.ids, on)
+        # A check answered from memory (a few milliseconds of CPU) is drafted on the event
+        # loop: request threads would only contend for the interpreter's lock. Anything
+        # that may read the store or run the engine goes to a worker thread.
+        if reader.answers_ready(asked):
+            draft = _drafted(body, asked, who)
+        else:
+            draft = await run_in_threadpool(_drafted, body, asked, who)
         # Stored by the writer thread with the other checks waiting (group commit).
-        issued = writer.store(checks.draft_check(
-            url, data, asked, operator=_operator(who, body.operator), channel="api",
-            api_key_id=who.key.key_id, facts=facts, members=reader.answered(asked)))
+        issued = await asyncio.wrap_future(writer.submit(draft))
         request.state.check_id = issued.id
         cert = issued.certificate
         return JSONResponse({

@@ -44,10 +44,15 @@ class CheckWriter:
     def store(self, draft: CheckDraft, timeout: float = 120.0) -> IssuedCheck:
         """Store ``draft`` and return it as issued, once its transaction is committed
         (the error of its own transaction if storing it fails)."""
+        return self.submit(draft).result(timeout=timeout)
+
+    def submit(self, draft: CheckDraft) -> Future[IssuedCheck]:
+        """Hand ``draft`` to the writer: the future is done once its transaction is
+        committed (an asynchronous server awaits it, ``asyncio.wrap_future``)."""
         self._ensure_started()
         done: Future[IssuedCheck] = Future()
         self._queue.put((draft, done))
-        return done.result(timeout=timeout)
+        return done
 
     @property
     def waiting(self) -> int:
