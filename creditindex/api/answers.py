@@ -53,7 +53,8 @@ class DayAnswers:
             return None
         absent = self.rows[ABSENT]
         table = self.result.table[[self.rows.get(s, absent) for s in subject_ids]]
-        table = table.with_columns(pl.Series("subject_id", subject_ids, dtype=pl.String))
+        table.replace_column(table.get_column_index("subject_id"),  # a new frame: in place
+                             pl.Series("subject_id", subject_ids, dtype=pl.String))
         parts = [self.result.grounds.slice(*self.grounds[s]) for s in sorted(subject_ids)
                  if s in self.grounds]
         grounds = pl.concat(parts) if parts else self.result.grounds.head(0)
