@@ -200,7 +200,8 @@ def _text(value: Any) -> str | None:
 def _names(data: CreditData, request: CheckRequest, table: pl.DataFrame) -> dict[str, str]:
     found: dict[str, str] = {}
     if "subject_name" in table.columns:
-        for sid, name in table.select("subject_id", "subject_name").iter_rows():
+        for sid, name in zip(table.get_column("subject_id").to_list(),
+                             table.get_column("subject_name").to_list(), strict=True):
             if name:
                 found[sid] = str(name)
     missing = [s for s in request.ids if s not in found]

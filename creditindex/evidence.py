@@ -103,9 +103,10 @@ def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, An
     made = made_at or dt.datetime.now(dt.UTC)
     answers = [{k: _masked(v) for k, v in row.items()}
                for row in result.table.iter_rows(named=True)]
-    grounds = [
-        {k: _masked(v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
-        for row in result.grounds.drop("text").iter_rows(named=True)
+    grounds = [  # every column but the engine's wording ("text")
+        {k: _masked(v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()
+         if k != "text"}
+        for row in result.grounds.iter_rows(named=True)
     ]
     named = _named_codes(result)
     mentioned = [b for b in data.rules.behaviour if b.code in named]
