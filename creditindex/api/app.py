@@ -279,8 +279,8 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
     def caller(scope: str) -> Callable[..., Awaitable[Caller]]:
         # Asynchronous: run on the event loop (the key is in memory but once a second).
         async def dependency(request: Request,
-                       authorization: Annotated[str | None, Header()] = None,
-                       x_api_key: Annotated[str | None, Header()] = None) -> Caller:
+                             authorization: Annotated[str | None, Header()] = None,
+                             x_api_key: Annotated[str | None, Header()] = None) -> Caller:
             presented = x_api_key
             if presented is None and authorization:
                 kind, _, value = authorization.partition(" ")
@@ -346,9 +346,6 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
         """Liveness: the server answers."""
         return {"status": "ok"}
 
-    # The answer is serialised here, once (a Response is sent as is: no second walk
-    # through the answer by FastAPI's encoder nor a validation against the model, which
-    # documents it).
     def _drafted(body: EligibilityRequest, asked: CheckRequest, who: Caller
                  ) -> checks.CheckDraft:
         _staff_only_experts(who, asked.ids, body.subject_type)
