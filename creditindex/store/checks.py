@@ -179,11 +179,11 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
                             api_key_id=api_key_id, facts=facts, actor=actor, members=members)
         with write_transaction(engine) as conn:
             return store_draft(conn, draft)
-    answered = _answer(data, request, members, facts)
+    answered = _answer(url, data, request, members, facts)  # before the lock is taken
     with write_transaction(engine) as conn:
         who = require_user(conn, user).name
-        return store_draft(conn, _draft(url, data, request, answered, who, operator,
-                                        channel, api_key_id))
+        return store_draft(conn, _draft(data, request, answered, who, operator, channel,
+                                        api_key_id))
 
 
 @dataclass(frozen=True)
@@ -207,37 +207,42 @@ class CheckDraft:
 
 @dataclass(frozen=True)
 class _Answered:
+    """What a check states whoever asked it: the answers, the facts of the data read,
+    the inputs and the evidence report (made before any lock is taken)."""
+
     members: CheckResult
     together: CheckResult | None
     facts: dict[str, Any]
+    inputs: dict[str, Any]
+    evidence_html: str
 
 
-def _answer(data: CreditData, request: CheckRequest, members: CheckResult | None,
-            facts: dict[str, Any] | None) -> _Answered:
+def _answer(url: str | None, data: CreditData, request: CheckRequest,
+            members: CheckResult | None, facts: dict[str, Any] | None) -> _Answered:
+    from creditindex.store.db import display_url
+
     if members is None:
         members = run_check(data, request, consortium=False)
     else:
         validate(request)
     together = run_check(data, request, consortium=True) if request.consortium else None
-    return _Answered(members, together, facts if facts is not None else data_facts(data))
-
-
-def _draft(url: str | None, data: CreditData, request: CheckRequest, answered: _Answered,
-           who: str, operator: str | None, channel: str, api_key_id: str | None
-           ) -> CheckDraft:
-    from creditindex.store.db import display_url
-
-    members, together, facts = answered.members, answered.together, answered.facts
-    result = together if together is not None else members
+    facts = facts if facts is not None else data_facts(data)
     inputs = {**request.inputs(), "db": display_url(url)}
-    evidence = render_evidence(_masked_evidence(evidence_payload(result, data, inputs,
-                                                                 facts=facts)))
+    evidence = render_evidence(_masked_evidence(evidence_payload(
+        together if together is not None else members, data, inputs, facts=facts)))
+    return _Answered(members, together, facts, inputs, evidence)
+
+
+def _draft(data: CreditData, request: CheckRequest, answered: _Answered, who: str,
+           operator: str | None, channel: str, api_key_id: str | None) -> CheckDraft:
+    members, together, facts = answered.members, answered.together, answered.facts
     now, code = utcnow(), new_verify_code()
     payload = certificate_payload(
         data, request, members, together, check_no="", verify_code=code,
         issued_at=now, operator=operator or who, channel=channel, facts=facts)
-    return CheckDraft(who, request, result, members, data.rules.content_hash, inputs,
-                      evidence, now, code, payload, channel, api_key_id)
+    return CheckDraft(who, request, together if together is not None else members, members,
+                      data.rules.content_hash, answered.inputs, answered.evidence_html, now,
+                      code, payload, channel, api_key_id)
 
 
 def draft_check(url: str | None, data: CreditData, request: CheckRequest, *,
@@ -248,7 +253,7 @@ def draft_check(url: str | None, data: CreditData, request: CheckRequest, *,
     """Everything :func:`issue_check` stores for a check made without a user (by
     ``actor`` or the system actor), computed outside any transaction; the arguments are
     :func:`issue_check`'s. :func:`store_draft` stores it."""
-    return _draft(url, data, request, _answer(data, request, members, facts),
+    return _draft(data, request, _answer(url, data, request, members, facts),
                   actor or audit.system_actor(), operator, channel, api_key_id)
 
 
