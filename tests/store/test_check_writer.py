@@ -9,14 +9,13 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
+import test_issued_checks
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from storetest import TODAY, E, F, G, H, S, V, X, write_examples
-from test_issued_checks import run
+from storetest import TODAY, E, F, G, H, S, V, X
 
 from creditindex.certificate import CheckRequest
 from creditindex.store import checks
@@ -27,17 +26,12 @@ from creditindex.store.models import table
 
 DAY = TODAY.replace(month=6, day=1)
 CODES = [E, F, G, H, S, V, X]
+db = test_issued_checks.db  # the worked examples' store (a fixture)
 
 
 @pytest.fixture
-def url(store_url: str, tmp_path: Path) -> str:
-    files = write_examples(tmp_path / "data")
-    run("rules", "publish", str(files["rules"]), "--db", store_url, "--user", "rita",
-        "--effective", "2020-01-01")
-    run("import", "--db", store_url, "--records", str(files["records"]), "--subjects",
-        str(files["subjects"]), "--user", "alice", "--today", TODAY.isoformat(),
-        "--no-progress")
-    return store_url
+def url(db: list[str]) -> str:
+    return db[1]
 
 
 def counts(url: str) -> tuple[int, int, int]:
