@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -124,14 +124,23 @@ def reasons_column(rows: pl.DataFrame, grounds: pl.DataFrame, names: Mapping[str
                    lang: str = DEFAULT_LANG) -> pl.Series:
     """The ``reasons`` of ranking or check rows in words: deductions, then every
     restriction ground of that subject (``grounds`` from ``evaluate.check``)."""
+    return pl.Series("reasons", reasons_texts(
+        rows.get_column("subject_id").to_list(), rows.get_column("reasons").to_list(),
+        grounds.iter_rows(named=True), names, lang), pl.String)
+
+
+def reasons_texts(subject_ids: Sequence[Any], reasons: Sequence[Any],
+                  grounds: Iterable[Mapping[str, Any]], names: Mapping[str, str],
+                  lang: str = DEFAULT_LANG) -> list[str]:
+    """:func:`reasons_column` of plain values: each row's subject and engine reasons,
+    and the grounds as mappings."""
     by_subject: dict[str, list[str]] = {}
-    for r in grounds.iter_rows(named=True):
+    for r in grounds:
         by_subject.setdefault(str(r["subject_id"]), []).append(ground_text(r, names, lang))
     out = []
     sep = t("sep.items", lang)
-    for sid, text in zip(rows.get_column("subject_id"),
-                         rows.get_column("reasons").fill_null(""), strict=True):
-        parts = [deductions_text(str(text), names, lang)]
+    for sid, text in zip(subject_ids, reasons, strict=True):
+        parts = [deductions_text(str(text or ""), names, lang)]
         members = str(sid).split("+")
         if len(members) == 1 and by_subject.get(str(sid)):
             parts.append(t("reason.restricted", lang, grounds=sep.join(by_subject[str(sid)])))
@@ -141,7 +150,7 @@ def reasons_column(rows: pl.DataFrame, grounds: pl.DataFrame, names: Mapping[str
                     parts.append(t("reason.member", lang, member=public_id(member),
                                    grounds=sep.join(by_subject[member])))
         out.append(sep.join(p for p in parts if p))
-    return pl.Series("reasons", out, pl.String)
+    return out
 
 
 def problem_text(reason: str, lang: str = DEFAULT_LANG) -> str:

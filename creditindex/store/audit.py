@@ -50,6 +50,9 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+# Built once: executed with its values, it is compiled once per process.
+
+
 def record(conn: Connection, actor: str, action: str, entity: str, key: object,
            before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None,
            ) -> None:
