@@ -20,9 +20,8 @@ from storetest import TODAY, E, F, G, H, S, V, X
 from creditindex.certificate import CheckRequest
 from creditindex.store import checks
 from creditindex.store.check_writer import CheckWriter
-from creditindex.store.db import get_engine, write_transaction
+from creditindex.store.db import get_engine, table, write_transaction
 from creditindex.store.load import load_data
-from creditindex.store.models import table
 
 DAY = TODAY.replace(month=6, day=1)
 CODES = [E, F, G, H, S, V, X]
