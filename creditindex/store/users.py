@@ -7,23 +7,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, text
 
 from creditindex.store import audit
 from creditindex.store.db import (
     StoreError,
     get_engine,
     read_transaction,
+    table,
     utcnow,
     write_transaction,
 )
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import ROLES, table
+from creditindex.store.names import ROLES
+from creditindex.store.permissions import Permission, roles_with
 
-STAFF = ("staff", "regulator")
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _KEY_LEN = 2**14, 8, 1, 32
 
 
@@ -88,9 +88,8 @@ def add_user(url: str | None, name: str, role: str, password: str, by: str | Non
 
 def find_user(conn: Connection, name: str) -> User | None:
     """The user called ``name`` (active or not), or ``None``."""
-    users = table("app_user")
-    row = conn.execute(select(users.c.id, users.c.name, users.c.role, users.c.active)
-                       .where(users.c.name == name.strip())).first()
+    row = conn.execute(text("SELECT id, name, role, active FROM app_user WHERE name = :name")
+                       .bindparams(name=name.strip())).first()
     return None if row is None else User(int(row.id), row.name, row.role, bool(row.active))
 
 
@@ -108,9 +107,11 @@ def find_user_by_email(conn: Connection, email: str) -> User | None:
     return None if row is None else User(int(row.id), row.name, row.role, bool(row.active))
 
 
-def require_user(conn: Connection, name: str, roles: Iterable[str] = ROLES) -> User:
-    """The active user ``name`` holding one of ``roles``; refused otherwise."""
-    allowed = tuple(roles)
+def require_user(conn: Connection, name: str, permission: Permission | None = None
+                 ) -> User:
+    """The active user ``name`` whose role grants ``permission`` (any role when none is
+    named; :data:`creditindex.store.permissions.GRANTS`); refused otherwise."""
+    allowed = ROLES if permission is None else roles_with(permission)
     user = find_user(conn, name)
     if user is None or not user.active:
         raise StoreError(f"unknown or inactive user '{name}' (add one with "

@@ -1,6 +1,6 @@
-"""Who may do what. Roles and permissions are checked on the server for every page and
-every action: pages call :func:`guard`, actions call :func:`require` before touching the
-store, so hiding a button is never the only defence.
+"""Who may do what. Roles and permissions are checked on the server for every action:
+the service's actions call :func:`require` before touching the store (the app's pages
+also call ``guard``), so hiding a button is never the only defence.
 
 A visitor who has not signed in is a ``public`` user (rankings, profiles and eligibility
 checks are public information); staff and regulators sign in with a password that the
@@ -10,30 +10,10 @@ store keeps only as an scrypt hash.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-ROLES: tuple[str, ...] = ("public", "staff", "regulator")
-USER_KEY = "user"
-
-
-class Permission(StrEnum):
-    """Things a user may be allowed to do."""
-
-    VIEW = "view"            # rankings, public profiles, eligibility checks
-    IMPORT = "import"        # import penalty records and list entries
-    LIFECYCLE = "lifecycle"  # objections, repairs, manual restrictions
-    AUDIT = "audit"          # read the audit log
-    RULES = "rules"          # edit, try and publish rule sets
-    CONFIDENTIAL = "confidential"  # experts' data, unpublished records, stored checks
-
-
-GRANTS: dict[str, frozenset[Permission]] = {
-    "public": frozenset({Permission.VIEW}),
-    "staff": frozenset({Permission.VIEW, Permission.IMPORT, Permission.LIFECYCLE,
-                        Permission.AUDIT, Permission.CONFIDENTIAL}),
-    "regulator": frozenset({Permission.VIEW, Permission.RULES, Permission.AUDIT,
-                            Permission.CONFIDENTIAL}),
-}
+from creditindex.store.names import ROLES as ROLES
+from creditindex.store.permissions import GRANTS as GRANTS
+from creditindex.store.permissions import Permission as Permission
 
 
 @dataclass(frozen=True)
@@ -50,7 +30,10 @@ class User:
         return bool(self.username)
 
     def may(self, permission: Permission) -> bool:
-        """Whether the user's role grants ``permission``."""
+        """Whether the user's role grants ``permission`` (a filing keeps who filed it:
+        the anonymous visitor may look, not file)."""
+        if permission is Permission.OBJECT and not self.signed_in:
+            return False
         return permission in GRANTS.get(self.role, frozenset())
 
 
