@@ -109,12 +109,15 @@ def test_cli_compact_and_canonical_write_the_same_bytes(tmp_path: Path) -> None:
     parquet = _write(tmp_path, records, parts=1)[0]
     csv = tmp_path / "records.csv"
     records.write_csv(csv)
+    subjects = tmp_path / "subjects.csv"  # some with records (their names win), some not
+    generate_subjects(600, seed=3).tail(300).write_csv(subjects)
     outs = []
     assert read_compact_records([parquet], load_rules(), today=DAY) is not None
     for source in (parquet, str(csv)):  # Parquet is read compact, CSV canonically
         out = tmp_path / f"answer-{Path(source).suffix[1:]}.csv"
         result = CliRunner().invoke(main, ["compute", "--records", source, "--on",
-                                           DAY.isoformat(), "--out", str(out)])
+                                           DAY.isoformat(), "--subjects", str(subjects),
+                                           "--category", "engineering", "--out", str(out)])
         assert result.exit_code == 0, result.output
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
