@@ -51,10 +51,11 @@ def _rows(conn: Connection, where: str, params: tuple[object, ...],
 
 def _counts_above(conn: Connection, whole: int, subject_type: str, floor: float
                   ) -> pl.DataFrame:
-    """Subjects of the type per index value at or above ``floor`` in run ``whole``."""
+    """Subjects of the type per index value above ``floor`` in run ``whole`` (a rank
+    counts only higher indices: at the full mark nothing is read)."""
     p = placeholder(conn)
     return query_frame(conn, "SELECT credit_index, COUNT(*) FROM snapshot_row WHERE "
-                             f"run_id = {p} AND subject_type = {p} AND credit_index >= {p} "
+                             f"run_id = {p} AND subject_type = {p} AND credit_index > {p} "
                              "GROUP BY credit_index",
                        {"index": pl.Float64(), "n": pl.Int64()},
                        (whole, subject_type, floor))
