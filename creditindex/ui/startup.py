@@ -46,5 +46,5 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     """The server's start (``st.App(..., lifespan=lifespan)``): the code is loaded
     before the server accepts its first connection."""
     took = await asyncio.to_thread(load_code)
-    logging.getLogger(__name__).info("app code loaded in %.1f s", took)
+    logging.getLogger(__name__).log(logging.INFO, "app code loaded in %.1f s", took)
     yield
