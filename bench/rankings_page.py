@@ -160,6 +160,7 @@ def main() -> None:
     fresh: dict[str, list[Visit]] = {name: [] for name in checkouts}
     moves: dict[str, list[tuple[float, float]]] = {name: [] for name in checkouts}
     starts: dict[str, list[float]] = {name: [] for name in checkouts}
+    start_cpu: dict[str, list[float]] = {name: [] for name in checkouts}
     with h.chromium() as browser:
         for run in range(args.runs):
             for name, root in checkouts.items():
@@ -167,8 +168,9 @@ def main() -> None:
                 started = time.perf_counter()
                 with h.streamlit_server(db, log, timeout=120, root=root) as url:
                     starts[name].append(time.perf_counter() - started)
-                    print(f"{name}, start {run + 1} (healthy after {starts[name][-1]:.1f} s):"
-                          " first visit", flush=True)
+                    start_cpu[name].append(server_cpu(url))
+                    print(f"{name}, start {run + 1} (healthy after {starts[name][-1]:.1f} s, "
+                          f"CPU {start_cpu[name][-1]:.2f} s): first visit", flush=True)
                     first[name].append(first_page(browser, url))
                     fresh[name] += [first_page(browser, url) for _ in range(args.fresh)]
                     if args.interactions:
@@ -195,7 +197,8 @@ def main() -> None:
                   f"{_median([v.cpu for v in visits])} | "
                   f"{_span([v.load for v in visits])} |")
         print(f"| {name} | server start until healthy | {len(starts[name])} | "
-              f"{_median(starts[name])} | {_span(starts[name])} | | |")
+              f"{_median(starts[name])} | {_span(starts[name])} | "
+              f"{_median(start_cpu[name])} | |")
         if moves[name]:
             print(f"| {name} | page turn / search (whole day loaded) | {len(moves[name])} | "
                   f"{_median([m[0] for m in moves[name]])} / "
