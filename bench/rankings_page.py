@@ -80,13 +80,28 @@ def server_cpu(url: str) -> float:
     return float("nan")
 
 
+def chromium_cpu() -> float:
+    """CPU seconds Chromium's processes (browser, renderers, GPU, utilities) have spent."""
+    total = 0.0
+    for pid in (d for d in os.listdir("/proc") if d.isdigit()):
+        try:
+            if b"chromium" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            continue
+    return total
+
+
 @dataclass
 class Visit:
-    """One visit: seconds until the first page is on screen, the server's CPU seconds
-    meanwhile, the load average then, and the ranks and names the page shows."""
+    """One visit: seconds until the first page is on screen, the server's and
+    Chromium's CPU seconds meanwhile, the load average then, and the rows the page
+    shows."""
 
     wall: float
     cpu: float
+    browser_cpu: float
     load: float
     shown: list[str] = field(default_factory=list)
 
@@ -94,16 +109,17 @@ class Visit:
 def first_page(browser: Any, url: str) -> Visit:
     """Open the app in a new page and wait for the first page of the ranking."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    cpu = server_cpu(url)
+    cpu, browser = server_cpu(url), chromium_cpu()
     start = time.perf_counter()
     page.goto(url)
     page.get_by_text("，共 ").first.wait_for(timeout=600_000)
     page.locator(h.RANKING_ROWS).nth(1).wait_for(state="attached", timeout=120_000)
     took = time.perf_counter() - start
-    visit = Visit(took, server_cpu(url) - cpu, os.getloadavg()[0])
+    visit = Visit(took, server_cpu(url) - cpu, chromium_cpu() - browser, os.getloadavg()[0])
     rows = page.locator(h.RANKING_ROWS)
     visit.shown = [rows.nth(i).inner_text() for i in range(1, min(rows.count(), 6))]
-    print(f"  {took:.2f} s, server CPU {visit.cpu:.2f} s, load {visit.load:.1f}", flush=True)
+    print(f"  {took:.2f} s, server CPU {visit.cpu:.2f} s, Chromium CPU "
+          f"{visit.browser_cpu:.2f} s, load {visit.load:.1f}", flush=True)
     page.close()
     return visit
 
@@ -187,22 +203,23 @@ def main() -> None:
     same = all(s == shown["this"] for s in shown.values())
     print(f"\nfirst page's rows the same in every checkout: {same}")
     print("\n| checkout | visit | runs | wall s (median) | wall s (range) | server CPU s "
-          "(median) | load average |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+          "(median) | Chromium CPU s (median) | load average |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name in checkouts:
         for what, visits in (("first visit after a start", first[name]),
                              ("fresh sessions", fresh[name])):
             print(f"| {name} | {what} | {len(visits)} | {_median([v.wall for v in visits])}"
                   f" | {_span([v.wall for v in visits])} | "
                   f"{_median([v.cpu for v in visits])} | "
+                  f"{_median([v.browser_cpu for v in visits])} | "
                   f"{_span([v.load for v in visits])} |")
         print(f"| {name} | server start until healthy | {len(starts[name])} | "
               f"{_median(starts[name])} | {_span(starts[name])} | "
-              f"{_median(start_cpu[name])} | |")
+              f"{_median(start_cpu[name])} | | |")
         if moves[name]:
             print(f"| {name} | page turn / search (whole day loaded) | {len(moves[name])} | "
                   f"{_median([m[0] for m in moves[name]])} / "
-                  f"{_median([m[1] for m in moves[name]])} | | | |")
+                  f"{_median([m[1] for m in moves[name]])} | | | | |")
     if not same:
         sys.exit("the checkouts' first pages differ")
 
