@@ -65,6 +65,10 @@ def _counts_above(conn: Connection, whole: int, subject_type: str, floor: float
                        (whole, subject_type, floor))
 
 
+# What the counts and the order need of a row (the rest is read for the page's rows only).
+LIGHT = ["run_id", *KEY, "index", "restricted"]
+
+
 def _light(conn: Connection, where: str, params: tuple[object, ...],
            source: str = "snapshot_row s") -> pl.DataFrame:
     """What the counts and the order need of rows: key, index, restriction."""
@@ -72,9 +76,6 @@ def _light(conn: Connection, where: str, params: tuple[object, ...],
                              f"s.credit_index, s.restricted FROM {source} WHERE {where}",
                        {"run_id": pl.Int64(), **{c: SNAPSHOT_SCHEMA[c] for c in LIGHT[1:]}},
                        params)
-
-
-LIGHT = ["run_id", *KEY, "index", "restricted"]
 
 
 def _indices_on(rows: pl.DataFrame, decay: pl.DataFrame, rules: RuleSet | None,
