@@ -3,12 +3,12 @@ page on a store of a million subjects).
 
 A stored day is the last run stored whole (``W``) overlaid by the runs stored as changes
 since, with the answers that decay derived when read (:mod:`creditindex.store.snapshots`).
-The subjects those touch (``O``: rows of later runs, answers that decay) are few: their
-index on the day is derived from their keys, indices and ledger rows, and only those on
-the page are read whole; the rest of the page comes from ``W`` through the index on
-(run, subject type, index), a LIMITed query. A rank is one plus the number of subjects
-of the type with a higher index that day: counted in ``W`` by the same index, corrected
-for ``O``.
+The subjects those touch (``O``: rows of later runs, answers that decay) are few: they
+are read by key, index and restriction, the index of those that decay derived for the
+day from their ledger rows, and only those on the page are read whole; the rest of the
+page comes from ``W`` through the index on (run, subject type, index), a LIMITed query.
+A rank is one plus the number of subjects of the type with a higher index that day:
+counted in ``W`` by the same index, corrected for ``O``.
 """
 
 from __future__ import annotations
@@ -111,12 +111,10 @@ def stored_page(url: str | None, day: dt.date, rules_hash: str, subject_type: st
         p = placeholder(conn)
         in_later = f"run_id IN ({', '.join([p] * len(later))})" if later else "1 = 0"
         of_later = f"s.{in_later}" if later else in_later
-        # O: rows of later runs (few: read whole), and W's rows whose answer decays
-        # (found from their ledger rows, by W's key; thousands: key, index, restriction)
-        later_rows = _rows(conn, f"s.subject_type = {p} AND {of_later}",
-                           (subject_type, *later))
+        # O: rows of later runs, and W's rows whose answer decays (found from their
+        # ledger rows, by W's key): key, index and restriction (thousands of rows)
         touched = pl.concat([
-            later_rows.select(LIGHT),
+            _light(conn, f"s.subject_type = {p} AND {of_later}", (subject_type, *later)),
             _light(conn, f"s.run_id = {p}", (subject_type, whole, whole),
                    source="(SELECT DISTINCT subject_id, subject_type, run_id FROM "
                           f"decay_ledger WHERE subject_type = {p} AND run_id = {p}) d "
@@ -146,16 +144,14 @@ def stored_page(url: str | None, day: dt.date, rules_hash: str, subject_type: st
             ["index", "subject_id"], descending=[True, False]).head(size)
         above = _counts_above(conn, whole, subject_type, float(
             order.get_column("index").min()) if order.height else 0.0)  # type: ignore[arg-type]
-        # the touched subjects on the page, whole: later runs' rows, W's read by key
-        on_page = newest.join(order.select(KEY), on=KEY, how="semi")
-        of_whole = on_page.filter(pl.col("run_id") == whole).get_column(
-            "subject_id").to_list()
-        shown = pl.concat([later_rows.join(on_page.select("run_id", *KEY),
-                                           on=["run_id", *KEY], how="semi"),
-                           _rows(conn, f"s.run_id = {p} AND s.subject_type = {p} AND "
-                                       f"s.subject_id IN ({', '.join([p] * len(of_whole))})",
-                                 (whole, subject_type, *of_whole)) if of_whole
-                           else later_rows.clear()])
+        # the touched subjects on the page, read whole by key (their newest rows)
+        on_page = newest.join(order.select(KEY), on=KEY, how="semi").select(
+            "run_id", *KEY)
+        ids = on_page.get_column("subject_id").to_list()
+        shown = _rows(conn, f"s.subject_type = {p} AND s.run_id IN "
+                            f"({', '.join([p] * len(chain))}) AND s.subject_id IN "
+                            f"({', '.join([p] * len(ids))})", (subject_type, *chain, *ids)
+                      ).join(on_page, on=["run_id", *KEY], how="semi") if ids else top.clear()
         if rules is not None and shown.height:
             shown = decayed_on(shown, decay, rules, day)
     candidates = pl.concat([top.select(shown.columns), shown]).sort(
