@@ -170,7 +170,7 @@ def main() -> None:
     args = parser.parse_args()
     checkouts = {"this": ROOT, **{c.split("=", 1)[0]: Path(c.split("=", 1)[1]).resolve()
                                   for c in args.compare}}
-    db = build(args.work, args.subjects, args.records)
+    db = build(args.work.resolve(), args.subjects, args.records)  # for every checkout's cwd
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     first: dict[str, list[Visit]] = {name: [] for name in checkouts}
     fresh: dict[str, list[Visit]] = {name: [] for name in checkouts}
