@@ -5,10 +5,12 @@ A subject's answer on a day (index, grade, watch level, restriction, reasons; §
 docs/semantics.md) can change only on one of its change points: a counted record
 starts or stops deducting (decision, expiry, repair day), a restriction of any cause
 begins or ends, something about its records becomes known (recorded, revoked or
-repaired: §4), a record stops being publishable (its ``publish_until``, or the
-maximum publication period), or, every day, while a linearly
-decaying deduction counts. Between two such days the answer stands, so the daily job
-recomputes a subject only on them (:mod:`creditindex.store.snapshots`).
+repaired: §4), or, every day, while a linearly decaying deduction counts. Between two
+such days the answer stands, so the daily job recomputes a subject only on them
+(:mod:`creditindex.store.snapshots`). The end of a record's publication
+(:mod:`creditindex.disclosure`) is not one: the day's answer does not depend on it (public
+faces filter the records they show, not the answer), and on a store whose records end a
+month ago a third of the subjects reach such a day within a month.
 
 Pure: frames in, frames out; the numbers come from :func:`engine.ledger` and the
 restriction intervals of :func:`evaluate.restrictions` (as known on the day), those
@@ -25,7 +27,6 @@ import polars as pl
 
 from creditindex import engine, evaluate, restrict
 from creditindex.days import to_day
-from creditindex.disclosure import MAX_PUBLICATION_DAYS
 from creditindex.engine.ledger import ledger_frame
 from creditindex.engine.restrictions import (
     RecordRestrictions,
@@ -37,10 +38,8 @@ from creditindex.rules import RuleSet
 NEXT_CHANGE_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(), "subject_type": pl.String(), "next_change": pl.Date(),
     "decays_until": pl.Date()}
-# Record dates on which something about a record becomes known (docs/semantics.md §4),
-# and those after whose day it is no longer shown (a day later).
+# Record dates on which something about a record becomes known (docs/semantics.md §4).
 _KNOWN_ON_COLUMNS = ("recorded_on", "revoked_on", "repaired_on")
-_LAST_DAY_COLUMNS = ("publish_until",)
 _NEVER = to_day(dt.date(9999, 12, 31))  # days from here on stand for "no end"
 
 
@@ -69,11 +68,7 @@ def next_change(data: evaluate.CreditData, day: dt.date | int,
     by_key = [
         _days(ledger, key, pl.col("decided"), pl.col("end")),
         _days(data.records, key,
-              *(pl.col(c) for c in _KNOWN_ON_COLUMNS if c in data.records.columns),
-              *((pl.col(c).cast(pl.Int32) + 1) for c in _LAST_DAY_COLUMNS
-                if c in data.records.columns),
-              # the day publication ends by itself (docs/semantics.md §2, publish_until)
-              pl.col("decided_on").cast(pl.Int32) + MAX_PUBLICATION_DAYS),
+              *(pl.col(c) for c in _KNOWN_ON_COLUMNS if c in data.records.columns)),
     ]
     keys = data.subject_keys()
     later = (pl.col("at") > d) & (pl.col("at") < _NEVER)  # null: no end

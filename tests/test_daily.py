@@ -82,3 +82,26 @@ def test_restriction_days_are_those_of_the_restriction_frames(tmp_path: Path) ->
         assert restriction_days(data, d, found).sort("subject_id", "at").equals(fast)
         assert next_change(data, d, ledger, found).sort(KEY).equals(
             next_change(data, d).sort(KEY))
+
+
+def test_the_end_of_publication_is_no_change_point(tmp_path: Path) -> None:
+    """The day's answer does not depend on whether a record may still be shown
+    (public faces filter the records they show), so a publication's end is not a change
+    point: with every record's ``publish_until`` on some day before, on or after the
+    asked day, the answers and the next change points are those without it."""
+    data = _data(tmp_path)
+    day = dt.date(2026, 3, 15)
+    # the decision day, or the asked day, or its eve, round-robin over the rows
+    shifts = pl.int_range(pl.len()) % 3
+    ended = data.records.with_columns(
+        pl.when(shifts == 0).then(pl.col("decided_on"))
+        .when(shifts == 1).then(pl.lit(day)).otherwise(pl.lit(day - dt.timedelta(days=1)))
+        .alias("publish_until"))
+    published = CreditData(records=ended, rules=data.rules, lists=data.lists,
+                           manual=data.manual)
+    plain = CreditData(records=data.records.with_columns(
+        pl.lit(None, pl.Date).alias("publish_until")), rules=data.rules, lists=data.lists,
+        manual=data.manual)
+    for on in (day - dt.timedelta(days=1), day, day + dt.timedelta(days=1)):
+        assert compute(published, on).equals(compute(plain, on))
+    assert next_change(published, day).sort(KEY).equals(next_change(plain, day).sort(KEY))

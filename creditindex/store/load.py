@@ -12,6 +12,7 @@ come from the subjects' own rows; docs/semantics.md §7.1).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,10 @@ from creditindex.store.rulesets import rules_for
 EVENT_SCHEMA: dict[str, pl.DataType] = {"id": pl.Int64(), "kind": pl.String(),
                                         "on": pl.Date()}
 ID_CHUNK = 500  # subject ids per IN (...) list: within every driver's parameter limit
-# Beyond this many subjects, reading every record and keeping theirs is faster than
+# Beyond this many subjects, one scan of the records that keeps theirs is faster than
 # looking each up by index (measured on a 1M-record SQLite store: 10,500 subjects'
-# 620,000 records took 7.0 s of CPU by index, all 1,000,000 records 4.3 s by scan).
+# 620,000 records took 7.0 s of CPU by index, all 1,000,000 records 4.3 s by scan;
+# 10,867 subjects' 621,308 records 3.2 s by a scan that sends only theirs).
 SCAN_ABOVE = 5_000
 
 
@@ -122,9 +124,17 @@ def read_records(conn: Connection, known_on: dt.date | None = None,
         conditions.append(f"recorded_on <= {placeholder(conn)}")
         params.append(known_on.isoformat() if conn.dialect.name == "sqlite" else known_on)
     if subject_ids is not None and len(subject_ids) > SCAN_ABOVE:  # a scan is cheaper
-        everyone = read_records(conn, known_on)
-        return everyone.filter(pl.col("subject_id").is_in(
-            pl.Series(list(subject_ids), dtype=pl.String).implode()))
+        wanted = _scanned_in(conn, subject_ids)
+        if wanted is None:
+            everyone = read_records(conn, known_on)
+            return everyone.filter(pl.col("subject_id").is_in(
+                pl.Series(list(subject_ids), dtype=pl.String).implode()))
+        condition, value = wanted
+        records = unpack(fetch_packed(conn, list(schema), "FROM penalty_record WHERE "
+                                      f"{' AND '.join([condition, *conditions])} ORDER BY id",
+                                      (value, *params)), schema)
+        events = query_frame(conn, events_sql, EVENT_SCHEMA)
+        return apply_events(records, events).select(list(RECORD_SCHEMA))
     if subject_ids is None:
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         records = unpack(fetch_packed(conn, list(schema), f"FROM penalty_record{where} "
@@ -142,6 +152,20 @@ def read_records(conn: Connection, known_on: dt.date | None = None,
     records = _concat(parts, schema).sort("id")
     return apply_events(records, _concat(event_parts, EVENT_SCHEMA)).select(
         list(RECORD_SCHEMA))
+
+
+def _scanned_in(conn: Connection, subject_ids: Sequence[str]) -> tuple[str, Any] | None:
+    """``subject_id IN (the ids)`` as one condition with the ids as one parameter,
+    answered by a scan of the table that keeps the rows of those ids (SQLite: a JSON
+    array, the index left unused with ``+``; PostgreSQL: an array), or ``None`` where
+    neither is at hand. Only the kept rows are formatted and sent."""
+    ids = list(dict.fromkeys(subject_ids))
+    if conn.dialect.name == "sqlite":
+        return (f"+subject_id IN (SELECT value FROM json_each({placeholder(conn)}))",
+                json.dumps(ids))
+    if conn.dialect.name == "postgresql":
+        return f"subject_id = ANY({placeholder(conn)})", ids
+    return None
 
 
 def apply_events(records: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
