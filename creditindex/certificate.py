@@ -200,7 +200,8 @@ def _text(value: Any) -> str | None:
 def _names(data: CreditData, request: CheckRequest, table: pl.DataFrame) -> dict[str, str]:
     found: dict[str, str] = {}
     if "subject_name" in table.columns:
-        for sid, name in table.select("subject_id", "subject_name").iter_rows():
+        for sid, name in zip(table.get_column("subject_id").to_list(),
+                             table.get_column("subject_name").to_list(), strict=True):
             if name:
                 found[sid] = str(name)
     missing = [s for s in request.ids if s not in found]
@@ -229,13 +230,17 @@ def _behaviours(data: CreditData) -> dict[str, Any]:
 def _record_facts(data: CreditData, grounds: pl.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
     """authority, basis and stated scope of the records behind behaviour grounds (the
     record columns of contract v2, where present)."""
-    wanted = grounds.filter(pl.col("record_id").is_not_null()).select("source", "record_id")
+    wanted = {(s, r) for s, r in zip(grounds.get_column("source").to_list(),
+                                     grounds.get_column("record_id").to_list(), strict=True)
+              if r is not None}
     cols = [c for c in ("authority", "basis", "restrict_scope") if c in data.records.columns]
-    if wanted.height == 0 or not cols:
+    if not wanted or not cols:
         return {}
-    rows = data.records.join(wanted.unique(), on=["source", "record_id"], how="semi").select(
-        "source", "record_id", *cols)
-    return {(r["source"], r["record_id"]): r for r in rows.iter_rows(named=True)}
+    rows = data.records.lazy().filter(pl.col("record_id").is_in(
+        pl.Series([r for _, r in wanted], dtype=pl.String).implode())).select(
+        "source", "record_id", *cols).collect()
+    return {(r["source"], r["record_id"]): r for r in rows.iter_rows(named=True)
+            if (r["source"], r["record_id"]) in wanted}
 
 
 def _scope_text(scope: Any) -> str:

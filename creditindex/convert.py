@@ -68,6 +68,7 @@ from creditindex.dates import date_problem_expr, parse_date_expr
 from creditindex.errors import InputError, Problem
 from creditindex.limits import current, env_name
 from creditindex.readers import check_table_source, check_text_shape, decode_text
+from creditindex.reason_exprs import words_of
 from creditindex.records import DATE_COLUMNS, RECORD_SCHEMA, REQUIRED, check_rows
 from creditindex.rules import RuleSet
 
@@ -621,8 +622,8 @@ def _parse_dates(rows: _Rows, mapping: Mapping, indefinite_ok: Callable[[str], b
             continue
         extra = " (or mark it indefinite with null_values)" if indefinite_ok(name) else ""
         rows.report(pl.col(name).is_not_null() & pl.col(f"_date_{name}").is_null(), name,
-                    pl.format(f"{{}}{extra}",
-                              date_problem_expr(pl.col(name), mapping.formats_of(name))))
+                    pl.format(f"{{}}{extra}", words_of(
+                        date_problem_expr(pl.col(name), mapping.formats_of(name)))))
 
 
 def _require(rows: _Rows, mapping: Mapping, names: Sequence[str]) -> None:

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from creditindex.reason_exprs import as_reason, reason_expr
+
 # The formats accepted everywhere, as the readers' hints name them.
 DEFAULT_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日")
 FORMATS_HINT = "use YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or YYYY年M月D日"
@@ -89,7 +91,8 @@ def parse_date_expr(expr: pl.Expr | str, formats: Sequence[str] = DEFAULT_FORMAT
 
 def date_problem_expr(expr: pl.Expr | str, formats: Sequence[str] = DEFAULT_FORMATS
                       ) -> pl.Expr:
-    """Why each non-empty text is not a date (null where it is one, or is empty)."""
+    """Why each text is not a date (a reason: :func:`creditindex.reason_exprs.reason_expr`;
+    null where it is one, or is null)."""
     text = (pl.col(expr) if isinstance(expr, str) else expr).str.strip_chars()
     ok = parse_date_expr(text, formats).is_not_null()
     hint = FORMATS_HINT if tuple(formats) == DEFAULT_FORMATS else (
@@ -97,15 +100,16 @@ def date_problem_expr(expr: pl.Expr | str, formats: Sequence[str] = DEFAULT_FORM
     shaped = text.str.contains(_SHAPE)
     return (
         pl.when(text.is_null() | ok).then(None)
-        .when(text == "").then(pl.lit("the date is empty"))
-        .when(text.str.contains(r"^\d{1,7}$")).then(pl.format(
+        .when(text == "").then(reason_expr("problem.date_empty", "the date is empty"))
+        .when(text.str.contains(r"^\d{1,7}$")).then(reason_expr("problem.not_a_date", pl.format(
             "not a date: '{}' is a bare number ({}; a number is never read as a date)",
-            text, pl.lit(hint)))
-        .when(shaped).then(pl.format(
+            text, pl.lit(hint)), value=text))
+        .when(shaped).then(reason_expr("problem.not_a_date", pl.format(
             "not a date: '{}' is not a real calendar day between {} and {} (month 1-12, "
             "day within the month; {})", text, pl.lit(MIN_DATE.isoformat()),
-            pl.lit(MAX_DATE.isoformat()), pl.lit(FORMATS_HINT)))
-        .otherwise(pl.format("not a date: '{}' ({})", text, pl.lit(hint)))
+            pl.lit(MAX_DATE.isoformat()), pl.lit(FORMATS_HINT)), value=text))
+        .otherwise(reason_expr("problem.not_a_date", pl.format(
+            "not a date: '{}' ({})", text, pl.lit(hint)), value=text))
     )
 
 
@@ -116,6 +120,6 @@ def parse_date(text: str, formats: Sequence[str] = DEFAULT_FORMATS) -> dt.date:
     value, why = frame.select(parse_date_expr("t", formats), date_problem_expr("t", formats)
                               .alias("why")).row(0)
     if value is None:
-        raise ValueError(why or f"not a date: {text!r} ({FORMATS_HINT})")
+        raise ValueError(as_reason(why) if why else f"not a date: {text!r} ({FORMATS_HINT})")
     assert isinstance(value, dt.date)
     return value

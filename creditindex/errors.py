@@ -4,6 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+
+class Reason(str):
+    """Why an input is bad: its English words (what the command line, logs and the API
+    show) with the catalogue key (``problem.*`` in :mod:`creditindex.i18n`) and the
+    values that word it in any language (:func:`creditindex.wording.problem_text`), so
+    that no face reads the English words back. A :class:`Problem`'s ``reason`` may be
+    one; text composed from it (an f-string) is plain text again."""
+
+    code: str
+    params: dict[str, str]
+
+    def __new__(cls, words: str, key: str, /, **params: object) -> Reason:
+        """``words`` as a reason with catalogue key ``key`` and ``params``."""
+        made = super().__new__(cls, words)
+        made.code = key
+        made.params = {k: str(v) for k, v in params.items()}
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_reason, (str(self), self.code, self.params))
+
+
+def _reason(words: str, code: str, params: dict[str, str]) -> Reason:
+    return Reason(words, code, **params)
+
+
+MISSING_COLUMN = Reason("required column is missing", "problem.missing_column")
 
 
 @dataclass(frozen=True, order=True)

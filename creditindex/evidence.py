@@ -24,7 +24,7 @@ from creditindex.evaluate import CheckResult, CreditData
 from creditindex.i18n import DEFAULT_LANG, LANGS, t, tr
 from creditindex.identifiers import mask_text, mask_value
 from creditindex.output import write_text_atomic
-from creditindex.wording import behaviour_names, ground_text, reasons_column, source_words
+from creditindex.wording import behaviour_names, ground_text, reasons_texts, source_words
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ANONYMOUS_PREFIX = "anonymous:"  # how a visitor who did not sign in is named in the store
@@ -84,10 +84,12 @@ _DEDUCTION_CODE = re.compile(r"(?:^|; )(\S+) -[\d.]+")
 
 def _named_codes(result: CheckResult) -> set[str]:
     """Behaviour codes the answer names: deductions in its reasons, behaviour grounds."""
-    codes = {str(c) for c, cause in result.grounds.select("code", "cause").iter_rows()
+    grounds = result.grounds
+    codes = {str(c) for c, cause in zip(grounds.get_column("code").to_list(),
+                                        grounds.get_column("cause").to_list(), strict=True)
              if cause == "behaviour"}
-    for reasons in result.table.get_column("reasons").fill_null("").to_list():
-        codes.update(_DEDUCTION_CODE.findall(str(reasons).split(" | restricted: ")[0]))
+    for reasons in result.table.get_column("reasons").to_list():
+        codes.update(_DEDUCTION_CODE.findall(str(reasons or "").split(" | restricted: ")[0]))
     return codes
 
 
@@ -101,9 +103,10 @@ def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, An
     made = made_at or dt.datetime.now(dt.UTC)
     answers = [{k: _masked(v) for k, v in row.items()}
                for row in result.table.iter_rows(named=True)]
-    grounds = [
-        {k: _masked(v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
-        for row in result.grounds.drop("text").iter_rows(named=True)
+    grounds = [  # every column but the engine's wording ("text")
+        {k: _masked(v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()
+         if k != "text"}
+        for row in result.grounds.iter_rows(named=True)
     ]
     named = _named_codes(result)
     mentioned = [b for b in data.rules.behaviour if b.code in named]
@@ -194,11 +197,9 @@ def _answer_rows(payload: dict[str, Any], names: dict[str, str], lang: str
     answers = payload["answers"]
     if not answers:
         return []
-    frame = pl.DataFrame({"subject_id": [str(a["subject_id"]) for a in answers],
-                          "reasons": [str(a.get("reasons") or "") for a in answers]})
-    grounds = (pl.DataFrame(payload["grounds"], infer_schema_length=None) if payload["grounds"]
-               else pl.DataFrame(schema={"subject_id": pl.String}))
-    words = reasons_column(frame, grounds, names, lang).to_list()
+    words = reasons_texts([str(a["subject_id"]) for a in answers],
+                          [str(a.get("reasons") or "") for a in answers], payload["grounds"],
+                          names, lang)
     rows = []
     for a, why in zip(answers, words, strict=True):
         ok = bool(a["eligible"])

@@ -770,7 +770,6 @@ _DAILY_TEXTS: dict[str, tuple[str, str]] = {
                              "behaviour code {code} is not in rule set {rules}"),
     "problem.greater_than": ("应大于 {n}", "must be greater than {n}"),
     "problem.at_least": ("应不小于 {n}", "must be at least {n}"),
-    "problem.field_required": ("必须填写", "required"),
     "problem.region": ("地区应为 6 位行政区划代码，实为「{value}」",
                        "region must be a 6-digit administrative-division code, not '{value}'"),
     "problem.industry": ("未知行业「{value}」（可用：{known}）",

@@ -13,6 +13,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from creditindex.errors import Reason
+from creditindex.reason_exprs import reason_expr
+
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 RID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -36,12 +39,16 @@ def uscc_problem(code: str) -> str | None:
     """Why ``code`` is not a valid USCC, or ``None`` when it is."""
     c = code.strip().upper()
     if len(c) != 18:
-        return f"USCC must have 18 characters, not {len(c)}"
+        return Reason(f"USCC must have 18 characters, not {len(c)}", "problem.uscc_length",
+                      n=len(c))
     bad = sorted({ch for ch in c if ch not in _USCC_VALUE})
     if bad:
-        return f"USCC has characters outside the GB 32100 alphabet: {''.join(bad)}"
+        return Reason(f"USCC has characters outside the GB 32100 alphabet: {''.join(bad)}",
+                      "problem.uscc_alphabet", chars="".join(bad))
     if uscc_check_char(c[:17]) != c[17]:
-        return f"USCC check character should be {uscc_check_char(c[:17])}, not {c[17]}"
+        want = uscc_check_char(c[:17])
+        return Reason(f"USCC check character should be {want}, not {c[17]}",
+                      "problem.uscc_check", want=want, got=c[17])
     return None
 
 
@@ -49,15 +56,20 @@ def rid_problem(number: str) -> str | None:
     """Why ``number`` is not a valid resident ID number, or ``None`` when it is."""
     n = number.strip().upper()
     if len(n) != 18:
-        return f"resident ID must have 18 characters, not {len(n)}"
+        return Reason(f"resident ID must have 18 characters, not {len(n)}",
+                      "problem.rid_length", n=len(n))
     if not n[:17].isdigit() or not (n[17].isdigit() or n[17] == "X"):
-        return "resident ID must be 17 digits and a check digit or X"
+        return Reason("resident ID must be 17 digits and a check digit or X",
+                      "problem.rid_digits")
     try:
         dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
     except ValueError:
-        return f"resident ID birth date {n[6:14]} is not a real date"
+        return Reason(f"resident ID birth date {n[6:14]} is not a real date",
+                      "problem.rid_date", date=n[6:14])
     if rid_check_char(n[:17]) != n[17]:
-        return f"resident ID check character should be {rid_check_char(n[:17])}, not {n[17]}"
+        want = rid_check_char(n[:17])
+        return Reason(f"resident ID check character should be {want}, not {n[17]}",
+                      "problem.rid_check", want=want, got=n[17])
     return None
 
 
@@ -148,7 +160,8 @@ def normalise_id_expr(col: str) -> pl.Expr:
 
 
 def uscc_problem_expr(col: str) -> pl.Expr:
-    """A string expression: the reason each value of ``col`` is not a USCC, else null."""
+    """The reason (:func:`creditindex.reason_exprs.reason_expr`) each value of ``col`` is
+    not a USCC, else null."""
     c = normalise_id_expr(col)
     alphabet_ok = c.str.contains(f"^[{USCC_ALPHABET}]{{18}}$")
     total = pl.sum_horizontal(
@@ -159,18 +172,23 @@ def uscc_problem_expr(col: str) -> pl.Expr:
         dict(enumerate(USCC_ALPHABET)), return_dtype=pl.String)
     return (
         pl.when(c.str.len_chars() != 18)
-        .then(pl.format("USCC must have 18 characters, not {}", c.str.len_chars()))
+        .then(reason_expr("problem.uscc_length", pl.format(
+            "USCC must have 18 characters, not {}", c.str.len_chars()), n=c.str.len_chars()))
         .when(~alphabet_ok)
-        .then(pl.lit("USCC has characters outside the GB 32100 alphabet"))
+        .then(reason_expr("problem.uscc_alphabet",
+                          "USCC has characters outside the GB 32100 alphabet",
+                          chars=c.str.replace_all(f"[{USCC_ALPHABET}]", "")))
         .when(expected != c.str.slice(17, 1))
-        .then(pl.format("USCC check character should be {}, not {}", expected,
-                        c.str.slice(17, 1)))
+        .then(reason_expr("problem.uscc_check", pl.format(
+            "USCC check character should be {}, not {}", expected, c.str.slice(17, 1)),
+            want=expected, got=c.str.slice(17, 1)))
         .otherwise(None)
     )
 
 
 def rid_problem_expr(col: str) -> pl.Expr:
-    """A string expression: the reason each value of ``col`` is not a resident ID, else null."""
+    """The reason (:func:`creditindex.reason_exprs.reason_expr`) each value of ``col`` is
+    not a resident ID, else null."""
     n = normalise_id_expr(col)
     shape_ok = n.str.contains(r"^[0-9]{17}[0-9X]$")
     birth = n.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
@@ -181,14 +199,20 @@ def rid_problem_expr(col: str) -> pl.Expr:
     expected = (total % 11).replace_strict(dict(enumerate(RID_CHECK)), return_dtype=pl.String)
     return (
         pl.when(n.str.len_chars() != 18)
-        .then(pl.format("resident ID must have 18 characters, not {}", n.str.len_chars()))
+        .then(reason_expr("problem.rid_length", pl.format(
+            "resident ID must have 18 characters, not {}", n.str.len_chars()),
+            n=n.str.len_chars()))
         .when(~shape_ok)
-        .then(pl.lit("resident ID must be 17 digits and a check digit or X"))
+        .then(reason_expr("problem.rid_digits",
+                          "resident ID must be 17 digits and a check digit or X"))
         .when(birth.is_null())
-        .then(pl.format("resident ID birth date {} is not a real date", n.str.slice(6, 8)))
+        .then(reason_expr("problem.rid_date", pl.format(
+            "resident ID birth date {} is not a real date", n.str.slice(6, 8)),
+            date=n.str.slice(6, 8)))
         .when(expected != n.str.slice(17, 1))
-        .then(pl.format("resident ID check character should be {}, not {}", expected,
-                        n.str.slice(17, 1)))
+        .then(reason_expr("problem.rid_check", pl.format(
+            "resident ID check character should be {}, not {}", expected, n.str.slice(17, 1)),
+            want=expected, got=n.str.slice(17, 1)))
         .otherwise(None)
     )
 

@@ -41,13 +41,14 @@ import polars as pl
 
 from creditindex.categories import scope_mask_expr, scope_text_expr
 from creditindex.dates import DEFAULT_FORMATS, date_problem_expr, parse_date_expr
-from creditindex.errors import InputError, Problem
+from creditindex.errors import MISSING_COLUMN, InputError, Problem
 from creditindex.identifiers import (
     rid_problem_expr,
     rid_valid_mask,
     uscc_problem_expr,
     uscc_valid_mask,
 )
+from creditindex.reason_exprs import as_reason, suffixed, words_of
 from creditindex.records import read_table
 
 LIST_SCHEMA: dict[str, pl.DataType] = {
@@ -215,7 +216,7 @@ def _problems_where(frame: pl.DataFrame, condition: pl.Expr, column: str,
     r = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
     hits = frame.filter(condition.fill_null(False)).select("_file", "_row", r.alias("_why"))
     where = labels.get(column, column)
-    return [Problem(f, row, where, why) for f, row, why in hits.iter_rows()]
+    return [Problem(f, row, where, as_reason(why)) for f, row, why in hits.iter_rows()]
 
 
 def _subject_id_problem() -> pl.Expr:
@@ -224,7 +225,7 @@ def _subject_id_problem() -> pl.Expr:
     rid = rid_problem_expr("subject_id")
     return pl.when(uscc.is_null() | rid.is_null()).then(None).otherwise(
         pl.format("'{}' is neither a valid USCC ({}) nor a valid resident ID ({})",
-                  pl.col("subject_id"), uscc, rid))
+                  pl.col("subject_id"), words_of(uscc), words_of(rid)))
 
 
 def check_entries(frame: pl.DataFrame, labels: Mapping[str, str] | None = None
@@ -307,8 +308,8 @@ def _text_to_entries(raw: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[P
         date_problem_expr("listed_on"), {})
     problems += _problems_where(
         frame, until_text.is_not_null() & ~pl.col("_indefinite") & pl.col("_until").is_null(),
-        "until", pl.format("{} (or leave empty or write Ongoing for indefinite)",
-                           date_problem_expr("until")), {})
+        "until", suffixed(date_problem_expr("until"),
+                          " (or leave empty or write Ongoing for indefinite)"), {})
     problems += _problems_where(
         frame, pl.col("source_row").is_not_null() & pl.col("_source_row").is_null(),
         "source_row", pl.format("not a whole number: '{}'", pl.col("source_row")), {})
@@ -339,7 +340,7 @@ def read_list_entries(paths: Iterable[str | Path]) -> pl.DataFrame:
         if "subject_id" not in raw.columns and "name" not in raw.columns:
             absent.append("subject_id or name")
         if absent:
-            problems += [Problem(str(path), 1, c, "required column is missing") for c in absent]
+            problems += [Problem(str(path), 1, c, MISSING_COLUMN) for c in absent]
             continue
         known = raw.select(c for c in raw.columns if c in LIST_SCHEMA)
         typed, found = _text_to_entries(known, str(path))

@@ -14,8 +14,9 @@ from pathlib import Path
 import polars as pl
 
 from creditindex.dates import date_problem_expr, parse_date_expr
-from creditindex.errors import InputError, Problem
+from creditindex.errors import MISSING_COLUMN, InputError, Problem
 from creditindex.identifiers import id_problem
+from creditindex.reason_exprs import as_reason
 
 MANUAL_COLUMNS: dict[str, pl.DataType] = {
     "subject_id": pl.String(), "start": pl.Date(), "until": pl.Date(), "reason": pl.String(),
@@ -39,7 +40,7 @@ def read_manual(path: str | Path) -> pl.DataFrame:
     frame = read_table(file)
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
-        raise InputError([Problem(file, 1, c, "required column is missing") for c in missing])
+        raise InputError([Problem(file, 1, c, MISSING_COLUMN) for c in missing])
     for c in ("until", "document_no"):
         if c not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(c))
@@ -57,9 +58,9 @@ def read_manual(path: str | Path) -> pl.DataFrame:
         if start is None:
             problems.append(Problem(file, row, "start", "required value is empty"))
         elif start_why is not None:
-            problems.append(Problem(file, row, "start", start_why))
+            problems.append(Problem(file, row, "start", as_reason(start_why)))
         if until is not None and until_why is not None:
-            problems.append(Problem(file, row, "until", until_why))
+            problems.append(Problem(file, row, "until", as_reason(until_why)))
         if reason is None:
             problems.append(Problem(file, row, "reason", "required value is empty"))
     parsed = frame.with_columns(parse_date_expr("start").alias("start"),

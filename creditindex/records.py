@@ -13,7 +13,7 @@ import polars as pl
 
 from creditindex.categories import scope_mask_expr, scope_text_expr
 from creditindex.dates import FORMATS_HINT, MAX_DATE, MIN_DATE, date_problem_expr, parse_date_expr
-from creditindex.errors import InputError, Problem
+from creditindex.errors import MISSING_COLUMN, InputError, Problem
 from creditindex.identifiers import (
     rid_problem_expr,
     rid_valid_mask,
@@ -23,6 +23,7 @@ from creditindex.identifiers import (
 from creditindex.readers import decode_text as decode_text
 from creditindex.readers import read_table as read_table
 from creditindex.readers import read_table_parts
+from creditindex.reason_exprs import as_reason, reason_expr
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
 REQUIRED = ("record_id", "source", "industry", "region", "subject_id", "subject_name",
@@ -97,7 +98,7 @@ def _problems_where(frame: pl.DataFrame, condition: pl.Expr, column: str,
     r = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
     hits = frame.lazy().filter(condition.fill_null(False)).select(
         pl.col("_file"), pl.col("_row"), r.alias("_reason")).drop_nulls("_reason").collect()
-    return [Problem(f, row, column, why) for f, row, why in hits.iter_rows()]
+    return [Problem(f, row, column, as_reason(why)) for f, row, why in hits.iter_rows()]
 
 
 def _run_checks(frame: pl.DataFrame, checks: Sequence[_Check]) -> list[Problem]:
@@ -141,9 +142,10 @@ def _date_problem(column: str, dtype: pl.DataType) -> pl.Expr:
         return date_problem_expr(c.dt.strftime("%Y-%m-%d"))
     if isinstance(dtype, pl.Datetime):
         return (pl.when(_time_of_day(c) != 0)
-                .then(pl.format("not a date: '{}' has a time of day (a date is a whole "
-                                "day: {})", c.dt.strftime("%Y-%m-%d %H:%M:%S"),
-                                pl.lit(FORMATS_HINT)))
+                .then(reason_expr("problem.not_a_date", pl.format(
+                    "not a date: '{}' has a time of day (a date is a whole day: {})",
+                    c.dt.strftime("%Y-%m-%d %H:%M:%S"), pl.lit(FORMATS_HINT)),
+                    value=c.dt.strftime("%Y-%m-%d %H:%M:%S")))
                 .otherwise(date_problem_expr(c.dt.date().dt.strftime("%Y-%m-%d"))))
     return date_problem_expr(column)
 
@@ -210,30 +212,41 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
         *id_checks,
         _Check("industry", pl.col("industry").is_not_null()
                & ~pl.col("industry").is_in(INDUSTRIES),
-               pl.format("unknown industry '{}' (use one of {})", pl.col("industry"),
-                         pl.lit(", ".join(INDUSTRIES)))),
+               reason_expr("problem.industry", pl.format(
+                   "unknown industry '{}' (use one of {})", pl.col("industry"),
+                   pl.lit(", ".join(INDUSTRIES))), value=pl.col("industry"),
+                   known=", ".join(INDUSTRIES))),
         _Check("region", pl.col("region").is_not_null()
                & ~pl.col("region").str.contains(r"^\d{6}$"),
-               pl.format("region must be a 6-digit administrative code, not '{}'",
-                         pl.col("region"))),
+               reason_expr("problem.region", pl.format(
+                   "region must be a 6-digit administrative code, not '{}'",
+                   pl.col("region")), value=pl.col("region"))),
         _Check("behaviour_code", code.is_not_null() & pl.col("_code").is_null(),
-               pl.format("unknown behaviour code '{}' in rule set {}", code,
-                         pl.lit(f"{rules.ruleset.name} {rules.ruleset.version}"))),
+               reason_expr("problem.unknown_code", pl.format(
+                   "unknown behaviour code '{}' in rule set {}", code,
+                   pl.lit(f"{rules.ruleset.name} {rules.ruleset.version}")), code=code,
+                   rules=f"{rules.ruleset.name} {rules.ruleset.version}")),
         _Check("behaviour_code", pl.col("_code").is_not_null() & pl.col("_type").is_not_null()
                & ~(pl.col("_code") * 8 + pl.col("_type")).is_in(allowed),
-               pl.format("behaviour '{}' does not apply to subject type '{}'", code, st)),
+               reason_expr("problem.code_type", pl.format(
+                   "behaviour '{}' does not apply to subject type '{}'", code, st),
+                   code=code, type=st)),
         _Check("decided_on", dec > pl.lit(today),
-               pl.format("decided_on {} is after the import day {}", dec,
-                         pl.lit(today.isoformat()))),
+               reason_expr("problem.decided_future", pl.format(
+                   "decided_on {} is after the import day {}", dec, pl.lit(today.isoformat())),
+                   day=dec, today=today.isoformat())),
     ]
     checks += [_Check(c, pl.col(f"_{c}") < dec,
-                      pl.format(f"{word} on {{}} is before decided_on {{}}", pl.col(f"_{c}"),
-                                dec))
+                      reason_expr(f"problem.{word}_early", pl.format(
+                          f"{word} on {{}} is before decided_on {{}}", pl.col(f"_{c}"), dec),
+                          day=pl.col(f"_{c}"), decided=dec))
                for c, word in (("recorded_on", "recorded"), ("revoked_on", "revoked"),
                                ("repaired_on", "repaired"))]
     checks.append(_Check("publish_until", pl.col("_publish_until") < dec,
-                         pl.format("publish_until {} is before decided_on {}",
-                                   pl.col("_publish_until"), dec)))
+                         reason_expr("problem.publish_early", pl.format(
+                             "publish_until {} is before decided_on {}",
+                             pl.col("_publish_until"), dec),
+                             day=pl.col("_publish_until"), decided=dec)))
     checks += _stated_bar_checks(kinds["restrict_until"])
     problems = _run_checks(frame, checks)
     mask = pl.col("_scope_mask")
@@ -405,7 +418,7 @@ def read_records(paths: Sequence[str | Path], rules: RuleSet,
         for offset, raw in read_table_parts(path, columns=read, keep_dates=True):
             absent = [c for c in REQUIRED if c not in raw.columns]
             if absent:
-                problems += [Problem(str(path), 1, c, "required column is missing")
+                problems += [Problem(str(path), 1, c, MISSING_COLUMN)
                              for c in absent]
                 break
             checked, found = check_rows(_with_origin(raw, str(path), offset), rules, day)
@@ -467,7 +480,7 @@ def read_subjects(path: str | Path) -> pl.DataFrame:
     problems: list[Problem] = []
     for c in ("subject_id", "subject_type", "subject_name"):
         if c not in frame.columns:
-            problems.append(Problem(path, 1, c, "required column is missing"))
+            problems.append(Problem(path, 1, c, MISSING_COLUMN))
     if problems:
         raise InputError(problems)
     frame = frame.with_columns(pl.col("subject_id").str.to_uppercase(),

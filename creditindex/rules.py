@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from creditindex.errors import InputError, Problem
+from creditindex.errors import InputError, Problem, Reason
 
 SUBJECT_TYPES: tuple[str, ...] = ("bidder", "agent", "tenderer", "expert")
 SubjectType = Literal["bidder", "agent", "tenderer", "expert"]
@@ -335,6 +335,11 @@ def _reason(err: Any) -> str:
         msg += f", not {_a(_toml_type(given))} ({given!r})"
     elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         msg += f" (got {given!r})"
+        bound = err.get("ctx", {})
+        if kind == "greater_than":
+            return Reason(msg, "problem.greater_than", n=bound.get("gt"), actual=repr(given))
+        if kind == "greater_than_equal":
+            return Reason(msg, "problem.at_least", n=bound.get("ge"), actual=repr(given))
     return msg
 
 

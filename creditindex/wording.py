@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
+from creditindex.errors import Reason
 from creditindex.i18n import DEFAULT_LANG, t, tr
 from creditindex.identifiers import public_id
 
@@ -123,14 +124,23 @@ def reasons_column(rows: pl.DataFrame, grounds: pl.DataFrame, names: Mapping[str
                    lang: str = DEFAULT_LANG) -> pl.Series:
     """The ``reasons`` of ranking or check rows in words: deductions, then every
     restriction ground of that subject (``grounds`` from ``evaluate.check``)."""
+    return pl.Series("reasons", reasons_texts(
+        rows.get_column("subject_id").to_list(), rows.get_column("reasons").to_list(),
+        grounds.iter_rows(named=True), names, lang), pl.String)
+
+
+def reasons_texts(subject_ids: Sequence[Any], reasons: Sequence[Any],
+                  grounds: Iterable[Mapping[str, Any]], names: Mapping[str, str],
+                  lang: str = DEFAULT_LANG) -> list[str]:
+    """:func:`reasons_column` of plain values: each row's subject and engine reasons,
+    and the grounds as mappings."""
     by_subject: dict[str, list[str]] = {}
-    for r in grounds.iter_rows(named=True):
+    for r in grounds:
         by_subject.setdefault(str(r["subject_id"]), []).append(ground_text(r, names, lang))
     out = []
     sep = t("sep.items", lang)
-    for sid, text in zip(rows.get_column("subject_id"),
-                         rows.get_column("reasons").fill_null(""), strict=True):
-        parts = [deductions_text(str(text), names, lang)]
+    for sid, text in zip(subject_ids, reasons, strict=True):
+        parts = [deductions_text(str(text or ""), names, lang)]
         members = str(sid).split("+")
         if len(members) == 1 and by_subject.get(str(sid)):
             parts.append(t("reason.restricted", lang, grounds=sep.join(by_subject[str(sid)])))
@@ -140,76 +150,20 @@ def reasons_column(rows: pl.DataFrame, grounds: pl.DataFrame, names: Mapping[str
                     parts.append(t("reason.member", lang, member=public_id(member),
                                    grounds=sep.join(by_subject[member])))
         out.append(sep.join(p for p in parts if p))
-    return pl.Series("reasons", out, pl.String)
-
-
-# The engine's and readers' messages about bad input, as catalogue entries: a pattern,
-# the catalogue key, and the names of its captured values.
-_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^USCC must have 18 characters, not (?P<n>\d+)$"), "problem.uscc_length"),
-    (re.compile(r"^USCC has characters outside the GB 32100 alphabet: (?P<chars>.*)$"),
-     "problem.uscc_alphabet"),
-    (re.compile(r"^USCC check character should be (?P<want>\S+), not (?P<got>\S+)$"),
-     "problem.uscc_check"),
-    (re.compile(r"^resident ID must have 18 characters, not (?P<n>\d+)$"),
-     "problem.rid_length"),
-    (re.compile(r"^resident ID must be 17 digits and a check digit or X$"),
-     "problem.rid_digits"),
-    (re.compile(r"^resident ID birth date (?P<date>\S+) is not a real date$"),
-     "problem.rid_date"),
-    (re.compile(r"^resident ID check character should be (?P<want>\S+), not (?P<got>\S+)$"),
-     "problem.rid_check"),
-    (re.compile(r"^required column is missing$"), "problem.missing_column"),
-    (re.compile(r"^unknown behaviour code '(?P<code>[^']*)' in rule set (?P<rules>.*)$"),
-     "problem.unknown_code"),
-    (re.compile(r"^Input should be greater than or equal to (?P<n>\S+?)"
-                r"(?: \(got (?P<actual>.*)\))?$"),
-     "problem.at_least"),
-    (re.compile(r"^Input should be greater than (?P<n>\S+?)(?: \(got (?P<actual>.*)\))?$"),
-     "problem.greater_than"),
-    (re.compile(r"^Field required$"), "problem.field_required"),
-    (re.compile(r"^region must be a 6-digit administrative code, not '(?P<value>.*)'$"),
-     "problem.region"),
-    (re.compile(r"^unknown industry '(?P<value>[^']*)' \(use one of (?P<known>.*)\)$"),
-     "problem.industry"),
-    (re.compile(r"^behaviour '(?P<code>[^']*)' does not apply to subject type "
-                r"'(?P<type>[^']*)'$"), "problem.code_type"),
-    (re.compile(r"^decided_on (?P<day>\S+) is after the import day (?P<today>\S+)$"),
-     "problem.decided_future"),
-    (re.compile(r"^recorded on (?P<day>\S+) is before decided_on (?P<decided>\S+)$"),
-     "problem.recorded_early"),
-    (re.compile(r"^revoked on (?P<day>\S+) is before decided_on (?P<decided>\S+)$"),
-     "problem.revoked_early"),
-    (re.compile(r"^repaired on (?P<day>\S+) is before decided_on (?P<decided>\S+)$"),
-     "problem.repaired_early"),
-    (re.compile(r"^publish_until (?P<day>\S+) is before decided_on (?P<decided>\S+)$"),
-     "problem.publish_early"),
-    (re.compile(r"^too long: (?P<n>\d+) characters \(at most (?P<max>\d+)\)$"),
-     "problem.too_long_n"),
-    (re.compile(r"^too long \(at most (?P<max>\d+) characters\)$"), "problem.too_long"),
-    (re.compile(r"^the date is empty$"), "problem.date_empty"),
-    (re.compile(r"^not a date: '(?P<value>[^']*)'.*$"), "problem.not_a_date"),
-)
+    return out
 
 
 def problem_text(reason: str, lang: str = DEFAULT_LANG) -> str:
-    """A bad-input message in the session's language (known messages through the
-    catalogue; one it does not know stays as written)."""
-    parts = [p.strip() for p in reason.split(";")]
-    out = []
-    for part in parts:
-        for pattern, key in _PROBLEMS:
-            m = pattern.match(part)
-            if m:
-                values = {k: v for k, v in m.groupdict().items() if k != "actual"}
-                text = t(key, lang, **values)
-                if m.groupdict().get("actual"):
-                    text += t("problem.got", lang, got=m.group("actual"))
-                out.append(text)
-                break
-        else:
-            out.append(part)
-    return t("sep.items", lang).join(out)
+    """A bad-input message in ``lang``: a :class:`~creditindex.errors.Reason` through its
+    catalogue key and values (a bound's ``actual`` value added as "got"); any other
+    reason stays as written."""
+    if not isinstance(reason, Reason):
+        return reason
+    values = {k: v for k, v in reason.params.items() if k != "actual"}
+    text = t(reason.code, lang, **values)
+    if "actual" in reason.params:
+        text += t("problem.got", lang, got=reason.params["actual"])
+    return text
 
 
 def behaviour_names(behaviours: Iterable[Any], lang: str = DEFAULT_LANG) -> dict[str, str]:

@@ -135,22 +135,59 @@ def test_the_certificate_and_report_word_every_ground_in_chinese(data: CreditDat
         assert cells and ENGLISH.findall(" ".join(c for r in cells for c in r)) == []
 
 
-@pytest.mark.parametrize("message", [
-    "region must be a 6-digit administrative code, not '4401'",
-    "unknown industry 'mining' (use one of housing, water)",
-    "behaviour 'LATE' does not apply to subject type 'bidder'",
-    "decided_on 2099-01-01 is after the import day 2026-11-30",
-    "recorded on 2020-01-01 is before decided_on 2021-01-01",
-    "revoked on 2020-01-01 is before decided_on 2021-01-01",
-    "repaired on 2020-01-01 is before decided_on 2021-01-01",
-    "publish_until 2020-01-01 is before decided_on 2021-01-01",
-    "too long: 300 characters (at most 200)",
-    "too long (at most 200 characters)",
-    "the date is empty",
-    "not a date: '2026-13-01' is not a real calendar day between 1949-10-01 and 2100-12-31",
-    "USCC must have 18 characters, not 17",
-])
-def test_import_problems_read_in_chinese(message: str) -> None:
-    text = wording.problem_text(message, "zh")
-    left = re.sub(r"'[^']*'|「[^」]*」|：.*$", " ", text)  # quoted values and lists are data
-    assert CHINESE.search(text) and ENGLISH.findall(left) == [], text
+GOOD = {"record_id": "R1", "source": "广州市财政局", "industry": "procurement",
+        "region": "440111", "subject_id": uscc(1), "subject_name": "甲公司",
+        "subject_type": "bidder", "behaviour_code": "BID-COVER", "decided_on": "2021-01-01",
+        "recorded_on": "2021-01-02", "document_no": "穗财罚〔2021〕1号", "revoked_on": "",
+        "repaired_on": "", "restrict_until": "", "restrict_scope": "", "authority": "",
+        "basis": "", "publish_until": ""}
+# One bad cell a row (the column changed from GOOD), and the catalogue key it is worded by.
+BAD_ROWS = [
+    ({"region": "4401"}, "problem.region"),
+    ({"industry": "mining"}, "problem.industry"),
+    ({"behaviour_code": "NO-SUCH"}, "problem.unknown_code"),
+    ({"subject_type": "expert", "subject_id": rid(2)}, "problem.code_type"),
+    ({"decided_on": "2099-01-01", "recorded_on": "2099-01-02"}, "problem.decided_future"),
+    ({"recorded_on": "2020-01-01"}, "problem.recorded_early"),
+    ({"revoked_on": "2020-01-01"}, "problem.revoked_early"),
+    ({"repaired_on": "2020-01-01"}, "problem.repaired_early"),
+    ({"publish_until": "2020-01-01"}, "problem.publish_early"),
+    ({"recorded_on": "2026-13-01"}, "problem.not_a_date"),
+    ({"subject_id": uscc(3)[:17]}, "problem.uscc_length"),
+    ({"subject_id": uscc(4)[:17] + ("0" if uscc(4)[17] != "0" else "1")},
+     "problem.uscc_check"),
+    ({"subject_id": "9144010" + "I" * 11}, "problem.uscc_alphabet"),
+    ({"subject_type": "expert", "behaviour_code": "EXP-LEAK",
+      "subject_id": rid(6)[:17] + ("0" if rid(6)[17] != "0" else "1")}, "problem.rid_check"),
+    ({"subject_type": "expert", "behaviour_code": "EXP-LEAK",
+      "subject_id": "44011119701340" + "1234"}, "problem.rid_date"),
+    ({"subject_type": "expert", "behaviour_code": "EXP-LEAK", "subject_id": "4401" * 4},
+     "problem.rid_length"),
+]
+
+
+def test_import_problems_carry_their_catalogue_key_and_read_in_chinese(tmp_path) -> None:
+    from creditindex.errors import InputError, Reason
+    from creditindex.records import read_records
+    from creditindex.rules import load_rules
+
+    rows = [{**GOOD, "record_id": f"R{i}", **change} for i, (change, _) in enumerate(BAD_ROWS)]
+    path = tmp_path / "records.csv"
+    pl.DataFrame(rows).write_csv(path)
+    with pytest.raises(InputError) as refused:
+        read_records([path], load_rules(), today=dt.date(2026, 11, 30))
+    by_row: dict[int, list[Reason]] = {}
+    for p in refused.value.problems:
+        assert isinstance(p.reason, Reason), p  # worded from its key, never its words
+        by_row.setdefault(p.row or 0, []).append(p.reason)
+    for i, (_, key) in enumerate(BAD_ROWS):
+        assert key in {r.code for r in by_row[i + 2]}, (key, by_row.get(i + 2))
+    for reasons in by_row.values():
+        for reason in reasons:
+            text = wording.problem_text(reason, "zh")
+            left = text
+            for value in reason.params.values():  # the values are data, not words
+                left = left.replace(value, " ")
+            assert CHINESE.search(text) and ENGLISH.findall(left) == [], text
+            assert wording.problem_text(reason, "en") != ""
+    assert wording.problem_text("a reason without a key", "zh") == "a reason without a key"

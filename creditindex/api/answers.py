@@ -39,16 +39,22 @@ class DayAnswers:
     grounds: dict[str, tuple[int, int]]
     exact: frozenset[str]
 
+    def covers(self, subject_ids: Sequence[str]) -> bool:
+        """Whether :meth:`answer` answers ``subject_ids`` (none of them must go to the
+        engine)."""
+        return bool(subject_ids) and not any(s in self.rows and s not in self.exact
+                                             for s in subject_ids)
+
     def answer(self, subject_ids: Sequence[str]) -> CheckResult | None:
         """The engine's answer for ``subject_ids`` (normalised, each once, in the order
         asked), or ``None`` when one of them must be answered by the engine. A code the
         data do not know at all gets the answer of :data:`ABSENT` under its own code."""
-        if not subject_ids or any(s in self.rows and s not in self.exact
-                                  for s in subject_ids):
+        if not self.covers(subject_ids):
             return None
         absent = self.rows[ABSENT]
         table = self.result.table[[self.rows.get(s, absent) for s in subject_ids]]
-        table = table.with_columns(pl.Series("subject_id", subject_ids, dtype=pl.String))
+        table.replace_column(table.get_column_index("subject_id"),  # a new frame: in place
+                             pl.Series("subject_id", subject_ids, dtype=pl.String))
         parts = [self.result.grounds.slice(*self.grounds[s]) for s in sorted(subject_ids)
                  if s in self.grounds]
         grounds = pl.concat(parts) if parts else self.result.grounds.head(0)

@@ -10,6 +10,7 @@ scope, 404 unknown, 409 conflict, 429 over the key's request limit (``Retry-Afte
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import queue
@@ -25,8 +26,10 @@ from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from creditindex import evaluate
+from creditindex.api.key_cache import KeyCache
 from creditindex.api.limits import RateLimiter
 from creditindex.api.reader import StoreReader
 from creditindex.certificate import CheckRequest, FieldProblem, RequestError, render_html
@@ -35,6 +38,7 @@ from creditindex.identifiers import id_problem
 from creditindex.points import FormulaError, committee_table, table_bytes
 from creditindex.rules import SUBJECT_TYPES
 from creditindex.store import apikeys, checks, tenders
+from creditindex.store.check_writer import CheckWriter
 from creditindex.store.db import StoreError, keep_connections, utcnow
 
 log = logging.getLogger(__name__)
@@ -108,6 +112,30 @@ class PointsRequest(BaseModel):
     operator: str | None = Field(default=None, max_length=200)
 
 
+class EligibilityAnswer(BaseModel):
+    """A stored and certified check: its number and verification code, and what its
+    certificate states (subjects, the consortium's row, every ground)."""
+
+    check_id: int
+    check_no: str = Field(examples=["HC202600000001"])
+    verification_code: str = Field(examples=["7KQ3-XM2P-9RTA-4HCV"])
+    eligible: bool = Field(description="Every subject (or the consortium) eligible.")
+    on: dt.date
+    known_on: dt.date
+    category: str | None
+    financier: str | None
+    rule_set: dict[str, str] = Field(description="name, version and sha256.")
+    subjects: list[dict[str, Any]] = Field(description="One row per subject: subject_id "
+                                           "(masked for natural persons), subject_name, "
+                                           "eligible, index, grade, watch, restricted_in, "
+                                           "reasons.")
+    consortium: dict[str, Any] | None = Field(description="The consortium's row, if asked.")
+    grounds: list[dict[str, Any]] = Field(description="Every ground: behaviour, authority, "
+                                          "document number, basis, period and scope.")
+    certificate: dict[str, str] = Field(description="Paths of the certificate's pdf and "
+                                        "html.")
+
+
 @dataclass(frozen=True)
 class Caller:
     """The key a request was made with."""
@@ -123,6 +151,31 @@ class Caller:
 # --------------------------------------------------------------------------------------
 # The application
 # --------------------------------------------------------------------------------------
+
+
+class _UseLogMiddleware:
+    """Calls ``log(scope, status, started)`` when an HTTP response has been sent."""
+
+    def __init__(self, app: Any, log: Callable[[dict[str, Any], int, float], None]) -> None:
+        self.app, self.log = app, log
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]],
+                       send: Callable[[Any], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def sending(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            self.log(scope, status, started)
 
 
 class _UseLog:
@@ -173,6 +226,8 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
     reader = StoreReader(url)
     limiter = RateLimiter()
     uses = _UseLog(url)
+    writer = CheckWriter(url)
+    keys = KeyCache(url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -181,11 +236,13 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
         try:
             yield
         finally:
+            writer.stop()
             uses.stop()
 
     app = FastAPI(title="creditindex API", version="1",
                   description=__doc__ or "", lifespan=lifespan)
     app.state.reader = reader
+    app.state.writer = writer
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -207,22 +264,23 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
         return JSONResponse(_error_body(404, "not_found", f"no endpoint {request.url.path}",
                                         []), status_code=404)
 
-    @app.middleware("http")
-    async def _log_use(request: Request,
-                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        key_id = getattr(request.state, "key_id", None)
+    def log_use(scope: dict[str, Any], status: int, started: float) -> None:
+        state = scope.get("state") or {}
+        key_id = state.get("key_id")
         if key_id:
-            uses.add(apikeys.Use(key_id, utcnow(), request.method, request.url.path,
-                                 response.status_code, (time.perf_counter() - started) * 1000,
-                                 getattr(request.state, "check_id", None)))
-        return response
+            uses.add(apikeys.Use(key_id, utcnow(), scope["method"], scope["path"], status,
+                                 (time.perf_counter() - started) * 1000,
+                                 state.get("check_id")))
 
-    def caller(scope: str) -> Callable[..., Caller]:
-        def dependency(request: Request,
-                       authorization: Annotated[str | None, Header()] = None,
-                       x_api_key: Annotated[str | None, Header()] = None) -> Caller:
+    # Every request made with a key is logged (a plain ASGI middleware: Starlette's
+    # BaseHTTPMiddleware costs a second task and a stream per request).
+    app.add_middleware(_UseLogMiddleware, log=log_use)
+
+    def caller(scope: str) -> Callable[..., Awaitable[Caller]]:
+        # Asynchronous: run on the event loop (the key is in memory but once a second).
+        async def dependency(request: Request,
+                             authorization: Annotated[str | None, Header()] = None,
+                             x_api_key: Annotated[str | None, Header()] = None) -> Caller:
             presented = x_api_key
             if presented is None and authorization:
                 kind, _, value = authorization.partition(" ")
@@ -231,7 +289,7 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
             if not presented:
                 raise ApiError(401, "missing_key", "this endpoint needs an API key "
                                "(Authorization: Bearer ci_...)", headers=bearer)
-            key, key_id = apikeys.find_key(url, presented)
+            key, key_id = keys.find(presented)
             if key_id:
                 request.state.key_id = key_id
             if key is None:
@@ -288,9 +346,20 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
         """Liveness: the server answers."""
         return {"status": "ok"}
 
-    @app.post("/v1/eligibility", tags=["eligibility"])
-    def eligibility(body: EligibilityRequest, request: Request,
-                    who: Caller = checker) -> dict[str, Any]:
+    def _drafted(body: EligibilityRequest, asked: CheckRequest, who: Caller
+                 ) -> checks.CheckDraft:
+        _staff_only_experts(who, asked.ids, body.subject_type)
+        data, facts = reader.narrowed(asked.ids, asked.on)
+        return checks.draft_check(
+            url, data, asked, operator=_operator(who, body.operator), channel="api",
+            api_key_id=who.key.key_id, facts=facts, members=reader.answered(asked))
+
+    # The answer is serialised here, once (a Response is sent as is: no second walk
+    # through the answer by FastAPI's encoder nor a validation against the model, which
+    # documents it).
+    @app.post("/v1/eligibility", tags=["eligibility"], response_model=EligibilityAnswer)
+    async def eligibility(body: EligibilityRequest, request: Request,
+                          who: Caller = checker) -> Response:
         """Check codes (or a consortium) for a project and lot; the check is stored and
         certified: the answer carries its check number and verification code."""
         on = body.on or dt.date.today()
@@ -302,21 +371,26 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
             validate(asked)
         except RequestError as exc:
             raise _refuse_bad(exc) from exc
-        _staff_only_experts(who, asked.ids, body.subject_type)
-        data, facts = reader.narrowed(asked.ids, on)
-        issued = checks.issue_check(url, data, asked, operator=_operator(who, body.operator),
-                                    channel="api", api_key_id=who.key.key_id, facts=facts,
-                                    members=reader.answered(asked))
+        # A check answered from memory (a few milliseconds of CPU) is drafted on the event
+        # loop: request threads would only contend for the interpreter's lock. Anything
+        # that may read the store or run the engine goes to a worker thread.
+        if reader.answers_ready(asked):
+            draft = _drafted(body, asked, who)
+        else:
+            draft = await run_in_threadpool(_drafted, body, asked, who)
+        # Stored by the writer thread with the other checks waiting (group commit).
+        issued = await asyncio.wrap_future(writer.submit(draft))
         request.state.check_id = issued.id
         cert = issued.certificate
-        return {"check_id": issued.id, "check_no": issued.check_no,
-                "verification_code": issued.verify_code, "eligible": cert["eligible"],
-                "on": cert["on"], "known_on": cert["known_on"],
-                "category": cert["category"], "financier": cert["financier"],
-                "rule_set": cert["rule_set"], "subjects": cert["subjects"],
-                "consortium": cert["consortium"], "grounds": cert["grounds"],
-                "certificate": {"pdf": f"/v1/checks/{issued.check_no}/certificate.pdf",
-                                "html": f"/v1/checks/{issued.check_no}/certificate.html"}}
+        return JSONResponse({
+            "check_id": issued.id, "check_no": issued.check_no,
+            "verification_code": issued.verify_code, "eligible": cert["eligible"],
+            "on": cert["on"], "known_on": cert["known_on"],
+            "category": cert["category"], "financier": cert["financier"],
+            "rule_set": cert["rule_set"], "subjects": cert["subjects"],
+            "consortium": cert["consortium"], "grounds": cert["grounds"],
+            "certificate": {"pdf": f"/v1/checks/{issued.check_no}/certificate.pdf",
+                            "html": f"/v1/checks/{issued.check_no}/certificate.html"}})
 
     def _certificate(check_no: str, who: Caller) -> checks.Certificate:
         """A stored certificate, for the key that asked for the check or a staff key

@@ -54,7 +54,8 @@ class StoreReader:
         self.recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
         self._asked_at = -1e9
-        self._state = -1
+        self._state = -1  # the state of the data in memory
+        self._seen = -1  # the state last read from the store
         self._data: CreditData | None = None
         self._rules: dict[tuple[int, dt.date], RuleSet] = {}
         self._answers: OrderedDict[tuple[int, str, dt.date, dt.date], pl.DataFrame] = (
@@ -70,13 +71,14 @@ class StoreReader:
         ensure_schema(engine)
 
     def _current_state(self) -> int:
+        """The store's data state, read at most once a second (the last one read)."""
         now = time.monotonic()
-        if now - self._asked_at < self.recheck_seconds and self._state >= 0:
-            return self._state
+        if now - self._asked_at < self.recheck_seconds and self._seen >= 0:
+            return self._seen
         with read_transaction(get_engine(self.url)) as conn:
-            state = data_state(conn)
+            self._seen = data_state(conn)
         self._asked_at = now
-        return state
+        return self._seen
 
     def data(self, on: dt.date) -> CreditData:
         """Everything the engine reads, with the rule set in force on ``on``."""
@@ -87,7 +89,7 @@ class StoreReader:
                     state = data_state(conn)
                     rules = rules_for(conn, None, dt.date.today())
                     self._data = load_from(conn, rules)
-                self._state = state
+                self._state = self._seen = state
                 self._rules.clear()
                 self._answers.clear()
                 self._days.clear()
@@ -166,6 +168,23 @@ class StoreReader:
                 threading.Thread(target=self._compute_day, args=(key, data, request),
                                  name="api-day-answers", daemon=True).start()
         return None if found is None else found.answer(request.ids)
+
+    def answers_ready(self, request: CheckRequest) -> bool:
+        """Whether ``request`` is answered from memory now, without reading the store
+        (but for the once-a-second look at its state): the store read and unchanged, the
+        rule set of the day known and the question's day answers covering every code
+        asked. Such a check costs a few milliseconds of CPU (the server answers it on its
+        event loop, :mod:`creditindex.api.app`)."""
+        if not answerable(request):
+            return False
+        with self._lock:
+            if self._data is None or self._current_state() != self._state:
+                return False
+            rules = self._rules.get((self._state, request.on))
+            if rules is None:
+                return False
+            found = self._days.get((self._state, rules.content_hash, *question_key(request)))
+        return found is not None and found.covers(request.ids)
 
     def _compute_day(self, key: tuple[Any, ...], data: CreditData,
                      request: CheckRequest) -> None:

@@ -164,10 +164,10 @@ def certificate(db_url: str | None, check: str, out: str) -> None:
 @_refusals
 def verify(db_url: str | None, code: str, as_json: bool) -> None:
     """Verify a certificate's verification code against the store (exit 1: unknown)."""
+    from creditindex.service.checks import verify_certificate
     from creditindex.store.checks import verification_text
-    from creditindex.store.checks import verify as find
 
-    found = find(_url(db_url), code)
+    found = verify_certificate(_url(db_url), code)
     if as_json and found is not None:
         click.echo(json.dumps(found.payload, ensure_ascii=False, indent=1))
     else:

@@ -28,7 +28,7 @@ from creditindex.cli.spark_options import (
     refuse_folders,
     writable_or_url,
 )
-from creditindex.errors import InputError, Problem
+from creditindex.errors import MISSING_COLUMN, InputError, Problem
 
 if TYPE_CHECKING:
     import polars as pl
@@ -342,7 +342,7 @@ def _subject_ids(subject_list: str | None, subjects_file: str | None) -> list[st
         if "subject_id" in table.columns:
             return [s for s in table.get_column("subject_id").drop_nulls().to_list()]
         if path.suffix.lower() != ".csv":
-            raise InputError.one(subjects_file, "required column is missing", row=1,
+            raise InputError.one(subjects_file, MISSING_COLUMN, row=1,
                                  column="subject_id")
     from creditindex.limits import current
 

@@ -5,8 +5,10 @@ versions, daily snapshots, eligibility checks, users and the audit log.
 SQLite by default (``var/creditindex.sqlite``), PostgreSQL or MySQL/MariaDB by URL
 (``--db`` / ``CREDITINDEX_DB``); schema migrations with Alembic. Modules:
 
-- :mod:`~creditindex.store.db`: engines, transactions, the store lock;
-- :mod:`~creditindex.store.models`: the tables;
+- :mod:`~creditindex.store.db`: engines, transactions, the store lock, ``table(name)``
+  (the models imported on first use) and ``insert_row`` (one row through SQL);
+- :mod:`~creditindex.store.models`: the tables; :mod:`~creditindex.store.names`: the
+  closed vocabularies (roles, event kinds, API scopes, channels);
 - :mod:`~creditindex.store.migrations`: ``upgrade(url)``, ``ensure_schema``;
 - :mod:`~creditindex.store.importer`: record, subject and list imports;
 - :mod:`~creditindex.store.load`: the store as ``CreditData``;

@@ -26,11 +26,12 @@ from creditindex.store.db import (
     StoreError,
     get_engine,
     read_transaction,
+    table,
     utcnow,
     write_transaction,
 )
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import API_SCOPES, table
+from creditindex.store.names import API_SCOPES
 
 PREFIX = "ci"
 

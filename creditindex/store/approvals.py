@@ -29,6 +29,7 @@ from creditindex.store.db import (
     StoreError,
     get_engine,
     read_transaction,
+    table,
     utcnow,
     write_transaction,
 )
@@ -39,7 +40,6 @@ from creditindex.store.lifecycle import (
     restriction,
 )
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 from creditindex.store.rulesets import publish_text
 from creditindex.store.users import STAFF, require_user
 

@@ -11,10 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
-from creditindex.store.db import get_engine, read_transaction, utcnow
-from creditindex.store.models import table
+from creditindex.store.db import get_engine, insert_row, read_transaction, table, utcnow
 
 AUDIT_COLUMNS = ["id", "at", "actor", "action", "entity", "entity_key", "before", "after"]
 # Audited actions that change nothing the engine reads (evaluations; an objection filed or
@@ -51,15 +50,18 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+# Built once: executed with its values, it is compiled once per process.
+
+
 def record(conn: Connection, actor: str, action: str, entity: str, key: object,
            before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None,
            ) -> None:
     """Write one audit row on ``conn`` (inside the change's own transaction)."""
-    conn.execute(insert(table("audit_log")).values(
-        at=utcnow(), actor=actor, action=action, entity=entity, entity_key=str(key),
-        before=None if before is None else jsonable(dict(before)),
-        after=None if after is None else jsonable(dict(after)),
-    ))
+    insert_row(conn, "audit_log", {
+        "at": utcnow(), "actor": actor, "action": action, "entity": entity,
+        "entity_key": str(key), "before": None if before is None else jsonable(dict(before)),
+        "after": None if after is None else jsonable(dict(after))},
+        json_columns=("before", "after"))
 
 
 def audit_trail(url: str | None = None, entity: str | None = None, key: object | None = None,

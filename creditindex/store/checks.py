@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, select
 
 from creditindex.certificate import (
     CheckRequest,
@@ -21,9 +21,16 @@ from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import data_facts, evidence_payload, render_evidence
 from creditindex.rules import RuleSet
 from creditindex.store import audit
-from creditindex.store.db import StoreError, get_engine, read_transaction, utcnow, write_transaction
+from creditindex.store.db import (
+    StoreError,
+    get_engine,
+    insert_row,
+    read_transaction,
+    table,
+    utcnow,
+    write_transaction,
+)
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 from creditindex.store.users import require_user
 
 
@@ -60,24 +67,26 @@ def save_check(url: str | None, result: CheckResult, rules: RuleSet, *,
     ensure_schema(engine)
     with write_transaction(engine) as conn:
         who = require_user(conn, user).name if user else (actor or audit.system_actor())
-        return _insert_check(conn, who, result, rules, inputs, evidence_html, utcnow())
+        return _insert_check(conn, who, result, rules.content_hash, inputs, evidence_html,
+                             utcnow())
 
 
-def _insert_check(conn: Connection, who: str, result: CheckResult, rules: RuleSet,
+# Statements built once (executed with their values: compiled once per process).
+def _insert_check(conn: Connection, who: str, result: CheckResult, rules_hash: str,
                   inputs: dict[str, Any], evidence_html: str | None,
                   created_at: dt.datetime) -> int:
     ids = [str(s) for s in result.table.get_column("subject_id").to_list()]
-    key = conn.execute(insert(table("eligibility_check")).values(
-        created_at=created_at, by=who, check_day=result.on, known_on=result.known_on,
-        subject_ids=",".join(ids), rules_hash=rules.content_hash,
-        inputs=audit.jsonable(inputs), answer=answer_payload(result),
-        evidence_html=evidence_html)).inserted_primary_key
-    assert key is not None
-    audit.record(conn, who, "check.save", "eligibility_check", int(key[0]),
+    key = insert_row(conn, "eligibility_check", {
+        "created_at": created_at, "by": who, "check_day": result.on,
+        "known_on": result.known_on, "subject_ids": ",".join(ids),
+        "rules_hash": rules_hash, "inputs": audit.jsonable(inputs),
+        "answer": answer_payload(result), "evidence_html": evidence_html},
+        json_columns=("inputs", "answer"), returning="id")
+    audit.record(conn, who, "check.save", "eligibility_check", int(key),
                  after={"check_day": result.on, "subjects": ids,
-                        "rules_hash": rules.content_hash,
+                        "rules_hash": rules_hash,
                         "eligible": result.table.get_column("eligible").to_list()})
-    return int(key[0])
+    return int(key)
 
 
 def count_checks(url: str | None, *, since: dt.datetime, by_prefix: str) -> tuple[int, int]:
@@ -165,43 +174,114 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
     view narrowed to the subjects asked (the API server's fast path); ``members`` is the
     engine's answer for each member when already known (the server's answers of the day,
     :mod:`creditindex.api.answers`: the same frames :func:`run_check` would give)."""
+    engine = get_engine(url)
+    ensure_schema(engine)
+    if user is None:
+        # Without a user to look up, the certificate is drafted before the store's write
+        # lock is taken: concurrent checks hold it only for their inserts.
+        draft = draft_check(url, data, request, operator=operator, channel=channel,
+                            api_key_id=api_key_id, facts=facts, actor=actor, members=members)
+        with write_transaction(engine) as conn:
+            return store_draft(conn, draft)
+    answered = _answer(url, data, request, members, facts)  # before the lock is taken
+    with write_transaction(engine) as conn:
+        who = require_user(conn, user).name
+        return store_draft(conn, _draft(data, request, answered, who, operator, channel,
+                                        api_key_id))
+
+
+@dataclass(frozen=True)
+class CheckDraft:
+    """A check answered and certified but not yet stored (no id or number yet): what
+    :func:`store_draft` writes. Made by :func:`draft_check`."""
+
+    who: str
+    request: CheckRequest
+    result: CheckResult
+    members: CheckResult
+    rules_hash: str
+    inputs: dict[str, Any]
+    evidence_html: str
+    created_at: dt.datetime
+    verify_code: str
+    certificate: dict[str, Any]
+    channel: str
+    api_key_id: str | None
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """What a check states whoever asked it: the answers, the facts of the data read,
+    the inputs and the evidence report (made before any lock is taken)."""
+
+    members: CheckResult
+    together: CheckResult | None
+    facts: dict[str, Any]
+    inputs: dict[str, Any]
+    evidence_html: str
+
+
+def _answer(url: str | None, data: CreditData, request: CheckRequest,
+            members: CheckResult | None, facts: dict[str, Any] | None) -> _Answered:
+    from creditindex.store.db import display_url
+
     if members is None:
         members = run_check(data, request, consortium=False)
     else:
         validate(request)
     together = run_check(data, request, consortium=True) if request.consortium else None
-    result = together if together is not None else members
-    from creditindex.store.db import display_url
-
-    inputs = {**request.inputs(), "db": display_url(url)}
     facts = facts if facts is not None else data_facts(data)
-    evidence = render_evidence(_masked_evidence(evidence_payload(result, data, inputs,
-                                                                 facts=facts)))
-    engine = get_engine(url)
-    ensure_schema(engine)
-    certs = table("check_certificate")
+    inputs = {**request.inputs(), "db": display_url(url)}
+    evidence = render_evidence(_masked_evidence(evidence_payload(
+        together if together is not None else members, data, inputs, facts=facts)))
+    return _Answered(members, together, facts, inputs, evidence)
+
+
+def _draft(data: CreditData, request: CheckRequest, answered: _Answered, who: str,
+           operator: str | None, channel: str, api_key_id: str | None) -> CheckDraft:
+    members, together, facts = answered.members, answered.together, answered.facts
     now, code = utcnow(), new_verify_code()
+    payload = certificate_payload(
+        data, request, members, together, check_no="", verify_code=code,
+        issued_at=now, operator=operator or who, channel=channel, facts=facts)
+    return CheckDraft(who, request, together if together is not None else members, members,
+                      data.rules.content_hash, answered.inputs, answered.evidence_html, now,
+                      code, payload, channel, api_key_id)
 
-    def drafted(who: str) -> dict[str, Any]:  # numbered once stored
-        return certificate_payload(
-            data, request, members, together, check_no="", verify_code=code,
-            issued_at=now, operator=operator or who, channel=channel, facts=facts)
 
-    # Without a user to look up, the certificate is drafted before the store's write
-    # lock is taken: concurrent checks hold it only for their inserts.
-    draft = drafted(actor or audit.system_actor()) if user is None else None
-    with write_transaction(engine) as conn:
-        who = require_user(conn, user).name if user else (actor or audit.system_actor())
-        check_id = _insert_check(conn, who, result, data.rules, inputs, evidence, now)
-        number = check_number(check_id, now)
-        payload = {**(draft if draft is not None else drafted(who)), "check_no": number}
-        conn.execute(insert(certs).values(
-            check_id=check_id, check_no=number, verify_code=code, issued_at=now,
-            operator=payload["operator"], channel=channel, api_key_id=api_key_id,
-            project_no=request.project_no, project_name=request.project_name,
-            lot_no=request.lot_no, lot_name=request.lot_name, category=request.category,
-            financier=request.financier, payload=audit.jsonable(payload)))
-    return IssuedCheck(check_id, number, code, result, members, payload)
+def draft_check(url: str | None, data: CreditData, request: CheckRequest, *,
+                operator: str | None = None, channel: str = "cli",
+                api_key_id: str | None = None, facts: dict[str, Any] | None = None,
+                actor: str | None = None, members: CheckResult | None = None
+                ) -> CheckDraft:
+    """Everything :func:`issue_check` stores for a check made without a user (by
+    ``actor`` or the system actor), computed outside any transaction; the arguments are
+    :func:`issue_check`'s. :func:`store_draft` stores it."""
+    return _draft(data, request, _answer(url, data, request, members, facts),
+                  actor or audit.system_actor(), operator, channel, api_key_id)
+
+
+def store_draft(conn: Connection, draft: CheckDraft) -> IssuedCheck:
+    """Store a drafted check on ``conn`` (inside the caller's write transaction): the
+    check with its evidence and audit row, then its certificate, numbered by the check's
+    id. Several drafts may be stored in one transaction (the API server's group commit,
+    :mod:`creditindex.store.check_writer`)."""
+    request = draft.request
+    check_id = _insert_check(conn, draft.who, draft.result, draft.rules_hash, draft.inputs,
+                             draft.evidence_html, draft.created_at)
+    number = check_number(check_id, draft.created_at)
+    payload = {**draft.certificate, "check_no": number}
+    insert_row(conn, "check_certificate", {
+        "check_id": check_id, "check_no": number, "verify_code": draft.verify_code,
+        "issued_at": draft.created_at, "operator": payload["operator"],
+        "channel": draft.channel, "api_key_id": draft.api_key_id,
+        "project_no": request.project_no, "project_name": request.project_name,
+        "lot_no": request.lot_no, "lot_name": request.lot_name,
+        "category": request.category, "financier": request.financier,
+        "payload": audit.jsonable(payload)},
+        json_columns=("payload",))
+    return IssuedCheck(check_id, number, draft.verify_code, draft.result, draft.members,
+                       payload)
 
 
 def _masked_evidence(payload: dict[str, Any]) -> dict[str, Any]:

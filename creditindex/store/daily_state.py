@@ -24,9 +24,8 @@ import polars as pl
 from sqlalchemy import Connection, delete, insert, select, text
 
 from creditindex import engine
-from creditindex.store.db import bulk_insert, fetch_packed, placeholder, quoted
+from creditindex.store.db import bulk_insert, fetch_packed, placeholder, quoted, table
 from creditindex.store.load import id_chunks, in_list, query_frame, unpack
-from creditindex.store.models import table
 
 # The stored answer of one subject on a day (snapshot_row's columns but the rank).
 ANSWER_SCHEMA: dict[str, pl.DataType] = {

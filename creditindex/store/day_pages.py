@@ -22,10 +22,9 @@ from sqlalchemy import Connection, select
 from creditindex import engine
 from creditindex.rules import RuleSet
 from creditindex.store.daily_state import KEY, decay_ledger_rows
-from creditindex.store.db import get_engine, placeholder, read_transaction
+from creditindex.store.db import get_engine, placeholder, read_transaction, table
 from creditindex.store.load import query_frame
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 from creditindex.store.rulesets import version_by_id
 from creditindex.store.snapshots import (
     SNAPSHOT_COLUMNS,

@@ -14,27 +14,48 @@ import datetime as dt
 import sys
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool, QueuePool
-from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 # Re-exported: where the store is lives in a module without database imports.
 from creditindex.store.location import ENV_VAR as ENV_VAR
 from creditindex.store.location import default_url as default_url
 from creditindex.store.location import project_root as project_root
-from creditindex.store.models import table
 
 CHUNK = 20_000  # rows per executemany in bulk inserts
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 _kept: set[str] = set()  # URLs whose connections stay open (keep_connections)
+
+
+def table(name: str) -> Table:
+    """The Core table of the store's model ``name`` (declared once, with SQLModel, in
+    :mod:`creditindex.store.models`, imported here on first use: reads and the writes of
+    a check go through SQL and start without SQLModel and the ORM)."""
+    from creditindex.store.models import METADATA
+
+    return METADATA.tables[name]
 
 
 class StoreError(Exception):
@@ -197,8 +218,8 @@ def write_transaction(engine: Engine, lock: str = "records") -> Iterator[Connect
             conn = conn.execution_options(isolation_level="READ COMMITTED")
         with conn.begin():
             if not is_sqlite(conn):
-                locks = table("store_lock")
-                conn.execute(select(locks.c.name).where(locks.c.name == lock).with_for_update())
+                conn.exec_driver_sql(f"SELECT name FROM store_lock WHERE name = "
+                                     f"{placeholder(conn)} FOR UPDATE", (lock,))
             yield conn
 
 
@@ -246,6 +267,27 @@ def insert_sql(conn: Connection, table_name: str, columns: Sequence[str],
     return sql
 
 
+def insert_row(conn: Connection, table_name: str, values: Mapping[str, Any],
+               json_columns: Collection[str] = (), returning: str | None = None) -> Any:
+    """Insert one row through SQL, without the table's model (see :func:`table`): the
+    values of ``json_columns`` are stored as the JSON type stores them (``None`` as JSON
+    ``null``), dates and times as the Date and DateTime types do on each database.
+    Returns the new row's ``returning`` column (its auto-increment key), if asked."""
+    binds: list[Any] = []
+    for name, value in values.items():
+        type_: Any = (JSON() if name in json_columns else DateTime()
+                      if isinstance(value, dt.datetime) else Date()
+                      if isinstance(value, dt.date) else None)
+        binds.append(bindparam(name, value, type_=type_))
+    names = ", ".join(quoted(conn, n) for n in values)
+    sql = (f"INSERT INTO {quoted(conn, table_name)} ({names}) "
+           f"VALUES ({', '.join(':' + n for n in values)})")
+    if returning is not None and conn.dialect.name == "postgresql":
+        return conn.execute(text(f"{sql} RETURNING {returning}").bindparams(*binds)).scalar()
+    result = conn.execute(text(sql).bindparams(*binds))
+    return result.lastrowid if returning is not None else None
+
+
 def executemany(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
     """Run ``sql`` once per row through the driver's ``executemany``."""
     if rows:
@@ -269,6 +311,8 @@ def bulk_insert(conn: Connection, table_name: str, frame: pl.DataFrame,
                 desc: str = "inserting") -> None:
     """Insert a frame's rows (its column names are the table's) in chunks of
     :data:`CHUNK`, with a progress bar on standard error when ``progress``."""
+    from tqdm import tqdm  # only bulk loads show progress
+
     rows = driver_rows(conn, frame)
     with tqdm(total=len(rows), unit="rec", desc=desc, file=sys.stderr, disable=not progress,
               mininterval=0.2, dynamic_ncols=True) as bar:

@@ -23,8 +23,9 @@ import polars as pl
 from sqlalchemy import Connection, func, insert, select, text
 
 from creditindex import records
-from creditindex.errors import InputError, Problem
+from creditindex.errors import InputError, Problem, Reason
 from creditindex.lists import LIST_SCHEMA, read_list_entries
+from creditindex.reason_exprs import as_reason, reason_expr
 from creditindex.records import RECORD_SCHEMA, read_records, read_table
 from creditindex.store import audit
 from creditindex.store.db import (
@@ -36,12 +37,12 @@ from creditindex.store.db import (
     get_engine,
     insert_sql,
     read_transaction,
+    table,
     utcnow,
     write_transaction,
 )
 from creditindex.store.load import EVENT_SCHEMA, apply_events, query_frame, unpack
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 from creditindex.store.rulesets import rules_for
 from creditindex.store.users import STAFF, require_user
 from creditindex.text_limits import LIST_TEXT, RECORD_TEXT, SUBJECT_TEXT
@@ -228,8 +229,10 @@ def _compare(frame: pl.DataFrame, stored: pl.DataFrame
 def _check_text(frame: pl.DataFrame, paths: Sequence[str | Path]) -> None:
     """Refuse values longer than their column, or holding NUL or the store's field
     separator (control characters no real value has)."""
-    found = [(s, r, c, f"too long: {n} characters (at most {lim})")
-             for s, r, c, n, lim in _too_long(frame, RECORD_TEXT).iter_rows()]
+    found: list[tuple[Any, Any, str, str]] = [
+        (s, r, c, Reason(f"too long: {n} characters (at most {lim})", "problem.too_long_n",
+                         n=n, max=lim))
+        for s, r, c, n, lim in _too_long(frame, RECORD_TEXT).iter_rows()]
     for c in RECORD_TEXT:
         bad = frame.filter(pl.col(c).str.contains(f"[\x00{FIELD_SEPARATOR}]"))
         found += [(s, r, c, "contains a control character (\\x00 or \\x1f)")
@@ -253,11 +256,13 @@ def read_subjects(path: str | Path) -> pl.DataFrame:
             pl.format("the subject appears again (first in row {})", first_row))
         .alias("subject_id"),
         pl.when(pl.col("subject_name").str.len_chars() > limit).then(
-            pl.lit(f"too long (at most {limit} characters)")).alias("subject_name"),
+            reason_expr("problem.too_long", f"too long (at most {limit} characters)",
+                        max=str(limit))).alias("subject_name"),
         pl.when(pl.col("country").str.len_chars() > country_limit).then(
-            pl.lit(f"too long (at most {country_limit} characters)")).alias("country"),
+            reason_expr("problem.too_long", f"too long (at most {country_limit} characters)",
+                        max=str(country_limit))).alias("country"),
     )
-    problems = [Problem(str(path), row, column, why)
+    problems = [Problem(str(path), row, column, as_reason(why))
                 for column in ("subject_id", "subject_name", "country")
                 for row, why in found.select("_row", column).drop_nulls().iter_rows()]
     if problems:

@@ -22,11 +22,11 @@ from creditindex.store.db import (
     StoreError,
     get_engine,
     read_transaction,
+    table,
     utcnow,
     write_transaction,
 )
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 from creditindex.store.rulesets import rules_for
 from creditindex.store.users import STAFF, require_user
 

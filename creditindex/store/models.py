@@ -1,4 +1,7 @@
-"""The store's tables (SQLModel). Penalty records are append-only: a revocation, an
+"""The store's tables (SQLModel): the one declaration of every table and column. Code
+reaches a table through :func:`creditindex.store.db.table`, which imports this module on
+first use, so that a process that only reads through SQL (a check of a few subjects)
+starts without SQLModel and the ORM. Penalty records are append-only: a revocation, an
 objection or a repair is a dated row of ``record_event``; rule-set versions are immutable
 once published; every change writes an ``audit_log`` row.
 
@@ -24,13 +27,17 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
 from sqlmodel import Field, SQLModel
 
+from creditindex.store.names import API_SCOPES as API_SCOPES
+from creditindex.store.names import CHANNELS as CHANNELS
+from creditindex.store.names import EVENT_KINDS as EVENT_KINDS
+from creditindex.store.names import LOCKS as LOCKS
+from creditindex.store.names import ROLES as ROLES
 from creditindex.text_limits import LIST_TEXT, NAME, RECORD_TEXT, SUBJECT_ID, SUBJECT_TEXT
 
 NAMING_CONVENTION = {
@@ -44,10 +51,6 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 # Every table of the store (what Alembic compares the migrations with).
 METADATA = SQLModel.metadata
 
-ROLES = ("public", "staff", "regulator")
-EVENT_KINDS = ("objection_filed", "objection_decided", "revoked", "repair_applied",
-               "repair_granted")
-LOCKS = ("records", "evaluate")
 # Every table is created with these options on MySQL/MariaDB (Chinese text needs utf8mb4).
 MYSQL_TABLE_ARGS: dict[str, Any] = {"mysql_charset": "utf8mb4",
                                     "mysql_collate": "utf8mb4_bin",
@@ -429,18 +432,9 @@ class AppendOnlyGuard(SQLModel, table=True):
     snapshot_subject_type: str | None = _col(String(16), nullable=True)
 
 
-def table(name: str) -> Table:
-    """The Core table of a model, by table name."""
-    return METADATA.tables[name]
-
-
 # --------------------------------------------------------------------------------------
 # Added by revision 0005: API keys, check certificates, tender credit points.
 # --------------------------------------------------------------------------------------
-
-API_SCOPES = ("check", "read", "staff")
-CHANNELS = ("cli", "app", "api")
-
 
 class ApiKey(SQLModel, table=True):
     """A client platform's API key: only the sha256 of its secret is kept. ``scopes`` is

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Date, DateTime, Row, bindparam, insert, select, text
 
 from creditindex.rules import DEFAULT_RULES, RuleSet, load_rules, parse_rules
 from creditindex.store import audit
-from creditindex.store.db import get_engine, read_transaction, utcnow, write_transaction
+from creditindex.store.db import get_engine, read_transaction, table, utcnow, write_transaction
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 from creditindex.store.users import require_user
 
 # The project's default rule set, when a store that never had one published needs one,
@@ -97,9 +96,12 @@ def publish_rules(url: str | None, path: str | Path, user: str,
 
 def in_force(conn: Connection, day: dt.date) -> PublishedRules | None:
     """The version in force on ``day``: the latest effective on or before it."""
-    versions = table("rule_set_version")
-    row = conn.execute(select(versions).where(versions.c.effective_from <= day).order_by(
-        versions.c.effective_from.desc(), versions.c.id.desc()).limit(1)).first()
+    row = conn.execute(text(
+        "SELECT id, content_hash, name, version, toml_text, effective_from, published_by, "
+        "published_at FROM rule_set_version WHERE effective_from <= :day "
+        "ORDER BY effective_from DESC, id DESC LIMIT 1").bindparams(
+        bindparam("day", day, type_=Date())).columns(
+        effective_from=Date(), published_at=DateTime())).first()
     return None if row is None else _from_row(row)
 
 

@@ -16,12 +16,12 @@ from creditindex.store.db import (
     StoreError,
     get_engine,
     read_transaction,
+    table,
     write_transaction,
 )
 from creditindex.store.importer import import_records
 from creditindex.store.location import project_root
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 from creditindex.store.rulesets import ensure_published
 from creditindex.store.users import add_user
 

@@ -18,9 +18,8 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from creditindex.limits import env_int
 from creditindex.store import audit
-from creditindex.store.db import get_engine, read_transaction, utcnow, write_transaction
+from creditindex.store.db import get_engine, read_transaction, table, utcnow, write_transaction
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 from creditindex.store.sample import DEMO_PASSWORDS, is_demo_store
 from creditindex.store.users import User, authenticate, find_user, find_user_by_email
 

@@ -69,12 +69,12 @@ from creditindex.store.db import (
     get_engine,
     placeholder,
     read_transaction,
+    table,
     utcnow,
     write_transaction,
 )
 from creditindex.store.load import load_from, query_frame
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 from creditindex.store.rulesets import (
     PublishedRules,
     all_versions,

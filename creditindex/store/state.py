@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, func, select
 
 from creditindex.store.audit import NOT_DATA_ACTIONS
-from creditindex.store.models import table
+from creditindex.store.db import table
 
 
 def data_state(conn: Connection) -> int:

@@ -21,11 +21,11 @@ from creditindex.store.db import (
     StoreError,
     get_engine,
     read_transaction,
+    table,
     utcnow,
     write_transaction,
 )
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import table
 
 POINTS_SCHEMA: dict[str, pl.DataType] = {
     "tender_no": pl.String(), "subject_id": pl.String(), "subject_name": pl.String(),

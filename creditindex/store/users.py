@@ -10,18 +10,19 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, text
 
 from creditindex.store import audit
 from creditindex.store.db import (
     StoreError,
     get_engine,
     read_transaction,
+    table,
     utcnow,
     write_transaction,
 )
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.models import ROLES, table
+from creditindex.store.names import ROLES
 
 STAFF = ("staff", "regulator")
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _KEY_LEN = 2**14, 8, 1, 32
@@ -88,9 +89,8 @@ def add_user(url: str | None, name: str, role: str, password: str, by: str | Non
 
 def find_user(conn: Connection, name: str) -> User | None:
     """The user called ``name`` (active or not), or ``None``."""
-    users = table("app_user")
-    row = conn.execute(select(users.c.id, users.c.name, users.c.role, users.c.active)
-                       .where(users.c.name == name.strip())).first()
+    row = conn.execute(text("SELECT id, name, role, active FROM app_user WHERE name = :name")
+                       .bindparams(name=name.strip())).first()
     return None if row is None else User(int(row.id), row.name, row.role, bool(row.active))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from creditindex.ui.auth import Permission, User
+from creditindex.service.auth import Permission, User
 from creditindex.ui.i18n import t
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"

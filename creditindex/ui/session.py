@@ -15,11 +15,12 @@ import json
 
 import streamlit as st
 
+from creditindex.service import auth
+from creditindex.service.users import as_user
 from creditindex.store import sessions
-from creditindex.store.users import User as StoreUser
-from creditindex.ui import auth
 
 COOKIE = "creditindex_session"
+USER_KEY = "user"  # the signed-in user in the session state
 TOKEN_KEY = "_session_token"
 
 
@@ -29,10 +30,6 @@ def _cookie_token() -> str:
     except Exception:  # no browser request (a test run): no cookies
         return ""
     return str(value or "")
-
-
-def _user(found: StoreUser) -> auth.User:
-    return auth.User(username=found.name, role=found.role)
 
 
 def restore(url: str) -> auth.User | None:
@@ -45,7 +42,7 @@ def restore(url: str) -> auth.User | None:
     if found is None:
         return None
     st.session_state[TOKEN_KEY] = token
-    return _user(found)
+    return as_user(found)
 
 
 def still_valid(url: str) -> bool:
@@ -60,7 +57,7 @@ def sign_in(url: str, name: str, password: str) -> sessions.SignIn:
     (the cookie is written by :func:`sync_cookie` on this and later runs)."""
     outcome = sessions.sign_in(url, name, password)
     if outcome.status == "ok" and outcome.user is not None:
-        st.session_state[auth.USER_KEY] = _user(outcome.user)
+        st.session_state[USER_KEY] = as_user(outcome.user)
         st.session_state[TOKEN_KEY] = outcome.token
     return outcome
 
@@ -70,7 +67,7 @@ def sign_in_verified(url: str, email: str) -> sessions.SignIn:
     verified (:mod:`creditindex.ui.oidc`); like :func:`sign_in` on success."""
     outcome = sessions.sign_in_verified(url, email)
     if outcome.status == "ok" and outcome.user is not None:
-        st.session_state[auth.USER_KEY] = _user(outcome.user)
+        st.session_state[USER_KEY] = as_user(outcome.user)
         st.session_state[TOKEN_KEY] = outcome.token
     return outcome
 
@@ -80,7 +77,7 @@ def sign_out(url: str) -> None:
     token = st.session_state.pop(TOKEN_KEY, None)
     if token:
         sessions.end_session(url, str(token))
-    st.session_state.pop(auth.USER_KEY, None)
+    st.session_state.pop(USER_KEY, None)
 
 
 def sync_cookie() -> None:

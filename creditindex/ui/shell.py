@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from creditindex.ui import auth, data, hardening, nav, oidc, session
+from creditindex.service import auth
+from creditindex.ui import data, hardening, nav, oidc, session
 from creditindex.ui.i18n import t
 from creditindex.ui.widgets import CURRENT_PAGE_KEY, current_user, language_switch
 
@@ -27,7 +28,7 @@ def _who() -> auth.User:
         user = data.refresh(user) if session.still_valid(url) else auth.ANONYMOUS
         if not user.signed_in:
             session.sign_out(url)
-        st.session_state[auth.USER_KEY] = user
+        st.session_state[session.USER_KEY] = user
     return user
 
 

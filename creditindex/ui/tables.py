@@ -27,14 +27,6 @@ from creditindex.readers import decode_text, read_table
 _SPLIT = re.compile(r"[\s,;\uff0c\uff1b\u3001|]+")  # also the full-width , ; and 、
 
 
-def region_of_id_expr(col: str = "subject_id", type_col: str = "subject_type") -> pl.Expr:
-    """The registration region (GB/T 2260) carried by an identifier: characters 3-8 of a
-    USCC, 1-6 of a resident ID number."""
-    personal = (pl.col(type_col) == "expert") | looks_personal_expr(col)
-    return pl.when(personal).then(pl.col(col).str.slice(0, 6)).otherwise(
-        pl.col(col).str.slice(2, 6))
-
-
 @dataclass(frozen=True)
 class RankingFilter:
     """What a user asked to see of one subject type's ranking."""
@@ -44,21 +36,6 @@ class RankingFilter:
     industry_ids: pl.Series | None = None
     restricted: bool | None = None
     query: str = ""
-
-
-def prepare_rankings(scores: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Split ``compute`` output by subject type, each in rank order, with the public ID,
-    the registration region and a search key (the public ID and the name, upper case:
-    a part of an expert's hidden birth date finds nobody)."""
-    ready = scores.with_columns(
-        public_id_expr().alias("public_id"),
-        region_of_id_expr().alias("region"),
-    ).with_columns(
-        pl.concat_str(pl.col("public_id"), pl.col("subject_name").fill_null(""),
-                      separator=" ").str.to_uppercase().alias("_search"),
-    )
-    return {str(key[0]): part.sort("rank", "subject_id")
-            for key, part in ready.partition_by("subject_type", as_dict=True).items()}
 
 
 def filter_rankings(frame: pl.DataFrame, f: RankingFilter) -> pl.DataFrame:
@@ -141,29 +118,6 @@ def ids_from_upload(content: bytes, file_name: str) -> list[str]:
     if values and not any(ch.isdigit() for ch in values[0]):
         values = values[1:]
     return parse_id_list("\n".join(values))
-
-
-IMPACT_COLUMNS = ["subject_id", "subject_type", "subject_name", "index_before",
-                  "index_after", "change", "grade_before", "grade_after",
-                  "restricted_before", "restricted_after"]
-
-
-def compare(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
-    """Join two ``compute`` answers (e.g. under the rule set in force and a draft) subject
-    by subject: :data:`IMPACT_COLUMNS`, ``change = index_after - index_before``."""
-    key = ["subject_id", "subject_type"]
-    b = before.select(*key, "subject_name", pl.col("index").alias("index_before"),
-                      pl.col("grade").alias("grade_before"),
-                      pl.col("restricted").alias("restricted_before"))
-    a = after.select(*key, pl.col("subject_name").alias("_name_after"),
-                     pl.col("index").alias("index_after"),
-                     pl.col("grade").alias("grade_after"),
-                     pl.col("restricted").alias("restricted_after"))
-    both = b.join(a, on=key, how="full", coalesce=True)
-    return both.with_columns(
-        pl.coalesce("subject_name", "_name_after").alias("subject_name"),
-        (pl.col("index_after") - pl.col("index_before")).round(2).alias("change"),
-    ).select(IMPACT_COLUMNS)
 
 
 def changed_grade_or_restriction(impact: pl.DataFrame) -> pl.DataFrame:

@@ -13,7 +13,8 @@ import streamlit as st
 
 from creditindex.errors import Problem
 from creditindex.regions import region_name
-from creditindex.ui import auth
+from creditindex.service import auth
+from creditindex.ui import session
 from creditindex.ui.i18n import LANG_KEY, LANGS, current_lang, has, labeller, t
 from creditindex.ui.reasons import scope_words
 from creditindex.ui.timefmt import local_frame
@@ -28,7 +29,7 @@ KNOWN_KEY = "known_on"
 def current_user() -> auth.User:
     """The user of this session (the anonymous public visitor until someone signs in).
     Session state lives on the server: the browser cannot set it."""
-    user = st.session_state.get(auth.USER_KEY)
+    user = st.session_state.get(session.USER_KEY)
     return user if isinstance(user, auth.User) else auth.ANONYMOUS
 
 
@@ -242,7 +243,7 @@ def sign_in(name: str, password: str) -> str:
     """Sign in with a name and password: ``ok``, ``failed``, ``empty`` or ``locked``
     (too many failures for this account, counted in the store: see
     :mod:`creditindex.store.sessions`)."""
-    from creditindex.ui import data, session
+    from creditindex.ui import data
 
     outcome = session.sign_in(data.db_url(), name, password)
     if outcome.status == "locked" and outcome.locked_until is not None:
@@ -252,7 +253,7 @@ def sign_in(name: str, password: str) -> str:
 
 def sign_out() -> None:
     """End the session (in the store too) and forget what the user was doing."""
-    from creditindex.ui import data, oidc, session
+    from creditindex.ui import data, oidc
 
     session.sign_out(data.db_url())
     for key in list(st.session_state.keys()):

@@ -105,7 +105,7 @@ def test_every_page_for_every_role(server: tuple[str, Path, Path], browser: Any,
 
 
 def _user(role: str) -> Any:
-    from creditindex.ui.auth import ANONYMOUS, User
+    from creditindex.service.auth import ANONYMOUS, User
 
     return ANONYMOUS if role == "public" else User(role, role)
 

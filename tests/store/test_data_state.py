@@ -12,9 +12,8 @@ from storetest import PASSWORD, TODAY, write_examples
 from creditindex.store import snapshots
 from creditindex.store.apikeys import add_key, revoke_key
 from creditindex.store.audit import NOT_DATA_ACTIONS
-from creditindex.store.db import get_engine, read_transaction
+from creditindex.store.db import get_engine, read_transaction, table
 from creditindex.store.importer import import_lists, import_records
-from creditindex.store.models import table
 from creditindex.store.sessions import sign_in
 from creditindex.store.state import data_state
 from creditindex.store.users import add_user

@@ -169,7 +169,7 @@ def test_import_needs_a_staff_user_when_one_is_named(store_url: str,
 
 
 def test_the_store_columns_follow_the_one_declaration_of_text_lengths() -> None:
-    from creditindex.store.models import table
+    from creditindex.store.db import table
     from creditindex.text_limits import LIST_TEXT, RECORD_TEXT, SUBJECT_TEXT
 
     for name, limits, renamed in (("penalty_record", RECORD_TEXT, {}),

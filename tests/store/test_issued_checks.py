@@ -17,8 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from storetest import TODAY, F, G, S, V, write_examples
 
 from creditindex.cli import main
-from creditindex.store.db import get_engine
-from creditindex.store.models import table
+from creditindex.store.db import get_engine, table
 
 
 def run(*args: str, code: int = 0) -> Result:

@@ -14,9 +14,8 @@ from sqlalchemy import update
 from storetest import PASSWORD
 
 from creditindex.store.audit import audit_trail
-from creditindex.store.db import get_engine, utcnow, write_transaction
+from creditindex.store.db import get_engine, table, utcnow, write_transaction
 from creditindex.store.importer import import_records
-from creditindex.store.models import table
 from creditindex.store.sample import DEMO_USERS, SAMPLE_DIR, build_sample, is_demo_store
 from creditindex.store.sessions import end_session, locked_until, session_user, sign_in
 from creditindex.store.users import add_user

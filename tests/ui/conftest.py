@@ -10,9 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from uihelpers import APP, PAGES
 
+from creditindex.service.auth import User
 from creditindex.store.db import dispose_engines
 from creditindex.ui import data
-from creditindex.ui.auth import User
 
 
 @pytest.fixture(scope="session")

@@ -91,9 +91,9 @@ def test_candidate_lists() -> None:
 
 def test_anonymous_checks_are_limited_and_attributed(db: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from creditindex.service.auth import ANONYMOUS
+    from creditindex.service.limits import LimitReached
     from creditindex.store.audit import audit_trail
-    from creditindex.ui.auth import ANONYMOUS
-    from creditindex.ui.limits import LimitReached
 
     monkeypatch.setenv("CREDITINDEX_ANON_MAX_SUBJECTS", "3")
     monkeypatch.setenv("CREDITINDEX_ANON_CHECKS_PER_SESSION", "2")

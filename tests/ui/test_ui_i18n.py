@@ -12,9 +12,9 @@ import pytest
 from creditindex.records import INDUSTRIES
 from creditindex.restrict import CAUSES
 from creditindex.rules import SUBJECT_TYPES
+from creditindex.service.auth import ROLES, Permission
 from creditindex.store.models import EVENT_KINDS
 from creditindex.ui import nav
-from creditindex.ui.auth import ROLES, Permission
 from creditindex.ui.i18n import CATALOGUE, LANGS, t, tr
 from creditindex.ui.pages.imports import KINDS
 from creditindex.ui.widgets import VALUE_TEXTS

@@ -11,13 +11,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from uihelpers import APP, PAGES, no_exception
 
+from creditindex.service.auth import User
 from creditindex.store import sessions
 from creditindex.store.audit import audit_trail
-from creditindex.store.db import get_engine, write_transaction
-from creditindex.store.models import table
+from creditindex.store.db import get_engine, table, write_transaction
 from creditindex.store.users import add_user
 from creditindex.ui import oidc
-from creditindex.ui.auth import User
 from creditindex.ui.i18n import t
 
 SHARED = {"redirect_uri": "https://credit.example.gov.cn/oauth2callback",

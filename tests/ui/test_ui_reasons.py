@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 
+from creditindex.errors import InputError
 from creditindex.identifiers import uscc_problem
 from creditindex.regions import region_name
+from creditindex.rules import DEFAULT_RULES, parse_rules
 from creditindex.ui import queues, reasons
 from creditindex.ui.i18n import t
 from creditindex.ui.timefmt import local_time
@@ -40,7 +43,12 @@ def test_bad_input_messages_in_words() -> None:
     assert why is not None
     shown = reasons.problem_text(why, "zh")
     assert shown.startswith("统一社会信用代码校验位应为") and "check" not in shown
-    assert reasons.problem_text("Input should be greater than 0 (got -5)", "zh") == (
+    text = DEFAULT_RULES.read_text(encoding="utf-8").replace("points = 30", "points = -5", 1)
+    with pytest.raises(InputError) as refused:
+        parse_rules(text)
+    why = refused.value.problems[0].reason
+    assert why == "Input should be greater than 0 (got -5)"  # the command line's words
+    assert reasons.problem_text(why, "zh") == (
         t("problem.greater_than", "zh", n="0") + t("problem.got", "zh", got="-5"))
     assert reasons.problem_text("something new", "zh") == "something new"
 

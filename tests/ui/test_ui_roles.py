@@ -10,10 +10,10 @@ from conftest import AppFactory
 from uihelpers import PUBLIC, REGULATOR, STAFF, no_exception, page_alone
 
 from creditindex.rules import DEFAULT_RULES, parse_rules
+from creditindex.service.auth import ANONYMOUS, GRANTS, Permission, PermissionDenied, User
 from creditindex.store import sessions
 from creditindex.store.audit import audit_trail
 from creditindex.ui import data, nav, session
-from creditindex.ui.auth import ANONYMOUS, GRANTS, Permission, PermissionDenied, User
 from creditindex.ui.i18n import t
 
 TITLES = {"rankings": "rankings.title", "profile": "profile.title",
@@ -122,8 +122,7 @@ def test_too_many_failed_sign_ins_lock_the_account(app: AppFactory, db: str) -> 
 def test_no_demo_accounts_shown_on_a_real_database(app: AppFactory, db: str) -> None:
     from sqlalchemy import update
 
-    from creditindex.store.db import get_engine, write_transaction
-    from creditindex.store.models import table
+    from creditindex.store.db import get_engine, table, write_transaction
 
     users = table("app_user")
     with write_transaction(get_engine(db)) as conn:

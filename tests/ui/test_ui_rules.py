@@ -12,12 +12,13 @@ from uihelpers import REGULATOR, no_exception, table
 
 from creditindex import evaluate
 from creditindex.rules import DEFAULT_RULES, parse_rules
+from creditindex.service import rulesets
+from creditindex.service.auth import User
 from creditindex.store.audit import audit_trail
 from creditindex.store.load import load_data
 from creditindex.store.users import add_user
 from creditindex.ui import data as ui_data
 from creditindex.ui import ruleedit, tables
-from creditindex.ui.auth import User
 from creditindex.ui.i18n import t
 
 TODAY = dt.date.today()
@@ -61,7 +62,7 @@ def test_impact_then_publish(app: AppFactory, db: str) -> None:
     at = _edit(at, draft_text)
     no_exception(at)
     data = load_data(db)
-    oracle = tables.compare(evaluate.compute(data, TODAY), evaluate.compute(
+    oracle = rulesets.compare(evaluate.compute(data, TODAY), evaluate.compute(
         evaluate.CreditData(data.records, draft, data.subjects, data.lists, data.manual),
         TODAY))
     summary = table(at, "rules_summary")

@@ -10,13 +10,13 @@ from conftest import AppFactory
 from uihelpers import REGULATOR, STAFF, no_exception, table
 
 from creditindex import evaluate
+from creditindex.service.auth import User
 from creditindex.store import approvals, lifecycle
 from creditindex.store.audit import audit_trail
 from creditindex.store.load import load_data
 from creditindex.store.users import add_user
 from creditindex.ui import data as ui_data
 from creditindex.ui import queues
-from creditindex.ui.auth import User
 from creditindex.ui.i18n import t
 
 TODAY = dt.date.today()

@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 from uihelpers import APP, no_exception
 
-from creditindex.store.db import dispose_engines, get_engine, read_transaction
+from creditindex.store.db import dispose_engines, get_engine, read_transaction, table
 from creditindex.store.importer import import_records
-from creditindex.store.models import table
 from creditindex.store.sample import SAMPLE_DIR
 from creditindex.store.users import add_user
 from creditindex.ui import data

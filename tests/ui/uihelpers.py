@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from creditindex.ui.auth import User
+from creditindex.service.auth import User
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"

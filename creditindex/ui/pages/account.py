@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from creditindex.service.auth import GRANTS
 from creditindex.ui import nav
-from creditindex.ui.auth import GRANTS
 from creditindex.ui.i18n import t
 from creditindex.ui.widgets import current_user, sign_out
 

@@ -9,8 +9,8 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from creditindex.service.auth import Permission, PermissionDenied
 from creditindex.ui import data, tables
-from creditindex.ui.auth import Permission, PermissionDenied
 from creditindex.ui.i18n import has, labeller, t, tr
 from creditindex.ui.widgets import VALUE_TEXTS, guard, refuse, show_table
 

@@ -9,10 +9,10 @@ import polars as pl
 import streamlit as st
 
 from creditindex.errors import InputError
+from creditindex.service.auth import Permission
+from creditindex.service.limits import LimitReached, limits
 from creditindex.ui import data, reasons, tables
-from creditindex.ui.auth import Permission
 from creditindex.ui.i18n import current_lang, labeller, lang_key, t
-from creditindex.ui.limits import LimitReached, limits
 from creditindex.ui.widgets import day_pickers, guard, problems_table, show_table
 
 RESULT_KEY = "elig_result"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from creditindex.errors import InputError
+from creditindex.service.auth import Permission, PermissionDenied
 from creditindex.ui import data
-from creditindex.ui.auth import Permission, PermissionDenied
 from creditindex.ui.i18n import labeller, t
 from creditindex.ui.widgets import guard, problems_table, refuse, show_table
 

@@ -14,8 +14,8 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from creditindex.service.auth import Permission, PermissionDenied, User
 from creditindex.ui import data, queues
-from creditindex.ui.auth import Permission, PermissionDenied, User
 from creditindex.ui.i18n import labeller, t
 from creditindex.ui.widgets import guard, refuse, show_table
 

@@ -9,8 +9,8 @@ import polars as pl
 import streamlit as st
 
 from creditindex.rules import SUBJECT_TYPES
+from creditindex.service.auth import Permission, User
 from creditindex.ui import charts, data, nav, reasons, tables
-from creditindex.ui.auth import Permission, User
 from creditindex.ui.i18n import current_lang, labeller, lang_key, t
 from creditindex.ui.widgets import day_pickers, guard, label, records_view, show_table
 

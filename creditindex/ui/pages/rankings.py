@@ -11,9 +11,10 @@ import polars as pl
 import streamlit as st
 
 from creditindex.regions import region_name
+from creditindex.service import days
+from creditindex.service.auth import Permission
 from creditindex.store.day_pages import DayPage
 from creditindex.ui import charts, data, nav, reasons, tables
-from creditindex.ui.auth import Permission
 from creditindex.ui.i18n import current_lang, labeller, lang_key, t
 from creditindex.ui.widgets import day_pickers, guard, label, show_table, type_picker
 
@@ -22,6 +23,11 @@ SHOWN = ["rank", "public_id", "subject_name", "index", "grade", "watch", "restri
          "deducted", "region", "reasons"]
 EXPORTED = ["rank", "subject_id", "subject_type", "subject_name", "index", "grade", "watch",
             "deducted", "restricted", "region", "region_name", "reasons"]
+
+
+def region_label(code: str) -> str:
+    """A region's name from the GB/T 2260 table (the bare code when it is not there)."""
+    return region_name(code) or str(code)
 
 
 def _filters(frame: pl.DataFrame, known_on: dt.date) -> tables.RankingFilter:
@@ -37,7 +43,7 @@ def _filters(frame: pl.DataFrame, known_on: dt.date) -> tables.RankingFilter:
         regions = cols[2].multiselect(t("filter.region"),
                                       sorted(frame.get_column("region").unique().to_list()),
                                       key="rk_regions", placeholder=t("filter.any"),
-                                      format_func=data.region_label)
+                                      format_func=region_label)
         restricted = cols[3].selectbox(t("filter.restricted"), (None, True, False),
                                        key=lang_key("rk_restricted"),
                                        format_func=labeller("filter.restricted"))
@@ -122,7 +128,7 @@ def _first_page(page: DayPage, stype: str, on: dt.date) -> None:
     m[3].metric(t("rankings.mean_index"),
                 "-" if page.mean_index is None else f"{page.mean_index:.2f}")
     st.info(t("rankings.loading_rest"), icon=":material/hourglass_top:")
-    rows = tables.prepare_rankings(page.rows).get(stype, page.rows.clear())
+    rows = days.prepare_rankings(page.rows).get(stype, page.rows.clear())
     size = PAGE_SIZES[1]
     st.caption(t("rankings.page_info", page=1, pages=tables.page_count(page.subjects, size),
                  first=min(page.subjects, 1), last=min(page.subjects, size),

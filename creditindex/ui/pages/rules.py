@@ -10,8 +10,8 @@ import streamlit as st
 
 from creditindex.errors import InputError
 from creditindex.rules import SUBJECT_TYPES, RuleSet, parse_rules
+from creditindex.service.auth import Permission, PermissionDenied, User
 from creditindex.ui import charts, data, ruleedit, tables
-from creditindex.ui.auth import Permission, PermissionDenied, User
 from creditindex.ui.i18n import labeller, t
 from creditindex.ui.widgets import (
     day_pickers,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from creditindex.service.auth import Permission
 from creditindex.ui import data
-from creditindex.ui.auth import Permission
 from creditindex.ui.i18n import t
 from creditindex.ui.widgets import guard, show_table
 

@@ -1,6 +1,6 @@
-"""Who may do what. Roles and permissions are checked on the server for every page and
-every action: pages call :func:`guard`, actions call :func:`require` before touching the
-store, so hiding a button is never the only defence.
+"""Who may do what. Roles and permissions are checked on the server for every action:
+the service's actions call :func:`require` before touching the store (the app's pages
+also call ``guard``), so hiding a button is never the only defence.
 
 A visitor who has not signed in is a ``public`` user (rankings, profiles and eligibility
 checks are public information); staff and regulators sign in with a password that the
@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-ROLES: tuple[str, ...] = ("public", "staff", "regulator")
-USER_KEY = "user"
+from creditindex.store.names import ROLES as ROLES
 
 
 class Permission(StrEnum):
