@@ -10,29 +10,10 @@ store keeps only as an scrypt hash.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from creditindex.store.names import ROLES as ROLES
-
-
-class Permission(StrEnum):
-    """Things a user may be allowed to do."""
-
-    VIEW = "view"            # rankings, public profiles, eligibility checks
-    IMPORT = "import"        # import penalty records and list entries
-    LIFECYCLE = "lifecycle"  # objections, repairs, manual restrictions
-    AUDIT = "audit"          # read the audit log
-    RULES = "rules"          # edit, try and publish rule sets
-    CONFIDENTIAL = "confidential"  # experts' data, unpublished records, stored checks
-
-
-GRANTS: dict[str, frozenset[Permission]] = {
-    "public": frozenset({Permission.VIEW}),
-    "staff": frozenset({Permission.VIEW, Permission.IMPORT, Permission.LIFECYCLE,
-                        Permission.AUDIT, Permission.CONFIDENTIAL}),
-    "regulator": frozenset({Permission.VIEW, Permission.RULES, Permission.AUDIT,
-                            Permission.CONFIDENTIAL}),
-}
+from creditindex.store.permissions import GRANTS as GRANTS
+from creditindex.store.permissions import Permission as Permission
 
 
 @dataclass(frozen=True)
@@ -49,7 +30,10 @@ class User:
         return bool(self.username)
 
     def may(self, permission: Permission) -> bool:
-        """Whether the user's role grants ``permission``."""
+        """Whether the user's role grants ``permission`` (a filing keeps who filed it:
+        the anonymous visitor may look, not file)."""
+        if permission is Permission.OBJECT and not self.signed_in:
+            return False
         return permission in GRANTS.get(self.role, frozenset())
 
 

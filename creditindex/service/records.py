@@ -64,8 +64,9 @@ def _store_call(url: str, user: User, permission: Permission, name: str, *args: 
 
 def file_objection(url: str, user: User, source: str, record_id: str, on: dt.date,
                    reason: str) -> int:
-    """Register an objection (异议) to a record, as staff."""
-    return int(_store_call(url, user, Permission.LIFECYCLE, "file_objection", source,
+    """Register an objection (异议) to a record, in ``user``'s name (any signed-in user:
+    the subject itself, or staff registering it on the subject's behalf)."""
+    return int(_store_call(url, user, Permission.OBJECT, "file_objection", source,
                            record_id, reason=reason, on=on))
 
 
@@ -78,8 +79,9 @@ def decide_objection(url: str, user: User, source: str, record_id: str, on: dt.d
 
 def apply_repair(url: str, user: User, source: str, record_id: str, on: dt.date,
                  note: str | None) -> None:
-    """Register an application for credit repair (信用修复)."""
-    _store_call(url, user, Permission.LIFECYCLE, "apply_repair", source, record_id, on=on,
+    """Register an application for credit repair (信用修复), in ``user``'s name (any
+    signed-in user)."""
+    _store_call(url, user, Permission.OBJECT, "apply_repair", source, record_id, on=on,
                 note=note)
 
 

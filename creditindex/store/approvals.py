@@ -40,14 +40,15 @@ from creditindex.store.lifecycle import (
     restriction,
 )
 from creditindex.store.migrations import ensure_schema
+from creditindex.store.permissions import Permission
 from creditindex.store.rulesets import publish_text
-from creditindex.store.users import STAFF, require_user
+from creditindex.store.users import require_user
 
-KINDS: dict[str, tuple[str, ...]] = {
-    "rules.publish": ("regulator",),
-    "restriction.add": STAFF,
-    "restriction.lift": STAFF,
-    "restriction.amend": STAFF,
+KINDS: dict[str, Permission] = {
+    "rules.publish": Permission.RULES,
+    "restriction.add": Permission.LIFECYCLE,
+    "restriction.lift": Permission.LIFECYCLE,
+    "restriction.amend": Permission.LIFECYCLE,
 }
 OUTCOMES = ("approved", "rejected", "withdrawn")
 

@@ -43,8 +43,9 @@ from creditindex.store.db import (
 )
 from creditindex.store.load import EVENT_SCHEMA, apply_events, query_frame, unpack
 from creditindex.store.migrations import ensure_schema
+from creditindex.store.permissions import Permission
 from creditindex.store.rulesets import rules_for
-from creditindex.store.users import STAFF, require_user
+from creditindex.store.users import require_user
 from creditindex.text_limits import LIST_TEXT, RECORD_TEXT, SUBJECT_TEXT
 
 KEY = ["source", "record_id"]
@@ -83,7 +84,7 @@ def file_info(path: str | Path) -> dict[str, Any]:
 
 
 def _actor(conn: Connection, user: str | None) -> str:
-    return require_user(conn, user, STAFF).name if user else audit.system_actor()
+    return require_user(conn, user, Permission.IMPORT).name if user else audit.system_actor()
 
 
 def _new_batch(conn: Connection, kind: str, actor: str, files: list[dict[str, Any]],

@@ -27,8 +27,9 @@ from creditindex.store.db import (
     write_transaction,
 )
 from creditindex.store.migrations import ensure_schema
+from creditindex.store.permissions import Permission
 from creditindex.store.rulesets import rules_for
-from creditindex.store.users import STAFF, require_user
+from creditindex.store.users import require_user
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def file_objection(url: str | None, source: str, record_id: str, *, user: str, r
     Returns the event id."""
     day = _day(on)
     with write_transaction(_engine(url)) as conn:
-        who = require_user(conn, user)
+        who = require_user(conn, user, Permission.OBJECT)
         rec = find_record(conn, source, record_id)
         if day < rec.decided_on:
             raise StoreError(f"an objection to {rec.key} cannot be filed before its decision "
@@ -149,7 +150,7 @@ def decide_objection(url: str | None, source: str, record_id: str, *, user: str,
     it revokes the record from that day: views known before it still show the record."""
     day = _day(on)
     with write_transaction(_engine(url)) as conn:
-        who = require_user(conn, user, STAFF)
+        who = require_user(conn, user, Permission.LIFECYCLE)
         rec = find_record(conn, source, record_id)
         pending = _open_step(conn, rec.pk, "objection_filed", "objection_decided")
         if pending is None:
@@ -179,7 +180,7 @@ def apply_repair(url: str | None, source: str, record_id: str, *, user: str,
     """Record an application for credit repair (信用修复申请). Returns the event id."""
     day = _day(on)
     with write_transaction(_engine(url)) as conn:
-        who = require_user(conn, user)
+        who = require_user(conn, user, Permission.OBJECT)
         rec = find_record(conn, source, record_id)
         _not_revoked(rec, day)
         if rec.repaired_on is not None:
@@ -211,7 +212,7 @@ def grant_repair(url: str | None, source: str, record_id: str, *, user: str,
     decision. Returns the event id."""
     day = _day(on)
     with write_transaction(_engine(url)) as conn:
-        who = require_user(conn, user, STAFF)
+        who = require_user(conn, user, Permission.LIFECYCLE)
         rec = find_record(conn, source, record_id)
         _not_revoked(rec, day)
         if rec.repaired_on is not None:
@@ -271,7 +272,7 @@ def add_restriction(url: str | None, subject_id: str, *, user: str, start: dt.da
     enters them through the two-person rule of :mod:`creditindex.store.approvals`.)"""
     _check_restriction(subject_id, start, until, reason)
     with write_transaction(_engine(url)) as conn:
-        who = require_user(conn, user, STAFF)
+        who = require_user(conn, user, Permission.LIFECYCLE)
         return insert_restriction(conn, subject_id, entered_by=who.name, start=start,
                                   reason=reason, until=until, document_no=document_no)
 
@@ -347,7 +348,7 @@ def lift_restriction(url: str | None, restriction_id: int, *, user: str, on: dt.
                      reason: str, document_no: str | None = None) -> int:
     """Lift a manual restriction from ``on`` (it ends the day before), as staff."""
     with write_transaction(_engine(url)) as conn:
-        who = require_user(conn, user, STAFF)
+        who = require_user(conn, user, Permission.LIFECYCLE)
         return change_restriction(conn, restriction_id, kind="lift", by=who.name, on=on,
                                   reason=reason, document_no=document_no)
 
@@ -358,7 +359,7 @@ def amend_restriction(url: str | None, restriction_id: int, *, user: str, on: dt
     """Change the end of a manual restriction to ``until`` (``None``: indefinite), dated
     ``on``, as staff."""
     with write_transaction(_engine(url)) as conn:
-        who = require_user(conn, user, STAFF)
+        who = require_user(conn, user, Permission.LIFECYCLE)
         return change_restriction(conn, restriction_id, kind="amend", by=who.name, on=on,
                                   reason=reason, until=until, document_no=document_no)
 

@@ -16,6 +16,7 @@ from creditindex.rules import DEFAULT_RULES, RuleSet, load_rules, parse_rules
 from creditindex.store import audit
 from creditindex.store.db import get_engine, read_transaction, table, utcnow, write_transaction
 from creditindex.store.migrations import ensure_schema
+from creditindex.store.permissions import Permission
 from creditindex.store.users import require_user
 
 # The project's default rule set, when a store that never had one published needs one,
@@ -89,7 +90,7 @@ def publish_rules(url: str | None, path: str | Path, user: str,
     engine = get_engine(url)
     ensure_schema(engine)
     with write_transaction(engine) as conn:
-        who = require_user(conn, user, ("regulator",))
+        who = require_user(conn, user, Permission.RULES)
         return publish_text(conn, text, str(p), who.name, effective_from or dt.date.today(),
                             note)
 

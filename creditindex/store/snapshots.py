@@ -75,6 +75,7 @@ from creditindex.store.db import (
 )
 from creditindex.store.load import load_from, query_frame
 from creditindex.store.migrations import ensure_schema
+from creditindex.store.permissions import Permission
 from creditindex.store.rulesets import (
     PublishedRules,
     all_versions,
@@ -82,7 +83,7 @@ from creditindex.store.rulesets import (
     version_by_id,
 )
 from creditindex.store.state import data_state
-from creditindex.store.users import STAFF, require_user
+from creditindex.store.users import require_user
 
 MAX_CATCH_UP_DAYS = 366
 MAX_CHAIN = 60  # runs stored as changes before one is stored whole again
@@ -367,7 +368,7 @@ def evaluate(url: str | None = None, on: dt.date | None = None, *, user: str | N
         raise StoreError(f"cannot evaluate {target}: it is after today ({today}); the daily "
                          "job stores a day once it has come")
     with write_transaction(engine, "evaluate") as conn:
-        actor = require_user(conn, user, STAFF).name if user else audit.system_actor()
+        actor = require_user(conn, user, Permission.IMPORT).name if user else audit.system_actor()
         ensure_published(conn, target, actor)
     with read_transaction(engine) as conn:
         version = data_version(conn)

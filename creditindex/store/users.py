@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, insert, select, text
@@ -23,8 +22,8 @@ from creditindex.store.db import (
 )
 from creditindex.store.migrations import ensure_schema
 from creditindex.store.names import ROLES
+from creditindex.store.permissions import Permission, roles_with
 
-STAFF = ("staff", "regulator")
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _KEY_LEN = 2**14, 8, 1, 32
 
 
@@ -108,9 +107,11 @@ def find_user_by_email(conn: Connection, email: str) -> User | None:
     return None if row is None else User(int(row.id), row.name, row.role, bool(row.active))
 
 
-def require_user(conn: Connection, name: str, roles: Iterable[str] = ROLES) -> User:
-    """The active user ``name`` holding one of ``roles``; refused otherwise."""
-    allowed = tuple(roles)
+def require_user(conn: Connection, name: str, permission: Permission | None = None
+                 ) -> User:
+    """The active user ``name`` whose role grants ``permission`` (any role when none is
+    named; :data:`creditindex.store.permissions.GRANTS`); refused otherwise."""
+    allowed = ROLES if permission is None else roles_with(permission)
     user = find_user(conn, name)
     if user is None or not user.active:
         raise StoreError(f"unknown or inactive user '{name}' (add one with "

@@ -7,7 +7,7 @@ import pytest
 from servicetest import TODAY
 
 from creditindex.service import records
-from creditindex.service.auth import PermissionDenied, User
+from creditindex.service.auth import ANONYMOUS, PermissionDenied, User
 from creditindex.service.state import ActionError
 from creditindex.store.audit import audit_trail
 from creditindex.store.load import load_data
@@ -16,13 +16,15 @@ STAFF = User("staff", "staff")
 PUBLIC = User("public", "public")
 
 
-def test_objection_and_decision_as_staff_only(url: str) -> None:
+def test_objections_are_filed_signed_in_and_decided_by_staff(url: str) -> None:
     found = records.find_records(STAFF, load_data(url).records, "GZ", limit=1).row(
         0, named=True)
     source, record_id = found["source"], found["record_id"]
     before = audit_trail(url).height
+    with pytest.raises(PermissionDenied):  # a filing keeps its filer
+        records.file_objection(url, ANONYMOUS, source, record_id, TODAY, "not mine")
     with pytest.raises(PermissionDenied):
-        records.file_objection(url, PUBLIC, source, record_id, TODAY, "not mine")
+        records.decide_objection(url, PUBLIC, source, record_id, TODAY, True, None, None)
     assert audit_trail(url).height == before  # refused before the store was touched
     records.file_objection(url, STAFF, source, record_id, TODAY, "not mine")
     events = records.events_of(url, STAFF, source, record_id)

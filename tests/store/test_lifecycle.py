@@ -26,6 +26,7 @@ from creditindex.store.lifecycle import (
     record_events,
 )
 from creditindex.store.load import load_data
+from creditindex.store.permissions import GRANTS, Permission
 from creditindex.store.rulesets import publish_rules
 from creditindex.store.snapshots import evaluate
 from creditindex.store.users import add_user
@@ -74,7 +75,7 @@ def test_a_rejected_objection_changes_nothing(store_url: str, files: dict[str, P
     file_objection(store_url, SRC, "G1", user="pat", reason="x", on=D("2026-03-01"))
     with pytest.raises(StoreError, match="awaiting"):
         file_objection(store_url, SRC, "G1", user="pat", reason="y", on=D("2026-03-02"))
-    with pytest.raises(StoreError, match="staff or regulator"):
+    with pytest.raises(StoreError, match="needs staff"):
         decide_objection(store_url, SRC, "G1", user="pat", upheld=True, on=D("2026-04-01"))
     decide_objection(store_url, SRC, "G1", user="alice", upheld=False, on=D("2026-04-01"))
     assert restricted(compute(load_data(store_url), D("2026-06-01")), G)
@@ -84,6 +85,24 @@ def test_a_rejected_objection_changes_nothing(store_url: str, files: dict[str, P
         file_objection(store_url, SRC, "G1", user="mallory", reason="z", on=D("2026-04-03"))
     with pytest.raises(StoreError, match="no record"):
         file_objection(store_url, SRC, "NOPE", user="pat", reason="z", on=D("2026-04-03"))
+
+
+@pytest.mark.parametrize("user", ["alice", "rita", "pat"])
+def test_the_store_follows_the_one_role_model(store_url: str, files: dict[str, Path],
+                                              user: str) -> None:
+    """Every role may file; deciding needs a role that GRANTS lifecycle (staff, not a
+    regulator): the store refuses what the app's service refuses, for every face."""
+    role = {"alice": "staff", "rita": "regulator", "pat": "public"}[user]
+    file_objection(store_url, SRC, "G1", user=user, reason="x", on=D("2026-03-01"))
+    apply_repair(store_url, SRC, "F1", user=user, on=D("2026-03-01"))
+    if Permission.LIFECYCLE in GRANTS[role]:
+        decide_objection(store_url, SRC, "G1", user=user, upheld=False, on=D("2026-04-01"))
+    else:
+        with pytest.raises(StoreError, match=rf"'{user}' is {role}; this needs staff$"):
+            decide_objection(store_url, SRC, "G1", user=user, upheld=False,
+                             on=D("2026-04-01"))
+        with pytest.raises(StoreError, match=r"this needs staff$"):
+            add_restriction(store_url, F, user=user, start=D("2026-07-01"), reason="x")
 
 
 def test_repair_is_refused_before_min_publish_days_and_dated_when_granted(
@@ -115,7 +134,7 @@ def test_manual_restrictions_hold_in_every_role(store_url: str,
                                                 files: dict[str, Path]) -> None:
     with pytest.raises(StoreError, match="neither"):
         add_restriction(store_url, "123", user="alice", start=D("2026-07-01"), reason="x")
-    with pytest.raises(StoreError, match="staff or regulator"):
+    with pytest.raises(StoreError, match="needs staff"):
         add_restriction(store_url, F, user="pat", start=D("2026-07-01"), reason="x")
     add_restriction(store_url, F, user="alice", start=D("2026-07-01"),
                     until=D("2026-07-31"), reason="失信联合惩戒", document_no="M-1")

@@ -10,7 +10,7 @@ from conftest import AppFactory
 from uihelpers import PUBLIC, REGULATOR, STAFF, no_exception, page_alone
 
 from creditindex.rules import DEFAULT_RULES, parse_rules
-from creditindex.service.auth import ANONYMOUS, GRANTS, Permission, PermissionDenied, User
+from creditindex.service.auth import ANONYMOUS, Permission, PermissionDenied, User
 from creditindex.store import sessions
 from creditindex.store.audit import audit_trail
 from creditindex.ui import data, nav, session
@@ -148,11 +148,12 @@ def test_actions_refuse_on_the_server_when_called_directly(db: str) -> None:
         Permission.IMPORT: [lambda u: data.import_upload(u, "records", upload),
                             lambda u: data.validate_upload(u, "records", upload),
                             lambda u: data.import_batches(u)],
-        Permission.LIFECYCLE: [
+        Permission.OBJECT: [
             lambda u: data.file_objection(u, "S", "R", dt.date.today(), "x"),
+            lambda u: data.apply_repair(u, "S", "R", dt.date.today(), None)],
+        Permission.LIFECYCLE: [
             lambda u: data.decide_objection(u, "S", "R", dt.date.today(), True, None, None),
             lambda u: data.grant_repair(u, "S", "R", dt.date.today(), None, None),
-            lambda u: data.apply_repair(u, "S", "R", dt.date.today(), None),
             lambda u: data.propose(u, "restriction.add", {"subject_id": "91440101MA59XXXX0X",
                                                           "start": dt.date.today(),
                                                           "reason": "x"}),
@@ -169,7 +170,7 @@ def test_actions_refuse_on_the_server_when_called_directly(db: str) -> None:
     }
     for user in (ANONYMOUS, PUBLIC, STAFF, REGULATOR):
         for permission, actions in calls.items():
-            if permission in GRANTS[user.role]:
+            if user.may(permission):
                 continue
             for action in actions:
                 with pytest.raises(PermissionDenied):
