@@ -2,13 +2,21 @@
 (issue "One engine for every face": at most 3 s in Chromium).
 
     .venv/bin/python bench/rankings_page.py [--subjects 1000000] [--records 1500000]
+        [--runs 3] [--fresh 3] [--compare before=DIR] [--interactions]
 
 Builds the store once under ``--work`` (generated subjects and records imported through
-the store, then ``creditindex evaluate`` of today: the stored day the page reads), starts
-``streamlit run app.py`` on it and opens the rankings in Debian's headless Chromium
-(tests/e2e/harness.py): the first visit after the start, then, after a restart of the
-server, the first visit again, then fresh sessions. Seconds from ``goto`` until the
-first page's rows and its "of N" caption are on screen.
+the store, then ``creditindex evaluate`` of today: the stored day the page reads), then,
+``--runs`` times, starts ``streamlit run app.py`` on it and opens the rankings in Debian's
+headless Chromium (tests/e2e/harness.py): the first visit after the start, then
+``--fresh`` fresh sessions (new pages, while the whole day loads in the background).
+A visit is timed from ``goto`` until the first page's rows and its "of N" caption are
+on screen, with the server's CPU seconds meanwhile.
+
+``--compare NAME=DIR`` serves another checkout's app (``git archive main | tar -x -C
+DIR``) on the same store, each run alternating between the checkouts, so that both see
+the same machine load; the first page of every checkout must show the same rows.
+``--interactions`` then times, once the whole day is loaded, a page turn and a search
+by name. The summary is a markdown table (medians, with the load average).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,48 +80,148 @@ def server_cpu(url: str) -> float:
     return float("nan")
 
 
-def first_page(browser: Any, url: str) -> float:
-    """Seconds from opening the app until the first page of the ranking is on screen
-    (printed with the server's CPU seconds meanwhile)."""
+def chromium_cpu() -> float:
+    """CPU seconds Chromium's processes (browser, renderers, GPU, utilities) have spent."""
+    total = 0.0
+    for pid in (d for d in os.listdir("/proc") if d.isdigit()):
+        try:
+            if b"chromium" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            continue
+    return total
+
+
+@dataclass
+class Visit:
+    """One visit: seconds until the first page is on screen, the server's and
+    Chromium's CPU seconds meanwhile, the load average then, and the rows the page
+    shows."""
+
+    wall: float
+    cpu: float
+    browser_cpu: float
+    load: float
+    shown: list[str] = field(default_factory=list)
+
+
+def first_page(browser: Any, url: str) -> Visit:
+    """Open the app in a new page and wait for the first page of the ranking."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    cpu = server_cpu(url)
+    cpu, browser = server_cpu(url), chromium_cpu()
     start = time.perf_counter()
     page.goto(url)
     page.get_by_text("，共 ").first.wait_for(timeout=600_000)
     page.locator(h.RANKING_ROWS).nth(1).wait_for(state="attached", timeout=120_000)
     took = time.perf_counter() - start
-    print(f"  {took:.2f} s, server CPU {server_cpu(url) - cpu:.2f} s", flush=True)
+    visit = Visit(took, server_cpu(url) - cpu, chromium_cpu() - browser, os.getloadavg()[0])
+    rows = page.locator(h.RANKING_ROWS)
+    visit.shown = [rows.nth(i).inner_text() for i in range(1, min(rows.count(), 6))]
+    print(f"  {took:.2f} s, server CPU {visit.cpu:.2f} s, Chromium CPU "
+          f"{visit.browser_cpu:.2f} s, load {visit.load:.1f}", flush=True)
     page.close()
-    return took
+    return visit
+
+
+def interactions(browser: Any, url: str) -> tuple[float, float]:
+    """Once the whole day is loaded: seconds for a page turn and for a search by name."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.get_by_label("按名称或代码搜索").wait_for(timeout=600_000)  # the whole day
+    h.wait_idle(page)
+    start = time.perf_counter()
+    page.get_by_label("Page 2", exact=True).click()
+    page.get_by_text("第 2/").wait_for()
+    turn = time.perf_counter() - start
+    start = time.perf_counter()
+    page.get_by_label("按名称或代码搜索").fill("建筑")
+    page.get_by_label("按名称或代码搜索").press("Enter")
+    page.get_by_text("第 1/").wait_for()
+    h.wait_idle(page)
+    search = time.perf_counter() - start
+    print(f"  page turn {turn:.2f} s, search by name {search:.2f} s", flush=True)
+    page.close()
+    return turn, search
+
+
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f}" if values else "-"
+
+
+def _span(values: list[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}" if values else "-"
 
 
 def main() -> None:
-    """Build, start, visit, restart, visit."""
+    """Build, then start, visit and stop each checkout's server ``--runs`` times."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=1_000_000)
     parser.add_argument("--records", type=int, default=1_500_000)
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "rankings-page")
+    parser.add_argument("--runs", type=int, default=3, help="server starts per checkout")
+    parser.add_argument("--fresh", type=int, default=3,
+                        help="fresh sessions after each first visit")
+    parser.add_argument("--compare", action="append", default=[], metavar="NAME=DIR",
+                        help="another checkout to serve side by side (repeatable)")
+    parser.add_argument("--interactions", action="store_true",
+                        help="time a page turn and a search once the whole day is loaded")
     parser.add_argument("--screenshot", type=Path, default=None)
     args = parser.parse_args()
-    db = build(args.work, args.subjects, args.records)
+    checkouts = {"this": ROOT, **{c.split("=", 1)[0]: Path(c.split("=", 1)[1]).resolve()
+                                  for c in args.compare}}
+    db = build(args.work.resolve(), args.subjects, args.records)  # for every checkout's cwd
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+    first: dict[str, list[Visit]] = {name: [] for name in checkouts}
+    fresh: dict[str, list[Visit]] = {name: [] for name in checkouts}
+    moves: dict[str, list[tuple[float, float]]] = {name: [] for name in checkouts}
+    starts: dict[str, list[float]] = {name: [] for name in checkouts}
+    start_cpu: dict[str, list[float]] = {name: [] for name in checkouts}
     with h.chromium() as browser:
-        for start in ("first start", "restart"):
-            with h.streamlit_server(db, args.work / "streamlit.log", timeout=120) as url:
-                first = first_page(browser, url)
-                print(f"{start}: first rankings page {first:.2f} s "
-                      f"(load average {os.getloadavg()[0]:.1f})", flush=True)
-                if start == "restart":
-                    fresh = [first_page(browser, url) for _ in range(3)]
-                    print(f"fresh sessions: median {statistics.median(fresh):.2f} s "
-                          f"({', '.join(f'{f:.2f}' for f in fresh)})", flush=True)
-                    if args.screenshot:
+        for run in range(args.runs):
+            for name, root in checkouts.items():
+                log = args.work / f"streamlit-{name}.log"
+                started = time.perf_counter()
+                with h.streamlit_server(db, log, timeout=120, root=root) as url:
+                    starts[name].append(time.perf_counter() - started)
+                    start_cpu[name].append(server_cpu(url))
+                    print(f"{name}, start {run + 1} (healthy after {starts[name][-1]:.1f} s, "
+                          f"CPU {start_cpu[name][-1]:.2f} s): first visit", flush=True)
+                    first[name].append(first_page(browser, url))
+                    fresh[name] += [first_page(browser, url) for _ in range(args.fresh)]
+                    if args.interactions:
+                        moves[name].append(interactions(browser, url))
+                    if args.screenshot and run == 0 and name == "this":
                         page = browser.new_page(viewport={"width": 1400, "height": 1000})
                         page.goto(url)
                         page.locator(h.RANKING_ROWS).nth(1).wait_for(state="attached",
                                                                      timeout=120_000)
                         h.wait_idle(page)
                         page.screenshot(path=str(args.screenshot))
+                        page.close()
+    shown = {name: visits[0].shown for name, visits in first.items()}
+    same = all(s == shown["this"] for s in shown.values())
+    print(f"\nfirst page's rows the same in every checkout: {same}")
+    print("\n| checkout | visit | runs | wall s (median) | wall s (range) | server CPU s "
+          "(median) | Chromium CPU s (median) | load average |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for name in checkouts:
+        for what, visits in (("first visit after a start", first[name]),
+                             ("fresh sessions", fresh[name])):
+            print(f"| {name} | {what} | {len(visits)} | {_median([v.wall for v in visits])}"
+                  f" | {_span([v.wall for v in visits])} | "
+                  f"{_median([v.cpu for v in visits])} | "
+                  f"{_median([v.browser_cpu for v in visits])} | "
+                  f"{_span([v.load for v in visits])} |")
+        print(f"| {name} | server start until healthy | {len(starts[name])} | "
+              f"{_median(starts[name])} | {_span(starts[name])} | "
+              f"{_median(start_cpu[name])} | | |")
+        if moves[name]:
+            print(f"| {name} | page turn / search (whole day loaded) | {len(moves[name])} | "
+                  f"{_median([m[0] for m in moves[name]])} / "
+                  f"{_median([m[1] for m in moves[name]])} | | | | |")
+    if not same:
+        sys.exit("the checkouts' first pages differ")
 
 
 if __name__ == "__main__":

@@ -40,15 +40,18 @@ PROGRESS = click.option("--progress/--no-progress", default=True, show_default=T
 
 
 def _refusals(func: F) -> F:
-    """The store's refusals end the command with their reason (exit code 1)."""
+    """The store's and the service's refusals end the command with their reason (exit
+    code 1)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from creditindex.service.auth import PermissionDenied
+        from creditindex.service.state import ActionError
         from creditindex.store.db import StoreError
 
         try:
             return func(*args, **kwargs)
-        except StoreError as exc:
+        except (StoreError, ActionError, PermissionDenied) as exc:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -228,9 +231,11 @@ def rules_list(db_url: str | None, out: str | None) -> None:
 def object_command(db_url: str | None, source: str, record_id: str, user: str, reason: str,
                    on: dt.date | None) -> None:
     """File an objection (异议申诉) to a record; it suspends nothing by itself."""
-    from creditindex.store.lifecycle import file_objection
+    from creditindex.service import records, users
 
-    event = file_objection(_url(db_url), source, record_id, user=user, reason=reason, on=on)
+    url = _url(db_url)
+    event = records.file_objection(url, users.account(url, user), source, record_id,
+                                   on or dt.date.today(), reason)
     click.echo(f"objection #{event} to {source}/{record_id} recorded")
 
 
@@ -247,12 +252,13 @@ def object_command(db_url: str | None, source: str, record_id: str, user: str, r
 def decide(db_url: str | None, source: str, record_id: str, user: str, upheld: bool | None,
            on: dt.date | None, note: str | None, document_no: str | None) -> None:
     """Decide a record's open objection (staff)."""
-    from creditindex.store.lifecycle import decide_objection
+    from creditindex.service import records, users
 
     if upheld is None:
         raise click.UsageError("give --upheld or --rejected")
-    d = decide_objection(_url(db_url), source, record_id, user=user, upheld=upheld, on=on,
-                         note=note, document_no=document_no)
+    url = _url(db_url)
+    d = records.decide_objection(url, users.account(url, user), source, record_id,
+                                 on or dt.date.today(), upheld, note, document_no)
     outcome = "upheld: record revoked" if upheld else "rejected"
     click.echo(f"objection #{d.objection_id} to {source}/{record_id} {outcome} "
                f"(decision #{d.decision_id})")
@@ -272,15 +278,15 @@ def repair(db_url: str | None, source: str, record_id: str, user: str, applied: 
            on: dt.date | None, note: str | None, document_no: str | None) -> None:
     """Credit repair (信用修复): grant it (staff; refused before the behaviour's
     min_publish_days), or with --applied record an application."""
-    from creditindex.store.lifecycle import apply_repair, grant_repair
+    from creditindex.service import records, users
 
     url = _url(db_url)
+    who, day = users.account(url, user), on or dt.date.today()
     if applied:
-        event = apply_repair(url, source, record_id, user=user, on=on, note=note)
+        event = records.apply_repair(url, who, source, record_id, day, note)
         click.echo(f"repair application #{event} for {source}/{record_id} recorded")
         return
-    event = grant_repair(url, source, record_id, user=user, on=on, note=note,
-                         document_no=document_no)
+    event = records.grant_repair(url, who, source, record_id, day, note, document_no)
     click.echo(f"repair of {source}/{record_id} granted (event #{event})")
 
 

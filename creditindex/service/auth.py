@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from creditindex.store.names import ROLES as ROLES
 from creditindex.store.permissions import GRANTS as GRANTS
 from creditindex.store.permissions import Permission as Permission
+from creditindex.store.permissions import roles_with
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,9 @@ class PermissionDenied(Exception):
     def __init__(self, user: User, permission: Permission) -> None:
         self.user = user
         self.permission = permission
-        super().__init__(f"user {user.username or '(anonymous)'} with role {user.role} "
-                         f"may not {permission.value}")
+        needs = " or ".join(roles_with(permission))
+        super().__init__(f"user '{user.username}' is {user.role}; this needs {needs}"
+                         if user.signed_in else f"this needs a signed-in user ({needs})")
 
 
 def require(user: User | None, permission: Permission) -> User:

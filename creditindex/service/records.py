@@ -71,25 +71,29 @@ def file_objection(url: str, user: User, source: str, record_id: str, on: dt.dat
 
 
 def decide_objection(url: str, user: User, source: str, record_id: str, on: dt.date,
-                     upheld: bool, note: str | None, document_no: str | None) -> None:
+                     upheld: bool, note: str | None, document_no: str | None
+                     ) -> lifecycle.Decision:
     """Decide a record's open objection (upheld revokes the record from ``on``)."""
-    _store_call(url, user, Permission.LIFECYCLE, "decide_objection", source, record_id,
-                upheld=upheld, on=on, note=note, document_no=document_no)
+    decision: lifecycle.Decision = _store_call(
+        url, user, Permission.LIFECYCLE, "decide_objection", source, record_id,
+        upheld=upheld, on=on, note=note, document_no=document_no)
+    return decision
 
 
 def apply_repair(url: str, user: User, source: str, record_id: str, on: dt.date,
-                 note: str | None) -> None:
+                 note: str | None) -> int:
     """Register an application for credit repair (信用修复), in ``user``'s name (any
-    signed-in user)."""
-    _store_call(url, user, Permission.OBJECT, "apply_repair", source, record_id, on=on,
-                note=note)
+    signed-in user). Returns the event id."""
+    return int(_store_call(url, user, Permission.OBJECT, "apply_repair", source, record_id,
+                           on=on, note=note))
 
 
 def grant_repair(url: str, user: User, source: str, record_id: str, on: dt.date,
-                 note: str | None, document_no: str | None) -> None:
-    """Grant credit repair: the record stops counting from ``on``."""
-    _store_call(url, user, Permission.LIFECYCLE, "grant_repair", source, record_id, on=on,
-                note=note, document_no=document_no)
+                 note: str | None, document_no: str | None) -> int:
+    """Grant credit repair: the record stops counting from ``on``. Returns the event
+    id."""
+    return int(_store_call(url, user, Permission.LIFECYCLE, "grant_repair", source,
+                           record_id, on=on, note=note, document_no=document_no))
 
 
 def manual_restrictions(url: str, user: User) -> pl.DataFrame:

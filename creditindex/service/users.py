@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from creditindex.service.auth import ANONYMOUS, Permission, User, require
-from creditindex.service.state import ready_engine
+from creditindex.service.state import ActionError, ready_engine
 from creditindex.store.audit import audit_trail
 from creditindex.store.db import read_transaction
 from creditindex.store.users import User as Account
@@ -16,6 +16,17 @@ from creditindex.store.users import find_user
 def as_user(account: Account) -> User:
     """A store account as the user the faces check permissions of."""
     return User(username=account.name, role=account.role)
+
+
+def account(url: str, name: str) -> User:
+    """The active account ``name`` as a user (the command line's ``--user``); refused
+    with :class:`~creditindex.service.state.ActionError` when unknown or inactive."""
+    with read_transaction(ready_engine(url)) as conn:
+        found = find_user(conn, name)
+    if found is None or not found.active:
+        raise ActionError(f"unknown or inactive user '{name}' (add one with "
+                          "`creditindex users add`)")
+    return as_user(found)
 
 
 def refresh(url: str, user: User) -> User:

@@ -3,10 +3,12 @@ page on a store of a million subjects).
 
 A stored day is the last run stored whole (``W``) overlaid by the runs stored as changes
 since, with the answers that decay derived when read (:mod:`creditindex.store.snapshots`).
-The subjects those touch (``O``: rows of later runs, answers that decay) are few and are
-read whole; the rest of the page comes from ``W`` through the index on (run, subject
-type, index), a LIMITed query. A rank is one plus the number of subjects of the type with
-a higher index that day: counted in ``W`` by the same index, corrected for ``O``.
+The subjects those touch (``O``: rows of later runs, answers that decay) are few: they
+are read by key, index and restriction, the index of those that decay derived for the
+day from their ledger rows, and only those on the page are read whole; the rest of the
+page comes from ``W`` through the index on (run, subject type, index), a LIMITed query.
+A rank is one plus the number of subjects of the type with a higher index that day:
+counted in ``W`` by the same index, corrected for ``O``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection, select
 
+from creditindex import engine
+from creditindex.rules import RuleSet
 from creditindex.store.daily_state import KEY, decay_ledger_rows
 from creditindex.store.db import get_engine, placeholder, read_transaction, table
 from creditindex.store.load import query_frame
@@ -50,23 +54,52 @@ def _rows(conn: Connection, where: str, params: tuple[object, ...],
 
 def _counts_above(conn: Connection, whole: int, subject_type: str, floor: float
                   ) -> pl.DataFrame:
-    """Subjects of the type per index value at or above ``floor`` in run ``whole``."""
+    """Subjects of the type per index value above ``floor`` in run ``whole`` (a rank
+    counts only higher indices: at the full mark nothing is read)."""
     p = placeholder(conn)
     return query_frame(conn, "SELECT credit_index, COUNT(*) FROM snapshot_row WHERE "
-                             f"run_id = {p} AND subject_type = {p} AND credit_index >= {p} "
+                             f"run_id = {p} AND subject_type = {p} AND credit_index > {p} "
                              "GROUP BY credit_index",
                        {"index": pl.Float64(), "n": pl.Int64()},
                        (whole, subject_type, floor))
+
+
+# What the counts and the order need of a row (the rest is read for the page's rows only).
+LIGHT = ["run_id", *KEY, "index", "restricted"]
+
+
+def _light(conn: Connection, where: str, params: tuple[object, ...],
+           source: str = "snapshot_row s") -> pl.DataFrame:
+    """What the counts and the order need of rows: key, index, restriction."""
+    return query_frame(conn, "SELECT s.run_id, s.subject_id, s.subject_type, "
+                             f"s.credit_index, s.restricted FROM {source} WHERE {where}",
+                       {"run_id": pl.Int64(), **{c: SNAPSHOT_SCHEMA[c] for c in LIGHT[1:]}},
+                       params)
+
+
+def _indices_on(rows: pl.DataFrame, decay: pl.DataFrame, rules: RuleSet | None,
+                day: dt.date) -> pl.DataFrame:
+    """``rows`` (:data:`LIGHT`) with the index of every answer stored where its decay
+    starts replaced by its index on ``day`` (from the ledger rows kept with its run, by
+    the engine's scoring, as :func:`creditindex.store.snapshots.decayed_on` does)."""
+    on = ["run_id", *KEY]
+    ledger = decay.join(rows.select(on), on=on, how="semi")
+    if not ledger.height or rules is None:
+        return rows
+    now = engine.scores_on(ledger.drop("run_id"), rules, day).select(
+        *KEY, pl.col("index").alias("_now"))
+    return rows.join(now, on=KEY, how="left").with_columns(
+        pl.coalesce("_now", "index").alias("index")).select(rows.columns)
 
 
 def stored_page(url: str | None, day: dt.date, rules_hash: str, subject_type: str,
                 size: int) -> DayPage | None:
     """The first ``size`` rows (highest index first) of the stored day ``day`` by the rule
     set ``rules_hash`` for ``subject_type``, or ``None`` when that day is not stored."""
-    engine = get_engine(url)
-    ensure_schema(engine)
+    db = get_engine(url)
+    ensure_schema(db)
     runs = table("evaluation_run")
-    with read_transaction(engine) as conn:
+    with read_transaction(db) as conn:
         found = conn.execute(select(runs.c.id, runs.c.rule_set_id).where(
             runs.c.day == day, runs.c.rules_hash == rules_hash).order_by(
             runs.c.id.desc()).limit(1)).first()
@@ -78,37 +111,49 @@ def stored_page(url: str | None, day: dt.date, rules_hash: str, subject_type: st
         in_later = f"run_id IN ({', '.join([p] * len(later))})" if later else "1 = 0"
         of_later = f"s.{in_later}" if later else in_later
         # O: rows of later runs, and W's rows whose answer decays (found from their
-        # ledger rows, by W's key)
+        # ledger rows, by W's key): key, index and restriction (thousands of rows)
         touched = pl.concat([
-            _rows(conn, f"s.subject_type = {p} AND {of_later}", (subject_type, *later)),
-            _rows(conn, f"s.run_id = {p}", (subject_type, whole, whole),
-                  source="(SELECT DISTINCT subject_id, subject_type, run_id FROM "
-                         f"decay_ledger WHERE subject_type = {p} AND run_id = {p}) d "
-                         "JOIN snapshot_row s ON s.run_id = d.run_id AND "
-                         "s.subject_id = d.subject_id AND s.subject_type = d.subject_type")])
+            _light(conn, f"s.subject_type = {p} AND {of_later}", (subject_type, *later)),
+            _light(conn, f"s.run_id = {p}", (subject_type, whole, whole),
+                   source="(SELECT DISTINCT subject_id, subject_type, run_id FROM "
+                          f"decay_ledger WHERE subject_type = {p} AND run_id = {p}) d "
+                          "JOIN snapshot_row s ON s.run_id = d.run_id AND "
+                          "s.subject_id = d.subject_id AND s.subject_type = d.subject_type")])
         # W's rows of subjects a later run changed (to take them out of W's counts)
-        replaced = _rows(conn, f"s.run_id = {p} AND s.subject_type = {p} AND s.subject_id "
-                               "IN (SELECT subject_id FROM snapshot_row WHERE subject_type = "
-                               f"{p} AND {in_later})",
-                         (whole, subject_type, subject_type, *later)
-                         ) if later else touched.clear()
+        replaced = _light(conn, f"s.run_id = {p} AND s.subject_type = {p} AND s.subject_id "
+                                "IN (SELECT subject_id FROM snapshot_row WHERE subject_type "
+                                f"= {p} AND {in_later})",
+                          (whole, subject_type, subject_type, *later)
+                          ) if later else touched.clear()
         totals = query_frame(conn, "SELECT COUNT(*), SUM(CASE WHEN restricted THEN 1 "
                                    "ELSE 0 END), SUM(credit_index) FROM snapshot_row "
                                    f"WHERE run_id = {p} AND subject_type = {p}",
                              {"n": pl.Int64(), "restricted": pl.Int64(),
                               "sum": pl.Float64()}, (whole, subject_type)).row(0)
         decay = decay_ledger_rows(conn, chain, subject_type)
-        rules = version_by_id(conn, int(found[1])).rules
+        rules = version_by_id(conn, int(found[1])).rules if decay.height else None
         newest = touched.sort("run_id", descending=True).unique(KEY, keep="first")
-        day_rows = decayed_on(newest, decay, rules, day) if decay.height else newest
+        # the touched subjects' answers on the day: index and restriction
+        day_rows = _indices_on(newest, decay, rules, day)
         # W's own rows of the touched subjects, as counted in W
         in_whole = pl.concat([touched.filter(pl.col("run_id") == whole), replaced]).unique(
             KEY)
         top = _top_of_whole(conn, whole, subject_type, size, day_rows.select(KEY))
-        shown = pl.concat([top, day_rows]).get_column("index").top_k(size)
-        above = _counts_above(conn, whole, subject_type,
-                              float(shown.min()) if shown.len() else 0.0)  # type: ignore[arg-type]
-    candidates = pl.concat([top.select(day_rows.columns), day_rows]).sort(
+        order = pl.concat([top.select(LIGHT), day_rows]).sort(
+            ["index", "subject_id"], descending=[True, False]).head(size)
+        above = _counts_above(conn, whole, subject_type, float(
+            order.get_column("index").min()) if order.height else 0.0)  # type: ignore[arg-type]
+        # the touched subjects on the page, read whole by key (their newest rows)
+        on_page = newest.join(order.select(KEY), on=KEY, how="semi").select(
+            "run_id", *KEY)
+        ids = on_page.get_column("subject_id").to_list()
+        shown = _rows(conn, f"s.subject_type = {p} AND s.run_id IN "
+                            f"({', '.join([p] * len(chain))}) AND s.subject_id IN "
+                            f"({', '.join([p] * len(ids))})", (subject_type, *chain, *ids)
+                      ).join(on_page, on=["run_id", *KEY], how="semi") if ids else top.clear()
+        if rules is not None and shown.height:
+            shown = decayed_on(shown, decay, rules, day)
+    candidates = pl.concat([top.select(shown.columns), shown]).sort(
         ["index", "subject_id"], descending=[True, False]).head(size)
     ranks = _ranks(candidates.get_column("index"), above, in_whole, day_rows)
     rows = candidates.drop("run_id").with_columns(

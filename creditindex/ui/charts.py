@@ -1,14 +1,21 @@
-"""Altair charts of the faces. Every label comes in already translated."""
+"""Altair charts of the faces. Every label comes in already translated. Altair is
+imported when a chart is drawn (0.2 s of CPU a process that no first page needs)."""
 
 from __future__ import annotations
 
-import altair as alt
+from typing import TYPE_CHECKING
+
 import polars as pl
+
+if TYPE_CHECKING:
+    import altair as alt
 
 
 def grade_bars(counts: pl.DataFrame, grade_order: list[str], x_title: str,
                y_title: str) -> alt.Chart:
     """Subjects per grade (``grade, subjects``), grades in the rule set's order."""
+    import altair as alt
+
     chart: alt.Chart = alt.Chart(counts).mark_bar().encode(
         x=alt.X("grade:N", sort=grade_order, title=x_title),
         y=alt.Y("subjects:Q", title=y_title),
@@ -35,6 +42,8 @@ def history_chart(history: pl.DataFrame, marks: pl.DataFrame, *, x_title: str,
     """The index over time as a step line, restricted days shaded, and one marker per
     deduction on its decision day (``marks``: ``date, index, label, points, expires_on,
     record_id``)."""
+    import altair as alt
+
     line = alt.Chart(history).mark_line(interpolate="step-after", color="#1f77b4").encode(
         x=alt.X("date:T", title=x_title, axis=alt.Axis(format="%Y-%m")),
         y=alt.Y("index:Q", title=y_title, scale=alt.Scale(domain=[floor, base])),
@@ -66,6 +75,8 @@ def distribution_chart(bins: pl.DataFrame, *, x_title: str, y_title: str,
     subject type. ``bins``: ``subject_type`` (translated), ``series`` (translated),
     ``index`` (bin start), ``subjects`` (counted already: a few rows for any number of
     subjects)."""
+    import altair as alt
+
     ticks = [float(i) for i in range(0, 100, int(step))]
     chart: alt.FacetChart = alt.Chart(bins).mark_bar().encode(
         x=alt.X("index:O", title=x_title, sort=ticks, scale=alt.Scale(domain=ticks),

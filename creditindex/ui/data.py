@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -79,22 +80,31 @@ def _ready(url: str, warm: bool) -> bool:
     return True
 
 
-# Set once a first page has been shown: the work in the background waits for it (at most
-# FIRST_PAGE_WAIT seconds), so that the first visitor's page does not share the CPU.
+# Set once a first page has been sent: the work in the background waits for it (at most
+# FIRST_PAGE_WAIT seconds), then FIRST_PAGE_DRAW seconds more while the browser draws
+# the page (a second or so on a busy 2-core machine), so that the first visitor's page
+# does not share the CPU with loading the whole day.
 _first_shown = threading.Event()
 FIRST_PAGE_WAIT = 15.0
+FIRST_PAGE_DRAW = 3.0
 
 
 def first_page_shown() -> None:
-    """Tell the work in the background that a first page is on screen."""
+    """Tell the work in the background that a first page has been sent."""
     _first_shown.set()
+
+
+def _after_first_page() -> None:
+    """Wait until the first page is on screen (or for FIRST_PAGE_WAIT seconds)."""
+    if _first_shown.wait(FIRST_PAGE_WAIT):
+        time.sleep(FIRST_PAGE_DRAW)
 
 
 def _warm() -> None:
     """Compute today's rankings, industries and subject directory in the background once
     the server has its first session (and its first page is shown), so that later
     visitors find them ready (a million subjects take a while)."""
-    _first_shown.wait(FIRST_PAGE_WAIT)
+    _after_first_page()
     try:
         rankings(today())
         industries()
@@ -215,7 +225,7 @@ def day_loaded(on: dt.date) -> bool:
 
 
 def _load_day(on: dt.date) -> None:
-    _first_shown.wait(FIRST_PAGE_WAIT)
+    _after_first_page()
     try:
         rankings(on)
     except Exception:  # the next visitor's page loads it instead

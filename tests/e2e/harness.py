@@ -57,8 +57,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(db: Path, log: Path, timeout: float = 90) -> Iterator[str]:
-    """``streamlit run app.py`` on the store ``db``; yields the app's URL."""
+def streamlit_server(db: Path, log: Path, timeout: float = 90, root: Path = ROOT
+                     ) -> Iterator[str]:
+    """``streamlit run app.py`` of the checkout ``root`` (default: this one) on the store
+    ``db``; yields the app's URL."""
     port = free_port()
     env = {**os.environ, "CREDITINDEX_DB": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
     cmd = [str(STREAMLIT), "run", "app.py", "--server.headless", "true",
@@ -66,7 +68,7 @@ def streamlit_server(db: Path, log: Path, timeout: float = 90) -> Iterator[str]:
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
            "--client.toolbarMode", "viewer"]
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + timeout

@@ -58,6 +58,10 @@ def test_the_store_commands_and_reading_the_store(store_url: str, files: dict[st
     src = ["--source", "广州市住建局"]
     run("object", *db, *src, "--record", "G1", "--user", "pat", "--reason", "not ours",
         "--on", "2026-03-01")
+    by_regulator = run("decide", *db, *src, "--record", "G1", "--user", "rita", "--upheld",
+                       "--on", "2026-05-10", ok=False)  # one role model: staff decide
+    assert by_regulator.exit_code == 1
+    assert "'rita' is regulator; this needs staff" in by_regulator.output
     decided = run("decide", *db, *src, "--record", "G1", "--user", "alice", "--upheld",
                   "--on", "2026-05-10", "--document-no", "撤〔2026〕1号")
     assert "upheld: record revoked" in decided.output

@@ -197,3 +197,42 @@ def test_a_page_of_a_stored_day_is_its_first_rows(store_url: str, tmp_path: Path
             assert page.restricted == mine.get_column("restricted").sum()
             assert page.mean_index == pytest.approx(mine.get_column("index").mean())
     assert stored_page(store_url, D("2026-03-20"), rules_hash, "bidder", 25) is None
+
+
+def test_a_page_of_a_stored_day_is_the_engines_answer(store_url: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch
+                                                      ) -> None:
+    """The first page as the app reads it (only its rows, by index) equals the first
+    rows of the engine's answer for that day: rows, order, ranks and the day's totals,
+    for pages holding answers that decay, rows of later runs and runs copied whole
+    from the state."""
+    monkeypatch.setattr(snapshots, "MAX_CHAIN", 3)
+    first, late, _ = _generated(tmp_path)
+    import_records(store_url, [first], user="alice", today=D("2026-03-21"))
+    evaluate(store_url, D("2026-03-21"))
+    import_records(store_url, [late], user="alice", today=D("2026-04-03"))
+    days = [D("2026-03-21"), D("2026-03-23"), D("2026-03-30"), D("2026-04-03"),
+            D("2026-04-04")]
+    touched = 0
+    for day in days:
+        evaluate(store_url, day)
+        answer = compute(load_data(store_url), day, day).with_columns(
+            pl.col("watch", "restricted_in").fill_null(""))
+        rules_hash = snapshots.list_runs(store_url).get_column("rules_hash")[0]
+        for subject_type in answer.get_column("subject_type").unique().to_list():
+            mine = answer.filter(pl.col("subject_type") == subject_type)
+            below_full = int((mine.get_column("index") < 100).sum())
+            for size in (1, 25, mine.height - below_full + 5, mine.height):
+                page = stored_page(store_url, day, rules_hash, subject_type, size)
+                assert page is not None
+                assert_frame_equal(page.rows.select(mine.columns), mine.head(size))
+                assert page.subjects == mine.height
+                assert page.restricted == mine.get_column("restricted").sum()
+                assert page.mean_index == pytest.approx(mine.get_column("index").mean())
+                touched += int((page.rows.get_column("index") < 100).sum())
+    assert touched > 0  # pages held answers below the full mark (decaying among them)
+    with get_engine(store_url).connect() as conn:
+        whole = conn.execute(text("SELECT COUNT(*) FROM evaluation_run WHERE "
+                                  "parent_run_id IS NULL")).scalar_one()
+        decaying = conn.execute(text("SELECT COUNT(*) FROM decay_ledger")).scalar_one()
+    assert whole >= 2 and decaying > 0  # copied whole from the state; answers decaying
