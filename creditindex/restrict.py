@@ -23,6 +23,7 @@ import polars as pl
 from creditindex import engine
 from creditindex.categories import ALL, category_bit, scope_mask_expr, scope_text_expr
 from creditindex.days import to_day
+from creditindex.engine.arrays import distinct
 from creditindex.engine.ledger import BehaviourTable
 from creditindex.engine.restrictions import Entries, Suspensions, record_restrictions
 from creditindex.engine.scoring import round_half_away
@@ -412,7 +413,7 @@ def _distinct_hashes(ids: pl.Series) -> tuple[int, npt.NDArray[np.uint64]]:
     """A seed under which the distinct ``ids`` have distinct hashes, and those hashes."""
     for seed in _ID_SEEDS:
         hashes = _hash(ids, seed)
-        if np.unique(hashes).size == hashes.size:
+        if distinct(hashes).size == hashes.size:
             return seed, hashes
     raise ValueError("subject id hashes collide under every seed")  # pragma: no cover
 

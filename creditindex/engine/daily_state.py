@@ -18,6 +18,7 @@ from creditindex.engine.arrays import (
     I32Array,
     IntArray,
     U64Array,
+    distinct,
     stable_argsort,
 )
 from creditindex.engine.change_points import Segments, Timeline, segments_of, timeline_of
@@ -288,7 +289,7 @@ def _update(state: DailyState, incoming: pl.DataFrame | None, d: int) -> DailySt
     total = state.n_base + extra_a.size
     lo = np.searchsorted(pending_day, state.known_on, side="right")
     hi = np.searchsorted(pending_day, d, side="right")
-    touched = np.unique(np.concatenate([new_codes, pending_code[lo:hi]]))
+    touched = distinct(np.concatenate([new_codes, pending_code[lo:hi]]))
     pending_day, pending_code = pending_day[hi:], pending_code[hi:]
 
     dirty = np.zeros(total, dtype=np.bool_)
@@ -335,8 +336,8 @@ def _update(state: DailyState, incoming: pl.DataFrame | None, d: int) -> DailySt
     on_code, on_seg = _covering(delta, d)
     current[on_code] = state.base.size + on_seg
     moved_delta = delta.code[(delta.start > state.known_on) & (delta.start <= d)]
-    changed = np.unique(np.concatenate([touched, due_code,
-                                        moved_delta.astype(np.int64)]))
+    changed = distinct(np.concatenate([touched, due_code,
+                                       moved_delta.astype(np.int64)]))
     return DailyState(
         rules=state.rules, known_on=d, records=state.records, added=added,
         added_code=added_code, row_order=state.row_order, row_offsets=state.row_offsets,
