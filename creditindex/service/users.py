@@ -8,9 +8,9 @@ import polars as pl
 from creditindex.service.auth import ANONYMOUS, Permission, User, require
 from creditindex.service.state import ActionError, ready_engine
 from creditindex.store.audit import audit_trail
-from creditindex.store.db import read_transaction
+from creditindex.store.db import StoreError, read_transaction
 from creditindex.store.users import User as Account
-from creditindex.store.users import find_user
+from creditindex.store.users import find_user, require_user
 
 
 def as_user(account: Account) -> User:
@@ -22,10 +22,10 @@ def account(url: str, name: str) -> User:
     """The active account ``name`` as a user (the command line's ``--user``); refused
     with :class:`~creditindex.service.state.ActionError` when unknown or inactive."""
     with read_transaction(ready_engine(url)) as conn:
-        found = find_user(conn, name)
-    if found is None or not found.active:
-        raise ActionError(f"unknown or inactive user '{name}' (add one with "
-                          "`creditindex users add`)")
+        try:
+            found = require_user(conn, name)
+        except StoreError as exc:
+            raise ActionError(str(exc)) from exc
     return as_user(found)
 
 

@@ -130,11 +130,10 @@ def refuse_unknown_user(url: str | None, name: str) -> User:
     engine = get_engine(url)
     ensure_schema(engine)
     with read_transaction(engine) as conn:
-        user = find_user(conn, name)
-    if user is None or not user.active:
-        raise InputError.one("--user", f"unknown or inactive user '{name}' (add one with "
-                                       "`creditindex users add`)")
-    return user
+        try:
+            return require_user(conn, name)
+        except StoreError as exc:
+            raise InputError.one("--user", str(exc)) from exc
 
 
 # A hash of no one's password, checked when a name is unknown (same cost as a real one).
