@@ -118,7 +118,7 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
               subject_ids: Sequence[str] | None = None,
               manual_path: str | None = None,
               record_columns: Collection[str] | None = None,
-              compact: bool = False) -> CreditData:
+              compact: bool = False, direct: bool = False) -> CreditData:
     """Everything a command reads, from files or from the store. From the store, the rule
     set is ``rules_path`` or else the version in force on ``on`` (the day asked);
     ``subject_ids``: the command answers about these subjects only, so the store reads
@@ -127,7 +127,9 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
     (:func:`creditindex.records.read_records`; default all). ``compact``: the command
     reads the records' texts only for the rows it shows, so record files are kept
     compact when they can be (:mod:`creditindex.compact`; not with ``list_paths``,
-    whose matching reads every name a subject goes by)."""
+    whose matching reads every name a subject goes by). ``direct``: read the store
+    through the database's own driver where it can (:func:`creditindex.store.load.
+    load_data`)."""
     import polars as pl
 
     from creditindex.evaluate import CreditData
@@ -137,7 +139,8 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
     if db_url:
         from creditindex.store.load import load_data as load_from_store
 
-        data = load_from_store(db_url, rules_path=rules_path, on=on, subject_ids=subject_ids)
+        data = load_from_store(db_url, rules_path=rules_path, on=on, subject_ids=subject_ids,
+                               direct=direct)
     else:
         rules = load_rules(rules_path)
         if not records_paths:

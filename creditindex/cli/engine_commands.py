@@ -218,14 +218,17 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
         refuse_folders(records_paths, "--records")
         if master or shards:
             raise click.UsageError("--master and --shards go with --engine spark")
+        # A check reads its subjects' rows and stores one check: through the database's
+        # own driver where it can (SQLite, PostgreSQL), without importing SQLAlchemy.
         data = load_data(rules_path, records_paths, db_url, list_paths, on=on,
-                         subject_ids=ids, manual_path=manual_path)
+                         subject_ids=ids, manual_path=manual_path, direct=True)
     if db_url:
         from creditindex.store.checks import issue_check
         from creditindex.store.db import StoreError
 
         try:
-            issued = issue_check(db_url, data, request, user=user, channel="cli")
+            issued = issue_check(db_url, data, request, user=user, channel="cli",
+                                 direct=True)
         except RequestError as exc:
             raise request_input_error(exc) from exc
         except StoreError as exc:
@@ -237,9 +240,8 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
             click.echo(f"wrote certificate to {certificate_path}", err=True)
         if evidence:
             from creditindex.output import write_text_atomic
-            from creditindex.store.checks import get_check
 
-            write_text_atomic(evidence, get_check(db_url, issued.id).evidence_html or "")
+            write_text_atomic(evidence, issued.evidence_html or "")
             click.echo(f"wrote evidence report to {evidence}", err=True)
         emit(issued.result.table, out)
         return

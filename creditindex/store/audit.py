@@ -8,12 +8,15 @@ import getpass
 import json
 import os
 from collections.abc import Mapping
-from typing import Any
-
-import polars as pl
-from sqlalchemy import Connection, select
+from typing import TYPE_CHECKING, Any
 
 from creditindex.store.db import get_engine, insert_row, read_transaction, table, utcnow
+
+if TYPE_CHECKING:  # a check's audit row is written without SQLAlchemy or polars
+    import polars as pl
+    from sqlalchemy import Connection
+
+    from creditindex.store.driver import Driver
 
 AUDIT_COLUMNS = ["id", "at", "actor", "action", "entity", "entity_key", "before", "after"]
 # Audited actions that change nothing the engine reads (evaluations; an objection filed or
@@ -50,10 +53,8 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-# Built once: executed with its values, it is compiled once per process.
 
-
-def record(conn: Connection, actor: str, action: str, entity: str, key: object,
+def record(conn: Connection | Driver, actor: str, action: str, entity: str, key: object,
            before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None,
            ) -> None:
     """Write one audit row on ``conn`` (inside the change's own transaction)."""
@@ -68,6 +69,9 @@ def audit_trail(url: str | None = None, entity: str | None = None, key: object |
                 action: str | None = None) -> pl.DataFrame:
     """The audit log, oldest first, optionally for one entity (and key) or action.
     ``before`` and ``after`` come back as JSON text."""
+    import polars as pl
+    from sqlalchemy import select
+
     log = table("audit_log")
     query = select(*(log.c[c] for c in AUDIT_COLUMNS)).order_by(log.c.id)
     if entity is not None:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Connection, func, select
+from typing import TYPE_CHECKING, Any
 
 from creditindex.certificate import (
     CheckRequest,
@@ -30,8 +28,11 @@ from creditindex.store.db import (
     utcnow,
     write_transaction,
 )
+from creditindex.store.driver import Driver
 from creditindex.store.migrations import ensure_schema
-from creditindex.store.users import require_user
+
+if TYPE_CHECKING:  # a check is stored without SQLAlchemy on the direct path
+    from sqlalchemy import Connection
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ def save_check(url: str | None, result: CheckResult, rules: RuleSet, *,
     """Store an eligibility check (inputs, answer, evidence) made by ``user`` (any active
     user); without one, by ``actor`` (an anonymous visitor's session, as the app names
     it: ``anonymous:<session>``) or else the system actor. Returns its id."""
+    from creditindex.store.users import require_user
+
     engine = get_engine(url)
     ensure_schema(engine)
     with write_transaction(engine) as conn:
@@ -71,8 +74,7 @@ def save_check(url: str | None, result: CheckResult, rules: RuleSet, *,
                              utcnow())
 
 
-# Statements built once (executed with their values: compiled once per process).
-def _insert_check(conn: Connection, who: str, result: CheckResult, rules_hash: str,
+def _insert_check(conn: Connection | Driver, who: str, result: CheckResult, rules_hash: str,
                   inputs: dict[str, Any], evidence_html: str | None,
                   created_at: dt.datetime) -> int:
     ids = [str(s) for s in result.table.get_column("subject_id").to_list()]
@@ -92,6 +94,8 @@ def _insert_check(conn: Connection, who: str, result: CheckResult, rules_hash: s
 def count_checks(url: str | None, *, since: dt.datetime, by_prefix: str) -> tuple[int, int]:
     """How many checks actors whose name starts with ``by_prefix`` stored since
     ``since`` (UTC), and the bytes of their evidence reports."""
+    from sqlalchemy import func, select
+
     engine = get_engine(url)
     ensure_schema(engine)
     checks = table("eligibility_check")
@@ -104,6 +108,8 @@ def count_checks(url: str | None, *, since: dt.datetime, by_prefix: str) -> tupl
 
 def get_check(url: str | None, check_id: int) -> StoredCheck:
     """A stored check by id."""
+    from sqlalchemy import select
+
     engine = get_engine(url)
     ensure_schema(engine)
     checks = table("eligibility_check")
@@ -144,7 +150,8 @@ def check_number(check_id: int, created_at: dt.datetime) -> str:
 @dataclass(frozen=True)
 class IssuedCheck:
     """A check as stored and certified: its id, number and verification code, the
-    engine's answer (members, and the consortium's row when asked) and the certificate."""
+    engine's answer (members, and the consortium's row when asked), the certificate and
+    the evidence report as stored."""
 
     id: int
     check_no: str
@@ -152,6 +159,7 @@ class IssuedCheck:
     result: CheckResult
     members: CheckResult
     certificate: dict[str, Any]
+    evidence_html: str | None = None
 
     @property
     def html(self) -> str:
@@ -162,8 +170,8 @@ class IssuedCheck:
 def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
                 user: str | None = None, operator: str | None = None, channel: str = "cli",
                 api_key_id: str | None = None, facts: dict[str, Any] | None = None,
-                actor: str | None = None, members: CheckResult | None = None
-                ) -> IssuedCheck:
+                actor: str | None = None, members: CheckResult | None = None,
+                direct: bool = False) -> IssuedCheck:
     """Answer ``request`` on ``data`` (refused with :class:`~creditindex.certificate.
     RequestError` when a code fails its check digit), store the check with its evidence,
     number it and store its certificate with a verification code, all in one transaction.
@@ -173,7 +181,24 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
     (:func:`~creditindex.evidence.data_facts`) describe the data read when ``data`` is a
     view narrowed to the subjects asked (the API server's fast path); ``members`` is the
     engine's answer for each member when already known (the server's answers of the day,
-    :mod:`creditindex.api.answers`: the same frames :func:`run_check` would give)."""
+    :mod:`creditindex.api.answers`: the same frames :func:`run_check` would give).
+    ``direct``: without a user, store the check through the database's own driver where
+    :func:`creditindex.store.driver.connect` can (a short command: no SQLAlchemy is
+    imported); the same rows."""
+    if direct and user is None and url:
+        from creditindex.store import driver
+
+        draft = draft_check(url, data, request, operator=operator, channel=channel,
+                            api_key_id=api_key_id, facts=facts, actor=actor,
+                            members=members)
+        with driver.opened(url) as found:
+            if found is not None:
+                with driver.write(found) as conn:
+                    return store_draft(conn, draft)
+        engine = get_engine(url)
+        ensure_schema(engine)
+        with write_transaction(engine) as conn:
+            return store_draft(conn, draft)
     engine = get_engine(url)
     ensure_schema(engine)
     if user is None:
@@ -183,6 +208,8 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
                             api_key_id=api_key_id, facts=facts, actor=actor, members=members)
         with write_transaction(engine) as conn:
             return store_draft(conn, draft)
+    from creditindex.store.users import require_user
+
     answered = _answer(url, data, request, members, facts)  # before the lock is taken
     with write_transaction(engine) as conn:
         who = require_user(conn, user).name
@@ -261,7 +288,7 @@ def draft_check(url: str | None, data: CreditData, request: CheckRequest, *,
                   actor or audit.system_actor(), operator, channel, api_key_id)
 
 
-def store_draft(conn: Connection, draft: CheckDraft) -> IssuedCheck:
+def store_draft(conn: Connection | Driver, draft: CheckDraft) -> IssuedCheck:
     """Store a drafted check on ``conn`` (inside the caller's write transaction): the
     check with its evidence and audit row, then its certificate, numbered by the check's
     id. Several drafts may be stored in one transaction (the API server's group commit,
@@ -281,7 +308,7 @@ def store_draft(conn: Connection, draft: CheckDraft) -> IssuedCheck:
         "payload": audit.jsonable(payload)},
         json_columns=("payload",))
     return IssuedCheck(check_id, number, draft.verify_code, draft.result, draft.members,
-                       payload)
+                       payload, draft.evidence_html)
 
 
 def _masked_evidence(payload: dict[str, Any]) -> dict[str, Any]:
@@ -307,6 +334,8 @@ class Certificate:
 
 
 def _certificate(conn: Connection, where: Any) -> Certificate | None:
+    from sqlalchemy import select
+
     certs = table("check_certificate")
     row = conn.execute(select(certs.c.check_id, certs.c.check_no, certs.c.verify_code,
                               certs.c.issued_at, certs.c.payload, certs.c.api_key_id

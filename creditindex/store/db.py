@@ -19,23 +19,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-from sqlalchemy import (
-    JSON,
-    Connection,
-    Date,
-    DateTime,
-    Engine,
-    Table,
-    bindparam,
-    create_engine,
-    event,
-    text,
-)
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool, QueuePool
+# Re-exported: the raw-driver helpers take an engine connection or a direct one, and live
+# in a module without SQLAlchemy (the direct path of a short command imports no more).
+from creditindex.store.driver import FIELD_SEPARATOR as FIELD_SEPARATOR
+from creditindex.store.driver import Driver
+from creditindex.store.driver import fetch_columns as fetch_columns
+from creditindex.store.driver import fetch_packed as fetch_packed
+from creditindex.store.driver import packed_select as packed_select
+from creditindex.store.driver import placeholder as placeholder
 
 if TYPE_CHECKING:
+    import polars as pl
+    from sqlalchemy import Connection, Engine, Table
     from tqdm import tqdm
 
 # Re-exported: where the store is lives in a module without database imports.
@@ -84,6 +79,8 @@ def normalise_url(url: str | None) -> str:
     """A SQLAlchemy URL with the drivers this project ships: ``postgresql://`` uses
     psycopg 3, ``mysql://``/``mariadb://`` use PyMySQL with utf8mb4, and a bare path
     means a SQLite file."""
+    from sqlalchemy.engine import make_url
+
     raw = (url or "").strip() or default_url()
     if "://" not in raw:
         return f"sqlite:///{Path(raw).expanduser().resolve()}"
@@ -126,33 +123,6 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
-def _use_wal(cursor: Any, patience: float = 60.0) -> None:
-    """Put a SQLite database in WAL mode once (the mode is kept in the file).
-
-    Switching needs an exclusive lock; when several processes open a new store at once,
-    SQLite may answer "database is locked" at once instead of waiting (a connection that
-    holds a shared lock and wants more is never made to wait, lest two wait for each
-    other). So the mode is read first -- a store already in WAL mode is left alone -- and
-    a refused switch is tried again until ``patience`` seconds have passed."""
-    import sqlite3
-    import time
-
-    deadline = time.monotonic() + patience
-    pause = 0.01
-    while True:
-        try:
-            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
-            if str(mode).lower() == "wal" or str(mode).lower() == "memory":
-                return
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.5)
-
-
 def keep_connections(url: str | None) -> None:
     """Keep the connections to the store at ``url`` open between transactions in this
     process (a long-running server's many short transactions). Without it a SQLite
@@ -168,6 +138,12 @@ def keep_connections(url: str | None) -> None:
 
 
 def _make_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool, QueuePool
+
+    from creditindex.store.driver import sqlite_setup
+
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         # Room for a server's request threads (40 by default) without waiting.
@@ -184,15 +160,7 @@ def _make_engine(url: str) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy (not the driver) issue BEGIN, so that BEGIN IMMEDIATE is possible.
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA busy_timeout=60000")  # first: every later step may wait
-        _use_wal(cursor)
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA cache_size=-131072")  # up to 128 MB: bulk imports of big files
-        cursor.execute("PRAGMA temp_store=MEMORY")
-        cursor.close()
+        sqlite_setup(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -239,11 +207,6 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def placeholder(conn: Connection) -> str:
-    """The driver's positional parameter marker."""
-    return "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
-
-
 def quoted(conn: Connection, name: str) -> str:
     """A table or column name quoted for the connection's dialect when it needs it."""
     return str(conn.dialect.identifier_preparer.quote(name))
@@ -267,12 +230,20 @@ def insert_sql(conn: Connection, table_name: str, columns: Sequence[str],
     return sql
 
 
-def insert_row(conn: Connection, table_name: str, values: Mapping[str, Any],
+def insert_row(conn: Connection | Driver, table_name: str, values: Mapping[str, Any],
                json_columns: Collection[str] = (), returning: str | None = None) -> Any:
     """Insert one row through SQL, without the table's model (see :func:`table`): the
     values of ``json_columns`` are stored as the JSON type stores them (``None`` as JSON
     ``null``), dates and times as the Date and DateTime types do on each database.
-    Returns the new row's ``returning`` column (its auto-increment key), if asked."""
+    Returns the new row's ``returning`` column (its auto-increment key), if asked. On a
+    direct connection (:class:`~creditindex.store.driver.Driver`) the same row is
+    inserted through the driver, its values stored as these types store them."""
+    if isinstance(conn, Driver):
+        from creditindex.store.driver import insert_row as insert_direct
+
+        return insert_direct(conn, table_name, values, json_columns, returning)
+    from sqlalchemy import JSON, Date, DateTime, bindparam, text
+
     binds: list[Any] = []
     for name, value in values.items():
         type_: Any = (JSON() if name in json_columns else DateTime()
@@ -297,6 +268,8 @@ def executemany(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> 
 def driver_rows(conn: Connection, frame: pl.DataFrame) -> list[tuple[Any, ...]]:
     """A frame's rows for the raw driver; on SQLite dates and times as the ISO text
     SQLAlchemy stores there."""
+    import polars as pl
+
     if is_sqlite(conn):
         frame = frame.with_columns(
             *(pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items()
@@ -350,56 +323,10 @@ def _copy(conn: Connection, table_name: str, columns: Sequence[str],
         cursor.close()
 
 
-def fetch_columns(conn: Connection, sql: str, params: tuple[Any, ...] = ()
-                  ) -> list[tuple[Any, ...]]:
-    """Run a query through the raw driver cursor and return its columns (tuples of
-    values), which is several times faster than rows of objects for large results."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    if not rows:
-        return [() for _ in names]
-    return list(zip(*rows, strict=True))
-
-
-# Separates the fields of a packed row (see :func:`packed_select`); the importer refuses
-# text containing it.
-FIELD_SEPARATOR = "\x1f"
-
-
-def packed_select(conn: Connection, columns: Sequence[str], rest: str) -> str:
-    """``SELECT <one text value per row> <rest>``: the columns as text (NULL as empty),
-    joined by :data:`FIELD_SEPARATOR`. A million rows come back as a million strings
-    instead of millions of objects, and are split by polars in one go."""
-    dialect = conn.dialect.name
-    names = ", ".join(columns)
-    if dialect == "mysql":
-        parts = [f"coalesce(cast({c} as char), '')" for c in columns]
-        return f"SELECT concat({', char(31 using utf8mb4), '.join(parts)}) {rest}"
-    # printf/format render NULL as empty text; one call per row is the fastest on SQLite.
-    if dialect == "postgresql":  # psycopg reads %s as a parameter: %%s is a literal %s
-        return f"SELECT format('{chr(31).join(['%%s'] * len(columns))}', {names}) {rest}"
-    return f"SELECT printf('{chr(31).join(['%s'] * len(columns))}', {names}) {rest}"
-
-
-def fetch_packed(conn: Connection, columns: Sequence[str], rest: str,
-                 params: tuple[Any, ...] = ()) -> list[str]:
-    """The packed rows of :func:`packed_select` as a list of strings (``params`` is always
-    passed to the driver, so a literal % in ``rest`` is written %%, as drivers want)."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(packed_select(conn, columns, rest), params)
-        return [row[0] for row in cursor.fetchall()]
-    finally:
-        cursor.close()
-
-
 def server_version(conn: Connection) -> str:
     """A short description of the database server (for reports)."""
+    from sqlalchemy import text
+
     name = conn.dialect.name
     query = {"sqlite": "select sqlite_version()", "postgresql": "show server_version",
              "mysql": "select version()"}[name]

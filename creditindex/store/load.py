@@ -15,26 +15,25 @@ import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from sqlalchemy import Connection
 
 from creditindex.evaluate import CreditData
 from creditindex.lists import LIST_SCHEMA
 from creditindex.records import RECORD_SCHEMA
 from creditindex.restrict import normalise_ids
-from creditindex.rules import RuleSet
-from creditindex.store.db import (
+from creditindex.store.driver import (
     FIELD_SEPARATOR,
+    dialect_name,
     fetch_columns,
     fetch_packed,
-    get_engine,
     placeholder,
-    read_transaction,
 )
-from creditindex.store.migrations import ensure_schema
-from creditindex.store.rulesets import rules_for
+
+if TYPE_CHECKING:  # the readers take an engine connection or a direct one (Conn)
+    from creditindex.rules import RuleSet
+    from creditindex.store.driver import Conn
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {"id": pl.Int64(), "kind": pl.String(),
                                         "on": pl.Date()}
@@ -53,7 +52,7 @@ def id_chunks(subject_ids: Sequence[str]) -> Iterator[list[str]]:
         yield ids[at:at + ID_CHUNK]
 
 
-def in_list(conn: Connection, column: str, values: Sequence[str]) -> str:
+def in_list(conn: Conn, column: str, values: Sequence[str]) -> str:
     """``column IN (?, ?, ...)`` with the driver's parameter markers."""
     return f"{column} IN ({', '.join([placeholder(conn)] * len(values))})"
 
@@ -100,7 +99,7 @@ def unpack(rows: list[str], schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return fields.select(out)
 
 
-def query_frame(conn: Connection, sql: str, schema: dict[str, pl.DataType],
+def query_frame(conn: Conn, sql: str, schema: dict[str, pl.DataType],
                 params: tuple[Any, ...] = ()) -> pl.DataFrame:
     """The result of ``sql`` as a frame of ``schema`` (columns in the same order)."""
     columns = fetch_columns(conn, sql, params)
@@ -109,7 +108,7 @@ def query_frame(conn: Connection, sql: str, schema: dict[str, pl.DataType],
     return frame_from_columns(columns, schema)
 
 
-def read_records(conn: Connection, known_on: dt.date | None = None,
+def read_records(conn: Conn, known_on: dt.date | None = None,
                  subject_ids: Sequence[str] | None = None) -> pl.DataFrame:
     """Every stored record in the canonical schema (import order), with ``revoked_on`` and
     ``repaired_on`` as in effect: the value its source carried, or the day of the first
@@ -122,7 +121,7 @@ def read_records(conn: Connection, known_on: dt.date | None = None,
     conditions, params = [], []
     if known_on is not None:
         conditions.append(f"recorded_on <= {placeholder(conn)}")
-        params.append(known_on.isoformat() if conn.dialect.name == "sqlite" else known_on)
+        params.append(known_on.isoformat() if dialect_name(conn) == "sqlite" else known_on)
     if subject_ids is not None and len(subject_ids) > SCAN_ABOVE:  # a scan is cheaper
         wanted = _scanned_in(conn, subject_ids)
         if wanted is None:
@@ -154,16 +153,16 @@ def read_records(conn: Connection, known_on: dt.date | None = None,
         list(RECORD_SCHEMA))
 
 
-def _scanned_in(conn: Connection, subject_ids: Sequence[str]) -> tuple[str, Any] | None:
+def _scanned_in(conn: Conn, subject_ids: Sequence[str]) -> tuple[str, Any] | None:
     """``subject_id IN (the ids)`` as one condition with the ids as one parameter,
     answered by a scan of the table that keeps the rows of those ids (SQLite: a JSON
     array, the index left unused with ``+``; PostgreSQL: an array), or ``None`` where
     neither is at hand. Only the kept rows are formatted and sent."""
     ids = list(dict.fromkeys(subject_ids))
-    if conn.dialect.name == "sqlite":
+    if dialect_name(conn) == "sqlite":
         return (f"+subject_id IN (SELECT value FROM json_each({placeholder(conn)}))",
                 json.dumps(ids))
-    if conn.dialect.name == "postgresql":
+    if dialect_name(conn) == "postgresql":
         return f"subject_id = ANY({placeholder(conn)})", ids
     return None
 
@@ -185,7 +184,7 @@ SUBJECT_ROW_SCHEMA: dict[str, pl.DataType] = {
     "country": pl.String()}
 
 
-def _by_subject(conn: Connection, select_from: str, schema: dict[str, pl.DataType],
+def _by_subject(conn: Conn, select_from: str, schema: dict[str, pl.DataType],
                 subject_ids: Sequence[str] | None, order: list[str]) -> pl.DataFrame:
     """``select_from`` (``SELECT ... FROM table``), all rows or those of ``subject_ids``,
     ordered by ``order`` (columns of the table and the frame)."""
@@ -196,7 +195,7 @@ def _by_subject(conn: Connection, select_from: str, schema: dict[str, pl.DataTyp
                     for ids in id_chunks(subject_ids)], schema).sort(order)
 
 
-def read_subjects(conn: Connection, subject_ids: Sequence[str] | None = None
+def read_subjects(conn: Conn, subject_ids: Sequence[str] | None = None
                   ) -> pl.DataFrame | None:
     """Registered subjects (``subject_id, subject_type, subject_name[, country]``), or
     ``None`` when there are none; ``country`` only when some subject has one.
@@ -215,7 +214,7 @@ LIST_SELECT = ("SELECT list_name, entry_id, subject_id, name, country, listed_on
                "grounds, scope, financier, source_row FROM list_entry")
 
 
-def read_lists(conn: Connection, subject_ids: Sequence[str] | None = None
+def read_lists(conn: Conn, subject_ids: Sequence[str] | None = None
                ) -> pl.DataFrame | None:
     """Stored external list entries in the canonical list schema, or ``None``.
     ``subject_ids``: only the entries that may concern them, those naming one of them
@@ -237,7 +236,7 @@ MANUAL_SCHEMA: dict[str, pl.DataType] = {
     "document_no": pl.String(), "entered_by": pl.String()}
 
 
-def read_manual(conn: Connection, subject_ids: Sequence[str] | None = None
+def read_manual(conn: Conn, subject_ids: Sequence[str] | None = None
                 ) -> pl.DataFrame | None:
     """Manual restrictions (``subject_id, start, until, reason, document_no, entered_by``)
     with their end as lifted or amended since (the latest change decides; a restriction
@@ -262,7 +261,7 @@ def read_manual(conn: Connection, subject_ids: Sequence[str] | None = None
     return frame if frame.height else None
 
 
-def load_from(conn: Connection, rules: RuleSet, known_on: dt.date | None = None,
+def load_from(conn: Conn, rules: RuleSet, known_on: dt.date | None = None,
               subject_ids: Sequence[str] | None = None) -> CreditData:
     """Everything the engine needs, read on ``conn`` (one consistent view); with
     ``subject_ids`` only what concerns those subjects (see the module docstring)."""
@@ -275,13 +274,30 @@ def load_from(conn: Connection, rules: RuleSet, known_on: dt.date | None = None,
 
 def load_data(url: str | None = None, rules_path: str | Path | None = None,
               known_on: dt.date | None = None, on: dt.date | None = None,
-              subject_ids: Sequence[str] | None = None) -> CreditData:
+              subject_ids: Sequence[str] | None = None, direct: bool = False) -> CreditData:
     """The store at ``url`` as :class:`CreditData`. The rule set is ``rules_path`` if
     given, else the published version in force on ``on`` (default today), else the
     project's default rule set. ``known_on`` only trims records recorded after it;
-    ``subject_ids`` reads only what concerns those subjects (few-subject answers)."""
+    ``subject_ids`` reads only what concerns those subjects (few-subject answers).
+    ``direct``: read through the database's own driver where
+    :func:`creditindex.store.driver.connect` can (a short command: no SQLAlchemy is
+    imported); the same queries, the same data."""
+    from creditindex.store.rulesets import rules_for
+
+    day = on or dt.date.today()
+    if direct and url:
+        from creditindex.store import driver
+
+        with driver.opened(url) as found:
+            if found is not None:
+                with driver.read(found) as conn:
+                    return load_from(conn, rules_for(conn, rules_path, day), known_on,
+                                     subject_ids)
+    from creditindex.store.db import get_engine, read_transaction
+    from creditindex.store.migrations import ensure_schema
+
     engine = get_engine(url)
     ensure_schema(engine)
-    with read_transaction(engine) as conn:
-        rules = rules_for(conn, rules_path, on or dt.date.today())
-        return load_from(conn, rules, known_on, subject_ids)
+    with read_transaction(engine) as engine_conn:
+        return load_from(engine_conn, rules_for(engine_conn, rules_path, day), known_on,
+                         subject_ids)

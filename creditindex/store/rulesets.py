@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import polars as pl
-from sqlalchemy import Connection, Date, DateTime, Row, bindparam, insert, select, text
+from typing import TYPE_CHECKING, Any
 
 from creditindex.rules import DEFAULT_RULES, RuleSet, load_rules, parse_rules
 from creditindex.store import audit
 from creditindex.store.db import get_engine, read_transaction, table, utcnow, write_transaction
+from creditindex.store.driver import Driver
 from creditindex.store.migrations import ensure_schema
 from creditindex.store.permissions import Permission
-from creditindex.store.users import require_user
+
+if TYPE_CHECKING:  # the rule set in force is read without SQLAlchemy on the direct path
+    import polars as pl
+    from sqlalchemy import Connection
 
 # The project's default rule set, when a store that never had one published needs one,
 # counts from this day.
@@ -40,8 +43,8 @@ class PublishedRules:
     new: bool = False  # published by this call
 
 
-def _from_row(row: Row[tuple[object, ...]], new: bool = False) -> PublishedRules:
-    m = row._mapping
+def _from_row(row: Any, new: bool = False) -> PublishedRules:
+    m: Mapping[str, Any] = row if isinstance(row, Mapping) else row._mapping
     digest = str(m["content_hash"])
     if digest not in _parsed:
         _parsed[digest] = parse_rules(str(m["toml_text"]), f"rule set {m['name']} "
@@ -57,6 +60,8 @@ def _from_row(row: Row[tuple[object, ...]], new: bool = False) -> PublishedRules
 def publish_text(conn: Connection, text: str, file: str, actor: str,
                  effective_from: dt.date, note: str | None = None) -> PublishedRules:
     """Publish rule-set text on ``conn`` (checked first; the same text twice is one version)."""
+    from sqlalchemy import insert, select
+
     rules = parse_rules(text, file)
     versions = table("rule_set_version")
     existing = conn.execute(select(versions).where(
@@ -87,6 +92,8 @@ def publish_rules(url: str | None, path: str | Path, user: str,
     except OSError:
         load_rules(p)  # raises InputError naming the file
         raise
+    from creditindex.store.users import require_user
+
     engine = get_engine(url)
     ensure_schema(engine)
     with write_transaction(engine) as conn:
@@ -95,25 +102,57 @@ def publish_rules(url: str | None, path: str | Path, user: str,
                             note)
 
 
-def in_force(conn: Connection, day: dt.date) -> PublishedRules | None:
+# The version in force on a day (one parameter, the day): the latest effective on or
+# before it. One statement for the engine (``:day``) and the direct path (its marker).
+IN_FORCE_SQL = ("SELECT id, content_hash, name, version, toml_text, effective_from, "
+                "published_by, published_at FROM rule_set_version WHERE effective_from <= "
+                "{day} ORDER BY effective_from DESC, id DESC LIMIT 1")
+
+
+def in_force(conn: Connection | Driver, day: dt.date) -> PublishedRules | None:
     """The version in force on ``day``: the latest effective on or before it."""
-    row = conn.execute(text(
-        "SELECT id, content_hash, name, version, toml_text, effective_from, published_by, "
-        "published_at FROM rule_set_version WHERE effective_from <= :day "
-        "ORDER BY effective_from DESC, id DESC LIMIT 1").bindparams(
+    if isinstance(conn, Driver):
+        return _in_force_direct(conn, day)
+    from sqlalchemy import Date, DateTime, bindparam, text
+
+    row = conn.execute(text(IN_FORCE_SQL.format(day=":day")).bindparams(
         bindparam("day", day, type_=Date())).columns(
         effective_from=Date(), published_at=DateTime())).first()
     return None if row is None else _from_row(row)
 
 
+def _in_force_direct(driver: Driver, day: dt.date) -> PublishedRules | None:
+    """:func:`in_force` through the driver: on SQLite the day is bound, and the dates
+    and times read back, as SQLAlchemy's Date and DateTime types store them (ISO text)."""
+    sqlite = driver.dialect == "sqlite"
+    cursor = driver.execute(IN_FORCE_SQL.format(day="?" if sqlite else "%s"),
+                            (day.isoformat() if sqlite else day,))
+    try:
+        names = [d[0] for d in cursor.description]
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
+        return None
+    found = dict(zip(names, row, strict=True))
+    if sqlite:
+        found["effective_from"] = dt.date.fromisoformat(found["effective_from"])
+        found["published_at"] = dt.datetime.fromisoformat(found["published_at"])
+    return _from_row(found)
+
+
 def version_by_id(conn: Connection, version_id: int) -> PublishedRules:
     """The published version with id ``version_id``."""
+    from sqlalchemy import select
+
     versions = table("rule_set_version")
     return _from_row(conn.execute(select(versions).where(versions.c.id == version_id)).one())
 
 
 def all_versions(conn: Connection) -> list[PublishedRules]:
     """Every published version, by effective date."""
+    from sqlalchemy import select
+
     versions = table("rule_set_version")
     rows = conn.execute(select(versions).order_by(versions.c.effective_from,
                                                   versions.c.id)).all()
@@ -131,7 +170,7 @@ def ensure_published(conn: Connection, day: dt.date, actor: str) -> PublishedRul
                         "automatically for the first evaluation")
 
 
-def rules_for(conn: Connection, rules_path: str | Path | None, day: dt.date) -> RuleSet:
+def rules_for(conn: Connection | Driver, rules_path: str | Path | None, day: dt.date) -> RuleSet:
     """``rules_path`` if given, else the version in force on ``day``, else the project's
     default rule set."""
     if rules_path is not None:
@@ -149,6 +188,8 @@ def _default_rules() -> RuleSet:
 
 def list_versions(url: str | None = None, today: dt.date | None = None) -> pl.DataFrame:
     """Every published version with ``in_force`` marking the one in force today."""
+    import polars as pl
+
     engine = get_engine(url)
     ensure_schema(engine)
     day = today or dt.date.today()

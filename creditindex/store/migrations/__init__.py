@@ -10,13 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, inspect, text
-from sqlalchemy.exc import DBAPIError
-
 from creditindex.store.db import StoreError, get_engine
 
 if TYPE_CHECKING:  # Alembic is imported only to migrate (a store that is current
     from alembic.config import Config  # opens without it: fast answers)
+    from sqlalchemy import Connection, Engine
 
 HERE = Path(__file__).resolve().parent
 _REVISION = re.compile(r'^(down_revision|revision)\b[^=]*=\s*(?:"([^"]*)"|None)', re.M)
@@ -88,6 +86,7 @@ def upgrade(url: str | None = None, revision: str = "head") -> str | None:
     revision it is at afterwards. Refuses a database holding other tables."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect
 
     engine = get_engine(url)
     with _migration_lock(engine) as conn:
@@ -139,6 +138,9 @@ def head_of_files() -> str | None:
 
 def _stored_revision(engine: Engine) -> str | None:
     """The revision in the store's ``alembic_version`` table (``None``: no such table)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
     with engine.connect() as conn:
         try:
             found = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
