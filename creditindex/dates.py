@@ -16,6 +16,7 @@ month does not have, an empty string.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 import polars as pl
@@ -41,6 +42,7 @@ MAX_DATE = dt.date(9999, 12, 31)
 # The shape nearly every date has (ISO, zero-padded) is read by one ``strptime``; only the
 # other rows go through the general shapes above (a 12-group regex, ten times slower).
 _PLAIN_ISO = r"^\d{4}-\d{2}-\d{2}$"
+_PLAIN_ISO_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 def _in_range(parsed: pl.Expr) -> pl.Expr:
@@ -116,6 +118,16 @@ def date_problem_expr(expr: pl.Expr | str, formats: Sequence[str] = DEFAULT_FORM
 def parse_date(text: str, formats: Sequence[str] = DEFAULT_FORMATS) -> dt.date:
     """One date (command-line options, the app): :func:`parse_date_expr` on one value.
     Raises ``ValueError`` with the reason :func:`date_problem_expr` gives."""
+    if formats is DEFAULT_FORMATS and _PLAIN_ISO_TEXT.match(str(text)):
+        # The shape nearly every option has (nothing around it), read without building a
+        # frame: the value parse_date_expr gives (a real day in range); anything else,
+        # a refusal included, takes that path.
+        try:
+            day = dt.date.fromisoformat(str(text))
+        except ValueError:
+            day = None
+        if day is not None and MIN_DATE <= day <= MAX_DATE:
+            return day
     frame = pl.DataFrame({"t": [str(text)]}, schema={"t": pl.String})
     value, why = frame.select(parse_date_expr("t", formats), date_problem_expr("t", formats)
                               .alias("why")).row(0)

@@ -12,7 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditindex.dates import _SHAPE, MAX_DATE, MIN_DATE, parse_date_expr
+from creditindex.dates import (
+    _SHAPE,
+    DEFAULT_FORMATS,
+    MAX_DATE,
+    MIN_DATE,
+    parse_date,
+    parse_date_expr,
+)
 
 
 def reference(text: str) -> dt.date | None:
@@ -60,3 +67,35 @@ _PIECES = st.sampled_from(["2026", "1999", "0001", "-", "/", "年", "月", "日"
 @given(st.lists(st.lists(_PIECES, max_size=8).map("".join), min_size=1, max_size=20))
 def test_any_text_reads_as_the_general_shapes_read_it(texts: list[str]) -> None:
     assert parsed(list(texts)) == [reference(t) for t in texts]
+
+
+def one_date(text: str) -> dt.date | str:
+    """:func:`parse_date` of ``text``: the date or the reason it refuses."""
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        return f"refused: {exc}"
+
+
+def one_date_by_frame(text: str) -> dt.date | str:
+    """:func:`parse_date` without its shortcut for plain ISO text (the frame path)."""
+    try:
+        return parse_date(text, formats=list(DEFAULT_FORMATS))  # not the default: no shortcut
+    except ValueError as exc:
+        return f"refused: {exc}"
+
+
+ONE_DATE = [t for t in FAST_AND_NOT if t is not None] + [
+    "\x1f2026-11-30", "2026-11-30\n", "２０２６-11-30", "0000-01-01", "9999-12-31"]
+
+
+@pytest.mark.parametrize("text", ONE_DATE)
+def test_one_date_reads_and_refuses_what_the_frame_path_does(text: str) -> None:
+    # A command-line option's date: plain ISO text is read without a frame.
+    assert one_date(text) == one_date_by_frame(text)
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(_PIECES, max_size=8).map("".join))
+def test_any_one_date_reads_as_the_frame_path_reads_it(text: str) -> None:
+    assert one_date(text) == one_date_by_frame(text)
