@@ -1,28 +1,24 @@
 """Rule sets (docs/semantics.md §3): the TOML format regulators edit, its schema and its checks.
 
-A rule set is refused with every problem named by file, entry and reason.
+A rule set is refused with every problem named by file, entry and reason. It is validated
+by the pydantic models of :mod:`creditindex.rules_schema`; what the engine reads is the
+plain, frozen :class:`RuleSet` made of the validated values. A text this code has
+validated once is kept in its canonical form (the validated values as JSON), keyed by the
+text's hash and this code's own (:func:`canonical_cache`), and read back from it without
+pydantic or TOML: a short command (``creditindex check --db``) then starts without them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
-import math
-import tomllib
+import json
+import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-
-from creditindex.errors import InputError, Problem, Reason
+from creditindex.errors import InputError, Problem
 
 SUBJECT_TYPES: tuple[str, ...] = ("bidder", "agent", "tenderer", "expert")
 SubjectType = Literal["bidder", "agent", "tenderer", "expert"]
@@ -57,141 +53,79 @@ def _a(noun: str) -> str:
     return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
-def _number(value: Any) -> Any:
-    """Accept a finite TOML integer or float (not a boolean, not a string) as is."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"must be a number, not {_a(_toml_type(value))} ({value!r})")
-    if not math.isfinite(value):
-        raise ValueError(f"must be a finite number, not {value!r}")
-    return value
-
-
-# An integer or float (kept as written); one clear message for any other type.
-Points = Annotated[int | float, BeforeValidator(_number)]
-PositivePoints = Annotated[int | float, BeforeValidator(_number), Field(gt=0)]
-# Every day count of a rule set: at least 1, at most MAX_DAYS (100 years; also keeps the
+# Every day count of a rule set is at least 1, at most MAX_DAYS (100 years; also keeps the
 # engine's integer days far from overflow).
 MAX_DAYS = 36_500
-PositiveInt = Annotated[int, Field(gt=0, le=MAX_DAYS)]
-Category = Literal["engineering", "procurement", "land", "property", "other", "all"]
 PERMANENT = "permanent"
 
 
-def _restrict_days(value: Any) -> Any:
-    """Accept a positive whole number of days or ``"permanent"``, with one clear message
-    for anything else (rather than one per member of the union)."""
-    if value == PERMANENT:
-        return value
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"Input should be a valid integer (days) or \"{PERMANENT}\", "
-                         f"not {_a(_toml_type(value))} ({value!r})")
-    if value <= 0:
-        raise ValueError(f"Input should be greater than 0 (got {value!r})")
-    if value > MAX_DAYS:
-        raise ValueError(f"Input should be less than or equal to {MAX_DAYS} (got {value!r})")
+class _Plain:
+    """What the plain rule-set classes share: pydantic's ``model_dump`` and
+    ``model_copy`` (the validated models' names, kept for their callers)."""
+
+    def model_dump(self, exclude: set[str] | None = None) -> dict[str, Any]:
+        """The values as plain data, nested entries as dicts (``content_hash`` left out,
+        as the validated model leaves it out)."""
+        return {f.name: _dumped(getattr(self, f.name))
+                for f in dataclasses.fields(self)  # type: ignore[arg-type]
+                if f.name != "content_hash" and f.name not in (exclude or set())}
+
+    def model_copy(self, update: dict[str, Any] | None = None) -> Any:
+        """A copy with ``update``'s values (not validated, as pydantic's)."""
+        return dataclasses.replace(self, **(update or {}))  # type: ignore[type-var]
+
+
+def _dumped(value: Any) -> Any:
+    if isinstance(value, _Plain):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [_dumped(v) for v in value]
     return value
 
 
-# A bar's default period: days, or "permanent" (no end).
-RestrictDays = Annotated[PositiveInt | Literal["permanent"], BeforeValidator(_restrict_days)]
-
-
-def _basis_text(value: str | None) -> str | None:
-    if value is not None and not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
-
-
-class RulesetHeader(_Strict):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RulesetHeader(_Plain):
     """The ``[ruleset]`` table: identity and scale."""
 
     name: str
     version: str
-    base: Points = 100
-    floor: Points = 0
+    base: int | float = 100
+    floor: int | float = 0
     description: str | None = None
     effective_from: str | None = None
 
-    @model_validator(mode="after")
-    def _floor_below_base(self) -> RulesetHeader:
-        if self.floor >= self.base:
-            raise ValueError(f"floor ({self.floor}) must be below base ({self.base})")
-        return self
 
-
-class Grade(_Strict):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Grade(_Plain):
     """One ``[[grade]]``: a subject takes the first grade whose ``min`` it reaches."""
 
-    name: str = Field(min_length=1)
-    min: Points
+    name: str
+    min: int | float
     restricted: bool = False
     basis: str | None = None
     watch: str | None = None
     name_en: str | None = None
 
-    @model_validator(mode="after")
-    def _restricted_needs_basis(self) -> Grade:
-        _basis_text(self.basis)
-        if self.restricted and self.basis is None:
-            raise ValueError("a restricted grade needs a basis naming the provision that "
-                             "allows barring by grade")
-        return self
 
-
-class Behaviour(_Strict):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Behaviour(_Plain):
     """One ``[[behaviour]]`` of the deduction catalogue."""
 
-    code: str = Field(min_length=1)
-    name: str = Field(min_length=1)
+    code: str
+    name: str
     name_en: str | None = None
-    subject_types: list[SubjectType] = Field(min_length=1)
-    points: PositivePoints
-    days: PositiveInt
-    restrict_days: RestrictDays | None = None
+    subject_types: list[SubjectType]
+    points: int | float
+    days: int
+    restrict_days: int | Literal["permanent"] | None = None
     basis: str | None = None
-    restrict_min_days: PositiveInt | None = None
-    restrict_max_days: PositiveInt | None = None
-    restrict_scope: list[Category] | None = None
-    repeat_within_days: PositiveInt | None = None
-    repeat_factor: PositivePoints | None = None
+    restrict_min_days: int | None = None
+    restrict_max_days: int | None = None
+    restrict_scope: list[str] | None = None
+    repeat_within_days: int | None = None
+    repeat_factor: int | float | None = None
     decay: Literal["step", "linear"] = "step"
-    min_publish_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] | None = None
-
-    @field_validator("code", "name")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value
-
-    @model_validator(mode="after")
-    def _repeat_pair(self) -> Behaviour:
-        if (self.repeat_within_days is None) != (self.repeat_factor is None):
-            raise ValueError("repeat_within_days and repeat_factor go together")
-        return self
-
-    @model_validator(mode="after")
-    def _lawful_bar(self) -> Behaviour:
-        _basis_text(self.basis)
-        if self.restrict_days is not None and self.basis is None:
-            raise ValueError("restrict_days needs a basis naming the legal provision")
-        lo, hi = self.restrict_min_days, self.restrict_max_days
-        if (lo is None) != (hi is None):
-            raise ValueError("restrict_min_days and restrict_max_days go together")
-        if lo is not None and hi is not None:
-            if lo > hi:
-                raise ValueError(f"restrict_min_days ({lo}) is above restrict_max_days ({hi})")
-            rd = self.restrict_days
-            if isinstance(rd, int) and not lo <= rd <= hi:
-                raise ValueError(f"restrict_days ({rd}) is outside the statutory range "
-                                 f"{lo}-{hi} days")
-        if self.restrict_scope is not None and not self.restrict_scope:
-            raise ValueError("restrict_scope must name at least one category")
-        return self
+    min_publish_days: int | None = None
 
     @property
     def restricts(self) -> bool:
@@ -223,29 +157,26 @@ class Behaviour(_Strict):
         return None
 
 
-class ExpertSuspension(_Strict):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ExpertSuspension(_Plain):
     """``[expert_suspension]``: thresholds that suspend an expert from being drawn."""
 
-    window_days: PositiveInt
-    single_points: PositivePoints
-    total_points: PositivePoints
-    suspend_days: PositiveInt
+    window_days: int
+    single_points: int | float
+    total_points: int | float
+    suspend_days: int
     basis: str
 
-    @field_validator("basis")
-    @classmethod
-    def _basis(cls, value: str) -> str:
-        return _basis_text(value) or value
 
-
-class RuleSet(_Strict):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RuleSet(_Plain):
     """A whole rule set. Build it with :func:`load_rules` or :func:`parse_rules`."""
 
     ruleset: RulesetHeader
-    grade: list[Grade] = Field(min_length=1)
-    behaviour: list[Behaviour] = Field(min_length=1)
+    grade: list[Grade]
+    behaviour: list[Behaviour]
     expert_suspension: ExpertSuspension | None = None
-    content_hash: str = Field(default="", exclude=True)
+    content_hash: str = ""
 
     @property
     def base(self) -> float:
@@ -269,78 +200,16 @@ class RuleSet(_Strict):
         return self.grade[-1]
 
 
-_ARRAY_TABLES = ("grade", "behaviour")
-_TABLES = ("ruleset", "expert_suspension")
-
-
-def _entry_label(item: object) -> str:
-    """The code (or else the name) that identifies an array-table entry, if it has one."""
-    if isinstance(item, dict):
-        for key in ("code", "name"):
-            label = item.get(key)
-            if isinstance(label, str) and label.strip():
-                return f" {label}"
-    return ""
-
-
-def _entry_name(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
-    """Name a rule entry the way a regulator reads the file: ``behaviour[3] BID-FRAUD.points``.
-
-    Array-table entries and list items are numbered from 1 (``subject_types[2]``);
-    tables are written as in the file (``[ruleset].floor``, ``[[grade]]``).
-    """
-    if not loc:
-        return "rule set"
-    head = str(loc[0])
-    if len(loc) >= 2 and isinstance(loc[1], int):
-        items = data.get(head)
-        name = f"{head}[{loc[1] + 1}]"
-        if isinstance(items, list) and 0 <= loc[1] < len(items):
-            name += _entry_label(items[loc[1]])
-        rest = loc[2:]
-    else:
-        if head in _ARRAY_TABLES:
-            name = f"[[{head}]]"
-        elif head in _TABLES or isinstance(data.get(head), dict):
-            name = f"[{head}]"
-        else:
-            name = head
-        rest = loc[1:]
-    for part in rest:
-        name += f"[{part + 1}]" if isinstance(part, int) else f".{part}"
-    return name
-
-
-def _reason(err: Any) -> str:
-    kind = err["type"]
-    loc = tuple(err["loc"])
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "missing":
-        if len(loc) == 1 and loc[0] in _ARRAY_TABLES:
-            return f"missing key: a rule set needs at least one [[{loc[0]}]]"
-        return "missing key"
-    given = err.get("input")
-    if kind == "too_short" and len(loc) == 1 and loc[0] in _ARRAY_TABLES:
-        return f"a rule set needs at least one [[{loc[0]}]]"
-    if kind == "literal_error":
-        expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "")
-        what = ("subject type" if "subject_types" in loc
-                else "category" if "restrict_scope" in loc else f"{loc[-1]}")
-        return f"unknown {what} {given!r} (expected {expected})"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be a table, not {_a(_toml_type(given))} ({given!r})"
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    if kind.endswith("_type") or kind.endswith("_parsing") or kind == "int_from_float":
-        msg += f", not {_a(_toml_type(given))} ({given!r})"
-    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        msg += f" (got {given!r})"
-        bound = err.get("ctx", {})
-        if kind == "greater_than":
-            return Reason(msg, "problem.greater_than", n=bound.get("gt"), actual=repr(given))
-        if kind == "greater_than_equal":
-            return Reason(msg, "problem.at_least", n=bound.get("ge"), actual=repr(given))
-    return msg
+def from_canonical(values: dict[str, Any], digest: str) -> RuleSet:
+    """The rule set of validated values (``model_dump`` of the validated model, or its
+    canonical JSON read back) named ``digest``."""
+    suspension = values.get("expert_suspension")
+    return RuleSet(ruleset=RulesetHeader(**values["ruleset"]),
+                   grade=[Grade(**g) for g in values["grade"]],
+                   behaviour=[Behaviour(**b) for b in values["behaviour"]],
+                   expert_suspension=None if suspension is None
+                   else ExpertSuspension(**suspension),
+                   content_hash=digest)
 
 
 def _cross_checks(rs: RuleSet) -> list[tuple[str, str]]:
@@ -380,8 +249,74 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+CODE_FILES = ("rules.py", "rules_schema.py")  # the code that decides what a text means
+
+
+def canonical_cache() -> Path | None:
+    """Where validated rule sets are kept in canonical form: ``CREDITINDEX_RULES_CACHE``
+    (empty: nowhere), else ``var/cache/rules`` under the project folder; one file per
+    text and version of this code, ``<sha256 of the text>-<sha256 of CODE_FILES>.json``."""
+    where = os.environ.get("CREDITINDEX_RULES_CACHE")
+    if where is not None:
+        return Path(where) if where.strip() else None
+    from creditindex.store.location import project_root
+
+    return project_root() / "var" / "cache" / "rules"
+
+
+def _code_hash() -> str:
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in CODE_FILES:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _canonical_path(digest: str) -> Path | None:
+    folder = canonical_cache()
+    return None if folder is None else folder / f"{digest}-{_code_hash()[:32]}.json"
+
+
+def _read_canonical(digest: str) -> RuleSet | None:
+    """The rule set of text ``digest`` as this code validated it, if it has."""
+    path = _canonical_path(digest)
+    if path is None:
+        return None
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(kept, dict) or kept.get("content_hash") != digest:
+        return None
+    return from_canonical(kept["values"], digest)
+
+
+def _keep_canonical(digest: str, values: dict[str, Any]) -> None:
+    """Keep a validated rule set's values (best effort: an unwritable folder keeps none)."""
+    path = _canonical_path(digest)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(f"{path.name}.{os.getpid()}.part")
+        part.write_text(json.dumps({"content_hash": digest, "values": values},
+                                   ensure_ascii=False), encoding="utf-8")
+        os.replace(part, path)
+    except OSError:
+        return
+
+
 def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
-    """Parse and validate rule-set TOML text; raise :class:`InputError` listing every problem."""
+    """Parse and validate rule-set TOML text; raise :class:`InputError` listing every
+    problem. A text this code validated before is read from its canonical form."""
+    digest = content_hash(text)
+    kept = _read_canonical(digest)
+    if kept is not None:
+        return kept
+    import tomllib
+
+    from creditindex.rules_schema import RuleSetModel, ValidationError, entry_name, reason
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -391,17 +326,20 @@ def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
             raise InputError.one(file, f"must be an array of tables ([[{table}]])",
                                  column=f"[{table}]")
     try:
-        rs = RuleSet.model_validate(data)
+        model = RuleSetModel.model_validate(data)
     except ValidationError as exc:
         problems = list(dict.fromkeys(
-            Problem(file, None, _entry_name(tuple(e["loc"]), data), _reason(e))
+            Problem(file, None, entry_name(tuple(e["loc"]), data), reason(e))
             for e in exc.errors()
         ))
         raise InputError(problems) from exc
-    problems = [Problem(file, None, entry, reason) for entry, reason in _cross_checks(rs)]
+    values = model.model_dump()
+    rs = from_canonical(values, digest)
+    problems = [Problem(file, None, entry, why) for entry, why in _cross_checks(rs)]
     if problems:
         raise InputError(problems)
-    return rs.model_copy(update={"content_hash": content_hash(text)})
+    _keep_canonical(digest, values)
+    return rs
 
 
 def load_rules(path: str | Path | None = None) -> RuleSet:

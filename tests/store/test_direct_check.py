@@ -1,7 +1,8 @@
 """``check --db`` through the database's own driver (:mod:`creditindex.store.driver`):
 the same answers, files and stored rows, byte for byte, as through SQLAlchemy, on every
-backend (MariaDB keeps the engine path); no SQLAlchemy imported on SQLite and
-PostgreSQL; the raw SQL it runs names the columns the store's models declare."""
+backend (MariaDB keeps the engine path); neither SQLAlchemy nor pydantic imported on
+SQLite and PostgreSQL; the raw SQL it runs names the columns the store's models
+declare."""
 
 from __future__ import annotations
 
@@ -142,11 +143,13 @@ def test_direct_checks_answer_and_store_what_the_engine_path_does(
 
 def test_a_check_takes_the_direct_path_where_it_can(store_url: str, backend: str) -> None:
     # No SQLAlchemy on SQLite and PostgreSQL; MariaDB keeps the engine path (documented).
+    # No pydantic either: the rule set in force was validated when it was published
+    # (creditindex.rules keeps its canonical form).
     code = (f"import sys\nfrom click.testing import CliRunner\nfrom creditindex.cli import "
             f"main\nr = CliRunner().invoke(main, ['check', '--db', {store_url!r}, '--on', "
             f"'2026-06-01', '--subjects', {V!r}])\nassert r.exit_code == 0, (r.output, "
             f"r.exception)\nprint(sorted(m.split('.')[0] for m in sys.modules if "
-            f"m.startswith(('sqlalchemy', 'alembic', 'sqlmodel'))))")
+            f"m.startswith(('sqlalchemy', 'alembic', 'sqlmodel', 'pydantic'))))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True)
     loaded = set(eval(done.stdout.strip().splitlines()[-1]))
