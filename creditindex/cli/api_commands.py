@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -190,6 +189,8 @@ def points() -> None:
 @_refusals
 def points_formula(db_url: str | None, tender_no: str, path: str, user: str | None) -> None:
     """Set a tender's credit-points formula."""
+    import tomllib
+
     from creditindex.points import FormulaError
     from creditindex.store.tenders import define_formula
 
