@@ -189,6 +189,10 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
     import polars as pl
 
     from creditindex.certificate import CheckRequest, RequestError, run_check
+    from creditindex.cli import end_at_once
+
+    if engine != "spark":  # (a Spark session is stopped by its own exit handlers)
+        end_at_once()  # everything written is closed by the time the command returns
     from creditindex.cli.api_commands import request_input_error, write_certificate
 
     asked = _asked_subjects(subject_list, subjects_file)

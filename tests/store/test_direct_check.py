@@ -200,3 +200,29 @@ def test_the_direct_sql_names_the_declared_columns(store_url: str, backend: str,
                     and not (c.primary_key and c.autoincrement is not False
                              and c.name not in values)}
         assert required <= set(values), (name, required - set(values))
+
+
+def test_a_check_process_ends_with_all_its_output_and_its_code(store_url: str,
+                                                                tmp_path: Path) -> None:
+    # The command line as a process ends a check at once (creditindex.cli.run): what it
+    # printed and wrote is all there, and its exit code is the command's.
+    files = write_examples(tmp_path / "data")
+    run("rules", "publish", str(files["rules"]), "--db", store_url, "--user", "rita",
+        "--effective", "2020-01-01")
+    run("import", "--db", store_url, "--records", str(files["records"]), "--user", "alice",
+        "--today", "2026-11-26", "--no-progress")
+    asked = ["check", "--db", store_url, "--on", "2026-06-01", "--subjects", f"{V},{G},{H}"]
+    expected = run(*asked).stdout
+    out = tmp_path / "answer.csv"
+    for argv, code in ((asked, 0), ([*asked, "--out", str(out)], 0),
+                       ([*asked[:-1], f"{V[:-1]}X"], 2)):
+        done = subprocess.run([sys.executable, "-m", "creditindex", *argv], cwd=ROOT,
+                              capture_output=True, text=True)
+        assert done.returncode == code, done.stderr
+        if code == 2:
+            assert "check character" in done.stderr and done.stdout == ""
+        elif "--out" in argv:
+            assert done.stdout == "" and "wrote 3 rows" in done.stderr
+            assert out.read_text(encoding="utf-8").count("\n") == 4
+        else:
+            assert done.stdout == expected and "check saved" in done.stderr
