@@ -58,18 +58,20 @@ def _general_shapes(text: pl.Expr) -> pl.Expr:
 
 
 def _default_expr(text: pl.Expr) -> pl.Expr:
-    # Each step is a field of one struct so that polars computes it once: an expression
-    # used twice is computed twice when a frame is selected from eagerly. The general
-    # shapes are read only for the rows the plain ISO read left (``slow``: filtered out,
-    # read, and put back in place by position), so a column of ISO dates or empty cells
-    # costs one strptime.
+    # ``text`` as written: a plain ISO date has no spaces around it, so only the rows
+    # the plain ISO read leaves are stripped and read by the general shapes (``slow``:
+    # filtered out, read, and put back in place by position), so a column of ISO dates
+    # or empty cells costs one regex and one strptime. Each step is a field of one
+    # struct so that polars computes it once: an expression used twice is computed twice
+    # when a frame is selected from eagerly.
     plain = pl.when(text.str.contains(_PLAIN_ISO)).then(text).str.strptime(
         pl.Date, "%Y-%m-%d", strict=False)
     slow = pl.field("slow")
     # Row i of the column: its place among the slow rows, or one past the last of them
     # (a null appended there) when it is not slow.
     place = pl.when(slow).then(slow.cum_sum() - 1).otherwise(slow.sum())
-    others = _general_shapes(pl.field("text").filter(slow)).append(pl.lit(None, pl.Date))
+    others = _general_shapes(pl.field("text").filter(slow).str.strip_chars()).append(
+        pl.lit(None, pl.Date))
     return (pl.struct(text.alias("text"), plain.alias("plain"))
             .struct.with_fields((pl.field("plain").is_null() & pl.field("text").is_not_null())
                                 .alias("slow"))
@@ -95,8 +97,9 @@ def parse_date_expr(expr: pl.Expr | str, formats: Sequence[str] = DEFAULT_FORMAT
                     ) -> pl.Expr:
     """Text -> Date by the first of ``formats`` that reads it exactly (the default formats
     are always read too); null when none does, including empty and bare numbers."""
-    text = (pl.col(expr) if isinstance(expr, str) else expr).str.strip_chars()
-    custom = [_custom_expr(text, f) for f in formats if f not in DEFAULT_FORMATS]
+    text = pl.col(expr) if isinstance(expr, str) else expr
+    custom = [_custom_expr(text.str.strip_chars(), f) for f in formats
+              if f not in DEFAULT_FORMATS]
     parsed = pl.coalesce([*custom, _default_expr(text)]) if custom else _default_expr(text)
     return (pl.struct(parsed.alias("parsed"))
             .struct.with_fields(_in_range(pl.field("parsed")).alias("date"))
