@@ -7,6 +7,9 @@ SQLite by default (``var/creditindex.sqlite``), PostgreSQL or MySQL/MariaDB by U
 
 - :mod:`~creditindex.store.db`: engines, transactions, the store lock, ``table(name)``
   (the models imported on first use) and ``insert_row`` (one row through SQL);
+- :mod:`~creditindex.store.driver`: the raw-driver helpers, and the direct path of
+  ``check --db`` through ``sqlite3`` / ``psycopg`` (no SQLAlchemy; MariaDB keeps the
+  engine path);
 - :mod:`~creditindex.store.models`: the tables; :mod:`~creditindex.store.names`: the
   closed vocabularies (roles, event kinds, API scopes, channels);
 - :mod:`~creditindex.store.migrations`: ``upgrade(url)``, ``ensure_schema``;
