@@ -18,9 +18,9 @@ from creditindex.engine.ledger import BehaviourTable, LedgerArrays, RowColumns, 
 from creditindex.engine.restrictions import Entries, Suspensions, bars_of, suspensions_of
 from creditindex.engine.scoring import (
     grade_expr,
-    points_on,
     grade_restricted_expr,
     index_expr,
+    points_on,
     rank_expr,
     round_half_away,
 )
