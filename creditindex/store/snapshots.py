@@ -500,11 +500,9 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             rows = state_rows(conn, ids)
             spells = spells_between(conn, state.day, last)
             needed = _uncovered(rows, spells, last, new_facts)
-            decaying = spells.filter(pl.col("decays_until").is_not_null()).get_column(
-                "subject_id").unique().to_list()
             loader = partial(_load_subjects, conn, rules.rules)
             carry = _Carry(rules, loader(needed), rows, new_facts, segment_rows(conn, rows),
-                           spells=spells, spell_ledger=spell_ledger_rows(conn, decaying),
+                           spells=spells, spell_ledger=spell_ledger_rows(conn, state.day, last),
                            loaded=set(needed), loader=loader)
             work.append(_step(carry, day))
             continue
@@ -544,10 +542,11 @@ def _uncovered(rows: pl.DataFrame, spells: pl.DataFrame, last: dt.date,
             continue
         mine = ahead.get(subject_id, {})
         while nxt is not None and nxt <= last:
-            if nxt not in mine:
+            after = mine.get(nxt, nxt)
+            if nxt not in mine or (after is not None and after <= nxt):  # no spell
                 needed.append(subject_id)
                 break
-            nxt = mine[nxt]
+            nxt = after
     return needed
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, delete
 from creditindex import engine
 from creditindex.store.daily_state import ANSWER_SCHEMA, KEY, LEDGER_COLUMNS
 from creditindex.store.db import bulk_insert, fetch_packed, placeholder, table
-from creditindex.store.load import id_chunks, in_list, query_frame, unpack
+from creditindex.store.load import id_chunks, query_frame, unpack
 
 SPELL_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(), "subject_type": pl.String(), "from_day": pl.Date(),
@@ -45,17 +45,18 @@ def spells_between(conn: Connection, after: dt.date, last: dt.date) -> pl.DataFr
                        (_day(conn, after), _day(conn, last)))
 
 
-def spell_ledger_rows(conn: Connection, subject_ids: list[str]) -> pl.DataFrame:
-    """The stored spell ledger rows of ``subject_ids`` (:data:`SPELL_LEDGER_SCHEMA`)."""
+def spell_ledger_rows(conn: Connection, after: dt.date, last: dt.date) -> pl.DataFrame:
+    """The stored spell ledger rows of the subjects with a decaying spell starting after
+    ``after`` and by ``last`` (:data:`SPELL_LEDGER_SCHEMA`; one query, read packed)."""
+    p = placeholder(conn)
     text_schema = {**SPELL_LEDGER_SCHEMA, "linear": pl.Int8()}
     columns = [c if c != "is_linear" else "CASE WHEN is_linear THEN 1 ELSE 0 END"
                for c in LEDGER_COLUMNS.values()]
-    parts = [unpack(fetch_packed(conn, columns,
-                                 f"FROM spell_ledger WHERE {in_list(conn, 'subject_id', ids)}",
-                                 tuple(ids)), text_schema)
-             for ids in id_chunks(subject_ids)]
-    found = pl.concat(parts) if parts else pl.DataFrame(schema=text_schema)
-    return found.with_columns(pl.col("linear").cast(pl.Boolean))
+    rows = fetch_packed(conn, columns, "FROM spell_ledger WHERE subject_id IN (SELECT "
+                                       "subject_id FROM subject_spell WHERE from_day > "
+                                       f"{p} AND from_day <= {p} AND decays_until IS NOT NULL)",
+                        (_day(conn, after), _day(conn, last)))
+    return unpack(rows, text_schema).with_columns(pl.col("linear").cast(pl.Boolean))
 
 
 def replace_spells(conn: Connection, subject_ids: list[str] | None, spells: pl.DataFrame,
