@@ -145,16 +145,35 @@ def apikeys_uses(db_url: str | None, key_id: str | None, limit: int) -> None:
 @click.command()
 @DB
 @click.argument("check")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
+@click.option("--out", type=click.Path(dir_okay=False),
               help="Write the certificate to FILE (.pdf or .html).")
+@click.option("--evidence", type=click.Path(dir_okay=False),
+              help="Write the check's evidence report to FILE (HTML).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="The evidence report's language.")
 @_refusals
-def certificate(db_url: str | None, check: str, out: str) -> None:
-    """Write a stored check's certificate (资格核查证明) by check number or id."""
+def certificate(db_url: str | None, check: str, out: str | None, evidence: str | None,
+                lang: str) -> None:
+    """Write a stored check's certificate (资格核查证明) by check number or id, and/or
+    its evidence report (rendered from what the check stored)."""
     from creditindex.store.checks import get_certificate
 
-    found = get_certificate(_url(db_url), check)
-    path = write_certificate(found.payload, out)
-    click.echo(f"wrote certificate {found.check_no} to {path}", err=True)
+    if out is None and evidence is None:
+        raise click.UsageError("give --out and/or --evidence")
+    url = _url(db_url)
+    found = get_certificate(url, check)
+    if out is not None:
+        path = write_certificate(found.payload, out)
+        click.echo(f"wrote certificate {found.check_no} to {path}", err=True)
+    if evidence is not None:
+        from creditindex.output import write_text_atomic
+        from creditindex.store.checks import get_check
+
+        report = get_check(url, found.check_id).evidence_report(lang)
+        if report is None:
+            raise click.ClickException(f"check {found.check_no} stored no evidence")
+        write_text_atomic(evidence, report)
+        click.echo(f"wrote evidence report of {found.check_no} to {evidence}", err=True)
 
 
 @click.command()
