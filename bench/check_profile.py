@@ -1,8 +1,9 @@
 """Where the API server's CPU goes per eligibility check, in one process, without HTTP:
 the server's own path (:class:`creditindex.api.reader.StoreReader` with today's day
 answers computed, a check drafted as ``POST /v1/eligibility`` drafts it, stored by the
-group-commit writer), ``--checks`` checks of ``--batch`` random bidders, one after
-another; CPU milliseconds per check by step (thread CPU time), optionally a cProfile.
+group-commit writer: ``--group`` checks per transaction), ``--checks`` checks of
+``--batch`` random bidders after ``--warm`` not counted, one after another in one
+thread; CPU milliseconds per check by step (thread CPU time), optionally a cProfile.
 
     .venv/bin/python bench/check_profile.py --built /work/var/NAME-1m [--db URL]
                                             [--checks 2000] [--profile out.pstats]
@@ -24,8 +25,7 @@ import polars as pl
 from creditindex.api.reader import StoreReader
 from creditindex.certificate import CheckRequest
 from creditindex.store import checks
-from creditindex.store.check_writer import CheckWriter
-from creditindex.store.db import keep_connections
+from creditindex.store.db import get_engine, keep_connections, write_transaction
 
 
 def main() -> None:
@@ -34,8 +34,11 @@ def main() -> None:
     parser.add_argument("--built", type=Path, required=True)
     parser.add_argument("--db")
     parser.add_argument("--checks", type=int, default=2000)
+    parser.add_argument("--warm", type=int, default=200, help="Checks before measuring.")
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--profile", type=Path)
+    parser.add_argument("--group", type=int, default=10,
+                        help="Checks stored per transaction (the server's group commit).")
     args = parser.parse_args()
     url = args.db or f"sqlite:///{(args.built / 'bench.sqlite').resolve()}"
     bidders = pl.read_csv(args.built / "subjects.csv", columns=["subject_id", "subject_type"]
@@ -43,7 +46,7 @@ def main() -> None:
                                    ).get_column("subject_id").to_list()
     keep_connections(url)
     reader = StoreReader(url)
-    writer = CheckWriter(url)
+    waiting: list[checks.CheckDraft] = []
     today = dt.date.today()
     t0 = time.perf_counter()
     reader.answered(CheckRequest(subject_ids=(), on=today), start_after=1)
@@ -74,12 +77,17 @@ def main() -> None:
             draft = checks.draft_check(url, data, asked, operator="bench", channel="api",
                                        api_key_id=None, facts=facts, members=members)
         d = time.thread_time()
-        writer.store(draft)
+        waiting.append(draft)
+        if len(waiting) >= args.group:  # stored as the writer thread stores a group
+            with write_transaction(get_engine(url)) as conn:
+                getattr(checks, "store_drafts", lambda c, ds: [checks.store_draft(c, d)
+                                                               for d in ds])(conn, waiting)
+            waiting.clear()
         e = time.thread_time()
         for k, v in zip(steps, (b - a, c - b, d - c, e - d), strict=True):
             steps[k] += v
 
-    for i in range(200):  # warm-up (not counted): caches, compiled statements
+    for i in range(args.warm):  # warm-up (not counted): caches, compiled statements
         one(i)
     steps = dict.fromkeys(steps, 0.0)
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -91,7 +99,6 @@ def main() -> None:
         profiler.disable()
         profiler.dump_stats(args.profile)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    writer.stop()
     n = args.checks
     print(f"{n} checks: {cpu * 1000 / n:.2f} ms of process CPU a check "
           f"({wall * 1000 / n:.2f} ms wall); by step in the calling thread:")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, func, select
+from sqlalchemy import Connection, Text, cast, func, insert, select
 
 from creditindex.certificate import (
     CheckRequest,
@@ -300,6 +300,7 @@ class CheckDraft:
     channel: str
     api_key_id: str | None
     frames: Callable[[], tuple[CheckResult, CheckResult]] = field(repr=False, compare=False)
+    plain: bool = False  # inputs and certificate are plain JSON values already
 
 
 @dataclass(frozen=True)
@@ -440,29 +441,72 @@ def draft_from_rows(url: str | None, request: CheckRequest, parts: Sequence[Subj
                       "on": on.isoformat(), "known_on": known_on.isoformat()},
                      [p.subject_id for p in parts], [p.eligible for p in parts], on, known_on)
     return CheckDraft(who, request, answer, rules.content_hash, inputs, evidence, now, code,
-                      certificate, channel, api_key_id, frames)
+                      certificate, channel, api_key_id, frames, plain=True)
 
 
 def store_draft(conn: Connection, draft: CheckDraft) -> IssuedCheck:
     """Store a drafted check on ``conn`` (inside the caller's write transaction): the
     check with its evidence payload and audit row, then its certificate, numbered by the
     check's id. Several drafts may be stored in one transaction (the API server's group
-    commit, :mod:`creditindex.store.check_writer`)."""
-    request = draft.request
+    commit, :mod:`creditindex.store.check_writer`; :func:`store_drafts`)."""
     check_id = _insert_check(conn, draft.who, draft.answer, draft.rules_hash, draft.inputs,
                              draft.evidence, None, draft.created_at)
     number = check_number(check_id, draft.created_at)
+    payload, values = _certificate_values(draft, check_id, number)
+    insert_row(conn, "check_certificate", values, json_columns=("payload",))
+    return IssuedCheck(check_id, number, draft.verify_code, payload, draft.frames)
+
+
+def _certificate_values(draft: CheckDraft, check_id: int, number: str
+                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+    request = draft.request
     payload = {**draft.certificate, "check_no": number}
-    insert_row(conn, "check_certificate", {
+    return payload, {
         "check_id": check_id, "check_no": number, "verify_code": draft.verify_code,
         "issued_at": draft.created_at, "operator": payload["operator"],
         "channel": draft.channel, "api_key_id": draft.api_key_id,
         "project_no": request.project_no, "project_name": request.project_name,
         "lot_no": request.lot_no, "lot_name": request.lot_name,
         "category": request.category, "financier": request.financier,
-        "payload": audit.jsonable(payload)},
-        json_columns=("payload",))
-    return IssuedCheck(check_id, number, draft.verify_code, payload, draft.frames)
+        "payload": payload if draft.plain else audit.jsonable(payload)}
+
+
+def store_drafts(conn: Connection, drafts: Sequence[CheckDraft]) -> list[IssuedCheck]:
+    """:func:`store_draft` of each of ``drafts`` in order, the same rows, written with
+    one statement per table (``INSERT ... RETURNING`` of many rows, where the database
+    returns the keys in the order of the rows; else one draft after another)."""
+    if len(drafts) < 2 or not conn.dialect.insert_executemany_returning_sort_by_parameter_order:
+        return [store_draft(conn, d) for d in drafts]
+    checks, log, certs = (table("eligibility_check"), table("audit_log"),
+                          table("check_certificate"))
+    rows = []
+    for d in drafts:
+        a = d.answer
+        rows.append({"created_at": d.created_at, "by": d.who, "check_day": a.on,
+                     "known_on": a.known_on, "subject_ids": ",".join(a.subject_ids),
+                     "rules_hash": d.rules_hash,
+                     "inputs": d.inputs if d.plain else audit.jsonable(d.inputs),
+                     "answer": a.payload, "evidence_html": None, "evidence": d.evidence})
+    keys = [int(k) for k in conn.execute(insert(checks).returning(
+        checks.c.id, sort_by_parameter_order=True), rows).scalars()]
+    assert len(keys) == len(drafts)
+    now = utcnow()
+    conn.execute(insert(log), [
+        {"at": now, "actor": d.who, "action": "check.save", "entity": "eligibility_check",
+         "entity_key": str(key), "before": None,
+         "after": audit.jsonable({"check_day": d.answer.on,
+                                  "subjects": d.answer.subject_ids,
+                                  "rules_hash": d.rules_hash,
+                                  "eligible": d.answer.eligible})}
+        for d, key in zip(drafts, keys, strict=True)])
+    issued, values = [], []
+    for d, key in zip(drafts, keys, strict=True):
+        number = check_number(key, d.created_at)
+        payload, row = _certificate_values(d, key, number)
+        values.append(row)
+        issued.append(IssuedCheck(key, number, d.verify_code, payload, d.frames))
+    conn.execute(insert(certs), values)
+    return issued
 
 
 def _mask_strings(row: dict[str, Any]) -> dict[str, Any]:
