@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from creditindex import evaluate
 from creditindex.api.answers import DayAnswers
 from creditindex.api.key_cache import KeyCache
-from creditindex.api.limits import RateLimiter
+from creditindex.api.limits import RateLimiter, SharedRateLimiter
 from creditindex.api.reader import StoreReader
 from creditindex.certificate import CheckRequest, FieldProblem, RequestError, render_html
 from creditindex.evaluate import CheckResult
@@ -46,8 +46,10 @@ from creditindex.store.db import StoreError, keep_connections, utcnow
 
 log = logging.getLogger(__name__)
 DEFAULT_RATE = 600  # requests per key per minute, unless the key says otherwise
-# How `creditindex serve --workers N` passes the store and the limit to its processes.
+# How `creditindex serve --workers N` passes the store, the limit and the file of the
+# request counts they share to its processes.
 SERVE_DB, SERVE_RATE = "CREDITINDEX_SERVE_DB", "CREDITINDEX_SERVE_RATE"
+SERVE_LIMITS = "CREDITINDEX_SERVE_LIMITS"
 
 
 class ApiError(Exception):
@@ -222,12 +224,15 @@ class _UseLog:
         self.flush()
 
 
-def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
+def create_app(url: str, default_rate: int = DEFAULT_RATE,
+               shared_limits: str | None = None) -> FastAPI:
     """The API over the store at ``url``; keys without their own limit get
-    ``default_rate`` requests per minute."""
+    ``default_rate`` requests per minute. With ``shared_limits`` (a file every process
+    of the server opens) request limits are counted across the processes."""
     keep_connections(url)
     reader = StoreReader(url)
-    limiter = RateLimiter()
+    limiter: RateLimiter | SharedRateLimiter = (
+        RateLimiter() if shared_limits is None else SharedRateLimiter(shared_limits))
     uses = _UseLog(url)
     writer = CheckWriter(url)
     keys = KeyCache(url)
@@ -632,8 +637,10 @@ def _frames(day: DayAnswers, subject_ids: list[str]) -> tuple[CheckResult, Check
 
 
 def app_from_environment() -> FastAPI:
-    """The API of one of ``creditindex serve --workers N``'s processes (store and default
-    limit from :data:`SERVE_DB` and :data:`SERVE_RATE`)."""
+    """The API of one of ``creditindex serve --workers N``'s processes (store, default
+    limit and the request counts shared by the processes from :data:`SERVE_DB`,
+    :data:`SERVE_RATE` and :data:`SERVE_LIMITS`)."""
     import os
 
-    return create_app(os.environ[SERVE_DB], int(os.environ.get(SERVE_RATE, DEFAULT_RATE)))
+    return create_app(os.environ[SERVE_DB], int(os.environ.get(SERVE_RATE, DEFAULT_RATE)),
+                      os.environ.get(SERVE_LIMITS))
