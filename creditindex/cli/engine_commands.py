@@ -239,7 +239,7 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
             from creditindex.output import write_text_atomic
             from creditindex.store.checks import get_check
 
-            write_text_atomic(evidence, get_check(db_url, issued.id).evidence_html or "")
+            write_text_atomic(evidence, get_check(db_url, issued.id).evidence_report() or "")
             click.echo(f"wrote evidence report to {evidence}", err=True)
         emit(issued.result.table, out)
         return
