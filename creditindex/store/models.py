@@ -436,7 +436,7 @@ class EligibilityCheck(SQLModel, table=True):
     rules_hash: str = _col(String(64))
     inputs: Any = _col(JSON())
     answer: Any = _col(JSON())
-    # The evidence report as stored until revision 0009; since then its payload
+    # The evidence report as stored until revision 0010; since then its payload
     # (``evidence``), from which the report is rendered when asked.
     evidence_html: str | None = _col(LongText, nullable=True)
     evidence: Any = _col(JSON(), nullable=True)
