@@ -24,7 +24,7 @@ from creditindex import engine, restrict
 from creditindex.categories import CATEGORIES, scope_text_expr
 from creditindex.compact import TEXT_COLUMNS
 from creditindex.days import to_date, to_day
-from creditindex.engine.arrays import distinct
+from creditindex.engine.arrays import distinct, lexical_order, lexical_positions
 from creditindex.engine.codes import subject_codes
 from creditindex.engine.ledger import compile_ledger
 from creditindex.engine.restrictions import record_restrictions
@@ -261,13 +261,16 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     asked = in_force.filter(restrict.applies(category, financier))
     # Each table of reasons is joined to the keys alone and its column added to the
     # scores: the scores' own columns are not copied once per join.
+    # Put in the answer's order (subject_type, rank, subject_id) before the reasons are
+    # added: the reasons are aligned to it, and the answer is not sorted (held twice).
+    scores = scores.with_columns(engine.rank_expr().alias("rank"))
+    scores = scores[pl.Series(answer_order(scores))]
     out = (
         scores.with_columns(
             *_aligned(scores, counted, "_code"),
             *_aligned(scores, _restriction_reasons(asked), "subject_id"),
             *_aligned(scores, restrict.restricted_in(in_force, financier), "subject_id"))
         .with_columns(
-            engine.rank_expr().alias("rank"),
             watch_expr(rules, pl.col("grade")).alias("watch"),
             pl.col("_restr_reasons").is_not_null().alias("restricted"),
             pl.col("restricted_in").fill_null(""),
@@ -275,7 +278,19 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
         ).select(COMPUTE_COLUMNS)
     )
     del scores, counted, in_force, asked
-    return out.sort("subject_type", "rank", "subject_id")
+    return out
+
+
+def answer_order(frame: pl.DataFrame) -> npt.NDArray[np.int64]:
+    """The rows of ``frame`` in the order of ``frame.sort("subject_type", "rank",
+    "subject_id")`` (no nulls; no two rows share subject_type and subject_id), sorted on
+    integers: each text's byte order found once (:func:`lexical_positions`)."""
+    types = frame.get_column("subject_type")
+    kinds = sorted(types.unique().to_list())
+    type_no = np.asarray(types.replace_strict(kinds, list(range(len(kinds))),
+                                              return_dtype=pl.Int64).to_numpy())
+    rank = np.asarray(frame.get_column("rank").to_numpy(), dtype=np.int64)
+    return lexical_order(type_no, rank, lexical_positions(frame.get_column("subject_id")))
 
 
 def _aligned(frame: pl.DataFrame, table: pl.DataFrame, key: str) -> list[pl.Series]:

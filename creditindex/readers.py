@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -335,10 +335,23 @@ def read_table_parts(source: str | Path, *, columns: Collection[str] | None = No
     """:func:`read_table` of a file in parts of at most ``rows`` rows (default
     :data:`PART_ROWS`), each with the number of rows before it: a Parquet file part by
     part (only ``columns``, in the part's row groups), any other file as one part."""
+    for offset, read in table_part_readers(source, columns=columns, keep_dates=keep_dates,
+                                           rows=rows):
+        yield offset, read()
+
+
+def table_part_readers(source: str | Path, *, columns: Collection[str] | None = None,
+                       keep_dates: bool = False, rows: int | None = None
+                       ) -> Iterator[tuple[int, Callable[[], pl.DataFrame]]]:
+    """The parts of :func:`read_table_parts`, each as the number of rows before it and a
+    function that reads it (the parts of a Parquet file may be read at once, on several
+    threads: polars releases the GIL). The file is checked and its schema read as the
+    first part is yielded; a part that cannot be read raises :class:`InputError` when
+    read."""
     file = str(source)
     suffix = Path(file).suffix.lower()
     if suffix not in PARQUET_SUFFIXES:
-        yield 0, read_table(source, columns=columns, keep_dates=keep_dates)
+        yield 0, lambda: read_table(source, columns=columns, keep_dates=keep_dates)
         return
     check_table_source(source, file, suffix, current())
     rows = rows or PART_ROWS
@@ -349,12 +362,21 @@ def read_table_parts(source: str | Path, *, columns: Collection[str] | None = No
                   if columns is None or k in columns]
         scan = pl.scan_parquet(source).select(pl.col(n).alias(k) for n, k in wanted)
         height = int(pl.scan_parquet(source).select(pl.len()).collect().item())
-        for offset in range(0, max(height, 1), rows):
-            yield offset, _as_text(scan.slice(offset, rows).collect(), keep_dates)
     except InputError:
         raise
     except Exception as exc:  # polars and the OS raise many kinds
         raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
+
+    def part(offset: int, size: int) -> Callable[[], pl.DataFrame]:
+        def read() -> pl.DataFrame:
+            try:
+                return _as_text(scan.slice(offset, size).collect(), keep_dates)
+            except Exception as exc:  # polars and the OS raise many kinds
+                raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
+        return read
+
+    for offset in range(0, max(height, 1), rows):
+        yield offset, part(offset, rows)
 
 
 def read_parquet_rows(source: str | Path, rows: npt.NDArray[np.int64],
