@@ -12,6 +12,7 @@ out. ``CreditData`` carries everything a question needs.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -24,7 +25,7 @@ from creditindex import engine, restrict
 from creditindex.categories import CATEGORIES, scope_text_expr
 from creditindex.compact import TEXT_COLUMNS
 from creditindex.days import to_date, to_day
-from creditindex.engine.arrays import distinct, lexical_order, lexical_positions
+from creditindex.engine.arrays import distinct, in_parallel, lexical_order, lexical_positions
 from creditindex.engine.codes import subject_codes
 from creditindex.engine.ledger import compile_ledger
 from creditindex.engine.restrictions import record_restrictions
@@ -190,8 +191,9 @@ def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
     if parts == 1:
         return _restriction_reasons_of(in_force)
     bucket = in_force.get_column("subject_id").hash() % parts
-    return pl.concat([_restriction_reasons_of(in_force.filter(bucket == i))
-                      for i in range(parts)])
+    return pl.concat(in_parallel(
+        lambda part: _restriction_reasons_of(in_force.filter(bucket == part[0])),
+        [(i, i + 1) for i in range(parts)]))
 
 
 def _restriction_reasons_of(in_force: pl.DataFrame) -> pl.DataFrame:
@@ -367,18 +369,22 @@ def _counted_reasons(facts: DayFacts) -> pl.DataFrame:
     rank = lexical[counted.beh]
     order = np.lexsort((counted.decided, rank, -counted.value, counted.code))
     codes = pl.Series(names, dtype=pl.String)
-    parts = []
-    # In parts of whole subjects (the entries are in code order): the lines of one part
-    # at a time are held as text.
+    # In parts of whole subjects (the entries are in code order): the lines of a part
+    # (two at once, on two threads) are held as text.
     cuts = np.searchsorted(counted.code[order], counted.code[order][::_REASON_ROWS][1:])
-    for at in np.split(order, cuts):
+    bounds = np.r_[0, cuts, order.size].astype(np.int64)
+
+    def part(span: tuple[int, int]) -> pl.DataFrame:
+        at = order[span[0]:span[1]]
         ded = pl.DataFrame({
             "_code": pl.Series(counted.code[at], dtype=pl.Int32),
             "behaviour_code": codes.gather(pl.Series(counted.beh[at])),
             "points": counted.value[at],
         })
-        parts.append(ded.select("_code", _DEDUCTION_LINE).group_by(
-            "_code", maintain_order=True).agg(_DEDUCTION_TEXT))
+        return ded.select("_code", _DEDUCTION_LINE).group_by(
+            "_code", maintain_order=True).agg(_DEDUCTION_TEXT)
+
+    parts = in_parallel(part, [(int(a), int(b)) for a, b in itertools.pairwise(bounds)])
     return pl.concat(parts) if parts else pl.DataFrame(
         schema={"_code": pl.Int32, "_ded_reasons": pl.String})
 
