@@ -8,8 +8,7 @@ import threading
 
 import polars as pl
 import pytest
-from conftest import AppFactory
-from uihelpers import PUBLIC, STAFF, no_exception, table
+from uihelpers import PUBLIC, STAFF, AppFactory, no_exception, table
 
 from creditindex import evaluate
 from creditindex.store.load import load_data

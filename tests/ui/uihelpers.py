@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,9 @@ from creditindex.service.auth import User
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 PAGES = "creditindex/ui/pages"
+
+AppFactory = Callable[..., AppTest]
+"""The ``app`` fixture: runs the real app as a user, on a page, in a language."""
 
 STAFF = User("staff", "staff")
 REGULATOR = User("regulator", "regulator")
