@@ -47,6 +47,7 @@ def run() -> None:
     is not torn down (freeing every object and module of a large answer costs a few
     tenths of a second). Called in-process (tests, ``CliRunner``), :func:`main` is used
     and nothing changes."""
+    import contextlib
     import os
 
     from creditindex.cli import common
@@ -64,8 +65,7 @@ def run() -> None:
 
         atexit._run_exitfuncs()
         for stream in (sys.stdout, sys.stderr):
-            try:
+            # a closed pipe: as at any exit, nothing more to do
+            with contextlib.suppress(OSError, ValueError):
                 stream.flush()
-            except (OSError, ValueError):  # a closed pipe: as at any exit, nothing to do
-                pass
         os._exit(code or 0)
