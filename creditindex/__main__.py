@@ -1,5 +1,5 @@
 """``python -m creditindex``."""
 
-from creditindex.cli import main
+from creditindex.cli import run
 
-main()
+run()

@@ -12,6 +12,7 @@ out. ``CreditData`` carries everything a question needs.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -24,7 +25,7 @@ from creditindex import engine, restrict
 from creditindex.categories import CATEGORIES, scope_text_expr
 from creditindex.compact import TEXT_COLUMNS
 from creditindex.days import to_date, to_day
-from creditindex.engine.arrays import distinct
+from creditindex.engine.arrays import distinct, in_parallel, lexical_order, lexical_positions
 from creditindex.engine.codes import SubjectCodes, subject_codes
 from creditindex.engine.ledger import BehaviourTable, LedgerArrays, RowColumns, compile_ledger
 from creditindex.engine.restrictions import Entries, RecordRestrictions, record_restrictions
@@ -196,8 +197,9 @@ def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
     if parts == 1:
         return _restriction_reasons_of(in_force)
     bucket = in_force.get_column("subject_id").hash() % parts
-    return pl.concat([_restriction_reasons_of(in_force.filter(bucket == i))
-                      for i in range(parts)])
+    return pl.concat(in_parallel(
+        lambda part: _restriction_reasons_of(in_force.filter(bucket == part[0])),
+        [(i, i + 1) for i in range(parts)]))
 
 
 def _restriction_reasons_of(in_force: pl.DataFrame) -> pl.DataFrame:
@@ -267,13 +269,16 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     asked = in_force.filter(restrict.applies(category, financier))
     # Each table of reasons is joined to the keys alone and its column added to the
     # scores: the scores' own columns are not copied once per join.
+    # Put in the answer's order (subject_type, rank, subject_id) before the reasons are
+    # added: the reasons are aligned to it, and the answer is not sorted (held twice).
+    scores = scores.with_columns(engine.rank_expr().alias("rank"))
+    scores = scores[pl.Series(answer_order(scores))]
     out = (
         scores.with_columns(
             *_aligned(scores, counted, "_code"),
             *_aligned(scores, _restriction_reasons(asked), "subject_id"),
             *_aligned(scores, restrict.restricted_in(in_force, financier), "subject_id"))
         .with_columns(
-            engine.rank_expr().alias("rank"),
             watch_expr(rules, pl.col("grade")).alias("watch"),
             pl.col("_restr_reasons").is_not_null().alias("restricted"),
             pl.col("restricted_in").fill_null(""),
@@ -281,7 +286,19 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
         ).select(COMPUTE_COLUMNS)
     )
     del scores, counted, in_force, asked
-    return out.sort("subject_type", "rank", "subject_id")
+    return out
+
+
+def answer_order(frame: pl.DataFrame) -> npt.NDArray[np.int64]:
+    """The rows of ``frame`` in the order of ``frame.sort("subject_type", "rank",
+    "subject_id")`` (no nulls; no two rows share subject_type and subject_id), sorted on
+    integers: each text's byte order found once (:func:`lexical_positions`)."""
+    types = frame.get_column("subject_type")
+    kinds = sorted(types.unique().to_list())
+    type_no = np.asarray(types.replace_strict(kinds, list(range(len(kinds))),
+                                              return_dtype=pl.Int64).to_numpy())
+    rank = np.asarray(frame.get_column("rank").to_numpy(), dtype=np.int64)
+    return lexical_order(type_no, rank, lexical_positions(frame.get_column("subject_id")))
 
 
 def _aligned(frame: pl.DataFrame, table: pl.DataFrame, key: str) -> list[pl.Series]:
@@ -466,18 +483,22 @@ def _counted_reasons(counted: Entries, table: BehaviourTable) -> pl.DataFrame:
     rank = lexical[counted.beh]
     order = np.lexsort((counted.decided, rank, -counted.value, counted.code))
     codes = pl.Series(names, dtype=pl.String)
-    parts = []
-    # In parts of whole subjects (the entries are in code order): the lines of one part
-    # at a time are held as text.
+    # In parts of whole subjects (the entries are in code order): the lines of a part
+    # (two at once, on two threads) are held as text.
     cuts = np.searchsorted(counted.code[order], counted.code[order][::_REASON_ROWS][1:])
-    for at in np.split(order, cuts):
+    bounds = np.r_[0, cuts, order.size].astype(np.int64)
+
+    def part(span: tuple[int, int]) -> pl.DataFrame:
+        at = order[span[0]:span[1]]
         ded = pl.DataFrame({
             "_code": pl.Series(counted.code[at], dtype=pl.Int32),
             "behaviour_code": codes.gather(pl.Series(counted.beh[at])),
             "points": counted.value[at],
         })
-        parts.append(ded.select("_code", _DEDUCTION_LINE).group_by(
-            "_code", maintain_order=True).agg(_DEDUCTION_TEXT))
+        return ded.select("_code", _DEDUCTION_LINE).group_by(
+            "_code", maintain_order=True).agg(_DEDUCTION_TEXT)
+
+    parts = in_parallel(part, [(int(a), int(b)) for a, b in itertools.pairwise(bounds)])
     return pl.concat(parts) if parts else pl.DataFrame(
         schema={"_code": pl.Int32, "_ded_reasons": pl.String})
 

@@ -17,6 +17,7 @@ from creditindex.cli.common import (
     data_options_with_folders,
     emit,
     load_data,
+    may_end_at_once,
     rules_only,
     writable_file,
 )
@@ -87,6 +88,8 @@ def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
                                     subjects_path, on=on, manual_path=manual_path,
                                     record_columns=SCORING_COLUMNS, compact=True),
                           on, known_on, category=category, financier=financier), out)
+    if db_url is None:  # files only: nothing left open
+        may_end_at_once()
 
 
 @click.command()
