@@ -23,8 +23,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 STREAMLIT = Path(sys.executable).with_name("streamlit")
 GRID = '[data-testid="stDataFrame"]'
-# The rows of the rankings grid (Glide's accessible rows; the first is the header).
-RANKING_ROWS = '[data-testid="stDataFrame"] [role="row"]'
+# The rows of the rankings: the grid's (Glide's accessible rows) or, on a first page read
+# alone, the light table's (widgets.link_table); the first is the header.
+RANKING_ROWS = ('[data-testid="stDataFrame"] [role="row"], '
+                '.st-key-rk_table tr')
 
 
 def build_sample_db(folder: Path) -> Path:
