@@ -59,12 +59,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(db: Path, log: Path, timeout: float = 90, root: Path = ROOT
+def streamlit_server(db: Path, log: Path, timeout: float = 90, root: Path = ROOT,
+                     port: int | None = None, env: dict[str, str] | None = None
                      ) -> Iterator[str]:
     """``streamlit run app.py`` of the checkout ``root`` (default: this one) on the store
-    ``db``; yields the app's URL."""
-    port = free_port()
-    env = {**os.environ, "CREDITINDEX_DB": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
+    ``db`` (on ``port``, default a free one; ``env``: more environment); yields the app's
+    URL."""
+    port = port or free_port()
+    env = {**os.environ, "CREDITINDEX_DB": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1",
+           **(env or {})}
     cmd = [str(STREAMLIT), "run", "app.py", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",

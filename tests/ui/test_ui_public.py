@@ -9,12 +9,14 @@ import threading
 import polars as pl
 import pytest
 from conftest import AppFactory
-from uihelpers import PUBLIC, STAFF, no_exception, table
+from streamlit.testing.v1 import AppTest
+from uihelpers import APP, PUBLIC, STAFF, html_table, no_exception, table
 
 from creditindex import evaluate
 from creditindex.store.load import load_data
 from creditindex.ui import nav, tables
 from creditindex.ui.i18n import t
+from creditindex.ui.tables import public_id
 
 TODAY = dt.date.today()
 FULL_RID = re.compile(r"\b\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]\b")
@@ -274,10 +276,44 @@ def test_a_published_day_shows_its_first_page_alone(app: AppFactory, db: str,
     bidders = answer.filter(pl.col("subject_type") == "bidder")
     assert at.metric[0].value == f"{bidders.height:,}"
     assert at.metric[2].value == f"{bidders.get_column('restricted').sum():,}"
-    shown = table(at, "rk_table")
-    assert list(shown.iloc[:, 0]) == bidders.get_column("rank").head(50).to_list()
-    assert list(shown.iloc[:, 3]) == bidders.get_column("index").head(50).to_list()
+    # the rows as a light table (no grid): the engine's first 50, each a link to its
+    # subject's profile (the deep link)
+    assert not at.get_by_key("rk_table").dataframe
+    rows, links = html_table(at.get_by_key("rk_table").html[0].proto.body)
+    head, body = rows[0], rows[1:]
+    first = bidders.head(50)
+    assert head[0] == t("col.subject_name", "zh")
+    column = {name: [row[head.index(t(f"col.{name}", "zh"))] for row in body]
+              for name in ("rank", "public_id", "subject_name", "index", "restricted")}
+    assert column["rank"] == [str(r) for r in first.get_column("rank")]
+    assert column["public_id"] == [public_id(s, "bidder")
+                                   for s in first.get_column("subject_id")]
+    assert column["subject_name"] == first.get_column("subject_name").fill_null("").to_list()
+    assert column["index"] == [f"{v:.2f}" for v in first.get_column("index")]
+    assert column["restricted"] == ["✔" if r else "" for r in first.get_column("restricted")]
+    assert links == [f"profile?subject={s}&type=bidder" for s in first.get_column("subject_id")]
+    assert at.selectbox(key="rk_pick_first").options  # open a subject from a list too
+    at.button_group(key="lang").set_value("en").run()  # links keep the language
+    _rows, links = html_table(at.get_by_key("rk_table").html[0].proto.body)
+    assert links[0] == f"profile?subject={first.get_column('subject_id')[0]}&type=bidder&lang=en"
     data.rankings(TODAY)  # the whole day has arrived: filters, search and paging
     at.run()
     no_exception(at)
     assert not at.info and at.text_input(key="rk_query") is not None
+    assert at.get_by_key("rk_table").dataframe  # and the grid
+
+
+def test_a_link_in_english_opens_in_english(db: str) -> None:
+    """A new session opened by a link made in English (``?lang=en``, see
+    ``nav.profile_link``) starts in English; the switch still decides afterwards."""
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["lang"] = "en"
+    at.run()
+    no_exception(at)
+    assert at.title[0].value == t("rankings.title", "en")
+    at.button_group(key="lang").set_value("zh").run()
+    assert at.title[0].value == t("rankings.title", "zh")
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["lang"] = "xx"  # not a language: Chinese
+    at.run()
+    assert at.title[0].value == t("rankings.title", "zh")
