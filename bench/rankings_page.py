@@ -133,10 +133,21 @@ def row_key(text: str) -> str:
     return " ".join(key)
 
 
-def first_page(browser: Any, url: str) -> Visit:
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def new_page(browser: Any) -> Any:
+    """A page in a new browser context (``browser`` a browser) or in the context
+    ``browser`` (a browser that has visited before)."""
+    if hasattr(browser, "new_context"):
+        return browser.new_page(viewport=VIEWPORT)
+    return browser.new_page()
+
+
+def first_page(browser: Any, url: str, screenshot: Path | None = None) -> Visit:
     """Open the app in a new page (a new browser context, or a page of the context
     ``browser`` when it is one) and wait for the first page of the ranking."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = new_page(browser)
     cpu, browser = server_cpu(url), chromium_cpu()
     start = time.perf_counter()
     page.goto(url)
@@ -144,6 +155,9 @@ def first_page(browser: Any, url: str) -> Visit:
     page.locator(h.RANKING_ROWS).nth(1).wait_for(state="attached", timeout=120_000)
     took = time.perf_counter() - start
     visit = Visit(took, server_cpu(url) - cpu, chromium_cpu() - browser, os.getloadavg()[0])
+    if screenshot is not None:  # the page as first shown (the rows' table settled)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(screenshot))
     rows = page.locator(h.RANKING_ROWS)
     visit.shown = [row_key(rows.nth(i).evaluate(CELLS))
                    for i in range(1, min(rows.count(), 6))]
@@ -155,7 +169,7 @@ def first_page(browser: Any, url: str) -> Visit:
 
 def interactions(browser: Any, url: str) -> tuple[float, float]:
     """Once the whole day is loaded: seconds for a page turn and for a search by name."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = new_page(browser)
     page.goto(url)
     page.get_by_label("按名称或代码搜索").wait_for(timeout=600_000)  # the whole day
     h.wait_idle(page)
@@ -197,7 +211,10 @@ def main() -> None:
                         help="time a page turn and a search once the whole day is loaded")
     parser.add_argument("--cached", action="store_true",
                         help="a browser that has visited before (static files cached)")
-    parser.add_argument("--screenshot", type=Path, default=None)
+    parser.add_argument("--screenshot", type=Path, default=None,
+                        help="the page once the whole day is loaded (this checkout)")
+    parser.add_argument("--screenshot-first", type=Path, default=None,
+                        help="the first visit's page as first shown (this checkout)")
     args = parser.parse_args()
     checkouts = {"this": ROOT, **{c.split("=", 1)[0]: Path(c.split("=", 1)[1]).resolve()
                                   for c in args.compare}}
@@ -213,7 +230,7 @@ def main() -> None:
         visitor: dict[str, Any] = {name: chromium for name in checkouts}
         if args.cached:
             for name, root in checkouts.items():
-                visitor[name] = chromium.new_context()
+                visitor[name] = chromium.new_context(viewport=VIEWPORT)
                 with h.streamlit_server(db, args.work / f"streamlit-{name}.log",
                                         timeout=120, root=root, port=ports[name]) as url:
                     print(f"{name}: filling the browser's cache", flush=True)
@@ -230,12 +247,13 @@ def main() -> None:
                     start_cpu[name].append(server_cpu(url))
                     print(f"{name}, start {run + 1} (healthy after {starts[name][-1]:.1f} s, "
                           f"CPU {start_cpu[name][-1]:.2f} s): first visit", flush=True)
-                    first[name].append(first_page(browser, url))
+                    shot = args.screenshot_first if run == 0 and name == "this" else None
+                    first[name].append(first_page(browser, url, shot))
                     fresh[name] += [first_page(browser, url) for _ in range(args.fresh)]
                     if args.interactions:
                         moves[name].append(interactions(browser, url))
                     if args.screenshot and run == 0 and name == "this":
-                        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                        page = new_page(browser)
                         page.goto(url)
                         page.locator(h.RANKING_ROWS).nth(1).wait_for(state="attached",
                                                                      timeout=120_000)

@@ -269,6 +269,7 @@ def test_a_published_day_shows_its_first_page_alone(app: AppFactory, db: str,
     data.changed()  # the store changed outside the app: no state token reused
     monkeypatch.setattr(data, "FIRST_PAGE_FROM", 0)  # the sample is small: read it alone
     monkeypatch.setattr(data, "_first_shown", threading.Event())  # the warm-up waits
+    monkeypatch.setattr(data, "FIRST_PAGE_DRAW", 3600.0)  # the day arrives when told to
     monkeypatch.setattr(data, "_in_memory", set())
     at = app()
     no_exception(at)
