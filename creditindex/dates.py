@@ -47,21 +47,37 @@ def _in_range(parsed: pl.Expr) -> pl.Expr:
     return pl.when(parsed.is_between(pl.lit(MIN_DATE), pl.lit(MAX_DATE))).then(parsed)
 
 
-def _default_expr(text: pl.Expr) -> pl.Expr:
-    # Each step is a field of one struct so that polars computes it once: an expression
-    # used twice is computed twice when a frame is selected from eagerly.
-    plain = pl.when(text.str.contains(_PLAIN_ISO)).then(text).str.strptime(
-        pl.Date, "%Y-%m-%d", strict=False)
-    rest = pl.when(pl.field("plain").is_null()).then(pl.field("text"))  # the regex skips nulls
-    g = pl.field("groups")
+def _general_shapes(text: pl.Expr) -> pl.Expr:
+    """Text in any of the default shapes -> Date (null where none reads it)."""
+    g = text.str.extract_groups(_SHAPE)
     year = pl.coalesce([g.struct.field(str(i)) for i in (1, 4, 7, 10)])
     month = pl.coalesce([g.struct.field(str(i)) for i in (2, 5, 8, 11)])
     day = pl.coalesce([g.struct.field(str(i)) for i in (3, 6, 9, 12)])
     iso = pl.concat_str([year, pl.lit("-"), month.str.zfill(2), pl.lit("-"), day.str.zfill(2)])
+    return iso.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+
+
+def _default_expr(text: pl.Expr) -> pl.Expr:
+    # ``text`` as written: a plain ISO date has no spaces around it, so only the rows
+    # the plain ISO read leaves are stripped and read by the general shapes (``slow``:
+    # filtered out, read, and put back in place by position), so a column of ISO dates
+    # or empty cells costs one regex and one strptime. Each step is a field of one
+    # struct so that polars computes it once: an expression used twice is computed twice
+    # when a frame is selected from eagerly.
+    plain = pl.when(text.str.contains(_PLAIN_ISO)).then(text).str.strptime(
+        pl.Date, "%Y-%m-%d", strict=False)
+    slow = pl.field("slow")
+    # Row i of the column: its place among the slow rows, or one past the last of them
+    # (a null appended there) when it is not slow.
+    place = pl.when(slow).then(slow.cum_sum() - 1).otherwise(slow.sum())
+    others = _general_shapes(pl.field("text").filter(slow).str.strip_chars()).append(
+        pl.lit(None, pl.Date))
     return (pl.struct(text.alias("text"), plain.alias("plain"))
-            .struct.with_fields(rest.str.extract_groups(_SHAPE).alias("groups"))
-            .struct.with_fields(pl.coalesce(pl.field("plain"), iso.str.strptime(
-                pl.Date, "%Y-%m-%d", strict=False)).alias("date"))
+            .struct.with_fields((pl.field("plain").is_null() & pl.field("text").is_not_null())
+                                .alias("slow"))
+            .struct.with_fields(place.alias("place"))
+            .struct.with_fields(pl.coalesce(pl.field("plain"), others.gather(pl.field("place")))
+                                .alias("date"))
             .struct.field("date"))
 
 
@@ -81,8 +97,9 @@ def parse_date_expr(expr: pl.Expr | str, formats: Sequence[str] = DEFAULT_FORMAT
                     ) -> pl.Expr:
     """Text -> Date by the first of ``formats`` that reads it exactly (the default formats
     are always read too); null when none does, including empty and bare numbers."""
-    text = (pl.col(expr) if isinstance(expr, str) else expr).str.strip_chars()
-    custom = [_custom_expr(text, f) for f in formats if f not in DEFAULT_FORMATS]
+    text = pl.col(expr) if isinstance(expr, str) else expr
+    custom = [_custom_expr(text.str.strip_chars(), f) for f in formats
+              if f not in DEFAULT_FORMATS]
     parsed = pl.coalesce([*custom, _default_expr(text)]) if custom else _default_expr(text)
     return (pl.struct(parsed.alias("parsed"))
             .struct.with_fields(_in_range(pl.field("parsed")).alias("date"))

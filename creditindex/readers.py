@@ -238,6 +238,28 @@ def check_text_shape(text: str, file: str, delimiter: str = ",",
     _check_shape(file, max(lines - 1, 0), first.count(delimiter) + 1, lim)
 
 
+def _read_csv(raw: bytes, file: str, has_header: bool, lim: Limits) -> pl.DataFrame:
+    """CSV bytes as text columns: UTF-8 read as it is (polars refuses bytes that are not
+    UTF-8), anything else decoded by :func:`decode_text` first. The shape is counted on
+    the bytes: a newline or a comma byte is never part of a UTF-8 or GB18030 character."""
+    if b"\x00" in raw:
+        decode_text(raw, file)  # refuses a binary file
+    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    first = raw[start:raw.find(b"\n", start)] if b"\n" in raw else raw[start:]
+    lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+    _check_shape(file, max(lines - 1, 0), first.count(b",") + 1, lim)
+    try:  # polars skips a UTF-8 BOM itself
+        return pl.read_csv(raw, infer_schema=False, has_header=has_header)
+    except Exception:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = decode_text(raw, file)
+            return pl.read_csv(text.encode("utf-8"), infer_schema=False,
+                               has_header=has_header)
+        raise
+
+
 def _as_text(frame: pl.DataFrame, keep_dates: bool = False) -> pl.DataFrame:
     """Every column as trimmed text (dates ISO, whole floats without '.0'); empty -> null.
     With ``keep_dates``, typed date and datetime columns (Parquet, Arrow) are kept as
@@ -307,10 +329,8 @@ def read_table(source: Source, name: str | None = None, *, has_header: bool = Tr
                                   infer_schema_length=0, has_header=has_header)
             _check_shape(file, frame.height, frame.width, lim)
         else:
-            raw = data if isinstance(data, bytes) else data.read_bytes()
-            text = decode_text(raw, file)
-            check_text_shape(text, file, limits=lim)
-            frame = pl.read_csv(io.StringIO(text), infer_schema=False, has_header=has_header)
+            frame = _read_csv(data if isinstance(data, bytes) else data.read_bytes(), file,
+                              has_header, lim)
     except InputError:
         raise
     except FileNotFoundError as exc:

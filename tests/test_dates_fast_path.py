@@ -60,3 +60,22 @@ _PIECES = st.sampled_from(["2026", "1999", "0001", "-", "/", "年", "月", "日"
 @given(st.lists(st.lists(_PIECES, max_size=8).map("".join), min_size=1, max_size=20))
 def test_any_text_reads_as_the_general_shapes_read_it(texts: list[str]) -> None:
     assert parsed(list(texts)) == [reference(t) for t in texts]
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(FAST_AND_NOT[:-1])), max_size=30))
+def test_rows_read_by_the_general_shapes_go_back_to_their_own_place(
+        texts: list[str | None]) -> None:
+    """Only the rows the plain ISO read leaves are read by the general shapes, and each
+    answer lands on its own row: whatever mix of plain, other shapes, bad text and empty
+    cells, in any order (none, some or all of them slow; an empty column)."""
+    assert parsed(texts) == [None if t is None else reference(t) for t in texts]
+
+
+def test_a_column_inside_a_larger_frame_keeps_its_length_and_order() -> None:
+    texts = ["2026/1/2", None, "2026-01-03", "20260104", "bad", "2026年1月5日"] * 1000
+    frame = pl.DataFrame({"t": texts, "n": range(len(texts))}, schema={"t": pl.String,
+                                                                      "n": pl.Int64})
+    out = frame.with_columns(parse_date_expr("t").alias("d")).sort("n", descending=True)
+    expected = [None if t is None else reference(t) for t in texts][::-1]
+    assert out.get_column("d").to_list() == expected

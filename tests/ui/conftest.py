@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from uihelpers import APP, PAGES
+from uihelpers import APP, PAGES, AppFactory
 
 from creditindex.service.auth import User
 from creditindex.store.db import dispose_engines
@@ -34,8 +34,6 @@ def db(sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     yield url
     dispose_engines()
 
-
-AppFactory = Callable[..., AppTest]
 
 
 @pytest.fixture()

@@ -8,9 +8,8 @@ import threading
 
 import polars as pl
 import pytest
-from conftest import AppFactory
 from streamlit.testing.v1 import AppTest
-from uihelpers import APP, PUBLIC, STAFF, html_table, no_exception, table
+from uihelpers import APP, PUBLIC, STAFF, AppFactory, html_table, no_exception, table
 
 from creditindex import evaluate
 from creditindex.store.load import load_data

@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import AppFactory
-from uihelpers import PUBLIC, REGULATOR, STAFF, no_exception, page_alone
+from uihelpers import PUBLIC, REGULATOR, STAFF, AppFactory, no_exception, page_alone
 
 from creditindex.rules import DEFAULT_RULES, parse_rules
 from creditindex.service.auth import ANONYMOUS, Permission, PermissionDenied, User

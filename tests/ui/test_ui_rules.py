@@ -7,8 +7,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from conftest import AppFactory
-from uihelpers import REGULATOR, no_exception, table
+from uihelpers import REGULATOR, AppFactory, no_exception, table
 
 from creditindex import evaluate
 from creditindex.rules import DEFAULT_RULES, parse_rules

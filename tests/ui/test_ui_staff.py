@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from conftest import AppFactory
-from uihelpers import REGULATOR, STAFF, no_exception, table
+from uihelpers import REGULATOR, STAFF, AppFactory, no_exception, table
 
 from creditindex import evaluate
 from creditindex.service.auth import User

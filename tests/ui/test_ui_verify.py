@@ -5,8 +5,7 @@ the store."""
 from __future__ import annotations
 
 import polars as pl
-from conftest import AppFactory
-from uihelpers import no_exception
+from uihelpers import AppFactory, no_exception
 
 from creditindex.store.checks import verify
 from creditindex.store.load import load_data

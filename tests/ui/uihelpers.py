@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from creditindex.service.auth import User
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 PAGES = "creditindex/ui/pages"
+
+AppFactory = Callable[..., AppTest]
+"""The ``app`` fixture: runs the real app as a user, on a page, in a language."""
 
 STAFF = User("staff", "staff")
 REGULATOR = User("regulator", "regulator")
