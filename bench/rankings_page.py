@@ -19,8 +19,8 @@ the same machine load; the first page of every checkout must show the same rows.
 by name. ``--cached``: a browser that has visited before (the centre's staff reopening
 the page after the server restarted overnight): each checkout is served on one port
 throughout and visited in one browser context, filled by two untimed visits first, so
-the hashed static files (``Cache-Control: immutable``) come from its cache and their
-compiled code from V8's code cache; without it every visit is a new context (nothing
+the hashed static files (``Cache-Control: immutable``) come from its cache (and, where
+Chromium keeps it, their compiled code from its code cache); without it every visit is a new context (nothing
 cached). The summary is a markdown table (medians, with the load average).
 
 The first page's rows are the grid's or, on a first page read alone, the light table's
