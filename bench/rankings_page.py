@@ -20,8 +20,8 @@ by name. ``--cached``: a browser that has visited before (the centre's staff reo
 the page after the server restarted overnight): each checkout is served on one port
 throughout and visited in one browser context, filled by two untimed visits first, so
 the hashed static files (``Cache-Control: immutable``) come from its cache (and, where
-Chromium keeps it, their compiled code from its code cache); without it every visit is a new context (nothing
-cached). The summary is a markdown table (medians, with the load average).
+Chromium keeps it, their compiled code from its code cache); without it every visit is
+a new context (nothing cached). The summary is a markdown table (medians, with the load average).
 
 The first page's rows are the grid's or, on a first page read alone, the light table's
 (``tests/e2e/harness.RANKING_ROWS``); the checkouts must show the same rows: the same
