@@ -16,7 +16,16 @@ on screen, with the server's CPU seconds meanwhile.
 DIR``) on the same store, each run alternating between the checkouts, so that both see
 the same machine load; the first page of every checkout must show the same rows.
 ``--interactions`` then times, once the whole day is loaded, a page turn and a search
-by name. The summary is a markdown table (medians, with the load average).
+by name. ``--cached``: a browser that has visited before (the centre's staff reopening
+the page after the server restarted overnight): each checkout is served on one port
+throughout and visited in one browser context, filled by two untimed visits first, so
+the hashed static files (``Cache-Control: immutable``) come from its cache (and, where
+Chromium keeps it, their compiled code from its code cache); without it every visit is
+a new context (nothing cached). The summary is a markdown table (medians, with the load average).
+
+The first page's rows are the grid's or, on a first page read alone, the light table's
+(``tests/e2e/harness.RANKING_ROWS``); the checkouts must show the same rows: the same
+subjects' codes and indices in the same order.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -106,9 +116,38 @@ class Visit:
     shown: list[str] = field(default_factory=list)
 
 
-def first_page(browser: Any, url: str) -> Visit:
-    """Open the app in a new page and wait for the first page of the ranking."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+# A row's cells' text, tab-separated (the grid's accessible rows are not displayed:
+# their inner text is empty).
+CELLS = "r => [...r.children].map(c => c.textContent).join('\\t')"
+
+
+def row_key(text: str) -> str:
+    """What a row of the first page says, whichever table draws it: the subject's code
+    and the numbers (rank, index, deducted, to two decimals), in order."""
+    key = []
+    for cell in (c.strip() for c in text.split("\t")):
+        if re.fullmatch(r"[0-9A-Z*]{18}", cell):
+            key.append(cell)
+        elif re.fullmatch(r"-?\d+(\.\d+)?", cell):
+            key.append(f"{float(cell):.2f}")
+    return " ".join(key)
+
+
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def new_page(browser: Any) -> Any:
+    """A page in a new browser context (``browser`` a browser) or in the context
+    ``browser`` (a browser that has visited before)."""
+    if hasattr(browser, "new_context"):
+        return browser.new_page(viewport=VIEWPORT)
+    return browser.new_page()
+
+
+def first_page(browser: Any, url: str, screenshot: Path | None = None) -> Visit:
+    """Open the app in a new page (a new browser context, or a page of the context
+    ``browser`` when it is one) and wait for the first page of the ranking."""
+    page = new_page(browser)
     cpu, browser = server_cpu(url), chromium_cpu()
     start = time.perf_counter()
     page.goto(url)
@@ -116,8 +155,12 @@ def first_page(browser: Any, url: str) -> Visit:
     page.locator(h.RANKING_ROWS).nth(1).wait_for(state="attached", timeout=120_000)
     took = time.perf_counter() - start
     visit = Visit(took, server_cpu(url) - cpu, chromium_cpu() - browser, os.getloadavg()[0])
+    if screenshot is not None:  # the page as first shown (the rows' table settled)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(screenshot))
     rows = page.locator(h.RANKING_ROWS)
-    visit.shown = [rows.nth(i).inner_text() for i in range(1, min(rows.count(), 6))]
+    visit.shown = [row_key(rows.nth(i).evaluate(CELLS))
+                   for i in range(1, min(rows.count(), 6))]
     print(f"  {took:.2f} s, server CPU {visit.cpu:.2f} s, Chromium CPU "
           f"{visit.browser_cpu:.2f} s, load {visit.load:.1f}", flush=True)
     page.close()
@@ -126,7 +169,7 @@ def first_page(browser: Any, url: str) -> Visit:
 
 def interactions(browser: Any, url: str) -> tuple[float, float]:
     """Once the whole day is loaded: seconds for a page turn and for a search by name."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = new_page(browser)
     page.goto(url)
     page.get_by_label("按名称或代码搜索").wait_for(timeout=600_000)  # the whole day
     h.wait_idle(page)
@@ -166,7 +209,12 @@ def main() -> None:
                         help="another checkout to serve side by side (repeatable)")
     parser.add_argument("--interactions", action="store_true",
                         help="time a page turn and a search once the whole day is loaded")
-    parser.add_argument("--screenshot", type=Path, default=None)
+    parser.add_argument("--cached", action="store_true",
+                        help="a browser that has visited before (static files cached)")
+    parser.add_argument("--screenshot", type=Path, default=None,
+                        help="the page once the whole day is loaded (this checkout)")
+    parser.add_argument("--screenshot-first", type=Path, default=None,
+                        help="the first visit's page as first shown (this checkout)")
     args = parser.parse_args()
     checkouts = {"this": ROOT, **{c.split("=", 1)[0]: Path(c.split("=", 1)[1]).resolve()
                                   for c in args.compare}}
@@ -177,22 +225,35 @@ def main() -> None:
     moves: dict[str, list[tuple[float, float]]] = {name: [] for name in checkouts}
     starts: dict[str, list[float]] = {name: [] for name in checkouts}
     start_cpu: dict[str, list[float]] = {name: [] for name in checkouts}
-    with h.chromium() as browser:
+    ports = {name: h.free_port() if args.cached else None for name in checkouts}
+    with h.chromium() as chromium:
+        visitor: dict[str, Any] = {name: chromium for name in checkouts}
+        if args.cached:
+            for name, root in checkouts.items():
+                visitor[name] = chromium.new_context(viewport=VIEWPORT)
+                with h.streamlit_server(db, args.work / f"streamlit-{name}.log",
+                                        timeout=120, root=root, port=ports[name]) as url:
+                    print(f"{name}: filling the browser's cache", flush=True)
+                    for _ in range(2):
+                        first_page(visitor[name], url)
         for run in range(args.runs):
             for name, root in checkouts.items():
                 log = args.work / f"streamlit-{name}.log"
+                browser = visitor[name]
                 started = time.perf_counter()
-                with h.streamlit_server(db, log, timeout=120, root=root) as url:
+                with h.streamlit_server(db, log, timeout=120, root=root,
+                                        port=ports[name]) as url:
                     starts[name].append(time.perf_counter() - started)
                     start_cpu[name].append(server_cpu(url))
                     print(f"{name}, start {run + 1} (healthy after {starts[name][-1]:.1f} s, "
                           f"CPU {start_cpu[name][-1]:.2f} s): first visit", flush=True)
-                    first[name].append(first_page(browser, url))
+                    shot = args.screenshot_first if run == 0 and name == "this" else None
+                    first[name].append(first_page(browser, url, shot))
                     fresh[name] += [first_page(browser, url) for _ in range(args.fresh)]
                     if args.interactions:
                         moves[name].append(interactions(browser, url))
                     if args.screenshot and run == 0 and name == "this":
-                        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                        page = new_page(browser)
                         page.goto(url)
                         page.locator(h.RANKING_ROWS).nth(1).wait_for(state="attached",
                                                                      timeout=120_000)
@@ -202,6 +263,8 @@ def main() -> None:
     shown = {name: visits[0].shown for name, visits in first.items()}
     same = all(s == shown["this"] for s in shown.values())
     print(f"\nfirst page's rows the same in every checkout: {same}")
+    print("\nbrowser: " + ("visited before (static files cached)" if args.cached
+                            else "nothing cached (a new context per visit)"))
     print("\n| checkout | visit | runs | wall s (median) | wall s (range) | server CPU s "
           "(median) | Chromium CPU s (median) | load average |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
@@ -221,6 +284,8 @@ def main() -> None:
                   f"{_median([m[0] for m in moves[name]])} / "
                   f"{_median([m[1] for m in moves[name]])} | | | | |")
     if not same:
+        for name, rows in shown.items():
+            print(name, rows)
         sys.exit("the checkouts' first pages differ")
 
 

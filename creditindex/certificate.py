@@ -25,7 +25,7 @@ from creditindex.evidence import data_facts, mask_personal
 from creditindex.i18n import tr
 from creditindex.identifiers import id_problem
 from creditindex.lists import CHINA, normalise_country
-from creditindex.rules import SUBJECT_TYPES
+from creditindex.rules import SUBJECT_TYPES, RuleSet
 from creditindex.wording import behaviour_names, ground_what, source_words
 
 
@@ -223,11 +223,7 @@ def _named_in(data: CreditData, subject_ids: list[str]) -> bool:
     return any(bool(f.get_column("subject_id").is_in(wanted.implode()).any()) for f in frames)
 
 
-def _behaviours(data: CreditData) -> dict[str, Any]:
-    return {b.code: b for b in data.rules.behaviour}
-
-
-def _record_facts(data: CreditData, grounds: pl.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
+def record_facts(data: CreditData, grounds: pl.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
     """authority, basis and stated scope of the records behind behaviour grounds (the
     record columns of contract v2, where present)."""
     wanted = {(s, r) for s, r in zip(grounds.get_column("source").to_list(),
@@ -255,26 +251,44 @@ def ground_rows(data: CreditData, result: CheckResult) -> list[dict[str, Any]]:
     """Every ground of ``result`` with behaviour, authority, document number, basis,
     period and scope (codes masked for natural persons)."""
     grounds = result.grounds
-    behaviours = _behaviours(data)
-    grades = {g.name: g for g in data.rules.grade}
-    facts = _record_facts(data, grounds)
-    names = behaviour_names(data.rules.behaviour, "zh")
-    rows = []
-    for g in grounds.iter_rows(named=True):
+    words = GroundWords.of(data.rules)
+    facts = record_facts(data, grounds)
+    return [words.row(g, facts.get((str(g.get("source")), str(g.get("record_id"))), {}))
+            for g in grounds.iter_rows(named=True)]
+
+
+@dataclass(frozen=True)
+class GroundWords:
+    """What a rule set says about grounds (behaviours, grades, behaviour names in
+    Chinese): made once per rule set, used for every ground (:meth:`row`)."""
+
+    behaviours: dict[str, Any]
+    grades: dict[str, Any]
+    names: dict[str, str]
+
+    @staticmethod
+    def of(rules: RuleSet) -> GroundWords:
+        """The words of ``rules``."""
+        return GroundWords({b.code: b for b in rules.behaviour},
+                           {g.name: g for g in rules.grade},
+                           behaviour_names(rules.behaviour, "zh"))
+
+    def row(self, g: dict[str, Any], rec: dict[str, Any]) -> dict[str, Any]:
+        """One ground (the engine's row ``g``) as the certificate states it, with the
+        facts of its record (``rec``: authority, basis, stated scope; empty if none)."""
         cause = g["cause"]
-        rec = facts.get((str(g.get("source")), str(g.get("record_id"))), {})
-        beh = behaviours.get(g["code"]) if cause == "behaviour" else None
+        beh = self.behaviours.get(g["code"]) if cause == "behaviour" else None
         basis = (g.get("basis") or rec.get("basis")
                  or (getattr(beh, "basis", None) if beh else None))
         if cause == "grade" and not basis:
-            basis = getattr(grades.get(g["code"]), "basis", None)
+            basis = getattr(self.grades.get(g["code"]), "basis", None)
         scope = g.get("scope", rec.get("restrict_scope"))
         if scope is None and beh is not None:
             scope = getattr(beh, "restrict_scope", None)
-        rows.append({
+        return {
             "subject_id": mask_personal(str(g["subject_id"])),
             "cause": cause, "cause_zh": tr("cause", cause, "zh"),
-            "what": mask_personal(ground_what(g, names, "zh")),
+            "what": mask_personal(ground_what(g, self.names, "zh")),
             "code": g["code"],
             "behaviour": (beh.name if beh is not None else None),
             "authority": rec.get("authority") or (source_words(g.get("source"), "zh")
@@ -287,8 +301,7 @@ def ground_rows(data: CreditData, result: CheckResult) -> list[dict[str, Any]]:
             "financier": g.get("financier"),
             "record_id": g.get("record_id"),
             "detail": mask_personal(str(g.get("detail") or "")),
-        })
-    return rows
+        }
 
 
 def _answer_row(row: dict[str, Any], names: dict[str, str], grades: dict[str, Any]
@@ -304,6 +317,13 @@ def _answer_row(row: dict[str, Any], names: dict[str, str], grades: dict[str, An
             "grade": str(row["grade"]), "watch": watch or "",
             "restricted_in": restricted_in or "",
             "reasons": mask_personal(str(row.get("reasons") or ""))}
+
+
+def answer_row(row: dict[str, Any], name: str | None, grades: dict[str, Any]
+               ) -> dict[str, Any]:
+    """One subject's row of the certificate (the engine's answer ``row``), named
+    ``name`` when the answer does not name it."""
+    return _answer_row(row, {} if not name else {str(row["subject_id"]): name}, grades)
 
 
 def certificate_payload(data: CreditData, request: CheckRequest, members: CheckResult,
@@ -324,6 +344,21 @@ def certificate_payload(data: CreditData, request: CheckRequest, members: CheckR
         group["subject_name"] = "联合体（" + "、".join(
             r["subject_name"] or r["subject_id"] for r in rows) + "）"
         group["subject_id"] = "+".join(r["subject_id"] for r in rows)
+    return assemble_certificate(
+        request, data.rules, rows, group, ground_rows(data, members), on=members.on,
+        known_on=members.known_on, facts=facts if facts is not None else data_facts(data),
+        check_no=check_no, verify_code=verify_code, issued_at=issued_at,
+        operator=operator, channel=channel)
+
+
+def assemble_certificate(request: CheckRequest, rules: RuleSet, rows: list[dict[str, Any]],
+                         group: dict[str, Any] | None, grounds: list[dict[str, Any]], *,
+                         on: dt.date, known_on: dt.date, facts: dict[str, Any],
+                         check_no: str, verify_code: str, issued_at: dt.datetime,
+                         operator: str, channel: str) -> dict[str, Any]:
+    """The certificate payload from its rows (:func:`answer_row`, the consortium's row,
+    :meth:`GroundWords.row`): what :func:`certificate_payload` returns, and what a server
+    answering from its day's answers assembles from rows it keeps per subject."""
     local = issued_at.replace(tzinfo=dt.UTC).astimezone(SHANGHAI)
     return {
         "kind": "eligibility_certificate",
@@ -337,13 +372,13 @@ def certificate_payload(data: CreditData, request: CheckRequest, members: CheckR
                         else "未指定（任一类别受限即不符合）"),
         "financier": request.financier,
         "subject_type": request.subject_type,
-        "on": members.on.isoformat(), "known_on": members.known_on.isoformat(),
-        "rule_set": {"name": data.rules.ruleset.name, "version": data.rules.ruleset.version,
-                     "sha256": data.rules.content_hash},
-        "data": facts if facts is not None else data_facts(data),
+        "on": on.isoformat(), "known_on": known_on.isoformat(),
+        "rule_set": {"name": rules.ruleset.name, "version": rules.ruleset.version,
+                     "sha256": rules.content_hash},
+        "data": facts,
         "subjects": rows,
         "consortium": group,
-        "grounds": ground_rows(data, members),
+        "grounds": grounds,
         "eligible": bool(group["eligible"]) if group else all(r["eligible"] for r in rows),
     }
 

@@ -20,6 +20,7 @@ the records cause read off the engine's arrays (:func:`restriction_days`).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -65,22 +66,100 @@ def next_change(data: evaluate.CreditData, day: dt.date | int,
     if ledger is None:
         ledger = engine.ledger(data.records, data.rules, d)
     active = (pl.col("decided") <= d) & (pl.col("end") > d)
+    first = change_days(data, d, ledger, found).group_by(key).agg(pl.col("at").min())
+    decaying = ledger.filter(pl.col("linear") & active).group_by(key).agg(
+        (pl.col("end").max() - 1).cast(pl.Date).alias("decays_until"))
+    return data.subject_keys().join(first, on=key, how="left").join(
+        decaying, on=key, how="left").select(
+        *key, pl.col("at").cast(pl.Date).alias("next_change"), "decays_until")
+
+
+def change_days(data: evaluate.CreditData, day: int, ledger: pl.DataFrame,
+                found: RecordRestrictions | None = None) -> pl.DataFrame:
+    """``subject_id, subject_type, at``: every change point of every subject of ``data``
+    after ``day`` (as known that day; ``ledger``: ``engine.ledger`` as known that day,
+    ``found``: the records' restrictions, if at hand), each once; :func:`next_change`
+    is the first."""
+    key = engine.SUBJECT_KEY
     by_key = [
         _days(ledger, key, pl.col("decided"), pl.col("end")),
         _days(data.records, key,
               *(pl.col(c) for c in _KNOWN_ON_COLUMNS if c in data.records.columns)),
     ]
-    keys = data.subject_keys()
-    later = (pl.col("at") > d) & (pl.col("at") < _NEVER)  # null: no end
-    from_keys = pl.concat(by_key).filter(later).group_by(key).agg(pl.col("at").min())
-    from_ids = keys.join(restriction_days(data, d, found).filter(later).group_by("subject_id")
-                         .agg(pl.col("at").min()), on="subject_id")
-    first = pl.concat([from_keys, from_ids.select(*key, "at")]).group_by(key).agg(
-        pl.col("at").min())
-    decaying = ledger.filter(pl.col("linear") & active).group_by(key).agg(
-        (pl.col("end").max() - 1).cast(pl.Date).alias("decays_until"))
-    return keys.join(first, on=key, how="left").join(decaying, on=key, how="left").select(
-        *key, pl.col("at").cast(pl.Date).alias("next_change"), "decays_until")
+    later = (pl.col("at") > day) & (pl.col("at") < _NEVER)  # null: no end
+    from_keys = pl.concat(by_key).filter(later)
+    from_ids = data.subject_keys().join(restriction_days(data, day, found).filter(later),
+                                        on="subject_id")
+    return pl.concat([from_keys, from_ids.select(*key, "at")]).unique()
+
+
+def knowledge_days(data: evaluate.CreditData, day: int) -> pl.DataFrame:
+    """``subject_id, at``: per subject_id, the first day after ``day`` on which a fact
+    about its records already in ``data`` becomes known (recorded, revoked, repaired:
+    docs/semantics.md §4); subjects with none are left out. Until then every answer
+    of the subject as known on ``day`` is the answer as known on its own day."""
+    columns = [pl.col(c) for c in _KNOWN_ON_COLUMNS if c in data.records.columns]
+    return _days(data.records, ["subject_id"], *columns).filter(pl.col("at") > day).group_by(
+        "subject_id").agg(pl.col("at").min())
+
+
+# The answers of a recomputed subject are computed ahead this many days at most.
+SPELL_DAYS = 366
+AHEAD_SCHEMA: dict[str, pl.DataType] = {
+    "subject_id": pl.String(), "subject_type": pl.String(), "day": pl.Date(),
+    "subject_name": pl.String(), "index": pl.Float64(), "grade": pl.String(),
+    "watch": pl.String(), "deducted": pl.Float64(), "restricted": pl.Boolean(),
+    "restricted_in": pl.String(), "reasons": pl.String(), "next_change": pl.Date(),
+    "decays_until": pl.Date()}
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """Every subject of some data recomputed on a day: its answer that day with its next
+    change point (``today``), its answers on its coming change points (``spells``: the
+    same columns, one row per role and change day, up to the subject's first knowledge
+    day or :data:`SPELL_DAYS`), both :data:`AHEAD_SCHEMA`, and the ledger as known that
+    day (``ledger``, :func:`engine.ledger`'s frame)."""
+
+    today: pl.DataFrame
+    spells: pl.DataFrame
+    ledger: pl.DataFrame
+
+
+def answers_ahead(data: evaluate.CreditData, day: dt.date | int,
+                  spell_days: int = SPELL_DAYS) -> Ahead:
+    """Every subject of ``data`` on ``day`` (as ``evaluate.compute`` and
+    :func:`next_change` answer) and on each of its change points in the next
+    ``spell_days`` days before a fact already in ``data`` becomes known: each of those
+    answers is the one that day gives as known on its own day, since what is known does
+    not change before then. Every role of a subject_id is answered on the change days of
+    any of its roles (a restriction holds in every role). One compilation of the
+    ledger."""
+    d = day if isinstance(day, int) else to_day(day)
+    key = engine.SUBJECT_KEY
+    compiled = evaluate.compile_known(data, d)
+    ledger = ledger_frame(data.records, compiled.la)
+    changes = change_days(data, d, ledger, compiled.found)
+    ids = data.subject_keys().select("subject_id").unique()
+    limit = ids.join(knowledge_days(data, d), on="subject_id", how="left").select(
+        "subject_id", pl.min_horizontal(pl.col("at"), pl.lit(d + spell_days + 1))
+        .alias("_limit"))
+    ahead = changes.join(limit, on="subject_id").filter(pl.col("at") < pl.col("_limit")
+                                                         ).select("subject_id", "at")
+    wanted = pl.concat([ids.with_columns(pl.lit(d, pl.Int32).alias("day")),
+                        ahead.rename({"at": "day"})]).unique()
+    many = evaluate.compute_many(data, wanted, compiled)
+    # each answer's next change point: the first of its role's change days after it
+    following = changes.rename({"at": "next_change"}).sort("next_change")
+    many = many.sort("day").join_asof(
+        following, left_on="day", right_on="next_change", by=key, strategy="forward",
+        allow_exact_matches=False, check_sortedness=False)
+    rows = many.select(*key, pl.col("day").cast(pl.Date), *evaluate.MANY_COLUMNS[3:-1],
+                       pl.col("next_change").cast(pl.Date),
+                       pl.col("decays_until").cast(pl.Date)).cast(AHEAD_SCHEMA)  # type: ignore[arg-type]
+    today = rows.filter(pl.col("day") == pl.lit(d).cast(pl.Date))
+    return Ahead(today=today, spells=rows.filter(pl.col("day") > pl.lit(d).cast(pl.Date)),
+                 ledger=ledger)
 
 
 def restriction_days(data: evaluate.CreditData, known_on: int,

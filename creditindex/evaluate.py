@@ -12,6 +12,7 @@ out. ``CreditData`` carries everything a question needs.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -24,12 +25,18 @@ from creditindex import engine, restrict
 from creditindex.categories import CATEGORIES, scope_text_expr
 from creditindex.compact import TEXT_COLUMNS
 from creditindex.days import to_date, to_day
-from creditindex.engine.arrays import distinct
-from creditindex.engine.codes import subject_codes
-from creditindex.engine.ledger import compile_ledger
-from creditindex.engine.restrictions import record_restrictions
+from creditindex.engine.arrays import distinct, in_parallel, lexical_order, lexical_positions
+from creditindex.engine.codes import SubjectCodes, subject_codes
+from creditindex.engine.ledger import BehaviourTable, LedgerArrays, RowColumns, compile_ledger
+from creditindex.engine.restrictions import Entries, RecordRestrictions, record_restrictions
 from creditindex.engine.scoring import points_on
-from creditindex.engine.snapshot import DayFacts, day_facts, scores_frame
+from creditindex.engine.snapshot import (
+    DayFacts,
+    day_facts,
+    latest_rows,
+    pair_facts,
+    scores_frame,
+)
 from creditindex.rules import RuleSet
 
 if TYPE_CHECKING:
@@ -190,8 +197,9 @@ def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
     if parts == 1:
         return _restriction_reasons_of(in_force)
     bucket = in_force.get_column("subject_id").hash() % parts
-    return pl.concat([_restriction_reasons_of(in_force.filter(bucket == i))
-                      for i in range(parts)])
+    return pl.concat(in_parallel(
+        lambda part: _restriction_reasons_of(in_force.filter(bucket == part[0])),
+        [(i, i + 1) for i in range(parts)]))
 
 
 def _restriction_reasons_of(in_force: pl.DataFrame) -> pl.DataFrame:
@@ -254,20 +262,23 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
         causes.append(restrict.covering(restrict.manual_restrictions(data.manual), d))
     # Nothing more is read of the records: a caller that passed them alone lets them go.
     del data
-    counted = _counted_reasons(facts)
+    counted = _counted_reasons(facts.counted, facts.table)
     del facts, keys
     in_force = pl.concat([*causes, restrict._shape(by_grade)])
     del causes, by_grade
     asked = in_force.filter(restrict.applies(category, financier))
     # Each table of reasons is joined to the keys alone and its column added to the
     # scores: the scores' own columns are not copied once per join.
+    # Put in the answer's order (subject_type, rank, subject_id) before the reasons are
+    # added: the reasons are aligned to it, and the answer is not sorted (held twice).
+    scores = scores.with_columns(engine.rank_expr().alias("rank"))
+    scores = scores[pl.Series(answer_order(scores))]
     out = (
         scores.with_columns(
             *_aligned(scores, counted, "_code"),
             *_aligned(scores, _restriction_reasons(asked), "subject_id"),
             *_aligned(scores, restrict.restricted_in(in_force, financier), "subject_id"))
         .with_columns(
-            engine.rank_expr().alias("rank"),
             watch_expr(rules, pl.col("grade")).alias("watch"),
             pl.col("_restr_reasons").is_not_null().alias("restricted"),
             pl.col("restricted_in").fill_null(""),
@@ -275,7 +286,19 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
         ).select(COMPUTE_COLUMNS)
     )
     del scores, counted, in_force, asked
-    return out.sort("subject_type", "rank", "subject_id")
+    return out
+
+
+def answer_order(frame: pl.DataFrame) -> npt.NDArray[np.int64]:
+    """The rows of ``frame`` in the order of ``frame.sort("subject_type", "rank",
+    "subject_id")`` (no nulls; no two rows share subject_type and subject_id), sorted on
+    integers: each text's byte order found once (:func:`lexical_positions`)."""
+    types = frame.get_column("subject_type")
+    kinds = sorted(types.unique().to_list())
+    type_no = np.asarray(types.replace_strict(kinds, list(range(len(kinds))),
+                                              return_dtype=pl.Int64).to_numpy())
+    rank = np.asarray(frame.get_column("rank").to_numpy(), dtype=np.int64)
+    return lexical_order(type_no, rank, lexical_positions(frame.get_column("subject_id")))
 
 
 def _aligned(frame: pl.DataFrame, table: pl.DataFrame, key: str) -> list[pl.Series]:
@@ -283,6 +306,114 @@ def _aligned(frame: pl.DataFrame, table: pl.DataFrame, key: str) -> list[pl.Seri
     ``frame`` (null where ``table`` has no row)."""
     joined = frame.select(key).join(table, on=key, how="left", maintain_order="left")
     return [joined.get_column(c) for c in table.columns if c != key]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The records of some data compiled once as known on ``known_on``: their subject
+    codes (lexical, as :func:`creditindex.engine.ledger.ledger` numbers them), the rows
+    as the ledger reads them, the ledger arrays and the restrictions they cause."""
+
+    known_on: int
+    codes: SubjectCodes
+    columns: RowColumns
+    la: LedgerArrays
+    found: RecordRestrictions
+
+
+def compile_known(data: CreditData, known_on: dt.date | int) -> Compiled:
+    """One compilation of ``data``'s records as known on ``known_on`` (for
+    :func:`compute_many`, the ledger frame and the change points)."""
+    from creditindex.engine.restrictions import joined_restrictions
+
+    k = _day(known_on)
+    codes = subject_codes(data.records, lexical=True)
+    table = BehaviourTable.of(data.rules)
+    columns = RowColumns.of(data.records, table, k)
+    la = compile_ledger(data.records, data.rules, k, codes, columns)
+    return Compiled(k, codes, columns, la, joined_restrictions(data.records, data.rules, la,
+                                                               codes))
+
+
+MANY_COLUMNS = ["subject_id", "subject_type", "day", "subject_name", "index", "grade",
+                "watch", "deducted", "restricted", "restricted_in", "reasons",
+                "decays_until"]
+
+
+def compute_many(data: CreditData, wanted: pl.DataFrame, compiled: Compiled
+                 ) -> pl.DataFrame:
+    """The answers of ``compute(data, day, known_on=compiled.known_on)`` (no category or
+    financier asked) of many subjects on their own days at once: ``wanted`` holds
+    ``subject_id, day`` (int days; one row per day asked of a subject_id); every role of
+    the subject_id is answered on each of its days. Columns :data:`MANY_COLUMNS` (no
+    rank; ``day`` and ``decays_until``, the last day on which a linearly decaying
+    deduction counting that day keeps moving the index, as int days, null when none).
+    ``compiled``: :func:`compile_known` of ``data`` (on one day ``K``, the answers are
+    those known on ``K``: the caller asks only days before facts recorded, revoked or
+    repaired after ``K`` become known)."""
+    rules = data.rules
+    codes, la, found = compiled.codes, compiled.la, compiled.found
+    keys = codes.keys(data.records)
+    names = _rows_of(data, latest_rows(codes, compiled.columns), ["subject_name"]).to_series()
+    if data.subjects is not None:
+        keys, names, _ = _with_subjects(keys, names, np.zeros(keys.height), data.subjects)
+    days = wanted.select(pl.col("subject_id").cast(pl.String), pl.col("day").cast(pl.Int32)
+                         ).unique()
+    pairs = keys.with_columns(names.alias("subject_name"),
+                              pl.int_range(pl.len(), dtype=pl.Int64).alias("_kc")).join(
+        days, on="subject_id").sort("_kc", "day").with_columns(
+        pl.format("{}\x1f{}", pl.col("subject_id"), pl.col("day")).alias("_pid"))
+    facts = pair_facts(la, found.bars, found.suspensions, rules,
+                       np.asarray(pairs.get_column("_kc").to_numpy(), dtype=np.int64),
+                       np.asarray(pairs.get_column("day").to_numpy(), dtype=np.int64),
+                       keys.height)
+    pid = pairs.get_column("_pid")
+    scores = scores_frame(pairs.select(pl.col("_pid").alias("subject_id"), "subject_type"),
+                          facts.deducted, rules).with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int32).alias("_code"),
+        pairs.get_column("subject_name"), pairs.get_column("day"))
+    grade_basis = {g.name: g.basis for g in rules.grade}
+    by_grade = scores.filter(pl.col("grade_restricted")).select(
+        "subject_id", pl.lit("grade").alias("cause"), pl.col("grade").alias("code"),
+        "subject_type", pl.format("grade {} as {}", pl.col("grade"), pl.col("subject_type"))
+        .alias("detail"), pl.col("grade").replace_strict(grade_basis, default=None,
+                                                         return_dtype=pl.String).alias("basis"),
+        pl.col("day").alias("start"))
+    bar_at = distinct(facts.bars.row)
+    bars = restrict.bar_restrictions(
+        _rows_of(data, bar_at, ["subject_id", "subject_type", "record_id", "source",
+                                "behaviour_code", "document_no", "basis"]),
+        rules, replace(facts.bars, row=np.searchsorted(bar_at, facts.bars.row))
+    ).with_columns(pid.gather(pl.Series(facts.bars.code)).alias("subject_id"))
+    ids = pairs.select("subject_id", "day", "_pid").unique("_pid")
+
+    def covering(found_here: pl.DataFrame) -> pl.DataFrame:
+        return found_here.join(ids, on="subject_id").filter(
+            (pl.col("start") <= pl.col("day"))
+            & (pl.col("end").is_null() | (pl.col("end") > pl.col("day")))).with_columns(
+            pl.col("_pid").alias("subject_id")).select(found_here.columns)
+
+    causes = [bars,
+              restrict.suspension_restrictions(scores.select("subject_id", "subject_type"),
+                                               rules, facts.table, facts.suspensions),
+              covering(restrict.list_restrictions(data.list_hits()))]
+    if data.manual is not None:
+        causes.append(covering(restrict.manual_restrictions(data.manual)))
+    counted = _counted_reasons(facts.counted, facts.table)
+    in_force = pl.concat([*causes, restrict._shape(by_grade)])
+    decays = pl.Series("decays_until", facts.decays_until)
+    return scores.with_columns(
+        *_aligned(scores, counted, "_code"),
+        *_aligned(scores, _restriction_reasons(in_force), "subject_id"),
+        *_aligned(scores, restrict.restricted_in(in_force), "subject_id"),
+        pl.when(decays >= 0).then(decays).cast(pl.Int32).alias("decays_until"),
+        pairs.get_column("subject_id").alias("_id"),
+    ).with_columns(
+        watch_expr(rules, pl.col("grade")).alias("watch"),
+        pl.col("_restr_reasons").is_not_null().alias("restricted"),
+        pl.col("restricted_in").fill_null(""),
+        reasons_expr(pl.col("_ded_reasons"), pl.col("_restr_reasons")).alias("reasons"),
+    ).with_columns(pl.col("_id").alias("subject_id")).select(MANY_COLUMNS)
 
 
 def _rows_of(data: CreditData, rows: npt.NDArray[np.int64], columns: Sequence[str]
@@ -340,30 +471,34 @@ def _with_subjects(keys: pl.DataFrame, names: pl.Series, deducted: npt.NDArray[n
             np.concatenate([deducted, np.zeros(extra.height, dtype=np.float64)]))
 
 
-def _counted_reasons(facts: DayFacts) -> pl.DataFrame:
-    """Per subject code (``_code``), the deductions of the day (``_ded_reasons``) in the
+def _counted_reasons(counted: Entries, table: BehaviourTable) -> pl.DataFrame:
+    """Per subject code (``_code``), the deductions of the day (``_ded_reasons``: entries
+    ``counted``, behaviours by ``table``) in the
     order of :func:`deduction_reasons`, sorted on the arrays. Entries equal in subject,
     points, behaviour and decision day read the same (``CODE -points``), so their order
     among themselves (by source and record_id) cannot show and is not looked up."""
-    counted = facts.counted
-    names = facts.table.codes
+    names = table.codes
     lexical = np.empty(len(names), dtype=np.int64)
     lexical[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
     rank = lexical[counted.beh]
     order = np.lexsort((counted.decided, rank, -counted.value, counted.code))
     codes = pl.Series(names, dtype=pl.String)
-    parts = []
-    # In parts of whole subjects (the entries are in code order): the lines of one part
-    # at a time are held as text.
+    # In parts of whole subjects (the entries are in code order): the lines of a part
+    # (two at once, on two threads) are held as text.
     cuts = np.searchsorted(counted.code[order], counted.code[order][::_REASON_ROWS][1:])
-    for at in np.split(order, cuts):
+    bounds = np.r_[0, cuts, order.size].astype(np.int64)
+
+    def part(span: tuple[int, int]) -> pl.DataFrame:
+        at = order[span[0]:span[1]]
         ded = pl.DataFrame({
             "_code": pl.Series(counted.code[at], dtype=pl.Int32),
             "behaviour_code": codes.gather(pl.Series(counted.beh[at])),
             "points": counted.value[at],
         })
-        parts.append(ded.select("_code", _DEDUCTION_LINE).group_by(
-            "_code", maintain_order=True).agg(_DEDUCTION_TEXT))
+        return ded.select("_code", _DEDUCTION_LINE).group_by(
+            "_code", maintain_order=True).agg(_DEDUCTION_TEXT)
+
+    parts = in_parallel(part, [(int(a), int(b)) for a, b in itertools.pairwise(bounds)])
     return pl.concat(parts) if parts else pl.DataFrame(
         schema={"_code": pl.Int32, "_ded_reasons": pl.String})
 

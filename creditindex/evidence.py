@@ -13,6 +13,7 @@ import platform
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from creditindex.evaluate import CheckResult, CreditData
 from creditindex.i18n import DEFAULT_LANG, LANGS, t, tr
 from creditindex.identifiers import mask_text, mask_value
 from creditindex.output import write_text_atomic
+from creditindex.rules import RuleSet
 from creditindex.wording import behaviour_names, ground_text, reasons_texts, source_words
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -82,6 +84,15 @@ def _masked(value: Any) -> Any:
 _DEDUCTION_CODE = re.compile(r"(?:^|; )(\S+) -[\d.]+")
 
 
+def row_codes(answer: dict[str, Any], grounds: Iterable[dict[str, Any]]) -> set[str]:
+    """Behaviour codes one subject's answer names: deductions in its reasons, its
+    behaviour grounds (the engine's rows)."""
+    codes = {str(g["code"]) for g in grounds if g["cause"] == "behaviour"}
+    codes.update(_DEDUCTION_CODE.findall(
+        str(answer.get("reasons") or "").split(" | restricted: ")[0]))
+    return codes
+
+
 def _named_codes(result: CheckResult) -> set[str]:
     """Behaviour codes the answer names: deductions in its reasons, behaviour grounds."""
     grounds = result.grounds
@@ -93,6 +104,52 @@ def _named_codes(result: CheckResult) -> set[str]:
     return codes
 
 
+def answer_item(row: dict[str, Any]) -> dict[str, Any]:
+    """One row of the engine's answer as the evidence payload states it (masked)."""
+    return {k: _masked(v) for k, v in row.items()}
+
+
+def ground_item(row: dict[str, Any]) -> dict[str, Any]:
+    """One ground of the engine's answer as the evidence payload states it: every column
+    but the engine's wording (``text``), dates as ISO text, masked."""
+    return {k: _masked(v.isoformat() if isinstance(v, dt.date) else v)
+            for k, v in row.items() if k != "text"}
+
+
+def made_now(made_at: dt.datetime | None = None) -> dt.datetime:
+    """When an evidence payload is made (now, UTC, unless given)."""
+    return made_at or dt.datetime.now(dt.UTC)
+
+
+def assemble_evidence(on: dt.date, known_on: dt.date, made: dt.datetime,
+                      inputs: dict[str, Any], rules: RuleSet, facts: dict[str, Any],
+                      answers: list[dict[str, Any]], grounds: list[dict[str, Any]],
+                      named: set[str]) -> dict[str, Any]:
+    """The evidence payload from its parts: :func:`answer_item` and :func:`ground_item`
+    rows, the behaviour codes they name (:func:`row_codes`) and the facts of the data
+    read (:func:`data_facts`). What :func:`evidence_payload` returns, and what a server
+    answering from its day's answers assembles from rows it keeps per subject."""
+    return {
+        "check": {"on": on.isoformat(), "known_on": known_on.isoformat(),
+                  "made_at": made.isoformat(timespec="seconds")},
+        "inputs": mask_value(inputs),
+        "rule_set": {"name": rules.ruleset.name, "version": rules.ruleset.version,
+                     "sha256": rules.content_hash},
+        "data": facts,
+        "answers": answers,
+        "grounds": grounds,
+        "behaviour_names": {lang: _mentioned_names(rules, named, lang) for lang in LANGS},
+        "software": _software(),
+    }
+
+
+def _mentioned_names(rules: RuleSet, named: set[str], lang: str) -> dict[str, str]:
+    """The names in ``lang`` of the behaviours named, in the rule set's order."""
+    if not named:
+        return {}
+    return behaviour_names([b for b in rules.behaviour if b.code in named], lang)
+
+
 def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, Any],
                      made_at: dt.datetime | None = None,
                      facts: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -100,28 +157,13 @@ def evidence_payload(result: CheckResult, data: CreditData, inputs: dict[str, An
     ``facts`` (:func:`data_facts`) describe the data read when ``data`` is a narrowed
     view of it. The names of the behaviours it mentions are kept in each language, so the
     report is worded from the payload alone."""
-    made = made_at or dt.datetime.now(dt.UTC)
-    answers = [{k: _masked(v) for k, v in row.items()}
-               for row in result.table.iter_rows(named=True)]
-    grounds = [  # every column but the engine's wording ("text")
-        {k: _masked(v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()
-         if k != "text"}
-        for row in result.grounds.iter_rows(named=True)
-    ]
-    named = _named_codes(result)
-    mentioned = [b for b in data.rules.behaviour if b.code in named]
-    return {
-        "check": {"on": result.on.isoformat(), "known_on": result.known_on.isoformat(),
-                  "made_at": made.isoformat(timespec="seconds")},
-        "inputs": mask_value(inputs),
-        "rule_set": {"name": data.rules.ruleset.name, "version": data.rules.ruleset.version,
-                     "sha256": data.rules.content_hash},
-        "data": facts if facts is not None else data_facts(data),
-        "answers": answers,
-        "grounds": grounds,
-        "behaviour_names": {lang: behaviour_names(mentioned, lang) for lang in LANGS},
-        "software": _software(),
-    }
+    made = made_now(made_at)
+    return assemble_evidence(
+        result.on, result.known_on, made, inputs, data.rules,
+        facts if facts is not None else data_facts(data),
+        [answer_item(row) for row in result.table.iter_rows(named=True)],
+        [ground_item(row) for row in result.grounds.iter_rows(named=True)],
+        _named_codes(result))
 
 
 @functools.cache

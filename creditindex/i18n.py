@@ -519,6 +519,8 @@ _DAILY_TEXTS: dict[str, tuple[str, str]] = {
     "rankings.click_hint": ("点击表格中的一行即可打开该主体的信用档案；点击表头可排序。",
                             "Click a row to open that subject's profile; click a header to "
                             "sort."),
+    "rankings.click_hint_first": ("点击表格中的一行即可打开该主体的信用档案。",
+                                  "Click a row to open that subject's profile."),
     "profile.link_unknown": ("链接中的主体不存在。", "The subject in the link is not known."),
     "profile.staff_only": ("评标专家的信用信息仅限工作人员查看。",
                            "Experts' credit data are for staff only."),

@@ -12,9 +12,11 @@ CSV and Parquet are checked for size, rows and columns the same way.
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
@@ -347,6 +349,8 @@ def read_table(source: Source, name: str | None = None, *, has_header: bool = Tr
 # Rows of a Parquet file read and checked at a time by :func:`read_table_parts`: the
 # working memory of the checks is that of one part, whatever the file's size.
 PART_ROWS = 1 << 18
+# Threads reading the parts of a Parquet file at once (:func:`read_parquet_rows`).
+READ_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 def read_table_parts(source: str | Path, *, columns: Collection[str] | None = None,
@@ -355,10 +359,23 @@ def read_table_parts(source: str | Path, *, columns: Collection[str] | None = No
     """:func:`read_table` of a file in parts of at most ``rows`` rows (default
     :data:`PART_ROWS`), each with the number of rows before it: a Parquet file part by
     part (only ``columns``, in the part's row groups), any other file as one part."""
+    for offset, read in table_part_readers(source, columns=columns, keep_dates=keep_dates,
+                                           rows=rows):
+        yield offset, read()
+
+
+def table_part_readers(source: str | Path, *, columns: Collection[str] | None = None,
+                       keep_dates: bool = False, rows: int | None = None
+                       ) -> Iterator[tuple[int, Callable[[], pl.DataFrame]]]:
+    """The parts of :func:`read_table_parts`, each as the number of rows before it and a
+    function that reads it (the parts of a Parquet file may be read at once, on several
+    threads: polars releases the GIL). The file is checked and its schema read as the
+    first part is yielded; a part that cannot be read raises :class:`InputError` when
+    read."""
     file = str(source)
     suffix = Path(file).suffix.lower()
     if suffix not in PARQUET_SUFFIXES:
-        yield 0, read_table(source, columns=columns, keep_dates=keep_dates)
+        yield 0, lambda: read_table(source, columns=columns, keep_dates=keep_dates)
         return
     check_table_source(source, file, suffix, current())
     rows = rows or PART_ROWS
@@ -369,12 +386,21 @@ def read_table_parts(source: str | Path, *, columns: Collection[str] | None = No
                   if columns is None or k in columns]
         scan = pl.scan_parquet(source).select(pl.col(n).alias(k) for n, k in wanted)
         height = int(pl.scan_parquet(source).select(pl.len()).collect().item())
-        for offset in range(0, max(height, 1), rows):
-            yield offset, _as_text(scan.slice(offset, rows).collect(), keep_dates)
     except InputError:
         raise
     except Exception as exc:  # polars and the OS raise many kinds
         raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
+
+    def part(offset: int, size: int) -> Callable[[], pl.DataFrame]:
+        def read() -> pl.DataFrame:
+            try:
+                return _as_text(scan.slice(offset, size).collect(), keep_dates)
+            except Exception as exc:  # polars and the OS raise many kinds
+                raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
+        return read
+
+    for offset in range(0, max(height, 1), rows):
+        yield offset, part(offset, rows)
 
 
 def read_parquet_rows(source: str | Path, rows: npt.NDArray[np.int64],
@@ -388,12 +414,22 @@ def read_parquet_rows(source: str | Path, rows: npt.NDArray[np.int64],
         keys = _header_keys(names, file, excel=False)
         wanted = [(n, k) for n, k in zip(names, keys, strict=True) if k in columns]
         scan = pl.scan_parquet(source).select(pl.col(n).alias(k) for n, k in wanted)
-        pieces = []
+        spans = []
         for offset in range(0, int(rows[-1]) + 1 if rows.size else 0, PART_ROWS):
             a, b = np.searchsorted(rows, [offset, offset + PART_ROWS])
             if a < b:
-                part = scan.slice(offset, PART_ROWS).collect()
-                pieces.append(part[pl.Series(rows[a:b] - offset)])
+                spans.append((offset, int(a), int(b)))
+
+        def piece(span: tuple[int, int, int]) -> pl.DataFrame:
+            offset, a, b = span
+            return scan.slice(offset, PART_ROWS).collect()[pl.Series(rows[a:b] - offset)]
+
+        # the parts on two threads (polars releases the GIL), in order
+        if len(spans) > 1:
+            with ThreadPoolExecutor(READ_WORKERS) as pool:
+                pieces = list(pool.map(piece, spans))
+        else:
+            pieces = [piece(span) for span in spans]
     except Exception as exc:  # polars and the OS raise many kinds
         raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
     found = _as_text(pl.concat(pieces) if pieces else pl.DataFrame(

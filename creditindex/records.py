@@ -4,9 +4,14 @@ Excel, checking every row and merging copies of the same record."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable, Sequence
+import os
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -22,7 +27,7 @@ from creditindex.identifiers import (
 )
 from creditindex.readers import decode_text as decode_text
 from creditindex.readers import read_table as read_table
-from creditindex.readers import read_table_parts
+from creditindex.readers import table_part_readers
 from creditindex.reason_exprs import as_reason, reason_expr
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
@@ -446,30 +451,69 @@ def read_checked_parts(paths: Sequence[str | Path], rules: RuleSet, today: dt.da
     """Every part of every record file (:func:`creditindex.readers.read_table_parts`,
     only the columns ``read``) checked by :func:`checked_rows` and kept as ``keep`` makes
     it; with the first row of each file among all the rows. Raises :class:`InputError`
-    listing every problem in every file (once one is found, nothing more is kept)."""
+    listing every problem in every file (once one is found, nothing more is kept).
+
+    The parts of a file are read, checked and kept on :data:`PART_WORKERS` threads at once
+    (polars and numpy release the GIL), a few parts ahead of the one taken in file order,
+    so that the answer, the problems and their order are those of one part after
+    another, and the working memory that of a few parts."""
     problems: list[Problem] = []
     parts: list[pl.DataFrame] = []
     starts: list[int] = []
     rows = 0
-    for path in paths:
-        starts.append(rows)
-        for offset, raw in read_table_parts(path, columns=read, keep_dates=True):
-            absent = [c for c in REQUIRED if c not in raw.columns]
-            if absent:
-                problems += [Problem(str(path), 1, c, MISSING_COLUMN)
-                             for c in absent]
-                break
-            rows += raw.height
-            frame, found = checked_rows(_with_origin(raw, str(path), offset), rules, today)
-            del raw
-            problems += found
-            if problems:  # keep checking, but nothing more is kept
-                parts.clear()
-                continue
-            parts.append(keep(frame))
+
+    def check(path: str, offset: int, reader: Callable[[], pl.DataFrame]
+              ) -> tuple[int, list[str], list[Problem], pl.DataFrame | None]:
+        raw = reader()
+        absent = [c for c in REQUIRED if c not in raw.columns]
+        if absent:
+            return raw.height, absent, [], None
+        height = raw.height
+        frame, found = checked_rows(_with_origin(raw, path, offset), rules, today)
+        del raw
+        return height, [], found, None if found else keep(frame)
+
+    with ThreadPoolExecutor(PART_WORKERS) as pool:
+        for path in paths:
+            starts.append(rows)
+            for height, absent, found, kept in _ahead(
+                    pool, (partial(check, str(path), offset, reader) for offset, reader
+                           in table_part_readers(path, columns=read, keep_dates=True))):
+                if absent:
+                    problems += [Problem(str(path), 1, c, MISSING_COLUMN) for c in absent]
+                    break
+                rows += height
+                problems += found
+                if problems:  # keep checking, but nothing more is kept
+                    parts.clear()
+                    continue
+                assert kept is not None
+                parts.append(kept)
     if problems:
         raise InputError(problems)
     return parts, starts
+
+
+# Threads reading and checking the parts of a file at once.
+PART_WORKERS = max(1, min(2, os.cpu_count() or 1))
+_T = TypeVar("_T")
+
+
+def _ahead(pool: ThreadPoolExecutor, tasks: Iterator[Callable[[], _T]]) -> Iterator[_T]:
+    """The results of ``tasks`` in order, run on ``pool`` at most :data:`PART_WORKERS`
+    ahead of the one taken (a task not yet started is not started once the caller stops
+    taking results; the ones started are waited for)."""
+    pending: deque[Future[_T]] = deque()
+    try:
+        for task in tasks:
+            pending.append(pool.submit(task))
+            if len(pending) > PART_WORKERS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 def combine(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:

@@ -105,3 +105,63 @@ def test_the_end_of_publication_is_no_change_point(tmp_path: Path) -> None:
     for on in (day - dt.timedelta(days=1), day, day + dt.timedelta(days=1)):
         assert compute(published, on).equals(compute(plain, on))
     assert next_change(published, day).sort(KEY).equals(next_change(plain, day).sort(KEY))
+
+
+def test_many_subjects_on_their_own_days_equal_compute_of_each_day(tmp_path: Path) -> None:
+    """``evaluate.compute_many`` (one compiled ledger, a day per subject) gives, for every
+    subject and day asked, the row ``compute`` of that day gives (as known on one day),
+    under the default rules and under rules with a restricted grade; subjects of the
+    subjects file without records, lists and manual restrictions included."""
+    from creditindex.evaluate import compile_known, compute_many
+
+    base = _data(tmp_path)
+    ids = base.records.get_column("subject_id").unique(maintain_order=True).to_list()
+    subjects = pl.DataFrame({"subject_id": [ids[3], "91440101000000000X"],
+                             "subject_type": ["bidder", "bidder"],
+                             "subject_name": ["Registered", "No records"]})
+    known = dt.date(2026, 3, 1)
+    days = [known + dt.timedelta(days=i) for i in range(0, 400, 9)]
+    for rules in (base.rules, load_rules(ROOT / "scoring_rules" / "strict-draft.toml")):
+        data = CreditData(records=base.records, rules=rules, lists=base.lists,
+                          manual=base.manual, subjects=subjects)
+        # each subject on a few of the days (not all subjects on every day)
+        wanted = pl.DataFrame({"subject_id": [*ids, "91440101000000000X"]}).join(
+            pl.DataFrame({"day": [to_day(d) for d in days]}), how="cross").filter(
+            (pl.col("subject_id").hash(1) + pl.col("day").cast(pl.UInt64)) % 3 != 0)
+        many = compute_many(data, wanted, compile_known(data, known))
+        columns = [c for c in many.columns if c not in ("day", "decays_until")]
+        for day in days:
+            asked = wanted.filter(pl.col("day") == to_day(day)).select("subject_id")
+            want = compute(data, day, known_on=known).join(asked, on="subject_id", how="semi")
+            got = many.filter(pl.col("day") == to_day(day))
+            assert want.height == got.height > 0
+            assert want.select(columns).sort(KEY).equals(got.select(columns).sort(KEY)), day
+
+
+def test_answers_ahead_are_each_days_answer_until_something_becomes_known(
+        tmp_path: Path) -> None:
+    """``answers_ahead``: a subject's answers on its coming change points equal
+    ``compute`` and ``next_change`` of each of those days as known that day, and stop
+    before the first day a fact already in the data becomes known (here records
+    recorded, revoked and repaired later)."""
+    from creditindex.daily import answers_ahead, knowledge_days
+
+    data = _data(tmp_path)
+    start = dt.date(2026, 2, 1)
+    first = answers_ahead(data, start, spell_days=HORIZON + 20)
+    known = knowledge_days(data, to_day(start))
+    assert known.height > 0
+    late = first.spells.join(known, on="subject_id").filter(
+        pl.col("day").cast(pl.Int32) >= pl.col("at"))
+    assert late.height == 0  # nothing past a knowledge day
+    assert first.spells.height > 0
+    columns = ["subject_name", "index", "grade", "watch", "deducted", "restricted",
+               "restricted_in", "reasons", "next_change", "decays_until"]
+    for day, got in [(start, first.today), *(
+            (d, first.spells.filter(pl.col("day") == d))
+            for d in first.spells.get_column("day").unique().sort().to_list())]:
+        want = compute(data, day, known_on=day).join(next_change(data, day), on=KEY).join(
+            got.select(KEY), on=KEY, how="semi")
+        assert want.height == got.height
+        assert want.select(*KEY, *columns).sort(KEY).equals(
+            got.select(*KEY, *columns).sort(KEY)), day

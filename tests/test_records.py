@@ -468,3 +468,32 @@ def test_a_parquet_file_read_in_parts_names_the_rows_of_the_file(
     bad.write_parquet(path)
     assert [(p.row, p.column) for p in problems([path])] == [
         (4, "behaviour_code"), (9, "behaviour_code")]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_parts_checked_on_threads_give_the_answer_and_problems_of_one_part_after_another(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    import creditindex.readers
+    import creditindex.records
+
+    monkeypatch.setattr(creditindex.readers, "PART_ROWS", 2)
+    monkeypatch.setattr(creditindex.records, "PART_WORKERS", workers)
+    frame = pl.concat([expected_frame()] * 4).with_columns(
+        pl.format("{}-{}", pl.col("record_id"), pl.int_range(pl.len())).alias("record_id"))
+    good = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    frame.head(7).write_parquet(good[0])
+    frame.tail(5).write_parquet(good[1])
+    assert canonical(read_records(good, RULES, today=TODAY)).equals(canonical(frame))
+    # problems in several parts of two files, in file and row order, and a file without
+    # a required column between them (named once, its parts not checked)
+    bad = frame.with_columns(pl.when(pl.int_range(pl.len()).is_in([0, 5, 6, 11])).then(
+        pl.lit("NOPE")).otherwise(pl.col("behaviour_code")).alias("behaviour_code"))
+    paths = [tmp_path / "bad1.parquet", tmp_path / "absent.parquet", tmp_path / "bad2.parquet"]
+    bad.write_parquet(paths[0])
+    frame.drop("industry").write_parquet(paths[1])
+    bad.tail(6).write_parquet(paths[2])
+    assert [(Path(p.file).name, p.row, p.column) for p in problems(paths)] == [
+        ("absent.parquet", 1, "industry"),
+        ("bad1.parquet", 2, "behaviour_code"), ("bad1.parquet", 7, "behaviour_code"),
+        ("bad1.parquet", 8, "behaviour_code"), ("bad1.parquet", 13, "behaviour_code"),
+        ("bad2.parquet", 2, "behaviour_code"), ("bad2.parquet", 7, "behaviour_code")]

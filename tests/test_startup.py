@@ -73,3 +73,33 @@ def test_a_store_check_loads_no_migration_library(tmp_path: Path) -> None:
     loaded = loaded_heavy_modules(body)
     assert "sqlalchemy" in loaded
     assert [m for m in loaded if m.startswith(("alembic", "sqlmodel", "sqlalchemy.orm"))] == []
+
+
+def test_compute_as_a_process_ends_at_once_with_the_whole_answer(tmp_path: Path) -> None:
+    # ``python -m creditindex compute`` ends without tearing the interpreter down
+    # (creditindex.cli.run); its answer is the in-process command's, byte for byte, and
+    # bad input still ends with exit code 2 and nothing written.
+    from click.testing import CliRunner
+
+    from creditindex.cli import main
+
+    args = ["compute", "--records", "data/sample/records.csv", "--on", "2026-11-26"]
+    want = tmp_path / "in-process.csv"
+    assert CliRunner().invoke(main, [*args, "--out", str(want)]).exit_code == 0
+    got = tmp_path / "process.csv"
+    done = subprocess.run([sys.executable, "-m", "creditindex", *args, "--out", str(got)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "wrote" in done.stderr
+    assert got.read_bytes() == want.read_bytes()
+    shown = subprocess.run([sys.executable, "-m", "creditindex", *args], cwd=ROOT,
+                           capture_output=True, text=True)
+    assert shown.returncode == 0 and "subject_id" in shown.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("record_id,source\n1,x\n", encoding="utf-8")
+    refused = tmp_path / "refused.csv"
+    failed = subprocess.run([sys.executable, "-m", "creditindex", "compute", "--records",
+                             str(bad), "--on", "2026-11-26", "--out", str(refused)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert failed.returncode == 2 and "subject_id" in failed.stderr
+    assert not refused.exists()

@@ -18,12 +18,14 @@ full marks, no grounds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
-from creditindex.certificate import CheckRequest, engine_check
+from creditindex.certificate import CheckRequest, GroundWords, engine_check, record_facts
 from creditindex.evaluate import GROUND_ORDER, CheckResult, CreditData
+from creditindex.store.checks import SubjectRows, subject_rows
 
 # A code no data name (not a valid code): its answer is every unknown code's answer.
 ABSENT = "~ABSENT~"
@@ -38,6 +40,13 @@ class DayAnswers:
     rows: dict[str, int]
     grounds: dict[str, tuple[int, int]]
     exact: frozenset[str]
+    # What a certificate says of a subject besides the engine's rows: the names of
+    # subjects the answer does not name, the facts of the grounds' records, the rule
+    # set's words (see :meth:`subject_rows`).
+    names: dict[str, str] = field(default_factory=dict)
+    facts: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    words: GroundWords | None = None
+    _parts: dict[str, SubjectRows] = field(default_factory=dict, repr=False)
 
     def covers(self, subject_ids: Sequence[str]) -> bool:
         """Whether :meth:`answer` answers ``subject_ids`` (none of them must go to the
@@ -60,6 +69,39 @@ class DayAnswers:
         grounds = pl.concat(parts) if parts else self.result.grounds.head(0)
         return CheckResult(table=table, grounds=grounds, on=self.result.on,
                            known_on=self.result.known_on)
+
+    def subject_rows(self, subject_ids: Sequence[str]) -> list[SubjectRows] | None:
+        """Each subject's part of a check (:class:`~creditindex.store.checks.
+        SubjectRows`, in the order asked), made the first time a subject is asked and
+        kept; ``None`` when one of them must be answered by the engine. Put together by
+        :func:`~creditindex.store.checks.draft_from_rows`, they make the payloads
+        :func:`~creditindex.store.checks.draft_check` makes of :meth:`answer`'s frames."""
+        if self.words is None or not self.covers(subject_ids):
+            return None
+        parts = []
+        for sid in subject_ids:
+            found = self._parts.get(sid)
+            if found is None:
+                found = self._make_rows(sid)
+                self._parts[sid] = found  # a race makes the same rows twice: harmless
+            parts.append(found)
+        return parts
+
+    def _make_rows(self, subject_id: str) -> SubjectRows:
+        if subject_id not in self.rows:  # a code no data name: the answer of any such
+            absent = self._parts.get(ABSENT) or self._make_rows(ABSENT)
+            self._parts[ABSENT] = absent
+            return absent.named(subject_id)
+        assert self.words is not None
+        row = self.result.table.row(self.rows[subject_id], named=True)
+        at = self.grounds.get(subject_id)
+        grounds = [] if at is None else self.result.grounds.slice(*at).to_dicts()
+        facts = self.facts
+
+        def record(g: dict[str, Any]) -> dict[str, Any]:
+            return facts.get((str(g.get("source")), str(g.get("record_id"))), {})
+
+        return subject_rows(row, grounds, self.names.get(subject_id), record, self.words)
 
 
 def question_key(request: CheckRequest) -> tuple[object, ...]:
@@ -99,4 +141,26 @@ def day_answers(data: CreditData, request: CheckRequest) -> DayAnswers:
         pl.col("subject_name").n_unique().alias("n")).filter(pl.col("n") > 1
                                                              ).get_column("subject_id")
     unsure = set(tied.to_list()) | set(named.to_list())
-    return DayAnswers(result, rows, where, frozenset(s for s in rows if s not in unsure))
+    table = result.table
+    nameless = table.filter(pl.col("subject_name").is_null() | (pl.col("subject_name") == "")
+                            ).get_column("subject_id") if "subject_name" in table.columns \
+        else table.get_column("subject_id")
+    return DayAnswers(result, rows, where, frozenset(s for s in rows if s not in unsure),
+                      names=latest_names(data, nameless.to_list()),
+                      facts=record_facts(data, result.grounds),
+                      words=GroundWords.of(data.rules))
+
+
+def latest_names(data: CreditData, subject_ids: list[str]) -> dict[str, str]:
+    """The name a certificate gives each of ``subject_ids`` when the answer names none:
+    the first of its latest names in the data (:func:`creditindex.certificate._names`
+    for a subject asked alone)."""
+    wanted = [s for s in subject_ids if s != ABSENT]
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    names = data.for_subjects(wanted).names().filter(pl.col("latest"))
+    for sid, name in names.select("subject_id", "subject_name").iter_rows():
+        if name and sid not in found:
+            found[sid] = str(name)
+    return found

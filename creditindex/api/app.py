@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import queue
 import threading
@@ -29,10 +30,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from creditindex import evaluate
+from creditindex.api.answers import DayAnswers
 from creditindex.api.key_cache import KeyCache
-from creditindex.api.limits import RateLimiter
+from creditindex.api.limits import RateLimiter, SharedRateLimiter
 from creditindex.api.reader import StoreReader
 from creditindex.certificate import CheckRequest, FieldProblem, RequestError, render_html
+from creditindex.evaluate import CheckResult
 from creditindex.evidence import mask_personal
 from creditindex.identifiers import id_problem
 from creditindex.points import FormulaError, committee_table, table_bytes
@@ -43,8 +46,10 @@ from creditindex.store.db import StoreError, keep_connections, utcnow
 
 log = logging.getLogger(__name__)
 DEFAULT_RATE = 600  # requests per key per minute, unless the key says otherwise
-# How `creditindex serve --workers N` passes the store and the limit to its processes.
+# How `creditindex serve --workers N` passes the store, the limit and the file of the
+# request counts they share to its processes.
 SERVE_DB, SERVE_RATE = "CREDITINDEX_SERVE_DB", "CREDITINDEX_SERVE_RATE"
+SERVE_LIMITS = "CREDITINDEX_SERVE_LIMITS"
 
 
 class ApiError(Exception):
@@ -219,12 +224,15 @@ class _UseLog:
         self.flush()
 
 
-def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
+def create_app(url: str, default_rate: int = DEFAULT_RATE,
+               shared_limits: str | None = None) -> FastAPI:
     """The API over the store at ``url``; keys without their own limit get
-    ``default_rate`` requests per minute."""
+    ``default_rate`` requests per minute. With ``shared_limits`` (a file every process
+    of the server opens) request limits are counted across the processes."""
     keep_connections(url)
     reader = StoreReader(url)
-    limiter = RateLimiter()
+    limiter: RateLimiter | SharedRateLimiter = (
+        RateLimiter() if shared_limits is None else SharedRateLimiter(shared_limits))
     uses = _UseLog(url)
     writer = CheckWriter(url)
     keys = KeyCache(url)
@@ -354,6 +362,22 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
             url, data, asked, operator=_operator(who, body.operator), channel="api",
             api_key_id=who.key.key_id, facts=facts, members=reader.answered(asked))
 
+    def _from_rows(body: EligibilityRequest, asked: CheckRequest, who: Caller
+                   ) -> checks.CheckDraft | None:
+        """The check drafted from each subject's rows kept with the day's answers
+        (``None``: not answered from memory now)."""
+        _staff_only_experts(who, asked.ids, body.subject_type)
+        found = reader.answered_rows(asked)
+        if found is None:
+            return None
+        parts, day, rules, facts = found
+        result = day.result
+        return checks.draft_from_rows(
+            url, asked, parts, rules=rules, on=result.on, known_on=result.known_on,
+            facts=facts, frames=functools.partial(_frames, day, asked.ids),
+            operator=_operator(who, body.operator), channel="api",
+            api_key_id=who.key.key_id)
+
     # The answer is serialised here, once (a Response is sent as is: no second walk
     # through the answer by FastAPI's encoder nor a validation against the model, which
     # documents it).
@@ -371,12 +395,12 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
             validate(asked)
         except RequestError as exc:
             raise _refuse_bad(exc) from exc
-        # A check answered from memory (a few milliseconds of CPU) is drafted on the event
-        # loop: request threads would only contend for the interpreter's lock. Anything
-        # that may read the store or run the engine goes to a worker thread.
-        if reader.answers_ready(asked):
-            draft = _drafted(body, asked, who)
-        else:
+        # A check answered from memory (each subject's rows kept with the day's answers:
+        # well under a millisecond of CPU) is drafted on the event loop: request threads
+        # would only contend for the interpreter's lock. Anything that may read the store
+        # or run the engine goes to a worker thread.
+        draft = _from_rows(body, asked, who)
+        if draft is None:
             draft = await run_in_threadpool(_drafted, body, asked, who)
         # Stored by the writer thread with the other checks waiting (group commit).
         issued = await asyncio.wrap_future(writer.submit(draft))
@@ -424,6 +448,19 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
     def certificate_html(check_no: str, who: Caller = readonly) -> HTMLResponse:
         """The check certificate as HTML (checks made with this key)."""
         return HTMLResponse(render_html(_certificate(check_no, who).payload))
+
+    @app.get("/v1/checks/{check_no}/evidence.html", tags=["eligibility"],
+             response_class=HTMLResponse)
+    def evidence_html(check_no: str, lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+                      who: Caller = readonly) -> HTMLResponse:
+        """The check's evidence report (inputs, rule set, data digests, answer, every
+        ground), in Chinese or English, rendered from what the check stored (checks made
+        with this key)."""
+        found = _certificate(check_no, who)
+        report = checks.get_check(url, found.check_id).evidence_report(lang)
+        if report is None:
+            raise ApiError(404, "not_found", f"check {found.check_no} stored no evidence")
+        return HTMLResponse(report)
 
     @app.get("/v1/verify/{code}", tags=["eligibility"])
     def verify(code: Annotated[str, Path(max_length=40)]) -> dict[str, Any]:
@@ -592,9 +629,18 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE) -> FastAPI:
     return app
 
 
+def _frames(day: DayAnswers, subject_ids: list[str]) -> tuple[CheckResult, CheckResult]:
+    """The engine's frames of a check drafted from the day answers (made when asked)."""
+    members = day.answer(subject_ids)
+    assert members is not None
+    return members, members
+
+
 def app_from_environment() -> FastAPI:
-    """The API of one of ``creditindex serve --workers N``'s processes (store and default
-    limit from :data:`SERVE_DB` and :data:`SERVE_RATE`)."""
+    """The API of one of ``creditindex serve --workers N``'s processes (store, default
+    limit and the request counts shared by the processes from :data:`SERVE_DB`,
+    :data:`SERVE_RATE` and :data:`SERVE_LIMITS`)."""
     import os
 
-    return create_app(os.environ[SERVE_DB], int(os.environ.get(SERVE_RATE, DEFAULT_RATE)))
+    return create_app(os.environ[SERVE_DB], int(os.environ.get(SERVE_RATE, DEFAULT_RATE)),
+                      os.environ.get(SERVE_LIMITS))

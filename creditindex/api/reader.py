@@ -21,6 +21,7 @@ from creditindex.certificate import CheckRequest
 from creditindex.evaluate import CheckResult, CreditData
 from creditindex.evidence import data_facts
 from creditindex.rules import RuleSet
+from creditindex.store.checks import SubjectRows
 from creditindex.store.db import get_engine, read_transaction
 from creditindex.store.load import load_from
 from creditindex.store.migrations import ensure_schema
@@ -185,6 +186,26 @@ class StoreReader:
                 return False
             found = self._days.get((self._state, rules.content_hash, *question_key(request)))
         return found is not None and found.covers(request.ids)
+
+    def answered_rows(self, request: CheckRequest
+                      ) -> tuple[list[SubjectRows], DayAnswers, RuleSet, dict[str, Any]] | None:
+        """Each subject's part of a check of ``request`` from the question's day
+        answers (:meth:`DayAnswers.subject_rows`), with those answers, the rule set in
+        force and the facts of the data read; ``None`` unless :meth:`answers_ready`."""
+        if not answerable(request):
+            return None
+        with self._lock:
+            if self._data is None or self._current_state() != self._state:
+                return None
+            rules = self._rules.get((self._state, request.on))
+            if rules is None:
+                return None
+            found = self._days.get((self._state, rules.content_hash, *question_key(request)))
+            facts = self._facts
+        if found is None:
+            return None
+        parts = found.subject_rows(request.ids)
+        return None if parts is None else (parts, found, rules, facts)
 
     def _compute_day(self, key: tuple[Any, ...], data: CreditData,
                      request: CheckRequest) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -29,36 +28,6 @@ def main() -> None:
     check and store daily credit indices from penalty records."""
 
 
-_AT_ONCE: list[bool] = []  # set by a command that may end the process at once
-
-
-def end_at_once() -> None:
-    """Let the process end at once when this command is done (:func:`run`): a short
-    command (``check``) that has written and closed everything it writes spares the
-    interpreter's teardown (finalising every module it imported, polars' and numpy's
-    among them), which costs about as much CPU as the command's own work."""
-    _AT_ONCE.append(True)
-
-
-def run() -> None:
-    """The command line as a process (``creditindex``, ``python -m creditindex``). A
-    command that called :func:`end_at_once` ends the process with its exit code once
-    standard output and error are flushed, without the interpreter's teardown; every
-    other command (and :data:`main` invoked in-process, as tests do) ends as usual."""
-    try:
-        main()
-    except SystemExit as done:
-        code = 0 if done.code is None else done.code
-        if _AT_ONCE and isinstance(code, int):
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            except (OSError, ValueError):
-                raise done from None  # let the interpreter report it as usual
-            os._exit(code)
-        raise
-
-
 def _register() -> None:
     from creditindex.cli import api_commands, engine_commands, store_commands
 
@@ -68,3 +37,35 @@ def _register() -> None:
 
 
 _register()
+
+
+def run() -> None:
+    """The command line as a process (``creditindex``, ``python -m creditindex``): like
+    :func:`main`, but a command that has written its whole answer and holds nothing that
+    needs closing (``compute``, :func:`creditindex.cli.common.may_end_at_once`) ends the
+    process at once: the exit handlers run and the output is flushed, but the interpreter
+    is not torn down (freeing every object and module of a large answer costs a few
+    tenths of a second). Called in-process (tests, ``CliRunner``), :func:`main` is used
+    and nothing changes."""
+    import contextlib
+    import os
+
+    from creditindex.cli import common
+
+    try:
+        main()
+    except SystemExit as done:
+        if not common.ending_at_once():
+            raise
+        code = done.code
+        if code is not None and not isinstance(code, int):
+            print(code, file=sys.stderr)
+            code = 1
+        import atexit
+
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            # a closed pipe: as at any exit, nothing more to do
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code or 0)

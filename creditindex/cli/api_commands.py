@@ -43,6 +43,9 @@ def write_certificate(payload: dict[str, object], path: str) -> Path:
     return write_text_atomic(target, render_html(payload))
 
 
+HEALTH_CHECK_SECONDS = 120  # a server process's time to answer its supervisor
+
+
 @click.command()
 @DB
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -51,7 +54,7 @@ def write_certificate(payload: dict[str, object], path: str) -> Path:
               help="Requests per minute for keys without their own limit.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes (each keeps the store in memory; request limits "
-                   "are counted per process).")
+                   "are counted across them).")
 def serve(db_url: str | None, host: str, port: int, rate_limit: int, workers: int) -> None:
     """Serve the HTTP API (OpenAPI documentation at /docs)."""
     import uvicorn
@@ -69,11 +72,27 @@ def serve(db_url: str | None, host: str, port: int, rate_limit: int, workers: in
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         return
-    from creditindex.api.app import SERVE_DB, SERVE_RATE
+    import shutil
+    import tempfile
 
+    from creditindex.api.app import SERVE_DB, SERVE_LIMITS, SERVE_RATE
+
+    # The processes count each key's requests in one file (request limits hold for the
+    # server, not per process); in memory where the system has a memory file system.
+    shm = Path("/dev/shm")
+    folder = tempfile.mkdtemp(prefix="creditindex-limits-", dir=shm if shm.is_dir() else None)
     os.environ[SERVE_DB], os.environ[SERVE_RATE] = url, str(rate_limit)
-    uvicorn.run("creditindex.api.app:app_from_environment", factory=True, workers=workers,
-                host=host, port=port, log_level="warning", access_log=False)
+    os.environ[SERVE_LIMITS] = str(Path(folder) / "limits.sqlite")
+    try:
+        # A process reading the store (a million records) may not answer the
+        # supervisor's health check for several seconds on a busy machine: it is given
+        # two minutes before it is restarted (uvicorn's default, 5 s, restarts it in the
+        # middle of its first answer).
+        uvicorn.run("creditindex.api.app:app_from_environment", factory=True,
+                    workers=workers, host=host, port=port, log_level="warning",
+                    access_log=False, timeout_worker_healthcheck=HEALTH_CHECK_SECONDS)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @click.group()
@@ -144,16 +163,35 @@ def apikeys_uses(db_url: str | None, key_id: str | None, limit: int) -> None:
 @click.command()
 @DB
 @click.argument("check")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
+@click.option("--out", type=click.Path(dir_okay=False),
               help="Write the certificate to FILE (.pdf or .html).")
+@click.option("--evidence", type=click.Path(dir_okay=False),
+              help="Write the check's evidence report to FILE (HTML).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="The evidence report's language.")
 @_refusals
-def certificate(db_url: str | None, check: str, out: str) -> None:
-    """Write a stored check's certificate (资格核查证明) by check number or id."""
+def certificate(db_url: str | None, check: str, out: str | None, evidence: str | None,
+                lang: str) -> None:
+    """Write a stored check's certificate (资格核查证明) by check number or id, and/or
+    its evidence report (rendered from what the check stored)."""
     from creditindex.store.checks import get_certificate
 
-    found = get_certificate(_url(db_url), check)
-    path = write_certificate(found.payload, out)
-    click.echo(f"wrote certificate {found.check_no} to {path}", err=True)
+    if out is None and evidence is None:
+        raise click.UsageError("give --out and/or --evidence")
+    url = _url(db_url)
+    found = get_certificate(url, check)
+    if out is not None:
+        path = write_certificate(found.payload, out)
+        click.echo(f"wrote certificate {found.check_no} to {path}", err=True)
+    if evidence is not None:
+        from creditindex.output import write_text_atomic
+        from creditindex.store.checks import get_check
+
+        report = get_check(url, found.check_id).evidence_report(lang)
+        if report is None:
+            raise click.ClickException(f"check {found.check_no} stored no evidence")
+        write_text_atomic(evidence, report)
+        click.echo(f"wrote evidence report of {found.check_no} to {evidence}", err=True)
 
 
 @click.command()

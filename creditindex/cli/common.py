@@ -93,6 +93,22 @@ def data_options_with_folders(func: F) -> F:
     return _data_options(func, record_folders=True)
 
 
+_END_AT_ONCE = [False]
+
+
+def may_end_at_once() -> None:
+    """Said by a command once its answer is written whole and it holds nothing that needs
+    closing (no store, no server, no open file): run as a process
+    (:func:`creditindex.cli.run`), the process then ends without tearing the interpreter
+    down."""
+    _END_AT_ONCE[0] = True
+
+
+def ending_at_once() -> bool:
+    """Whether the command said :func:`may_end_at_once`."""
+    return _END_AT_ONCE[0]
+
+
 def _data_options(func: F, record_folders: bool) -> F:
     records_help = "Penalty records (CSV, Parquet, Excel); repeatable."
     if record_folders:

@@ -17,6 +17,7 @@ from creditindex.cli.common import (
     data_options_with_folders,
     emit,
     load_data,
+    may_end_at_once,
     rules_only,
     writable_file,
 )
@@ -87,6 +88,8 @@ def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
                                     subjects_path, on=on, manual_path=manual_path,
                                     record_columns=SCORING_COLUMNS, compact=True),
                           on, known_on, category=category, financier=financier), out)
+    if db_url is None:  # files only: nothing left open
+        may_end_at_once()
 
 
 @click.command()
@@ -189,10 +192,8 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
     import polars as pl
 
     from creditindex.certificate import CheckRequest, RequestError, run_check
-    from creditindex.cli import end_at_once
-
     if engine != "spark":  # (a Spark session is stopped by its own exit handlers)
-        end_at_once()  # everything written is closed by the time the command returns
+        may_end_at_once()  # everything written is closed by the time the command returns
     from creditindex.cli.api_commands import request_input_error, write_certificate
 
     asked = _asked_subjects(subject_list, subjects_file)
@@ -244,8 +245,9 @@ def check(rules_path: str | None, records_paths: tuple[str, ...], db_url: str | 
             click.echo(f"wrote certificate to {certificate_path}", err=True)
         if evidence:
             from creditindex.output import write_text_atomic
+            from creditindex.store.checks import get_check
 
-            write_text_atomic(evidence, issued.evidence_html or "")
+            write_text_atomic(evidence, get_check(db_url, issued.id).evidence_report() or "")
             click.echo(f"wrote evidence report to {evidence}", err=True)
         emit(issued.result.table, out)
         return

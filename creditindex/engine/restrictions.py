@@ -285,6 +285,17 @@ def _joined(codes: SubjectCodes, table: BehaviourTable, pieces: list[_Parts]
                               grades=(grades[0], grades[1], grades[2], grades[3]))
 
 
+def joined_restrictions(records: pl.DataFrame, rules: RuleSet, la: LedgerArrays,
+                        codes: SubjectCodes) -> RecordRestrictions:
+    """The restrictions (grades included) the compiled ledger ``la`` of ``records``
+    (subjects by ``codes``) causes, in one part."""
+    table = BehaviourTable.of(rules)
+    expert = np.asarray((records.get_column("subject_type").gather(
+        pl.Series(codes.first_row)) == "expert").to_numpy(), dtype=np.bool_)
+    return _joined(codes, table, [_restrictions_of(la, expert, rules, True)]
+                   if codes.size else [])
+
+
 def ledger_restrictions(records: pl.DataFrame, rules: RuleSet, known_on: int
                         ) -> tuple[LedgerArrays, RecordRestrictions]:
     """The ledger arrays of ``records`` as known on ``known_on`` (lexical codes, as

@@ -14,12 +14,13 @@ import polars as pl
 from creditindex.days import to_day
 from creditindex.engine.arrays import NO_DAY, FloatArray, IntArray, in_parallel, sums
 from creditindex.engine.codes import SubjectCodes, code_chunks, id_groups, subject_codes
-from creditindex.engine.ledger import BehaviourTable, RowColumns, compile_ledger
+from creditindex.engine.ledger import BehaviourTable, LedgerArrays, RowColumns, compile_ledger
 from creditindex.engine.restrictions import Entries, Suspensions, bars_of, suspensions_of
 from creditindex.engine.scoring import (
     grade_expr,
     grade_restricted_expr,
     index_expr,
+    points_on,
     rank_expr,
     round_half_away,
 )
@@ -48,6 +49,13 @@ class DayFacts:
     bars: Entries
     suspensions: Suspensions
     table: BehaviourTable
+
+
+def latest_rows(codes: SubjectCodes, columns: RowColumns) -> IntArray:
+    """Per code, the row of its most recent record (as :class:`DayFacts` names it)."""
+    if codes.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return _latest_rows(codes, columns, 0, codes.size)
 
 
 def _latest_rows(codes: SubjectCodes, columns: RowColumns, lo: int, hi: int) -> IntArray:
@@ -128,3 +136,92 @@ def snapshot(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
     restricted = np.bincount(group, weights=flag.astype(np.float64))[group] > 0
     return scores.with_columns(rank_expr().alias("rank"),
                                pl.Series("restricted", restricted)).select(SNAPSHOT_COLUMNS)
+
+
+@dataclass(frozen=True)
+class PairFacts:
+    """What the records say of many (subject code, day) pairs as known on the one day
+    their ledger was compiled: as :class:`DayFacts` of each pair's day,
+    with the pairs in place of the subject codes (``counted``, ``bars`` and
+    ``suspensions`` carry the pair's number as their code). ``pair_code`` (ascending)
+    and ``pair_day`` name the pairs; ``decays_until``
+    per pair is the last day a linearly decaying deduction counting that day keeps
+    changing the index (-1: none counts)."""
+
+    pair_code: IntArray
+    pair_day: IntArray
+    deducted: FloatArray
+    counted: Entries
+    bars: Entries
+    suspensions: Suspensions
+    decays_until: IntArray
+    table: BehaviourTable
+
+
+def _spread(code: IntArray, first: IntArray, count: IntArray) -> tuple[IntArray, IntArray]:
+    """For items of subject ``code``: (item, pair) for every pair of its code (pairs of a
+    code are ``first[code] .. first[code] + count[code] - 1``), items in order, each
+    item's pairs in order."""
+    n = count[code]
+    item = np.repeat(np.arange(code.size, dtype=np.int64), n)
+    if item.size == 0:
+        return item, item.copy()
+    before = np.cumsum(n) - n
+    pair = first[code][item] + (np.arange(item.size, dtype=np.int64) - before[item])
+    return item, pair
+
+
+def pair_facts(la: LedgerArrays, bars: Entries,
+               suspensions: Suspensions, rules: RuleSet, pair_code: IntArray,
+               pair_day: IntArray, size: int) -> PairFacts:
+    """The facts of each pair ``(pair_code, pair_day)`` (sorted by code; codes below
+    ``size``, those of ``codes`` first, any others without records) from the ledger
+    ``la``, with every bar
+    and every expert suspension it causes (``bars``, ``suspensions``, as
+    :func:`creditindex.engine.restrictions.record_restrictions` finds them). The same
+    numbers, in the same order, as :func:`day_facts` of each pair's day, so that sums
+    agree to the last bit."""
+    count = np.bincount(pair_code, minlength=size).astype(np.int64)
+    first = np.cumsum(count) - count
+    n_pairs = int(pair_code.size)
+    # deductions: every entry against every day of its subject
+    item, pair = _spread(la.code.astype(np.int64), first, count)
+    day = pair_day[pair]
+    on = (la.decided[item] <= day) & (la.end[item] > day)
+    item, pair, day = item[on], pair[on], day[on]
+    beh = la.beh[item]
+    points = points_on(la.amount[item], la.decided[item] + la.table.days[beh],
+                       la.table.days[beh], la.table.linear[beh], day)
+    deducted = sums(pair, points, n_pairs)
+    counted = Entries(pair.astype(np.int32), la.row[item], beh.astype(np.int64),
+                      la.decided[item], points, np.zeros(item.size, dtype=np.int64))
+    decays_until = np.full(n_pairs, -1, dtype=np.int64)
+    linear = la.table.linear[beh]
+    np.maximum.at(decays_until, pair[linear], la.end[item[linear]].astype(np.int64) - 1)
+    # bars in force
+    b_item, b_pair = _spread(bars.code.astype(np.int64), first, count)
+    b_day = pair_day[b_pair]
+    b_on = (bars.decided[b_item] <= b_day) & (bars.value[b_item] > b_day)
+    b_item, b_pair = b_item[b_on], b_pair[b_on]
+    in_force = Entries(b_pair.astype(np.int32), bars.row[b_item], bars.beh[b_item],
+                       bars.decided[b_item], bars.value[b_item], bars.scope[b_item])
+    # suspensions in force, each with the behaviours decided on its first day
+    sus = Suspensions.none()
+    rule = rules.expert_suspension
+    if rule is not None and suspensions.code.size:
+        s_item, s_pair = _spread(suspensions.code.astype(np.int64), first, count)
+        s_day = pair_day[s_pair]
+        start = suspensions.start[s_item]
+        s_on = (start <= s_day) & (start + rule.suspend_days > s_day)
+        s_item, s_pair = s_item[s_on], s_pair[s_on]
+        if s_item.size:
+            by_of = np.argsort(suspensions.of, kind="stable")
+            per = np.bincount(suspensions.of, minlength=suspensions.code.size).astype(np.int64)
+            at_of = np.cumsum(per) - per
+            e_of, e_pos = _spread(s_item, at_of, per)  # e_of: index into s_item
+            sus = Suspensions(s_pair.astype(np.int64), suspensions.start[s_item],
+                              suspensions.window[s_item],
+                              suspensions.beh[by_of[e_pos]], e_of)
+    return PairFacts(pair_code=pair_code, pair_day=pair_day, deducted=deducted,
+                     counted=counted, bars=in_force, suspensions=sus,
+                     decays_until=decays_until, table=la.table)

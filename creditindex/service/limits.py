@@ -8,7 +8,8 @@ through the environment, each refusal with a clear message:
 - ``CREDITINDEX_ANON_CHECKS_PER_DAY`` (2000): checks all anonymous visitors together
   may store in a day;
 - ``CREDITINDEX_ANON_BYTES_PER_DAY`` (50 MB): evidence all anonymous visitors together
-  may store in a day.
+  may store in a day (the evidence payloads' JSON; a report stored by an earlier release
+  counts its HTML).
 
 Anonymous checks are stored under ``anonymous:<session>`` (never the server's account).
 """

@@ -3,9 +3,10 @@ thread, several in one transaction.
 
 Each check is drafted by its request's thread (:func:`~creditindex.store.checks.
 draft_check`: answer, evidence and certificate, no store access) and handed to the
-writer, which takes every draft waiting, stores them one after another through
-:func:`~creditindex.store.checks.store_draft` (the very rows :func:`~creditindex.store.
-checks.issue_check` writes) in one write transaction and commits once; then each request
+writer, which takes every draft waiting, stores them through
+:func:`~creditindex.store.checks.store_drafts` (the very rows :func:`~creditindex.store.
+checks.issue_check` writes, one statement per table for the whole group) in one write
+transaction and commits once; then each request
 gets its own check back. A request is answered only after its check is committed. If a
 group's transaction fails, its checks are stored again one per transaction, so that one
 bad check fails only its own request.
@@ -23,7 +24,7 @@ import queue
 import threading
 from concurrent.futures import Future
 
-from creditindex.store.checks import CheckDraft, IssuedCheck, store_draft
+from creditindex.store.checks import CheckDraft, IssuedCheck, store_drafts
 from creditindex.store.db import get_engine, write_transaction
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class CheckWriter:
         engine = get_engine(self.url)
         try:
             with write_transaction(engine) as conn:
-                issued = [store_draft(conn, draft) for draft, _ in group]
+                issued = store_drafts(conn, [draft for draft, _ in group])
             self.groups += 1
         except Exception as exc:
             if len(group) == 1:

@@ -4,19 +4,37 @@ who asked, kept so that the answer given on the day can be shown later."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
+import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from creditindex.certificate import (
     CheckRequest,
+    GroundWords,
+    answer_row,
+    assemble_certificate,
     certificate_payload,
     render_html,
     run_check,
     validate,
 )
 from creditindex.evaluate import CheckResult, CreditData
-from creditindex.evidence import data_facts, evidence_payload, render_evidence
+from creditindex.evidence import (
+    answer_item,
+    assemble_evidence,
+    data_facts,
+    evidence_payload,
+    ground_item,
+    made_now,
+    mask_personal,
+    render_evidence,
+    row_codes,
+)
+from creditindex.i18n import DEFAULT_LANG
 from creditindex.rules import RuleSet
 from creditindex.store import audit
 from creditindex.store.db import (
@@ -37,7 +55,10 @@ if TYPE_CHECKING:  # a check is stored without SQLAlchemy on the direct path
 
 @dataclass(frozen=True)
 class StoredCheck:
-    """A stored eligibility check."""
+    """A stored eligibility check. Its evidence report is stored as its payload
+    (``evidence``: everything the report states, :func:`creditindex.evidence.
+    evidence_payload`) and worded when asked (:meth:`evidence_report`); checks stored
+    before that kept the report itself (``evidence_html``)."""
 
     id: int
     created_at: dt.datetime
@@ -49,6 +70,34 @@ class StoredCheck:
     inputs: dict[str, Any]
     answer: dict[str, Any]
     evidence_html: str | None
+    evidence: dict[str, Any] | None = None
+
+    def evidence_payload(self) -> dict[str, Any] | None:
+        """What the evidence report states: the stored payload, or for a check stored
+        with its report, the payload embedded in it (``None``: no evidence stored)."""
+        if self.evidence is not None:
+            return self.evidence
+        return None if self.evidence_html is None else embedded_payload(self.evidence_html)
+
+    def evidence_report(self, lang: str = DEFAULT_LANG) -> str | None:
+        """The evidence report in ``lang`` (``zh``, ``en``), rendered from the stored
+        payload; a check stored with its (Chinese) report gives that report as stored."""
+        if self.evidence is None and self.evidence_html is not None and lang == "zh":
+            return self.evidence_html
+        payload = self.evidence_payload()
+        return None if payload is None else render_evidence(payload, lang)
+
+
+_EMBEDDED = re.compile(r'<script type="application/json" id="evidence">(.*?)</script>', re.S)
+
+
+def embedded_payload(report: str) -> dict[str, Any] | None:
+    """The payload an evidence report embeds (``None`` if it embeds none)."""
+    found = _EMBEDDED.search(report)
+    if found is None:
+        return None
+    value = json.loads(found.group(1))
+    return value if isinstance(value, dict) else None
 
 
 def answer_payload(result: CheckResult) -> dict[str, Any]:
@@ -58,50 +107,74 @@ def answer_payload(result: CheckResult) -> dict[str, Any]:
             "on": result.on.isoformat(), "known_on": result.known_on.isoformat()}
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """What the ``eligibility_check`` row and its audit row say of the answer."""
+
+    payload: dict[str, Any]  # answer_payload
+    subject_ids: list[str]
+    eligible: list[bool]
+    on: dt.date
+    known_on: dt.date
+
+    @staticmethod
+    def of(result: CheckResult) -> _Answer:
+        return _Answer(answer_payload(result),
+                       [str(s) for s in result.table.get_column("subject_id").to_list()],
+                       [bool(e) for e in result.table.get_column("eligible").to_list()],
+                       result.on, result.known_on)
+
+
 def save_check(url: str | None, result: CheckResult, rules: RuleSet, *,
                inputs: dict[str, Any], evidence_html: str | None = None,
+               evidence: dict[str, Any] | None = None,
                user: str | None = None, actor: str | None = None) -> int:
-    """Store an eligibility check (inputs, answer, evidence) made by ``user`` (any active
-    user); without one, by ``actor`` (an anonymous visitor's session, as the app names
-    it: ``anonymous:<session>``) or else the system actor. Returns its id."""
+    """Store an eligibility check (inputs, answer, evidence payload or report) made by
+    ``user`` (any active user); without one, by ``actor`` (an anonymous visitor's
+    session, as the app names it: ``anonymous:<session>``) or else the system actor.
+    Returns its id."""
     from creditindex.store.users import require_user
 
     engine = get_engine(url)
     ensure_schema(engine)
     with write_transaction(engine) as conn:
         who = require_user(conn, user).name if user else (actor or audit.system_actor())
-        return _insert_check(conn, who, result, rules.content_hash, inputs, evidence_html,
-                             utcnow())
+        return _insert_check(conn, who, _Answer.of(result), rules.content_hash, inputs,
+                             evidence, evidence_html, utcnow())
 
 
-def _insert_check(conn: Connection | Driver, who: str, result: CheckResult, rules_hash: str,
-                  inputs: dict[str, Any], evidence_html: str | None,
-                  created_at: dt.datetime) -> int:
-    ids = [str(s) for s in result.table.get_column("subject_id").to_list()]
-    key = insert_row(conn, "eligibility_check", {
-        "created_at": created_at, "by": who, "check_day": result.on,
-        "known_on": result.known_on, "subject_ids": ",".join(ids),
-        "rules_hash": rules_hash, "inputs": audit.jsonable(inputs),
-        "answer": answer_payload(result), "evidence_html": evidence_html},
-        json_columns=("inputs", "answer"), returning="id")
+# Statements built once (executed with their values: compiled once per process).
+def _insert_check(conn: Connection | Driver, who: str, answer: _Answer, rules_hash: str,
+                  inputs: dict[str, Any], evidence: dict[str, Any] | None,
+                  evidence_html: str | None, created_at: dt.datetime) -> int:
+    ids = answer.subject_ids
+    values = {"created_at": created_at, "by": who, "check_day": answer.on,
+              "known_on": answer.known_on, "subject_ids": ",".join(ids),
+              "rules_hash": rules_hash, "inputs": audit.jsonable(inputs),
+              "answer": answer.payload, "evidence_html": evidence_html}
+    if evidence is not None:  # else SQL NULL (a JSON column would store JSON null)
+        values["evidence"] = evidence
+    key = insert_row(conn, "eligibility_check", values,
+                     json_columns=("inputs", "answer", "evidence"), returning="id")
     audit.record(conn, who, "check.save", "eligibility_check", int(key),
-                 after={"check_day": result.on, "subjects": ids,
-                        "rules_hash": rules_hash,
-                        "eligible": result.table.get_column("eligible").to_list()})
+                 after={"check_day": answer.on, "subjects": ids,
+                        "rules_hash": rules_hash, "eligible": answer.eligible})
     return int(key)
 
 
 def count_checks(url: str | None, *, since: dt.datetime, by_prefix: str) -> tuple[int, int]:
     """How many checks actors whose name starts with ``by_prefix`` stored since
-    ``since`` (UTC), and the bytes of their evidence reports."""
-    from sqlalchemy import func, select
+    ``since`` (UTC), and the size of their evidence (the stored payload's JSON, or the
+    report stored by earlier releases)."""
+    from sqlalchemy import Text, cast, func, select
 
     engine = get_engine(url)
     ensure_schema(engine)
     checks = table("eligibility_check")
+    size = func.coalesce(func.length(checks.c.evidence_html),
+                         func.length(cast(checks.c.evidence, Text)), 0)
     with read_transaction(engine) as conn:
-        row = conn.execute(select(func.count(), func.coalesce(func.sum(
-            func.length(checks.c.evidence_html)), 0)).where(
+        row = conn.execute(select(func.count(), func.coalesce(func.sum(size), 0)).where(
             checks.c.created_at >= since, checks.c.by.startswith(by_prefix))).one()
     return int(row[0]), int(row[1])
 
@@ -119,7 +192,8 @@ def get_check(url: str | None, check_id: int) -> StoredCheck:
         raise StoreError(f"no eligibility check #{check_id}")
     return StoredCheck(int(row.id), row.created_at, row.by, row.check_day, row.known_on,
                        row.subject_ids.split(",") if row.subject_ids else [], row.rules_hash,
-                       dict(row.inputs), dict(row.answer), row.evidence_html)
+                       dict(row.inputs), dict(row.answer), row.evidence_html,
+                       None if row.evidence is None else dict(row.evidence))
 
 
 # --------------------------------------------------------------------------------------
@@ -147,19 +221,36 @@ def check_number(check_id: int, created_at: dt.datetime) -> str:
     return f"HC{created_at:%Y}{check_id:08d}"
 
 
+def _frames(result: CheckResult, members: CheckResult) -> tuple[CheckResult, CheckResult]:
+    return result, members
+
+
 @dataclass(frozen=True)
 class IssuedCheck:
     """A check as stored and certified: its id, number and verification code, the
-    engine's answer (members, and the consortium's row when asked), the certificate and
-    the evidence report as stored."""
+    certificate, and the engine's answer (:attr:`result`; :attr:`members`: each member's,
+    and the consortium's row when asked), made when first asked for a check drafted from
+    a server's day answers."""
 
     id: int
     check_no: str
     verify_code: str
-    result: CheckResult
-    members: CheckResult
     certificate: dict[str, Any]
-    evidence_html: str | None = None
+    frames: Callable[[], tuple[CheckResult, CheckResult]] = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def _answers(self) -> tuple[CheckResult, CheckResult]:
+        return self.frames()
+
+    @property
+    def result(self) -> CheckResult:
+        """The engine's answer (the consortium's row after its members when asked)."""
+        return self._answers[0]
+
+    @property
+    def members(self) -> CheckResult:
+        """The engine's answer for each member."""
+        return self._answers[1]
 
     @property
     def html(self) -> str:
@@ -220,48 +311,55 @@ def issue_check(url: str | None, data: CreditData, request: CheckRequest, *,
 @dataclass(frozen=True)
 class CheckDraft:
     """A check answered and certified but not yet stored (no id or number yet): what
-    :func:`store_draft` writes. Made by :func:`draft_check`."""
+    :func:`store_draft` writes. Made by :func:`draft_check` or :func:`draft_from_rows`.
+    ``evidence`` is the evidence report's payload (the report is worded from it when
+    asked, :meth:`StoredCheck.evidence_report`)."""
 
     who: str
     request: CheckRequest
-    result: CheckResult
-    members: CheckResult
+    answer: _Answer
     rules_hash: str
     inputs: dict[str, Any]
-    evidence_html: str
+    evidence: dict[str, Any]
     created_at: dt.datetime
     verify_code: str
     certificate: dict[str, Any]
     channel: str
     api_key_id: str | None
+    frames: Callable[[], tuple[CheckResult, CheckResult]] = field(repr=False, compare=False)
+    plain: bool = False  # inputs and certificate are plain JSON values already
 
 
 @dataclass(frozen=True)
 class _Answered:
     """What a check states whoever asked it: the answers, the facts of the data read,
-    the inputs and the evidence report (made before any lock is taken)."""
+    the inputs and the evidence payload (made before any lock is taken)."""
 
     members: CheckResult
     together: CheckResult | None
     facts: dict[str, Any]
     inputs: dict[str, Any]
-    evidence_html: str
+    evidence: dict[str, Any]
 
 
 def _answer(url: str | None, data: CreditData, request: CheckRequest,
             members: CheckResult | None, facts: dict[str, Any] | None) -> _Answered:
-    from creditindex.store.db import display_url
-
     if members is None:
         members = run_check(data, request, consortium=False)
     else:
         validate(request)
     together = run_check(data, request, consortium=True) if request.consortium else None
     facts = facts if facts is not None else data_facts(data)
-    inputs = {**request.inputs(), "db": display_url(url)}
-    evidence = render_evidence(_masked_evidence(evidence_payload(
-        together if together is not None else members, data, inputs, facts=facts)))
+    inputs = _inputs(url, request)
+    evidence = _masked_evidence(evidence_payload(
+        together if together is not None else members, data, inputs, facts=facts))
     return _Answered(members, together, facts, inputs, evidence)
+
+
+def _inputs(url: str | None, request: CheckRequest) -> dict[str, Any]:
+    from creditindex.store import db  # looked up when called (tests fix what it shows)
+
+    return {**request.inputs(), "db": db.display_url(url)}
 
 
 def _draft(data: CreditData, request: CheckRequest, answered: _Answered, who: str,
@@ -271,9 +369,10 @@ def _draft(data: CreditData, request: CheckRequest, answered: _Answered, who: st
     payload = certificate_payload(
         data, request, members, together, check_no="", verify_code=code,
         issued_at=now, operator=operator or who, channel=channel, facts=facts)
-    return CheckDraft(who, request, together if together is not None else members, members,
-                      data.rules.content_hash, answered.inputs, answered.evidence_html, now,
-                      code, payload, channel, api_key_id)
+    result = together if together is not None else members
+    return CheckDraft(who, request, _Answer.of(result), data.rules.content_hash,
+                      answered.inputs, answered.evidence, now, code, payload, channel,
+                      api_key_id, functools.partial(_frames, result, members))
 
 
 def draft_check(url: str | None, data: CreditData, request: CheckRequest, *,
@@ -288,37 +387,164 @@ def draft_check(url: str | None, data: CreditData, request: CheckRequest, *,
                   actor or audit.system_actor(), operator, channel, api_key_id)
 
 
+# --------------------------------------------------------------------------------------
+# Checks drafted from rows kept per subject (the API server's day answers)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubjectRows:
+    """One subject's part of every check that names it (a member, not a consortium),
+    for one question: the rows of the stored answer, of the certificate and of the
+    evidence payload, and the behaviour codes it names. Made once by
+    :func:`subject_rows`; a check of several subjects is these parts put together
+    (:func:`draft_from_rows`), the same payloads :func:`draft_check` makes."""
+
+    subject_id: str
+    eligible: bool
+    answer_row: dict[str, Any]
+    answer_grounds: list[dict[str, Any]]
+    certificate_row: dict[str, Any]
+    certificate_grounds: list[dict[str, Any]]
+    evidence_row: dict[str, Any]
+    evidence_grounds: list[dict[str, Any]]
+    codes: frozenset[str]
+
+    def named(self, subject_id: str) -> SubjectRows:
+        """These rows for another code that shares this answer, has no grounds and no
+        name (a code no data name)."""
+        assert not self.answer_grounds
+        return SubjectRows(
+            subject_id, self.eligible, {**self.answer_row, "subject_id": subject_id}, [],
+            {**self.certificate_row, "subject_id": mask_personal(subject_id)}, [],
+            {**self.evidence_row, "subject_id": _mask_strings(answer_item(
+                {"subject_id": subject_id}))["subject_id"]}, [], self.codes)
+
+
+def subject_rows(row: dict[str, Any], grounds: list[dict[str, Any]], name: str | None,
+                 record_facts: Callable[[dict[str, Any]], dict[str, Any]],
+                 words: GroundWords) -> SubjectRows:
+    """A subject's :class:`SubjectRows` from the engine's answer ``row`` and its
+    ``grounds`` (rows of :class:`CheckResult`'s frames), the name a certificate gives it
+    when the answer has none (its latest name in the data) and the facts of a ground's
+    record (authority, basis, stated scope)."""
+    sid = str(row["subject_id"])
+    jsonable_row, jsonable_grounds = audit.jsonable([row, grounds])
+    return SubjectRows(
+        sid, bool(row["eligible"]), jsonable_row, jsonable_grounds,
+        answer_row(row, name if not row.get("subject_name") else None, words.grades),
+        [words.row(g, record_facts(g)) for g in grounds],
+        _mask_strings(answer_item(row)), [_mask_strings(ground_item(g)) for g in grounds],
+        frozenset(row_codes(row, grounds)))
+
+
+def draft_from_rows(url: str | None, request: CheckRequest, parts: Sequence[SubjectRows], *,
+                    rules: RuleSet, on: dt.date, known_on: dt.date, facts: dict[str, Any],
+                    frames: Callable[[], tuple[CheckResult, CheckResult]],
+                    operator: str | None = None, channel: str = "cli",
+                    api_key_id: str | None = None, actor: str | None = None) -> CheckDraft:
+    """What :func:`draft_check` drafts for ``request`` (members only, no names given),
+    put together from each subject's rows (``parts``, in the order of
+    ``request.ids``) without the engine's frames; ``frames`` gives them when asked."""
+    validate(request)
+    assert [p.subject_id for p in parts] == request.ids and not request.consortium
+    by_code = sorted(parts, key=lambda p: p.subject_id)  # grounds: by subject first
+    inputs = _inputs(url, request)
+    codes: set[str] = set()
+    for p in parts:
+        codes |= p.codes
+    evidence = assemble_evidence(
+        on, known_on, made_now(), inputs, rules, facts, [p.evidence_row for p in parts],
+        [g for p in by_code for g in p.evidence_grounds], codes)
+    who = actor or audit.system_actor()
+    now, code = utcnow(), new_verify_code()
+    certificate = assemble_certificate(
+        request, rules, [p.certificate_row for p in parts], None,
+        [g for p in by_code for g in p.certificate_grounds], on=on, known_on=known_on,
+        facts=facts, check_no="", verify_code=code, issued_at=now,
+        operator=operator or who, channel=channel)
+    answer = _Answer({"table": [p.answer_row for p in parts],
+                      "grounds": [g for p in by_code for g in p.answer_grounds],
+                      "on": on.isoformat(), "known_on": known_on.isoformat()},
+                     [p.subject_id for p in parts], [p.eligible for p in parts], on, known_on)
+    return CheckDraft(who, request, answer, rules.content_hash, inputs, evidence, now, code,
+                      certificate, channel, api_key_id, frames, plain=True)
+
+
 def store_draft(conn: Connection | Driver, draft: CheckDraft) -> IssuedCheck:
     """Store a drafted check on ``conn`` (inside the caller's write transaction): the
-    check with its evidence and audit row, then its certificate, numbered by the check's
-    id. Several drafts may be stored in one transaction (the API server's group commit,
-    :mod:`creditindex.store.check_writer`)."""
-    request = draft.request
-    check_id = _insert_check(conn, draft.who, draft.result, draft.rules_hash, draft.inputs,
-                             draft.evidence_html, draft.created_at)
+    check with its evidence payload and audit row, then its certificate, numbered by the
+    check's id. Several drafts may be stored in one transaction (the API server's group
+    commit, :mod:`creditindex.store.check_writer`; :func:`store_drafts`)."""
+    check_id = _insert_check(conn, draft.who, draft.answer, draft.rules_hash, draft.inputs,
+                             draft.evidence, None, draft.created_at)
     number = check_number(check_id, draft.created_at)
+    payload, values = _certificate_values(draft, check_id, number)
+    insert_row(conn, "check_certificate", values, json_columns=("payload",))
+    return IssuedCheck(check_id, number, draft.verify_code, payload, draft.frames)
+
+
+def _certificate_values(draft: CheckDraft, check_id: int, number: str
+                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+    request = draft.request
     payload = {**draft.certificate, "check_no": number}
-    insert_row(conn, "check_certificate", {
+    return payload, {
         "check_id": check_id, "check_no": number, "verify_code": draft.verify_code,
         "issued_at": draft.created_at, "operator": payload["operator"],
         "channel": draft.channel, "api_key_id": draft.api_key_id,
         "project_no": request.project_no, "project_name": request.project_name,
         "lot_no": request.lot_no, "lot_name": request.lot_name,
         "category": request.category, "financier": request.financier,
-        "payload": audit.jsonable(payload)},
-        json_columns=("payload",))
-    return IssuedCheck(check_id, number, draft.verify_code, draft.result, draft.members,
-                       payload, draft.evidence_html)
+        "payload": payload if draft.plain else audit.jsonable(payload)}
+
+
+def store_drafts(conn: Connection, drafts: Sequence[CheckDraft]) -> list[IssuedCheck]:
+    """:func:`store_draft` of each of ``drafts`` in order, the same rows, written with
+    one statement per table (``INSERT ... RETURNING`` of many rows, where the database
+    returns the keys in the order of the rows; else one draft after another)."""
+    from sqlalchemy import insert
+
+    if len(drafts) < 2 or not conn.dialect.insert_executemany_returning_sort_by_parameter_order:
+        return [store_draft(conn, d) for d in drafts]
+    checks, log, certs = (table("eligibility_check"), table("audit_log"),
+                          table("check_certificate"))
+    rows = []
+    for d in drafts:
+        a = d.answer
+        rows.append({"created_at": d.created_at, "by": d.who, "check_day": a.on,
+                     "known_on": a.known_on, "subject_ids": ",".join(a.subject_ids),
+                     "rules_hash": d.rules_hash,
+                     "inputs": d.inputs if d.plain else audit.jsonable(d.inputs),
+                     "answer": a.payload, "evidence_html": None, "evidence": d.evidence})
+    keys = [int(k) for k in conn.execute(insert(checks).returning(
+        checks.c.id, sort_by_parameter_order=True), rows).scalars()]
+    assert len(keys) == len(drafts)
+    now = utcnow()
+    conn.execute(insert(log), [
+        {"at": now, "actor": d.who, "action": "check.save", "entity": "eligibility_check",
+         "entity_key": str(key), "before": None,
+         "after": audit.jsonable({"check_day": d.answer.on,
+                                  "subjects": d.answer.subject_ids,
+                                  "rules_hash": d.rules_hash,
+                                  "eligible": d.answer.eligible})}
+        for d, key in zip(drafts, keys, strict=True)])
+    issued, values = [], []
+    for d, key in zip(drafts, keys, strict=True):
+        number = check_number(key, d.created_at)
+        payload, row = _certificate_values(d, key, number)
+        values.append(row)
+        issued.append(IssuedCheck(key, number, d.verify_code, payload, d.frames))
+    conn.execute(insert(certs), values)
+    return issued
+
+
+def _mask_strings(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: mask_personal(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 def _masked_evidence(payload: dict[str, Any]) -> dict[str, Any]:
-    from creditindex.evidence import mask_personal
-
-    def mask(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{k: mask_personal(v) if isinstance(v, str) else v for k, v in r.items()}
-                for r in rows]
-
-    return {**payload, "answers": mask(payload["answers"]), "grounds": mask(payload["grounds"])}
+    return {**payload, "answers": [_mask_strings(r) for r in payload["answers"]],
+            "grounds": [_mask_strings(r) for r in payload["grounds"]]}
 
 
 @dataclass(frozen=True)

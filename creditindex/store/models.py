@@ -355,6 +355,53 @@ class DecayLedger(SQLModel, table=True):
     is_linear: bool = _col(Boolean())
 
 
+class SubjectSpell(SQLModel, table=True):
+    """A subject's answer ahead (revision 0009): the state row it gets on ``from_day``,
+    one of its change points after the day it was last recomputed from its records and
+    before any fact in the store becomes known (a record recorded, revoked or repaired
+    later). Derived state: replaced whenever the subject is recomputed from its records;
+    the daily job takes it instead of reading them (:mod:`creditindex.store.spells`)."""
+
+    __tablename__ = "subject_spell"
+    __table_args__ = (Index(None, "from_day"), MYSQL_TABLE_ARGS)
+
+    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
+    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
+    from_day: dt.date = Field(sa_column=Column(Date(), primary_key=True))
+    subject_name: str | None = _col(Name, nullable=True)
+    credit_index: float = _col(Double())
+    grade: str = _col(String(32))
+    watch: str | None = _col(String(64), nullable=True)
+    deducted: float = _col(Double())
+    restricted: bool = _col(Boolean())
+    restricted_in: str | None = _col(String(128), nullable=True)
+    reasons: str = _col(Text())
+    next_change: dt.date | None = _col(Date(), nullable=True)
+    decays_until: dt.date | None = _col(Date(), nullable=True)
+
+
+class SpellLedger(SQLModel, table=True):
+    """The ledger rows along which a subject's spells that decay linearly decay
+    (revision 0009): as known when its spells were computed, still counting after that
+    day; days are integers, as in ``decay_ledger``."""
+
+    __tablename__ = "spell_ledger"
+    __table_args__ = (Index(None, "subject_id"), MYSQL_TABLE_ARGS)
+
+    id: int | None = _id()
+    subject_id: str = _col(SubjectId)
+    subject_type: str = _col(String(16))
+    source: str = _col(String(128))
+    record_id: str = _col(String(128))
+    behaviour_code: str = _col(String(64))
+    decided: int = _col(Integer())
+    end_day: int = _col(Integer())
+    nominal_end: int = _col(Integer())
+    days: int = _col(Integer())
+    amount: float = _col(Double())
+    is_linear: bool = _col(Boolean())
+
+
 class EvaluationState(SQLModel, table=True):
     """Where the daily job's state stands (one row, ``id`` 1, revision 0007): the run it
     belongs to, its day and rule set, and the newest row of each input table it has
@@ -389,7 +436,10 @@ class EligibilityCheck(SQLModel, table=True):
     rules_hash: str = _col(String(64))
     inputs: Any = _col(JSON())
     answer: Any = _col(JSON())
+    # The evidence report as stored until revision 0010; since then its payload
+    # (``evidence``), from which the report is rendered when asked.
     evidence_html: str | None = _col(LongText, nullable=True)
+    evidence: Any = _col(JSON(), nullable=True)
 
 
 class StoreLock(SQLModel, table=True):

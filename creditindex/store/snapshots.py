@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 import polars as pl
@@ -37,9 +39,9 @@ from sqlalchemy import Connection, func, insert, select
 from tqdm import tqdm
 
 from creditindex import engine as core
-from creditindex.daily import decayed_answer, ledger_and_restrictions, next_change
+from creditindex.daily import answers_ahead, decayed_answer
 from creditindex.days import to_day
-from creditindex.evaluate import CreditData, compute
+from creditindex.evaluate import COMPUTE_COLUMNS, CreditData
 from creditindex.evidence import frame_digest
 from creditindex.rules import RuleSet
 from creditindex.store import audit
@@ -81,6 +83,13 @@ from creditindex.store.rulesets import (
     all_versions,
     ensure_published,
     version_by_id,
+)
+from creditindex.store.spells import (
+    SPELL_LEDGER_SCHEMA,
+    SPELL_SCHEMA,
+    replace_spells,
+    spell_ledger_rows,
+    spells_between,
 )
 from creditindex.store.state import data_state
 from creditindex.store.users import require_user
@@ -230,6 +239,12 @@ class _Day:
     whole: pl.DataFrame | None = None
     keeps_state: bool = True
     added: int = 0  # subjects new to the state
+    # the subject_ids recomputed from their records (every one when whole) and their
+    # new spells with the ledger rows they decay along
+    spell_ids: list[str] = field(default_factory=list)
+    spells: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SPELL_SCHEMA))
+    spell_ledger: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=SPELL_LEDGER_SCHEMA))
 
 
 @dataclass
@@ -246,6 +261,14 @@ class _Carry:
     segments: pl.DataFrame | None = None
     # per subject_id, its rows in ``data.records`` (made when first asked)
     rows_of: pl.DataFrame | None = None
+    # the spells of the subjects (SPELL_SCHEMA) and the ledger rows they decay along
+    spells: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SPELL_SCHEMA))
+    spell_ledger: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=SPELL_LEDGER_SCHEMA))
+    # the subject_ids whose records ``data`` holds (None: every subject's) and how to
+    # read the others' when one needs them after all
+    loaded: set[str] | None = None
+    loader: Callable[[list[str]], CreditData] | None = None
 
     def narrowed(self, subject_ids: list[str]) -> CreditData:
         """``data.for_subjects(subject_ids)``, its records gathered by row number
@@ -264,8 +287,9 @@ class _Carry:
                           subjects=rest.subjects, lists=rest.lists, manual=rest.manual)
 
 
-def _state_frame(answer: pl.DataFrame, nxt: pl.DataFrame) -> pl.DataFrame:
-    return answer.rename(_RENAME).join(nxt, on=KEY, how="left").with_columns(
+def _state_rows(ahead: pl.DataFrame) -> pl.DataFrame:
+    """State rows (:data:`STATE_SCHEMA`) from answers of :data:`AHEAD_SCHEMA`."""
+    return ahead.rename({"index": "credit_index"}).with_columns(
         pl.lit(None, pl.Int64).alias("decay_run_id")).select(list(STATE_SCHEMA))
 
 
@@ -276,29 +300,79 @@ def _decay_of(rows: pl.DataFrame, ledger: pl.DataFrame, day: dt.date) -> pl.Data
         decaying, on=KEY, how="semi").select(list(LEDGER_COLUMNS))
 
 
-def _recompute(data: CreditData, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """State rows of every subject of ``data`` on ``day`` and the ledger rows kept for
-    those whose index decays."""
-    ledger, found = ledger_and_restrictions(data, day)
-    rows = _state_frame(compute(data, day, known_on=day),
-                        next_change(data, day, ledger, found))
-    return rows, _decay_of(rows, ledger, day)
+@dataclass(frozen=True)
+class _Fresh:
+    """Subjects recomputed from their records on a day: their state rows, the ledger
+    rows of those that decay, their spells and the ledger rows the spells decay along."""
+
+    rows: pl.DataFrame
+    decay: pl.DataFrame
+    spells: pl.DataFrame
+    spell_ledger: pl.DataFrame
+
+
+def _recompute(data: CreditData, day: dt.date) -> _Fresh:
+    """Every subject of ``data`` recomputed from its records on ``day``, with its answers
+    ahead (:func:`creditindex.daily.answers_ahead`)."""
+    ahead = answers_ahead(data, day)
+    rows = _state_rows(ahead.today)
+    spells = ahead.spells.rename({"day": "from_day", "index": "credit_index"}).select(
+        list(SPELL_SCHEMA))
+    decaying = spells.filter(pl.col("decays_until").is_not_null()).select(KEY).unique()
+    return _Fresh(rows, _decay_of(rows, ahead.ledger, day), spells,
+                  ahead.ledger.filter(pl.col("end") > to_day(day)).join(
+                      decaying, on=KEY, how="semi").select(list(LEDGER_COLUMNS)))
+
+
+def _from_spells(carry: _Carry, ids: list[str], day: dt.date
+                 ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """Of the due ``ids``, those whose answer on ``day`` is a spell: their state rows and
+    the ledger rows of those that decay (as :func:`_recompute` would give them); and the
+    ids that have none (recomputed from their records)."""
+    wanted = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
+    found = carry.spells.filter(pl.col("from_day") == day).join(wanted, on="subject_id",
+                                                                how="semi")
+    rows = found.drop("from_day").with_columns(pl.lit(None, pl.Int64).alias(
+        "decay_run_id")).select(list(STATE_SCHEMA))
+    decay = _decay_of(rows, carry.spell_ledger, day)
+    have = set(found.get_column("subject_id").to_list())
+    return rows, decay, [i for i in ids if i not in have]
 
 
 def _step(carry: _Carry, day: dt.date) -> _Day:
-    """Move ``carry`` to ``day``: recompute the subjects at a change point (and, first,
-    those with new facts) and keep the rows to store. Decaying subjects between change
-    points are left alone: their stored answer decays when read."""
+    """Move ``carry`` to ``day``: take the spells of the subjects at a change point that
+    have one for the day and recompute the others (and, first, those with new facts)
+    from their records, with their answers ahead; keep the rows to store. Decaying
+    subjects between change points are left alone: their stored answer decays when
+    read."""
     rows = carry.rows
-    ids = list(dict.fromkeys([
-        *carry.new_facts,
-        *rows.filter(pl.col("next_change") <= day).get_column("subject_id").to_list()]))
+    new_facts = carry.new_facts
+    due = [i for i in dict.fromkeys(rows.filter(pl.col("next_change") <= day).get_column(
+        "subject_id").to_list()) if i not in set(new_facts)]
     carry.new_facts = []
-    if not ids:
+    if not due and not new_facts:
         empty = pl.DataFrame(schema=STATE_SCHEMA)
         return _Day(day, carry.rules, empty, empty, pl.DataFrame(schema={
             name: core.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}))
-    fresh, decay = _recompute(carry.narrowed(ids), day)
+    taken, taken_decay, rest = _from_spells(carry, due, day)
+    ids = list(dict.fromkeys([*new_facts, *rest]))
+    parts = [_Fresh(taken, taken_decay, carry.spells.clear(), carry.spell_ledger.clear())]
+    if ids:
+        here = ids if carry.loaded is None else [i for i in ids if i in carry.loaded]
+        missing = [] if carry.loaded is None else [i for i in ids if i not in carry.loaded]
+        if here:
+            parts.append(_recompute(carry.narrowed(here), day))
+        if missing:  # not foreseen when the records were read: read theirs now
+            assert carry.loader is not None
+            parts.append(_recompute(carry.loader(missing), day))
+        replaced = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
+        carry.spells = pl.concat([carry.spells.join(replaced, on="subject_id", how="anti"),
+                                  *(p.spells for p in parts[1:])])
+        carry.spell_ledger = pl.concat([
+            carry.spell_ledger.join(replaced, on="subject_id", how="anti"),
+            *(p.spell_ledger for p in parts[1:])])
+    fresh = pl.concat([p.rows for p in parts])
+    decay = pl.concat([p.decay for p in parts])
     going_on = _decays_going_on(carry, fresh, decay, day)
     if going_on.height:  # their stored answer, read on this day, is the fresh one
         fresh = pl.concat([fresh.join(going_on, on=KEY, how="anti"),
@@ -317,7 +391,9 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
     kept = rows.join(fresh.select(KEY), on=KEY, how="anti")
     carry.rows = pl.concat([kept, fresh])
     return _Day(day, carry.rules, fresh, changed, decay,
-                added=carry.rows.height - rows.height)
+                added=carry.rows.height - rows.height, spell_ids=ids,
+                spells=pl.concat([p.spells for p in parts]),
+                spell_ledger=pl.concat([p.spell_ledger for p in parts]))
 
 
 def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
@@ -346,12 +422,15 @@ def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
 
 
 def _whole(data: CreditData, rules: PublishedRules, day: dt.date) -> tuple[_Day, _Carry]:
-    """Evaluate every subject on ``day`` from scratch."""
-    answer = compute(data, day, known_on=day)
-    ledger = core.ledger(data.records, data.rules, day)
-    rows = _state_frame(answer, next_change(data, day, ledger))
-    return (_Day(day, rules, rows, rows, _decay_of(rows, ledger, day), whole=answer),
-            _Carry(rules, data, rows, []))
+    """Evaluate every subject on ``day`` from scratch, with its answers ahead."""
+    fresh = _recompute(data, day)
+    answer = fresh.rows.rename({"credit_index": "index"}).with_columns(
+        core.rank_expr().alias("rank")).select(COMPUTE_COLUMNS).sort(
+        "subject_type", "rank", "subject_id")
+    return (_Day(day, rules, fresh.rows, fresh.rows, fresh.decay, whole=answer,
+                 spells=fresh.spells, spell_ledger=fresh.spell_ledger),
+            _Carry(rules, data, fresh.rows, [], spells=fresh.spells,
+                   spell_ledger=fresh.spell_ledger))
 
 
 def evaluate(url: str | None = None, on: dt.date | None = None, *, user: str | None = None,
@@ -418,9 +497,13 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             last = max(d for d, r in pending if r.content_hash == rules.content_hash)
             new_facts = subjects_with_new_facts(conn, state.marks)
             ids = list(dict.fromkeys([*new_facts, *due_subjects(conn, last)]))
-            data = load_from(conn, rules.rules, subject_ids=ids)
             rows = state_rows(conn, ids)
-            carry = _Carry(rules, data, rows, new_facts, segment_rows(conn, rows))
+            spells = spells_between(conn, state.day, last)
+            needed = _uncovered(rows, spells, last, new_facts)
+            loader = partial(_load_subjects, conn, rules.rules)
+            carry = _Carry(rules, loader(needed), rows, new_facts, segment_rows(conn, rows),
+                           spells=spells, spell_ledger=spell_ledger_rows(conn, state.day, last),
+                           loaded=set(needed), loader=loader)
             work.append(_step(carry, day))
             continue
         if everything is None:
@@ -437,6 +520,36 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
     return work
 
 
+def _load_subjects(conn: Connection, rules: RuleSet, subject_ids: list[str]) -> CreditData:
+    return load_from(conn, rules, subject_ids=subject_ids)
+
+
+def _uncovered(rows: pl.DataFrame, spells: pl.DataFrame, last: dt.date,
+               new_facts: list[str]) -> list[str]:
+    """The subject_ids whose records the days up to ``last`` need: those with new facts
+    and those that reach, by ``last``, a change point without a spell. A subject due on
+    a day (its roles' first next change point) takes that day's spell, which says when
+    it is due next."""
+    first = rows.group_by("subject_id").agg(pl.col("next_change").min())
+    ahead: dict[str, dict[dt.date, dt.date | None]] = {}
+    for subject_id, day, nxt in spells.group_by("subject_id", "from_day").agg(
+            pl.col("next_change").min()).iter_rows():
+        ahead.setdefault(subject_id, {})[day] = nxt
+    needed = list(new_facts)
+    skip = set(new_facts)
+    for subject_id, nxt in first.iter_rows():
+        if subject_id in skip:
+            continue
+        mine = ahead.get(subject_id, {})
+        while nxt is not None and nxt <= last:
+            after = mine.get(nxt, nxt)
+            if nxt not in mine or (after is not None and after <= nxt):  # no spell
+                needed.append(subject_id)
+                break
+            nxt = after
+    return needed
+
+
 def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks: Marks,
            version: int, actor: str) -> list[DayResult]:
     """Write the computed days, oldest first, and move the state to the last one. The
@@ -450,6 +563,9 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
     n_state: int | None = None if state is None else int(conn.execute(
         select(func.count()).select_from(table("subject_state"))).scalar_one())
     unmarked = True  # state rows in the store may lack their decay run
+    spell_ids: list[str] = []  # subjects whose spells are replaced at the end
+    spells = pl.DataFrame(schema=SPELL_SCHEMA)
+    spell_ledger = pl.DataFrame(schema=SPELL_LEDGER_SCHEMA)
     for item in work:
         started = utcnow()
         if not item.keeps_state:
@@ -457,6 +573,16 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
                                       None, version, actor, started))
             continue
         whole = item.whole is not None or parent is None or chain >= MAX_CHAIN
+        if item.whole is not None:
+            replace_spells(conn, None, item.spells, item.spell_ledger)
+            spell_ids, spells, spell_ledger = [], spells.clear(), spell_ledger.clear()
+        elif item.spell_ids:
+            gone = pl.DataFrame({"subject_id": item.spell_ids},
+                                schema={"subject_id": pl.String})
+            spell_ids = list(dict.fromkeys([*spell_ids, *item.spell_ids]))
+            spells = pl.concat([spells.join(gone, on="subject_id", how="anti"), item.spells])
+            spell_ledger = pl.concat([spell_ledger.join(gone, on="subject_id", how="anti"),
+                                      item.spell_ledger])
         if item.whole is not None:
             replace_rows(conn, item.fresh, everyone=True)
             unwritten, n_state, unmarked = unwritten.clear(), item.fresh.height, True
@@ -481,6 +607,8 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
         moved = (result.run_id, item.day, item.rules.content_hash)
         results.append(result)
     replace_rows(conn, unwritten)
+    if spell_ids:
+        replace_spells(conn, spell_ids, spells, spell_ledger)
     if moved is not None:
         save_state(conn, *moved, marks)
     return results

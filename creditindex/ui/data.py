@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -86,7 +87,7 @@ def _ready(url: str, warm: bool) -> bool:
 # does not share the CPU with loading the whole day.
 _first_shown = threading.Event()
 FIRST_PAGE_WAIT = 15.0
-FIRST_PAGE_DRAW = 3.0
+FIRST_PAGE_DRAW = float(os.environ.get("CREDITINDEX_FIRST_PAGE_DRAW", "3.0"))
 
 
 def first_page_shown() -> None:
@@ -194,7 +195,9 @@ def rankings(on: dt.date, known_on: dt.date | None = None) -> Rankings:
 
 
 # Days of fewer subjects load whole at once (a second or two): no first page alone.
-FIRST_PAGE_FROM = 100_000
+# (Both settings can be changed in the environment, as the end-to-end test does to see
+# a small store's first page alone.)
+FIRST_PAGE_FROM = int(os.environ.get("CREDITINDEX_FIRST_PAGE_FROM", "100000"))
 _in_memory: set[tuple[str, str, str, dt.date, dt.date]] = set()
 _loading: set[tuple[str, str, str, dt.date, dt.date]] = set()
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from creditindex.service.auth import Permission, User
-from creditindex.ui.i18n import t
+from creditindex.ui.i18n import DEFAULT_LANG, LANG_KEY, current_lang, t
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 SUBJECT_KEY = "subject"
@@ -82,6 +83,16 @@ def navigation(user: User) -> dict[str, list[st.Page]]:
 def go(name: str) -> None:
     """Switch to the page ``name``."""
     st.switch_page(BY_NAME[name].path)
+
+
+def profile_link(subject_id: str, subject_type: str) -> str:
+    """The profile's deep link (relative to the app's address) of a subject, in the
+    session's language (``lang``: a new session opened by the link starts in it)."""
+    query = {"subject": subject_id, "type": subject_type}
+    lang = current_lang()
+    if lang != DEFAULT_LANG:
+        query[LANG_KEY] = lang
+    return f"{BY_NAME['profile'].name}?{urlencode(query)}"
 
 
 def open_profile(subject_id: str, subject_type: str) -> None:

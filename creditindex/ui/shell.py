@@ -8,7 +8,7 @@ import streamlit as st
 
 from creditindex.service import auth
 from creditindex.ui import data, hardening, nav, oidc, session
-from creditindex.ui.i18n import t
+from creditindex.ui.i18n import LANG_KEY, LANGS, t
 from creditindex.ui.widgets import CURRENT_PAGE_KEY, current_user, language_switch
 
 
@@ -62,6 +62,9 @@ def _menu(user: auth.User) -> None:
 
 def main() -> None:
     """Run the app (``streamlit run app.py``)."""
+    linked = st.query_params.get(LANG_KEY)  # a link made in English (nav.profile_link)
+    if LANG_KEY not in st.session_state and linked in LANGS:
+        st.session_state[LANG_KEY] = linked
     st.set_page_config(page_title=t("app.title"), page_icon=":material/monitoring:",
                        layout="wide")
     hardening.refuse_clear_cache()

@@ -4,6 +4,7 @@ with translated headers, the list of problems of a refused input."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
@@ -212,6 +213,68 @@ def static_table(frame: pl.DataFrame, columns: Sequence[str], *, key: str) -> No
                 cells.append(markdown_cell(value))
         lines.append("| " + " | ".join(cells) + " |")
     st.container(key=key).markdown("\n".join(lines))
+
+
+LINK_TABLE_CSS = """<style>
+.ci-rows{max-height:24.5rem;overflow:auto;border:1px solid rgba(49,51,63,.1);
+ border-radius:.5rem;font-size:.875rem}
+.ci-rows table{border-collapse:collapse;width:100%;margin:0}
+.ci-rows th,.ci-rows td{padding:0 .5rem;height:35px;border:0;white-space:nowrap;
+ border-bottom:1px solid rgba(49,51,63,.1);border-right:1px solid rgba(49,51,63,.1)}
+.ci-rows th{position:sticky;top:0;z-index:1;background:#fafafa;font-weight:400;
+ color:rgba(49,51,63,.6);text-align:left}
+.ci-rows td.n,.ci-rows th.n{text-align:right;font-variant-numeric:tabular-nums}
+.ci-rows tbody tr{position:relative}
+.ci-rows tbody tr:hover td{background:rgba(255,75,75,.06)}
+.ci-rows a{color:inherit;text-decoration:none}
+.ci-rows a::after{content:"";position:absolute;inset:0}
+.ci-rows td.name{max-width:14rem;overflow:hidden;text-overflow:ellipsis}
+.ci-rows td.wide{max-width:26rem;overflow:hidden;text-overflow:ellipsis;
+ color:rgba(49,51,63,.8)}
+</style>"""
+
+
+def link_table(frame: pl.DataFrame, columns: Sequence[str], *, key: str,
+               link_column: str, links: Sequence[str], wide: Sequence[str] = (),
+               ) -> None:
+    """A read-only table drawn as plain HTML, each row a link to ``links[i]`` (a click
+    anywhere on row ``i`` follows it, in this tab): it needs next to nothing loaded in
+    the browser (no grid, no Arrow), so it shows with the page's first text.
+    ``link_column`` is shown first (as the grid pins it); headers and values in the
+    session's language, numbers to two decimals, a tick for true. Every value is
+    escaped (the data cannot add markup)."""
+    order = [link_column, *(c for c in columns if c != link_column)]
+    shown = name_regions(frame.select(order))
+    if shown.height == 0:
+        st.container(key=key).caption(t("table.empty"))
+        return
+    for column, prefix in VALUE_TEXTS.items():
+        shown = translate_values(shown, column, prefix)
+    numeric = {c for c in order if shown.schema[c].is_numeric()}
+    head = "".join(f'<th class="{"n" if c in numeric else ""}">{html.escape(label(c))}</th>'
+                   for c in order)
+    body = []
+    for row, link in zip(shown.iter_rows(), links, strict=True):
+        cells = []
+        for column, value in zip(order, row, strict=True):
+            if isinstance(value, bool):
+                text = "✔" if value else ""
+            elif isinstance(value, float):
+                text = f"{value:.2f}"
+            else:
+                text = "" if value is None else str(value)
+            text = html.escape(text)
+            if column == link_column:
+                cells.append(f'<td class="name" title="{text}">'
+                             f'<a href="{html.escape(link)}">{text}</a></td>')
+            elif column in wide:
+                cells.append(f'<td class="wide" title="{text}">{text}</td>')
+            else:
+                cells.append(f'<td class="{"n" if column in numeric else ""}">{text}</td>')
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    st.container(key=key).html(
+        f'{LINK_TABLE_CSS}<div class="ci-rows"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
 def problems_table(problems: Iterable[Problem], key: str = "problems",

@@ -122,7 +122,8 @@ def test_no_password_in_evidence_or_stored_check(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         stored = get_check(url, 1)
         for text in (evidence.read_text(encoding="utf-8"), json.dumps(stored.inputs),
-                     stored.evidence_html or "", result.output):
+                     stored.evidence_html or "", json.dumps(stored.evidence),
+                     stored.evidence_report() or "", result.output):
             assert "s3cret-pw" not in text
         assert "***" in stored.inputs["db"]
     finally:

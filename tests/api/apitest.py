@@ -77,13 +77,14 @@ class Server:
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
 
 
-def start_server(db: str, rate_limit: int = 1000) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(db: str, rate_limit: int = 1000, workers: int = 1
+                 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``creditindex serve`` on a free port; wait until it answers."""
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "creditindex", "serve", "--db", db, "--host", "127.0.0.1",
-         "--port", str(port), "--rate-limit", str(rate_limit)],
+         "--port", str(port), "--rate-limit", str(rate_limit), "--workers", str(workers)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90

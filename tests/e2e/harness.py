@@ -23,8 +23,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 STREAMLIT = Path(sys.executable).with_name("streamlit")
 GRID = '[data-testid="stDataFrame"]'
-# The rows of the rankings grid (Glide's accessible rows; the first is the header).
-RANKING_ROWS = '[data-testid="stDataFrame"] [role="row"]'
+# The rows of the rankings: the grid's (Glide's accessible rows) or, on a first page read
+# alone, the light table's (widgets.link_table); the first is the header.
+RANKING_ROWS = ('[data-testid="stDataFrame"] [role="row"], '
+                '.st-key-rk_table tr')
 
 
 def build_sample_db(folder: Path) -> Path:
@@ -57,12 +59,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(db: Path, log: Path, timeout: float = 90, root: Path = ROOT
+def streamlit_server(db: Path, log: Path, timeout: float = 90, root: Path = ROOT,
+                     port: int | None = None, env: dict[str, str] | None = None
                      ) -> Iterator[str]:
     """``streamlit run app.py`` of the checkout ``root`` (default: this one) on the store
-    ``db``; yields the app's URL."""
-    port = free_port()
-    env = {**os.environ, "CREDITINDEX_DB": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
+    ``db`` (on ``port``, default a free one; ``env``: more environment); yields the app's
+    URL."""
+    port = port or free_port()
+    env = {**os.environ, "CREDITINDEX_DB": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1",
+           **(env or {})}
     cmd = [str(STREAMLIT), "run", "app.py", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",

@@ -158,6 +158,58 @@ def test_deep_link_and_clickable_rows(server: tuple[str, Path, Path], browser: A
     page.close()
 
 
+def test_first_page_read_alone_has_rows_that_link_to_profiles(
+        sample_db: Path, browser: Any, tmp_path: Path) -> None:
+    """A published day's first page read alone (as on a large store right after a
+    restart): its rows, a light HTML table, are the engine's first page, and a click on
+    a row opens that subject's profile, in English when the page was in English."""
+    from creditindex.store.snapshots import evaluate as evaluate_day
+
+    db = h.copy_db(sample_db, tmp_path / "store")
+    evaluate_day(f"sqlite:///{db}", TODAY)
+    dispose_engines()
+    bidders = evaluate.compute(load_data(f"sqlite:///{db}"), TODAY).filter(
+        pl.col("subject_type") == "bidder")
+    dispose_engines()
+    # the sample is small: read its first page alone, and keep the whole day from
+    # arriving while the test looks at the first page
+    env = {"CREDITINDEX_FIRST_PAGE_FROM": "0", "CREDITINDEX_FIRST_PAGE_DRAW": "600"}
+    with h.streamlit_server(db, tmp_path / "streamlit.log", env=env) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        h.load(page, url)
+        page.get_by_text(t("rankings.loading_rest", "zh")).wait_for()
+        assert page.locator(h.GRID).count() == 0  # no grid: the light table
+        rows = page.locator(h.RANKING_ROWS)
+        assert rows.count() == 51  # a header and the first 50
+        for i in range(3):
+            expected = bidders.row(i, named=True)
+            cells = rows.nth(i + 1).inner_text().split("\t")
+            assert cells[0] == expected["subject_name"]
+            assert cells[1] == str(expected["rank"])
+            assert cells[3] == f"{expected['index']:.2f}"
+        links = [rows.nth(i + 1).locator("a").get_attribute("href") for i in range(3)]
+        assert links == [f"profile?subject={s}&type=bidder"
+                         for s in bidders.get_column("subject_id").head(3)]
+        # in English, a click anywhere on a row opens its profile, in English
+        page.get_by_text("English", exact=True).click()
+        h.wait_idle(page)
+        page.get_by_text(t("rankings.loading_rest", "en")).wait_for()
+        second = bidders.row(1, named=True)
+        cell = rows.nth(2).locator("td").nth(5)  # not on the name
+        cell.scroll_into_view_if_needed()
+        box = cell.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_url(re.compile(rf".*/profile\?subject={second['subject_id']}"
+                                     r"&type=bidder&lang=en"), timeout=60_000)
+        h.wait_idle(page)
+        page.get_by_role("heading", name=second["subject_name"]).wait_for()
+        page.get_by_text(t("page.rankings", "en"), exact=True).first.wait_for()
+        _no_exception(page)
+        page.close()
+    dispose_engines()
+
+
 def test_clear_cache_from_a_browser_is_refused(server: tuple[str, Path, Path]) -> None:
     """Send Streamlit's clear-cache message over the app's websocket, as any client
     could: the server ignores it (and says so in its log)."""

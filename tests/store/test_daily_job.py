@@ -23,11 +23,18 @@ from creditindex.store import snapshots
 from creditindex.store.day_pages import stored_page
 from creditindex.store.db import get_engine
 from creditindex.store.importer import import_lists, import_records
-from creditindex.store.lifecycle import add_restriction, grant_repair
+from creditindex.store.lifecycle import (
+    add_restriction,
+    decide_objection,
+    file_objection,
+    grant_repair,
+)
 from creditindex.store.load import load_data
+from creditindex.store.rulesets import publish_rules
 from creditindex.store.snapshots import evaluate, stored_snapshot
 
 D = dt.date.fromisoformat
+ROOT = Path(__file__).resolve().parents[2]
 GENERATED_UNTIL = D("2026-03-20")
 
 
@@ -236,3 +243,84 @@ def test_a_page_of_a_stored_day_is_the_engines_answer(store_url: str, tmp_path: 
                                   "parent_run_id IS NULL")).scalar_one()
         decaying = conn.execute(text("SELECT COUNT(*) FROM decay_ledger")).scalar_one()
     assert whole >= 2 and decaying > 0  # copied whole from the state; answers decaying
+
+
+def _assert_each_day_equals_compute(url: str, days: list[dt.date]) -> None:
+    """Every stored day equals ``compute`` of that day alone, with the rule set in force
+    that day."""
+    for day in days:
+        assert_frame_equal(stored_snapshot(url, day), compute(load_data(url, on=day), day, day),
+                           check_dtypes=True)
+
+
+def test_a_catch_up_takes_answers_ahead_that_equal_each_day_alone(
+        store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A month caught up in one run takes most due subjects' answers from the spells
+    computed when they were last recomputed, and every day equals ``compute`` of that
+    day: across expiries and bars ending, publications ending, late records (recorded
+    in the window, and imported between runs for a past day), a revocation and repairs
+    recorded between runs (one dated inside the window: what is known changes there),
+    a manual restriction and a rule set that takes effect inside the window."""
+    first, late, records = _generated(tmp_path)
+    ended = records.filter(pl.col("publish_until").is_not_null()
+                           & (pl.col("publish_until") >= D("2026-03-03"))
+                           & (pl.col("publish_until") <= D("2026-04-02")))
+    assert ended.height > 0  # publications end inside the window
+    import_records(store_url, [first], user="alice", today=D("2026-03-21"))
+    evaluate(store_url, D("2026-03-01"))  # whole: every subject's answers ahead
+    evaluate(store_url, D("2026-03-02"))
+    # between runs: records for past days, a revocation, repairs (one dated ahead)
+    import_records(store_url, [late], user="alice", today=D("2026-04-03"))
+    standing = records.filter(pl.col("revoked_on").is_null() & pl.col("repaired_on").is_null()
+                              & (pl.col("recorded_on") <= D("2026-03-01"))
+                              & (pl.col("decided_on") < D("2025-01-01")))
+    revoked, repaired, ahead = (standing.row(i, named=True) for i in (0, 1, 2))
+    file_objection(store_url, revoked["source"], revoked["record_id"], user="alice",
+                   reason="appeal", on=D("2026-03-02"))
+    decide_objection(store_url, revoked["source"], revoked["record_id"], user="alice",
+                     upheld=True, on=D("2026-03-02"))
+    grant_repair(store_url, repaired["source"], repaired["record_id"], user="alice",
+                 on=D("2026-03-02"))
+    grant_repair(store_url, ahead["source"], ahead["record_id"], user="alice",
+                 on=D("2026-03-18"))
+    add_restriction(store_url, records.get_column("subject_id")[7], user="alice",
+                    start=D("2026-03-05"), until=D("2026-03-09"), reason="manual")
+    # a rule set in force from 2026-03-25: the days from then are evaluated under it
+    stricter = (ROOT / "scoring_rules" / "default.toml").read_text(encoding="utf-8")
+    stricter = stricter.replace('version = "', 'version = "9', 1).replace(
+        "points = 5\n", "points = 6\n")
+    (tmp_path / "stricter.toml").write_text(stricter, encoding="utf-8")
+    publish_rules(store_url, tmp_path / "stricter.toml", "rita",
+                  effective_from=D("2026-03-25"))
+    taken: list[int] = []
+    read: list[int] = []
+    spells, recompute = snapshots._from_spells, snapshots._recompute
+
+    def from_spells(*args: Any) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+        rows, decay, rest = spells(*args)
+        taken.append(rows.height)
+        return rows, decay, rest
+
+    def recomputed(*args: Any) -> Any:
+        fresh = recompute(*args)
+        read.append(fresh.rows.height)
+        return fresh
+
+    monkeypatch.setattr(snapshots, "_from_spells", from_spells)
+    monkeypatch.setattr(snapshots, "_recompute", recomputed)
+    caught = evaluate(store_url, D("2026-04-02"))  # 31 missed days in one run
+    assert len(caught) == 31
+    # read from records: the first day's subjects with new facts, those that reach a
+    # day on which something becomes known (a late record, the repair dated ahead),
+    # then every subject under the new rule set; the rest come from spells
+    assert len(taken) >= 20 and sum(taken) >= 30
+    assert len(read) >= 3 and sum(read[1:-1]) < sum(taken)
+    # (the days before were published without the records imported since)
+    _assert_each_day_equals_compute(store_url, [D("2026-03-03") + dt.timedelta(days=i)
+                                                for i in range(31)])
+    # the next run starts from the state (and the spells) the catch-up left
+    taken.clear()
+    evaluate(store_url, D("2026-04-20"))
+    assert sum(taken) > 0
+    _assert_each_day_equals_compute(store_url, [D("2026-04-03") + dt.timedelta(days=i)
+                                                for i in range(18)])

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+from typing import Any
 
 import polars as pl
 import pytest
-from uihelpers import PUBLIC, STAFF, AppFactory, no_exception, table
+from streamlit.testing.v1 import AppTest
+from uihelpers import APP, PUBLIC, STAFF, AppFactory, html_table, no_exception, table
 
 from creditindex import evaluate
 from creditindex.store.load import load_data
 from creditindex.ui import nav, tables
 from creditindex.ui.i18n import t
+from creditindex.ui.tables import public_id
 
 TODAY = dt.date.today()
 FULL_RID = re.compile(r"\b\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]\b")
@@ -256,6 +259,16 @@ def test_rankings_search_reveals_no_hidden_digits(app: AppFactory,
     assert list(table(at, "rk_table").iloc[:, 2]) == [expert["subject_name"]]
 
 
+class _Held(set[Any]):
+    """The keys of the days in memory, none taken until ``open``."""
+
+    open = False
+
+    def add(self, key: Any) -> None:
+        if self.open:
+            super().add(key)
+
+
 def test_a_published_day_shows_its_first_page_alone(app: AppFactory, db: str,
                                                     answer: pl.DataFrame,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
@@ -266,17 +279,57 @@ def test_a_published_day_shows_its_first_page_alone(app: AppFactory, db: str,
     data.changed()  # the store changed outside the app: no state token reused
     monkeypatch.setattr(data, "FIRST_PAGE_FROM", 0)  # the sample is small: read it alone
     monkeypatch.setattr(data, "_first_shown", threading.Event())  # the warm-up waits
-    monkeypatch.setattr(data, "_in_memory", set())
+    monkeypatch.setattr(data, "FIRST_PAGE_DRAW", 3600.0)  # the day arrives when told to
+    # the whole day arrives when this test says so: not from the background work of an
+    # earlier test's app (it wakes after FIRST_PAGE_WAIT and loads today's day of the
+    # store the environment names then: this test's)
+    held = _Held()
+    monkeypatch.setattr(data, "_in_memory", held)
     at = app()
     no_exception(at)
     assert at.info[0].value == t("rankings.loading_rest", "zh")
     bidders = answer.filter(pl.col("subject_type") == "bidder")
     assert at.metric[0].value == f"{bidders.height:,}"
     assert at.metric[2].value == f"{bidders.get_column('restricted').sum():,}"
-    shown = table(at, "rk_table")
-    assert list(shown.iloc[:, 0]) == bidders.get_column("rank").head(50).to_list()
-    assert list(shown.iloc[:, 3]) == bidders.get_column("index").head(50).to_list()
+    # the rows as a light table (no grid): the engine's first 50, each a link to its
+    # subject's profile (the deep link)
+    assert not at.get_by_key("rk_table").dataframe
+    rows, links = html_table(at.get_by_key("rk_table").html[0].proto.body)
+    head, body = rows[0], rows[1:]
+    first = bidders.head(50)
+    assert head[0] == t("col.subject_name", "zh")
+    column = {name: [row[head.index(t(f"col.{name}", "zh"))] for row in body]
+              for name in ("rank", "public_id", "subject_name", "index", "restricted")}
+    assert column["rank"] == [str(r) for r in first.get_column("rank")]
+    assert column["public_id"] == [public_id(s, "bidder")
+                                   for s in first.get_column("subject_id")]
+    assert column["subject_name"] == first.get_column("subject_name").fill_null("").to_list()
+    assert column["index"] == [f"{v:.2f}" for v in first.get_column("index")]
+    assert column["restricted"] == ["✔" if r else "" for r in first.get_column("restricted")]
+    assert links == [f"profile?subject={s}&type=bidder" for s in first.get_column("subject_id")]
+    assert at.selectbox(key="rk_pick_first").options  # open a subject from a list too
+    at.button_group(key="lang").set_value("en").run()  # links keep the language
+    _rows, links = html_table(at.get_by_key("rk_table").html[0].proto.body)
+    assert links[0] == f"profile?subject={first.get_column('subject_id')[0]}&type=bidder&lang=en"
+    held.open = True
     data.rankings(TODAY)  # the whole day has arrived: filters, search and paging
     at.run()
     no_exception(at)
     assert not at.info and at.text_input(key="rk_query") is not None
+    assert at.get_by_key("rk_table").dataframe  # and the grid
+
+
+def test_a_link_in_english_opens_in_english(db: str) -> None:
+    """A new session opened by a link made in English (``?lang=en``, see
+    ``nav.profile_link``) starts in English; the switch still decides afterwards."""
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["lang"] = "en"
+    at.run()
+    no_exception(at)
+    assert at.title[0].value == t("rankings.title", "en")
+    at.button_group(key="lang").set_value("zh").run()
+    assert at.title[0].value == t("rankings.title", "zh")
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["lang"] = "xx"  # not a language: Chinese
+    at.run()
+    assert at.title[0].value == t("rankings.title", "zh")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +33,38 @@ def page_alone(page: str, user: User | None = None) -> AppTest:
     return at.run()
 
 
+class _Table(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.links: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "a":
+            self.links.append(dict(attrs).get("href") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def html_table(body: str) -> tuple[list[list[str]], list[str]]:
+    """The cells (header row first, as text) and the links of an HTML table."""
+    parser = _Table()
+    parser.feed(body)
+    return parser.rows, parser.links
+
+
 def no_exception(at: AppTest) -> None:
     """The run raised nothing."""
     assert not at.exception, [e.value for e in at.exception]
@@ -45,6 +78,9 @@ def table(at: AppTest, key: str) -> pd.DataFrame:
         frame = box.dataframe[0].value
         assert isinstance(frame, pd.DataFrame)
         return frame
+    if box.html:  # widgets.link_table
+        rows, _links = html_table(box.html[0].proto.body)
+        return pd.DataFrame(rows[1:], columns=rows[0])
     if not box.markdown:  # nothing to show: a caption says so
         return pd.DataFrame()
     lines = box.markdown[0].value.splitlines()

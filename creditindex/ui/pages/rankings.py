@@ -14,7 +14,7 @@ from creditindex.regions import region_name
 from creditindex.service import days
 from creditindex.service.auth import Permission
 from creditindex.store.day_pages import DayPage
-from creditindex.ui import charts, data, nav, reasons, tables
+from creditindex.ui import charts, data, nav, reasons, tables, widgets
 from creditindex.ui.i18n import current_lang, labeller, lang_key, t
 from creditindex.ui.widgets import day_pickers, guard, label, show_table, type_picker
 
@@ -105,6 +105,24 @@ def _table(rows: pl.DataFrame, stype: str, view: str) -> None:
     if picked:
         row = rows.row(int(picked[0]), named=True)
         nav.open_profile(str(row["subject_id"]), stype)
+    _open_picker(rows, stype, view)
+
+
+def _light_table(rows: pl.DataFrame, stype: str) -> None:
+    """The first page's rows as a plain HTML table, drawn as soon as the page's text
+    (the grid's code, 1.3 MB of JavaScript with Arrow, is not needed): each row a link
+    to its subject's profile (the profile's deep link, in this tab)."""
+    shown = _with_watch(rows.with_columns(tables.shorten("reasons", 60)))
+    links = [nav.profile_link(str(sid), stype)
+             for sid in rows.get_column("subject_id").to_list()]
+    widgets.link_table(shown, SHOWN, key="rk_table", link_column="subject_name",
+                       links=links, wide=("reasons",))
+    _open_picker(rows, stype, "first")
+
+
+def _open_picker(rows: pl.DataFrame, stype: str, view: str) -> None:
+    """Open one of the page's subjects by picking it from a list (keyboards, screen
+    readers)."""
     if rows.height:
         ids = rows.get_column("subject_id").to_list()
         names = dict(zip(ids, (f"{r}. {n} ({p})" for r, n, p in zip(
@@ -133,12 +151,12 @@ def _first_page(page: DayPage, stype: str, on: dt.date) -> None:
     st.caption(t("rankings.page_info", page=1, pages=tables.page_count(page.subjects, size),
                  first=min(page.subjects, 1), last=min(page.subjects, size),
                  total=page.subjects))
-    st.caption(t("rankings.click_hint"))
+    st.caption(t("rankings.click_hint_first"))
     restricted_ids = rows.filter(pl.col("restricted")).get_column("subject_id").to_list()
     rows = rows.with_columns(reasons.reasons_column(
         rows, data.grounds_for(restricted_ids, on, on),
         data.behaviour_names(current_lang(), on)))
-    _table(rows, stype, "first")
+    _light_table(rows, stype)
 
 
 @st.fragment(run_every=3)
