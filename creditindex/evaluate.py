@@ -227,6 +227,18 @@ def watch_expr(rules: RuleSet, grade: pl.Expr) -> pl.Expr:
     return grade.replace_strict(labels, default="", return_dtype=pl.String)
 
 
+def _grade_bars(scores: pl.DataFrame, rules: RuleSet, start: pl.Expr) -> pl.DataFrame:
+    """The bars of grades that restrict (a restriction row per subject whose grade bars
+    it, with the grade's basis), starting on ``start``."""
+    grade_basis = {g.name: g.basis for g in rules.grade}
+    return scores.filter(pl.col("grade_restricted")).select(
+        "subject_id", pl.lit("grade").alias("cause"), pl.col("grade").alias("code"),
+        "subject_type", pl.format("grade {} as {}", pl.col("grade"), pl.col("subject_type"))
+        .alias("detail"), pl.col("grade").replace_strict(grade_basis, default=None,
+                                                         return_dtype=pl.String).alias("basis"),
+        start.alias("start"))
+
+
 def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None = None,
             category: str | None = None, financier: str | None = None) -> pl.DataFrame:
     """Every subject's index, grade, watch level, rank, deduction and restriction on ``on``
@@ -242,13 +254,7 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     scores = _scores(data, facts, names=_rows_of(data, facts.latest_row, ["subject_name"]
                                                  ).to_series())
     keys = scores.select(engine.SUBJECT_KEY)
-    grade_basis = {g.name: g.basis for g in rules.grade}
-    by_grade = scores.filter(pl.col("grade_restricted")).select(
-        "subject_id", pl.lit("grade").alias("cause"), pl.col("grade").alias("code"),
-        "subject_type", pl.format("grade {} as {}", pl.col("grade"), pl.col("subject_type"))
-        .alias("detail"), pl.col("grade").replace_strict(grade_basis, default=None,
-                                                         return_dtype=pl.String).alias("basis"),
-        pl.lit(d, pl.Int32).alias("start"))
+    by_grade = _grade_bars(scores, rules, pl.lit(d, pl.Int32))
     bar_at = distinct(facts.bars.row)
     causes = [
         restrict.bar_restrictions(
@@ -372,13 +378,7 @@ def compute_many(data: CreditData, wanted: pl.DataFrame, compiled: Compiled
                           facts.deducted, rules).with_columns(
         pl.int_range(pl.len(), dtype=pl.Int32).alias("_code"),
         pairs.get_column("subject_name"), pairs.get_column("day"))
-    grade_basis = {g.name: g.basis for g in rules.grade}
-    by_grade = scores.filter(pl.col("grade_restricted")).select(
-        "subject_id", pl.lit("grade").alias("cause"), pl.col("grade").alias("code"),
-        "subject_type", pl.format("grade {} as {}", pl.col("grade"), pl.col("subject_type"))
-        .alias("detail"), pl.col("grade").replace_strict(grade_basis, default=None,
-                                                         return_dtype=pl.String).alias("basis"),
-        pl.col("day").alias("start"))
+    by_grade = _grade_bars(scores, rules, pl.col("day"))
     bar_at = distinct(facts.bars.row)
     bars = restrict.bar_restrictions(
         _rows_of(data, bar_at, ["subject_id", "subject_type", "record_id", "source",
