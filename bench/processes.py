@@ -9,9 +9,9 @@ Every contender reads the same ``records.parquet`` (the benchmark's generated da
 writes, for every subject in the records, its index, grade, rank and whether it is
 restricted on the day after the last record was recorded. Each runs in a process of its
 own, started the same way (``python ...``); wall time and peak resident memory
-(``ru_maxrss`` of that process, from ``wait4``) are measured from outside, the answers
-compared after every size (same keys; index, grade, rank and restricted equal). The
-load averages before and after each run are kept: the machine is shared.
+(``VmHWM`` of that process, sampled from ``/proc`` while it runs) are measured from
+outside, the answers compared after every size (same keys; index, grade, rank and
+restricted equal). The load averages before and after each run are kept: the machine is shared.
 """
 
 from __future__ import annotations
@@ -97,6 +97,18 @@ def _commands(name: str, data: Dataset, day: str, out: Path, work: Path,
             str(out)]
 
 
+def _high_water_kb(pid: int) -> int:
+    """The peak resident set size (kB) of process ``pid`` so far, 0 if not readable."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def measure(command: list[str], timeout: float) -> dict[str, Any]:
     """Run ``command``; its wall time, peak resident memory (MB) and exit code, with the
     load averages before and after."""
@@ -107,7 +119,9 @@ def measure(command: list[str], timeout: float) -> dict[str, Any]:
     child = subprocess.Popen(command, cwd=ROOT.parent, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
     deadline = started + timeout
+    high_water = 0
     while True:
+        high_water = max(high_water, _high_water_kb(child.pid))
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
         if pid:
             break
@@ -122,7 +136,11 @@ def measure(command: list[str], timeout: float) -> dict[str, Any]:
     if child.returncode != 0:
         tail = " / ".join(err.strip().splitlines()[-3:])
         return {"error": tail or f"exit code {child.returncode}"}
-    return {"seconds": round(seconds, 4), "peak_mb": round(usage.ru_maxrss / 1024),
+    # ru_maxrss carries over the RSS of this (possibly large) process from before the
+    # child's exec; VmHWM belongs to the child's own address space. Sampled every 5 ms, it
+    # can only miss a rise in the last 5 ms of the child's life.
+    peak_kb = high_water or usage.ru_maxrss
+    return {"seconds": round(seconds, 4), "peak_mb": round(peak_kb / 1024),
             "user_seconds": round(usage.ru_utime, 3), "system_seconds": round(usage.ru_stime, 3),
             "load_before": [round(x, 2) for x in before],
             "load_after": [round(x, 2) for x in os.getloadavg()]}

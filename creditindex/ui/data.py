@@ -77,7 +77,8 @@ def _ready(url: str, warm: bool) -> bool:
     with _setup_lock:
         store_state.ready_engine(url)  # the schema on first use; nothing else is written
     if warm:
-        threading.Thread(target=_warm, name="creditindex-warm-up", daemon=True).start()
+        threading.Thread(target=_warm, args=(url,), name="creditindex-warm-up",
+                         daemon=True).start()
     return True
 
 
@@ -101,15 +102,16 @@ def _after_first_page() -> None:
         time.sleep(FIRST_PAGE_DRAW)
 
 
-def _warm() -> None:
-    """Compute today's rankings, industries and subject directory in the background once
-    the server has its first session (and its first page is shown), so that later
-    visitors find them ready (a million subjects take a while)."""
+def _warm(url: str) -> None:
+    """Compute today's rankings, industries and subject directory of the store at ``url``
+    in the background once the server has its first session (and its first page is
+    shown), so that later visitors find them ready (a million subjects take a while).
+    The store is the one the server started with, even if the setting changes since."""
     _after_first_page()
     try:
-        rankings(today())
-        industries()
-        find_subjects("-")
+        rankings(today(), url=url)
+        industries(url)
+        directory(url)
     except Exception:  # a warm-up that fails leaves the work to the first visitor
         logging.getLogger(__name__).exception("warm-up failed")
 
@@ -161,34 +163,39 @@ def _rules_on(url: str, state: str, day: dt.date) -> RuleSet:
     return rulesets.rules_in_force(url, day)
 
 
+def _credit_data(url: str, token: str, on: dt.date) -> CreditData:
+    return days.with_rules(_loaded(url, token), _rules_on(url, token, on))
+
+
 def credit_data(on: dt.date | None = None) -> CreditData:
     """Everything the engine reads, as the store holds it now, with the rule set in force
     on ``on`` (default today)."""
     url = db_url()
-    token = state(url)
-    return days.with_rules(_loaded(url, token), _rules_on(url, token, on or today()))
+    return _credit_data(url, state(url), on or today())
 
 
-def rules(on: dt.date | None = None) -> RuleSet:
-    """The rule set in force on ``on`` (default today)."""
-    url = db_url()
+def rules(on: dt.date | None = None, url: str | None = None) -> RuleSet:
+    """The rule set in force on ``on`` (default today) in the store at ``url`` (default
+    :func:`db_url`)."""
+    url = url or db_url()
     return _rules_on(url, state(url), on or today())
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _rankings(url: str, state: str, rules_hash: str, on: dt.date, known_on: dt.date
               ) -> Rankings:
-    return days.rankings(url, state, credit_data(on), on, known_on)
+    return days.rankings(url, state, _credit_data(url, state, on), on, known_on)
 
 
-def rankings(on: dt.date, known_on: dt.date | None = None) -> Rankings:
+def rankings(on: dt.date, known_on: dt.date | None = None, url: str | None = None
+             ) -> Rankings:
     """Every subject's index, grade, rank and restriction on ``on`` as known on
-    ``known_on`` (:func:`creditindex.service.days.rankings`): computed once per
-    (database state, rule-set hash, day, known-on day) and shared by every session
-    (frames are never changed in place)."""
-    url = db_url()
+    ``known_on`` (:func:`creditindex.service.days.rankings`) in the store at ``url``
+    (default :func:`db_url`): computed once per (database state, rule-set hash, day,
+    known-on day) and shared by every session (frames are never changed in place)."""
+    url = url or db_url()
     token = state(url)
-    key = (url, token, rules(on).content_hash, on, known_on or on)
+    key = (url, token, rules(on, url).content_hash, on, known_on or on)
     found = _rankings(*key)
     _in_memory.add(key)
     return found
@@ -210,13 +217,13 @@ def first_page(on: dt.date, subject_type: str, size: int) -> DayPage | None:
     fewer than :data:`FIRST_PAGE_FROM` subjects."""
     url = db_url()
     token = state(url)
-    key = (url, token, rules(on).content_hash, on, on)
+    key = (url, token, rules(on, url).content_hash, on, on)
     if key in _in_memory:
         return None
     page = _first_page(url, token, key[2], on, subject_type, size, FIRST_PAGE_FROM)
     if page is not None and key not in _loading:
         _loading.add(key)
-        threading.Thread(target=_load_day, args=(on,), daemon=True,
+        threading.Thread(target=_load_day, args=(url, on), daemon=True,
                          name="creditindex-rankings").start()
     return page
 
@@ -224,13 +231,13 @@ def first_page(on: dt.date, subject_type: str, size: int) -> DayPage | None:
 def day_loaded(on: dt.date) -> bool:
     """Whether the whole day ``on`` (as known that day) is in this server's memory."""
     url = db_url()
-    return (url, state(url), rules(on).content_hash, on, on) in _in_memory
+    return (url, state(url), rules(on, url).content_hash, on, on) in _in_memory
 
 
-def _load_day(on: dt.date) -> None:
+def _load_day(url: str, on: dt.date) -> None:
     _after_first_page()
     try:
-        rankings(on)
+        rankings(on, url=url)
     except Exception:  # the next visitor's page loads it instead
         logging.getLogger(__name__).exception("loading the day failed")
 
@@ -257,9 +264,9 @@ def _industry_list(url: str, state: str) -> list[str]:
     return days.industry_list(url)
 
 
-def industries() -> list[str]:
-    """Industries of the records held."""
-    url = db_url()
+def industries(url: str | None = None) -> list[str]:
+    """Industries of the records held (in the store at ``url``, default :func:`db_url`)."""
+    url = url or db_url()
     return _industry_list(url, state(url))
 
 
@@ -268,9 +275,10 @@ def _directory(url: str, state: str) -> pl.DataFrame:
     return days.directory(_loaded(url, state))
 
 
-def directory() -> pl.DataFrame:
-    """Every subject with its latest name (:func:`creditindex.service.days.directory`)."""
-    url = db_url()
+def directory(url: str | None = None) -> pl.DataFrame:
+    """Every subject with its latest name (:func:`creditindex.service.days.directory`) in
+    the store at ``url`` (default :func:`db_url`)."""
+    url = url or db_url()
     return _directory(url, state(url))
 
 
