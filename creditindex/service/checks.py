@@ -14,7 +14,7 @@ import polars as pl
 from creditindex import evaluate
 from creditindex.certificate import CheckRequest
 from creditindex.evaluate import CheckResult, CreditData
-from creditindex.evidence import ANONYMOUS_PREFIX, evidence_payload, render_evidence
+from creditindex.evidence import ANONYMOUS_PREFIX, render_evidence
 from creditindex.identifiers import id_problem, looks_personal
 from creditindex.service import days
 from creditindex.service.auth import Permission, User, require
@@ -96,9 +96,11 @@ def check(url: str, data: CreditData, directory: pl.DataFrame, user: User,
                          operator=user.username or "public", channel="app",
                          actor=None if user.signed_in else anonymous_id)
     result = issued.result
-    inputs = {"subject_ids": [shown[s] for s in valid], "subject_type": subject_type,
-              "consortium": request.consortium, "checked_by": checked_by}
-    payload = mask_payload(evidence_payload(result, data, inputs), result, shown)
+    # The report is the stored check's evidence, with the codes as this page shows them
+    # and who asked (stored with the check as its user or visitor).
+    payload = mask_payload(issued.evidence, result, shown)
+    payload["inputs"] = {**payload["inputs"], "subject_ids": [shown[s] for s in valid],
+                         "checked_by": checked_by}
     html = render_evidence(payload, lang)
     names = {s: days.subject_name(directory, s) for s in subject_ids}
     return Eligibility(result=result, names=names, shown=shown, invalid=invalid,

@@ -237,6 +237,8 @@ class IssuedCheck:
     verify_code: str
     certificate: dict[str, Any]
     frames: Callable[[], tuple[CheckResult, CheckResult]] = field(repr=False, compare=False)
+    evidence: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The evidence payload as stored (resident ID numbers masked)."""
 
     @functools.cached_property
     def _answers(self) -> tuple[CheckResult, CheckResult]:
@@ -481,7 +483,8 @@ def store_draft(conn: Connection | Driver, draft: CheckDraft) -> IssuedCheck:
     number = check_number(check_id, draft.created_at)
     payload, values = _certificate_values(draft, check_id, number)
     insert_row(conn, "check_certificate", values, json_columns=("payload",))
-    return IssuedCheck(check_id, number, draft.verify_code, payload, draft.frames)
+    return IssuedCheck(check_id, number, draft.verify_code, payload, draft.frames,
+                       draft.evidence)
 
 
 def _certificate_values(draft: CheckDraft, check_id: int, number: str
@@ -533,7 +536,8 @@ def store_drafts(conn: Connection, drafts: Sequence[CheckDraft]) -> list[IssuedC
         number = check_number(key, d.created_at)
         payload, row = _certificate_values(d, key, number)
         values.append(row)
-        issued.append(IssuedCheck(key, number, d.verify_code, payload, d.frames))
+        issued.append(IssuedCheck(key, number, d.verify_code, payload, d.frames,
+                                  d.evidence))
     conn.execute(insert(certs), values)
     return issued
 

@@ -7,9 +7,11 @@ import polars as pl
 import pytest
 from servicetest import TODAY
 
+from creditindex.evidence import render_evidence
 from creditindex.service import checks, days
 from creditindex.service.auth import ANONYMOUS, User
 from creditindex.service.limits import LimitReached
+from creditindex.store.checks import get_check
 from creditindex.store.load import load_data
 
 STAFF = User("staff", "staff")
@@ -42,3 +44,23 @@ def test_the_public_may_not_ask_about_experts(url: str) -> None:
         checks.check(url, data, directory, ANONYMOUS, [expert], TODAY, TODAY, None, False,
                      "zh", "anonymous:test")
     assert refused.value.key == "limit.experts_staff_only"
+
+
+def test_the_app_report_is_the_stored_checks_evidence(url: str) -> None:
+    """The page's evidence report is worded from the payload stored with the check (not
+    computed a second time): the same answers, grounds and data facts; only the codes
+    as the page shows them and who asked are added."""
+    data = load_data(url, on=TODAY)
+    directory = days.directory(data)
+    firms = directory.filter(pl.col("subject_type") == "bidder").get_column(
+        "subject_id").head(3).to_list()
+    answer = checks.check(url, data, directory, STAFF, firms, TODAY, TODAY, None, False,
+                          "zh")
+    assert answer.check_id is not None
+    stored = get_check(url, answer.check_id).evidence_payload()
+    assert stored is not None
+    assert set(answer.payload) == set(stored)
+    for key in set(stored) - {"inputs"}:
+        assert answer.payload[key] == stored[key], key
+    assert answer.payload["inputs"] == {**stored["inputs"], "checked_by": "staff"}
+    assert answer.html == render_evidence(answer.payload, "zh")
