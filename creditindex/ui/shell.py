@@ -4,12 +4,18 @@ sign-in or sign-out, and the banner saying what store this is."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from creditindex.service import auth
 from creditindex.ui import data, hardening, nav, oidc, session
 from creditindex.ui.i18n import LANG_KEY, LANGS, t
 from creditindex.ui.widgets import CURRENT_PAGE_KEY, current_user, language_switch
+
+# The browser tab's icon, served by the app itself (a ":material/...:" icon would make
+# every browser fetch it from fonts.gstatic.com, which a centre's network may not reach).
+PAGE_ICON = Path(__file__).resolve().parents[1] / "data" / "icon.png"
 
 
 def _who() -> auth.User:
@@ -65,8 +71,7 @@ def main() -> None:
     linked = st.query_params.get(LANG_KEY)  # a link made in English (nav.profile_link)
     if LANG_KEY not in st.session_state and linked in LANGS:
         st.session_state[LANG_KEY] = linked
-    st.set_page_config(page_title=t("app.title"), page_icon=":material/monitoring:",
-                       layout="wide")
+    st.set_page_config(page_title=t("app.title"), page_icon=str(PAGE_ICON), layout="wide")
     hardening.refuse_clear_cache()
     data.ensure_ready()
     user = _who()

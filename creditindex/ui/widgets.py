@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
@@ -176,43 +175,6 @@ def show_table(frame: pl.DataFrame, columns: Sequence[str] | None = None, *,
         return box.caption(t("table.empty"))
     return box.dataframe(shown, hide_index=True, column_config=column_config,
                          height=height, placeholder="-", **kwargs)
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=&;\"'/^%@?])")
-
-
-def markdown_cell(value: object) -> str:
-    """A value as literal text in a Markdown table cell: every punctuation character
-    escaped (no link, image, math, colour or icon can be smuggled in by the data)."""
-    text = "" if value is None else " ".join(str(value).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def static_table(frame: pl.DataFrame, columns: Sequence[str], *, key: str) -> None:
-    """A read-only table drawn as Markdown: it needs nothing more loaded in the browser,
-    so it shows with the page's first text. Headers and values translated, numbers to
-    two decimals, a tick for true."""
-    shown = name_regions(frame.select(columns))
-    if shown.height == 0:
-        st.container(key=key).caption(t("table.empty"))
-        return
-    for column, prefix in VALUE_TEXTS.items():
-        shown = translate_values(shown, column, prefix)
-    header = "| " + " | ".join(markdown_cell(label(c)) for c in shown.columns) + " |"
-    align = "|" + "|".join("---:" if shown.schema[c].is_numeric() else "---"
-                           for c in shown.columns) + "|"
-    lines = [header, align]
-    for row in shown.iter_rows():
-        cells = []
-        for value in row:
-            if isinstance(value, bool):
-                cells.append("✔" if value else "")
-            elif isinstance(value, float):
-                cells.append(f"{value:.2f}")
-            else:
-                cells.append(markdown_cell(value))
-        lines.append("| " + " | ".join(cells) + " |")
-    st.container(key=key).markdown("\n".join(lines))
 
 
 LINK_TABLE_CSS = """<style>

@@ -102,3 +102,20 @@ def test_sign_in_rankings_subject_eligibility_evidence(server: tuple[str, Path],
     assert payload["data"]["records_sha256"] and payload["rule_set"]["sha256"]
     assert [a["index"] for a in payload["answers"]] == oracle.table.get_column(
         "index").to_list()
+
+
+def test_the_app_asks_no_outside_server(server: tuple[str, Path], browser: Any) -> None:
+    """A centre's network may reach nothing outside: every request the pages make (the
+    tab's icon, fonts, scripts) goes to the app's own server."""
+    url, _db = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    h.sign_in(page, url, "staff", "staff-demo")
+    page.get_by_text("已登录：staff").wait_for()
+    h.open_page(page, "profile")
+    page.wait_for_timeout(1500)  # the tab's icon and late fonts
+    outside = [u for u in asked
+               if not u.startswith((url, "data:", "blob:", url.replace("127.0.0.1",
+                                                                       "localhost")))]
+    assert asked and not outside, outside

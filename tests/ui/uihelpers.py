@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -72,7 +71,7 @@ def no_exception(at: AppTest) -> None:
 
 def table(at: AppTest, key: str) -> pd.DataFrame:
     """The table the app shows under ``key``: a grid (``widgets.show_table``) or a
-    Markdown table (``widgets.static_table``, read back as text)."""
+    light HTML table (``widgets.link_table``, read back as text)."""
     box = at.get_by_key(key)
     if box.dataframe:
         frame = box.dataframe[0].value
@@ -81,9 +80,4 @@ def table(at: AppTest, key: str) -> pd.DataFrame:
     if box.html:  # widgets.link_table
         rows, _links = html_table(box.html[0].proto.body)
         return pd.DataFrame(rows[1:], columns=rows[0])
-    if not box.markdown:  # nothing to show: a caption says so
-        return pd.DataFrame()
-    lines = box.markdown[0].value.splitlines()
-    rows = [[re.sub(r"\\(.)", r"\1", c.strip()) for c in re.split(r"(?<!\\)\|", line)[1:-1]]
-            for line in lines]
-    return pd.DataFrame(rows[2:], columns=rows[0])
+    return pd.DataFrame()  # nothing to show: a caption says so
