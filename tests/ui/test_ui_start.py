@@ -3,6 +3,7 @@ accounts exist only when asked for; the banner says what the store really is."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from creditindex.store.db import dispose_engines, get_engine, read_transaction, 
 from creditindex.store.importer import import_records
 from creditindex.store.sample import SAMPLE_DIR
 from creditindex.store.users import add_user
-from creditindex.ui import data
+from creditindex.ui import data, startup
 from creditindex.ui.i18n import t
 
 
@@ -67,3 +68,20 @@ def test_demo_store_until_real_data_arrives(db: str, tmp_path: Path) -> None:
     at.button[0].click().run()
     assert at.error[0].value == t("signin.failed", "zh")
     assert "user" not in at.session_state or not at.session_state["user"].signed_in
+
+
+def test_the_server_start_loads_the_code_and_opens_the_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``st.App``'s start does before the first visitor: every page's, service and
+    store module loaded, the store opened with its schema (and nothing written)."""
+    url = f"sqlite:///{tmp_path / 'start.sqlite'}"
+    monkeypatch.setenv("CREDITINDEX_DB", url)
+    try:
+        assert startup.load_code() > 0
+        for name in ("creditindex.store.models", "creditindex.store.day_pages",
+                     "creditindex.service.days", "creditindex.ui.pages.rankings", "pandas"):
+            assert name in sys.modules, name
+        startup.open_store()
+        assert _count(url, "penalty_record") == 0 and _count(url, "audit_log") == 0
+    finally:
+        dispose_engines()
