@@ -237,7 +237,7 @@ class IssuedCheck:
     verify_code: str
     certificate: dict[str, Any]
     frames: Callable[[], tuple[CheckResult, CheckResult]] = field(repr=False, compare=False)
-    evidence: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    evidence: dict[str, Any] = field(repr=False, compare=False)
     """The evidence payload as stored (resident ID numbers masked)."""
 
     @functools.cached_property
