@@ -140,14 +140,25 @@ def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.D
     """A checked part (:func:`creditindex.records.checked_rows`) as compact columns, with
     a hash of each row's record key (source, record_id)."""
     return checked.select(
-        *(pl.col(c).cast(schema[c]) for c in ("subject_id", "subject_type",
-                                              "behaviour_code", "source")),
+        pl.col("subject_id").cast(schema["subject_id"]),
+        _enum_of("_type", schema["subject_type"]).alias("subject_type"),
+        _enum_of("_code", schema["behaviour_code"]).alias("behaviour_code"),
+        pl.col("source").cast(schema["source"]),
         pl.col("_decided_on").alias("decided_on"),
         pl.coalesce("_recorded_on", "_decided_on").alias("recorded_on"),
         *(pl.col(f"_{c}").alias(c) for c in ("revoked_on", "repaired_on", "restrict_until")),
         pl.col("_scope_mask").clip(0, ALL).fill_null(0).cast(pl.Int8).alias("restrict_scope"),
         pl.struct("source", "record_id").hash().alias("_record_key"),
     )
+
+
+def _enum_of(number: str, dtype: pl.DataType) -> pl.Expr:
+    """An enum column from the numbers the checks gave its values (``_type``: the place
+    in :data:`SUBJECT_TYPES`, ``_code``: in the rule set's behaviours, the order of
+    :func:`compact_schema`'s enums): a gather from the enum's few values, not a lookup
+    of every row's text (ten times quicker)."""
+    assert isinstance(dtype, pl.Enum)
+    return pl.lit(pl.Series(dtype.categories, dtype=dtype)).gather(pl.col(number))
 
 
 def _one_frame(parts: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -113,19 +113,49 @@ def _lookup(alphabet: str) -> npt.NDArray[np.int8]:
     return table
 
 
+def _weighted(alphabet: str, weights: Sequence[int], modulus: int) -> npt.NDArray[np.int16]:
+    """Per character position, each byte's weighted value modulo ``modulus`` (-1 for a
+    byte outside ``alphabet``): a (len(weights), 256) table."""
+    value = _lookup(alphabet).astype(np.int16)
+    w = np.array(weights, dtype=np.int16)[:, None]
+    return np.where(value >= 0, value * w % modulus, -1).astype(np.int16)
+
+
 _USCC_LOOKUP = _lookup(USCC_ALPHABET)
 _DIGIT_LOOKUP = _lookup("0123456789")
+_USCC_WEIGHTED = _weighted(USCC_ALPHABET, USCC_WEIGHTS, 31)
+_RID_WEIGHTED = _weighted("0123456789", RID_WEIGHTS, 11)
 _DAYS_IN_MONTH = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _weighted_sum(columns: npt.NDArray[np.uint8], table: npt.NDArray[np.int16]
+                  ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
+    """The sum over the first ``len(table)`` character positions (``columns``: one row per
+    position) of each byte's weighted value, and whether every byte had one. Position by
+    position: each step reads one contiguous row, no (n, 18) temporaries."""
+    total = np.zeros(columns.shape[1], dtype=np.int32)
+    known = np.ones(columns.shape[1], dtype=np.bool_)
+    for position, weighted in enumerate(table):
+        v = weighted[columns[position]]
+        known &= v >= 0
+        total += v
+    return total, known
+
+
+def _positions(values: pl.Series) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint8]]:
+    """Which values are 18 bytes, and their bytes as one row per character position."""
+    fits, m = _fixed_width_bytes(values, 18)
+    return fits, np.ascontiguousarray(m.T)
 
 
 def uscc_valid_mask(values: pl.Series) -> npt.NDArray[np.bool_]:
     """True where a value is surely a valid USCC as written (18 characters of the alphabet,
     upper case, right check character): a fast pre-check of many values, which
     :func:`uscc_problem_expr` words for the others (False never means invalid)."""
-    fits, m = _fixed_width_bytes(values, 18)
-    v = _USCC_LOOKUP[m]
-    total = v[:, :17].astype(np.int32) @ np.array(USCC_WEIGHTS, dtype=np.int32)
-    ok = (v.min(axis=1) >= 0) & (v[:, 17] == (31 - total % 31) % 31)
+    fits, cols = _positions(values)
+    total, known = _weighted_sum(cols, _USCC_WEIGHTED)
+    last = _USCC_LOOKUP[cols[17]]
+    ok = known & (last == (31 - total % 31) % 31)
     out = np.zeros(len(fits), dtype=np.bool_)
     out[fits] = ok
     return out
@@ -135,20 +165,22 @@ def rid_valid_mask(values: pl.Series) -> npt.NDArray[np.bool_]:
     """True where a value is surely a valid resident ID number as written (17 digits, a
     birth date between 1800 and 2199 that exists, right check character): a fast
     pre-check, like :func:`uscc_valid_mask`."""
-    fits, m = _fixed_width_bytes(values, 18)
-    d = _DIGIT_LOOKUP[m]
-    digits = d[:, :17].min(axis=1) >= 0
-    d17 = np.maximum(d[:, :17], 0).astype(np.int32)
-    year = d17[:, 6] * 1000 + d17[:, 7] * 100 + d17[:, 8] * 10 + d17[:, 9]
-    month = d17[:, 10] * 10 + d17[:, 11]
-    day = d17[:, 12] * 10 + d17[:, 13]
+    fits, cols = _positions(values)
+    total, digits = _weighted_sum(cols, _RID_WEIGHTED)
+
+    def number(first: int, last: int) -> npt.NDArray[np.int32]:
+        out = np.zeros(cols.shape[1], dtype=np.int32)
+        for position in range(first, last):
+            out = out * 10 + np.maximum(_DIGIT_LOOKUP[cols[position]], 0)
+        return out
+
+    year, month, day = number(6, 10), number(10, 12), number(12, 14)
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     last = _DAYS_IN_MONTH[np.clip(month, 0, 12)] - ((month == 2) & ~leap)
     real = (year >= 1800) & (year < 2200) & (month >= 1) & (month <= 12) & (day >= 1) & (
         day <= last)
-    check = np.frombuffer(RID_CHECK.encode(), dtype=np.uint8)[
-        d17 @ np.array(RID_WEIGHTS, dtype=np.int32) % 11]
-    ok = digits & real & (m[:, 17] == check)
+    check = np.frombuffer(RID_CHECK.encode(), dtype=np.uint8)[total % 11]
+    ok = digits & real & (cols[17] == check)
     out = np.zeros(len(fits), dtype=np.bool_)
     out[fits] = ok
     return out

@@ -283,7 +283,17 @@ def _as_text(frame: pl.DataFrame, keep_dates: bool = False) -> pl.DataFrame:
     trimmed = frame.select(out)  # then empty -> null on the trimmed column, not trimming twice
     return trimmed.with_columns(
         pl.when(pl.col(name).str.len_bytes() > 0).then(pl.col(name)).alias(name)
-        for name, dtype in trimmed.schema.items() if dtype == pl.String)
+        for name in _with_empties(trimmed))
+
+
+def _with_empties(frame: pl.DataFrame) -> list[str]:
+    """The text columns of ``frame`` holding an empty string (one cheap pass over the
+    lengths: the others are not rewritten)."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not text or frame.height == 0:
+        return []
+    found = frame.select((pl.col(name).str.len_bytes() == 0).any() for name in text).row(0)
+    return [name for name, empty in zip(text, found, strict=True) if empty]
 
 
 def _normalised_names(frame: pl.DataFrame, file: str, excel: bool) -> pl.DataFrame:
