@@ -172,15 +172,22 @@ def reasons_expr(deductions: pl.Expr, grounds: pl.Expr) -> pl.Expr:
 # inside a group_by's aggregation is several times slower).
 _DEDUCTION_LINE = pl.format("{} -{}", pl.col("behaviour_code"),
                             engine.round_half_away(pl.col("points"))).alias("_ded_reasons")
-_DEDUCTION_TEXT = pl.col("_ded_reasons").str.join("; ")
 
 
 def _deduction_reasons(ded: pl.DataFrame) -> pl.DataFrame:
     # Ties broken by every column shown, so that the same day reads the same every time.
     order = ded.sort("points", "behaviour_code", "decided", "source", "record_id",
                      descending=[True, False, False, False, False], maintain_order=True)
-    return order.select(*engine.SUBJECT_KEY, _DEDUCTION_LINE).group_by(
-        engine.SUBJECT_KEY, maintain_order=True).agg(_DEDUCTION_TEXT)
+    return joined_per(order.select(*engine.SUBJECT_KEY, _DEDUCTION_LINE), engine.SUBJECT_KEY,
+                      "_ded_reasons")
+
+
+def joined_per(frame: pl.DataFrame, key: str | Sequence[str], column: str) -> pl.DataFrame:
+    """Per ``key`` (in order of first appearance), the texts of ``column`` joined by
+    ``"; "`` in their order (nulls left out). Gathered as a list, then joined: a
+    ``str.join`` inside the aggregation is several times slower."""
+    return frame.group_by(key, maintain_order=True).agg(pl.col(column)).with_columns(
+        pl.col(column).list.join("; "))
 
 
 _GROUNDS_ORDER = ["cause", "start", "code", "source", "record_id", "document_no", "end",
@@ -216,9 +223,9 @@ def _restriction_reasons_of(in_force: pl.DataFrame) -> pl.DataFrame:
         at = np.arange(order.height)
         at[ties.get_column("_at").to_numpy()] = resorted.get_column("_at").to_numpy()
         order = order[pl.Series(at)]
-    return order.select("subject_id", restrict.grounds_text().alias("_restr_reasons")
-                        ).group_by("subject_id", maintain_order=True).agg(
-        pl.col("_restr_reasons").str.join("; "))
+    return joined_per(order.select("subject_id",
+                                   restrict.grounds_text().alias("_restr_reasons")),
+                      "subject_id", "_restr_reasons")
 
 
 def watch_expr(rules: RuleSet, grade: pl.Expr) -> pl.Expr:
@@ -481,7 +488,9 @@ def _counted_reasons(counted: Entries, table: BehaviourTable) -> pl.DataFrame:
     lexical = np.empty(len(names), dtype=np.int64)
     lexical[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
     rank = lexical[counted.beh]
-    order = np.lexsort((counted.decided, rank, -counted.value, counted.code))
+    # largest points first: the place of each value among the distinct ones, descending
+    points_rank = np.unique(-counted.value, return_inverse=True)[1].reshape(-1)
+    order = lexical_order(counted.code, points_rank, rank, counted.decided)
     codes = pl.Series(names, dtype=pl.String)
     # In parts of whole subjects (the entries are in code order): the lines of a part
     # (two at once, on two threads) are held as text.
@@ -495,8 +504,7 @@ def _counted_reasons(counted: Entries, table: BehaviourTable) -> pl.DataFrame:
             "behaviour_code": codes.gather(pl.Series(counted.beh[at])),
             "points": counted.value[at],
         })
-        return ded.select("_code", _DEDUCTION_LINE).group_by(
-            "_code", maintain_order=True).agg(_DEDUCTION_TEXT)
+        return joined_per(ded.select("_code", _DEDUCTION_LINE), "_code", "_ded_reasons")
 
     parts = in_parallel(part, [(int(a), int(b)) for a, b in itertools.pairwise(bounds)])
     return pl.concat(parts) if parts else pl.DataFrame(
