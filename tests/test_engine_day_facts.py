@@ -106,3 +106,33 @@ def test_compute_and_check_give_the_same_grounds() -> None:
         assert every.filter((pl.col("subject_id") == r["subject_id"])
                             & (pl.col("cause") == r["cause"])
                             & (pl.col("start") == to_day(r["since"]))).height >= 1
+
+
+def test_the_days_deductions_read_in_the_order_of_deduction_reasons() -> None:
+    """The reasons worded on the arrays (one sort of packed keys, texts joined per
+    subject) read as :func:`deduction_reasons` words a frame of the same entries: largest
+    points first, then behaviour code, then decision day; equal points, codes and days
+    of different rows alike."""
+    import numpy as np
+
+    from creditindex.engine.ledger import BehaviourTable
+    from creditindex.engine.restrictions import Entries
+    from creditindex.evaluate import _counted_reasons, deduction_reasons
+
+    table = BehaviourTable.of(load_rules())
+    rng = np.random.default_rng(7)
+    n = 400
+    counted = Entries(
+        code=rng.integers(0, 40, n).astype(np.int32),
+        row=np.arange(n, dtype=np.int64),
+        beh=rng.integers(0, len(table.codes), n).astype(np.int64),
+        decided=rng.integers(20_000, 20_005, n).astype(np.int32),
+        value=rng.choice([0.125, 1.0, 2.5, 2.505, 3.0, 12.0], n),
+        scope=np.zeros(n, dtype=np.int64))
+    frame = pl.DataFrame({
+        "subject_id": counted.code.astype(str), "subject_type": "bidder",
+        "behaviour_code": [table.codes[b] for b in counted.beh], "points": counted.value,
+        "decided": counted.decided, "source": "S", "record_id": counted.row.astype(str)})
+    expected = dict(deduction_reasons(frame).select(
+        pl.col("subject_id").cast(pl.Int32), "_ded_reasons").iter_rows())
+    assert dict(_counted_reasons(counted, table).iter_rows()) == expected

@@ -103,7 +103,7 @@ def lexical_positions(values: pl.Series) -> IntArray:
     return positions
 
 
-def lexical_order(*keys: IntArray) -> IntArray:
+def lexical_order(*keys: AnyInt) -> IntArray:
     """Indices sorting rows by ``keys`` (first key first) of non-negative integers: one
     sort of a single int64 key when they fit in 63 bits, else ``np.lexsort``. Rows equal
     in every key keep their order."""
