@@ -11,20 +11,6 @@ if TYPE_CHECKING:
     import altair as alt
 
 
-def grade_bars(counts: pl.DataFrame, grade_order: list[str], x_title: str,
-               y_title: str) -> alt.Chart:
-    """Subjects per grade (``grade, subjects``), grades in the rule set's order."""
-    import altair as alt
-
-    chart: alt.Chart = alt.Chart(counts).mark_bar().encode(
-        x=alt.X("grade:N", sort=grade_order, title=x_title),
-        y=alt.Y("subjects:Q", title=y_title),
-        tooltip=[alt.Tooltip("grade:N", title=x_title), alt.Tooltip("subjects:Q",
-                                                                     title=y_title)],
-    ).properties(height=180)
-    return chart
-
-
 def restricted_spans(history: pl.DataFrame) -> pl.DataFrame:
     """Runs of restricted days of a history (``date, restricted``): ``start, end``
     (``end`` is the first day after the run)."""

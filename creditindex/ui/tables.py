@@ -63,6 +63,15 @@ def shorten(column: str, width: int) -> pl.Expr:
         c.str.slice(0, width - 1) + pl.lit("\u2026")).otherwise(c).alias(column)
 
 
+def grade_counts(frame: pl.DataFrame, grade_order: list[str]) -> pl.DataFrame:
+    """Subjects per grade (``grade, subjects``), every grade of ``grade_order`` in that
+    order, a grade nobody has counted as 0."""
+    counts = frame.group_by("grade").agg(pl.len().cast(pl.Int64).alias("subjects"))
+    return pl.DataFrame({"grade": grade_order}, schema={"grade": pl.String}).join(
+        counts, on="grade", how="left", maintain_order="left").with_columns(
+        pl.col("subjects").fill_null(0))
+
+
 def page_count(rows: int, size: int) -> int:
     """How many pages of ``size`` rows ``rows`` rows take (at least one)."""
     return max(1, -(-rows // size))

@@ -67,6 +67,14 @@ def test_paging_backwards_without_copies() -> None:
     assert tables.page_count(0, 50) == 1 and tables.page_count(101, 50) == 3
 
 
+def test_grade_counts_in_the_rule_sets_order() -> None:
+    ranked = pl.DataFrame({"grade": ["B", "A", "B", None]})
+    counts = tables.grade_counts(ranked, ["A", "B", "C"])
+    assert counts.to_dicts() == [{"grade": "A", "subjects": 1},
+                                 {"grade": "B", "subjects": 2},
+                                 {"grade": "C", "subjects": 0}]
+
+
 def test_masking_in_text_and_ids() -> None:
     rid = "110101199003074514"
     assert tables.public_id(rid) == "110101********4514"

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from uihelpers import APP, PUBLIC, STAFF, AppFactory, html_table, no_exception, table
 
 from creditindex import evaluate
+from creditindex.rules import load_rules
 from creditindex.store.load import load_data
 from creditindex.ui import nav, tables
 from creditindex.ui.i18n import t
@@ -39,6 +40,10 @@ def test_opens_on_rankings_in_chinese_with_no_setup(app: AppFactory,
     shown = table(at, "rk_table")
     assert len(shown) == 50  # the first page only
     assert list(shown.iloc[:3, 0]) == bidders.get_column("rank").head(3).to_list()
+    grades = table(at, "rk_grade_counts")  # subjects per grade: a table, no chart to load
+    assert grades.iloc[:, 1].sum() == bidders.height
+    assert list(grades.iloc[:, 0]) == [g.name for g in load_rules().grade]
+    assert not at.get("vega_lite_chart")
 
 
 def test_english_on_request(app: AppFactory) -> None:
