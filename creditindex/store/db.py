@@ -125,9 +125,11 @@ def dispose_engine(url: str | None) -> None:
 def dispose_engines() -> None:
     """Close every engine this process opened (tests, forked workers)."""
     with _engines_lock:
-        for checkpointer in _checkpointers.values():
-            checkpointer.stop()
+        checkpointers = list(_checkpointers.values())
         _checkpointers.clear()
+    for checkpointer in checkpointers:  # not under the lock: a writer may want it
+        checkpointer.stop()
+    with _engines_lock:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()

@@ -14,8 +14,10 @@ it copied back, which a steady stream of writes never leaves time for. So once t
 is :data:`RESTART_PAGES` long, the thread copies the few pages written since its last
 checkpoint while holding :attr:`WalCheckpointer.gate`, the lock this process's writers
 take around each write transaction (:func:`creditindex.store.db.write_gate`): they wait
-for that short step instead of a whole checkpoint. The connections keep an automatic
-checkpoint at :data:`SAFETY_PAGES` in case the thread falls behind.
+for that short step instead of a whole checkpoint. (The lock is not fair: a writer that
+never pauses could keep the step waiting; a server's writer pauses for its next checks.)
+The connections keep an automatic checkpoint at :data:`SAFETY_PAGES` in case the thread
+falls behind.
 """
 
 from __future__ import annotations
