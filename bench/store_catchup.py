@@ -16,7 +16,8 @@ checkout, comma-separated (one name: the same base for all). A base: a store of
 ``bench/store_reset.py`` and evaluated on the two days before ``--day`` by that
 checkout. ``--compare``: every day from ``--day`` to 30 days after, read back from
 each checkout's last copy by its own code, must be the same for all (exit 1 if not);
-the copies are kept (``var/catchup-<n>.sqlite``, database ``catchup_<n>``).
+the copies are kept (``var/catchup-<n>.sqlite``, database ``catchup_<n>``; ``--prefix``
+names them otherwise).
 """
 
 from __future__ import annotations
@@ -46,16 +47,16 @@ def timed(tree: Path, url: str, day: dt.date) -> tuple[float, float]:
     return round(time.perf_counter() - started, 2), round(usage.ru_utime + usage.ru_stime, 2)
 
 
-def copy_of(backend: str, source: str, n: int) -> str:
-    """A fresh copy of the base store for checkout ``n``."""
+def copy_of(backend: str, source: str, n: int, prefix: str = "catchup") -> str:
+    """A fresh copy of the base store for checkout ``n`` (named ``prefix``-n)."""
     if backend == "SQLite":
-        path = Path("var") / f"catchup-{n}.sqlite"
+        path = Path("var") / f"{prefix}-{n}.sqlite"
         shutil.copy(source, path)
         return f"sqlite:///{path.resolve()}"
     psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c"]
-    subprocess.run([*psql, f"DROP DATABASE IF EXISTS catchup_{n}"], check=True)
-    subprocess.run([*psql, f"CREATE DATABASE catchup_{n} TEMPLATE {source}"], check=True)
-    return f"{PG}catchup_{n}"
+    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {prefix}_{n}"], check=True)
+    subprocess.run([*psql, f"CREATE DATABASE {prefix}_{n} TEMPLATE {source}"], check=True)
+    return f"{PG}{prefix}_{n}"
 
 
 def stored_days(tree: Path, url: str, first: dt.date, out: Path) -> None:
@@ -71,14 +72,14 @@ def stored_days(tree: Path, url: str, first: dt.date, out: Path) -> None:
                    check=True)
 
 
-def same_days(backend: str, trees: list[Path], urls: dict[int, str], first: dt.date
-              ) -> bool:
+def same_days(backend: str, trees: list[Path], urls: dict[int, str], first: dt.date,
+              prefix: str = "catchup") -> bool:
     """Whether every checkout's last copy reads the same days (printed)."""
     import polars as pl
 
     frames = []
     for n, tree in enumerate(trees):
-        out = (Path("var") / f"catchup-days-{n}.parquet").resolve()
+        out = (Path("var") / f"{prefix}-days-{n}.parquet").resolve()
         stored_days(tree, urls[n], first, out)
         frames.append(pl.read_parquet(out))
     same = all(f.equals(frames[0]) for f in frames[1:])
@@ -96,6 +97,9 @@ def main() -> None:
     parser.add_argument("--sqlite")
     parser.add_argument("--pg-template")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--prefix", default="catchup",
+                        help="Name of the copies (var/PREFIX-n.sqlite, database PREFIX_n): "
+                             "one of its own per person benchmarking on the machine.")
     parser.add_argument("--compare", action="store_true",
                         help="Check that every checkout stored the same days.")
     args = parser.parse_args()
@@ -108,7 +112,7 @@ def main() -> None:
         for r in range(args.rounds):
             order = list(enumerate(trees)) if r % 2 == 0 else list(enumerate(trees))[::-1]
             for n, tree in order:
-                url = urls[n] = copy_of(backend, sources[n % len(sources)], n)
+                url = urls[n] = copy_of(backend, sources[n % len(sources)], n, args.prefix)
                 before = os.getloadavg()[0]
                 one = timed(tree, url, args.day)
                 thirty = timed(tree, url, args.day + dt.timedelta(days=30))
@@ -117,7 +121,7 @@ def main() -> None:
                       f"({thirty[1] / one[1]:.1f}x in CPU); load {before:.1f} -> "
                       f"{os.getloadavg()[0]:.1f}", flush=True)
         if args.compare:
-            same = same_days(backend, trees, urls, args.day) and same
+            same = same_days(backend, trees, urls, args.day, args.prefix) and same
     if not same:
         raise SystemExit(1)
 

@@ -207,6 +207,15 @@ def ledger_and_restrictions(data: evaluate.CreditData, day: dt.date | int
     return ledger_frame(data.records, la), found
 
 
+def standing(answer: pl.DataFrame) -> pl.DataFrame:
+    """What of answers (columns of ``evaluate.compute``) a decay leaves standing, all
+    :func:`decayed_answer` takes from them: the key, name, restriction and its grounds
+    (``_grounds``, from the reasons)."""
+    grounds = pl.col("reasons").str.extract(r"(?s)restricted: (.*)", 1)
+    return answer.select(*engine.SUBJECT_KEY, "subject_name", "restricted", "restricted_in",
+                         grounds.alias("_grounds"))
+
+
 def decayed_answer(answer: pl.DataFrame, ledger: pl.DataFrame, rules: RuleSet,
                    day: dt.date | int) -> pl.DataFrame:
     """The answers of subjects on ``day`` (columns of ``evaluate.compute`` but the rank)
@@ -217,9 +226,7 @@ def decayed_answer(answer: pl.DataFrame, ledger: pl.DataFrame, rules: RuleSet,
     key = engine.SUBJECT_KEY
     scores = engine.scores_on(ledger, rules, d, subjects=answer.select(key))
     deductions = evaluate.deduction_reasons(engine.deductions_on(ledger, d))
-    grounds = pl.col("reasons").str.extract(r"(?s)restricted: (.*)", 1)
-    return answer.select(*key, "subject_name", "restricted", "restricted_in",
-                         grounds.alias("_grounds")).join(
+    return standing(answer).join(
         scores.select(*key, "index", "grade", "deducted"), on=key).join(
         deductions, on=key, how="left").with_columns(
         evaluate.watch_expr(rules, pl.col("grade")).alias("watch"),

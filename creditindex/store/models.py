@@ -329,7 +329,31 @@ class SubjectState(SQLModel, table=True):
     decay_run_id: int | None = _col(BigId, nullable=True)
 
 
-class DecayLedger(SQLModel, table=True):
+def _typed(type_: Any) -> Any:
+    """A non-null column of ``type_`` declared in a base class that several tables share
+    (each table gets its own ``Column``; ``_col``'s one ``Column`` cannot be shared)."""
+    return Field(sa_type=type_, nullable=False)
+
+
+class LedgerRowColumns(SQLModel):
+    """The columns of one ledger row along which a stored answer decays linearly, as the
+    engine has them (days are integers, days since 1970-01-01): shared by
+    ``decay_ledger`` and ``spell_ledger``."""
+
+    subject_id: str = _typed(SubjectId)
+    subject_type: str = _typed(String(16))
+    source: str = _typed(String(128))
+    record_id: str = _typed(String(128))
+    behaviour_code: str = _typed(String(64))
+    decided: int = _typed(Integer())
+    end_day: int = _typed(Integer())
+    nominal_end: int = _typed(Integer())
+    days: int = _typed(Integer())
+    amount: float = _typed(Double())
+    is_linear: bool = _typed(Boolean())
+
+
+class DecayLedger(LedgerRowColumns, table=True):
     """The ledger rows along which a stored answer decays (revision 0008): a snapshot row
     of run ``run_id`` whose subject has rows here is the start of a linear decay, and
     the subject's answer on a later day read through that run is derived from these rows
@@ -342,17 +366,6 @@ class DecayLedger(SQLModel, table=True):
 
     id: int | None = _id()
     run_id: int = _col(BigId, ForeignKey("evaluation_run.id"))
-    subject_id: str = _col(SubjectId)
-    subject_type: str = _col(String(16))
-    source: str = _col(String(128))
-    record_id: str = _col(String(128))
-    behaviour_code: str = _col(String(64))
-    decided: int = _col(Integer())
-    end_day: int = _col(Integer())
-    nominal_end: int = _col(Integer())
-    days: int = _col(Integer())
-    amount: float = _col(Double())
-    is_linear: bool = _col(Boolean())
 
 
 class SubjectSpell(SQLModel, table=True):
@@ -380,7 +393,7 @@ class SubjectSpell(SQLModel, table=True):
     decays_until: dt.date | None = _col(Date(), nullable=True)
 
 
-class SpellLedger(SQLModel, table=True):
+class SpellLedger(LedgerRowColumns, table=True):
     """The ledger rows along which a subject's spells that decay linearly decay
     (revision 0009): as known when its spells were computed, still counting after that
     day; days are integers, as in ``decay_ledger``."""
@@ -389,17 +402,6 @@ class SpellLedger(SQLModel, table=True):
     __table_args__ = (Index(None, "subject_id"), MYSQL_TABLE_ARGS)
 
     id: int | None = _id()
-    subject_id: str = _col(SubjectId)
-    subject_type: str = _col(String(16))
-    source: str = _col(String(128))
-    record_id: str = _col(String(128))
-    behaviour_code: str = _col(String(64))
-    decided: int = _col(Integer())
-    end_day: int = _col(Integer())
-    nominal_end: int = _col(Integer())
-    days: int = _col(Integer())
-    amount: float = _col(Double())
-    is_linear: bool = _col(Boolean())
 
 
 class EvaluationState(SQLModel, table=True):

@@ -21,8 +21,10 @@ stored whole again (copied from the state inside the database). A linearly decay
 answer is stored once, where its decay starts, with the ledger rows it decays along
 (``decay_ledger``): a later day read through that run derives it
 (:func:`creditindex.daily.decayed_answer`), so days on which only decays move store
-nothing for them. Ranks move with other subjects' indices, so they are given when a
-snapshot is read.
+nothing for them; a decay stored on one day of a catch-up goes on across its later days
+as it does across daily runs (the run a day will be stored as is named by a stand-in
+while the days are planned: :func:`anchor_of`). Ranks move with other subjects'
+indices, so they are given when a snapshot is read.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from sqlalchemy import Connection, func, insert, select
 from tqdm import tqdm
 
 from creditindex import engine as core
-from creditindex.daily import answers_ahead, decayed_answer
+from creditindex.daily import answers_ahead, decayed_answer, standing
 from creditindex.days import to_day
 from creditindex.evaluate import COMPUTE_COLUMNS, CreditData
 from creditindex.evidence import frame_digest
@@ -75,6 +77,7 @@ from creditindex.store.db import (
     utcnow,
     write_transaction,
 )
+from creditindex.store.keyed import KeyedRows
 from creditindex.store.load import load_from, query_frame
 from creditindex.store.migrations import ensure_schema
 from creditindex.store.permissions import Permission
@@ -257,8 +260,9 @@ class _Carry:
     data: CreditData
     rows: pl.DataFrame
     new_facts: list[str]
-    # the ledger rows stored with the decay runs of the rows that name one
-    segments: pl.DataFrame | None = None
+    # the ledger rows stored with the decay runs of the rows that name one (of the run
+    # planned for a day of this catch-up, :func:`anchor_of`, for rows that name one)
+    segments: KeyedRows | None = None
     # per subject_id, its rows in ``data.records`` (made when first asked)
     rows_of: pl.DataFrame | None = None
     # the spells of the subjects (SPELL_SCHEMA) and the ledger rows they decay along
@@ -269,6 +273,14 @@ class _Carry:
     # read the others' when one needs them after all
     loaded: set[str] | None = None
     loader: Callable[[list[str]], CreditData] | None = None
+    # ``spell_ledger`` by subject (made when first asked, again once it changes)
+    spell_index: KeyedRows | None = None
+
+    def spell_ledger_of(self, keys: pl.DataFrame) -> pl.DataFrame:
+        """The spell ledger rows of the subjects ``keys`` (each once)."""
+        if self.spell_index is None:
+            self.spell_index = KeyedRows.of(self.spell_ledger)
+        return self.spell_index.of_subjects(keys)
 
     def narrowed(self, subject_ids: list[str]) -> CreditData:
         """``data.for_subjects(subject_ids)``, its records gathered by row number
@@ -334,7 +346,9 @@ def _from_spells(carry: _Carry, ids: list[str], day: dt.date
                                                                 how="semi")
     rows = found.drop("from_day").with_columns(pl.lit(None, pl.Int64).alias(
         "decay_run_id")).select(list(STATE_SCHEMA))
-    decay = _decay_of(rows, carry.spell_ledger, day)
+    decaying = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
+    decay = carry.spell_ledger_of(decaying).filter(pl.col("end") > to_day(day)).select(
+        list(LEDGER_COLUMNS))
     have = set(found.get_column("subject_id").to_list())
     return rows, decay, [i for i in ids if i not in have]
 
@@ -371,6 +385,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         carry.spell_ledger = pl.concat([
             carry.spell_ledger.join(replaced, on="subject_id", how="anti"),
             *(p.spell_ledger for p in parts[1:])])
+        carry.spell_index = None
     fresh = pl.concat([p.rows for p in parts])
     decay = pl.concat([p.decay for p in parts])
     going_on = _decays_going_on(carry, fresh, decay, day)
@@ -382,12 +397,15 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
                            ).select(list(STATE_SCHEMA))])
         decay = decay.join(going_on, on=KEY, how="anti")
     decayed = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
+    previous = rows.join(fresh.select(KEY), on=KEY, how="semi").select(ANSWER_COLUMNS)
     changed = pl.concat([
-        fresh.join(rows.select(ANSWER_COLUMNS), on=ANSWER_COLUMNS, how="anti",
-                   nulls_equal=True),
+        fresh.join(previous, on=ANSWER_COLUMNS, how="anti", nulls_equal=True),
         fresh.filter(pl.col("decays_until").is_not_null()),  # a decay starts anew
         fresh.join(decayed, on=KEY, how="semi"),  # the stored answer decayed: ends here
     ]).unique(KEY, keep="first", maintain_order=True).join(going_on, on=KEY, how="anti")
+    if carry.segments is not None:  # a decay that starts here may go on in later days
+        fresh = _anchored(fresh, day)
+        carry.segments = carry.segments.replaced(decay)
     kept = rows.join(fresh.select(KEY), on=KEY, how="anti")
     carry.rows = pl.concat([kept, fresh])
     return _Day(day, carry.rules, fresh, changed, decay,
@@ -396,29 +414,65 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
                 spell_ledger=pl.concat([p.spell_ledger for p in parts]))
 
 
+def anchor_of(day: dt.date) -> int:
+    """A stand-in ``decay_run_id`` for the run ``day`` is stored as, while a catch-up is
+    planned (runs get their ids when written): negative, so never a run's id."""
+    return -1 - to_day(day)
+
+
+def _anchored(fresh: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """``fresh`` with every decaying row that names no decay run yet (stored on ``day``,
+    with its ledger rows) naming the run of ``day`` (:func:`anchor_of`): on later days
+    of the same catch-up its decay may go on (:func:`_decays_going_on`), as it does
+    across runs of single days."""
+    return fresh.with_columns(
+        pl.when(pl.col("decay_run_id").is_null() & pl.col("decays_until").is_not_null())
+        .then(pl.lit(anchor_of(day), pl.Int64)).otherwise(pl.col("decay_run_id"))
+        .alias("decay_run_id"))
+
+
+def _with_runs(rows: pl.DataFrame, runs: dict[int, int], run_id: int | None
+               ) -> pl.DataFrame:
+    """``rows`` naming real runs: the stand-ins of the days stored so far
+    (:func:`anchor_of`; ``runs``: stand-in to run id) replaced by their runs, and the
+    decaying rows that name no run naming ``run_id``, the run just stored, as
+    :func:`mark_decay_runs` does in the database (``None``: before the day's run is
+    stored, its own stand-ins name none, to be named in the database)."""
+    named = pl.col("decay_run_id")
+    if runs:
+        named = named.replace(pl.Series(list(runs), dtype=pl.Int64),
+                              pl.Series(list(runs.values()), dtype=pl.Int64))
+    if run_id is None:
+        return rows.with_columns(pl.when(named >= 0).then(named).alias("decay_run_id"))
+    unnamed = pl.col("decay_run_id").is_null() & pl.col("decays_until").is_not_null()
+    return rows.with_columns(pl.when(unnamed).then(pl.lit(run_id, pl.Int64))
+                             .otherwise(named).alias("decay_run_id"))
+
+
 def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
                      day: dt.date) -> pl.DataFrame:
     """The keys of recomputed subjects whose stored decaying answer goes on: it names
     its decay run, decays along the same ledger rows as now, and read on ``day`` is the
-    fresh answer (so nothing of theirs need be stored again)."""
+    fresh answer (so nothing of theirs need be stored again). A stored answer is read
+    on a day by :func:`creditindex.daily.decayed_answer`, which takes from the ledger
+    rows everything but what a decay leaves standing
+    (:func:`creditindex.daily.standing`), and a fresh decaying answer is that reading
+    of itself on its own day (what storing it where its decay starts relies on): with
+    the same ledger rows, it is the fresh answer when what stands is the same."""
     if carry.segments is None:
         return pl.DataFrame(schema={k: pl.String() for k in KEY})
     before = carry.rows.filter(pl.col("decay_run_id").is_not_null()).join(
         fresh.filter(pl.col("decays_until").is_not_null()).select(KEY), on=KEY, how="semi")
     if not before.height:
         return before.select(KEY)
-    kept = carry.segments.filter(pl.col("end") > to_day(day)).join(
-        before.select(KEY), on=KEY, how="semi")
+    kept = carry.segments.of_subjects(before.select(KEY)).filter(pl.col("end") > to_day(day))
     now = decay.join(before.select(KEY), on=KEY, how="semi")
     columns = list(LEDGER_COLUMNS)
     differ = pl.concat([kept.join(now, on=columns, how="anti", nulls_equal=True),
                         now.join(kept, on=columns, how="anti", nulls_equal=True)]).select(KEY)
-    same = before.join(differ, on=KEY, how="anti")
-    read = decayed_answer(same.rename({"credit_index": "index"}),
-                          kept.join(same.select(KEY), on=KEY, how="semi"),
-                          carry.rules.rules, day).rename({"index": "credit_index"})
-    return read.join(fresh.select(ANSWER_COLUMNS), on=ANSWER_COLUMNS, how="semi",
-                     nulls_equal=True).select(KEY)
+    same = standing(before.join(differ, on=KEY, how="anti"))
+    now = standing(fresh.join(same.select(KEY), on=KEY, how="semi"))
+    return same.join(now, on=same.columns, how="semi", nulls_equal=True).select(KEY)
 
 
 def _whole(data: CreditData, rules: PublishedRules, day: dt.date) -> tuple[_Day, _Carry]:
@@ -501,7 +555,8 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             spells = spells_between(conn, state.day, last)
             needed = _uncovered(rows, spells, last, new_facts)
             loader = partial(_load_subjects, conn, rules.rules)
-            carry = _Carry(rules, loader(needed), rows, new_facts, segment_rows(conn, rows),
+            carry = _Carry(rules, loader(needed), rows, new_facts,
+                           KeyedRows.of(segment_rows(conn, rows)),
                            spells=spells, spell_ledger=spell_ledger_rows(conn, state.day, last),
                            loaded=set(needed), loader=loader)
             work.append(_step(carry, day))
@@ -563,6 +618,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
     n_state: int | None = None if state is None else int(conn.execute(
         select(func.count()).select_from(table("subject_state"))).scalar_one())
     unmarked = True  # state rows in the store may lack their decay run
+    runs: dict[int, int] = {}  # the run of each day stored so far, by its stand-in id
     spell_ids: list[str] = []  # subjects whose spells are replaced at the end
     spells = pl.DataFrame(schema=SPELL_SCHEMA)
     spell_ledger = pl.DataFrame(schema=SPELL_LEDGER_SCHEMA)
@@ -590,7 +646,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
             unwritten = _newest(unwritten, item.fresh)
             n_state = None if n_state is None else n_state + item.added
         if whole and item.whole is None:  # copied from the state in the database
-            replace_rows(conn, unwritten)
+            replace_rows(conn, _with_runs(unwritten, runs, None))
             unwritten, unmarked = unwritten.clear(), True
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
@@ -598,10 +654,8 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
         if result.status != "stored" and unmarked:  # the same answers found stored there
             mark_decay_runs(conn, result.run_id)
         unmarked = False
-        unwritten = unwritten.with_columns(  # as mark_decay_runs does in the database
-            pl.when(pl.col("decay_run_id").is_null() & pl.col("decays_until").is_not_null())
-            .then(pl.lit(result.run_id, pl.Int64)).otherwise(pl.col("decay_run_id"))
-            .alias("decay_run_id"))
+        runs[anchor_of(item.day)] = result.run_id
+        unwritten = _with_runs(unwritten, runs, result.run_id)
         if result.status == "stored":
             parent, chain = result.run_id, (0 if whole else chain + 1)
         moved = (result.run_id, item.day, item.rules.content_hash)

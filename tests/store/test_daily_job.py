@@ -13,15 +13,18 @@ from typing import Any
 
 import polars as pl
 import pytest
+from conftest import empty_database
 from polars.testing import assert_frame_equal
 from sqlalchemy import text
+from storetest import PASSWORD
 
 from creditindex.evaluate import compute
 from creditindex.generate import generate
+from creditindex.identifiers import uscc_check_char
 from creditindex.rules import load_rules
 from creditindex.store import snapshots
 from creditindex.store.day_pages import stored_page
-from creditindex.store.db import get_engine
+from creditindex.store.db import dispose_engine, get_engine
 from creditindex.store.importer import import_lists, import_records
 from creditindex.store.lifecycle import (
     add_restriction,
@@ -30,8 +33,10 @@ from creditindex.store.lifecycle import (
     grant_repair,
 )
 from creditindex.store.load import load_data
+from creditindex.store.migrations import upgrade
 from creditindex.store.rulesets import publish_rules
 from creditindex.store.snapshots import evaluate, stored_snapshot
+from creditindex.store.users import add_user
 
 D = dt.date.fromisoformat
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,6 +187,75 @@ def test_decaying_answers_are_stored_where_their_decay_starts(
             "WHERE r.parent_run_id IS NOT NULL")).scalar_one()
     assert moved > 0 and stored < moved / 4  # decays move every day, yet are not stored
     _assert_stored_equals_compute(store_url, days)
+
+
+def _stored_rows(url: str) -> tuple[int, int]:
+    """How many snapshot rows the runs stored as changes hold, and how many decay ledger
+    rows every run keeps."""
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(text(
+            "SELECT COUNT(*) FROM snapshot_row s JOIN evaluation_run r ON r.id = s.run_id "
+            "WHERE r.parent_run_id IS NOT NULL")).scalar_one()
+        ledger = conn.execute(text("SELECT COUNT(*) FROM decay_ledger")).scalar_one()
+    return int(rows), int(ledger)
+
+
+def test_a_catch_up_stores_what_single_days_store(
+        store_url: str, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twenty missed days caught up in one run store the same answers, as the same rows,
+    as twenty runs of a day each: a decay that starts inside the catch-up goes on across
+    its later change points (expiries) instead of being stored again with its ledger
+    rows, as it does from one daily run to the next."""
+    monkeypatch.setattr(snapshots, "MAX_CHAIN", 12)  # a run stored whole in between
+    first, _, records = _generated(tmp_path)
+    # a firm whose index decays from 2026-03-01 on: its bar (and that record's
+    # deduction) ends on 2026-03-28, so its decaying answer is stored anew inside the
+    # catch-up, and another record stops deducting on 2026-04-03
+    firm = {**records.row(0, named=True), "subject_type": "bidder", "revoked_on": None,
+            "repaired_on": None, "subject_id": "91440101MA5DECAY0" + uscc_check_char(
+                "91440101MA5DECAY0")}
+    decays = pl.DataFrame([
+        {**firm, "record_id": f"decays-{code}", "behaviour_code": code, "decided_on": on,
+         "recorded_on": on} for code, on in (
+            ("BID-KEY-STAFF-CHANGE", D("2026-03-01")), ("BID-FALSE-MATERIAL-GP",
+                                                        D("2025-03-28")),
+            ("BID-WITHDRAW", D("2025-10-05")))], schema=records.schema)
+    decays.write_csv(tmp_path / "decays.csv", date_format="%Y-%m-%d")
+    anchored: list[int] = []
+    going_on = snapshots._decays_going_on
+
+    def counted(carry: Any, *args: Any) -> pl.DataFrame:
+        keys = going_on(carry, *args)
+        anchored.append(carry.rows.filter(pl.col("decay_run_id") < 0).join(
+            keys, on=["subject_id", "subject_type"], how="semi").height)
+        return keys
+
+    (tmp_path / "single").mkdir()
+    single, drop = empty_database(backend, tmp_path / "single")
+    try:
+        upgrade(single)
+        add_user(single, "alice", "staff", PASSWORD, by="setup")
+        for url in (store_url, single):
+            import_records(url, [first, tmp_path / "decays.csv"], user="alice",
+                           today=D("2026-03-21"))
+            evaluate(url, D("2026-03-21"))  # whole
+            evaluate(url, D("2026-03-22"))
+        days = [D("2026-03-23") + dt.timedelta(days=i) for i in range(20)]
+        with monkeypatch.context() as patched:
+            patched.setattr(snapshots, "_decays_going_on", counted)
+            assert len(evaluate(store_url, days[-1])) == 20
+        assert sum(anchored) > 0  # a decay stored inside the catch-up went on
+        for day in days:
+            evaluate(single, day)
+        for day in days:
+            assert_frame_equal(stored_snapshot(store_url, day), stored_snapshot(single, day))
+        stored, kept = _stored_rows(store_url)
+        assert (stored, kept) == _stored_rows(single)
+        assert stored > 0 and kept > 0
+        _assert_stored_equals_compute(store_url, days[::4])
+    finally:
+        dispose_engine(single)
+        drop()  # type: ignore[operator]
 
 
 def test_a_page_of_a_stored_day_is_its_first_rows(store_url: str, tmp_path: Path,
