@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from creditindex import evaluate
 from creditindex.api.answers import DayAnswers
+from creditindex.api.heap import freeze_long_lived, stop_freezing
 from creditindex.api.key_cache import KeyCache
 from creditindex.api.limits import RateLimiter, SharedRateLimiter
 from creditindex.api.reader import StoreReader
@@ -40,7 +41,7 @@ from creditindex.evidence import mask_personal
 from creditindex.identifiers import id_problem
 from creditindex.points import FormulaError, committee_table, table_bytes
 from creditindex.rules import SUBJECT_TYPES
-from creditindex.store import apikeys, checks, tenders
+from creditindex.store import apikeys, audit, checks, tenders
 from creditindex.store.check_writer import CheckWriter
 from creditindex.store.db import StoreError, keep_connections, utcnow
 
@@ -236,9 +237,13 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE,
     uses = _UseLog(url)
     writer = CheckWriter(url)
     keys = KeyCache(url)
+    # Who the server's checks are stored as (the system actor): the same for its life,
+    # found once (the login name's look-up cost a few per cent of each request's CPU).
+    actor = audit.system_actor()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        freeze_long_lived()
         uses.start()
         threading.Thread(target=reader.warm, name="api-warm-up", daemon=True).start()
         try:
@@ -246,6 +251,7 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE,
         finally:
             writer.stop()
             uses.stop()
+            stop_freezing()
 
     app = FastAPI(title="creditindex API", version="1",
                   description=__doc__ or "", lifespan=lifespan)
@@ -360,7 +366,8 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE,
         data, facts = reader.narrowed(asked.ids, asked.on)
         return checks.draft_check(
             url, data, asked, operator=_operator(who, body.operator), channel="api",
-            api_key_id=who.key.key_id, facts=facts, members=reader.answered(asked))
+            api_key_id=who.key.key_id, facts=facts, members=reader.answered(asked),
+            actor=actor)
 
     def _from_rows(body: EligibilityRequest, asked: CheckRequest, who: Caller
                    ) -> checks.CheckDraft | None:
@@ -376,7 +383,7 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE,
             url, asked, parts, rules=rules, on=result.on, known_on=result.known_on,
             facts=facts, frames=functools.partial(_frames, day, asked.ids),
             operator=_operator(who, body.operator), channel="api",
-            api_key_id=who.key.key_id)
+            api_key_id=who.key.key_id, actor=actor, validated=True)
 
     # The answer is serialised here, once (a Response is sent as is: no second walk
     # through the answer by FastAPI's encoder nor a validation against the model, which

@@ -28,6 +28,7 @@ from creditindex.store.db import (
     read_transaction,
     table,
     utcnow,
+    write_gate,
     write_transaction,
 )
 from creditindex.store.migrations import ensure_schema
@@ -175,7 +176,7 @@ def log_uses(url: str | None, uses: Sequence[Use]) -> None:
     if not uses:
         return
     engine = get_engine(url)
-    with engine.begin() as conn:
+    with write_gate(engine), engine.begin() as conn:
         conn.execute(insert(table("api_key_use")), [
             {"key_id": u.key_id, "at": u.at, "method": u.method, "path": u.path[:255],
              "status": u.status, "millis": round(u.millis, 3), "check_id": u.check_id}

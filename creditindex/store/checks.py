@@ -444,11 +444,15 @@ def draft_from_rows(url: str | None, request: CheckRequest, parts: Sequence[Subj
                     rules: RuleSet, on: dt.date, known_on: dt.date, facts: dict[str, Any],
                     frames: Callable[[], tuple[CheckResult, CheckResult]],
                     operator: str | None = None, channel: str = "cli",
-                    api_key_id: str | None = None, actor: str | None = None) -> CheckDraft:
+                    api_key_id: str | None = None, actor: str | None = None,
+                    validated: bool = False) -> CheckDraft:
     """What :func:`draft_check` drafts for ``request`` (members only, no names given),
     put together from each subject's rows (``parts``, in the order of
-    ``request.ids``) without the engine's frames; ``frames`` gives them when asked."""
-    validate(request)
+    ``request.ids``) without the engine's frames; ``frames`` gives them when asked.
+    ``validated``: the caller has already passed ``request`` through
+    :func:`~creditindex.certificate.validate`."""
+    if not validated:
+        validate(request)
     assert [p.subject_id for p in parts] == request.ids and not request.consortium
     by_code = sorted(parts, key=lambda p: p.subject_id)  # grounds: by subject first
     inputs = _inputs(url, request)

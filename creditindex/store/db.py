@@ -15,7 +15,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine, Table
     from tqdm import tqdm
 
+    from creditindex.store.wal_checkpoints import WalCheckpointer
+
 # Re-exported: where the store is lives in a module without database imports.
 from creditindex.store.location import ENV_VAR as ENV_VAR
 from creditindex.store.location import default_url as default_url
@@ -42,6 +44,7 @@ CHUNK = 20_000  # rows per executemany in bulk inserts
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 _kept: set[str] = set()  # URLs whose connections stay open (keep_connections)
+_checkpointers: dict[str, WalCheckpointer] = {}  # of the kept SQLite engines
 
 
 def table(name: str) -> Table:
@@ -109,14 +112,23 @@ def get_engine(url: str | None = None) -> Engine:
 def dispose_engine(url: str | None) -> None:
     """Close the engine of ``url`` if this process opened one (before dropping its
     database, say)."""
+    key = normalise_url(url)
     with _engines_lock:
-        engine = _engines.pop(normalise_url(url), None)
+        engine = _engines.pop(key, None)
+        checkpointer = _checkpointers.pop(key, None)
+    if checkpointer is not None:
+        checkpointer.stop()
     if engine is not None:
         engine.dispose()
 
 
 def dispose_engines() -> None:
     """Close every engine this process opened (tests, forked workers)."""
+    with _engines_lock:
+        checkpointers = list(_checkpointers.values())
+        _checkpointers.clear()
+    for checkpointer in checkpointers:  # not under the lock: a writer may want it
+        checkpointer.stop()
     with _engines_lock:
         for engine in _engines.values():
             engine.dispose()
@@ -128,11 +140,16 @@ def keep_connections(url: str | None) -> None:
     process (a long-running server's many short transactions). Without it a SQLite
     store is opened and closed by every transaction (nothing is left open in short
     commands, tests and forked workers), and closing its last connection checkpoints the
-    write-ahead log, which costs a server tens of milliseconds per request."""
+    write-ahead log, which costs a server tens of milliseconds per request. The log of a
+    kept SQLite store is checkpointed by a thread of this process, not by its commits
+    (:mod:`creditindex.store.wal_checkpoints`)."""
     key = normalise_url(url)
     with _engines_lock:
         _kept.add(key)
         engine = _engines.pop(key, None)
+        checkpointer = _checkpointers.pop(key, None)
+    if checkpointer is not None:
+        checkpointer.stop()
     if engine is not None:
         engine.dispose()
 
@@ -151,9 +168,14 @@ def _make_engine(url: str) -> Engine:
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+    checkpointer = None
     if url in _kept:
         engine = create_engine(url, poolclass=QueuePool, pool_size=8, max_overflow=48,
                                connect_args={"timeout": 60, "check_same_thread": False})
+        if database and database != ":memory:" and not database.startswith("file:"):
+            from creditindex.store.wal_checkpoints import WalCheckpointer
+
+            checkpointer = WalCheckpointer(database)
     else:
         engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60})
 
@@ -161,12 +183,19 @@ def _make_engine(url: str) -> Engine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy (not the driver) issue BEGIN, so that BEGIN IMMEDIATE is possible.
         sqlite_setup(dbapi_conn)
+        if checkpointer is not None:  # the commits leave the log to the checkpointer
+            from creditindex.store.wal_checkpoints import SAFETY_PAGES
+
+            dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.info.pop("begin_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+    if checkpointer is not None:
+        _checkpointers[url] = checkpointer  # get_engine holds _engines_lock
+        checkpointer.start()
     return engine
 
 
@@ -175,11 +204,21 @@ def is_sqlite(conn: Connection | Engine) -> bool:
     return conn.dialect.name == "sqlite"
 
 
+def write_gate(engine: Engine) -> AbstractContextManager[Any]:
+    """What this process's writers to ``engine`` hold around each write transaction: the
+    gate of a kept SQLite store's checkpoints (:mod:`creditindex.store.wal_checkpoints`;
+    it also makes them take turns in the process rather than in SQLite's busy handler,
+    which sleeps), else nothing."""
+    found = (_checkpointers.get(engine.url.render_as_string(hide_password=False))
+             if engine.dialect.name == "sqlite" else None)
+    return nullcontext() if found is None else found.gate
+
+
 @contextmanager
 def write_transaction(engine: Engine, lock: str = "records") -> Iterator[Connection]:
     """One transaction holding the store lock ``lock`` (see the module docstring).
     Committed when the block ends, rolled back if it raises (or the process dies)."""
-    with engine.connect() as conn:
+    with write_gate(engine), engine.connect() as conn:
         if is_sqlite(conn):
             conn.info["begin_immediate"] = True
         else:
