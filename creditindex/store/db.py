@@ -207,8 +207,9 @@ def is_sqlite(conn: Connection | Engine) -> bool:
 def write_gate(engine: Engine) -> AbstractContextManager[Any]:
     """What this process's writers to ``engine`` hold around each write transaction: the
     gate of a kept SQLite store's checkpoints (:mod:`creditindex.store.wal_checkpoints`;
-    it also makes them take turns in the process rather than in SQLite's busy handler,
-    which sleeps), else nothing."""
+    it also makes the writers of this process and of the other processes keeping the
+    store take turns in the kernel rather than in SQLite's busy handler, which sleeps:
+    :mod:`creditindex.store.writer_gate`), else nothing."""
     found = (_checkpointers.get(engine.url.render_as_string(hide_password=False))
              if engine.dialect.name == "sqlite" else None)
     return nullcontext() if found is None else found.gate

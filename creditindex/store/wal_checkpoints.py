@@ -12,7 +12,8 @@ seconds: it neither waits for nor blocks readers and writers, so the commits sta
 The log starts afresh (instead of growing) only when a write begins with every page of
 it copied back, which a steady stream of writes never leaves time for. So once the log
 is :data:`RESTART_PAGES` long, the thread copies the few pages written since its last
-checkpoint while holding :attr:`WalCheckpointer.gate`, the lock this process's writers
+checkpoint while holding :attr:`WalCheckpointer.gate`, the gate the writers of this
+process and of the other processes keeping the store (:mod:`creditindex.store.writer_gate`)
 take around each write transaction (:func:`creditindex.store.db.write_gate`): they wait
 for that short step instead of a whole checkpoint. (The lock is not fair: a writer that
 never pauses could keep the step waiting; a server's writer pauses for its next checks.)
@@ -25,6 +26,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+
+from creditindex.store.writer_gate import WriterGate
 
 log = logging.getLogger(__name__)
 INTERVAL = 0.25  # seconds between passive checkpoints
@@ -39,7 +42,7 @@ class WalCheckpointer:
     def __init__(self, database: str, interval: float = INTERVAL) -> None:
         self.database = database
         self.interval = interval
-        self.gate = threading.RLock()
+        self.gate = WriterGate(database)  # the writers' turns, this process's and others'
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wal-checkpoints",
                                         daemon=True)
@@ -53,6 +56,7 @@ class WalCheckpointer:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
+        self.gate.close()
 
     def checkpoint(self, conn: sqlite3.Connection) -> tuple[int, int, int]:
         """One passive checkpoint: (busy, pages in the log, pages copied back)."""
