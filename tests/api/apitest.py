@@ -61,6 +61,28 @@ def write_store_files(folder: Path) -> dict[str, Path]:
     return files
 
 
+def prepare_store(db: str, folder: Path, lists: bool = True) -> dict[str, Path]:
+    """The store of the worked examples at ``db`` (empty): the schema, a regulator
+    ``rita`` and a staff member ``alice``, the rule set published, the records and
+    subjects imported and, with ``lists``, the external lists. The files written (in
+    ``folder``)."""
+    from creditindex.store.migrations import upgrade
+    from creditindex.store.users import add_user
+
+    upgrade(db)
+    add_user(db, "rita", "regulator", storetest.PASSWORD, by="setup")
+    add_user(db, "alice", "staff", storetest.PASSWORD, by="setup")
+    files = write_store_files(folder)
+    cli("rules", "publish", str(files["rules"]), "--db", db, "--user", "rita",
+        "--effective", "2020-01-01")
+    cli("import", "--db", db, "--records", str(files["records"]), "--subjects",
+        str(files["subjects"]), "--user", "alice", "--today", storetest.TODAY.isoformat(),
+        "--no-progress")
+    if lists:
+        cli("lists", "import", str(files["lists"]), "--db", db)
+    return files
+
+
 @dataclass
 class Server:
     """A running API server and its store."""

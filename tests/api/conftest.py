@@ -7,20 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from apitest import (
-    Server,
-    add_key,
-    cli,
-    start_server,
-    stop_server,
-    store_conftest,
-    storetest,
-    write_store_files,
-)
+from apitest import Server, add_key, prepare_store, start_server, stop_server, store_conftest
 
 from creditindex.store.db import dispose_engine
-from creditindex.store.migrations import upgrade
-from creditindex.store.users import add_user
 
 
 @pytest.fixture(scope="module", params=store_conftest.BACKENDS)
@@ -34,16 +23,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     db, drop = store_conftest.empty_database(backend, tmp)
     process = None
     try:
-        upgrade(db)
-        add_user(db, "rita", "regulator", storetest.PASSWORD, by="setup")
-        add_user(db, "alice", "staff", storetest.PASSWORD, by="setup")
-        files = write_store_files(tmp / "data")
-        cli("rules", "publish", str(files["rules"]), "--db", db, "--user", "rita",
-            "--effective", "2020-01-01")
-        cli("import", "--db", db, "--records", str(files["records"]), "--subjects",
-            str(files["subjects"]), "--user", "alice", "--today",
-            storetest.TODAY.isoformat(), "--no-progress")
-        cli("lists", "import", str(files["lists"]), "--db", db)
+        files = prepare_store(db, tmp / "data")
         keys = {"check": add_key(db, "广州公共资源交易平台", "check", "read"),
                 "read": add_key(db, "某信用信息平台", "read"),
                 "staff": add_key(db, "交易中心内部", "check", "read", "staff"),

@@ -11,13 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apitest import ROOT, Server, add_key, cli, start_server, stop_server, storetest
-from apitest import write_store_files as write_files
+from apitest import ROOT, Server, add_key, prepare_store, start_server, stop_server, storetest
 from sqlalchemy import func, select
 
 from creditindex.store.db import dispose_engine, get_engine, table
-from creditindex.store.migrations import upgrade
-from creditindex.store.users import add_user
 
 CODES = [storetest.F, storetest.G, storetest.V, storetest.X, storetest.uscc(901),
          storetest.uscc(902)]
@@ -28,15 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server over the worked examples in SQLite, with a ``check`` key."""
     tmp = tmp_path_factory.mktemp("api-load")
     db = f"sqlite:///{tmp / 'store.sqlite'}"
-    upgrade(db)
-    add_user(db, "rita", "regulator", storetest.PASSWORD, by="setup")
-    add_user(db, "alice", "staff", storetest.PASSWORD, by="setup")
-    files = write_files(tmp / "data")
-    cli("rules", "publish", str(files["rules"]), "--db", db, "--user", "rita",
-        "--effective", "2020-01-01")
-    cli("import", "--db", db, "--records", str(files["records"]), "--subjects",
-        str(files["subjects"]), "--user", "alice", "--today", storetest.TODAY.isoformat(),
-        "--no-progress")
+    files = prepare_store(db, tmp / "data", lists=False)
     keys = {"check": add_key(db, "压测平台", "check", "read")}
     process, url = start_server(db)
     try:
