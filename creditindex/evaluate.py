@@ -31,7 +31,6 @@ from creditindex.engine.ledger import BehaviourTable, LedgerArrays, RowColumns, 
 from creditindex.engine.restrictions import Entries, RecordRestrictions, record_restrictions
 from creditindex.engine.scoring import points_on
 from creditindex.engine.snapshot import (
-    DayFacts,
     day_facts,
     latest_rows,
     pair_facts,
@@ -256,30 +255,42 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     k = d if known_on is None else _day(known_on)
     rules = data.rules
     facts = day_facts(data.records, rules, d, k)
-    # The records' texts are read only for the rows the answer shows: each subject's
-    # latest record (its name) and the bars in force (their grounds).
-    scores = _scores(data, facts, names=_rows_of(data, facts.latest_row, ["subject_name"]
-                                                 ).to_series())
-    keys = scores.select(engine.SUBJECT_KEY)
-    by_grade = _grade_bars(scores, rules, pl.lit(d, pl.Int32))
+    keys = facts.codes.keys(data.records)
     bar_at = distinct(facts.bars.row)
-    causes = [
-        restrict.bar_restrictions(
-            _rows_of(data, bar_at, ["subject_id", "subject_type", "record_id", "source",
-                                    "behaviour_code", "document_no", "basis"]),
-            rules, replace(facts.bars, row=np.searchsorted(bar_at, facts.bars.row))),
-        restrict.suspension_restrictions(keys, rules, facts.table, facts.suspensions),
-        restrict.covering(restrict.list_restrictions(data.list_hits()), d),
-    ]
-    if data.manual is not None:
-        causes.append(restrict.covering(restrict.manual_restrictions(data.manual), d))
+    bar_columns = ["subject_id", "subject_type", "record_id", "source", "behaviour_code",
+                   "document_no", "basis"]
+    # What the answer shows of the records is gathered now; the texts not held (compact
+    # records) are read back from the files once the records are let go.
+    latest, bar_rows = (_held_rows(data, facts.latest_row, ["subject_name"]),
+                        _held_rows(data, bar_at, bar_columns))
+    listed = restrict.covering(restrict.list_restrictions(data.list_hits()), d)
+    subjects, manual, text = data.subjects, data.manual, data.text
     # Nothing more is read of the records: a caller that passed them alone lets them go.
     del data
+    scores = _scores(keys, subjects, rules, facts.deducted,
+                     names=_read_back(text, facts.latest_row, latest, ["subject_name"]
+                                      ).to_series())
+    keys = scores.select(engine.SUBJECT_KEY)
+    by_grade = _grade_bars(scores, rules, pl.lit(d, pl.Int32))
+    causes = [
+        restrict.bar_restrictions(
+            _read_back(text, bar_at, bar_rows, bar_columns), rules,
+            replace(facts.bars, row=np.searchsorted(bar_at, facts.bars.row))),
+        restrict.suspension_restrictions(keys, rules, facts.table, facts.suspensions),
+        listed,
+    ]
+    del latest, bar_rows, listed
+    if manual is not None:
+        causes.append(restrict.covering(restrict.manual_restrictions(manual), d))
     counted = _counted_reasons(facts.counted, facts.table)
     del facts, keys
     in_force = pl.concat([*causes, restrict._shape(by_grade)])
     del causes, by_grade
-    asked = in_force.filter(restrict.applies(category, financier))
+    keep = in_force.select(restrict.applies(category, financier)).to_series()
+    # (a filter keeping every row would copy them all)
+    grounds = _restriction_reasons(in_force if keep.all() else in_force.filter(keep))
+    categories = restrict.restricted_in(in_force, financier)
+    del in_force, keep  # the grounds are worded: let the restrictions go before the answer
     # Each table of reasons is joined to the keys alone and its column added to the
     # scores: the scores' own columns are not copied once per join.
     # Put in the answer's order (subject_type, rank, subject_id) before the reasons are
@@ -289,8 +300,8 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     out = (
         scores.with_columns(
             *_aligned(scores, counted, "_code"),
-            *_aligned(scores, _restriction_reasons(asked), "subject_id"),
-            *_aligned(scores, restrict.restricted_in(in_force, financier), "subject_id"))
+            *_aligned(scores, grounds, "subject_id"),
+            *_aligned(scores, categories, "subject_id"))
         .with_columns(
             watch_expr(rules, pl.col("grade")).alias("watch"),
             pl.col("_restr_reasons").is_not_null().alias("restricted"),
@@ -298,7 +309,7 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
             reasons_expr(pl.col("_ded_reasons"), pl.col("_restr_reasons")).alias("reasons"),
         ).select(COMPUTE_COLUMNS)
     )
-    del scores, counted, in_force, asked
+    del scores, counted, grounds, categories
     return out
 
 
@@ -427,30 +438,46 @@ def _rows_of(data: CreditData, rows: npt.NDArray[np.int64], columns: Sequence[st
              ) -> pl.DataFrame:
     """``columns`` of the records' ``rows`` as text (empty where the records have no
     such column), read back from the files for compact records."""
+    return _read_back(data.text, rows, _held_rows(data, rows, columns), columns)
+
+
+def _held_rows(data: CreditData, rows: npt.NDArray[np.int64], columns: Sequence[str]
+               ) -> pl.DataFrame:
+    """Those of ``columns`` of the records' ``rows`` that need not be read back from the
+    files, as text: the records' own, and empty ones where neither has them (for
+    :func:`_read_back`, which reads the others)."""
     records, at = data.records, pl.Series(rows)
-    text = ([c for c in columns if c not in records.columns and c in TEXT_COLUMNS]
-            if data.text is not None else [])
-    read_back = data.text.gather(rows, text) if data.text is not None and text else None
+    later = data.text is not None
     return pl.DataFrame([
         records.get_column(c).gather(at).cast(pl.String) if c in records.columns
-        else read_back.get_column(c) if read_back is not None and c in text
         else pl.repeat(None, len(rows), dtype=pl.String, eager=True).alias(c)
-        for c in columns])
+        for c in columns if c in records.columns or not (later and c in TEXT_COLUMNS)])
 
 
-def _scores(data: CreditData, facts: DayFacts, names: pl.Series | None = None
+def _read_back(text: RecordText | None, rows: npt.NDArray[np.int64], held: pl.DataFrame,
+               columns: Sequence[str]) -> pl.DataFrame:
+    """``columns`` of ``rows``: those ``held`` (:func:`_held_rows`), the others read back
+    from the files by ``text``."""
+    wanted = [c for c in columns if c not in held.columns]
+    if not wanted:
+        return held.select(columns)
+    assert text is not None  # (only the texts of compact records are left out)
+    return text.gather(rows, wanted).with_columns(held.get_columns()).select(columns)
+
+
+def _scores(keys: pl.DataFrame, subjects: pl.DataFrame | None, rules: RuleSet,
+            deducted: npt.NDArray[np.float64], names: pl.Series | None = None
             ) -> pl.DataFrame:
-    """Every subject's scores on the facts' day (:func:`engine.snapshot.scores_frame`):
-    those of the records by code (``_code``), then those of the subjects file without
-    records at full marks; with ``subject_name`` when ``names`` (per code) are given."""
-    keys = facts.codes.keys(data.records)
+    """Every subject's scores (:func:`engine.snapshot.scores_frame`): those of the
+    records' subjects ``keys`` by code (``_code``) with their ``deducted``, then those
+    of the ``subjects`` file without records at full marks; with ``subject_name`` when
+    ``names`` (per code) are given."""
     with_names = names is not None
     if names is None:
         names = pl.repeat(None, keys.height, dtype=pl.String, eager=True)
-    deducted = facts.deducted
-    if data.subjects is not None:
-        keys, names, deducted = _with_subjects(keys, names, deducted, data.subjects)
-    scores = scores_frame(keys, deducted, data.rules).with_columns(
+    if subjects is not None:
+        keys, names, deducted = _with_subjects(keys, names, deducted, subjects)
+    scores = scores_frame(keys, deducted, rules).with_columns(
         pl.int_range(pl.len(), dtype=pl.Int32).alias("_code"))
     return scores.with_columns(names.alias("subject_name")) if with_names else scores
 
@@ -563,7 +590,9 @@ def check(data: CreditData, on: dt.date | int, subject_ids: Sequence[str],
     ids = list(dict.fromkeys(s.strip().upper() for s in subject_ids if s.strip()))
     mine = data.for_subjects(ids)
     wanted = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
-    scores = _scores(mine, day_facts(mine.records, data.rules, d, k))
+    facts = day_facts(mine.records, data.rules, d, k)
+    scores = _scores(facts.codes.keys(mine.records), mine.subjects, data.rules,
+                     facts.deducted)
     if subject_type is not None:
         scores = scores.filter(pl.col("subject_type") == subject_type)
     lowest = scores.sort("index").unique("subject_id", keep="first")

@@ -202,8 +202,8 @@ def restricted_in(in_force: pl.DataFrame, financier: str | None = None) -> pl.Da
     """Per subject_id, every category restricted by ``in_force`` restrictions (those that
     apply to a question naming ``financier``): ``subject_id, restricted_in`` (the
     categories in their fixed order, ``|``-separated)."""
-    masks = in_force.filter(applies(None, financier)).group_by("subject_id").agg(
-        pl.col("scope").cast(pl.Int64).bitwise_or().alias("_mask"))
+    masks = in_force.lazy().filter(applies(None, financier)).group_by("subject_id").agg(
+        pl.col("scope").cast(pl.Int64).bitwise_or().alias("_mask")).collect()
     return masks.select("subject_id", scope_text_expr(pl.col("_mask")).alias("restricted_in"))
 
 
