@@ -20,6 +20,7 @@ from creditindex.engine.arrays import (
     I32Array,
     IntArray,
     U64Array,
+    hash_order,
     i64,
     runs,
     stable_argsort,
@@ -84,15 +85,11 @@ def subject_codes(frame: pl.DataFrame, id_col: str = "subject_id",
     """Dense integer codes of the (subject_id, subject_type) pairs of ``frame``'s rows,
     numbered in the order of their hashes, or of the keys themselves (``lexical``)."""
     ka, kb = key_hashes(frame, id_col, type_col)
-    ordered = pl.DataFrame({"a": ka, "b": kb}).with_row_index("i").sort(
-        "a", maintain_order=True)
-    order = np.asarray(ordered.get_column("i").to_numpy(), dtype=np.uint32)
-    sorted_a = u64(ordered.get_column("a"))
-    new = runs(sorted_a)
-    del sorted_a
-    sorted_b = u64(ordered.get_column("b"))
+    order = hash_order(ka)
+    new = runs(ka[order])
+    sorted_b = kb[order]
     collision = order.size > 1 and bool(np.any(~new[1:] & (sorted_b[1:] != sorted_b[:-1])))
-    del sorted_b, ordered
+    del sorted_b
     if collision:  # two keys share the first hash: group on the strings themselves
         ranked = frame.select(pl.struct(id_col, type_col).rank("dense").cast(pl.Int64) - 1)
         code = i64(ranked.to_series())

@@ -1,0 +1,31 @@
+"""The engine's sorting helpers (creditindex.engine.arrays) against numpy's own sorts."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from creditindex.engine.arrays import hash_order
+
+# Hashes spread over every top byte, many repeated (rows of the same subject).
+_POOL = st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=40)
+
+
+@settings(deadline=None)  # a busy shared machine
+@given(_POOL, st.lists(st.integers(0, 39), max_size=3000), st.sampled_from([0, 10, 1 << 20]))
+def test_hash_order_is_a_stable_sort(pool: list[int], picks: list[int],
+                                     one_sort_below: int) -> None:
+    values = np.array([pool[i % len(pool)] for i in picks], dtype=np.uint64)
+    got = hash_order(values, one_sort_below=one_sort_below)
+    assert got.dtype == np.uint32
+    assert np.array_equal(got, np.argsort(values, kind="stable"))
+
+
+def test_hash_order_of_nothing_and_of_every_top_byte() -> None:
+    assert hash_order(np.zeros(0, dtype=np.uint64), one_sort_below=0).size == 0
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 2**64 - 1, size=50_000, dtype=np.uint64, endpoint=True)
+    values = values[rng.integers(0, values.size, size=200_000)]  # each about four times
+    assert np.array_equal(hash_order(values, one_sort_below=0),
+                          np.argsort(values, kind="stable"))
