@@ -251,6 +251,15 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
     as known on ``known_on`` (default: ``on``). ``restricted`` answers a question naming
     ``category`` (none: any category) and ``financier``; ``restricted_in`` lists every
     category restricted that day. Columns :data:`COMPUTE_COLUMNS`."""
+    return compute_lazy(data, on, known_on, category, financier).collect()
+
+
+def compute_lazy(data: CreditData, on: dt.date | int, known_on: dt.date | int | None = None,
+                 category: str | None = None, financier: str | None = None) -> pl.LazyFrame:
+    """:func:`compute`'s answer with its last columns (``watch``, ``restricted``,
+    ``reasons``...) still to be made: written by a streaming sink, the texts of the
+    ``reasons`` are made a part at a time and never held all at once. Everything else
+    is computed (and the records, handed over alone, let go) before it returns."""
     d = _day(on)
     k = d if known_on is None else _day(known_on)
     rules = data.rules
@@ -302,7 +311,7 @@ def compute(data: CreditData, on: dt.date | int, known_on: dt.date | int | None 
             *_aligned(scores, counted, "_code"),
             *_aligned(scores, grounds, "subject_id"),
             *_aligned(scores, categories, "subject_id"))
-        .with_columns(
+        .lazy().with_columns(
             watch_expr(rules, pl.col("grade")).alias("watch"),
             pl.col("_restr_reasons").is_not_null().alias("restricted"),
             pl.col("restricted_in").fill_null(""),

@@ -33,6 +33,15 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def neutralise_formulas_lazy(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`neutralise_formulas` of a frame still to be computed: every text cell
+    matched as it is made (no look at the whole column first)."""
+    text = [n for n, t in frame.collect_schema().items() if t == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(_STARTS_FORMULA))
+        .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in text)
+
+
 def check_writable(path: str | Path) -> Path:
     """Refuse (:class:`InputError`) a file that cannot be written: its folder cannot be
     made or written to, or the path is a folder. Nothing is left behind."""
@@ -49,21 +58,26 @@ def check_writable(path: str | Path) -> Path:
     return target
 
 
-def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
+def write_frame(frame: pl.DataFrame | pl.LazyFrame, path: str | Path) -> Path:
     """Write ``frame`` in the format of the file's suffix, atomically: a temporary file in
-    the same folder is renamed into place only once complete."""
+    the same folder is renamed into place only once complete. A lazy frame is written
+    to CSV by a streaming sink (a part at a time); to the other formats, collected."""
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in FORMATS:
         raise InputError.one(str(target), f"unknown output format '{suffix}' "
                              f"(use {', '.join(FORMATS)})")
     check_writable(target)
+    if isinstance(frame, pl.LazyFrame) and suffix != ".csv":
+        frame = frame.collect()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix,
                                     dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        if suffix == ".csv":
+        if isinstance(frame, pl.LazyFrame):
+            neutralise_formulas_lazy(frame).sink_csv(tmp)
+        elif suffix == ".csv":
             neutralise_formulas(frame).write_csv(tmp)
         elif suffix == ".parquet":
             frame.write_parquet(tmp)

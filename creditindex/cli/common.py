@@ -207,17 +207,28 @@ def rules_only(rules_path: str | None) -> RuleSet:
     return load_rules(rules_path)
 
 
-def emit(frame: pl.DataFrame, out: str | None, title: str | None = None) -> None:
+def emit(frame: pl.DataFrame | pl.LazyFrame, out: str | None, title: str | None = None
+         ) -> None:
     """Write ``frame`` to ``out`` by its suffix, or print a readable table.
 
     What a person reads -- the terminal table and a spreadsheet (``.xlsx``) -- shows
     resident ID numbers masked by the one rule (:func:`identifiers.mask_frame`); the
     machine formats (``.csv``, ``.parquet``, ``.json``) keep identifiers whole so that
     answers can be joined back to the inputs (docs/semantics.md), with formula cells of
-    CSV neutralised."""
+    CSV neutralised. A lazy frame is streamed to a CSV file (collected for anything
+    else)."""
+    import polars as pl
+
     from creditindex.identifiers import mask_frame, mask_text
     from creditindex.output import render_table, write_frame
 
+    if isinstance(frame, pl.LazyFrame):
+        if out and out.lower().endswith(".csv"):
+            rows = frame.select(pl.len()).collect().item()
+            path = write_frame(frame, out)
+            click.echo(f"wrote {rows} rows to {path}", err=True)
+            return
+        frame = frame.collect()
     if out:
         shown = mask_frame(frame) if out.lower().endswith(".xlsx") else frame
         path = write_frame(shown, out)
