@@ -42,6 +42,23 @@ def test_formula_cells_are_neutralised_in_csv_as_in_xlsx(tmp_path: Path, suffix:
     assert back.get_column("subject_name").to_list() == ["'" + f for f in FORMULAS]
 
 
+def test_a_lazy_frame_streamed_to_csv_is_written_as_the_frame(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"subject_name": [*FORMULAS, "plain", None, "a=b"],
+                          "n": list(range(len(FORMULAS) + 3)),
+                          "x": [0.1 * i for i in range(len(FORMULAS) + 3)],
+                          "flag": [i % 2 == 0 for i in range(len(FORMULAS) + 3)]})
+    eager = write_frame(frame, tmp_path / "eager.csv")
+    lazy = write_frame(frame.lazy().with_columns(pl.col("n") * 2), tmp_path / "lazy.csv")
+    assert lazy.read_bytes() == write_frame(frame.with_columns(pl.col("n") * 2),
+                                            tmp_path / "eager2.csv").read_bytes()
+    assert "'=cmd" in eager.read_text(encoding="utf-8")
+    # other formats collect the lazy frame
+    written = write_frame(frame.lazy(), tmp_path / "out.parquet")
+    assert pl.read_parquet(written).equals(frame)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eager.csv", "eager2.csv",
+                                                          "lazy.csv", "out.parquet"]
+
+
 def _mistyped(rid: str) -> str:
     """The same person's ID with a wrong check character."""
     wrong = "0" if rid_check_char(rid[:17]) != "0" else "1"
