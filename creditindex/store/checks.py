@@ -485,14 +485,16 @@ def store_draft(conn: Connection | Driver, draft: CheckDraft) -> IssuedCheck:
     check_id = _insert_check(conn, draft.who, draft.answer, draft.rules_hash, draft.inputs,
                              draft.evidence, None, draft.created_at)
     number = check_number(check_id, draft.created_at)
-    payload, values = _certificate_values(draft, check_id, number)
+    payload, values = certificate_values(draft, check_id, number)
     insert_row(conn, "check_certificate", values, json_columns=("payload",))
     return IssuedCheck(check_id, number, draft.verify_code, payload, draft.frames,
                        draft.evidence)
 
 
-def _certificate_values(draft: CheckDraft, check_id: int, number: str
-                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+def certificate_values(draft: CheckDraft, check_id: int, number: str
+                       ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A drafted check's certificate numbered ``number`` (its payload) and its
+    ``check_certificate`` row, stored with the check ``check_id``."""
     request = draft.request
     payload = {**draft.certificate, "check_no": number}
     return payload, {
@@ -538,7 +540,7 @@ def store_drafts(conn: Connection, drafts: Sequence[CheckDraft]) -> list[IssuedC
     issued, values = [], []
     for d, key in zip(drafts, keys, strict=True):
         number = check_number(key, d.created_at)
-        payload, row = _certificate_values(d, key, number)
+        payload, row = certificate_values(d, key, number)
         values.append(row)
         issued.append(IssuedCheck(key, number, d.verify_code, payload, d.frames,
                                   d.evidence))
