@@ -295,6 +295,8 @@ def mask_rid_expr(col: str) -> pl.Expr:
 
 def mask_text(text: str) -> str:
     """``text`` with every resident ID number in it masked."""
+    if len(text) < 18:  # too short to hold one (most values: codes, grades, dates)
+        return text
     return _RID_IN_TEXT.sub(lambda m: m.group(1) + MASK + m.group(2), text)
 
 

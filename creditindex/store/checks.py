@@ -206,7 +206,14 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 def new_verify_code() -> str:
     """A random verification code ``XXXX-XXXX-XXXX-XXXX`` (about 79 bits)."""
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
+    # One draw of 16 base-31 digits (as uniform as 16 draws of one, a sixteenth of the
+    # calls to the system's random source).
+    number = secrets.randbelow(len(CODE_ALPHABET) ** 16)
+    digits = []
+    for _ in range(16):
+        number, digit = divmod(number, len(CODE_ALPHABET))
+        digits.append(CODE_ALPHABET[digit])
+    raw = "".join(digits)
     return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
 
 
