@@ -105,13 +105,16 @@ def subjects_with_new_facts(conn: Connection, marks: Marks) -> list[str]:
     return frame.get_column("subject_id").to_list()
 
 
-def due_subjects(conn: Connection, last_day: dt.date) -> list[str]:
-    """The subject_ids with a subject at a change point by ``last_day``."""
+def due_state_rows(conn: Connection, last_day: dt.date, also: list[str]) -> pl.DataFrame:
+    """The stored state rows (:data:`STATE_SCHEMA`, every role) of the subject_ids with a
+    subject at a change point by ``last_day`` (picked in the database) and of ``also``."""
     day = last_day.isoformat() if conn.dialect.name == "sqlite" else last_day
-    changing = query_frame(conn, "SELECT DISTINCT subject_id FROM subject_state "
-                                 f"WHERE next_change <= {placeholder(conn)}",
-                           {"subject_id": pl.String()}, (day,))
-    return changing.get_column("subject_id").to_list()
+    due = query_frame(conn, f"SELECT {', '.join(STATE_SCHEMA)} FROM subject_state WHERE "
+                            "subject_id IN (SELECT subject_id FROM subject_state WHERE "
+                            f"next_change <= {placeholder(conn)})", STATE_SCHEMA, (day,))
+    have = set(due.get_column("subject_id").to_list())
+    return pl.concat([due, state_rows(conn, [i for i in also if i not in have])],
+                     rechunk=True)
 
 
 def state_rows(conn: Connection, subject_ids: list[str]) -> pl.DataFrame:

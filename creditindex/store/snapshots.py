@@ -56,14 +56,13 @@ from creditindex.store.daily_state import (
     StoredState,
     copy_state_to_run,
     decay_ledger_rows,
-    due_subjects,
+    due_state_rows,
     input_marks,
     mark_decay_runs,
     read_state,
     replace_rows,
     save_state,
     segment_rows,
-    state_rows,
     store_decay_ledger,
     subjects_with_new_facts,
 )
@@ -558,8 +557,7 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             assert state is not None
             last = max(d for d, r in pending if r.content_hash == rules.content_hash)
             new_facts = subjects_with_new_facts(conn, state.marks)
-            ids = list(dict.fromkeys([*new_facts, *due_subjects(conn, last)]))
-            rows = state_rows(conn, ids)
+            rows = due_state_rows(conn, last, new_facts)
             spells = spells_between(conn, state.day, last)
             needed = _uncovered(rows, spells, last, new_facts)
             loader = partial(_load_subjects, conn, rules.rules)
@@ -622,7 +620,9 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
     parent = state.run_id if state is not None else None
     chain = _chain_length(conn, parent)
     moved = None
-    unwritten = pl.DataFrame(schema=STATE_SCHEMA)  # the newest state rows not yet stored
+    # the state rows of the days stored as changes, not yet written (oldest first; a
+    # subject's last is its newest), each naming the runs known when its day was stored
+    unwritten: list[pl.DataFrame] = []
     n_state: int | None = None if state is None else int(conn.execute(
         select(func.count()).select_from(table("subject_state"))).scalar_one())
     unmarked = True  # state rows in the store may lack their decay run
@@ -649,13 +649,13 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
                                       item.spell_ledger])
         if item.whole is not None:
             replace_rows(conn, item.fresh, everyone=True)
-            unwritten, n_state, unmarked = unwritten.clear(), item.fresh.height, True
+            unwritten, n_state, unmarked = [], item.fresh.height, True
         else:
-            unwritten = _newest(unwritten, item.fresh)
+            unwritten.append(item.fresh)
             n_state = None if n_state is None else n_state + item.added
         if whole and item.whole is None:  # copied from the state in the database
-            replace_rows(conn, _with_runs(unwritten, runs, None))
-            unwritten, unmarked = unwritten.clear(), True
+            replace_rows(conn, _with_runs(_newest(unwritten), runs, None))
+            unwritten, unmarked = [], True
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
                             actor, started, None if whole else n_state, mark=unmarked)
@@ -663,12 +663,13 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
             mark_decay_runs(conn, result.run_id)
         unmarked = False
         runs[anchor_of(item.day)] = result.run_id
-        unwritten = _with_runs(unwritten, runs, result.run_id)
+        if unwritten and unwritten[-1] is item.fresh:  # earlier days' rows name their runs
+            unwritten[-1] = _with_runs(item.fresh, runs, result.run_id)
         if result.status == "stored":
             parent, chain = result.run_id, (0 if whole else chain + 1)
         moved = (result.run_id, item.day, item.rules.content_hash)
         results.append(result)
-    replace_rows(conn, unwritten)
+    replace_rows(conn, _newest(unwritten))
     if spell_ids:
         replace_spells(conn, spell_ids, spells, spell_ledger)
     if moved is not None:
@@ -676,9 +677,11 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
     return results
 
 
-def _newest(rows: pl.DataFrame, fresh: pl.DataFrame) -> pl.DataFrame:
-    """``rows`` with those of the subjects of ``fresh`` replaced by ``fresh``."""
-    return pl.concat([rows.join(fresh.select(KEY), on=KEY, how="anti"), fresh], rechunk=True)
+def _newest(rows: list[pl.DataFrame]) -> pl.DataFrame:
+    """Each subject's last row of ``rows`` (state rows, oldest first)."""
+    if not rows:
+        return pl.DataFrame(schema=STATE_SCHEMA)
+    return pl.concat(rows).unique(KEY, keep="last", maintain_order=True)
 
 
 def _chain_length(conn: Connection, run_id: int | None) -> int:
