@@ -260,8 +260,12 @@ class _Carry:
     rows: pl.DataFrame
     new_facts: list[str]
     # the ledger rows stored with the decay runs of the rows that name one (of the run
-    # planned for a day of this catch-up, :func:`anchor_of`, for rows that name one)
+    # planned for a day of this catch-up, :func:`anchor_of`, for rows that name one):
+    # those of the subjects recomputed from their records (a subject that takes a spell
+    # needs none, :func:`_decays_going_on`) and those stored during the catch-up
     segments: KeyedRows | None = None
+    # the stored ones of the stored state rows of some subject_ids
+    segment_loader: Callable[[list[str]], pl.DataFrame] | None = None
     # per subject_id, its rows in ``data.records`` (made when first asked)
     rows_of: pl.DataFrame | None = None
     # the spells of the subjects (SPELL_SCHEMA) and the ledger rows they decay along
@@ -274,6 +278,17 @@ class _Carry:
     loader: Callable[[list[str]], CreditData] | None = None
     # ``spell_ledger`` by subject (made when first asked, again once it changes)
     spell_index: KeyedRows | None = None
+
+    def read_segments(self, subject_ids: list[str]) -> None:
+        """Add to ``segments`` the stored ledger rows of the decay runs of the subjects
+        (subject_id, subject_type) of ``subject_ids`` that have none there yet (their
+        decay run is the one stored before the catch-up)."""
+        if self.segments is None or self.segment_loader is None or not subject_ids:
+            return
+        found = self.segment_loader(subject_ids).join(self.segments.where.select(KEY),
+                                                      on=KEY, how="anti")
+        if found.height:
+            self.segments = self.segments.replaced(found)
 
     def spell_ledger_of(self, keys: pl.DataFrame) -> pl.DataFrame:
         """The spell ledger rows of the subjects ``keys`` (each once)."""
@@ -378,6 +393,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         if missing:  # not foreseen when the records were read: read theirs now
             assert carry.loader is not None
             parts.append(_recompute(carry.loader(missing), day))
+            carry.read_segments(missing)
         replaced = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
         carry.spells = pl.concat([carry.spells.join(replaced, on="subject_id", how="anti"),
                                   *(p.spells for p in parts[1:])])
@@ -387,7 +403,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         carry.spell_index = None
     fresh = pl.concat([p.rows for p in parts])
     decay = pl.concat([p.decay for p in parts])
-    going_on = _decays_going_on(carry, fresh, decay, day)
+    going_on = _decays_going_on(carry, fresh, decay, day, taken.select(KEY))
     if going_on.height:  # their stored answer, read on this day, is the fresh one
         fresh = pl.concat([fresh.join(going_on, on=KEY, how="anti"),
                            rows.join(going_on, on=KEY, how="semi").drop(
@@ -449,7 +465,7 @@ def _with_runs(rows: pl.DataFrame, runs: dict[int, int], run_id: int | None
 
 
 def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
-                     day: dt.date) -> pl.DataFrame:
+                     day: dt.date, taken: pl.DataFrame) -> pl.DataFrame:
     """The keys of recomputed subjects whose stored decaying answer goes on: it names
     its decay run, decays along the same ledger rows as now, and read on ``day`` is the
     fresh answer (so nothing of theirs need be stored again). A stored answer is read
@@ -457,7 +473,15 @@ def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
     rows everything but what a decay leaves standing
     (:func:`creditindex.daily.standing`), and a fresh decaying answer is that reading
     of itself on its own day (what storing it where its decay starts relies on): with
-    the same ledger rows, it is the fresh answer when what stands is the same."""
+    the same ledger rows, it is the fresh answer when what stands is the same.
+
+    The ledger rows are compared only for the subjects recomputed from their records:
+    those that take a spell (``taken``, keys) decay along the same rows by construction.
+    A state row's decay run keeps the ledger of the compilation its subject's spells
+    come from, or rows found equal to that ledger when the subject was last recomputed
+    (else that day stored its decay anew), each still counting after the later of the
+    two days; a spell's ledger rows are that compilation's, still counting after it;
+    past both days, the rows still counting on a spell's day are the same."""
     if carry.segments is None:
         return pl.DataFrame(schema={k: pl.String() for k in KEY})
     columns = ["reasons", *STANDING_COLUMNS]
@@ -474,8 +498,11 @@ def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
     if not pair.height:
         return pair.select(KEY)
     keys = pair.select(KEY)
-    kept = carry.segments.of_subjects(keys).filter(pl.col("end") > to_day(day))
-    now = decay.join(keys, on=KEY, how="semi")
+    recomputed = keys.join(taken, on=KEY, how="anti")
+    if not recomputed.height:
+        return keys
+    kept = carry.segments.of_subjects(recomputed).filter(pl.col("end") > to_day(day))
+    now = decay.join(recomputed, on=KEY, how="semi")
     ledger = list(LEDGER_COLUMNS)
     differ = pl.concat([kept.join(now, on=ledger, how="anti", nulls_equal=True),
                         now.join(kept, on=ledger, how="anti", nulls_equal=True)]).select(KEY)
@@ -561,8 +588,9 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             spells = spells_between(conn, state.day, last)
             needed = _uncovered(rows, spells, last, new_facts)
             loader = partial(_load_subjects, conn, rules.rules)
+            segments = partial(_stored_segments, conn, rows)
             carry = _Carry(rules, loader(needed), rows, new_facts,
-                           KeyedRows.of(segment_rows(conn, rows)),
+                           KeyedRows.of(segments(needed)), segment_loader=segments,
                            spells=spells, spell_ledger=spell_ledger_rows(conn, state.day, last),
                            loaded=set(needed), loader=loader)
             work.append(_step(carry, day))
@@ -583,6 +611,14 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
 
 def _load_subjects(conn: Connection, rules: RuleSet, subject_ids: list[str]) -> CreditData:
     return load_from(conn, rules, subject_ids=subject_ids)
+
+
+def _stored_segments(conn: Connection, rows: pl.DataFrame, subject_ids: list[str]
+                     ) -> pl.DataFrame:
+    """The ledger rows stored with the decay runs of the stored state ``rows`` of
+    ``subject_ids``."""
+    wanted = pl.DataFrame({"subject_id": subject_ids}, schema={"subject_id": pl.String})
+    return segment_rows(conn, rows.join(wanted, on="subject_id", how="semi"))
 
 
 def _uncovered(rows: pl.DataFrame, spells: pl.DataFrame, last: dt.date,
