@@ -89,8 +89,9 @@ from creditindex.store.rulesets import (
 from creditindex.store.spells import (
     SPELL_LEDGER_SCHEMA,
     SPELL_SCHEMA,
+    copy_spell_ledger,
     replace_spells,
-    spell_ledger_rows,
+    spell_ledger_of,
     spells_between,
 )
 from creditindex.store.state import data_state
@@ -171,15 +172,17 @@ def _same_decay(conn: Connection, run_id: int, decay: pl.DataFrame | None) -> bo
 def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
                answer: pl.DataFrame | None, changed: pl.DataFrame | None,
                decay: pl.DataFrame | None, parent: int | None, version: int, actor: str,
-               started: dt.datetime, n_state: int | None = None, mark: bool = True
-               ) -> DayResult:
+               started: dt.datetime, n_state: int | None = None, mark: bool = True,
+               spell_decay: pl.DataFrame | None = None) -> DayResult:
     """Store one day's run on ``conn`` unless the same data or answer is there: the whole
     ``answer`` (ranks included), or the rows ``changed`` since the run ``parent``, or,
     with neither, the whole state (just updated to this day) copied in the database;
     ``decay``: the ledger rows of the decaying answers among the rows stored (none: the
     rows are the day's answers as they stand); ``n_state``: the number of subjects in
     the state when known (else counted in the store); ``mark``: whether state rows in
-    the store may lack their decay run (:func:`mark_decay_runs`)."""
+    the store may lack their decay run (:func:`mark_decay_runs`); ``spell_decay``: the
+    decaying answers among the rows stored whose ledger rows are their stored spells'
+    (:func:`copy_spell_ledger`)."""
     runs = table("evaluation_run")
     latest = _latest_run(conn, day, rules.content_hash)
     delta = changed if changed is not None else pl.DataFrame(schema=STATE_SCHEMA)
@@ -208,6 +211,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     run = pl.lit(run_id, pl.Int64).alias("run_id")
     if decay is not None:
         store_decay_ledger(conn, run_id, decay)
+        if spell_decay is not None and spell_decay.height:
+            copy_spell_ledger(conn, run_id, spell_decay, day)
         if mark:
             mark_decay_runs(conn, run_id)
     if answer is not None:
@@ -247,6 +252,11 @@ class _Day:
     spells: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SPELL_SCHEMA))
     spell_ledger: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema=SPELL_LEDGER_SCHEMA))
+    # the subjects (subject_id, subject_type) whose decay starts anew from a spell whose
+    # ledger rows are in the store: those rows (still counting after the day) are its
+    # decay's, copied in the database (:func:`copy_spell_ledger`)
+    spell_decay: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={k: pl.String() for k in KEY}))
 
 
 @dataclass
@@ -278,6 +288,24 @@ class _Carry:
     loader: Callable[[list[str]], CreditData] | None = None
     # ``spell_ledger`` by subject (made when first asked, again once it changes)
     spell_index: KeyedRows | None = None
+    # the subject_ids recomputed during this catch-up: their spells' ledger rows are in
+    # ``spell_ledger``; the others' are read from the store only when needed
+    respelled: set[str] = field(default_factory=set)
+    # the subjects whose decay run is one of this catch-up's whose ledger rows are their
+    # stored spell ledger's (``segments`` holds none for them) and how to read those
+    spell_anchored: set[tuple[str, str]] = field(default_factory=set)
+    stored_spell_ledger: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+
+    def kept_segments(self, keys: pl.DataFrame) -> pl.DataFrame:
+        """The ledger rows of the decay runs of the subjects ``keys`` (each once)."""
+        assert self.segments is not None
+        anchored = [k for k in keys.iter_rows() if k in self.spell_anchored]
+        if not anchored:
+            return self.segments.of_subjects(keys)
+        assert self.stored_spell_ledger is not None
+        spelled = pl.DataFrame(anchored, schema={k: pl.String() for k in KEY}, orient="row")
+        return pl.concat([self.segments.of_subjects(keys.join(spelled, on=KEY, how="anti")),
+                          self.stored_spell_ledger(spelled).select(list(LEDGER_COLUMNS))])
 
     def read_segments(self, subject_ids: list[str]) -> None:
         """Add to ``segments`` the stored ledger rows of the decay runs of the subjects
@@ -351,20 +379,24 @@ def _recompute(data: CreditData, day: dt.date) -> _Fresh:
 
 
 def _from_spells(carry: _Carry, ids: list[str], day: dt.date
-                 ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+                 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[str]]:
     """Of the due ``ids``, those whose answer on ``day`` is a spell: their state rows and
-    the ledger rows of those that decay (as :func:`_recompute` would give them); and the
-    ids that have none (recomputed from their records)."""
+    the ledger rows of those that decay (as :func:`_recompute` would give them) when the
+    spells were computed in this catch-up, the keys of the others that decay (their
+    rows are in the store); and the ids that have none (recomputed from their
+    records)."""
     wanted = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
     found = carry.spells.filter(pl.col("from_day") == day).join(wanted, on="subject_id",
                                                                 how="semi")
     rows = found.drop("from_day").with_columns(pl.lit(None, pl.Int64).alias(
         "decay_run_id")).select(list(STATE_SCHEMA))
     decaying = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
-    decay = carry.spell_ledger_of(decaying).filter(pl.col("end") > to_day(day)).select(
-        list(LEDGER_COLUMNS))
+    respelled = pl.col("subject_id").is_in(pl.Series(list(carry.respelled),
+                                                     dtype=pl.String).implode())
+    decay = carry.spell_ledger_of(decaying.filter(respelled)).filter(
+        pl.col("end") > to_day(day)).select(list(LEDGER_COLUMNS))
     have = set(found.get_column("subject_id").to_list())
-    return rows, decay, [i for i in ids if i not in have]
+    return rows, decay, decaying.filter(~respelled), [i for i in ids if i not in have]
 
 
 def _step(carry: _Carry, day: dt.date) -> _Day:
@@ -382,7 +414,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         empty = pl.DataFrame(schema=STATE_SCHEMA)
         return _Day(day, carry.rules, empty, empty, pl.DataFrame(schema={
             name: core.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}))
-    taken, taken_decay, rest = _from_spells(carry, due, day)
+    taken, taken_decay, spell_decay, rest = _from_spells(carry, due, day)
     ids = list(dict.fromkeys([*new_facts, *rest]))
     parts = [_Fresh(taken, taken_decay, carry.spells.clear(), carry.spell_ledger.clear())]
     if ids:
@@ -401,6 +433,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
             carry.spell_ledger.join(replaced, on="subject_id", how="anti"),
             *(p.spell_ledger for p in parts[1:])])
         carry.spell_index = None
+        carry.respelled.update(ids)
     fresh = pl.concat([p.rows for p in parts])
     decay = pl.concat([p.decay for p in parts])
     going_on = _decays_going_on(carry, fresh, decay, day, taken.select(KEY))
@@ -411,6 +444,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
                                fresh.select(*KEY, "next_change", "decays_until"), on=KEY
                            ).select(list(STATE_SCHEMA))])
         decay = decay.join(going_on, on=KEY, how="anti")
+        spell_decay = spell_decay.join(going_on, on=KEY, how="anti")
     decayed = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
     previous = rows.join(fresh.select(KEY), on=KEY, how="semi").select(ANSWER_COLUMNS)
     changed = pl.concat([
@@ -421,12 +455,15 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
     if carry.segments is not None:  # a decay that starts here may go on in later days
         fresh = _anchored(fresh, day)
         carry.segments = carry.segments.replaced(decay)
+        carry.spell_anchored.difference_update(decay.select(KEY).unique().iter_rows())
+        carry.spell_anchored.update(spell_decay.iter_rows())
     kept = rows.join(fresh.select(KEY), on=KEY, how="anti")
     carry.rows = pl.concat([kept, fresh], rechunk=True)  # a day's joins go faster on one chunk
     return _Day(day, carry.rules, fresh, changed, decay,
                 added=carry.rows.height - rows.height, spell_ids=ids,
                 spells=pl.concat([p.spells for p in parts]),
-                spell_ledger=pl.concat([p.spell_ledger for p in parts]))
+                spell_ledger=pl.concat([p.spell_ledger for p in parts]),
+                spell_decay=spell_decay)
 
 
 def anchor_of(day: dt.date) -> int:
@@ -501,7 +538,7 @@ def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
     recomputed = keys.join(taken, on=KEY, how="anti")
     if not recomputed.height:
         return keys
-    kept = carry.segments.of_subjects(recomputed).filter(pl.col("end") > to_day(day))
+    kept = carry.kept_segments(recomputed).filter(pl.col("end") > to_day(day))
     now = decay.join(recomputed, on=KEY, how="semi")
     ledger = list(LEDGER_COLUMNS)
     differ = pl.concat([kept.join(now, on=ledger, how="anti", nulls_equal=True),
@@ -591,8 +628,8 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             segments = partial(_stored_segments, conn, rows)
             carry = _Carry(rules, loader(needed), rows, new_facts,
                            KeyedRows.of(segments(needed)), segment_loader=segments,
-                           spells=spells, spell_ledger=spell_ledger_rows(conn, state.day, last),
-                           loaded=set(needed), loader=loader)
+                           spells=spells, loaded=set(needed), loader=loader,
+                           stored_spell_ledger=partial(spell_ledger_of, conn))
             work.append(_step(carry, day))
             continue
         if everything is None:
@@ -694,7 +731,8 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
             unwritten, unmarked = [], True
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
-                            actor, started, None if whole else n_state, mark=unmarked)
+                            actor, started, None if whole else n_state, mark=unmarked,
+                            spell_decay=item.spell_decay)
         if result.status != "stored" and unmarked:  # the same answers found stored there
             mark_decay_runs(conn, result.run_id)
         unmarked = False

@@ -388,10 +388,11 @@ def test_a_catch_up_takes_answers_ahead_that_equal_each_day_alone(
     read: list[int] = []
     spells, recompute = snapshots._from_spells, snapshots._recompute
 
-    def from_spells(*args: Any) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-        rows, decay, rest = spells(*args)
+    def from_spells(*args: Any) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame,
+                                         list[str]]:
+        rows, decay, spell_decay, rest = spells(*args)
         taken.append(rows.height)
-        return rows, decay, rest
+        return rows, decay, spell_decay, rest
 
     def recomputed(*args: Any) -> Any:
         fresh = recompute(*args)
