@@ -393,10 +393,13 @@ def _from_spells(carry: _Carry, ids: list[str], day: dt.date
     decaying = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
     respelled = pl.col("subject_id").is_in(pl.Series(list(carry.respelled),
                                                      dtype=pl.String).implode())
-    decay = carry.spell_ledger_of(decaying.filter(respelled)).filter(
-        pl.col("end") > to_day(day)).select(list(LEDGER_COLUMNS))
+    ledger = list(LEDGER_COLUMNS)
+    mine = decaying.filter(respelled) if carry.respelled else decaying.clear()
+    decay = carry.spell_ledger_of(mine).filter(pl.col("end") > to_day(day)).select(
+        ledger) if mine.height else carry.spell_ledger.select(ledger).clear()
     have = set(found.get_column("subject_id").to_list())
-    return rows, decay, decaying.filter(~respelled), [i for i in ids if i not in have]
+    stored = decaying.filter(~respelled) if carry.respelled else decaying
+    return rows, decay, stored, [i for i in ids if i not in have]
 
 
 def _step(carry: _Carry, day: dt.date) -> _Day:
@@ -445,7 +448,8 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
                            ).select(list(STATE_SCHEMA))])
         decay = decay.join(going_on, on=KEY, how="anti")
         spell_decay = spell_decay.join(going_on, on=KEY, how="anti")
-    decayed = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
+    decayed = rows.select(*KEY, "decays_until").filter(
+        pl.col("decays_until").is_not_null()).select(KEY)
     previous = rows.join(fresh.select(KEY), on=KEY, how="semi").select(ANSWER_COLUMNS)
     changed = pl.concat([
         fresh.join(previous, on=ANSWER_COLUMNS, how="anti", nulls_equal=True),
@@ -454,7 +458,8 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
     ]).unique(KEY, keep="first", maintain_order=True).join(going_on, on=KEY, how="anti")
     if carry.segments is not None:  # a decay that starts here may go on in later days
         fresh = _anchored(fresh, day)
-        carry.segments = carry.segments.replaced(decay)
+        if decay.height:
+            carry.segments = carry.segments.replaced(decay)
         carry.spell_anchored.difference_update(decay.select(KEY).unique().iter_rows())
         carry.spell_anchored.update(spell_decay.iter_rows())
     kept = rows.join(fresh.select(KEY), on=KEY, how="anti")
