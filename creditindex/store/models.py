@@ -280,7 +280,44 @@ class EvaluationRun(SQLModel, table=True):
     parent_run_id: int | None = _col(BigId, ForeignKey("evaluation_run.id"), nullable=True)
 
 
-class SnapshotRow(SQLModel, table=True):
+def _typed(type_: Any) -> Any:
+    """A non-null column of ``type_`` declared in a base class that several tables share
+    (each table gets its own ``Column``; ``_col``'s one ``Column`` cannot be shared)."""
+    return Field(sa_type=type_, nullable=False)
+
+
+def _typed_or_null(type_: Any) -> Any:
+    """:func:`_typed`, nullable."""
+    return Field(default=None, sa_type=type_, nullable=True)
+
+
+class AnswerColumns(SQLModel):
+    """One subject's answer on a day, as the store keeps it (the columns of ``compute``
+    but the rank): shared by ``snapshot_row``, ``subject_state`` and ``subject_spell``."""
+
+    subject_id: str = Field(sa_type=SubjectId, primary_key=True, nullable=False)
+    subject_type: str = Field(sa_type=String(16), primary_key=True, nullable=False)
+    subject_name: str | None = _typed_or_null(Name)
+    credit_index: float = _typed(Double())
+    grade: str = _typed(String(32))
+    watch: str | None = _typed_or_null(String(64))
+    deducted: float = _typed(Double())
+    restricted: bool = _typed(Boolean())
+    restricted_in: str | None = _typed_or_null(String(128))
+    reasons: str = _typed(Text())
+
+
+class StandingColumns(AnswerColumns):
+    """An answer with the days it holds until: ``next_change``, the first later day on
+    which it may change (null: never, unless new facts arrive), and ``decays_until``, the
+    last day of a linear decay it is on. Shared by ``subject_state`` and
+    ``subject_spell``."""
+
+    next_change: dt.date | None = _typed_or_null(Date())
+    decays_until: dt.date | None = _typed_or_null(Date())
+
+
+class SnapshotRow(AnswerColumns, table=True):
     """One subject's answer in a stored evaluation (the columns of ``compute``)."""
 
     __tablename__ = "snapshot_row"
@@ -290,20 +327,10 @@ class SnapshotRow(SQLModel, table=True):
 
     run_id: int = Field(sa_column=Column(BigId, ForeignKey("evaluation_run.id"),
                                          primary_key=True))
-    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
-    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
-    subject_name: str | None = _col(Name, nullable=True)
-    credit_index: float = _col(Double())
-    grade: str = _col(String(32))
-    watch: str | None = _col(String(64), nullable=True)
-    type_rank: int = _col(Integer())
-    deducted: float = _col(Double())
-    restricted: bool = _col(Boolean())
-    restricted_in: str | None = _col(String(128), nullable=True)
-    reasons: str = _col(Text())
+    type_rank: int = _typed(Integer())
 
 
-class SubjectState(SQLModel, table=True):
+class SubjectState(StandingColumns, table=True):
     """The daily job's state (revision 0007): every subject's answer on the state's day
     (the columns of ``snapshot_row`` but the rank) and ``next_change``, the first later
     day on which that answer may change (null: never, unless new facts arrive). The
@@ -313,26 +340,8 @@ class SubjectState(SQLModel, table=True):
     __table_args__ = (Index(None, "next_change"), Index(None, "decays_until"),
                       MYSQL_TABLE_ARGS)
 
-    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
-    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
-    subject_name: str | None = _col(Name, nullable=True)
-    credit_index: float = _col(Double())
-    grade: str = _col(String(32))
-    watch: str | None = _col(String(64), nullable=True)
-    deducted: float = _col(Double())
-    restricted: bool = _col(Boolean())
-    restricted_in: str | None = _col(String(128), nullable=True)
-    reasons: str = _col(Text())
-    next_change: dt.date | None = _col(Date(), nullable=True)
-    decays_until: dt.date | None = _col(Date(), nullable=True)
     # the run whose decay_ledger rows this answer decays along (revision 0008)
     decay_run_id: int | None = _col(BigId, nullable=True)
-
-
-def _typed(type_: Any) -> Any:
-    """A non-null column of ``type_`` declared in a base class that several tables share
-    (each table gets its own ``Column``; ``_col``'s one ``Column`` cannot be shared)."""
-    return Field(sa_type=type_, nullable=False)
 
 
 class LedgerRowColumns(SQLModel):
@@ -368,7 +377,7 @@ class DecayLedger(LedgerRowColumns, table=True):
     run_id: int = _col(BigId, ForeignKey("evaluation_run.id"))
 
 
-class SubjectSpell(SQLModel, table=True):
+class SubjectSpell(StandingColumns, table=True):
     """A subject's answer ahead (revision 0009): the state row it gets on ``from_day``,
     one of its change points after the day it was last recomputed from its records and
     before any fact in the store becomes known (a record recorded, revoked or repaired
@@ -378,19 +387,7 @@ class SubjectSpell(SQLModel, table=True):
     __tablename__ = "subject_spell"
     __table_args__ = (Index(None, "from_day"), MYSQL_TABLE_ARGS)
 
-    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
-    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
-    from_day: dt.date = Field(sa_column=Column(Date(), primary_key=True))
-    subject_name: str | None = _col(Name, nullable=True)
-    credit_index: float = _col(Double())
-    grade: str = _col(String(32))
-    watch: str | None = _col(String(64), nullable=True)
-    deducted: float = _col(Double())
-    restricted: bool = _col(Boolean())
-    restricted_in: str | None = _col(String(128), nullable=True)
-    reasons: str = _col(Text())
-    next_change: dt.date | None = _col(Date(), nullable=True)
-    decays_until: dt.date | None = _col(Date(), nullable=True)
+    from_day: dt.date = Field(sa_type=Date(), primary_key=True, nullable=False)
 
 
 class SpellLedger(LedgerRowColumns, table=True):
