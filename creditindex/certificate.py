@@ -9,6 +9,7 @@ the PDF is made by :mod:`creditindex.pdf` from the same payload.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import inspect
 from collections.abc import Sequence
@@ -73,7 +74,11 @@ class CheckRequest:
     @property
     def ids(self) -> list[str]:
         """The codes, trimmed, upper-cased, each once, in the order asked."""
-        return list(dict.fromkeys(s.strip().upper() for s in self.subject_ids if s.strip()))
+        return list(self._ids)
+
+    @functools.cached_property
+    def _ids(self) -> tuple[str, ...]:  # a request is asked for its codes many times
+        return tuple(dict.fromkeys(s.strip().upper() for s in self.subject_ids if s.strip()))
 
     def inputs(self) -> dict[str, Any]:
         """The request as stored with the check (codes masked for natural persons)."""

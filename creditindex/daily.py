@@ -207,13 +207,21 @@ def ledger_and_restrictions(data: evaluate.CreditData, day: dt.date | int
     return ledger_frame(data.records, la), found
 
 
+STANDING_COLUMNS = ("subject_name", "restricted", "restricted_in")
+
+
+def grounds_expr(reasons: pl.Expr) -> pl.Expr:
+    """The restriction's grounds written in ``reasons``: everything after the first
+    ``restricted: `` (null: none), found as literal text (no regular expression)."""
+    return reasons.str.splitn("restricted: ", 2).struct.field("field_1")
+
+
 def standing(answer: pl.DataFrame) -> pl.DataFrame:
     """What of answers (columns of ``evaluate.compute``) a decay leaves standing, all
     :func:`decayed_answer` takes from them: the key, name, restriction and its grounds
     (``_grounds``, from the reasons)."""
-    grounds = pl.col("reasons").str.extract(r"(?s)restricted: (.*)", 1)
-    return answer.select(*engine.SUBJECT_KEY, "subject_name", "restricted", "restricted_in",
-                         grounds.alias("_grounds"))
+    return answer.select(*engine.SUBJECT_KEY, *STANDING_COLUMNS,
+                         grounds_expr(pl.col("reasons")).alias("_grounds"))
 
 
 def decayed_answer(answer: pl.DataFrame, ledger: pl.DataFrame, rules: RuleSet,

@@ -100,11 +100,12 @@ def id_problem(subject_id: str) -> str | None:
 
 def _fixed_width_bytes(values: pl.Series, width: int) -> tuple[npt.NDArray[np.bool_],
                                                                npt.NDArray[np.uint8]]:
-    """Which values are exactly ``width`` bytes, and those values as a (n, width) matrix."""
-    fits = (values.str.len_bytes() == width).fill_null(False).to_numpy()
-    joined = values.filter(pl.Series(fits)).str.join("").item() if fits.any() else ""
-    matrix = np.frombuffer((joined or "").encode(), dtype=np.uint8).reshape(-1, width)
-    return fits, matrix
+    """Which values are exactly ``width`` bytes, and those values as a (n, width) matrix
+    (their bytes read in place by polars, no text joined and encoded again)."""
+    fits = (values.str.len_bytes() == width).fill_null(False)
+    matrix = (values.filter(fits).cast(pl.Binary)
+              .bin.reinterpret(dtype=pl.Array(pl.UInt8, width)).to_numpy())
+    return fits.to_numpy(), matrix.reshape(-1, width)
 
 
 def _lookup(alphabet: str) -> npt.NDArray[np.int8]:
@@ -128,33 +129,27 @@ _RID_WEIGHTED = _weighted("0123456789", RID_WEIGHTS, 11)
 _DAYS_IN_MONTH = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
-def _weighted_sum(columns: npt.NDArray[np.uint8], table: npt.NDArray[np.int16]
+def _weighted_sum(matrix: npt.NDArray[np.uint8], table: npt.NDArray[np.int16]
                   ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
-    """The sum over the first ``len(table)`` character positions (``columns``: one row per
-    position) of each byte's weighted value, and whether every byte had one. Position by
-    position: each step reads one contiguous row, no (n, 18) temporaries."""
-    total = np.zeros(columns.shape[1], dtype=np.int32)
-    known = np.ones(columns.shape[1], dtype=np.bool_)
+    """The sum over the first ``len(table)`` character positions (``matrix``: one row per
+    value) of each byte's weighted value, and whether every byte had one. Position by
+    position (``np.take`` of one column: no (n, 18) temporaries)."""
+    total = np.zeros(matrix.shape[0], dtype=np.int32)
+    known = np.ones(matrix.shape[0], dtype=np.bool_)
     for position, weighted in enumerate(table):
-        v = weighted[columns[position]]
+        v = np.take(weighted, matrix[:, position])
         known &= v >= 0
         total += v
     return total, known
-
-
-def _positions(values: pl.Series) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint8]]:
-    """Which values are 18 bytes, and their bytes as one row per character position."""
-    fits, m = _fixed_width_bytes(values, 18)
-    return fits, np.ascontiguousarray(m.T)
 
 
 def uscc_valid_mask(values: pl.Series) -> npt.NDArray[np.bool_]:
     """True where a value is surely a valid USCC as written (18 characters of the alphabet,
     upper case, right check character): a fast pre-check of many values, which
     :func:`uscc_problem_expr` words for the others (False never means invalid)."""
-    fits, cols = _positions(values)
+    fits, cols = _fixed_width_bytes(values, 18)
     total, known = _weighted_sum(cols, _USCC_WEIGHTED)
-    last = _USCC_LOOKUP[cols[17]]
+    last = np.take(_USCC_LOOKUP, cols[:, 17])
     ok = known & (last == (31 - total % 31) % 31)
     out = np.zeros(len(fits), dtype=np.bool_)
     out[fits] = ok
@@ -165,13 +160,13 @@ def rid_valid_mask(values: pl.Series) -> npt.NDArray[np.bool_]:
     """True where a value is surely a valid resident ID number as written (17 digits, a
     birth date between 1800 and 2199 that exists, right check character): a fast
     pre-check, like :func:`uscc_valid_mask`."""
-    fits, cols = _positions(values)
+    fits, cols = _fixed_width_bytes(values, 18)
     total, digits = _weighted_sum(cols, _RID_WEIGHTED)
 
     def number(first: int, last: int) -> npt.NDArray[np.int32]:
-        out = np.zeros(cols.shape[1], dtype=np.int32)
+        out = np.zeros(cols.shape[0], dtype=np.int32)
         for position in range(first, last):
-            out = out * 10 + np.maximum(_DIGIT_LOOKUP[cols[position]], 0)
+            out = out * 10 + np.maximum(np.take(_DIGIT_LOOKUP, cols[:, position]), 0)
         return out
 
     year, month, day = number(6, 10), number(10, 12), number(12, 14)
@@ -180,7 +175,7 @@ def rid_valid_mask(values: pl.Series) -> npt.NDArray[np.bool_]:
     real = (year >= 1800) & (year < 2200) & (month >= 1) & (month <= 12) & (day >= 1) & (
         day <= last)
     check = np.frombuffer(RID_CHECK.encode(), dtype=np.uint8)[total % 11]
-    ok = digits & real & (cols[17] == check)
+    ok = digits & real & (cols[:, 17] == check)
     out = np.zeros(len(fits), dtype=np.bool_)
     out[fits] = ok
     return out
@@ -295,6 +290,8 @@ def mask_rid_expr(col: str) -> pl.Expr:
 
 def mask_text(text: str) -> str:
     """``text`` with every resident ID number in it masked."""
+    if len(text) < 18:  # too short to hold one (most values: codes, grades, dates)
+        return text
     return _RID_IN_TEXT.sub(lambda m: m.group(1) + MASK + m.group(2), text)
 
 

@@ -164,6 +164,24 @@ def _by_value(frame: pl.DataFrame, column: str, expr: pl.Expr, dtype: pl.DataTyp
     return pl.col(column).replace_strict(values, mapped, default=default, return_dtype=dtype)
 
 
+def _dates_by_value(frame: pl.DataFrame) -> dict[str, pl.Expr]:
+    """The text date columns of ``frame`` (and ``restrict_until``, whose words for a bar
+    without end read as :data:`PERMANENT_DATE`) read by the one parser once per distinct
+    text among all of them (a file names a few thousand days) and mapped back onto every
+    row: ``column -> Date expression``. Typed date columns are left to :func:`_date_of`."""
+    text = [c for c in (*DATE_COLUMNS, "restrict_until") if frame.schema[c] == pl.String]
+    if not text:
+        return {}
+    values = pl.concat([frame.get_column(c).drop_nulls().unique() for c in text]).unique()
+    read = pl.DataFrame({"v": values}).select(
+        parse_date_expr("v").alias("date"),
+        pl.when(pl.col("v").str.to_lowercase().is_in(PERMANENT_WORDS))
+        .then(pl.lit(PERMANENT_DATE)).otherwise(parse_date_expr("v")).alias("until"))
+    return {c: pl.col(c).replace_strict(
+        values, read.get_column("until" if c == "restrict_until" else "date"),
+        default=None, return_dtype=pl.Date) for c in text}
+
+
 def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.DataFrame,
                                                                               list[Problem]]:
     """Check rows (text, or typed dates; with origin columns) and convert them to the
@@ -213,17 +231,15 @@ def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
     type_no = {t: i for i, t in enumerate(SUBJECT_TYPES)}
     allowed = [codes.index(b.code) * 8 + type_no[t] for b in rules.behaviour
                for t in b.subject_types if t in type_no]
-    until = pl.col("restrict_until")
-    until_text = kinds["restrict_until"] == pl.String
-    permanent = (until.str.to_lowercase().is_in(PERMANENT_WORDS) if until_text
-                 else pl.lit(False))
+    dates = _dates_by_value(raw)
     frame = raw.with_columns(
         pl.col("subject_id").str.to_uppercase(),
-        pl.col("subject_type").str.to_lowercase(),
-        pl.col("industry").str.to_lowercase(),
-        *(_date_of(c, kinds[c]).alias(f"_{c}") for c in DATE_COLUMNS),
-        pl.when(permanent).then(pl.lit(PERMANENT_DATE))
-        .otherwise(_date_of("restrict_until", kinds["restrict_until"]))
+        # few distinct values: each lower-cased once
+        _by_value(raw, "subject_type", pl.col("subject_type").str.to_lowercase(),
+                  pl.String()),
+        _by_value(raw, "industry", pl.col("industry").str.to_lowercase(), pl.String()),
+        *(dates.get(c, _date_of(c, kinds[c])).alias(f"_{c}") for c in DATE_COLUMNS),
+        dates.get("restrict_until", _date_of("restrict_until", kinds["restrict_until"]))
         .alias("_restrict_until"),
         pl.col("behaviour_code").replace_strict(codes, range(len(codes)), default=None,
                                                 return_dtype=pl.Int32).alias("_code"),
@@ -235,8 +251,8 @@ def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
                                               ).alias("_type"),
         _by_value(frame, "restrict_scope", scope_mask_expr("restrict_scope"), pl.Int64(),
                   default=0).alias("_scope_mask"),
-        *(pl.col("_code").replace_strict(range(len(codes)), values, default=None,
-                                         return_dtype=dtype).alias(name)
+        # each behaviour's facts taken by its place (a gather: no hashing of every row)
+        *(pl.lit(pl.Series(values, dtype=dtype)).gather(pl.col("_code")).alias(name)
           for name, values, dtype in (
               ("_bars", [behaviour[c].restricts for c in codes], pl.Boolean),
               ("_range_min", [behaviour[c].restrict_min_days for c in codes], pl.Int64),

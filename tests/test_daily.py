@@ -9,7 +9,12 @@ from pathlib import Path
 import polars as pl
 
 from creditindex import engine
-from creditindex.daily import ledger_and_restrictions, next_change, restriction_days
+from creditindex.daily import (
+    grounds_expr,
+    ledger_and_restrictions,
+    next_change,
+    restriction_days,
+)
 from creditindex.days import to_day
 from creditindex.evaluate import CreditData, compute, restrictions
 from creditindex.lists import read_list_entries
@@ -165,3 +170,20 @@ def test_answers_ahead_are_each_days_answer_until_something_becomes_known(
         assert want.height == got.height
         assert want.select(*KEY, *columns).sort(KEY).equals(
             got.select(*KEY, *columns).sort(KEY)), day
+
+
+def test_the_grounds_are_what_follows_the_first_restricted_in_the_reasons(tmp_path: Path
+                                                                          ) -> None:
+    """``grounds_expr`` (literal text) reads the grounds out of reasons as the regular
+    expression ``(?s)restricted: (.*)`` does, on every answer of the sample's subjects and
+    on the edge cases: none, an empty rest, line breaks, a second mark, wide characters."""
+    data = _data(tmp_path)
+    reasons = pl.concat([
+        compute(data, dt.date(2026, 3, d), dt.date(2026, 3, d)).get_column("reasons")
+        for d in (12, 20, 29)]).append(pl.Series("reasons", [
+            None, "", "no restriction", "restricted: ", "a; restricted: x\nrestricted: y",
+            "扣分; restricted: 甲\n乙", "restricted:x"]))
+    assert reasons.str.contains("restricted: ").any()
+    frame = reasons.to_frame()
+    assert frame.select(grounds_expr(pl.col("reasons"))).to_series().equals(
+        frame.select(pl.col("reasons").str.extract(r"(?s)restricted: (.*)", 1)).to_series())

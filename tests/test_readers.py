@@ -1,6 +1,8 @@
 """Reading CSV files (creditindex/readers.py): UTF-8 bytes go to polars as they are,
 other text is decoded first; the size limits are counted on the bytes; every refusal
-names the file and the reason."""
+names the file and the reason. Every test runs twice: a file read into memory, and the
+same file checked mapped in memory and read by polars from its path (as large files are),
+its newlines counted in blocks of a few bytes so that lines straddle the blocks."""
 
 from __future__ import annotations
 
@@ -8,12 +10,21 @@ from pathlib import Path
 
 import pytest
 
+from creditindex import readers
 from creditindex.errors import InputError
 from creditindex.limits import env_name
 from creditindex.readers import read_table
 
 HEADER = "Subject_Name , region\n"
 ROWS = ["招标代理有限公司,440100", " 建设集团 ,\t440300 ", "\"多行\n名称\",440100", ","]
+
+
+@pytest.fixture(autouse=True, params=["in memory", "mapped"])
+def how_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "mapped":
+        monkeypatch.setattr(readers, "_MAP_FROM", 0)
+        monkeypatch.setattr(readers, "_COUNT_BLOCK", 5)
+    return str(request.param)
 
 
 def write(tmp_path: Path, content: bytes, name: str = "rows.csv") -> Path:
@@ -66,3 +77,8 @@ def test_size_limits_are_counted_on_the_bytes(tmp_path: Path, monkeypatch: pytes
     with pytest.raises(InputError) as error:
         read_table(path)
     assert what in str(error.value) and env_name(limit) in str(error.value)
+
+
+def test_a_mapped_file_reads_as_the_same_bytes(tmp_path: Path, how_read: str) -> None:
+    content = ("\ufeff" + HEADER + "\r\n".join(ROWS)).encode("utf-8")
+    assert read_table(write(tmp_path, content)).equals(read_table(content, "upload.csv"))

@@ -17,6 +17,7 @@ full marks, no grounds.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,28 @@ class DayAnswers:
                 self._parts[sid] = found  # a race makes the same rows twice: harmless
             parts.append(found)
         return parts
+
+    def prepare(self, chunk: int = 200, pause: float = 0.001) -> int:
+        """Make the rows of every subject the answers hold (:meth:`subject_rows`) ahead
+        of its first check, ``chunk`` subjects at a time with a ``pause`` between (the
+        server's requests keep being answered meanwhile); how many were made. Under
+        load most checks named subjects not asked before, and making their rows was
+        the largest part of a check's CPU (profiled: a quarter of the event loop's)."""
+        if self.words is None:
+            return 0
+        made = 0
+        for subject_id in sorted(self.exact):
+            if subject_id in self._parts:
+                continue
+            self._parts[subject_id] = self._make_rows(subject_id)
+            made += 1
+            if made % chunk == 0:
+                time.sleep(pause)
+        return made
+
+    def forget_rows(self) -> None:
+        """Drop the subjects' rows made so far (they are made again when asked)."""
+        self._parts.clear()
 
     def _make_rows(self, subject_id: str) -> SubjectRows:
         if subject_id not in self.rows:  # a code no data name: the answer of any such

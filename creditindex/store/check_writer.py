@@ -15,6 +15,10 @@ Why: each check on its own takes the store's write lock, begins, inserts three r
 commits; concurrent requests then queue on the lock (on SQLite by the busy handler's
 sleeps, which add tens of milliseconds to the slowest answers). One writer never waits
 for another of the same process, and a commit is shared by the group.
+
+On PostgreSQL the writer keeps a psycopg connection of its own for its life (no pool,
+no pre-ping) and stores a group through it (:mod:`creditindex.store.pg_checks`: the same
+rows in two round trips); a broken connection is replaced by the next group.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import logging
 import queue
 import threading
 from concurrent.futures import Future
+from typing import Any
 
 from creditindex.store.checks import CheckDraft, IssuedCheck, store_drafts
-from creditindex.store.db import get_engine, write_transaction
+from creditindex.store.db import get_engine, normalise_url, write_transaction
 
 log = logging.getLogger(__name__)
 GROUP_MAX = 64  # checks per transaction at most
@@ -41,6 +46,8 @@ class CheckWriter:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self.groups = 0  # transactions committed (for tests and measurements)
+        self._direct: Any = None  # the writer thread's psycopg connection (PostgreSQL)
+        self._engine_only = False
 
     def store(self, draft: CheckDraft, timeout: float = 120.0) -> IssuedCheck:
         """Store ``draft`` and return it as issued, once its transaction is committed
@@ -80,7 +87,7 @@ class CheckWriter:
         while not stopping:
             first = self._queue.get()
             if first is None:
-                return
+                break
             group = [first]
             while len(group) < GROUP_MAX:
                 try:
@@ -92,12 +99,43 @@ class CheckWriter:
                     break
                 group.append(item)
             self._write(group)
+        self._close_direct()
+
+    def _store(self, drafts: list[CheckDraft]) -> list[IssuedCheck]:
+        """Store ``drafts`` in one transaction (committed when this returns)."""
+        direct = self._connection()
+        if direct is not None:
+            from creditindex.store.pg_checks import store_drafts_pg
+
+            return store_drafts_pg(direct, drafts)
+        with write_transaction(get_engine(self.url)) as conn:
+            return store_drafts(conn, drafts)
+
+    def _connection(self) -> Any:
+        """The writer's psycopg connection on PostgreSQL (opened when missing or
+        closed), else ``None``: the engine's path."""
+        if self._direct is not None and not self._direct.closed:
+            return self._direct
+        url = normalise_url(self.url)
+        if self._engine_only or not url.startswith("postgresql+psycopg://"):
+            return None
+        from creditindex.store.driver import connect
+
+        driver = connect(url)
+        if driver is None:  # a URL or schema the direct path does not take
+            self._engine_only = True
+            return None
+        self._direct = driver.dbapi
+        return self._direct
+
+    def _close_direct(self) -> None:
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
 
     def _write(self, group: list[tuple[CheckDraft, Future[IssuedCheck]]]) -> None:
-        engine = get_engine(self.url)
         try:
-            with write_transaction(engine) as conn:
-                issued = store_drafts(conn, [draft for draft, _ in group])
+            issued = self._store([draft for draft, _ in group])
             self.groups += 1
         except Exception as exc:
             if len(group) == 1:

@@ -105,13 +105,16 @@ def subjects_with_new_facts(conn: Connection, marks: Marks) -> list[str]:
     return frame.get_column("subject_id").to_list()
 
 
-def due_subjects(conn: Connection, last_day: dt.date) -> list[str]:
-    """The subject_ids with a subject at a change point by ``last_day``."""
+def due_state_rows(conn: Connection, last_day: dt.date, also: list[str]) -> pl.DataFrame:
+    """The stored state rows (:data:`STATE_SCHEMA`, every role) of the subject_ids with a
+    subject at a change point by ``last_day`` (picked in the database) and of ``also``."""
     day = last_day.isoformat() if conn.dialect.name == "sqlite" else last_day
-    changing = query_frame(conn, "SELECT DISTINCT subject_id FROM subject_state "
-                                 f"WHERE next_change <= {placeholder(conn)}",
-                           {"subject_id": pl.String()}, (day,))
-    return changing.get_column("subject_id").to_list()
+    due = query_frame(conn, f"SELECT {', '.join(STATE_SCHEMA)} FROM subject_state WHERE "
+                            "subject_id IN (SELECT subject_id FROM subject_state WHERE "
+                            f"next_change <= {placeholder(conn)})", STATE_SCHEMA, (day,))
+    have = set(due.get_column("subject_id").to_list())
+    return pl.concat([due, state_rows(conn, [i for i in also if i not in have])],
+                     rechunk=True)
 
 
 def state_rows(conn: Connection, subject_ids: list[str]) -> pl.DataFrame:
@@ -119,7 +122,7 @@ def state_rows(conn: Connection, subject_ids: list[str]) -> pl.DataFrame:
     select_from = f"SELECT {', '.join(STATE_SCHEMA)} FROM subject_state"
     parts = [query_frame(conn, f"{select_from} WHERE {in_list(conn, 'subject_id', ids)}",
                          STATE_SCHEMA, tuple(ids)) for ids in id_chunks(subject_ids)]
-    return pl.concat(parts) if parts else pl.DataFrame(schema=STATE_SCHEMA)
+    return pl.concat(parts, rechunk=True) if parts else pl.DataFrame(schema=STATE_SCHEMA)
 
 
 def replace_rows(conn: Connection, rows: pl.DataFrame, everyone: bool = False) -> None:
@@ -195,17 +198,21 @@ def decay_ledger_rows(conn: Connection, run_ids: list[int],
 
 def segment_rows(conn: Connection, rows: pl.DataFrame) -> pl.DataFrame:
     """The ledger rows stored with the decay run of each state row of ``rows`` that
-    names one (the engine's ledger columns)."""
+    names one (the engine's ledger columns): ``rows`` are the stored state rows of their
+    subject_ids (every role), joined to their ledger rows in the database and read
+    packed, a few queries for thousands of subjects."""
     schema = {name: engine.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}
-    named = rows.filter(pl.col("decay_run_id").is_not_null()).select(*KEY, "decay_run_id")
-    select_from = f"SELECT {', '.join(LEDGER_COLUMNS.values())} FROM decay_ledger"
+    ids = rows.filter(pl.col("decay_run_id").is_not_null()).get_column("subject_id")
+    columns = [f"d.{c}" if c != "is_linear" else "CASE WHEN d.is_linear THEN 1 ELSE 0 END"
+               for c in LEDGER_COLUMNS.values()]
     parts = []
-    for (run_id,), mine in named.partition_by("decay_run_id", as_dict=True).items():
-        for ids in id_chunks(mine.get_column("subject_id").to_list()):
-            found = query_frame(conn, f"{select_from} WHERE run_id = {placeholder(conn)} "
-                                      f"AND {in_list(conn, 'subject_id', ids)}",
-                                schema, (run_id, *ids))
-            parts.append(found.join(mine.select(KEY), on=KEY, how="semi"))
+    for chunk in id_chunks(ids.to_list()):
+        packed = fetch_packed(conn, columns, (
+            "FROM subject_state s JOIN decay_ledger d ON d.run_id = s.decay_run_id "
+            "AND d.subject_id = s.subject_id AND d.subject_type = s.subject_type "
+            f"WHERE {in_list(conn, 's.subject_id', chunk)}"), tuple(chunk))
+        parts.append(unpack(packed, {**schema, "linear": pl.Int8()}).with_columns(
+            pl.col("linear").cast(pl.Boolean)))
     return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 

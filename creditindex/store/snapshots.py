@@ -41,7 +41,7 @@ from sqlalchemy import Connection, func, insert, select
 from tqdm import tqdm
 
 from creditindex import engine as core
-from creditindex.daily import answers_ahead, decayed_answer, standing
+from creditindex.daily import STANDING_COLUMNS, answers_ahead, decayed_answer, grounds_expr
 from creditindex.days import to_day
 from creditindex.evaluate import COMPUTE_COLUMNS, CreditData
 from creditindex.evidence import frame_digest
@@ -56,14 +56,13 @@ from creditindex.store.daily_state import (
     StoredState,
     copy_state_to_run,
     decay_ledger_rows,
-    due_subjects,
+    due_state_rows,
     input_marks,
     mark_decay_runs,
     read_state,
     replace_rows,
     save_state,
     segment_rows,
-    state_rows,
     store_decay_ledger,
     subjects_with_new_facts,
 )
@@ -90,8 +89,9 @@ from creditindex.store.rulesets import (
 from creditindex.store.spells import (
     SPELL_LEDGER_SCHEMA,
     SPELL_SCHEMA,
+    copy_spell_ledger,
     replace_spells,
-    spell_ledger_rows,
+    spell_ledger_of,
     spells_between,
 )
 from creditindex.store.state import data_state
@@ -172,15 +172,17 @@ def _same_decay(conn: Connection, run_id: int, decay: pl.DataFrame | None) -> bo
 def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
                answer: pl.DataFrame | None, changed: pl.DataFrame | None,
                decay: pl.DataFrame | None, parent: int | None, version: int, actor: str,
-               started: dt.datetime, n_state: int | None = None, mark: bool = True
-               ) -> DayResult:
+               started: dt.datetime, n_state: int | None = None, mark: bool = True,
+               spell_decay: pl.DataFrame | None = None) -> DayResult:
     """Store one day's run on ``conn`` unless the same data or answer is there: the whole
     ``answer`` (ranks included), or the rows ``changed`` since the run ``parent``, or,
     with neither, the whole state (just updated to this day) copied in the database;
     ``decay``: the ledger rows of the decaying answers among the rows stored (none: the
     rows are the day's answers as they stand); ``n_state``: the number of subjects in
     the state when known (else counted in the store); ``mark``: whether state rows in
-    the store may lack their decay run (:func:`mark_decay_runs`)."""
+    the store may lack their decay run (:func:`mark_decay_runs`); ``spell_decay``: the
+    decaying answers among the rows stored whose ledger rows are their stored spells'
+    (:func:`copy_spell_ledger`)."""
     runs = table("evaluation_run")
     latest = _latest_run(conn, day, rules.content_hash)
     delta = changed if changed is not None else pl.DataFrame(schema=STATE_SCHEMA)
@@ -209,6 +211,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     run = pl.lit(run_id, pl.Int64).alias("run_id")
     if decay is not None:
         store_decay_ledger(conn, run_id, decay)
+        if spell_decay is not None and spell_decay.height:
+            copy_spell_ledger(conn, run_id, spell_decay, day)
         if mark:
             mark_decay_runs(conn, run_id)
     if answer is not None:
@@ -248,6 +252,11 @@ class _Day:
     spells: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SPELL_SCHEMA))
     spell_ledger: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema=SPELL_LEDGER_SCHEMA))
+    # the subjects (subject_id, subject_type) whose decay starts anew from a spell whose
+    # ledger rows are in the store: those rows (still counting after the day) are its
+    # decay's, copied in the database (:func:`copy_spell_ledger`)
+    spell_decay: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={k: pl.String() for k in KEY}))
 
 
 @dataclass
@@ -261,8 +270,12 @@ class _Carry:
     rows: pl.DataFrame
     new_facts: list[str]
     # the ledger rows stored with the decay runs of the rows that name one (of the run
-    # planned for a day of this catch-up, :func:`anchor_of`, for rows that name one)
+    # planned for a day of this catch-up, :func:`anchor_of`, for rows that name one):
+    # those of the subjects recomputed from their records (a subject that takes a spell
+    # needs none, :func:`_decays_going_on`) and those stored during the catch-up
     segments: KeyedRows | None = None
+    # the stored ones of the stored state rows of some subject_ids
+    segment_loader: Callable[[list[str]], pl.DataFrame] | None = None
     # per subject_id, its rows in ``data.records`` (made when first asked)
     rows_of: pl.DataFrame | None = None
     # the spells of the subjects (SPELL_SCHEMA) and the ledger rows they decay along
@@ -275,6 +288,35 @@ class _Carry:
     loader: Callable[[list[str]], CreditData] | None = None
     # ``spell_ledger`` by subject (made when first asked, again once it changes)
     spell_index: KeyedRows | None = None
+    # the subject_ids recomputed during this catch-up: their spells' ledger rows are in
+    # ``spell_ledger``; the others' are read from the store only when needed
+    respelled: set[str] = field(default_factory=set)
+    # the subjects whose decay run is one of this catch-up's whose ledger rows are their
+    # stored spell ledger's (``segments`` holds none for them) and how to read those
+    spell_anchored: set[tuple[str, str]] = field(default_factory=set)
+    stored_spell_ledger: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+
+    def kept_segments(self, keys: pl.DataFrame) -> pl.DataFrame:
+        """The ledger rows of the decay runs of the subjects ``keys`` (each once)."""
+        assert self.segments is not None
+        anchored = [k for k in keys.iter_rows() if k in self.spell_anchored]
+        if not anchored:
+            return self.segments.of_subjects(keys)
+        assert self.stored_spell_ledger is not None
+        spelled = pl.DataFrame(anchored, schema={k: pl.String() for k in KEY}, orient="row")
+        return pl.concat([self.segments.of_subjects(keys.join(spelled, on=KEY, how="anti")),
+                          self.stored_spell_ledger(spelled).select(list(LEDGER_COLUMNS))])
+
+    def read_segments(self, subject_ids: list[str]) -> None:
+        """Add to ``segments`` the stored ledger rows of the decay runs of the subjects
+        (subject_id, subject_type) of ``subject_ids`` that have none there yet (their
+        decay run is the one stored before the catch-up)."""
+        if self.segments is None or self.segment_loader is None or not subject_ids:
+            return
+        found = self.segment_loader(subject_ids).join(self.segments.where.select(KEY),
+                                                      on=KEY, how="anti")
+        if found.height:
+            self.segments = self.segments.replaced(found)
 
     def spell_ledger_of(self, keys: pl.DataFrame) -> pl.DataFrame:
         """The spell ledger rows of the subjects ``keys`` (each once)."""
@@ -337,20 +379,27 @@ def _recompute(data: CreditData, day: dt.date) -> _Fresh:
 
 
 def _from_spells(carry: _Carry, ids: list[str], day: dt.date
-                 ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+                 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[str]]:
     """Of the due ``ids``, those whose answer on ``day`` is a spell: their state rows and
-    the ledger rows of those that decay (as :func:`_recompute` would give them); and the
-    ids that have none (recomputed from their records)."""
+    the ledger rows of those that decay (as :func:`_recompute` would give them) when the
+    spells were computed in this catch-up, the keys of the others that decay (their
+    rows are in the store); and the ids that have none (recomputed from their
+    records)."""
     wanted = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
     found = carry.spells.filter(pl.col("from_day") == day).join(wanted, on="subject_id",
                                                                 how="semi")
     rows = found.drop("from_day").with_columns(pl.lit(None, pl.Int64).alias(
         "decay_run_id")).select(list(STATE_SCHEMA))
     decaying = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
-    decay = carry.spell_ledger_of(decaying).filter(pl.col("end") > to_day(day)).select(
-        list(LEDGER_COLUMNS))
+    respelled = pl.col("subject_id").is_in(pl.Series(list(carry.respelled),
+                                                     dtype=pl.String).implode())
+    ledger = list(LEDGER_COLUMNS)
+    mine = decaying.filter(respelled) if carry.respelled else decaying.clear()
+    decay = carry.spell_ledger_of(mine).filter(pl.col("end") > to_day(day)).select(
+        ledger) if mine.height else carry.spell_ledger.select(ledger).clear()
     have = set(found.get_column("subject_id").to_list())
-    return rows, decay, [i for i in ids if i not in have]
+    stored = decaying.filter(~respelled) if carry.respelled else decaying
+    return rows, decay, stored, [i for i in ids if i not in have]
 
 
 def _step(carry: _Carry, day: dt.date) -> _Day:
@@ -368,7 +417,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         empty = pl.DataFrame(schema=STATE_SCHEMA)
         return _Day(day, carry.rules, empty, empty, pl.DataFrame(schema={
             name: core.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}))
-    taken, taken_decay, rest = _from_spells(carry, due, day)
+    taken, taken_decay, spell_decay, rest = _from_spells(carry, due, day)
     ids = list(dict.fromkeys([*new_facts, *rest]))
     parts = [_Fresh(taken, taken_decay, carry.spells.clear(), carry.spell_ledger.clear())]
     if ids:
@@ -379,6 +428,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         if missing:  # not foreseen when the records were read: read theirs now
             assert carry.loader is not None
             parts.append(_recompute(carry.loader(missing), day))
+            carry.read_segments(missing)
         replaced = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
         carry.spells = pl.concat([carry.spells.join(replaced, on="subject_id", how="anti"),
                                   *(p.spells for p in parts[1:])])
@@ -386,9 +436,10 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
             carry.spell_ledger.join(replaced, on="subject_id", how="anti"),
             *(p.spell_ledger for p in parts[1:])])
         carry.spell_index = None
+        carry.respelled.update(ids)
     fresh = pl.concat([p.rows for p in parts])
     decay = pl.concat([p.decay for p in parts])
-    going_on = _decays_going_on(carry, fresh, decay, day)
+    going_on = _decays_going_on(carry, fresh, decay, day, taken.select(KEY))
     if going_on.height:  # their stored answer, read on this day, is the fresh one
         fresh = pl.concat([fresh.join(going_on, on=KEY, how="anti"),
                            rows.join(going_on, on=KEY, how="semi").drop(
@@ -396,7 +447,9 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
                                fresh.select(*KEY, "next_change", "decays_until"), on=KEY
                            ).select(list(STATE_SCHEMA))])
         decay = decay.join(going_on, on=KEY, how="anti")
-    decayed = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
+        spell_decay = spell_decay.join(going_on, on=KEY, how="anti")
+    decayed = rows.select(*KEY, "decays_until").filter(
+        pl.col("decays_until").is_not_null()).select(KEY)
     previous = rows.join(fresh.select(KEY), on=KEY, how="semi").select(ANSWER_COLUMNS)
     changed = pl.concat([
         fresh.join(previous, on=ANSWER_COLUMNS, how="anti", nulls_equal=True),
@@ -405,13 +458,17 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
     ]).unique(KEY, keep="first", maintain_order=True).join(going_on, on=KEY, how="anti")
     if carry.segments is not None:  # a decay that starts here may go on in later days
         fresh = _anchored(fresh, day)
-        carry.segments = carry.segments.replaced(decay)
+        if decay.height:
+            carry.segments = carry.segments.replaced(decay)
+        carry.spell_anchored.difference_update(decay.select(KEY).unique().iter_rows())
+        carry.spell_anchored.update(spell_decay.iter_rows())
     kept = rows.join(fresh.select(KEY), on=KEY, how="anti")
-    carry.rows = pl.concat([kept, fresh])
+    carry.rows = pl.concat([kept, fresh], rechunk=True)  # a day's joins go faster on one chunk
     return _Day(day, carry.rules, fresh, changed, decay,
                 added=carry.rows.height - rows.height, spell_ids=ids,
                 spells=pl.concat([p.spells for p in parts]),
-                spell_ledger=pl.concat([p.spell_ledger for p in parts]))
+                spell_ledger=pl.concat([p.spell_ledger for p in parts]),
+                spell_decay=spell_decay)
 
 
 def anchor_of(day: dt.date) -> int:
@@ -450,7 +507,7 @@ def _with_runs(rows: pl.DataFrame, runs: dict[int, int], run_id: int | None
 
 
 def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
-                     day: dt.date) -> pl.DataFrame:
+                     day: dt.date, taken: pl.DataFrame) -> pl.DataFrame:
     """The keys of recomputed subjects whose stored decaying answer goes on: it names
     its decay run, decays along the same ledger rows as now, and read on ``day`` is the
     fresh answer (so nothing of theirs need be stored again). A stored answer is read
@@ -458,21 +515,40 @@ def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
     rows everything but what a decay leaves standing
     (:func:`creditindex.daily.standing`), and a fresh decaying answer is that reading
     of itself on its own day (what storing it where its decay starts relies on): with
-    the same ledger rows, it is the fresh answer when what stands is the same."""
+    the same ledger rows, it is the fresh answer when what stands is the same.
+
+    The ledger rows are compared only for the subjects recomputed from their records:
+    those that take a spell (``taken``, keys) decay along the same rows by construction.
+    A state row's decay run keeps the ledger of the compilation its subject's spells
+    come from, or rows found equal to that ledger when the subject was last recomputed
+    (else that day stored its decay anew), each still counting after the later of the
+    two days; a spell's ledger rows are that compilation's, still counting after it;
+    past both days, the rows still counting on a spell's day are the same."""
     if carry.segments is None:
         return pl.DataFrame(schema={k: pl.String() for k in KEY})
-    before = carry.rows.filter(pl.col("decay_run_id").is_not_null()).join(
-        fresh.filter(pl.col("decays_until").is_not_null()).select(KEY), on=KEY, how="semi")
-    if not before.height:
-        return before.select(KEY)
-    kept = carry.segments.of_subjects(before.select(KEY)).filter(pl.col("end") > to_day(day))
-    now = decay.join(before.select(KEY), on=KEY, how="semi")
-    columns = list(LEDGER_COLUMNS)
-    differ = pl.concat([kept.join(now, on=columns, how="anti", nulls_equal=True),
-                        now.join(kept, on=columns, how="anti", nulls_equal=True)]).select(KEY)
-    same = standing(before.join(differ, on=KEY, how="anti"))
-    now = standing(fresh.join(same.select(KEY), on=KEY, how="semi"))
-    return same.join(now, on=same.columns, how="semi", nulls_equal=True).select(KEY)
+    columns = ["reasons", *STANDING_COLUMNS]
+    pair = carry.rows.filter(pl.col("decay_run_id").is_not_null()).select(*KEY, *columns).join(
+        fresh.filter(pl.col("decays_until").is_not_null()).select(*KEY, *columns), on=KEY,
+        suffix="_now").filter(pl.all_horizontal(
+            pl.col(c).eq_missing(pl.col(f"{c}_now")) for c in STANDING_COLUMNS))
+    # the same reasons give the same grounds: only other reasons are searched for theirs
+    other = pair.filter(~pl.col("reasons").eq_missing(pl.col("reasons_now")))
+    if other.height:
+        moved = other.filter(~grounds_expr(pl.col("reasons")).eq_missing(
+            grounds_expr(pl.col("reasons_now"))))
+        pair = pair.join(moved.select(KEY), on=KEY, how="anti")
+    if not pair.height:
+        return pair.select(KEY)
+    keys = pair.select(KEY)
+    recomputed = keys.join(taken, on=KEY, how="anti")
+    if not recomputed.height:
+        return keys
+    kept = carry.kept_segments(recomputed).filter(pl.col("end") > to_day(day))
+    now = decay.join(recomputed, on=KEY, how="semi")
+    ledger = list(LEDGER_COLUMNS)
+    differ = pl.concat([kept.join(now, on=ledger, how="anti", nulls_equal=True),
+                        now.join(kept, on=ledger, how="anti", nulls_equal=True)]).select(KEY)
+    return keys.join(differ, on=KEY, how="anti")
 
 
 def _whole(data: CreditData, rules: PublishedRules, day: dt.date) -> tuple[_Day, _Carry]:
@@ -550,15 +626,15 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             assert state is not None
             last = max(d for d, r in pending if r.content_hash == rules.content_hash)
             new_facts = subjects_with_new_facts(conn, state.marks)
-            ids = list(dict.fromkeys([*new_facts, *due_subjects(conn, last)]))
-            rows = state_rows(conn, ids)
+            rows = due_state_rows(conn, last, new_facts)
             spells = spells_between(conn, state.day, last)
             needed = _uncovered(rows, spells, last, new_facts)
             loader = partial(_load_subjects, conn, rules.rules)
+            segments = partial(_stored_segments, conn, rows)
             carry = _Carry(rules, loader(needed), rows, new_facts,
-                           KeyedRows.of(segment_rows(conn, rows)),
-                           spells=spells, spell_ledger=spell_ledger_rows(conn, state.day, last),
-                           loaded=set(needed), loader=loader)
+                           KeyedRows.of(segments(needed)), segment_loader=segments,
+                           spells=spells, loaded=set(needed), loader=loader,
+                           stored_spell_ledger=partial(spell_ledger_of, conn))
             work.append(_step(carry, day))
             continue
         if everything is None:
@@ -577,6 +653,14 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
 
 def _load_subjects(conn: Connection, rules: RuleSet, subject_ids: list[str]) -> CreditData:
     return load_from(conn, rules, subject_ids=subject_ids)
+
+
+def _stored_segments(conn: Connection, rows: pl.DataFrame, subject_ids: list[str]
+                     ) -> pl.DataFrame:
+    """The ledger rows stored with the decay runs of the stored state ``rows`` of
+    ``subject_ids``."""
+    wanted = pl.DataFrame({"subject_id": subject_ids}, schema={"subject_id": pl.String})
+    return segment_rows(conn, rows.join(wanted, on="subject_id", how="semi"))
 
 
 def _uncovered(rows: pl.DataFrame, spells: pl.DataFrame, last: dt.date,
@@ -614,7 +698,9 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
     parent = state.run_id if state is not None else None
     chain = _chain_length(conn, parent)
     moved = None
-    unwritten = pl.DataFrame(schema=STATE_SCHEMA)  # the newest state rows not yet stored
+    # the state rows of the days stored as changes, not yet written (oldest first; a
+    # subject's last is its newest), each naming the runs known when its day was stored
+    unwritten: list[pl.DataFrame] = []
     n_state: int | None = None if state is None else int(conn.execute(
         select(func.count()).select_from(table("subject_state"))).scalar_one())
     unmarked = True  # state rows in the store may lack their decay run
@@ -641,26 +727,28 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
                                       item.spell_ledger])
         if item.whole is not None:
             replace_rows(conn, item.fresh, everyone=True)
-            unwritten, n_state, unmarked = unwritten.clear(), item.fresh.height, True
+            unwritten, n_state, unmarked = [], item.fresh.height, True
         else:
-            unwritten = _newest(unwritten, item.fresh)
+            unwritten.append(item.fresh)
             n_state = None if n_state is None else n_state + item.added
         if whole and item.whole is None:  # copied from the state in the database
-            replace_rows(conn, _with_runs(unwritten, runs, None))
-            unwritten, unmarked = unwritten.clear(), True
+            replace_rows(conn, _with_runs(_newest(unwritten), runs, None))
+            unwritten, unmarked = [], True
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
-                            actor, started, None if whole else n_state, mark=unmarked)
+                            actor, started, None if whole else n_state, mark=unmarked,
+                            spell_decay=item.spell_decay)
         if result.status != "stored" and unmarked:  # the same answers found stored there
             mark_decay_runs(conn, result.run_id)
         unmarked = False
         runs[anchor_of(item.day)] = result.run_id
-        unwritten = _with_runs(unwritten, runs, result.run_id)
+        if unwritten and unwritten[-1] is item.fresh:  # earlier days' rows name their runs
+            unwritten[-1] = _with_runs(item.fresh, runs, result.run_id)
         if result.status == "stored":
             parent, chain = result.run_id, (0 if whole else chain + 1)
         moved = (result.run_id, item.day, item.rules.content_hash)
         results.append(result)
-    replace_rows(conn, unwritten)
+    replace_rows(conn, _newest(unwritten))
     if spell_ids:
         replace_spells(conn, spell_ids, spells, spell_ledger)
     if moved is not None:
@@ -668,9 +756,11 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
     return results
 
 
-def _newest(rows: pl.DataFrame, fresh: pl.DataFrame) -> pl.DataFrame:
-    """``rows`` with those of the subjects of ``fresh`` replaced by ``fresh``."""
-    return pl.concat([rows.join(fresh.select(KEY), on=KEY, how="anti"), fresh])
+def _newest(rows: list[pl.DataFrame]) -> pl.DataFrame:
+    """Each subject's last row of ``rows`` (state rows, oldest first)."""
+    if not rows:
+        return pl.DataFrame(schema=STATE_SCHEMA)
+    return pl.concat(rows).unique(KEY, keep="last", maintain_order=True)
 
 
 def _chain_length(conn: Connection, run_id: int | None) -> int:

@@ -180,3 +180,17 @@ def test_sample_checks_put_together_from_subject_rows(question: dict[str, object
     asks = [rng.sample(grounded, 4) + rng.sample(exact, 4) + rng.sample(unknown, 2)
             for _ in range(40)]
     assert _same_drafts(data, dt.date(2026, 11, 30), question, asks) == len(asks)
+
+
+def test_rows_made_ahead_are_the_rows_made_when_asked() -> None:
+    """:meth:`DayAnswers.prepare` (the server makes every subject's rows once the day's
+    answers are computed) makes the very rows the first check naming a subject makes."""
+    data = _sample()
+    request = CheckRequest(subject_ids=(), on=dt.date(2026, 11, 30))
+    ahead, asked = day_answers(data, request), day_answers(data, request)
+    assert ahead.prepare(chunk=50, pause=0) == len(ahead.exact)
+    subjects = sorted(ahead.exact - {ABSENT})
+    assert ahead.subject_rows(subjects) == asked.subject_rows(subjects)
+    assert ahead.prepare() == 0  # made once
+    ahead.forget_rows()
+    assert ahead.subject_rows(subjects[:3]) == asked.subject_rows(subjects[:3])

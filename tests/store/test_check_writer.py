@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 import pytest
 import test_issued_checks
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ from storetest import TODAY, E, F, G, H, S, V, X
 from creditindex.certificate import CheckRequest
 from creditindex.store import checks
 from creditindex.store.check_writer import CheckWriter
-from creditindex.store.db import get_engine, table, write_transaction
+from creditindex.store.db import get_engine, table, utcnow, write_transaction
 from creditindex.store.load import load_data
 
 DAY = TODAY.replace(month=6, day=1)
@@ -121,9 +122,72 @@ def test_a_failing_check_fails_alone(url: str) -> None:
         results = grouped(url, writer, [lambda d=d: writer.store(d) for d in drafts])
     finally:
         writer.stop()
-    assert isinstance(results[2], IntegrityError)
+    # The engine's error, or psycopg's on PostgreSQL (the writer's own connection).
+    assert isinstance(results[2], IntegrityError | psycopg.IntegrityError)
     good = [r for i, r in enumerate(results) if i != 2]
     assert all(isinstance(r, checks.IssuedCheck) for r in good)
     assert counts(url) == (before[0] + 3, before[1] + 3, before[2] + 3)
     for r in good:
         assert checks.get_certificate(url, r.check_no).verify_code == r.verify_code
+
+
+def stored_text(url: str, first_id: int) -> list[tuple[Any, ...]]:
+    """The rows of the checks from ``first_id`` on, as the database keeps them (JSON as
+    its stored text), without what differs between two copies of a check (keys, numbers,
+    codes, the audit row's time)."""
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        pg = conn.dialect.name == "postgresql"
+
+        def t(column: str) -> str:
+            name = conn.dialect.identifier_preparer.quote(column)
+            return f"CAST({name} AS TEXT)" if pg else name
+
+        checks_ = conn.exec_driver_sql(
+            f"SELECT id, created_at, {t('inputs')}, {t('answer')}, {t('evidence')}, "
+            f"evidence_html, check_day, known_on, subject_ids, rules_hash FROM "
+            f"eligibility_check WHERE id >= {first_id} ORDER BY id").all()
+        certs = conn.exec_driver_sql(
+            f"SELECT check_no, verify_code, {t('payload')}, issued_at, operator, channel, "
+            f"api_key_id, project_no, project_name, lot_no, lot_name, category, financier "
+            f"FROM check_certificate WHERE check_id >= {first_id} ORDER BY check_id").all()
+        logs = conn.exec_driver_sql(
+            f"SELECT actor, action, entity, {t('before')}, {t('after')} FROM audit_log "
+            f"WHERE action = 'check.save' AND entity = 'eligibility_check' AND entity_key IN "
+            f"({', '.join(repr(str(r[0])) for r in checks_)}) ORDER BY id").all()
+    rows: list[tuple[Any, ...]] = []
+    for check, cert, log in zip(checks_, certs, logs, strict=True):
+        payload = str(cert[2]).replace(cert[0], "NO").replace(cert[1], "CODE")
+        rows.append((*check[1:], payload, *cert[3:], *log))
+    return rows
+
+
+def test_the_writer_stores_the_rows_store_drafts_stores(url: str) -> None:
+    """Byte for byte: the writer's own path (psycopg's pipeline on PostgreSQL) and
+    :func:`~creditindex.store.checks.store_drafts` through the engine."""
+    data = load_data(url)
+    now = utcnow()
+    drafts = [dataclasses.replace(checks.draft_check(
+        url, data, request(i), operator="平台", channel="api", api_key_id="k1"),
+        created_at=now) for i in range(3)]
+
+    def copy(d: checks.CheckDraft) -> checks.CheckDraft:
+        code = checks.new_verify_code()
+        return dataclasses.replace(d, verify_code=code,
+                                   certificate={**d.certificate, "verify_code": code})
+
+    with get_engine(url).connect() as conn:
+        start = int(conn.execute(select(func.coalesce(func.max(
+            table("eligibility_check").c.id), 0))).scalar_one()) + 1
+    writer = CheckWriter(url)
+    try:
+        grouped(url, writer, [lambda d=d: writer.store(d) for d in drafts])
+        # PostgreSQL: stored through the writer's own psycopg connection.
+        assert (writer._direct is not None) == url.startswith("postgresql")
+    finally:
+        writer.stop()
+    by_writer = stored_text(url, start)
+    with write_transaction(get_engine(url)) as conn:
+        again = checks.store_drafts(conn, [copy(d) for d in drafts])
+    assert len(by_writer) == 3
+    assert stored_text(url, again[0].id) == by_writer

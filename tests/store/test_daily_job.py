@@ -200,6 +200,23 @@ def _stored_rows(url: str) -> tuple[int, int]:
     return int(rows), int(ledger)
 
 
+def _stored_by_day(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows every day's run stored as changes (day, subject, answer) and the decay
+    ledger rows every day's run keeps (day, subject, record, days, amount), sorted."""
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(text(
+            "SELECT r.day, s.subject_id, s.subject_type, s.credit_index, s.grade, "
+            "s.deducted, s.restricted, s.restricted_in, s.reasons FROM snapshot_row s "
+            "JOIN evaluation_run r ON r.id = s.run_id WHERE r.parent_run_id IS NOT NULL"))
+        answers = sorted(tuple(str(v) for v in row) for row in rows)
+        rows = conn.execute(text(
+            "SELECT r.day, d.subject_id, d.subject_type, d.source, d.record_id, d.decided, "
+            "d.end_day, d.nominal_end, d.days, d.amount FROM decay_ledger d "
+            "JOIN evaluation_run r ON r.id = d.run_id"))
+        ledger = sorted(tuple(str(v) for v in row) for row in rows)
+    return answers, ledger
+
+
 def test_a_catch_up_stores_what_single_days_store(
         store_url: str, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Twenty missed days caught up in one run store the same answers, as the same rows,
@@ -251,6 +268,7 @@ def test_a_catch_up_stores_what_single_days_store(
             assert_frame_equal(stored_snapshot(store_url, day), stored_snapshot(single, day))
         stored, kept = _stored_rows(store_url)
         assert (stored, kept) == _stored_rows(single)
+        assert _stored_by_day(store_url) == _stored_by_day(single)
         assert stored > 0 and kept > 0
         _assert_stored_equals_compute(store_url, days[::4])
     finally:
@@ -370,10 +388,11 @@ def test_a_catch_up_takes_answers_ahead_that_equal_each_day_alone(
     read: list[int] = []
     spells, recompute = snapshots._from_spells, snapshots._recompute
 
-    def from_spells(*args: Any) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-        rows, decay, rest = spells(*args)
+    def from_spells(*args: Any) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame,
+                                         list[str]]:
+        rows, decay, spell_decay, rest = spells(*args)
         taken.append(rows.height)
-        return rows, decay, rest
+        return rows, decay, spell_decay, rest
 
     def recomputed(*args: Any) -> Any:
         fresh = recompute(*args)
