@@ -15,7 +15,6 @@ import datetime as dt
 import functools
 import json
 import logging
-import queue
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -34,10 +33,12 @@ from starlette.datastructures import Headers
 
 from creditindex import evaluate
 from creditindex.api.answers import DayAnswers
+from creditindex.api.asgi import FastPath, UseLogMiddleware
 from creditindex.api.heap import freeze_long_lived, stop_freezing
 from creditindex.api.key_cache import KeyCache
 from creditindex.api.limits import RateLimiter, SharedRateLimiter
 from creditindex.api.reader import StoreReader
+from creditindex.api.use_log import UseLog
 from creditindex.certificate import CheckRequest, FieldProblem, RequestError, render_html
 from creditindex.evaluate import CheckResult
 from creditindex.evidence import mask_personal
@@ -162,112 +163,6 @@ class Caller:
 # --------------------------------------------------------------------------------------
 
 
-class _UseLogMiddleware:
-    """Calls ``log(scope, status, started)`` when an HTTP response has been sent."""
-
-    def __init__(self, app: Any, log: Callable[[dict[str, Any], int, float], None]) -> None:
-        self.app, self.log = app, log
-
-    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]],
-                       send: Callable[[Any], Awaitable[None]]) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started, status = time.perf_counter(), 500
-
-        async def sending(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            self.log(scope, status, started)
-
-
-class _FastPath:
-    """Answers ``method path`` requests by ``answer(scope, body)`` (a response, or
-    ``None``: the application answers it, its body replayed)."""
-
-    def __init__(self, app: Any, method: str, path: str,
-                 answer: Callable[[dict[str, Any], bytes], Awaitable[Response | None]]
-                 ) -> None:
-        self.app, self.method, self.path, self.answer = app, method, path, answer
-
-    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]],
-                       send: Callable[[Any], Awaitable[None]]) -> None:
-        if (scope["type"] != "http" or scope["method"] != self.method
-                or scope["path"] != self.path):
-            await self.app(scope, receive, send)
-            return
-        chunks, more, ended = [], True, None
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":  # the client left: the app sees it
-                ended = message
-                break
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        response = None if ended is not None else await self.answer(scope, body)
-        if response is not None:
-            await response(scope, receive, send)
-            return
-        replayed = False
-
-        async def replay() -> Any:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return ended or {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-
-class _UseLog:
-    """Requests made with keys, written to the store by a background thread in small
-    batches (every quarter second) and on shutdown."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._queue: queue.Queue[apikeys.Use] = queue.Queue()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="api-use-log", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def add(self, use: apikeys.Use) -> None:
-        self._queue.put(use)
-
-    def flush(self) -> None:
-        batch: list[apikeys.Use] = []
-        while True:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        if batch:
-            try:
-                apikeys.log_uses(self.url, batch)
-            except Exception:  # keep serving; the failure is logged
-                log.exception("could not store %d API use rows", len(batch))
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.25):
-            self.flush()
-        self.flush()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-        self.flush()
-
-
 def create_app(url: str, default_rate: int = DEFAULT_RATE,
                shared_limits: str | None = None) -> FastAPI:
     """The API over the store at ``url``; keys without their own limit get
@@ -277,7 +172,7 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE,
     reader = StoreReader(url)
     limiter: RateLimiter | SharedRateLimiter = (
         RateLimiter() if shared_limits is None else SharedRateLimiter(shared_limits))
-    uses = _UseLog(url)
+    uses = UseLog(url)
     writer = CheckWriter(url)
     keys = KeyCache(url)
     # Who the server's checks are stored as (the system actor): the same for its life,
@@ -711,11 +606,11 @@ def create_app(url: str, default_rate: int = DEFAULT_RATE,
 
     # Checks are most of a server's requests: the framework's routing, dependencies and
     # exception layers cost about a third of the event loop's CPU per check (profiled).
-    app.add_middleware(_FastPath, method="POST", path="/v1/eligibility",
+    app.add_middleware(FastPath, method="POST", path="/v1/eligibility",
                        answer=fast_eligibility)
     # Every request made with a key is logged (a plain ASGI middleware: Starlette's
     # BaseHTTPMiddleware costs a second task and a stream per request).
-    app.add_middleware(_UseLogMiddleware, log=log_use)
+    app.add_middleware(UseLogMiddleware, log=log_use)
     return app
 
 

@@ -1,5 +1,5 @@
 """``POST /v1/eligibility`` answered by the server's fast path (:class:`creditindex.api.
-app._FastPath`: a JSON body) and by the framework's routing (the same request sent as
+asgi.FastPath`: a JSON body) and by the framework's routing (the same request sent as
 ``application/vnd.api+json``, which the fast path leaves to it): the same answers, the
 same errors, the same stored checks and logged uses."""
 
