@@ -59,10 +59,11 @@ def stored_checks(server: Server) -> int:
 def test_each_counted_request_is_a_stored_check(server: Server, tmp_path: Path) -> None:
     before = stored_checks(server)
     status, figures = load(server, server.keys["check"], tmp_path)
-    assert status == 0 and figures["errors"] == 0 and figures["first_errors"] == []
+    assert status == 0 and figures["errors"] == 0 and figures["first_errors"] == [], figures
     requests = figures["requests"]
     assert isinstance(requests, int) and requests > 0
-    assert stored_checks(server) - before == requests
+    stored = stored_checks(server) - before
+    assert stored == requests, f"{stored} checks stored for {requests} requests: {figures}"
     p50, p99, top = figures["p50_ms"], figures["p99_ms"], figures["max_ms"]
     assert isinstance(p50, float) and isinstance(p99, float) and isinstance(top, float)
     assert 0 < p50 <= p99 <= top
