@@ -514,6 +514,26 @@ def certificate_values(draft: CheckDraft, check_id: int, number: str
         "payload": payload if draft.plain else audit.jsonable(payload)}
 
 
+def check_row(d: CheckDraft) -> dict[str, Any]:
+    """The ``eligibility_check`` row of a group-committed draft (its key is the database's)."""
+    a = d.answer
+    return {"created_at": d.created_at, "by": d.who, "check_day": a.on,
+            "known_on": a.known_on, "subject_ids": ",".join(a.subject_ids),
+            "rules_hash": d.rules_hash,
+            "inputs": d.inputs if d.plain else audit.jsonable(d.inputs),
+            "answer": a.payload, "evidence_html": None, "evidence": d.evidence}
+
+
+def audit_row(d: CheckDraft, key: int, now: dt.datetime) -> dict[str, Any]:
+    """The ``audit_log`` row of a group-committed draft stored as check ``key``."""
+    return {"at": now, "actor": d.who, "action": "check.save", "entity": "eligibility_check",
+            "entity_key": str(key), "before": None,
+            "after": audit.jsonable({"check_day": d.answer.on,
+                                     "subjects": d.answer.subject_ids,
+                                     "rules_hash": d.rules_hash,
+                                     "eligible": d.answer.eligible})}
+
+
 def store_drafts(conn: Connection, drafts: Sequence[CheckDraft]) -> list[IssuedCheck]:
     """:func:`store_draft` of each of ``drafts`` in order, the same rows, written with
     one statement per table (``INSERT ... RETURNING`` of many rows, where the database
@@ -524,26 +544,12 @@ def store_drafts(conn: Connection, drafts: Sequence[CheckDraft]) -> list[IssuedC
         return [store_draft(conn, d) for d in drafts]
     checks, log, certs = (table("eligibility_check"), table("audit_log"),
                           table("check_certificate"))
-    rows = []
-    for d in drafts:
-        a = d.answer
-        rows.append({"created_at": d.created_at, "by": d.who, "check_day": a.on,
-                     "known_on": a.known_on, "subject_ids": ",".join(a.subject_ids),
-                     "rules_hash": d.rules_hash,
-                     "inputs": d.inputs if d.plain else audit.jsonable(d.inputs),
-                     "answer": a.payload, "evidence_html": None, "evidence": d.evidence})
     keys = [int(k) for k in conn.execute(insert(checks).returning(
-        checks.c.id, sort_by_parameter_order=True), rows).scalars()]
+        checks.c.id, sort_by_parameter_order=True), [check_row(d) for d in drafts]).scalars()]
     assert len(keys) == len(drafts)
     now = utcnow()
-    conn.execute(insert(log), [
-        {"at": now, "actor": d.who, "action": "check.save", "entity": "eligibility_check",
-         "entity_key": str(key), "before": None,
-         "after": audit.jsonable({"check_day": d.answer.on,
-                                  "subjects": d.answer.subject_ids,
-                                  "rules_hash": d.rules_hash,
-                                  "eligible": d.answer.eligible})}
-        for d, key in zip(drafts, keys, strict=True)])
+    conn.execute(insert(log), [audit_row(d, key, now)
+                               for d, key in zip(drafts, keys, strict=True)])
     issued, values = [], []
     for d, key in zip(drafts, keys, strict=True):
         number = check_number(key, d.created_at)

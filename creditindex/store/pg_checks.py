@@ -19,8 +19,14 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from creditindex.store import audit
-from creditindex.store.checks import CheckDraft, IssuedCheck, certificate_values, check_number
+from creditindex.store.checks import (
+    CheckDraft,
+    IssuedCheck,
+    audit_row,
+    certificate_values,
+    check_number,
+    check_row,
+)
 from creditindex.store.db import utcnow
 
 if TYPE_CHECKING:
@@ -47,9 +53,10 @@ _INSERT_CERT = _insert("check_certificate", _CERT_COLUMNS)
 _LOCK = "SELECT name FROM store_lock WHERE name = %s FOR UPDATE"
 
 
-def _dumped(value: Any) -> str:
-    """A JSON column's value as SQLAlchemy's JSON type stores it (``None``: JSON null)."""
-    return json.dumps(value)
+def _values(row: dict[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
+    """``row``'s values in the order of ``columns``, each JSON column serialised as
+    SQLAlchemy's JSON type stores it (``None``: JSON ``null``)."""
+    return tuple(json.dumps(row[c]) if c in _JSON_COLUMNS else row[c] for c in columns)
 
 
 def store_drafts_pg(conn: psycopg.Connection[Any], drafts: Sequence[CheckDraft]
@@ -58,10 +65,7 @@ def store_drafts_pg(conn: psycopg.Connection[Any], drafts: Sequence[CheckDraft]
     autocommit mode: the transaction is begun and committed here) and return them as
     issued, in order, once committed. On an error the transaction is rolled back (if the
     connection still answers) and the error raised."""
-    checks = [(d.created_at, d.who, d.answer.on, d.answer.known_on,
-               ",".join(d.answer.subject_ids), d.rules_hash,
-               _dumped(d.inputs if d.plain else audit.jsonable(d.inputs)),
-               _dumped(d.answer.payload), None, _dumped(d.evidence)) for d in drafts]
+    checks = [_values(check_row(d), _CHECK_COLUMNS) for d in drafts]
     try:
         with conn.pipeline() as pipeline:
             conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
@@ -79,18 +83,13 @@ def store_drafts_pg(conn: psycopg.Connection[Any], drafts: Sequence[CheckDraft]
             assert len(keys) == len(drafts)
             now = utcnow()
             cursor.executemany(_INSERT_AUDIT, [
-                (now, d.who, "check.save", "eligibility_check", str(key), "null",
-                 _dumped(audit.jsonable({"check_day": d.answer.on,
-                                         "subjects": d.answer.subject_ids,
-                                         "rules_hash": d.rules_hash,
-                                         "eligible": d.answer.eligible})))
+                _values(audit_row(d, key, now), _AUDIT_COLUMNS)
                 for d, key in zip(drafts, keys, strict=True)])
             issued, certificates = [], []
             for d, key in zip(drafts, keys, strict=True):
                 number = check_number(key, d.created_at)
                 payload, values = certificate_values(d, key, number)
-                certificates.append(tuple(_dumped(values[c]) if c in _JSON_COLUMNS
-                                          else values[c] for c in _CERT_COLUMNS))
+                certificates.append(_values(values, _CERT_COLUMNS))
                 issued.append(IssuedCheck(key, number, d.verify_code, payload, d.frames,
                                           d.evidence))
             cursor.executemany(_INSERT_CERT, certificates)
