@@ -55,6 +55,7 @@ from creditindex.store.daily_state import (
     Marks,
     StoredState,
     copy_state_to_run,
+    decay_ledger_frame,
     decay_ledger_rows,
     due_state_rows,
     input_marks,
@@ -63,7 +64,6 @@ from creditindex.store.daily_state import (
     replace_rows,
     save_state,
     segment_rows,
-    store_decay_ledger,
     subjects_with_new_facts,
 )
 from creditindex.store.db import (
@@ -89,9 +89,9 @@ from creditindex.store.rulesets import (
 from creditindex.store.spells import (
     SPELL_LEDGER_SCHEMA,
     SPELL_SCHEMA,
-    copy_spell_ledger,
     replace_spells,
     spell_ledger_of,
+    spell_names,
     spells_between,
 )
 from creditindex.store.state import data_state
@@ -169,11 +169,31 @@ def _same_decay(conn: Connection, run_id: int, decay: pl.DataFrame | None) -> bo
     return stored.sort(order).equals(mine.sort(order))
 
 
+@dataclass
+class _Writes:
+    """Rows whose bulk insert waits, by table: a catch-up inserts the rows its days store
+    as changes, and their ledger rows, in one go per table (not one per day)."""
+
+    frames: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+
+    def add(self, name: str, frame: pl.DataFrame) -> None:
+        """Insert ``frame`` into table ``name`` with the next :meth:`write`."""
+        if frame.height:
+            self.frames.setdefault(name, []).append(frame)
+
+    def write(self, conn: Connection) -> None:
+        """Insert the rows waiting (before anything reads them in the database)."""
+        for name, frames in self.frames.items():
+            bulk_insert(conn, name, pl.concat(frames))
+        self.frames.clear()
+
+
 def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
                answer: pl.DataFrame | None, changed: pl.DataFrame | None,
                decay: pl.DataFrame | None, parent: int | None, version: int, actor: str,
                started: dt.datetime, n_state: int | None = None, mark: bool = True,
-               spell_decay: pl.DataFrame | None = None) -> DayResult:
+               spell_decay: pl.DataFrame | None = None, later: _Writes | None = None
+               ) -> DayResult:
     """Store one day's run on ``conn`` unless the same data or answer is there: the whole
     ``answer`` (ranks included), or the rows ``changed`` since the run ``parent``, or,
     with neither, the whole state (just updated to this day) copied in the database;
@@ -182,7 +202,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     the state when known (else counted in the store); ``mark``: whether state rows in
     the store may lack their decay run (:func:`mark_decay_runs`); ``spell_decay``: the
     decaying answers among the rows stored whose ledger rows are their stored spells'
-    (:func:`copy_spell_ledger`)."""
+    (:func:`spell_names`); ``later``: where the rows stored as changes and the ledger
+    rows wait to be inserted (none: inserted now)."""
     runs = table("evaluation_run")
     latest = _latest_run(conn, day, rules.content_hash)
     delta = changed if changed is not None else pl.DataFrame(schema=STATE_SCHEMA)
@@ -209,19 +230,23 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     assert key is not None
     run_id = int(key[0])
     run = pl.lit(run_id, pl.Int64).alias("run_id")
+    writes = _Writes() if later is None else later
     if decay is not None:
-        store_decay_ledger(conn, run_id, decay)
-        if spell_decay is not None and spell_decay.height:
-            copy_spell_ledger(conn, run_id, spell_decay, day)
+        writes.add("decay_ledger", decay_ledger_frame(run_id, decay))
+        if spell_decay is not None:
+            writes.add("decay_spell", spell_names(run_id, spell_decay, day))
         if mark:
             mark_decay_runs(conn, run_id)
     if answer is not None:
         bulk_insert(conn, "snapshot_row", answer.rename(_RENAME).select(run, *SNAPSHOT_COLUMNS))
     elif changed is not None:  # ranks are given when read (they move with others' indices)
-        bulk_insert(conn, "snapshot_row", delta.select(
+        writes.add("snapshot_row", delta.select(
             run, *ANSWER_COLUMNS, pl.lit(0, pl.Int64).alias("type_rank")))
     else:
+        writes.write(conn)  # the ledger rows of the state's decay runs are copied with it
         copy_state_to_run(conn, run_id)
+    if later is None:
+        writes.write(conn)
     audit.record(conn, actor, "evaluate", "evaluation_run", run_id, after={
         "day": day, "known_on": day, "rules_hash": rules.content_hash,
         "rule_set": f"{rules.name} {rules.version}", "revision": revision,
@@ -254,7 +279,7 @@ class _Day:
         default_factory=lambda: pl.DataFrame(schema=SPELL_LEDGER_SCHEMA))
     # the subjects (subject_id, subject_type) whose decay starts anew from a spell whose
     # ledger rows are in the store: those rows (still counting after the day) are its
-    # decay's, copied in the database (:func:`copy_spell_ledger`)
+    # decay's, named in the database (:func:`spell_names`)
     spell_decay: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema={k: pl.String() for k in KEY}))
 
@@ -708,6 +733,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
     spell_ids: list[str] = []  # subjects whose spells are replaced at the end
     spells = pl.DataFrame(schema=SPELL_SCHEMA)
     spell_ledger = pl.DataFrame(schema=SPELL_LEDGER_SCHEMA)
+    later = _Writes()  # the rows of the days stored as changes, inserted together
     for item in work:
         started = utcnow()
         if not item.keeps_state:
@@ -716,6 +742,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
             continue
         whole = item.whole is not None or parent is None or chain >= MAX_CHAIN
         if item.whole is not None:
+            later.write(conn)  # (the spell ledger rows the runs name are copied first)
             replace_spells(conn, None, item.spells, item.spell_ledger)
             spell_ids, spells, spell_ledger = [], spells.clear(), spell_ledger.clear()
         elif item.spell_ids:
@@ -737,7 +764,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
                             actor, started, None if whole else n_state, mark=unmarked,
-                            spell_decay=item.spell_decay)
+                            spell_decay=item.spell_decay, later=later)
         if result.status != "stored" and unmarked:  # the same answers found stored there
             mark_decay_runs(conn, result.run_id)
         unmarked = False
@@ -748,6 +775,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
             parent, chain = result.run_id, (0 if whole else chain + 1)
         moved = (result.run_id, item.day, item.rules.content_hash)
         results.append(result)
+    later.write(conn)
     replace_rows(conn, _newest(unwritten))
     if spell_ids:
         replace_spells(conn, spell_ids, spells, spell_ledger)

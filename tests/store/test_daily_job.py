@@ -23,6 +23,7 @@ from creditindex.generate import generate
 from creditindex.identifiers import uscc_check_char
 from creditindex.rules import load_rules
 from creditindex.store import snapshots
+from creditindex.store.daily_state import SPELL_KEPT
 from creditindex.store.day_pages import stored_page
 from creditindex.store.db import dispose_engine, get_engine
 from creditindex.store.importer import import_lists, import_records
@@ -189,6 +190,14 @@ def test_decaying_answers_are_stored_where_their_decay_starts(
     _assert_stored_equals_compute(store_url, days)
 
 
+# Every run's decay ledger rows: those kept in decay_ledger and those it names in the
+# spell ledger (decay_spell).
+_KEPT = ("(SELECT run_id, subject_id, subject_type, source, record_id, decided, end_day, "
+         "nominal_end, days, amount FROM decay_ledger UNION ALL SELECT ds.run_id, "
+         "d.subject_id, d.subject_type, d.source, d.record_id, d.decided, d.end_day, "
+         f"d.nominal_end, d.days, d.amount FROM {SPELL_KEPT})")
+
+
 def _stored_rows(url: str) -> tuple[int, int]:
     """How many snapshot rows the runs stored as changes hold, and how many decay ledger
     rows every run keeps."""
@@ -196,7 +205,7 @@ def _stored_rows(url: str) -> tuple[int, int]:
         rows = conn.execute(text(
             "SELECT COUNT(*) FROM snapshot_row s JOIN evaluation_run r ON r.id = s.run_id "
             "WHERE r.parent_run_id IS NOT NULL")).scalar_one()
-        ledger = conn.execute(text("SELECT COUNT(*) FROM decay_ledger")).scalar_one()
+        ledger = conn.execute(text(f"SELECT COUNT(*) FROM {_KEPT} k")).scalar_one()
     return int(rows), int(ledger)
 
 
@@ -211,7 +220,7 @@ def _stored_by_day(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...
         answers = sorted(tuple(str(v) for v in row) for row in rows)
         rows = conn.execute(text(
             "SELECT r.day, d.subject_id, d.subject_type, d.source, d.record_id, d.decided, "
-            "d.end_day, d.nominal_end, d.days, d.amount FROM decay_ledger d "
+            f"d.end_day, d.nominal_end, d.days, d.amount FROM {_KEPT} d "
             "JOIN evaluation_run r ON r.id = d.run_id"))
         ledger = sorted(tuple(str(v) for v in row) for row in rows)
     return answers, ledger
