@@ -207,7 +207,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     runs = table("evaluation_run")
     latest = _latest_run(conn, day, rules.content_hash)
     delta = changed if changed is not None else pl.DataFrame(schema=STATE_SCHEMA)
-    digest = frame_digest(answer if answer is not None else delta.select(ANSWER_COLUMNS))
+    digest = frame_digest(answer if answer is not None else delta.select(ANSWER_COLUMNS),
+                          key=KEY)  # one row per subject
     n_subjects = answer.height if answer is not None else n_state if n_state is not None \
         else int(conn.execute(select(func.count()).select_from(table("subject_state")))
                  .scalar_one())
@@ -232,7 +233,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     run = pl.lit(run_id, pl.Int64).alias("run_id")
     writes = _Writes() if later is None else later
     if decay is not None:
-        writes.add("decay_ledger", decay_ledger_frame(run_id, decay))
+        if decay.height:
+            writes.add("decay_ledger", decay_ledger_frame(run_id, decay))
         if spell_decay is not None:
             writes.add("decay_spell", spell_names(run_id, spell_decay, day))
         if mark:

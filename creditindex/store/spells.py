@@ -26,7 +26,13 @@ from sqlalchemy import Connection, delete
 
 from creditindex import engine
 from creditindex.days import to_day
-from creditindex.store.daily_state import ANSWER_SCHEMA, KEY, LEDGER_COLUMNS, SPELL_KEPT
+from creditindex.store.daily_state import (
+    ANSWER_SCHEMA,
+    KEY,
+    LEDGER_COLUMNS,
+    SPELL_KEPT,
+    delete_subjects,
+)
 from creditindex.store.db import bulk_insert, fetch_packed, placeholder, table
 from creditindex.store.load import id_chunks, in_list, query_frame, unpack
 
@@ -58,12 +64,10 @@ def replace_spells(conn: Connection, subject_ids: list[str] | None, spells: pl.D
     first (:func:`keep_named_ledgers`)."""
     keep_named_ledgers(conn, subject_ids)
     for name in ("subject_spell", "spell_ledger"):
-        t = table(name)
         if subject_ids is None:
-            conn.execute(delete(t))
-            continue
-        for ids in id_chunks(subject_ids):
-            conn.execute(delete(t).where(t.c.subject_id.in_(ids)))
+            conn.execute(delete(table(name)))
+        else:
+            delete_subjects(conn, name, subject_ids)
     if spells.height:
         bulk_insert(conn, "subject_spell", spells.select(list(SPELL_SCHEMA)))
     if ledger.height:
@@ -104,12 +108,11 @@ def keep_named_ledgers(conn: Connection, subject_ids: list[str] | None) -> None:
     copy = (f"INSERT INTO decay_ledger (run_id, {names}) SELECT ds.run_id, "
             f"{', '.join('d.' + c for c in LEDGER_COLUMNS.values())} FROM {SPELL_KEPT}")
     order = " ORDER BY ds.run_id, d.subject_id, d.id"
-    t = table("decay_spell")
     if subject_ids is None:
         conn.exec_driver_sql(copy + order)
-        conn.execute(delete(t))
+        conn.execute(delete(table("decay_spell")))
         return
     for ids in id_chunks(subject_ids):
         conn.exec_driver_sql(f"{copy} WHERE {in_list(conn, 'ds.subject_id', ids)}{order}",
                              tuple(ids))
-        conn.execute(delete(t).where(t.c.subject_id.in_(ids)))
+    delete_subjects(conn, "decay_spell", subject_ids)
