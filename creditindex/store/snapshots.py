@@ -315,6 +315,8 @@ class _Carry:
     loader: Callable[[list[str]], CreditData] | None = None
     # ``spell_ledger`` by subject (made when first asked, again once it changes)
     spell_index: KeyedRows | None = None
+    # ``spells`` by day (made when first asked, again once they change)
+    spell_days: dict[dt.date, pl.DataFrame] | None = None
     # the subject_ids recomputed during this catch-up: their spells' ledger rows are in
     # ``spell_ledger``; the others' are read from the store only when needed
     respelled: set[str] = field(default_factory=set)
@@ -344,6 +346,13 @@ class _Carry:
                                                       on=KEY, how="anti")
         if found.height:
             self.segments = self.segments.replaced(found)
+
+    def spells_on(self, day: dt.date) -> pl.DataFrame:
+        """The spells of ``day`` (:data:`SPELL_SCHEMA`)."""
+        if self.spell_days is None:
+            self.spell_days = {d: part for (d,), part in self.spells.partition_by(
+                "from_day", as_dict=True).items()}
+        return self.spell_days.get(day, self.spells.clear())
 
     def spell_ledger_of(self, keys: pl.DataFrame) -> pl.DataFrame:
         """The spell ledger rows of the subjects ``keys`` (each once)."""
@@ -413,7 +422,7 @@ def _from_spells(carry: _Carry, ids: list[str], day: dt.date
     rows are in the store); and the ids that have none (recomputed from their
     records)."""
     wanted = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
-    found = carry.spells.filter(pl.col("from_day") == day).join(wanted, on="subject_id",
+    found = carry.spells_on(day).join(wanted, on="subject_id",
                                                                 how="semi")
     rows = found.drop("from_day").with_columns(pl.lit(None, pl.Int64).alias(
         "decay_run_id")).select(list(STATE_SCHEMA))
@@ -462,22 +471,22 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         carry.spell_ledger = pl.concat([
             carry.spell_ledger.join(replaced, on="subject_id", how="anti"),
             *(p.spell_ledger for p in parts[1:])])
-        carry.spell_index = None
+        carry.spell_index = carry.spell_days = None
         carry.respelled.update(ids)
     fresh = pl.concat([p.rows for p in parts])
     decay = pl.concat([p.decay for p in parts])
-    going_on = _decays_going_on(carry, fresh, decay, day, taken.select(KEY))
+    before = rows.join(fresh.select(KEY), on=KEY, how="semi")  # their rows until now
+    going_on = _decays_going_on(carry, fresh, decay, day, taken.select(KEY), before)
     if going_on.height:  # their stored answer, read on this day, is the fresh one
         fresh = pl.concat([fresh.join(going_on, on=KEY, how="anti"),
-                           rows.join(going_on, on=KEY, how="semi").drop(
+                           before.join(going_on, on=KEY, how="semi").drop(
                                "next_change", "decays_until").join(
                                fresh.select(*KEY, "next_change", "decays_until"), on=KEY
                            ).select(list(STATE_SCHEMA))])
         decay = decay.join(going_on, on=KEY, how="anti")
         spell_decay = spell_decay.join(going_on, on=KEY, how="anti")
-    decayed = rows.select(*KEY, "decays_until").filter(
-        pl.col("decays_until").is_not_null()).select(KEY)
-    previous = rows.join(fresh.select(KEY), on=KEY, how="semi").select(ANSWER_COLUMNS)
+    decayed = before.filter(pl.col("decays_until").is_not_null()).select(KEY)
+    previous = before.select(ANSWER_COLUMNS)
     changed = pl.concat([
         fresh.join(previous, on=ANSWER_COLUMNS, how="anti", nulls_equal=True),
         fresh.filter(pl.col("decays_until").is_not_null()),  # a decay starts anew
@@ -534,7 +543,8 @@ def _with_runs(rows: pl.DataFrame, runs: dict[int, int], run_id: int | None
 
 
 def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
-                     day: dt.date, taken: pl.DataFrame) -> pl.DataFrame:
+                     day: dt.date, taken: pl.DataFrame, before: pl.DataFrame
+                     ) -> pl.DataFrame:
     """The keys of recomputed subjects whose stored decaying answer goes on: it names
     its decay run, decays along the same ledger rows as now, and read on ``day`` is the
     fresh answer (so nothing of theirs need be stored again). A stored answer is read
@@ -550,11 +560,12 @@ def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
     come from, or rows found equal to that ledger when the subject was last recomputed
     (else that day stored its decay anew), each still counting after the later of the
     two days; a spell's ledger rows are that compilation's, still counting after it;
-    past both days, the rows still counting on a spell's day are the same."""
+    past both days, the rows still counting on a spell's day are the same. ``before``:
+    the state rows of ``carry`` of the subjects of ``fresh``."""
     if carry.segments is None:
         return pl.DataFrame(schema={k: pl.String() for k in KEY})
     columns = ["reasons", *STANDING_COLUMNS]
-    pair = carry.rows.filter(pl.col("decay_run_id").is_not_null()).select(*KEY, *columns).join(
+    pair = before.filter(pl.col("decay_run_id").is_not_null()).select(*KEY, *columns).join(
         fresh.filter(pl.col("decays_until").is_not_null()).select(*KEY, *columns), on=KEY,
         suffix="_now").filter(pl.all_horizontal(
             pl.col(c).eq_missing(pl.col(f"{c}_now")) for c in STANDING_COLUMNS))
