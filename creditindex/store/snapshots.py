@@ -6,7 +6,8 @@ Re-running is harmless: a day already evaluated on the same data is left alone, 
 re-evaluation whose answer is unchanged stores nothing; a different answer (records
 arrived since) is stored as a new revision, the earlier one kept as published then.
 Days missed since the last evaluated day are caught up, oldest first, in one
-transaction: each day its own run, the state rows written once at the end.
+transaction: each day its own run, the state rows written once at the end, the rows the
+days store as changes and their ledger rows inserted together (:class:`_Writes`).
 
 Incremental (docs/glossary.md, "the daily job"): the job keeps its state in the store
 (:mod:`creditindex.store.daily_state`): every subject's answer and the next day it may
