@@ -74,10 +74,19 @@ def block_argsort(values: IntArray) -> IntArray:
     return np.argsort(values, kind="stable").astype(np.int64)
 
 
+def sort_values(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``values`` ascending, as ``np.sort``: numbers sorted by polars (a radix sort:
+    10 million 64-bit hashes in ~0.2-0.35 s of CPU, numpy ~0.7 s). The array may be
+    read-only."""
+    if values.dtype.kind not in "iuf" or values.size == 0:
+        return np.sort(values)
+    return np.asarray(pl.Series(values).sort().to_numpy())
+
+
 def distinct(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """The distinct values, ascending: ``np.unique`` by a sort (numpy 2.4's ``np.unique``
     of integers goes through a hash table, 20x slower on millions of values)."""
-    ordered = np.sort(values)
+    ordered = sort_values(values)
     return ordered[runs(ordered)]
 
 
@@ -142,5 +151,5 @@ def lexical_order(*keys: AnyInt) -> IntArray:
         for k, b in zip(keys, bits, strict=True):
             combined <<= b
             combined |= k.astype(np.int64)
-        return np.argsort(combined, kind="stable").astype(np.int64)
+        return stable_argsort(combined).astype(np.int64)
     return np.lexsort(tuple(reversed(keys))).astype(np.int64)
