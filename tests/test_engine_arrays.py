@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditindex.engine.arrays import hash_order
+from creditindex.engine.arrays import byte_order, hash_order
 
 # Hashes spread over every top byte, many repeated (rows of the same subject).
 _POOL = st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=40)
@@ -29,3 +29,14 @@ def test_hash_order_of_nothing_and_of_every_top_byte() -> None:
     values = values[rng.integers(0, values.size, size=200_000)]  # each about four times
     assert np.array_equal(hash_order(values, one_sort_below=0),
                           np.argsort(values, kind="stable"))
+
+
+@settings(deadline=None)
+@given(st.integers(1, 30), st.lists(st.binary(min_size=30, max_size=30), max_size=300),
+       st.integers(0, 255))
+def test_byte_order_is_a_stable_sort_of_the_bytes(width: int, texts: list[bytes],
+                                                  alphabet: int) -> None:
+    # few byte values (many ties and shared prefixes) or any
+    rows = [bytes(b % (alphabet + 1) for b in t[:width]) for t in texts]
+    got = byte_order(np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), width))
+    assert got.tolist() == sorted(range(len(rows)), key=lambda i: (rows[i], i))
