@@ -42,6 +42,24 @@ def stable_argsort(values: npt.NDArray[Any]) -> U32Array:
     return np.asarray(out.to_numpy(), dtype=np.uint32)
 
 
+def hash_sort(values: U64Array, one_sort_below: int = 1 << 20) -> tuple[U32Array, U64Array]:
+    """Indices that sort ``values`` (hashes, spread evenly), equal values in their order,
+    as :func:`stable_argsort`, and the values in that order. Polars' sort of them, checked
+    stable (its arg_sort of numbers is a stable merge sort, ~30% less CPU than
+    :func:`hash_order`; its stability is not documented, so it is checked: equal values
+    in ascending places), else :func:`hash_order`."""
+    if values.size >= max(one_sort_below, 1):
+        order = np.asarray(pl.Series(values).arg_sort().to_numpy(), dtype=np.uint32)
+        ordered = values[order]
+        if values.size < 2 or bool(np.all(
+                (ordered[1:] > ordered[:-1])
+                | ((ordered[1:] == ordered[:-1]) & (order[1:] > order[:-1])))):
+            return order, ordered
+        del order, ordered
+    order = hash_order(values, one_sort_below)
+    return order, values[order]
+
+
 def hash_order(values: U64Array, one_sort_below: int = 1 << 20) -> U32Array:
     """Indices that sort ``values`` (hashes, spread evenly), equal values in their order,
     as :func:`stable_argsort`: by their top byte first (a stable counting sort), then

@@ -20,7 +20,7 @@ from creditindex.engine.arrays import (
     I32Array,
     IntArray,
     U64Array,
-    hash_order,
+    hash_sort,
     i64,
     runs,
     stable_argsort,
@@ -100,8 +100,9 @@ def subject_codes(frame: pl.DataFrame, id_col: str = "subject_id",
     frame holding the keys' hashes (:data:`KEY_HASHES`) in place of subject_id is
     grouped on them (not ``lexical``)."""
     ka, kb = key_hashes(frame, id_col, type_col)
-    order = hash_order(ka)
-    new = runs(ka[order])
+    order, sorted_a = hash_sort(ka)
+    new = runs(sorted_a)
+    del sorted_a
     sorted_b = kb[order]
     collision = order.size > 1 and bool(np.any(~new[1:] & (sorted_b[1:] != sorted_b[:-1])))
     del sorted_b
