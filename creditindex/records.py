@@ -13,7 +13,6 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
 import polars as pl
 
 from creditindex.categories import scope_mask_expr, scope_text_expr
@@ -386,11 +385,10 @@ def _with_origin(frame: pl.DataFrame, file: str, offset: int = 0) -> pl.DataFram
 
 
 def _may_repeat(frame: pl.DataFrame, key: Sequence[str]) -> bool:
-    """Whether two rows may have the same ``key``: two equal hashes of it (found by a sort
-    in place, lighter than a hash table of every row)."""
-    hashes = np.array(frame.select(pl.struct(key).hash()).to_series().to_numpy(),
-                      dtype=np.uint64)
-    hashes.sort()
+    """Whether two rows may have the same ``key``: two equal hashes of it (found by a sort,
+    lighter than a hash table of every row; polars' sort of numbers is several times
+    quicker than numpy's)."""
+    hashes = frame.select(pl.struct(key).hash().sort()).to_series().to_numpy()
     return bool((hashes[1:] == hashes[:-1]).any())
 
 
