@@ -476,7 +476,10 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         carry.respelled.update(ids)
     fresh = pl.concat([p.rows for p in parts])
     decay = pl.concat([p.decay for p in parts])
-    before = rows.join(fresh.select(KEY), on=KEY, how="semi")  # their rows until now
+    # the rows of the subjects of ``fresh`` until now (their keys stay those of fresh)
+    replaced = rows.select(pl.struct(KEY).is_in(fresh.select(pl.struct(KEY)).to_series(
+        ).implode())).to_series()
+    before = rows.filter(replaced)
     going_on = _decays_going_on(carry, fresh, decay, day, taken.select(KEY), before)
     if going_on.height:  # their stored answer, read on this day, is the fresh one
         fresh = pl.concat([fresh.join(going_on, on=KEY, how="anti"),
@@ -484,7 +487,8 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
                                "next_change", "decays_until").join(
                                fresh.select(*KEY, "next_change", "decays_until"), on=KEY
                            ).select(list(STATE_SCHEMA))])
-        decay = decay.join(going_on, on=KEY, how="anti")
+        if decay.height:
+            decay = decay.join(going_on, on=KEY, how="anti")
         spell_decay = spell_decay.join(going_on, on=KEY, how="anti")
     decayed = before.filter(pl.col("decays_until").is_not_null()).select(KEY)
     previous = before.select(ANSWER_COLUMNS)
@@ -497,10 +501,11 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         fresh = _anchored(fresh, day)
         if decay.height:
             carry.segments = carry.segments.replaced(decay)
-        carry.spell_anchored.difference_update(decay.select(KEY).unique().iter_rows())
+        if decay.height:
+            carry.spell_anchored.difference_update(decay.select(KEY).unique().iter_rows())
         carry.spell_anchored.update(spell_decay.iter_rows())
-    kept = rows.join(fresh.select(KEY), on=KEY, how="anti")
-    carry.rows = pl.concat([kept, fresh], rechunk=True)  # a day's joins go faster on one chunk
+    # one chunk: the next day's joins go faster
+    carry.rows = pl.concat([rows.filter(~replaced), fresh], rechunk=True)
     return _Day(day, carry.rules, fresh, changed, decay,
                 added=carry.rows.height - rows.height, spell_ids=ids,
                 spells=pl.concat([p.spells for p in parts]),
@@ -707,25 +712,26 @@ def _uncovered(rows: pl.DataFrame, spells: pl.DataFrame, last: dt.date,
     """The subject_ids whose records the days up to ``last`` need: those with new facts
     and those that reach, by ``last``, a change point without a spell. A subject due on
     a day (its roles' first next change point) takes that day's spell, which says when
-    it is due next."""
-    first = rows.group_by("subject_id").agg(pl.col("next_change").min())
-    ahead: dict[str, dict[dt.date, dt.date | None]] = {}
-    for subject_id, day, nxt in spells.group_by("subject_id", "from_day").agg(
-            pl.col("next_change").min()).iter_rows():
-        ahead.setdefault(subject_id, {})[day] = nxt
+    it is due next (its roles' first next change point again: the walk goes on from
+    there; one that moves no day on needs its records too)."""
+    facts = pl.Series(new_facts, dtype=pl.String).implode()
+    ahead = spells.group_by("subject_id", "from_day").agg(
+        pl.col("next_change").min().alias("_after"), pl.lit(True).alias("_spell"))
+    walk = rows.filter(~pl.col("subject_id").is_in(facts)).group_by("subject_id").agg(
+        pl.col("next_change").min())
     needed = list(new_facts)
-    skip = set(new_facts)
-    for subject_id, nxt in first.iter_rows():
-        if subject_id in skip:
-            continue
-        mine = ahead.get(subject_id, {})
-        while nxt is not None and nxt <= last:
-            after = mine.get(nxt, nxt)
-            if nxt not in mine or (after is not None and after <= nxt):  # no spell
-                needed.append(subject_id)
-                break
-            nxt = after
-    return needed
+    while True:  # each round moves every subject still walking a day on at least
+        walk = walk.filter(pl.col("next_change") <= last)
+        if not walk.height:
+            return needed
+        at = walk.join(ahead, left_on=["subject_id", "next_change"],
+                       right_on=["subject_id", "from_day"], how="left")
+        moves = pl.col("_spell").is_not_null() & (pl.col("_after") > pl.col("next_change"))
+        stops = pl.col("_spell").is_not_null() & pl.col("_after").is_null()
+        needed += at.filter(~moves.fill_null(False) & ~stops).get_column(
+            "subject_id").to_list()
+        walk = at.filter(moves.fill_null(False)).select(
+            "subject_id", pl.col("_after").alias("next_change"))
 
 
 def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks: Marks,
