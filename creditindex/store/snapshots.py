@@ -477,9 +477,9 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
     fresh = pl.concat([p.rows for p in parts])
     decay = pl.concat([p.decay for p in parts])
     # the rows of the subjects of ``fresh`` until now (their keys stay those of fresh)
-    replaced = rows.select(pl.struct(KEY).is_in(fresh.select(pl.struct(KEY)).to_series(
+    renewed = rows.select(pl.struct(KEY).is_in(fresh.select(pl.struct(KEY)).to_series(
         ).implode())).to_series()
-    before = rows.filter(replaced)
+    before = rows.filter(renewed)
     going_on = _decays_going_on(carry, fresh, decay, day, taken.select(KEY), before)
     if going_on.height:  # their stored answer, read on this day, is the fresh one
         fresh = pl.concat([fresh.join(going_on, on=KEY, how="anti"),
@@ -501,11 +501,10 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         fresh = _anchored(fresh, day)
         if decay.height:
             carry.segments = carry.segments.replaced(decay)
-        if decay.height:
             carry.spell_anchored.difference_update(decay.select(KEY).unique().iter_rows())
         carry.spell_anchored.update(spell_decay.iter_rows())
     # one chunk: the next day's joins go faster
-    carry.rows = pl.concat([rows.filter(~replaced), fresh], rechunk=True)
+    carry.rows = pl.concat([rows.filter(~renewed), fresh], rechunk=True)
     return _Day(day, carry.rules, fresh, changed, decay,
                 added=carry.rows.height - rows.height, spell_ids=ids,
                 spells=pl.concat([p.spells for p in parts]),
