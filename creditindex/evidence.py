@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import hashlib
 import html
+import io
 import json
 import platform
 import re
@@ -63,7 +64,9 @@ def frame_digest(frame: pl.DataFrame | None, remember: bool = False,
 def _digest(frame: pl.DataFrame, key: Sequence[str] = ()) -> str:
     assert list(key) == frame.columns[:len(key)]
     ordered = frame.sort(list(key) or frame.columns, nulls_last=True)
-    return hashlib.sha256(ordered.write_csv().encode("utf-8")).hexdigest()
+    csv = io.BytesIO()  # the CSV's UTF-8 bytes as written (no text made and encoded again)
+    ordered.write_csv(csv)
+    return hashlib.sha256(csv.getbuffer()).hexdigest()
 
 
 def data_facts(data: CreditData) -> dict[str, Any]:
