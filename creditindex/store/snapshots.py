@@ -38,7 +38,7 @@ from functools import partial
 from typing import Literal
 
 import polars as pl
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, select
 from tqdm import tqdm
 
 from creditindex import engine as core
@@ -71,6 +71,7 @@ from creditindex.store.db import (
     StoreError,
     bulk_insert,
     get_engine,
+    insert_row,
     placeholder,
     read_transaction,
     table,
@@ -224,13 +225,12 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
             return DayResult(day, "unchanged", run_id, revision, rules.content_hash,
                              n_subjects)
     revision = 1 if latest is None else latest[1] + 1
-    key = conn.execute(insert(runs).values(
-        day=day, known_on=day, rules_hash=rules.content_hash, rule_set_id=rules.id,
-        revision=revision, data_version=version, digest=digest, n_subjects=n_subjects,
-        started_at=started, finished_at=utcnow(), by=actor,
-        parent_run_id=parent if changed is not None else None)).inserted_primary_key
-    assert key is not None
-    run_id = int(key[0])
+    run_id = int(insert_row(conn, "evaluation_run", {  # plain SQL: a catch-up stores many
+        "day": day, "known_on": day, "rules_hash": rules.content_hash,
+        "rule_set_id": rules.id, "revision": revision, "data_version": version,
+        "digest": digest, "n_subjects": n_subjects, "started_at": started,
+        "finished_at": utcnow(), "by": actor,
+        "parent_run_id": parent if changed is not None else None}, returning="id"))
     run = pl.lit(run_id, pl.Int64).alias("run_id")
     writes = _Writes() if later is None else later
     if decay is not None:
