@@ -128,13 +128,22 @@ def data_version(conn: Connection) -> int:
     return data_state(conn)
 
 
-def _latest_run(conn: Connection, day: dt.date, rules_hash: str) -> tuple[int, int, int, str
-                                                                          ] | None:
+Latest = tuple[int, int, int, str]  # a day's latest run: id, revision, data version, digest
+
+
+def _latest_runs(conn: Connection, days: list[dt.date]) -> dict[tuple[dt.date, str], Latest]:
+    """The latest run of each of ``days`` by each rule set (its content hash), in one
+    query: a catch-up asks for many days."""
     runs = table("evaluation_run")
-    row = conn.execute(select(runs.c.id, runs.c.revision, runs.c.data_version, runs.c.digest)
-                       .where(runs.c.day == day, runs.c.rules_hash == rules_hash)
-                       .order_by(runs.c.revision.desc()).limit(1)).first()
-    return None if row is None else (int(row[0]), int(row[1]), int(row[2]), str(row[3]))
+    found: dict[tuple[dt.date, str], Latest] = {}
+    if not days:
+        return found
+    for run_id, revision, version, digest, day, rules_hash in conn.execute(select(
+            runs.c.id, runs.c.revision, runs.c.data_version, runs.c.digest, runs.c.day,
+            runs.c.rules_hash).where(runs.c.day >= min(days), runs.c.day <= max(days))
+            .order_by(runs.c.revision)):  # the last of a day's is its latest
+        found[(day, str(rules_hash))] = (int(run_id), int(revision), int(version), str(digest))
+    return found
 
 
 def last_evaluated_day(conn: Connection, today: dt.date | None = None) -> dt.date | None:
@@ -194,8 +203,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
                answer: pl.DataFrame | None, changed: pl.DataFrame | None,
                decay: pl.DataFrame | None, parent: int | None, version: int, actor: str,
                started: dt.datetime, n_state: int | None = None, mark: bool = True,
-               spell_decay: pl.DataFrame | None = None, later: _Writes | None = None
-               ) -> DayResult:
+               spell_decay: pl.DataFrame | None = None, later: _Writes | None = None,
+               latest: Latest | None = None) -> DayResult:
     """Store one day's run on ``conn`` unless the same data or answer is there: the whole
     ``answer`` (ranks included), or the rows ``changed`` since the run ``parent``, or,
     with neither, the whole state (just updated to this day) copied in the database;
@@ -205,9 +214,9 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     the store may lack their decay run (:func:`mark_decay_runs`); ``spell_decay``: the
     decaying answers among the rows stored whose ledger rows are their stored spells'
     (:func:`spell_names`); ``later``: where the rows stored as changes and the ledger
-    rows wait to be inserted (none: inserted now)."""
+    rows wait to be inserted (none: inserted now); ``latest``: the day's latest run by
+    ``rules`` (:func:`_latest_runs`), if any."""
     runs = table("evaluation_run")
-    latest = _latest_run(conn, day, rules.content_hash)
     delta = changed if changed is not None else pl.DataFrame(schema=STATE_SCHEMA)
     digest = frame_digest(answer if answer is not None else delta.select(ANSWER_COLUMNS),
                           key=KEY)  # one row per subject
@@ -629,11 +638,12 @@ def evaluate(url: str | None = None, on: dt.date | None = None, *, user: str | N
                                 max_catch_up_days)
         results: list[DayResult] = []
         pending: list[tuple[dt.date, PublishedRules]] = []
+        known = _latest_runs(conn, days)
         for day in days:
             rules = _rules_on(versions, day)
             if rules is None:
                 raise StoreError(f"no rule set is in force on {day}")
-            latest = _latest_run(conn, day, rules.content_hash)
+            latest = known.get((day, rules.content_hash))
             if latest is not None and latest[2] == version:  # evaluated on the same data
                 results.append(DayResult(day, "current", latest[0], latest[1],
                                          rules.content_hash, 0))
@@ -753,11 +763,13 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
     spells = pl.DataFrame(schema=SPELL_SCHEMA)
     spell_ledger = pl.DataFrame(schema=SPELL_LEDGER_SCHEMA)
     later = _Writes()  # the rows of the days stored as changes, inserted together
+    known = _latest_runs(conn, [item.day for item in work])  # (each day is stored once)
     for item in work:
         started = utcnow()
         if not item.keeps_state:
             results.append(_store_day(conn, item.day, item.rules, item.whole, None, None,
-                                      None, version, actor, started))
+                                      None, version, actor, started,
+                                      latest=known.get((item.day, item.rules.content_hash))))
             continue
         whole = item.whole is not None or parent is None or chain >= MAX_CHAIN
         if item.whole is not None:
@@ -783,7 +795,8 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
                             actor, started, None if whole else n_state, mark=unmarked,
-                            spell_decay=item.spell_decay, later=later)
+                            spell_decay=item.spell_decay, later=later,
+                            latest=known.get((item.day, item.rules.content_hash)))
         if result.status != "stored" and unmarked:  # the same answers found stored there
             mark_decay_runs(conn, result.run_id)
         unmarked = False
