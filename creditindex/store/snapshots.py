@@ -456,8 +456,9 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
     read."""
     rows = carry.rows
     new_facts = carry.new_facts
+    recomputed = set(new_facts)
     due = [i for i in dict.fromkeys(rows.filter(pl.col("next_change") <= day).get_column(
-        "subject_id").to_list()) if i not in set(new_facts)]
+        "subject_id").to_list()) if i not in recomputed]
     carry.new_facts = []
     if not due and not new_facts:
         empty = pl.DataFrame(schema=STATE_SCHEMA)
