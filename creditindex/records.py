@@ -27,7 +27,7 @@ from creditindex.identifiers import (
 )
 from creditindex.readers import decode_text as decode_text
 from creditindex.readers import read_table as read_table
-from creditindex.readers import table_part_readers
+from creditindex.readers import table_part_readers, trimmed_text_expr
 from creditindex.reason_exprs import as_reason, reason_expr
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
@@ -155,31 +155,98 @@ def _date_problem(column: str, dtype: pl.DataType) -> pl.Expr:
     return date_problem_expr(column)
 
 
-def _by_value(frame: pl.DataFrame, column: str, expr: pl.Expr, dtype: pl.DataType,
-              default: int | str | None = None) -> pl.Expr:
-    """``expr`` (of ``pl.col(column)``) computed once per distinct value of the column and
-    mapped back onto every row (for columns with few distinct values)."""
-    values = frame.get_column(column).drop_nulls().unique()
-    mapped = pl.DataFrame({column: values}).select(expr).to_series()
-    return pl.col(column).replace_strict(values, mapped, default=default, return_dtype=dtype)
+# Text columns of few distinct values (codes, categories, days): read untrimmed
+# (:func:`creditindex.readers.read_table`'s ``as_read``) and trimmed, read and checked once
+# per distinct value by :func:`_read_by_value`, every row then taking its value's answers.
+BY_VALUE = ("source", "industry", "region", "subject_type", "behaviour_code", "restrict_scope",
+            *DATE_COLUMNS, "restrict_until")
 
 
-def _dates_by_value(frame: pl.DataFrame) -> dict[str, pl.Expr]:
-    """The text date columns of ``frame`` (and ``restrict_until``, whose words for a bar
-    without end read as :data:`PERMANENT_DATE`) read by the one parser once per distinct
-    text among all of them (a file names a few thousand days) and mapped back onto every
-    row: ``column -> Date expression``. Typed date columns are left to :func:`_date_of`."""
-    text = [c for c in (*DATE_COLUMNS, "restrict_until") if frame.schema[c] == pl.String]
-    if not text:
-        return {}
-    values = pl.concat([frame.get_column(c).drop_nulls().unique() for c in text]).unique()
-    read = pl.DataFrame({"v": values}).select(
-        parse_date_expr("v").alias("date"),
-        pl.when(pl.col("v").str.to_lowercase().is_in(PERMANENT_WORDS))
-        .then(pl.lit(PERMANENT_DATE)).otherwise(parse_date_expr("v")).alias("until"))
-    return {c: pl.col(c).replace_strict(
-        values, read.get_column("until" if c == "restrict_until" else "date"),
-        default=None, return_dtype=pl.Date) for c in text}
+class _Distinct:
+    """The distinct values of some text columns of a frame, and each row's place among
+    them (one hash of each row: a cast to an enum of the values), so that work done once
+    per distinct value is taken by every row by a gather."""
+
+    def __init__(self, frame: pl.DataFrame, columns: Sequence[str]) -> None:
+        values = pl.concat([frame.get_column(c).drop_nulls().unique() for c in columns])
+        self.values = values.unique() if len(columns) > 1 else values
+
+    def read(self, *exprs: pl.Expr) -> pl.DataFrame:
+        """``exprs`` of ``pl.col("v")``, the distinct values, one row per value."""
+        return pl.DataFrame({"v": self.values}).select(*exprs)
+
+    def place(self, column: str) -> pl.Expr:
+        """Each row's place among the values (null where the column is null)."""
+        if self.values.len() == 0:
+            return pl.lit(None, pl.UInt32)
+        return pl.col(column).cast(pl.Enum(self.values)).to_physical()
+
+
+def _taken(values: pl.Series, place: str) -> pl.Expr:
+    """``values`` (one per distinct value) taken by each row by its place (null where the
+    place is null)."""
+    if values.len() == 0:
+        return pl.lit(None, values.dtype)
+    return pl.lit(values).gather(pl.col(place))
+
+
+def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    """``raw`` with the text columns of :data:`BY_VALUE` trimmed (as the readers trim:
+    :func:`creditindex.readers.trimmed_text_expr`) and read once per distinct value:
+    ``subject_type`` and ``industry`` lower-cased, the text dates read by the one parser
+    as ``_decided_on``, ... and ``_restrict_until`` (its words for a bar without end as
+    :data:`PERMANENT_DATE`), the place of ``behaviour_code`` among the rule set's
+    behaviours as ``_code`` and of ``subject_type`` in
+    :data:`creditindex.rules.SUBJECT_TYPES` as ``_type``, the category mask of
+    ``restrict_scope`` as ``_scope_mask`` (0 where empty) and its canonical text as
+    ``_scope_text``, and whether ``industry`` is unknown and ``region`` malformed
+    (``_industry_bad``, ``_region_bad``). Typed date columns are left to :func:`_date_of`.
+    Each text column is one copy of each distinct text (a third of a large file's memory
+    is otherwise the same authority name again)."""
+    date_columns = (*DATE_COLUMNS, "restrict_until")
+    raw = raw.with_columns(pl.col(c).cast(pl.String) for c in BY_VALUE
+                           if c not in date_columns and raw.schema[c] != pl.String)
+    text = [c for c in BY_VALUE if raw.schema[c] == pl.String]
+    dates = [c for c in date_columns if c in text]
+    one = {c: _Distinct(raw, [c]) for c in text if c not in dates}
+    days = _Distinct(raw, dates) if dates else None
+    places = {c: d.place(c).alias(f"_at_{c}") for c, d in one.items()}
+    places.update({c: days.place(c).alias(f"_at_{c}") for c in dates if days is not None})
+    frame = raw.with_columns(places.values())
+    codes = [b.code for b in rules.behaviour]
+    v = trimmed_text_expr(pl.col("v"))
+    lower = v.str.to_lowercase()
+    scope = pl.when(v.is_null()).then(pl.lit(0, pl.Int64)).otherwise(scope_mask_expr("v"))
+    read = {
+        "source": [v.alias("source")],
+        "region": [v.alias("region"), (v.is_not_null() & ~v.str.contains(r"^\d{6}$"))
+                   .alias("_region_bad")],
+        "industry": [lower.alias("industry"), (lower.is_not_null() & ~lower.is_in(INDUSTRIES))
+                     .alias("_industry_bad")],
+        "subject_type": [lower.alias("subject_type"), lower.replace_strict(
+            SUBJECT_TYPES, range(len(SUBJECT_TYPES)), default=None, return_dtype=pl.Int32
+        ).alias("_type")],
+        "behaviour_code": [v.alias("behaviour_code"), v.replace_strict(
+            codes, range(len(codes)), default=None, return_dtype=pl.Int32).alias("_code")],
+        "restrict_scope": [v.alias("restrict_scope"), scope.alias("_scope_mask"),
+                           pl.when(scope > 0).then(scope_text_expr(scope)).alias("_scope_text")],
+    }
+    out: list[pl.Expr] = []
+    for c, d in one.items():
+        for series in d.read(*read[c]).iter_columns():
+            out.append(_taken(series, f"_at_{c}").alias(series.name))
+    if days is not None:
+        read_days = days.read(
+            v.alias("text"), parse_date_expr(v).alias("date"),
+            pl.when(v.str.to_lowercase().is_in(PERMANENT_WORDS))
+            .then(pl.lit(PERMANENT_DATE)).otherwise(parse_date_expr(v)).alias("until"))
+        for c in dates:
+            out += [_taken(read_days.get_column("text"), f"_at_{c}").alias(c),
+                    _taken(read_days.get_column("until" if c == "restrict_until" else "date"),
+                           f"_at_{c}").alias(f"_{c}")]
+    frame = frame.with_columns(out).drop(f"_at_{c}" for c in text)
+    # an empty scope (and a column no reader made text) reads as no scope
+    return frame.with_columns(pl.col("_scope_mask").fill_null(0))
 
 
 def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.DataFrame,
@@ -193,23 +260,16 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
 
 def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
     """Rows read by :func:`checked_rows` in the canonical schema (with origin columns)."""
-    mask = pl.col("_scope_mask")
     return frame.select(
-        pl.col("record_id"),
-        # Few distinct long texts: each row's value points at one copy of its text (a
-        # third of a large file's memory is otherwise the same authority name again).
-        _by_value(frame, "source", pl.col("source"), pl.String()),
-        *(pl.col(c) for c in ("industry", "region", "subject_id", "subject_name",
-                              "subject_type")),
-        _by_value(frame, "behaviour_code", pl.col("behaviour_code"), pl.String()),
+        *(pl.col(c) for c in ("record_id", "source", "industry", "region", "subject_id",
+                              "subject_name", "subject_type", "behaviour_code")),
         pl.col("_decided_on").alias("decided_on"),
         pl.coalesce("_recorded_on", "_decided_on").alias("recorded_on"),
         pl.col("document_no"),
         pl.col("_revoked_on").alias("revoked_on"),
         pl.col("_repaired_on").alias("repaired_on"),
         pl.col("_restrict_until").alias("restrict_until"),
-        _by_value(frame, "_scope_mask", pl.when(mask > 0).then(scope_text_expr(mask)),
-                  pl.String()).alias("restrict_scope"),
+        pl.col("_scope_text").alias("restrict_scope"),
         pl.col("authority"),
         pl.col("basis"),
         pl.col("_publish_until").alias("publish_until"),
@@ -231,26 +291,12 @@ def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
     type_no = {t: i for i, t in enumerate(SUBJECT_TYPES)}
     allowed = [codes.index(b.code) * 8 + type_no[t] for b in rules.behaviour
                for t in b.subject_types if t in type_no]
-    dates = _dates_by_value(raw)
-    frame = raw.with_columns(
+    frame = _read_by_value(raw, rules).with_columns(
         pl.col("subject_id").str.to_uppercase(),
-        # few distinct values: each lower-cased once
-        _by_value(raw, "subject_type", pl.col("subject_type").str.to_lowercase(),
-                  pl.String()),
-        _by_value(raw, "industry", pl.col("industry").str.to_lowercase(), pl.String()),
-        *(dates.get(c, _date_of(c, kinds[c])).alias(f"_{c}") for c in DATE_COLUMNS),
-        dates.get("restrict_until", _date_of("restrict_until", kinds["restrict_until"]))
-        .alias("_restrict_until"),
-        pl.col("behaviour_code").replace_strict(codes, range(len(codes)), default=None,
-                                                return_dtype=pl.Int32).alias("_code"),
+        *(_date_of(c, kinds[c]).alias(f"_{c}") for c in (*DATE_COLUMNS, "restrict_until")
+          if kinds[c] != pl.String),
     )
     frame = frame.with_columns(
-        # subject_type is lower-cased above: read once more, not lower-cased again
-        pl.col("subject_type").replace_strict(list(type_no), list(type_no.values()),
-                                              default=None, return_dtype=pl.Int32
-                                              ).alias("_type"),
-        _by_value(frame, "restrict_scope", scope_mask_expr("restrict_scope"), pl.Int64(),
-                  default=0).alias("_scope_mask"),
         # each behaviour's facts taken by its place (a gather: no hashing of every row)
         *(pl.lit(pl.Series(values, dtype=dtype)).gather(pl.col("_code")).alias(name)
           for name, values, dtype in (
@@ -270,14 +316,12 @@ def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
                pl.format("unknown subject type '{}' (use bidder, agent, tenderer or expert)",
                          st)),
         *id_checks,
-        _Check("industry", pl.col("industry").is_not_null()
-               & ~pl.col("industry").is_in(INDUSTRIES),
+        _Check("industry", pl.col("_industry_bad"),
                reason_expr("problem.industry", pl.format(
                    "unknown industry '{}' (use one of {})", pl.col("industry"),
                    pl.lit(", ".join(INDUSTRIES))), value=pl.col("industry"),
                    known=", ".join(INDUSTRIES))),
-        _Check("region", pl.col("region").is_not_null()
-               & ~pl.col("region").str.contains(r"^\d{6}$"),
+        _Check("region", pl.col("_region_bad"),
                reason_expr("problem.region", pl.format(
                    "region must be a 6-digit administrative code, not '{}'",
                    pl.col("region")), value=pl.col("region"))),
@@ -501,7 +545,8 @@ def read_checked_parts(paths: Sequence[str | Path], rules: RuleSet, today: dt.da
             starts.append(rows)
             for height, absent, found, kept in _ahead(
                     pool, (partial(check, str(path), offset, reader) for offset, reader
-                           in table_part_readers(path, columns=read, keep_dates=True))):
+                           in table_part_readers(path, columns=read, keep_dates=True,
+                                                 as_read=BY_VALUE))):
                 if absent:
                     problems += [Problem(str(path), 1, c, MISSING_COLUMN) for c in absent]
                     break
