@@ -251,18 +251,15 @@ def _read_csv(raw: bytes, file: str, has_header: bool, lim: Limits) -> pl.DataFr
     first = raw[start:raw.find(b"\n", start)] if b"\n" in raw else raw[start:]
     lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
     _check_shape(file, max(lines - 1, 0), first.count(b",") + 1, lim)
-    # Each column in one piece: the CSV reader leaves ~100 chunks a column on 1M rows,
-    # and every later pass over a column pays for them (the checks of a 1M-row file
-    # took ~0.3 s of CPU more than on the same columns in one piece; the copy ~0.08 s).
-    try:  # polars skips a UTF-8 BOM itself
-        return pl.read_csv(raw, infer_schema=False, has_header=has_header).rechunk()
+    try:  # polars skips a UTF-8 BOM itself (the columns are put in one piece by _as_text)
+        return pl.read_csv(raw, infer_schema=False, has_header=has_header)
     except Exception:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:
             text = decode_text(raw, file)
             return pl.read_csv(text.encode("utf-8"), infer_schema=False,
-                               has_header=has_header).rechunk()
+                               has_header=has_header)
         raise
 
 
@@ -289,7 +286,7 @@ def _read_csv_file(path: Path, file: str, has_header: bool, lim: Limits) -> pl.D
             lines = _newlines(mapped) + (0 if mapped[-1:] == b"\n" else 1)
     _check_shape(file, max(lines - 1, 0), first.count(b",") + 1, lim)
     try:
-        return pl.read_csv(path, infer_schema=False, has_header=has_header).rechunk()
+        return pl.read_csv(path, infer_schema=False, has_header=has_header)
     except Exception:  # not UTF-8 (or unreadable): as a file read into memory
         return _read_csv(path.read_bytes(), file, has_header, lim)
 
@@ -332,19 +329,25 @@ def _as_text(frame: pl.DataFrame, keep_dates: bool = False,
         else:
             e = c.cast(pl.String)
         out.append((e if name in as_read else e.str.strip_chars()).alias(name))
-    trimmed = frame.select(out)  # then empty -> null on the trimmed column, not trimming twice
+    # Each column in one piece: the CSV reader leaves ~100 chunks a column on 1M rows,
+    # and every later pass over a column pays for them (the checks of a 1M-row file took
+    # ~0.3 s of CPU more than on the same columns in one piece; the copy ~0.08 s). (Left
+    # in pieces, polars 2.1 was seen to fail wording a problem of a filtered column.)
+    trimmed = frame.select(out).rechunk()
+    # then empty -> null on the trimmed column, not trimming twice
     return trimmed.with_columns(
         pl.when(pl.col(name).str.len_bytes() > 0).then(pl.col(name)).alias(name)
-        for name in _with_empties(trimmed) if name not in as_read)
+        for name in _with_empties(trimmed, as_read))
 
 
-def _with_empties(frame: pl.DataFrame) -> list[str]:
-    """The text columns of ``frame`` holding an empty string (one cheap pass over the
-    lengths: the others are not rewritten)."""
-    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+def _with_empties(frame: pl.DataFrame, skip: Collection[str] = ()) -> list[str]:
+    """The text columns of ``frame`` (but those in ``skip``) holding an empty string (one
+    cheap pass over each: the others are not rewritten)."""
+    text = [name for name, dtype in frame.schema.items()
+            if dtype == pl.String and name not in skip]
     if not text or frame.height == 0:
         return []
-    found = frame.select((pl.col(name).str.len_bytes() == 0).any() for name in text).row(0)
+    found = frame.select((pl.col(name) == "").any() for name in text).row(0)
     return [name for name, empty in zip(text, found, strict=True) if empty]
 
 

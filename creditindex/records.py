@@ -13,7 +13,6 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
 import polars as pl
 
 from creditindex.categories import scope_mask_expr, scope_text_expr
@@ -162,6 +161,12 @@ BY_VALUE = ("source", "industry", "region", "subject_type", "behaviour_code", "r
             *DATE_COLUMNS, "restrict_until")
 
 
+# Long texts repeated on many rows: made one copy of each distinct text, each row's value
+# pointing at it (a third of a large file's memory is otherwise the same authority name
+# again).
+_DEDUPLICATED = ("source", "behaviour_code")
+
+
 class _Distinct:
     """The distinct values of some text columns of a frame, and each row's place among
     them (one hash of each row: a cast to an enum of the values), so that work done once
@@ -201,8 +206,8 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     ``restrict_scope`` as ``_scope_mask`` (0 where empty) and its canonical text as
     ``_scope_text``, and whether ``industry`` is unknown and ``region`` malformed
     (``_industry_bad``, ``_region_bad``). Typed date columns are left to :func:`_date_of`.
-    Each text column is one copy of each distinct text (a third of a large file's memory
-    is otherwise the same authority name again)."""
+    A text column whose values all read as written is kept as it is (no column made
+    again), but for those of :data:`_DEDUPLICATED`, made one copy of each distinct text."""
     date_columns = (*DATE_COLUMNS, "restrict_until")
     raw = raw.with_columns(pl.col(c).cast(pl.String) for c in BY_VALUE
                            if c not in date_columns and raw.schema[c] != pl.String)
@@ -234,16 +239,19 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     out: list[pl.Expr] = []
     for c, d in one.items():
         for series in d.read(*read[c]).iter_columns():
-            out.append(_taken(series, f"_at_{c}").alias(series.name))
+            if series.name != c or c in _DEDUPLICATED or not series.equals(d.values):
+                out.append(_taken(series, f"_at_{c}").alias(series.name))
     if days is not None:
         read_days = days.read(
             v.alias("text"), parse_date_expr(v).alias("date"),
             pl.when(v.str.to_lowercase().is_in(PERMANENT_WORDS))
             .then(pl.lit(PERMANENT_DATE)).otherwise(parse_date_expr(v)).alias("until"))
+        as_written = read_days.get_column("text").equals(days.values)
         for c in dates:
-            out += [_taken(read_days.get_column("text"), f"_at_{c}").alias(c),
-                    _taken(read_days.get_column("until" if c == "restrict_until" else "date"),
-                           f"_at_{c}").alias(f"_{c}")]
+            if not as_written:
+                out.append(_taken(read_days.get_column("text"), f"_at_{c}").alias(c))
+            out.append(_taken(read_days.get_column("until" if c == "restrict_until"
+                                                   else "date"), f"_at_{c}").alias(f"_{c}"))
     frame = frame.with_columns(out).drop(f"_at_{c}" for c in text)
     # an empty scope (and a column no reader made text) reads as no scope
     return frame.with_columns(pl.col("_scope_mask").fill_null(0))
@@ -430,11 +438,14 @@ def _with_origin(frame: pl.DataFrame, file: str, offset: int = 0) -> pl.DataFram
 
 
 def _may_repeat(frame: pl.DataFrame, key: Sequence[str]) -> bool:
-    """Whether two rows may have the same ``key``: two equal hashes of it (found by a sort
-    in place, lighter than a hash table of every row)."""
-    hashes = np.array(frame.select(pl.struct(key).hash()).to_series().to_numpy(),
-                      dtype=np.uint64)
-    hashes.sort()
+    """Whether two rows may have the same ``key``: two equal hashes of it (found by a sort,
+    lighter than a hash table of every row). The hash of a key is its columns' hashes
+    folded (each one's hash of the hash so far, xor the next column's): a tenth of the
+    cost of hashing a struct of them, and equal keys still hash equal."""
+    folded = pl.col(key[0]).hash()
+    for column in key[1:]:
+        folded = folded.hash() ^ pl.col(column).hash()
+    hashes = frame.select(folded.sort()).to_series().to_numpy()
     return bool((hashes[1:] == hashes[:-1]).any())
 
 
