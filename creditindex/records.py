@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import polars as pl
 
 from creditindex.categories import scope_mask_expr, scope_text_expr
@@ -172,9 +173,21 @@ class _Distinct:
     them (one hash of each row: a cast to an enum of the values), so that work done once
     per distinct value is taken by every row by a gather."""
 
-    def __init__(self, frame: pl.DataFrame, columns: Sequence[str]) -> None:
-        values = pl.concat([frame.get_column(c).drop_nulls().unique() for c in columns])
-        self.values = values.unique() if len(columns) > 1 else values
+    def __init__(self, values: pl.Series) -> None:
+        self.values = values
+
+    @staticmethod
+    def of(frame: pl.DataFrame, groups: dict[str, Sequence[str]]) -> dict[str, _Distinct]:
+        """The distinct values of each group of columns of ``frame`` (all found at once,
+        the columns in parallel)."""
+        def values(columns: Sequence[str]) -> pl.Expr:
+            found = pl.col(columns[0]).drop_nulls().unique()
+            for c in columns[1:]:
+                found = found.append(pl.col(c).drop_nulls().unique())
+            return found.unique() if len(columns) > 1 else found
+        row = frame.select(values(cs).implode().alias(name) for name, cs in groups.items())
+        return {name: _Distinct(row.get_column(name).explode(empty_as_null=False))
+                for name in groups}
 
     def read(self, *exprs: pl.Expr) -> pl.DataFrame:
         """``exprs`` of ``pl.col("v")``, the distinct values, one row per value."""
@@ -213,8 +226,10 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
                            if c not in date_columns and raw.schema[c] != pl.String)
     text = [c for c in BY_VALUE if raw.schema[c] == pl.String]
     dates = [c for c in date_columns if c in text]
-    one = {c: _Distinct(raw, [c]) for c in text if c not in dates}
-    days = _Distinct(raw, dates) if dates else None
+    found = _Distinct.of(raw, {**{c: [c] for c in text if c not in dates},
+                               **({"_days": dates} if dates else {})})
+    days = found.pop("_days", None)
+    one = found
     places = {c: d.place(c).alias(f"_at_{c}") for c, d in one.items()}
     places.update({c: days.place(c).alias(f"_at_{c}") for c in dates if days is not None})
     frame = raw.with_columns(places.values())
@@ -300,7 +315,6 @@ def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
     allowed = [codes.index(b.code) * 8 + type_no[t] for b in rules.behaviour
                for t in b.subject_types if t in type_no]
     frame = _read_by_value(raw, rules).with_columns(
-        pl.col("subject_id").str.to_uppercase(),
         *(_date_of(c, kinds[c]).alias(f"_{c}") for c in (*DATE_COLUMNS, "restrict_until")
           if kinds[c] != pl.String),
     )
@@ -313,7 +327,7 @@ def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
               ("_range_max", [behaviour[c].restrict_max_days for c in codes], pl.Int64),
               ("_beh_scope", [behaviour[c].scope_mask() for c in codes], pl.Int64)))
     )
-    id_checks = _identifier_checks(frame)
+    frame, id_checks = _identifier_checks(frame)
     st, code = pl.col("subject_type"), pl.col("behaviour_code")
     dec = pl.col("_decided_on")
     checks = [_Check(c, pl.col(c).is_null(), "required value is empty") for c in REQUIRED]
@@ -363,22 +377,46 @@ def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
     return frame, _run_checks(frame, checks)
 
 
-def _identifier_checks(frame: pl.DataFrame) -> list[_Check]:
-    """USCC of firms and resident IDs of experts: each ID pre-checked fast
-    (:func:`uscc_valid_mask`), the exact rule worded only for the IDs left in doubt."""
-    st, sid = pl.col("subject_type"), pl.col("subject_id")
+def _identifier_checks(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[_Check]]:
+    """``frame`` with ``subject_id`` upper-cased, and the checks of the USCC of firms and
+    the resident IDs of experts: each ID pre-checked fast as written
+    (:func:`uscc_valid_mask`), the exact rule worded only for the IDs left in doubt. An ID
+    surely valid as written is upper case already: only the others are upper-cased (most
+    rows are not rewritten). A subject's kind is read from ``_type`` (its place in
+    :data:`creditindex.rules.SUBJECT_TYPES`) when the frame has it."""
+    sid = pl.col("subject_id")
+    kinds = ((_FIRM_TYPES, uscc_valid_mask, uscc_problem_expr),
+             (("expert",), rid_valid_mask, rid_problem_expr))
+
+    def of(types: Sequence[str]) -> pl.Expr:
+        if "_type" in frame.columns:
+            return pl.col("_type").is_in([SUBJECT_TYPES.index(t) for t in types])
+        return pl.col("subject_type").is_in(types)
+
+    rows = frame.select(*((of(types) & sid.is_not_null()).fill_null(False).alias(str(i))
+                          for i, (types, _, _) in enumerate(kinds)),
+                        sid.is_not_null().alias("id"))
+    ids = frame.get_column("subject_id")
+    sure = np.zeros(frame.height, dtype=np.bool_)
+    # Every row's ID, not the distinct ones: most IDs of a part are distinct, and
+    # finding them costs more than the pre-check.
+    for i, (_, valid, _) in enumerate(kinds):
+        of_kind = rows.get_column(str(i))
+        sure[of_kind.to_numpy()] = valid(ids.filter(of_kind))
+    redo = np.flatnonzero(rows.get_column("id").to_numpy() & ~sure)
+    if redo.size:
+        at = pl.Series(redo)
+        ids = ids.clone().scatter(at, ids.gather(at).str.to_uppercase())
+        frame = frame.with_columns(ids)
     checks = []
-    for kinds, valid, problem in ((_FIRM_TYPES, uscc_valid_mask, uscc_problem_expr),
-                                  (("expert",), rid_valid_mask, rid_problem_expr)):
-        of_kind = st.is_in(kinds) & sid.is_not_null()
-        # Every row's ID, not the distinct ones: most IDs of a part are distinct, and
-        # finding them costs more than the pre-check.
-        ids = frame.lazy().filter(of_kind).select(sid).collect().to_series()
-        doubtful = ids.filter(pl.Series(~valid(ids))).unique()
+    for i, (types, valid, problem) in enumerate(kinds):
+        of_kind = rows.get_column(str(i))
+        left = ids.filter(of_kind & pl.Series(~sure))
+        doubtful = left.filter(pl.Series(~valid(left))).unique()
         if doubtful.len():
-            checks.append(_Check("subject_id", of_kind & sid.is_in(doubtful.implode()),
-                                 problem("subject_id")))
-    return checks
+            checks.append(_Check("subject_id", of(types) & sid.is_not_null()
+                                 & sid.is_in(doubtful.implode()), problem("subject_id")))
+    return frame, checks
 
 
 def _stated_bar_checks(until_kind: pl.DataType) -> list[_Check]:
@@ -651,12 +689,13 @@ def read_subjects(path: str | Path) -> pl.DataFrame:
                                pl.lit(path).alias("_file"),
                                (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("_row"))
     st = pl.col("subject_type")
+    frame, id_checks = _identifier_checks(frame)
     problems = _run_checks(frame, [
         *(_Check(c, pl.col(c).is_null(), "required value is empty")
           for c in ("subject_id", "subject_type", "subject_name")),
         _Check("subject_type", st.is_not_null() & ~st.is_in(SUBJECT_TYPES),
                pl.format("unknown subject type '{}'", st)),
-        *_identifier_checks(frame),
+        *id_checks,
     ])
     if problems:
         raise InputError(problems)
