@@ -313,8 +313,9 @@ def _as_text(frame: pl.DataFrame, keep_dates: bool = False,
     """Every column as trimmed text (dates ISO, whole floats without '.0'); empty -> null.
     With ``keep_dates``, typed date and datetime columns (Parquet, Arrow) are kept as
     they are, for the date checks to read without a round trip through text. The
-    columns named in ``as_read`` are made text but neither trimmed nor emptied: the
-    caller trims them (:func:`trimmed_text_expr`), e.g. once per distinct value."""
+    columns named in ``as_read`` are made text but neither trimmed nor emptied nor put
+    in one piece: the caller does that (:func:`trimmed_text_expr`), e.g. once per
+    distinct value."""
     out = []
     for name, dtype in frame.schema.items():
         c = pl.col(name)
@@ -331,9 +332,13 @@ def _as_text(frame: pl.DataFrame, keep_dates: bool = False,
         out.append((e if name in as_read else e.str.strip_chars()).alias(name))
     # Each column in one piece: the CSV reader leaves ~100 chunks a column on 1M rows,
     # and every later pass over a column pays for them (the checks of a 1M-row file took
-    # ~0.3 s of CPU more than on the same columns in one piece; the copy ~0.08 s). (Left
-    # in pieces, polars 2.1 was seen to fail wording a problem of a filtered column.)
-    trimmed = frame.select(out).rechunk()
+    # ~0.3 s of CPU more than on the same columns in one piece). The columns left as read
+    # stay in pieces: their caller reads each once and puts what it keeps in one piece
+    # (a copy of a text column is a fresh 16 MB on 1M rows, paid in page faults). (A
+    # column in pieces among columns in one piece was seen to make polars 2.1 fail to
+    # word a value of a filtered frame: the caller's frames are in one piece.)
+    trimmed = pl.DataFrame([column if column.name in as_read else column.rechunk()
+                            for column in frame.select(out).get_columns()])
     # then empty -> null on the trimmed column, not trimming twice
     return trimmed.with_columns(
         pl.when(pl.col(name).str.len_bytes() > 0).then(pl.col(name)).alias(name)

@@ -152,7 +152,7 @@ def _date_problem(column: str, dtype: pl.DataType) -> pl.Expr:
                     c.dt.strftime("%Y-%m-%d %H:%M:%S"), pl.lit(FORMATS_HINT)),
                     value=c.dt.strftime("%Y-%m-%d %H:%M:%S")))
                 .otherwise(date_problem_expr(c.dt.date().dt.strftime("%Y-%m-%d"))))
-    return date_problem_expr(column)
+    return date_problem_expr(c.cast(pl.String))  # text, or its enum (_read_by_value)
 
 
 # Text columns of few distinct values (codes, categories, days): read untrimmed
@@ -166,6 +166,10 @@ BY_VALUE = ("source", "industry", "region", "subject_type", "behaviour_code", "r
 # pointing at it (a third of a large file's memory is otherwise the same authority name
 # again).
 _DEDUPLICATED = ("source", "behaviour_code")
+
+
+# What the checks trim themselves (see :func:`_read_by_value`, :func:`_identifier_checks`).
+AS_READ = (*BY_VALUE, "subject_id")
 
 
 class _Distinct:
@@ -193,19 +197,20 @@ class _Distinct:
         """``exprs`` of ``pl.col("v")``, the distinct values, one row per value."""
         return pl.DataFrame({"v": self.values}).select(*exprs)
 
-    def place(self, column: str) -> pl.Expr:
-        """Each row's place among the values (null where the column is null)."""
+    def enum(self, column: str) -> pl.Expr:
+        """Each row's value as an enum of the values (its place among them: null where the
+        column is null)."""
         if self.values.len() == 0:
-            return pl.lit(None, pl.UInt32)
-        return pl.col(column).cast(pl.Enum(self.values)).to_physical()
+            return pl.lit(None, pl.String)
+        return pl.col(column).cast(pl.Enum(self.values))
 
 
 def _taken(values: pl.Series, place: str) -> pl.Expr:
-    """``values`` (one per distinct value) taken by each row by its place (null where the
-    place is null)."""
+    """``values`` (one per distinct value) taken by each row by its place (an enum
+    column of :meth:`_Distinct.enum`; null where it is null)."""
     if values.len() == 0:
         return pl.lit(None, values.dtype)
-    return pl.lit(values).gather(pl.col(place))
+    return pl.lit(values).gather(pl.col(place).to_physical())
 
 
 def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
@@ -220,7 +225,8 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     ``_scope_text``, and whether ``industry`` is unknown and ``region`` malformed
     (``_industry_bad``, ``_region_bad``). Typed date columns are left to :func:`_date_of`.
     A text column whose values all read as written is kept as it is (no column made
-    again), but for those of :data:`_DEDUPLICATED`, made one copy of each distinct text."""
+    again), but for those of :data:`_DEDUPLICATED`, made one copy of each distinct text;
+    the text dates then as enums of their texts (only read to word a problem)."""
     date_columns = (*DATE_COLUMNS, "restrict_until")
     raw = raw.with_columns(pl.col(c).cast(pl.String) for c in BY_VALUE
                            if c not in date_columns and raw.schema[c] != pl.String)
@@ -230,9 +236,13 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
                                **({"_days": dates} if dates else {})})
     days = found.pop("_days", None)
     one = found
-    places = {c: d.place(c).alias(f"_at_{c}") for c, d in one.items()}
-    places.update({c: days.place(c).alias(f"_at_{c}") for c in dates if days is not None})
+    places = {c: d.enum(c).alias(f"_at_{c}") for c, d in one.items()}
+    places.update({c: days.enum(c).alias(f"_at_{c}") for c in dates if days is not None})
     frame = raw.with_columns(places.values())
+    # The reader leaves these columns in the pieces it read them in: each one is read
+    # once here, and what is kept of it is put in one piece (an enum is a byte or two a
+    # row: cheaper than the text, which is copied only where kept as it is).
+    frame = frame.with_columns(frame.get_column(f"_at_{c}").rechunk() for c in text)
     codes = [b.code for b in rules.behaviour]
     v = trimmed_text_expr(pl.col("v"))
     lower = v.str.to_lowercase()
@@ -251,11 +261,13 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
         "restrict_scope": [v.alias("restrict_scope"), scope.alias("_scope_mask"),
                            pl.when(scope > 0).then(scope_text_expr(scope)).alias("_scope_text")],
     }
-    out: list[pl.Expr] = []
+    out: list[pl.Expr | pl.Series] = []
     for c, d in one.items():
         for series in d.read(*read[c]).iter_columns():
             if series.name != c or c in _DEDUPLICATED or not series.equals(d.values):
                 out.append(_taken(series, f"_at_{c}").alias(series.name))
+            else:
+                out.append(frame.get_column(c).rechunk())
     if days is not None:
         read_days = days.read(
             v.alias("text"), parse_date_expr(v).alias("date"),
@@ -263,8 +275,10 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
             .then(pl.lit(PERMANENT_DATE)).otherwise(parse_date_expr(v)).alias("until"))
         as_written = read_days.get_column("text").equals(days.values)
         for c in dates:
-            if not as_written:
-                out.append(_taken(read_days.get_column("text"), f"_at_{c}").alias(c))
+            # The text of a date is only read to word a problem: kept as its enum when
+            # every text reads as written (no copy of the column).
+            out.append(pl.col(f"_at_{c}").alias(c) if as_written else
+                       _taken(read_days.get_column("text"), f"_at_{c}").alias(c))
             out.append(_taken(read_days.get_column("until" if c == "restrict_until"
                                                    else "date"), f"_at_{c}").alias(f"_{c}"))
     frame = frame.with_columns(out).drop(f"_at_{c}" for c in text)
@@ -373,17 +387,18 @@ def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
                              "publish_until {} is before decided_on {}",
                              pl.col("_publish_until"), dec),
                              day=pl.col("_publish_until"), decided=dec)))
-    checks += _stated_bar_checks(kinds["restrict_until"])
+    checks += _stated_bar_checks()
     return frame, _run_checks(frame, checks)
 
 
 def _identifier_checks(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[_Check]]:
-    """``frame`` with ``subject_id`` upper-cased, and the checks of the USCC of firms and
-    the resident IDs of experts: each ID pre-checked fast as written
+    """``frame`` with ``subject_id`` trimmed and upper-cased, and the checks of the USCC
+    of firms and the resident IDs of experts: each ID pre-checked fast as written
     (:func:`uscc_valid_mask`), the exact rule worded only for the IDs left in doubt. An ID
-    surely valid as written is upper case already: only the others are upper-cased (most
-    rows are not rewritten). A subject's kind is read from ``_type`` (its place in
-    :data:`creditindex.rules.SUBJECT_TYPES`) when the frame has it."""
+    surely valid as written is trimmed and upper case already: only the others are
+    trimmed and upper-cased (most rows are not rewritten). A subject's kind is read from
+    ``_type`` (its place in :data:`creditindex.rules.SUBJECT_TYPES`) when the frame has
+    it."""
     sid = pl.col("subject_id")
     kinds = ((_FIRM_TYPES, uscc_valid_mask, uscc_problem_expr),
              (("expert",), rid_valid_mask, rid_problem_expr))
@@ -396,7 +411,8 @@ def _identifier_checks(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[_Check]]
     rows = frame.select(*((of(types) & sid.is_not_null()).fill_null(False).alias(str(i))
                           for i, (types, _, _) in enumerate(kinds)),
                         sid.is_not_null().alias("id"))
-    ids = frame.get_column("subject_id")
+    ids = frame.get_column("subject_id").rechunk()
+    frame = frame.with_columns(ids)
     sure = np.zeros(frame.height, dtype=np.bool_)
     # Every row's ID, not the distinct ones: most IDs of a part are distinct, and
     # finding them costs more than the pre-check.
@@ -406,12 +422,13 @@ def _identifier_checks(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[_Check]]
     redo = np.flatnonzero(rows.get_column("id").to_numpy() & ~sure)
     if redo.size:
         at = pl.Series(redo)
-        ids = ids.clone().scatter(at, ids.gather(at).str.to_uppercase())
+        ids = ids.clone().scatter(at, pl.select(trimmed_text_expr(pl.lit(ids.gather(at)))
+                                                .str.to_uppercase()).to_series())
         frame = frame.with_columns(ids)
     checks = []
     for i, (types, valid, problem) in enumerate(kinds):
         of_kind = rows.get_column(str(i))
-        left = ids.filter(of_kind & pl.Series(~sure))
+        left = ids.filter(of_kind & pl.Series(~sure)).drop_nulls()
         doubtful = left.filter(pl.Series(~valid(left))).unique()
         if doubtful.len():
             checks.append(_Check("subject_id", of(types) & sid.is_not_null()
@@ -419,13 +436,13 @@ def _identifier_checks(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[_Check]]
     return frame, checks
 
 
-def _stated_bar_checks(until_kind: pl.DataType) -> list[_Check]:
+def _stated_bar_checks() -> list[_Check]:
     """A decision's stated bar (``restrict_until``, ``restrict_scope``): readable, on a
     behaviour that bars, within its statutory range and no wider than its scope
     (docs/semantics.md, "Restrictions")."""
     until, dec, stated = pl.col("restrict_until"), pl.col("_decided_on"), pl.col(
         "_restrict_until")
-    shown = until if until_kind == pl.String else until.cast(pl.String)
+    shown = until.cast(pl.String)  # text, its enum (_read_by_value), or a date
     period = (stated - dec).dt.total_days() + 1
     bounded = pl.col("_range_min").is_not_null() & stated.is_not_null() & (stated >= dec)
     is_permanent = stated == pl.lit(PERMANENT_DATE)
@@ -595,7 +612,7 @@ def read_checked_parts(paths: Sequence[str | Path], rules: RuleSet, today: dt.da
             for height, absent, found, kept in _ahead(
                     pool, (partial(check, str(path), offset, reader) for offset, reader
                            in table_part_readers(path, columns=read, keep_dates=True,
-                                                 as_read=BY_VALUE))):
+                                                 as_read=AS_READ))):
                 if absent:
                     problems += [Problem(str(path), 1, c, MISSING_COLUMN) for c in absent]
                     break

@@ -527,18 +527,18 @@ _VALUES = {
                  _PADDING) for c, v in _VALUES.items()}), min_size=1, max_size=12))
 def test_columns_read_by_value_are_trimmed_and_read_as_the_readers_trim_every_row(
         rows: list[dict[str, str | None]]) -> None:
-    """The columns the checks trim once per distinct value (``BY_VALUE``, read untrimmed)
-    give the frame and the problems of the same columns trimmed row by row by the reader:
-    white space of every kind around codes, categories, days and IDs, blank cells, and
-    characters that look blank but are not."""
+    """The columns the checks trim themselves (``AS_READ``: once per distinct value, or
+    IDs only where not surely valid) give the frame and the problems of the same columns
+    trimmed row by row by the reader: white space of every kind around codes,
+    categories, days and IDs, blank cells, and characters that look blank but are not."""
     from creditindex.readers import _as_text
-    from creditindex.records import BY_VALUE, _with_origin, check_rows
+    from creditindex.records import AS_READ, _with_origin, check_rows
 
     raw = pl.DataFrame(rows, schema={c: pl.String for c in _VALUES}).with_columns(
         pl.format("r{}", pl.int_range(pl.len())).alias("record_id"),
         pl.lit(" 某公司 ").alias("subject_name"))
     answers = []
-    for as_read in (BY_VALUE, ()):
+    for as_read in (AS_READ, ()):
         text = _as_text(raw, keep_dates=True, as_read=as_read)
         frame, found = check_rows(_with_origin(text, "f.csv"), RULES, TODAY)
         answers.append((frame, [(p.file, p.row, p.column, p.reason,
