@@ -337,8 +337,9 @@ def _as_text(frame: pl.DataFrame, keep_dates: bool = False,
     # (a copy of a text column is a fresh 16 MB on 1M rows, paid in page faults). (A
     # column in pieces among columns in one piece was seen to make polars 2.1 fail to
     # word a value of a filtered frame: the caller's frames are in one piece.)
-    trimmed = pl.DataFrame([column if column.name in as_read else column.rechunk()
-                            for column in frame.select(out).get_columns()])
+    text = frame.select(out)
+    trimmed = text.with_columns(
+        text.select(n for n in text.columns if n not in as_read).rechunk().get_columns())
     # then empty -> null on the trimmed column, not trimming twice
     return trimmed.with_columns(
         pl.when(pl.col(name).str.len_bytes() > 0).then(pl.col(name)).alias(name)

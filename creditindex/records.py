@@ -155,17 +155,18 @@ def _date_problem(column: str, dtype: pl.DataType) -> pl.Expr:
     return date_problem_expr(c.cast(pl.String))  # text, or its enum (_read_by_value)
 
 
-# Text columns of few distinct values (codes, categories, days): read untrimmed
-# (:func:`creditindex.readers.read_table`'s ``as_read``) and trimmed, read and checked once
-# per distinct value by :func:`_read_by_value`, every row then taking its value's answers.
+# Text columns of few distinct values (codes, categories, days, authorities and the laws
+# they apply): read untrimmed (:func:`creditindex.readers.read_table`'s ``as_read``) and
+# trimmed, read and checked once per distinct value by :func:`_read_by_value`, every row
+# then taking its value's answers.
 BY_VALUE = ("source", "industry", "region", "subject_type", "behaviour_code", "restrict_scope",
-            *DATE_COLUMNS, "restrict_until")
+            "authority", "basis", *DATE_COLUMNS, "restrict_until")
 
 
 # Long texts repeated on many rows: made one copy of each distinct text, each row's value
 # pointing at it (a third of a large file's memory is otherwise the same authority name
 # again).
-_DEDUPLICATED = ("source", "behaviour_code")
+_DEDUPLICATED = ("source", "behaviour_code", "authority", "basis")
 
 
 # What the checks trim themselves (see :func:`_read_by_value`, :func:`_identifier_checks`).
@@ -248,7 +249,7 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     lower = v.str.to_lowercase()
     scope = pl.when(v.is_null()).then(pl.lit(0, pl.Int64)).otherwise(scope_mask_expr("v"))
     read = {
-        "source": [v.alias("source")],
+        **{c: [v.alias(c)] for c in ("source", "authority", "basis")},
         "region": [v.alias("region"), (v.is_not_null() & ~v.str.contains(r"^\d{6}$"))
                    .alias("_region_bad")],
         "industry": [lower.alias("industry"), (lower.is_not_null() & ~lower.is_in(INDUSTRIES))
@@ -316,12 +317,14 @@ def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
 
 def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
                  ) -> tuple[pl.DataFrame, list[Problem]]:
-    """The checks of :func:`check_rows`: ``raw`` with its values read (``subject_id``
-    upper-cased, ``subject_type`` and ``industry`` lower-cased; the dates read as
-    ``_decided_on``, ``_recorded_on``, ... and ``_restrict_until``; the category mask of
-    ``restrict_scope`` as ``_scope_mask``; the place of ``behaviour_code`` among the
-    rule set's behaviours as ``_code`` and of ``subject_type`` in
-    :data:`creditindex.rules.SUBJECT_TYPES` as ``_type``), and the problems found."""
+    """The checks of :func:`check_rows`: ``raw`` with its values read (the columns of
+    :data:`AS_READ` trimmed, as a reader trims, whether ``raw`` is trimmed or not;
+    ``subject_id`` upper-cased, ``subject_type`` and ``industry`` lower-cased; the dates
+    read as ``_decided_on``, ``_recorded_on``, ... and ``_restrict_until``; the category
+    mask of ``restrict_scope`` as ``_scope_mask``; the place of ``behaviour_code`` among
+    the rule set's behaviours as ``_code`` and of ``subject_type`` in
+    :data:`creditindex.rules.SUBJECT_TYPES` as ``_type``: see :func:`_read_by_value`),
+    and the problems found."""
     kinds = raw.schema
     codes = [b.code for b in rules.behaviour]
     behaviour = {b.code: b for b in rules.behaviour}
