@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import sys
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "store"))
-import storetest
 
 from creditindex.certificate import (
     CheckRequest,
@@ -26,6 +21,7 @@ from creditindex.certificate import (
 from creditindex.i18n import t
 from creditindex.identifiers import mask_rid
 from creditindex.pdf import certificate_pdf
+from tests.store import storetest
 
 DAY = dt.date(2026, 6, 1)
 ISSUED = dt.datetime(2026, 6, 1, 1, 30, 5)  # UTC: 09:30:05 in Shanghai

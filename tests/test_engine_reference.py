@@ -20,11 +20,7 @@ from creditindex.evaluate import CreditData, check, compute, explain, history
 from creditindex.identifiers import rid_check_char, uscc_check_char
 from creditindex.records import records_frame
 from creditindex.rules import parse_rules
-
-try:
-    from . import reference as ref
-except ImportError:  # tests/ is not a package: pytest puts it on sys.path
-    import reference as ref  # type: ignore[no-redef]
+from tests import reference as ref
 
 # CREDITINDEX_REF_EXAMPLES=500 for a longer hunt; the default keeps the file well under 60 s.
 SETTINGS = settings(max_examples=int(os.environ.get("CREDITINDEX_REF_EXAMPLES", "40")),

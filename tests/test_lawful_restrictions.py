@@ -19,7 +19,7 @@ from creditindex.rules import parse_rules
 try:
     from .helpers import rid, uscc
 except ImportError:  # tests/ is not a package
-    from helpers import rid, uscc  # type: ignore[no-redef]
+    from tests.helpers import rid, uscc  # type: ignore[no-redef]
 
 BIDDER_G = uscc(7)
 BIDDER_H = uscc(8)

@@ -15,11 +15,7 @@ from creditindex.errors import InputError
 from creditindex.identifiers import rid_problem, uscc_problem
 from creditindex.records import RECORD_SCHEMA, read_records
 from creditindex.rules import load_rules
-
-try:
-    from . import reference as ref
-except ImportError:  # tests/ is not a package: pytest puts it on sys.path
-    import reference as ref  # type: ignore[no-redef]
+from tests import reference as ref
 
 RULES = load_rules()
 TODAY = dt.date(2026, 11, 26)

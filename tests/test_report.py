@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import sys
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "store"))
-import storetest
-
 from creditindex import evaluate
 from creditindex.pdf import report_pdf
 from creditindex.report import ReportError, arithmetic, report_payload
+from tests.store import storetest
 
 DAY = dt.date(2026, 6, 1)
 

@@ -16,13 +16,8 @@ from creditindex.cli import main
 from creditindex.evaluate import CreditData, check, compute, explain, history
 from creditindex.records import records_frame
 from creditindex.rules import DEFAULT_RULES, load_rules, parse_rules
-
-try:
-    from . import reference as ref
-    from .helpers import example_rules, example_rules_file
-except ImportError:  # tests/ is not a package: pytest puts it on sys.path
-    import reference as ref  # type: ignore[no-redef]
-    from helpers import example_rules, example_rules_file  # type: ignore[no-redef]
+from tests import reference as ref
+from tests.helpers import example_rules, example_rules_file
 
 D = dt.date
 # The default rule set as the examples state it (BID-COLLUSION barring 1,095 days in every

@@ -124,7 +124,7 @@ def test_no_password_in_evidence_or_stored_check(tmp_path: Path) -> None:
     """On PostgreSQL (trust authentication: any password connects)."""
     from creditindex.store.db import dispose_engine
     from creditindex.store.migrations import upgrade
-    from tests.store.conftest import empty_database
+    from tests.databases import empty_database
 
     plain, drop = empty_database("postgresql", tmp_path)
     url = _with_password(plain)
@@ -145,7 +145,7 @@ def test_no_password_in_evidence_or_stored_check(tmp_path: Path) -> None:
         assert "***" in stored.inputs["db"]
     finally:
         dispose_engine(url)
-        drop()  # type: ignore[operator]
+        drop()
 
 
 def test_a_refused_check_leaves_no_evidence_and_no_stored_check(store_url: str,

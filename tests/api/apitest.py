@@ -4,7 +4,6 @@ worked examples as store files with the lender's list."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 import subprocess
@@ -17,17 +16,9 @@ import httpx
 import polars as pl
 from click.testing import CliRunner
 
-STORE_TESTS = Path(__file__).resolve().parents[1] / "store"
-sys.path.insert(0, str(STORE_TESTS))
-import storetest  # noqa: E402
-
-from creditindex.cli import main  # noqa: E402
-from creditindex.lists import LIST_SCHEMA  # noqa: E402
-
-_spec = importlib.util.spec_from_file_location("store_conftest", STORE_TESTS / "conftest.py")
-assert _spec is not None and _spec.loader is not None
-store_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(store_conftest)
+from creditindex.cli import main
+from creditindex.lists import LIST_SCHEMA
+from tests.store import storetest
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = "2026-06-01"

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from apitest import Server, add_key, prepare_store, start_server, stop_server, store_conftest
 
 from creditindex.store.db import dispose_engine
+from tests.api.apitest import Server, add_key, prepare_store, start_server, stop_server
+from tests.databases import BACKENDS, empty_database
 
 
-@pytest.fixture(scope="module", params=store_conftest.BACKENDS)
+@pytest.fixture(scope="module", params=BACKENDS)
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[Server]:
     """A server over the worked examples on each backend, with keys ``check`` (check,
@@ -20,7 +21,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     read; 3 requests a minute)."""
     backend = str(request.param)
     tmp = tmp_path_factory.mktemp(f"api-{backend}")
-    db, drop = store_conftest.empty_database(backend, tmp)
+    db, drop = empty_database(backend, tmp)
     process = None
     try:
         files = prepare_store(db, tmp / "data")

@@ -15,9 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from apitest import LENDER, write_store_files
 from polars.testing import assert_frame_equal
-from storetest import file_data, uscc
 
 from creditindex.api.answers import ABSENT, answerable, day_answers
 from creditindex.api.reader import lists_concerning
@@ -27,6 +25,8 @@ from creditindex.evidence import data_facts
 from creditindex.records import read_records, read_subjects
 from creditindex.rules import load_rules
 from creditindex.store import checks
+from tests.api.apitest import LENDER, write_store_files
+from tests.store.storetest import file_data, uscc
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = [{}, {"subject_type": "bidder"}, {"category": "procurement"},

@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 import httpx
-from apitest import DAY, Server, storetest
+
+from tests.api.apitest import DAY, Server, storetest
 
 E, F, G, H, S, V, X = (storetest.E, storetest.F, storetest.G, storetest.H, storetest.S,
                        storetest.V, storetest.X)

@@ -9,11 +9,11 @@ import multiprocessing
 from pathlib import Path
 
 import httpx
-from apitest import add_key, start_server, stop_server
 
 from creditindex.api.limits import RateLimiter, SharedRateLimiter
 from creditindex.store.db import dispose_engine
 from creditindex.store.migrations import upgrade
+from tests.api.apitest import add_key, start_server, stop_server
 
 
 def _allow(path: str, key: str, limit: int, now: float) -> float | None:

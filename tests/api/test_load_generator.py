@@ -11,10 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apitest import ROOT, Server, add_key, prepare_store, start_server, stop_server, storetest
 from sqlalchemy import func, select
 
 from creditindex.store.db import dispose_engine, get_engine, table
+from tests.api.apitest import (
+    ROOT,
+    Server,
+    add_key,
+    prepare_store,
+    start_server,
+    stop_server,
+    storetest,
+)
 
 CODES = [storetest.F, storetest.G, storetest.V, storetest.X, storetest.uscc(901),
          storetest.uscc(902)]

@@ -17,7 +17,6 @@ from typing import Any
 
 import polars as pl
 import pytest
-from apitest import DAY, LENDER, ROOT, Server, add_key, cli, storetest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -26,6 +25,7 @@ from creditindex.api.app import EligibilityAnswer
 from creditindex.api.key_cache import RECHECK_SECONDS
 from creditindex.evidence import mask_personal
 from creditindex.store.db import get_engine, table
+from tests.api.apitest import DAY, LENDER, ROOT, Server, add_key, cli, storetest
 
 E, F, G, H, S, V, X = (storetest.E, storetest.F, storetest.G, storetest.H, storetest.S,
                        storetest.V, storetest.X)

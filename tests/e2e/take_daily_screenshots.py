@@ -1,6 +1,6 @@
 """Screenshots of the daily-work release for the notes (not a test):
 
-    .venv/bin/python tests/e2e/take_daily_screenshots.py [--out docs/screenshots]
+    .venv/bin/python -m tests.e2e.take_daily_screenshots [--out docs/screenshots]
 
 Phone-width pages, deep links, the staff's work queues and the two-person rule, the audit
 log in words, the sign-in prompt and the account lockout; on a fresh copy of the sample.
@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import harness as h
+from tests.e2e import harness as h
 
 
 def shot(page: Any, out: Path, name: str, full: bool = False) -> None:

@@ -1,6 +1,6 @@
 """Screenshots of every page for the notes (not a test):
 
-    .venv/bin/python tests/e2e/take_screenshots.py [--out docs/screenshots]
+    .venv/bin/python -m tests.e2e.take_screenshots [--out docs/screenshots]
 
 Runs the app on a fresh copy of the sample store in headless Chromium and walks through
 each page as its users would.
@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import harness as h
+from tests.e2e import harness as h
 
 WIDTH = 1400
 

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import harness as h
 import polars as pl
 import pytest
 
@@ -22,6 +21,7 @@ from creditindex import evaluate
 from creditindex.store.db import dispose_engines
 from creditindex.store.load import load_data
 from creditindex.ui.tables import public_id
+from tests.e2e import harness as h
 
 TODAY = dt.date.today()
 

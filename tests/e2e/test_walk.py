@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import harness as h
 import polars as pl
 import pytest
 
@@ -24,6 +23,7 @@ from creditindex.store.db import dispose_engines
 from creditindex.store.load import load_data
 from creditindex.ui import nav
 from creditindex.ui.i18n import t
+from tests.e2e import harness as h
 
 TODAY = dt.date.today()
 OUT = Path(__file__).resolve().parent / "out"

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servicetest import TODAY
 
 from creditindex.store.db import dispose_engines
 from creditindex.store.sample import build_sample
+from tests.service.servicetest import TODAY
 
 
 @pytest.fixture(scope="session")

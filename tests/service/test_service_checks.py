@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from servicetest import TODAY
 
 from creditindex.evidence import render_evidence
 from creditindex.service import checks, days
@@ -13,6 +12,7 @@ from creditindex.service.auth import ANONYMOUS, User
 from creditindex.service.limits import LimitReached
 from creditindex.store.checks import get_check
 from creditindex.store.load import load_data
+from tests.service.servicetest import TODAY
 
 STAFF = User("staff", "staff")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import polars as pl
-from servicetest import TODAY
 
 from creditindex import evaluate
 from creditindex.service import days
@@ -11,6 +10,7 @@ from creditindex.service.auth import ANONYMOUS, User
 from creditindex.service.state import changed, state
 from creditindex.store.load import load_data
 from creditindex.store.snapshots import evaluate as evaluate_day
+from tests.service.servicetest import TODAY
 
 STAFF = User("staff", "staff")
 

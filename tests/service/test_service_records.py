@@ -4,13 +4,13 @@ and a step the store refuses is an :class:`ActionError`."""
 from __future__ import annotations
 
 import pytest
-from servicetest import TODAY
 
 from creditindex.service import records
 from creditindex.service.auth import ANONYMOUS, PermissionDenied, User
 from creditindex.service.state import ActionError
 from creditindex.store.audit import audit_trail
 from creditindex.store.load import load_data
+from tests.service.servicetest import TODAY
 
 STAFF = User("staff", "staff")
 PUBLIC = User("public", "public")

@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 from polars.testing import assert_frame_equal
 from pyspark.sql import SparkSession
-from sparkdata import ON, SparkData, spark_data
 
 from creditindex.cli import main
 from creditindex.evaluate import CreditData, compute
@@ -21,6 +20,7 @@ from creditindex.manual import read_manual
 from creditindex.spark.local_cluster import LocalCluster
 from creditindex.spark.lookup import lake_rows, records_of, shards_of, write_by_shard
 from creditindex.spark.pipeline import compute_on_spark, read_answer
+from tests.spark.sparkdata import ON, SparkData, spark_data
 
 SHARDS = 5
 DAY2 = ON + dt.timedelta(days=20)

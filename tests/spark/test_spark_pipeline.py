@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 from polars.testing import assert_frame_equal
 from pyspark.sql import SparkSession
-from sparkdata import KNOWN_ON, ON, SparkData, spark_data
 
 from creditindex.cli import main
 from creditindex.errors import InputError
@@ -19,6 +18,7 @@ from creditindex.evaluate import CreditData, check, compute
 from creditindex.spark.local_cluster import LocalCluster
 from creditindex.spark.lookup import records_of
 from creditindex.spark.pipeline import compute_on_spark, read_answer
+from tests.spark.sparkdata import KNOWN_ON, ON, SparkData, spark_data
 
 SHARDS = 6
 

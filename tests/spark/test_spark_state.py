@@ -10,7 +10,6 @@ import polars as pl
 import pyarrow as pa
 import pytest
 from polars.testing import assert_frame_equal
-from sparkdata import ON, SparkData, spark_data
 
 from creditindex.evaluate import CreditData, compute
 from creditindex.manual import MANUAL_COLUMNS
@@ -25,6 +24,7 @@ from creditindex.spark.shard_engine import (
     stale_subjects,
 )
 from creditindex.spark.sharding import SHARD
+from tests.spark.sparkdata import ON, SparkData, spark_data
 
 KEY = ["subject_type", "subject_id"]
 

@@ -1,71 +1,19 @@
-"""Fixtures of the store tests: every test runs on SQLite, PostgreSQL and MariaDB over
-real connections, each in a database (or PostgreSQL schema) of its own, dropped after.
-An unreachable server makes the tests fail, never skip.
-
-Servers (override with the environment variables):
-- CREDITINDEX_TEST_PG: ``postgresql://postgres@127.0.0.1:5432/test`` (trust auth)
-- CREDITINDEX_TEST_MARIADB: ``mysql://root@127.0.0.1:3306/test`` (root, no password)
-"""
+"""Fixtures of the store tests: every test runs on each database server of
+:mod:`tests.databases` (SQLite, PostgreSQL, MariaDB), in a database of its own, dropped
+after."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
-from storetest import PASSWORD
 
-from creditindex.store.db import dispose_engine, normalise_url
+from creditindex.store.db import dispose_engine
 from creditindex.store.migrations import upgrade
 from creditindex.store.users import add_user
-
-PG = os.environ.get("CREDITINDEX_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-MARIADB = os.environ.get("CREDITINDEX_TEST_MARIADB", "mysql://root@127.0.0.1:3306/test")
-BACKENDS = ["sqlite", "postgresql", "mariadb"]
-
-
-def _admin(url: str):  # type: ignore[no-untyped-def]
-    return create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
-
-
-def _name() -> str:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
-    return f"ci_{worker}_{uuid.uuid4().hex[:10]}"
-
-
-def empty_database(backend: str, tmp_path: Path) -> tuple[str, object]:
-    """A new empty database of ``backend``: its URL and a function that drops it."""
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.sqlite'}", lambda: None
-    name = _name()
-    if backend == "postgresql":
-        admin = _admin(PG)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {name}")
-        url = make_url(normalise_url(PG)).update_query_dict(
-            {"options": f"-csearch_path={name}"}).render_as_string(hide_password=False)
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
-            admin.dispose()
-    else:
-        admin = _admin(MARIADB)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 "
-                                 "COLLATE utf8mb4_bin")
-        url = make_url(normalise_url(MARIADB)).set(database=name).render_as_string(
-            hide_password=False)
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"DROP DATABASE {name}")
-            admin.dispose()
-    return url, drop
+from tests.databases import BACKENDS, empty_database
+from tests.store.storetest import PASSWORD, TODAY, run, write_examples
 
 
 @pytest.fixture(params=BACKENDS)
@@ -82,7 +30,7 @@ def empty_url(backend: str, tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         dispose_engine(url)
-        drop()  # type: ignore[operator]
+        drop()
 
 
 @pytest.fixture
@@ -94,3 +42,16 @@ def store_url(empty_url: str) -> str:
     add_user(empty_url, "rita", "regulator", PASSWORD, by="setup")
     add_user(empty_url, "pat", "public", PASSWORD, by="setup")
     return empty_url
+
+
+@pytest.fixture
+def db(store_url: str, tmp_path: Path) -> list[str]:
+    """A store with the worked examples, published and imported through the command line:
+    the arguments ``--db URL``."""
+    files = write_examples(tmp_path / "data")
+    run("rules", "publish", str(files["rules"]), "--db", store_url, "--user", "rita",
+        "--effective", "2020-01-01")
+    run("import", "--db", store_url, "--records", str(files["records"]), "--subjects",
+        str(files["subjects"]), "--user", "alice", "--today", TODAY.isoformat(),
+        "--no-progress")
+    return ["--db", store_url]

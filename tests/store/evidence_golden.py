@@ -8,10 +8,10 @@ are the same bytes whenever they are made.
 
 ``evidence_golden.json`` beside this file holds the reports the release before stored
 (the report itself, Chinese) and their English rendering (of the payload they embed), made
-with that release's code (main at 951b32e)::
+with that release's code (main at 951b32e), from the project root::
 
-    cd tests/store && PYTHONPATH=OLD_CHECKOUT ../../.venv/bin/python evidence_golden.py \
-        evidence_golden.json
+    PYTHONPATH=OLD_CHECKOUT:. .venv/bin/python tests/store/evidence_golden.py \
+        tests/store/evidence_golden.json
 
 ``test_evidence_payload.py`` makes the same checks with this code, which stores the
 payload, and renders them when asked: they must be byte-identical.
@@ -29,14 +29,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.store import storetest
+from tests.store.storetest import E, F, G, H, S, V, X, uscc
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-for folder in (HERE, HERE.parent / "api"):
-    if str(folder) not in sys.path:
-        sys.path.append(str(folder))
-
-import storetest  # noqa: E402
-from storetest import E, F, G, H, S, V, X, uscc  # noqa: E402
 
 DAY = dt.date(2026, 6, 1)
 SAMPLE_DAY = dt.date(2026, 11, 30)
@@ -91,10 +88,9 @@ def embedded(report: str) -> dict[str, Any]:
 
 
 def _worked_store(folder: Path) -> str:
-    from apitest import cli, write_store_files
-
     from creditindex.store.migrations import upgrade
     from creditindex.store.users import add_user
+    from tests.api.apitest import cli, write_store_files
 
     url = f"sqlite:///{folder / 'worked.sqlite'}"
     upgrade(url)
@@ -111,10 +107,9 @@ def _worked_store(folder: Path) -> str:
 
 
 def _sample_store(folder: Path) -> str:
-    from apitest import cli
-
     from creditindex.store.migrations import upgrade
     from creditindex.store.users import add_user
+    from tests.api.apitest import cli
 
     url = f"sqlite:///{folder / 'sample.sqlite'}"
     upgrade(url)

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from click.testing import CliRunner, Result
 from polars.testing import assert_frame_equal
 
+from creditindex.cli import main
 from creditindex.evaluate import CreditData, check, compute, explain, history
 from creditindex.identifiers import rid_check_char, uscc_check_char
 from creditindex.lists import read_list_entries
@@ -91,6 +93,14 @@ single_points = 15
 total_points = 25
 suspend_days = 180
 """
+
+
+def run(*args: str, code: int = 0) -> Result:
+    """The command line run in-process with ``args``; fails the test unless it exits with
+    ``code``."""
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == code, (result.output, result.stderr, result.exception)
+    return result
 
 
 def uscc(n: int) -> str:

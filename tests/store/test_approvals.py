@@ -9,7 +9,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from storetest import PASSWORD, TODAY, F, write_examples
 
 from creditindex.evaluate import CreditData, check
 from creditindex.rules import DEFAULT_RULES
@@ -26,6 +25,7 @@ from creditindex.store.lifecycle import (
 from creditindex.store.load import load_data
 from creditindex.store.rulesets import list_versions, publish_rules
 from creditindex.store.users import add_user
+from tests.store.storetest import PASSWORD, TODAY, F, write_examples
 
 D = dt.date.fromisoformat
 

@@ -13,20 +13,18 @@ from typing import Any
 
 import psycopg
 import pytest
-import test_issued_checks
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from storetest import TODAY, E, F, G, H, S, V, X
 
 from creditindex.certificate import CheckRequest
 from creditindex.store import checks
 from creditindex.store.check_writer import CheckWriter
 from creditindex.store.db import get_engine, table, utcnow, write_transaction
 from creditindex.store.load import load_data
+from tests.store.storetest import TODAY, E, F, G, H, S, V, X
 
 DAY = TODAY.replace(month=6, day=1)
 CODES = [E, F, G, H, S, V, X]
-db = test_issued_checks.db  # the worked examples' store (a fixture)
 
 
 @pytest.fixture

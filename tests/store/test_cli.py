@@ -8,11 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner, Result
-from storetest import TODAY, F, G, example_rows, write_csv, write_examples
 
 from creditindex.cli import main
 from creditindex.store.audit import audit_trail
 from creditindex.store.users import authenticate
+from tests.store.storetest import TODAY, F, G, example_rows, write_csv, write_examples
 
 
 def run(*args: str, ok: bool = True, stdin: str | None = None) -> Result:

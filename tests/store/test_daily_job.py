@@ -13,10 +13,8 @@ from typing import Any
 
 import polars as pl
 import pytest
-from conftest import empty_database
 from polars.testing import assert_frame_equal
 from sqlalchemy import text
-from storetest import PASSWORD
 
 from creditindex.evaluate import compute
 from creditindex.generate import generate
@@ -37,6 +35,8 @@ from creditindex.store.migrations import upgrade
 from creditindex.store.rulesets import publish_rules
 from creditindex.store.snapshots import evaluate, stored_snapshot
 from creditindex.store.users import add_user
+from tests.databases import empty_database
+from tests.store.storetest import PASSWORD
 
 D = dt.date.fromisoformat
 ROOT = Path(__file__).resolve().parents[2]
@@ -273,7 +273,7 @@ def test_a_catch_up_stores_what_single_days_store(
         _assert_stored_equals_compute(store_url, days[::4])
     finally:
         dispose_engine(single)
-        drop()  # type: ignore[operator]
+        drop()
 
 
 def test_a_page_of_a_stored_day_is_its_first_rows(store_url: str, tmp_path: Path,

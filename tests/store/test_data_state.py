@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import select
-from storetest import PASSWORD, TODAY, write_examples
 
 from creditindex.store import snapshots
 from creditindex.store.apikeys import add_key, revoke_key
@@ -17,6 +16,7 @@ from creditindex.store.importer import import_lists, import_records
 from creditindex.store.sessions import sign_in
 from creditindex.store.state import data_state
 from creditindex.store.users import add_user
+from tests.store.storetest import PASSWORD, TODAY, write_examples
 
 
 def _states(url: str) -> tuple[int, int]:

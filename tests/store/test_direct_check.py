@@ -15,24 +15,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_issued_checks
-from conftest import empty_database
 from sqlalchemy import JSON, Date, DateTime
-from storetest import PASSWORD, E, G, H, S, V, write_examples
 
 from creditindex.store import audit, checks, driver
 from creditindex.store.db import dispose_engine, get_engine, table
 from creditindex.store.migrations import upgrade
 from creditindex.store.rulesets import IN_FORCE_SQL
 from creditindex.store.users import add_user
+from tests.databases import empty_database
+from tests.store.storetest import PASSWORD, E, G, H, S, V, run, write_examples
 
 ROOT = Path(__file__).resolve().parents[2]
-run = test_issued_checks.run
 CHECKED = ("eligibility_check", "check_certificate")
 
 
 def build_store(url: str, data: Path) -> None:
-    """The worked examples' store of test_issued_checks, made the same way."""
+    """The worked examples' store of the ``db`` fixture (conftest.py), made the same way."""
     upgrade(url)
     for name, role in (("alice", "staff"), ("rita", "regulator"), ("pat", "public")):
         add_user(url, name, role, PASSWORD, by="setup")
@@ -132,7 +130,7 @@ def test_direct_checks_answer_and_store_what_the_engine_path_does(
     finally:
         for url, drop in zip(urls, drops, strict=True):
             dispose_engine(url)
-            drop()  # type: ignore[operator]
+            drop()
     rows = direct["rows"]
     assert [len(rows[t]) for t in (*CHECKED, "audit_log")] == [2, 2, 2]
     assert "<db>" in rows["eligibility_check"][0][7]  # the inputs name the store

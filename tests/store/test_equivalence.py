@@ -9,7 +9,20 @@ from pathlib import Path
 
 import polars as pl
 from polars.testing import assert_frame_equal
-from storetest import (
+
+from creditindex.evaluate import compute
+from creditindex.records import RECORD_SCHEMA
+from creditindex.store.importer import import_lists, import_records
+from creditindex.store.lifecycle import (
+    add_restriction,
+    decide_objection,
+    file_objection,
+    grant_repair,
+)
+from creditindex.store.load import load_data
+from creditindex.store.rulesets import publish_rules
+from creditindex.store.snapshots import evaluate, stored_snapshot
+from tests.store.storetest import (
     DAYS,
     TODAY,
     E,
@@ -28,26 +41,15 @@ from storetest import (
     write_examples,
 )
 
-from creditindex.evaluate import compute
-from creditindex.records import RECORD_SCHEMA
-from creditindex.store.importer import import_lists, import_records
-from creditindex.store.lifecycle import (
-    add_restriction,
-    decide_objection,
-    file_objection,
-    grant_repair,
-)
-from creditindex.store.load import load_data
-from creditindex.store.rulesets import publish_rules
-from creditindex.store.snapshots import evaluate, stored_snapshot
-
 SRC = "广州市住建局"
 MANUAL = pl.DataFrame({"subject_id": [F], "start": [dt.date(2026, 7, 1)],
                        "until": [dt.date(2026, 7, 31)], "reason": ["manual test"],
                        "document_no": ["M-1"]})
 
 
-def _fill(store_url: str, tmp_path: Path) -> dict[str, Path]:
+def fill_store(store_url: str, tmp_path: Path) -> dict[str, Path]:
+    """The worked examples in the store at ``store_url``, with lifecycle steps standing for
+    the dates the files carry; the files written (also used by test_subject_reads)."""
     files = write_examples(tmp_path / "data")
     publish_rules(store_url, files["rules"], "rita", effective_from=dt.date(2020, 1, 1))
     import_records(store_url, [files["records"]], subjects_path=files["subjects"],
@@ -67,7 +69,7 @@ def _key_sorted(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def test_compute_from_store_equals_compute_from_files(store_url: str, tmp_path: Path) -> None:
-    files = _fill(store_url, tmp_path)
+    files = fill_store(store_url, tmp_path)
     stored = load_data(store_url)
     from_files = file_data(files, manual=MANUAL)
     assert_frame_equal(_key_sorted(stored.records), _key_sorted(from_files.records))
@@ -76,7 +78,7 @@ def test_compute_from_store_equals_compute_from_files(store_url: str, tmp_path: 
 
 
 def test_worked_examples_from_the_store(store_url: str, tmp_path: Path) -> None:
-    _fill(store_url, tmp_path)
+    fill_store(store_url, tmp_path)
     data = load_data(store_url)
 
     def on(day: str, known: str | None = None) -> pl.DataFrame:
@@ -106,7 +108,7 @@ def test_worked_examples_from_the_store(store_url: str, tmp_path: Path) -> None:
 
 
 def test_stored_snapshots_equal_compute(store_url: str, tmp_path: Path) -> None:
-    files = _fill(store_url, tmp_path)
+    files = fill_store(store_url, tmp_path)
     from_files = file_data(files, manual=MANUAL)
     first = evaluate(store_url, dt.date(2026, 3, 28), user="alice")
     assert [r.day for r in first] == [dt.date(2026, 3, 28)]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from polars.testing import assert_frame_equal
-from storetest import TODAY, G, example_rows, file_data, index_of, write_csv, write_examples
 
 from creditindex.evaluate import compute
 from creditindex.store.audit import audit_trail
@@ -18,6 +17,15 @@ from creditindex.store.importer import count_rows, import_lists, import_records
 from creditindex.store.rulesets import list_versions, publish_rules
 from creditindex.store.snapshots import days_to_evaluate, evaluate, list_runs, stored_snapshot
 from creditindex.store.users import add_user
+from tests.store.storetest import (
+    TODAY,
+    G,
+    example_rows,
+    file_data,
+    index_of,
+    write_csv,
+    write_examples,
+)
 
 D = dt.date.fromisoformat
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from evidence_golden import HERE, V, embedded, make
 
 from creditindex.certificate import CheckRequest, run_check
 from creditindex.cli import main
@@ -22,6 +21,7 @@ from creditindex.store.checks import count_checks, get_check, issue_check, save_
 from creditindex.store.db import utcnow
 from creditindex.store.load import load_data
 from creditindex.store.migrations import upgrade
+from tests.store.evidence_golden import HERE, V, embedded, make
 
 GOLDEN = json.loads((HERE / "evidence_golden.json").read_text(encoding="utf-8"))
 

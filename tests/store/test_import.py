@@ -9,7 +9,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from storetest import TODAY, E, F, R, example_rows, write_csv, write_examples
 
 from creditindex.errors import InputError
 from creditindex.store.audit import audit_trail
@@ -17,6 +16,7 @@ from creditindex.store.importer import count_rows, import_lists, import_records
 from creditindex.store.lifecycle import record_events
 from creditindex.store.load import load_data
 from creditindex.store.rulesets import publish_rules
+from tests.store.storetest import TODAY, E, F, R, example_rows, write_csv, write_examples
 
 TABLES = ("penalty_record", "record_event", "import_batch", "subject", "list_entry",
           "audit_log")

@@ -10,20 +10,12 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
-from storetest import TODAY, F, G, S, V, write_examples
 
-from creditindex.cli import main
 from creditindex.store.db import get_engine, table
-
-
-def run(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == code, (result.output, result.stderr, result.exception)
-    return result
+from tests.store.storetest import F, G, S, V, run
 
 
 def pdf_text(path: Path) -> str:
@@ -33,17 +25,6 @@ def pdf_text(path: Path) -> str:
 def count(url: str, name: str) -> int:
     with get_engine(url).connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table(name))).scalar_one())
-
-
-@pytest.fixture
-def db(store_url: str, tmp_path: Path) -> list[str]:
-    files = write_examples(tmp_path / "data")
-    run("rules", "publish", str(files["rules"]), "--db", store_url, "--user", "rita",
-        "--effective", "2020-01-01")
-    run("import", "--db", store_url, "--records", str(files["records"]), "--subjects",
-        str(files["subjects"]), "--user", "alice", "--today", TODAY.isoformat(),
-        "--no-progress")
-    return ["--db", store_url]
 
 
 def test_check_certify_verify_and_refuse(db: list[str], tmp_path: Path) -> None:

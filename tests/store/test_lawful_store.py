@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner, Result
-from storetest import RULES_TOML, TODAY, G, X, write_examples
 
 from creditindex.cli import main
+from tests.store.storetest import RULES_TOML, TODAY, G, X, write_examples
 
 
 def run(*args: str, ok: bool = True) -> Result:

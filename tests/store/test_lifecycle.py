@@ -10,7 +10,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from storetest import TODAY, F, G, R, index_of, restricted, write_examples
 
 from creditindex.evaluate import check, compute
 from creditindex.store.audit import audit_trail
@@ -30,6 +29,7 @@ from creditindex.store.permissions import GRANTS, Permission
 from creditindex.store.rulesets import publish_rules
 from creditindex.store.snapshots import evaluate
 from creditindex.store.users import add_user
+from tests.store.storetest import TODAY, F, G, R, index_of, restricted, write_examples
 
 SRC = "广州市住建局"
 D = dt.date.fromisoformat

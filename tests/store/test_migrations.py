@@ -14,7 +14,6 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from sqlalchemy import JSON, MetaData, inspect
 from sqlalchemy.exc import DBAPIError
-from storetest import RULES_TOML, F, example_rules
 
 from creditindex.cli import main
 from creditindex.store.db import StoreError, get_engine
@@ -31,6 +30,7 @@ from creditindex.store.migrations import (
 )
 from creditindex.store.models import METADATA
 from creditindex.store.users import add_user
+from tests.store.storetest import RULES_TOML, F, example_rules
 
 
 def test_an_empty_database_goes_up_to_head_and_down_again(empty_url: str) -> None:

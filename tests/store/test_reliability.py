@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-from storetest import TODAY
 
 from creditindex.generate import generate
 from creditindex.rules import load_rules
@@ -22,6 +21,7 @@ from creditindex.store.audit import audit_trail
 from creditindex.store.db import get_engine, read_transaction
 from creditindex.store.importer import count_rows, import_records
 from creditindex.store.load import load_data
+from tests.store.storetest import TODAY
 
 TABLES = ("penalty_record", "record_event", "import_batch", "subject", "audit_log")
 PROGRESS = re.compile(r"inserting records:[^\r\n]*?\|\s*(\d+)/(\d+)")

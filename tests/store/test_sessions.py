@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
-from storetest import PASSWORD
 
 from creditindex.store.audit import audit_trail
 from creditindex.store.db import get_engine, table, utcnow, write_transaction
@@ -19,6 +18,7 @@ from creditindex.store.importer import import_records
 from creditindex.store.sample import DEMO_USERS, SAMPLE_DIR, build_sample, is_demo_store
 from creditindex.store.sessions import end_session, locked_until, session_user, sign_in
 from creditindex.store.users import add_user
+from tests.store.storetest import PASSWORD
 
 
 def test_lockout_is_per_account_in_the_store_and_audited(store_url: str) -> None:

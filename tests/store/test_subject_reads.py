@@ -11,19 +11,19 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from storetest import E, F, G, H, R, S, V, X
-from test_equivalence import _fill
 
 from creditindex.evaluate import check, explain, history
 from creditindex.store import load
 from creditindex.store.load import load_data
+from tests.store.storetest import E, F, G, H, R, S, V, X
+from tests.store.test_equivalence import fill_store
 
 DAYS = [dt.date(2026, 3, 1), dt.date(2026, 3, 31), dt.date(2026, 7, 15), dt.date(2030, 1, 1)]
 
 
 def test_a_few_subjects_read_only_their_rows_and_answer_alike(store_url: str,
                                                               tmp_path: Path) -> None:
-    _fill(store_url, tmp_path)
+    fill_store(store_url, tmp_path)
     everything = load_data(store_url)
     for subject in (E, F, G, H, R, S, V, X):
         mine = load_data(store_url, subject_ids=[subject.lower()])  # asked as typed
@@ -50,7 +50,7 @@ def test_many_subjects_are_read_by_one_scan_alike(store_url: str, tmp_path: Path
     """Beyond ``SCAN_ABOVE`` subjects (the daily job's catch-up) the records are read by
     one scan keeping those subjects' rows: the same rows, in the same order, as the
     whole store's records of those subjects."""
-    _fill(store_url, tmp_path)
+    fill_store(store_url, tmp_path)
     everything = load_data(store_url)
     asked = [E, G, R, "NOT-IN-THE-STORE"]
     monkeypatch.setattr(load, "SCAN_ABOVE", 2)

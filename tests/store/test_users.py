@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from storetest import PASSWORD
 
 from creditindex.store.db import StoreError
 from creditindex.store.users import add_user, authenticate, check_password, hash_password
+from tests.store.storetest import PASSWORD
 
 
 def test_password_hashes_are_salted_and_checked() -> None:

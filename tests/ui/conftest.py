@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from uihelpers import APP, PAGES, AppFactory
 
 from creditindex.service.auth import User
 from creditindex.store.db import dispose_engines
 from creditindex.ui import data
+from tests.ui.uihelpers import APP, PAGES, AppFactory
 
 
 @pytest.fixture(scope="session")

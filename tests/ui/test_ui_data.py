@@ -7,13 +7,13 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from uihelpers import STAFF
 
 from creditindex import evaluate
 from creditindex.store.lifecycle import add_restriction
 from creditindex.store.load import load_data
 from creditindex.store.snapshots import evaluate as evaluate_day
 from creditindex.ui import data, tables
+from tests.ui.uihelpers import STAFF
 
 TODAY = dt.date.today()
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from uihelpers import APP, PAGES, no_exception
 
 from creditindex.service.auth import User
 from creditindex.store import sessions
@@ -18,6 +17,7 @@ from creditindex.store.db import get_engine, table, write_transaction
 from creditindex.store.users import add_user
 from creditindex.ui import oidc
 from creditindex.ui.i18n import t
+from tests.ui.uihelpers import APP, PAGES, no_exception
 
 SHARED = {"redirect_uri": "https://credit.example.gov.cn/oauth2callback",
           "cookie_secret": "a-long-random-secret-for-the-cookie"}

@@ -10,7 +10,6 @@ from typing import Any
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
-from uihelpers import APP, PUBLIC, STAFF, AppFactory, html_table, no_exception, table
 
 from creditindex import evaluate
 from creditindex.rules import load_rules
@@ -18,6 +17,7 @@ from creditindex.store.load import load_data
 from creditindex.ui import nav, tables
 from creditindex.ui.i18n import t
 from creditindex.ui.tables import public_id
+from tests.ui.uihelpers import APP, PUBLIC, STAFF, AppFactory, html_table, no_exception, table
 
 TODAY = dt.date.today()
 FULL_RID = re.compile(r"\b\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]\b")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from uihelpers import PUBLIC, REGULATOR, STAFF, AppFactory, no_exception, page_alone
 
 from creditindex.rules import DEFAULT_RULES, parse_rules
 from creditindex.service.auth import ANONYMOUS, Permission, PermissionDenied, User
@@ -14,6 +13,7 @@ from creditindex.store import sessions
 from creditindex.store.audit import audit_trail
 from creditindex.ui import data, nav, session
 from creditindex.ui.i18n import t
+from tests.ui.uihelpers import PUBLIC, REGULATOR, STAFF, AppFactory, no_exception, page_alone
 
 TITLES = {"rankings": "rankings.title", "profile": "profile.title",
           "eligibility": "elig.title", "imports": "import.title", "lifecycle": "life.title",

@@ -7,7 +7,6 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from uihelpers import REGULATOR, AppFactory, no_exception, table
 
 from creditindex import evaluate
 from creditindex.rules import DEFAULT_RULES, parse_rules
@@ -19,6 +18,7 @@ from creditindex.store.users import add_user
 from creditindex.ui import data as ui_data
 from creditindex.ui import ruleedit, tables
 from creditindex.ui.i18n import t
+from tests.ui.uihelpers import REGULATOR, AppFactory, no_exception, table
 
 TODAY = dt.date.today()
 TEXT = DEFAULT_RULES.read_text(encoding="utf-8")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from uihelpers import REGULATOR, STAFF, AppFactory, no_exception, table
 
 from creditindex import evaluate
 from creditindex.service.auth import User
@@ -17,6 +16,7 @@ from creditindex.store.users import add_user
 from creditindex.ui import data as ui_data
 from creditindex.ui import queues
 from creditindex.ui.i18n import t
+from tests.ui.uihelpers import REGULATOR, STAFF, AppFactory, no_exception, table
 
 TODAY = dt.date.today()
 HEADER = ("record_id,source,industry,region,subject_id,subject_name,subject_type,"

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
-from uihelpers import APP, no_exception
 
 from creditindex.store.db import dispose_engines, get_engine, read_transaction, table
 from creditindex.store.importer import import_records
@@ -17,6 +16,7 @@ from creditindex.store.sample import SAMPLE_DIR
 from creditindex.store.users import add_user
 from creditindex.ui import data, startup
 from creditindex.ui.i18n import t
+from tests.ui.uihelpers import APP, no_exception
 
 
 def _count(url: str, name: str) -> int:

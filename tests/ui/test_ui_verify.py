@@ -5,13 +5,13 @@ the store."""
 from __future__ import annotations
 
 import polars as pl
-from uihelpers import AppFactory, no_exception
 
 from creditindex.store.checks import verify
 from creditindex.store.load import load_data
 from creditindex.ui import data
 from creditindex.ui.i18n import t
 from creditindex.ui.pages.eligibility import RESULT_KEY
+from tests.ui.uihelpers import AppFactory, no_exception
 
 
 def test_a_check_in_the_app_is_certified_and_verified_by_anyone(app: AppFactory,
