@@ -169,6 +169,11 @@ BY_VALUE = ("source", "industry", "region", "subject_type", "behaviour_code", "r
 _DEDUPLICATED = ("source", "behaviour_code", "authority", "basis")
 
 
+# A column read by value has at most one distinct value in this many rows (else it is
+# read row by row), judged first in its first rows.
+_BY_ROW_SHARE = 4
+_SAMPLE_ROWS = 4096
+
 # What the checks trim themselves (see :func:`_read_by_value`, :func:`_identifier_checks`).
 AS_READ = (*BY_VALUE, "subject_id")
 
@@ -182,15 +187,19 @@ class _Distinct:
         self.values = values
 
     @staticmethod
+    def among(columns: Sequence[str]) -> pl.Expr:
+        """The distinct values of some columns, nulls left out."""
+        found = pl.col(columns[0]).drop_nulls().unique()
+        for c in columns[1:]:
+            found = found.append(pl.col(c).drop_nulls().unique())
+        return found.unique() if len(columns) > 1 else found
+
+    @staticmethod
     def of(frame: pl.DataFrame, groups: dict[str, Sequence[str]]) -> dict[str, _Distinct]:
         """The distinct values of each group of columns of ``frame`` (all found at once,
         the columns in parallel)."""
-        def values(columns: Sequence[str]) -> pl.Expr:
-            found = pl.col(columns[0]).drop_nulls().unique()
-            for c in columns[1:]:
-                found = found.append(pl.col(c).drop_nulls().unique())
-            return found.unique() if len(columns) > 1 else found
-        row = frame.select(values(cs).implode().alias(name) for name, cs in groups.items())
+        row = frame.select(_Distinct.among(cs).implode().alias(name)
+                           for name, cs in groups.items())
         return {name: _Distinct(row.get_column(name).explode(empty_as_null=False))
                 for name in groups}
 
@@ -233,17 +242,26 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
                            if c not in date_columns and raw.schema[c] != pl.String)
     text = [c for c in BY_VALUE if raw.schema[c] == pl.String]
     dates = [c for c in date_columns if c in text]
-    found = _Distinct.of(raw, {**{c: [c] for c in text if c not in dates},
-                               **({"_days": dates} if dates else {})})
+    groups = {**{c: [c] for c in text if c not in dates}, **({"_days": dates} if dates else {})}
+    # A column of many distinct values (more than a share of its rows, first in its first
+    # rows) is read row by row instead, by the same expressions: finding its distinct
+    # values, and an enum of as many, cost more.
+    sample = raw.head(_SAMPLE_ROWS)
+    seen = sample.select(_Distinct.among(cs).len().alias(n) for n, cs in groups.items())
+    rows = {n for n in groups if seen.get_column(n).item() * _BY_ROW_SHARE > sample.height}
+    found = _Distinct.of(raw, {n: cs for n, cs in groups.items() if n not in rows})
+    rows.update(n for n, d in found.items() if d.values.len() * _BY_ROW_SHARE > raw.height)
+    for name in rows:
+        found.pop(name, None)
     days = found.pop("_days", None)
     one = found
-    places = {c: d.enum(c).alias(f"_at_{c}") for c, d in one.items()}
-    places.update({c: days.enum(c).alias(f"_at_{c}") for c in dates if days is not None})
-    frame = raw.with_columns(places.values())
+    places = {f"_at_{c}": d.enum(c) for c, d in one.items()}
+    places.update({f"_at_{c}": days.enum(c) for c in dates if days is not None})
+    frame = raw.with_columns(e.alias(name) for name, e in places.items())
     # The reader leaves these columns in the pieces it read them in: each one is read
     # once here, and what is kept of it is put in one piece (an enum is a byte or two a
     # row: cheaper than the text, which is copied only where kept as it is).
-    frame = frame.with_columns(frame.get_column(f"_at_{c}").rechunk() for c in text)
+    frame = frame.with_columns(frame.get_column(name).rechunk() for name in places)
     codes = [b.code for b in rules.behaviour]
     v = trimmed_text_expr(pl.col("v"))
     lower = v.str.to_lowercase()
@@ -269,11 +287,19 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
                 out.append(_taken(series, f"_at_{c}").alias(series.name))
             else:
                 out.append(frame.get_column(c).rechunk())
+    read["_days"] = [v.alias("text"), parse_date_expr(v).alias("date"),
+                     pl.when(v.str.to_lowercase().is_in(PERMANENT_WORDS))
+                     .then(pl.lit(PERMANENT_DATE)).otherwise(parse_date_expr(v)).alias("until")]
+    for name in sorted(rows):
+        for c in dates if name == "_days" else [name]:
+            found_rows = frame.select(pl.col(c).alias("v")).select(read[name]).rechunk()
+            if name == "_days":
+                found_rows = found_rows.select(
+                    pl.col("text").alias(c),
+                    pl.col("until" if c == "restrict_until" else "date").alias(f"_{c}"))
+            out += found_rows.get_columns()
     if days is not None:
-        read_days = days.read(
-            v.alias("text"), parse_date_expr(v).alias("date"),
-            pl.when(v.str.to_lowercase().is_in(PERMANENT_WORDS))
-            .then(pl.lit(PERMANENT_DATE)).otherwise(parse_date_expr(v)).alias("until"))
+        read_days = days.read(*read["_days"])
         as_written = read_days.get_column("text").equals(days.values)
         for c in dates:
             # The text of a date is only read to word a problem: kept as its enum when
@@ -282,7 +308,7 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
                        _taken(read_days.get_column("text"), f"_at_{c}").alias(c))
             out.append(_taken(read_days.get_column("until" if c == "restrict_until"
                                                    else "date"), f"_at_{c}").alias(f"_{c}"))
-    frame = frame.with_columns(out).drop(f"_at_{c}" for c in text)
+    frame = frame.with_columns(out).drop(places)
     # an empty scope (and a column no reader made text) reads as no scope
     return frame.with_columns(pl.col("_scope_mask").fill_null(0))
 
@@ -423,7 +449,10 @@ def _identifier_checks(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[_Check]]
         of_kind = rows.get_column(str(i))
         sure[of_kind.to_numpy()] = valid(ids.filter(of_kind))
     redo = np.flatnonzero(rows.get_column("id").to_numpy() & ~sure)
-    if redo.size:
+    if redo.size * 4 > frame.height:  # most rows: the whole column (the same values)
+        ids = frame.select(trimmed_text_expr(sid).str.to_uppercase()).to_series()
+        frame = frame.with_columns(ids)
+    elif redo.size:
         at = pl.Series(redo)
         ids = ids.clone().scatter(at, pl.select(trimmed_text_expr(pl.lit(ids.gather(at)))
                                                 .str.to_uppercase()).to_series())

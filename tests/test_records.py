@@ -527,6 +527,9 @@ def test_columns_read_by_value_are_trimmed_and_read_as_the_readers_trim_every_ro
     IDs only where not surely valid) give the frame and the problems of the same columns
     trimmed row by row by the reader: white space of every kind around codes,
     categories, days and IDs, blank cells, and characters that look blank but are not."""
+    from unittest import mock
+
+    import creditindex.records
     from creditindex.readers import _as_text
     from creditindex.records import AS_READ, _with_origin, check_rows
 
@@ -534,15 +537,19 @@ def test_columns_read_by_value_are_trimmed_and_read_as_the_readers_trim_every_ro
         pl.format("r{}", pl.int_range(pl.len())).alias("record_id"),
         pl.lit(" 某公司 ").alias("subject_name"))
     answers = []
-    for as_read in (AS_READ, ()):
-        text = _as_text(raw, keep_dates=True, as_read=as_read)
-        frame, found = check_rows(_with_origin(text, "f.csv"), RULES, TODAY)
+    # untrimmed, read once per distinct value or row by row (a column of many distinct
+    # values); trimmed by the reader
+    for as_read, share in ((AS_READ, 0), (AS_READ, 10**9), ((), 0)):
+        with mock.patch.object(creditindex.records, "_BY_ROW_SHARE", share):
+            text = _as_text(raw, keep_dates=True, as_read=as_read)
+            frame, found = check_rows(_with_origin(text, "f.csv"), RULES, TODAY)
         answers.append((frame, [(p.file, p.row, p.column, p.reason,
                                  getattr(p.reason, "code", None),
                                  getattr(p.reason, "params", None)) for p in found]))
-    (by_value, found_by_value), (by_row, found_by_row) = answers
-    assert by_value.equals(by_row)
-    assert found_by_value == found_by_row
+    (by_value, found_by_value), *others = answers
+    for frame, found in others:
+        assert by_value.equals(frame)
+        assert found_by_value == found
     # IDs surely valid as written are not upper-cased again: every one is upper case
     assert by_value.get_column("subject_id").equals(
         _as_text(raw).get_column("subject_id").str.to_uppercase())
