@@ -16,7 +16,8 @@ from sqlalchemy import Connection, text
 from creditindex.store.db import get_engine
 from creditindex.store.migrations import upgrade
 
-TABLES = ("snapshot_row", "evaluation_state", "decay_ledger", "subject_state", "subject_spell",
+TABLES = ("snapshot_row", "evaluation_state", "decay_ledger", "decay_spell", "subject_state",
+          "subject_spell",
           "spell_ledger",
           "evaluation_run")
 

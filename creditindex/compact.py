@@ -7,17 +7,19 @@ reads those texts for few rows: the name of each subject's latest record, the gr
 the bars in force, and the copies of an act (rows that share subject, role, behaviour and
 decision day). So the compact frame keeps, per row, only what the engine computes on:
 
-- ``subject_id`` (text), ``subject_type`` and ``behaviour_code`` as enums, ``source`` as
-  a categorical;
+- the two hashes of each row's (subject_id, subject_type) in place of its subject_id
+  (:data:`creditindex.engine.codes.KEY_HASHES`: what the engine groups subjects on;
+  16 bytes a row, not ~34), ``subject_type`` and ``behaviour_code`` as enums, ``source``
+  as a categorical;
 - the dates (``recorded_on`` already defaulted to ``decided_on``) and ``restrict_scope``
   as its category mask (:func:`creditindex.categories.scope_mask_expr`);
 - for the rows that tie with another on (subject, role, behaviour, decided), the order of
   copies the ledger needs (:data:`COPY_COLUMNS`, worked out here from their texts).
 
-Every other text is read back from the files, for the rows an answer shows, by
-:class:`RecordText`. Files whose rows repeat a (source, record_id) are not made compact
-(their copies are merged on the canonical frame): :func:`read_compact_records` says so by
-returning ``None``.
+Every other text, subject_id included, is read back from the files, for the rows an
+answer shows, by :class:`RecordText`. Files whose rows repeat a (source, record_id) are
+not made compact (their copies are merged on the canonical frame):
+:func:`read_compact_records` says so by returning ``None``.
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ import numpy.typing as npt
 import polars as pl
 
 from creditindex.categories import ALL
-from creditindex.engine.arrays import distinct
+from creditindex.engine.arrays import distinct, sort_values, u64
+from creditindex.engine.codes import KEY_HASHES, key_hash_exprs
 from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows
 from creditindex.records import _UNCHECKED, OPTIONAL, REQUIRED, read_checked_parts
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
 # The texts a compact frame does not hold (read back by :class:`RecordText`).
-TEXT_COLUMNS = ("record_id", "document_no", "subject_name")
+TEXT_COLUMNS = ("subject_id", "record_id", "document_no", "subject_name")
 # Per row that ties with another on (subject, role, behaviour, decided): ``_copy_rank``,
 # its place among them by (document_no, recorded_on, source, record_id), and
 # ``_copy_doc``, the same number for rows with the same non-blank document_no (-1 for the
@@ -53,7 +56,7 @@ _DATES = ("decided_on", "recorded_on", "revoked_on", "repaired_on", "restrict_un
 def compact_schema(rules: RuleSet) -> dict[str, pl.DataType]:
     """The columns of a compact frame for ``rules`` (the copy columns come after them)."""
     return {
-        "subject_id": pl.String(),
+        **{c: pl.UInt64() for c in KEY_HASHES},
         "subject_type": pl.Enum(list(SUBJECT_TYPES)),
         "behaviour_code": pl.Enum([b.code for b in rules.behaviour]),
         "source": pl.Categorical(),
@@ -65,8 +68,8 @@ def compact_schema(rules: RuleSet) -> dict[str, pl.DataType]:
 @dataclass(frozen=True)
 class RecordText:
     """Where the rows of a compact frame come from: ``paths`` one after the other, the
-    first row of each at ``starts``; their texts are read back from there (checked and
-    trimmed as when they were first read)."""
+    first row of each at ``starts``; their texts are read back from there (checked,
+    trimmed and, for subject_id, upper-cased as when they were first read)."""
 
     paths: tuple[str, ...]
     starts: tuple[int, ...]
@@ -83,6 +86,8 @@ class RecordText:
                 pieces.append(read_parquet_rows(path, wanted[lo:hi] - start, columns))
         found = (pl.concat(pieces) if pieces
                  else pl.DataFrame(schema={c: pl.String for c in columns}))
+        if "subject_id" in columns:
+            found = found.with_columns(pl.col("subject_id").str.to_uppercase())
         return found.select(pl.all().gather(pl.Series(np.searchsorted(wanted, rows))))
 
 
@@ -109,17 +114,20 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
         return None
     whole = whole.drop("_record_key")
     text = RecordText(tuple(str(p) for p in paths), tuple(starts))
-    tie_key = whole.select(pl.struct("subject_id", "subject_type", "behaviour_code",
-                                     "decided_on").hash()).to_series()
+    tie_key = whole.select(pl.struct(*_ACT, "decided_on").hash()).to_series()
     tied = np.flatnonzero(tie_key.is_in(pl.Series(_repeated(tie_key)).implode()).to_numpy())
     del tie_key
     return whole.with_columns(_copy_order(whole, tied, text)), text
 
 
+# What makes rows copies of one act (with the decision day): subject, role, behaviour.
+_ACT = (*KEY_HASHES, "subject_type", "behaviour_code")
+
+
 def _repeated(hashes: pl.Series) -> npt.NDArray[np.uint64]:
     """The values found more than once (by a sort: lighter than a hash table of every
     value)."""
-    ordered = np.sort(np.asarray(hashes.to_numpy(), dtype=np.uint64))
+    ordered = sort_values(u64(hashes))
     same = ordered[1:] == ordered[:-1]
     return distinct(ordered[1:][same])
 
@@ -140,7 +148,7 @@ def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.D
     """A checked part (:func:`creditindex.records.checked_rows`) as compact columns, with
     a hash of each row's record key (source, record_id)."""
     return checked.select(
-        pl.col("subject_id").cast(schema["subject_id"]),
+        *key_hash_exprs("subject_id", "subject_type"),
         _enum_of("_type", schema["subject_type"]).alias("subject_type"),
         _enum_of("_code", schema["behaviour_code"]).alias("behaviour_code"),
         pl.col("source").cast(schema["source"]),
@@ -162,20 +170,16 @@ def _enum_of(number: str, dtype: pl.DataType) -> pl.Expr:
 
 
 def _one_frame(parts: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The parts (a list, emptied) as one frame, each column but the texts in one piece
-    of memory."""
+    """The parts (a list, emptied) as one frame, its columns left in the parts' pieces: a
+    column in one piece would be a new allocation of its whole size while the parts'
+    memory is still held by the allocator (~300 MB more at the peak of a 10M-row file).
+    What the engine reads of them is computed into new arrays anyway (the key hashes
+    copied once, into numpy)."""
     if not parts:
         return pl.DataFrame(schema={**schema, "_record_key": pl.UInt64})
     whole = pl.concat(parts, how="vertical", rechunk=False)
     parts.clear()
-    columns = whole.get_columns()
-    del whole
-    out = []
-    while columns:
-        column = columns.pop(0)
-        # the texts stay in parts: the engine only hashes them and gathers a few
-        out.append(column if column.dtype == pl.String else column.rechunk())
-    return pl.DataFrame(out)
+    return whole
 
 
 def _copy_order(frame: pl.DataFrame, tied: npt.NDArray[np.int64], text: RecordText
@@ -188,7 +192,7 @@ def _copy_order(frame: pl.DataFrame, tied: npt.NDArray[np.int64], text: RecordTe
     doc = np.full(frame.height, -1, dtype=np.int32)
     if tied.size:
         at = pl.Series(tied)
-        group = ["subject_id", "subject_type", "behaviour_code", "decided_on"]
+        group = [*_ACT, "decided_on"]
         rows = frame.select(pl.col(group).gather(at), pl.col("recorded_on").gather(at),
                             pl.col("source").gather(at).cast(pl.String),
                             pl.Series("_row", tied)).with_columns(

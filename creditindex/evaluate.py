@@ -264,21 +264,23 @@ def compute_lazy(data: CreditData, on: dt.date | int, known_on: dt.date | int | 
     k = d if known_on is None else _day(known_on)
     rules = data.rules
     facts = day_facts(data.records, rules, d, k)
-    keys = facts.codes.keys(data.records)
     bar_at = distinct(facts.bars.row)
     bar_columns = ["subject_id", "subject_type", "record_id", "source", "behaviour_code",
                    "document_no", "basis"]
     # What the answer shows of the records is gathered now; the texts not held (compact
-    # records) are read back from the files once the records are let go.
-    latest, bar_rows = (_held_rows(data, facts.latest_row, ["subject_name"]),
+    # records) are read back from the files once the records are let go. Each subject's
+    # key and name are those of its latest row.
+    named = [*engine.SUBJECT_KEY, "subject_name"]
+    latest, bar_rows = (_held_rows(data, facts.latest_row, named),
                         _held_rows(data, bar_at, bar_columns))
     listed = restrict.covering(restrict.list_restrictions(data.list_hits()), d)
     subjects, manual, text = data.subjects, data.manual, data.text
     # Nothing more is read of the records: a caller that passed them alone lets them go.
     del data
-    scores = _scores(keys, subjects, rules, facts.deducted,
-                     names=_read_back(text, facts.latest_row, latest, ["subject_name"]
-                                      ).to_series())
+    shown = _read_back(text, facts.latest_row, latest, named)
+    scores = _scores(shown.select(engine.SUBJECT_KEY), subjects, rules, facts.deducted,
+                     names=shown.get_column("subject_name"))
+    del shown
     keys = scores.select(engine.SUBJECT_KEY)
     by_grade = _grade_bars(scores, rules, pl.lit(d, pl.Int32))
     causes = [
@@ -525,7 +527,10 @@ def _counted_reasons(counted: Entries, table: BehaviourTable) -> pl.DataFrame:
     lexical[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
     rank = lexical[counted.beh]
     # largest points first: the place of each value among the distinct ones, descending
-    points_rank = np.unique(-counted.value, return_inverse=True)[1].reshape(-1)
+    # (a dense rank by polars: numpy's unique with its inverse is a slower sort; + 0.0
+    # makes -0.0 and 0.0 one value, as they are to numpy)
+    points_rank = np.asarray(pl.Series(-counted.value + 0.0).rank("dense").to_numpy(),
+                             dtype=np.int64) - 1
     order = lexical_order(counted.code, points_rank, rank, counted.decided)
     codes = pl.Series(names, dtype=pl.String)
     # In parts of whole subjects (the entries are in code order): the lines of a part

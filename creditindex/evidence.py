@@ -13,7 +13,7 @@ import platform
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -35,15 +35,19 @@ _DIGESTS: OrderedDict[int, tuple[pl.DataFrame, str]] = OrderedDict()
 _DIGEST_LOCK = threading.Lock()
 
 
-def frame_digest(frame: pl.DataFrame | None, remember: bool = False) -> str:
+def frame_digest(frame: pl.DataFrame | None, remember: bool = False,
+                 key: Sequence[str] = ()) -> str:
     """A stable sha256 of a frame's content, independent of row order. With
     ``remember``, kept for the last few such frames (by identity: frames are never
     changed in place), so that a server answering many checks on the same data hashes a
-    million records once."""
+    million records once. ``key``: the frame's first columns, when no two rows have the
+    same values in them and none is null: the rows are put in order by those alone (the
+    order, and so the digest, sorting by every column gives, without comparing the
+    rest)."""
     if frame is None or frame.height == 0:
         return hashlib.sha256(b"").hexdigest()
     if not remember:
-        return _digest(frame)
+        return _digest(frame, key)
     with _DIGEST_LOCK:
         known = _DIGESTS.get(id(frame))
         if known is not None and known[0] is frame:
@@ -56,8 +60,9 @@ def frame_digest(frame: pl.DataFrame | None, remember: bool = False) -> str:
     return digest
 
 
-def _digest(frame: pl.DataFrame) -> str:
-    ordered = frame.sort(frame.columns, nulls_last=True)
+def _digest(frame: pl.DataFrame, key: Sequence[str] = ()) -> str:
+    assert list(key) == frame.columns[:len(key)]
+    ordered = frame.sort(list(key) or frame.columns, nulls_last=True)
     return hashlib.sha256(ordered.write_csv().encode("utf-8")).hexdigest()
 
 

@@ -526,9 +526,10 @@ def _with_origin(frame: pl.DataFrame, file: str, offset: int = 0) -> pl.DataFram
 
 def _may_repeat(frame: pl.DataFrame, key: Sequence[str]) -> bool:
     """Whether two rows may have the same ``key``: two equal hashes of it (found by a sort,
-    lighter than a hash table of every row). The hash of a key is its columns' hashes
-    folded (each one's hash of the hash so far, xor the next column's): a tenth of the
-    cost of hashing a struct of them, and equal keys still hash equal."""
+    lighter than a hash table of every row; polars' sort of numbers is several times
+    quicker than numpy's). The hash of a key is its columns' hashes folded (each one's
+    hash of the hash so far, xor the next column's): a tenth of the cost of hashing a
+    struct of them, and equal keys still hash equal."""
     folded = pl.col(key[0]).hash()
     for column in key[1:]:
         folded = folded.hash() ^ pl.col(column).hash()

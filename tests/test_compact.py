@@ -149,3 +149,61 @@ def test_small_files_are_read_the_canonical_way(tmp_path: Path,
     assert read_compact_records(paths, load_rules(), today=DAY) is None
     monkeypatch.setattr("creditindex.compact.COMPACT_FROM", records.height)
     assert read_compact_records(paths, load_rules(), today=DAY) is not None
+
+
+def test_colliding_first_key_hashes_change_no_answer(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compact records hold each subject key's two hashes, not its subject_id: when the
+    first hash collides (forced here: five values for every subject), subjects are told
+    apart by both hashes, and the answer is the canonical frame's."""
+    from creditindex.engine import codes
+
+    real = codes.key_hash_exprs
+
+    def colliding(id_col: str = "subject_id", type_col: str = "subject_type"
+                  ) -> tuple[pl.Expr, pl.Expr]:
+        a, b = real(id_col, type_col)
+        return (a % 5).alias(codes.KEY_HASHES[0]), b
+
+    monkeypatch.setattr("creditindex.compact.key_hash_exprs", colliding)
+    fallbacks: list[int] = []
+    exact = codes._exact_codes
+
+    def counted(*args: object) -> object:
+        fallbacks.append(1)
+        return exact(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(codes, "_exact_codes", counted)
+    rules = load_rules()
+    paths = _write(tmp_path, _records(2000))
+    found = read_compact_records(paths, rules, today=DAY)
+    assert found is not None
+    compact, text = found
+    assert "subject_id" not in compact.columns
+    assert compact.get_column(codes.KEY_HASHES[0]).n_unique() <= 5
+    canonical = read_records(paths, rules, today=DAY, columns=SCORING_COLUMNS)
+    want = evaluate.compute(evaluate.CreditData(records=canonical, rules=rules), DAY)
+    got = evaluate.compute(evaluate.CreditData(records=compact, rules=rules, text=text), DAY)
+    assert fallbacks
+    assert got.equals(want)
+
+
+def test_subject_ids_read_back_as_first_read(tmp_path: Path) -> None:
+    """The answer's subject_ids are read back from the file for compact records: trimmed
+    and upper-cased as the checks read them."""
+    records = _records(1000)
+    messy = records.with_columns(
+        pl.when(pl.int_range(pl.len()) % 3 == 0)
+        .then(pl.concat_str(pl.lit(" "), pl.col("subject_id").str.to_lowercase(),
+                            pl.lit("  ")))
+        .otherwise(pl.col("subject_id")).alias("subject_id"))
+    rules = load_rules()
+    answers = []
+    for name, frame in (("clean", records), ("dirty", messy)):
+        (tmp_path / name).mkdir()
+        paths = _write(tmp_path / name, frame, parts=1)
+        found = read_compact_records(paths, rules, today=DAY)
+        assert found is not None
+        answers.append(evaluate.compute(evaluate.CreditData(records=found[0], rules=rules,
+                                                            text=found[1]), DAY))
+    assert answers[1].equals(answers[0])

@@ -20,7 +20,7 @@ from creditindex.engine.arrays import (
     I32Array,
     IntArray,
     U64Array,
-    hash_order,
+    hash_sort,
     i64,
     runs,
     stable_argsort,
@@ -31,16 +31,29 @@ SUBJECT_KEY = ["subject_id", "subject_type"]
 
 
 SEED_A, SEED_A2, SEED_B, SEED_B2 = 0x51ED, 0x7A3B, 0x2C9F, 0x6D1E
+# A records frame may hold each row's two key hashes (:func:`key_hash_exprs`) in these
+# columns in place of its subject_id (compact records, :mod:`creditindex.compact`).
+KEY_HASHES = ("_key_a", "_key_b")
+
+
+def key_hash_exprs(id_col: str = "subject_id", type_col: str = "subject_type"
+                   ) -> tuple[pl.Expr, pl.Expr]:
+    """The two independent 64-bit hashes of (subject_id, subject_type), named as
+    :data:`KEY_HASHES` (equal for equal texts of one column type)."""
+    return ((pl.col(id_col).hash(SEED_A) ^ pl.col(type_col).hash(SEED_A2)
+             ).alias(KEY_HASHES[0]),
+            (pl.col(id_col).hash(SEED_B) ^ pl.col(type_col).hash(SEED_B2)
+             ).alias(KEY_HASHES[1]))
 
 
 def key_hashes(frame: pl.DataFrame, id_col: str = "subject_id",
                type_col: str = "subject_type") -> tuple[U64Array, U64Array]:
-    """The two independent 64-bit hashes of each row's (subject_id, subject_type)."""
-    out = frame.select(
-        (pl.col(id_col).hash(SEED_A) ^ pl.col(type_col).hash(SEED_A2)).alias("a"),
-        (pl.col(id_col).hash(SEED_B) ^ pl.col(type_col).hash(SEED_B2)).alias("b"),
-    )
-    return u64(out.get_column("a")), u64(out.get_column("b"))
+    """The two independent 64-bit hashes of each row's (subject_id, subject_type): those
+    the frame holds (:data:`KEY_HASHES`) when it has no ``id_col``."""
+    if id_col not in frame.columns and all(c in frame.columns for c in KEY_HASHES):
+        return u64(frame.get_column(KEY_HASHES[0])), u64(frame.get_column(KEY_HASHES[1]))
+    out = frame.select(*key_hash_exprs(id_col, type_col))
+    return u64(out.get_column(KEY_HASHES[0])), u64(out.get_column(KEY_HASHES[1]))
 
 
 @dataclass(frozen=True)
@@ -83,16 +96,18 @@ def _codes_from(order: AnyInt, counts: IntArray, hash_a: U64Array, hash_b: U64Ar
 def subject_codes(frame: pl.DataFrame, id_col: str = "subject_id",
                   type_col: str = "subject_type", lexical: bool = False) -> SubjectCodes:
     """Dense integer codes of the (subject_id, subject_type) pairs of ``frame``'s rows,
-    numbered in the order of their hashes, or of the keys themselves (``lexical``)."""
+    numbered in the order of their hashes, or of the keys themselves (``lexical``). A
+    frame holding the keys' hashes (:data:`KEY_HASHES`) in place of subject_id is
+    grouped on them (not ``lexical``)."""
     ka, kb = key_hashes(frame, id_col, type_col)
-    order = hash_order(ka)
-    new = runs(ka[order])
+    order, sorted_a = hash_sort(ka)
+    new = runs(sorted_a)
+    del sorted_a
     sorted_b = kb[order]
     collision = order.size > 1 and bool(np.any(~new[1:] & (sorted_b[1:] != sorted_b[:-1])))
     del sorted_b
-    if collision:  # two keys share the first hash: group on the strings themselves
-        ranked = frame.select(pl.struct(id_col, type_col).rank("dense").cast(pl.Int64) - 1)
-        code = i64(ranked.to_series())
+    if collision:  # two keys share the first hash: group on the keys themselves
+        code = _exact_codes(frame, id_col, type_col, ka, kb)
         return _codes_from(stable_argsort(code), np.bincount(code), ka, kb)
     starts = np.flatnonzero(new)
     del new
@@ -111,6 +126,19 @@ def subject_codes(frame: pl.DataFrame, id_col: str = "subject_id",
     moved = order[np.repeat(codes.offsets[:-1][inverse] - new_starts, new_counts)
                   + np.arange(order.size, dtype=np.int64)]
     return _codes_from(moved, new_counts, ka, kb)
+
+
+def _exact_codes(frame: pl.DataFrame, id_col: str, type_col: str, ka: U64Array,
+                 kb: U64Array) -> IntArray:
+    """Dense codes of the rows' keys when two keys share the first hash: by the strings,
+    or, for a frame holding only the keys' hashes, by both hashes (two keys would have
+    to collide under both to be merged, as when the second hash verifies the first)."""
+    if id_col in frame.columns:
+        keys = frame.select(pl.struct(id_col, type_col).alias("k"))
+    else:
+        keys = pl.DataFrame({"k": pl.DataFrame({"a": ka, "b": kb}).select(
+            pl.struct("a", "b")).to_series()})
+    return i64(keys.select(pl.col("k").rank("dense").cast(pl.Int64) - 1).to_series())
 
 
 def dense_codes(hash_a: U64Array, hash_b: U64Array) -> IntArray | None:

@@ -12,7 +12,9 @@ computed (``decays_until`` not null) and the run that stored it with the ledger 
 decays along (``decay_run_id``, rows in ``decay_ledger``): its answer on a later day,
 until its next change point, is derived from them when read
 (:func:`decay_ledger_rows`, :func:`creditindex.daily.decayed_answer`), so days on which
-only decays move store nothing for it.
+only decays move store nothing for it. A run's ledger rows for a subject that took a
+stored spell are that spell's ledger rows, named rather than copied (``decay_spell``,
+revision 0011: :data:`SPELL_KEPT`); every reader here reads both.
 """
 
 from __future__ import annotations
@@ -44,6 +46,12 @@ LEDGER_COLUMNS = {"subject_id": "subject_id", "subject_type": "subject_type",
                   "behaviour_code": "behaviour_code", "decided": "decided", "end": "end_day",
                   "nominal_end": "nominal_end", "days": "days", "amount": "amount",
                   "linear": "is_linear"}  # engine name: column name (LINEAR is reserved)
+# The ledger rows runs keep by naming a subject's spell ledger (revision 0011): the
+# subject's ``spell_ledger`` rows (``d``) still counting after the run's day, per
+# ``decay_spell`` row (``ds``; its ``run_id``).
+_SPELL_ROWS = ("JOIN spell_ledger d ON d.subject_id = ds.subject_id "
+               "AND d.subject_type = ds.subject_type AND d.end_day > ds.after_day")
+SPELL_KEPT = f"decay_spell ds {_SPELL_ROWS}"
 _MARKED = {"record_pk": "penalty_record", "event_pk": "record_event",
            "list_pk": "list_entry", "manual_pk": "manual_restriction",
            "batch_pk": "import_batch"}
@@ -128,16 +136,28 @@ def state_rows(conn: Connection, subject_ids: list[str]) -> pl.DataFrame:
 def replace_rows(conn: Connection, rows: pl.DataFrame, everyone: bool = False) -> None:
     """Store ``rows`` (:data:`STATE_SCHEMA`) as the state of their subjects (every
     subject's, dropping the rest, when ``everyone``)."""
-    t = table("subject_state")
     if everyone:
-        conn.execute(delete(t))
+        conn.execute(delete(table("subject_state")))
     for (subject_type,), mine in ([] if everyone else rows.partition_by(
             "subject_type", as_dict=True).items()):
-        for ids in id_chunks(mine.get_column("subject_id").to_list()):
-            conn.execute(delete(t).where(t.c.subject_type == subject_type,
-                                         t.c.subject_id.in_(ids)))
+        delete_subjects(conn, "subject_state", mine.get_column("subject_id").to_list(),
+                        subject_type)
     if rows.height:
         bulk_insert(conn, "subject_state", rows.select(list(STATE_SCHEMA)))
+
+
+def delete_subjects(conn: Connection, table_name: str, subject_ids: list[str],
+                    subject_type: str | None = None) -> None:
+    """Delete the rows of ``subject_ids`` (of ``subject_type`` only, if given) from
+    table ``table_name``: plain SQL through the driver, a statement per
+    :func:`~creditindex.store.load.id_chunks` list (SQLAlchemy's expanding ``IN``
+    cost more than the deletes on thousands of subjects)."""
+    p = placeholder(conn)
+    of_type = "" if subject_type is None else f"subject_type = {p} AND "
+    for ids in id_chunks(subject_ids):
+        conn.exec_driver_sql(f"DELETE FROM {table_name} WHERE {of_type}"
+                             f"{in_list(conn, 'subject_id', ids)}",
+                             (*(() if subject_type is None else (subject_type,)), *ids))
 
 
 def mark_decay_runs(conn: Connection, run_id: int) -> None:
@@ -163,6 +183,12 @@ def copy_state_to_run(conn: Connection, run_id: int) -> None:
         "ON d.run_id = s.decay_run_id AND d.subject_id = s.subject_id "
         "AND d.subject_type = s.subject_type WHERE s.decay_run_id <> :run"),
         {"run": run_id})
+    conn.execute(text(  # those named in the spell ledger stay named there
+        "INSERT INTO decay_spell (run_id, subject_id, subject_type, after_day) "
+        "SELECT :run, ds.subject_id, ds.subject_type, ds.after_day FROM decay_spell ds "
+        "JOIN subject_state s ON ds.run_id = s.decay_run_id AND ds.subject_id = "
+        "s.subject_id AND ds.subject_type = s.subject_type WHERE s.decay_run_id <> :run"),
+        {"run": run_id})
 
 
 def save_state(conn: Connection, run_id: int, day: dt.date, rules_hash: str,
@@ -185,15 +211,25 @@ def decay_ledger_rows(conn: Connection, run_ids: list[int],
     if not run_ids:
         return pl.DataFrame(schema=schema)
     text_schema = {**schema, "linear": pl.Int8()}  # booleans as 0/1 on every database
-    columns = ["run_id", *(c if c != "is_linear" else
-                           "CASE WHEN is_linear THEN 1 ELSE 0 END"
-                           for c in LEDGER_COLUMNS.values())]
     p = placeholder(conn)
-    of_type = "" if subject_type is None else f" AND subject_type = {p}"
-    rows = fetch_packed(conn, columns, f"FROM decay_ledger WHERE run_id IN "
-                                       f"({', '.join([p] * len(run_ids))}){of_type}",
-                        (*run_ids, *(() if subject_type is None else (subject_type,))))
+    params = (*run_ids, *(() if subject_type is None else (subject_type,)))
+
+    def where(alias: str) -> str:  # the runs' rows (of the type) in table ``alias``
+        of_type = "" if subject_type is None else f" AND {alias}.subject_type = {p}"
+        return f"WHERE {alias}.run_id IN ({', '.join([p] * len(run_ids))}){of_type}"
+
+    rows = fetch_packed(conn, ["d.run_id", *_ledger_select("d")],
+                        f"FROM decay_ledger d {where('d')}", params)
+    rows += fetch_packed(conn, ["ds.run_id", *_ledger_select("d")],
+                         f"FROM {SPELL_KEPT} {where('ds')} ORDER BY ds.run_id, d.subject_id, "
+                         "d.id", params)
     return unpack(rows, text_schema).with_columns(pl.col("linear").cast(pl.Boolean))
+
+
+def _ledger_select(alias: str) -> list[str]:
+    """The ledger columns of table ``alias`` as packed rows read them (booleans 0/1)."""
+    return [f"{alias}.{c}" if c != "is_linear" else
+            f"CASE WHEN {alias}.is_linear THEN 1 ELSE 0 END" for c in LEDGER_COLUMNS.values()]
 
 
 def segment_rows(conn: Connection, rows: pl.DataFrame) -> pl.DataFrame:
@@ -203,23 +239,26 @@ def segment_rows(conn: Connection, rows: pl.DataFrame) -> pl.DataFrame:
     packed, a few queries for thousands of subjects."""
     schema = {name: engine.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}
     ids = rows.filter(pl.col("decay_run_id").is_not_null()).get_column("subject_id")
-    columns = [f"d.{c}" if c != "is_linear" else "CASE WHEN d.is_linear THEN 1 ELSE 0 END"
-               for c in LEDGER_COLUMNS.values()]
+    columns = _ledger_select("d")
     parts = []
     for chunk in id_chunks(ids.to_list()):
         packed = fetch_packed(conn, columns, (
             "FROM subject_state s JOIN decay_ledger d ON d.run_id = s.decay_run_id "
             "AND d.subject_id = s.subject_id AND d.subject_type = s.subject_type "
             f"WHERE {in_list(conn, 's.subject_id', chunk)}"), tuple(chunk))
+        packed += fetch_packed(conn, columns, (
+            "FROM subject_state s JOIN decay_spell ds ON ds.run_id = s.decay_run_id "
+            "AND ds.subject_id = s.subject_id AND ds.subject_type = s.subject_type "
+            f"{_SPELL_ROWS} WHERE {in_list(conn, 's.subject_id', chunk)} "
+            "ORDER BY d.subject_id, d.id"),
+            tuple(chunk))
         parts.append(unpack(packed, {**schema, "linear": pl.Int8()}).with_columns(
             pl.col("linear").cast(pl.Boolean)))
     return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
-def store_decay_ledger(conn: Connection, run_id: int, rows: pl.DataFrame) -> None:
-    """Keep ``rows`` (engine ledger columns) as the ledger rows of the decaying answers
-    stored with ``run_id``."""
-    if rows.height:
-        bulk_insert(conn, "decay_ledger", rows.select(
-            pl.lit(run_id, pl.Int64).alias("run_id"),
-            *(pl.col(name).alias(column) for name, column in LEDGER_COLUMNS.items())))
+def decay_ledger_frame(run_id: int, rows: pl.DataFrame) -> pl.DataFrame:
+    """The ``decay_ledger`` rows that keep ``rows`` (engine ledger columns) as the ledger
+    rows of the decaying answers stored with ``run_id``."""
+    return rows.select(pl.lit(run_id, pl.Int64).alias("run_id"),
+                       *(pl.col(name).alias(column) for name, column in LEDGER_COLUMNS.items()))

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 
 from creditindex import engine
 from creditindex.rules import RuleSet
-from creditindex.store.daily_state import KEY, decay_ledger_rows
+from creditindex.store.daily_state import KEY, SPELL_KEPT, decay_ledger_rows
 from creditindex.store.db import get_engine, placeholder, read_transaction, table
 from creditindex.store.load import query_frame
 from creditindex.store.migrations import ensure_schema
@@ -114,9 +114,11 @@ def stored_page(url: str | None, day: dt.date, rules_hash: str, subject_type: st
         # ledger rows, by W's key): key, index and restriction (thousands of rows)
         touched = pl.concat([
             _light(conn, f"s.subject_type = {p} AND {of_later}", (subject_type, *later)),
-            _light(conn, f"s.run_id = {p}", (subject_type, whole, whole),
+            _light(conn, f"s.run_id = {p}", (subject_type, whole, subject_type, whole, whole),
                    source="(SELECT DISTINCT subject_id, subject_type, run_id FROM "
-                          f"decay_ledger WHERE subject_type = {p} AND run_id = {p}) d "
+                          f"decay_ledger WHERE subject_type = {p} AND run_id = {p} UNION "
+                          "SELECT ds.subject_id, ds.subject_type, ds.run_id FROM "
+                          f"{SPELL_KEPT} WHERE ds.subject_type = {p} AND ds.run_id = {p}) d "
                           "JOIN snapshot_row s ON s.run_id = d.run_id AND "
                           "s.subject_id = d.subject_id AND s.subject_type = d.subject_type")])
         # W's rows of subjects a later run changed (to take them out of W's counts)

@@ -401,6 +401,24 @@ class SpellLedger(LedgerRowColumns, table=True):
     id: int | None = _id()
 
 
+class DecaySpell(SQLModel, table=True):
+    """A decaying answer stored with run ``run_id`` that decays along its subject's
+    stored spell ledger rows (revision 0011): those still counting after ``after_day``
+    (the run's day; days since 1970-01-01) are the run's ledger rows for the subject,
+    read as if kept in ``decay_ledger`` instead of copied there day by day. They are
+    copied there, and the row goes, before the subject's spells are replaced
+    (:func:`creditindex.store.spells.replace_spells`)."""
+
+    __tablename__ = "decay_spell"
+    __table_args__ = (Index(None, "subject_id"), MYSQL_TABLE_ARGS)
+
+    run_id: int = Field(sa_column=Column(BigId, ForeignKey("evaluation_run.id"),
+                                         primary_key=True))
+    subject_id: str = Field(sa_column=Column(SubjectId, primary_key=True))
+    subject_type: str = Field(sa_column=Column(String(16), primary_key=True))
+    after_day: int = _col(Integer())
+
+
 class EvaluationState(SQLModel, table=True):
     """Where the daily job's state stands (one row, ``id`` 1, revision 0007): the run it
     belongs to, its day and rule set, and the newest row of each input table it has

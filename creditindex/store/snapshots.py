@@ -6,7 +6,8 @@ Re-running is harmless: a day already evaluated on the same data is left alone, 
 re-evaluation whose answer is unchanged stores nothing; a different answer (records
 arrived since) is stored as a new revision, the earlier one kept as published then.
 Days missed since the last evaluated day are caught up, oldest first, in one
-transaction: each day its own run, the state rows written once at the end.
+transaction: each day its own run, the state rows written once at the end, the rows the
+days store as changes and their ledger rows inserted together (:class:`_Writes`).
 
 Incremental (docs/glossary.md, "the daily job"): the job keeps its state in the store
 (:mod:`creditindex.store.daily_state`): every subject's answer and the next day it may
@@ -55,6 +56,7 @@ from creditindex.store.daily_state import (
     Marks,
     StoredState,
     copy_state_to_run,
+    decay_ledger_frame,
     decay_ledger_rows,
     due_state_rows,
     input_marks,
@@ -63,7 +65,6 @@ from creditindex.store.daily_state import (
     replace_rows,
     save_state,
     segment_rows,
-    store_decay_ledger,
     subjects_with_new_facts,
 )
 from creditindex.store.db import (
@@ -89,9 +90,9 @@ from creditindex.store.rulesets import (
 from creditindex.store.spells import (
     SPELL_LEDGER_SCHEMA,
     SPELL_SCHEMA,
-    copy_spell_ledger,
     replace_spells,
     spell_ledger_of,
+    spell_names,
     spells_between,
 )
 from creditindex.store.state import data_state
@@ -169,11 +170,31 @@ def _same_decay(conn: Connection, run_id: int, decay: pl.DataFrame | None) -> bo
     return stored.sort(order).equals(mine.sort(order))
 
 
+@dataclass
+class _Writes:
+    """Rows whose bulk insert waits, by table: a catch-up inserts the rows its days store
+    as changes, and their ledger rows, in one go per table (not one per day)."""
+
+    frames: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+
+    def add(self, name: str, frame: pl.DataFrame) -> None:
+        """Insert ``frame`` into table ``name`` with the next :meth:`write`."""
+        if frame.height:
+            self.frames.setdefault(name, []).append(frame)
+
+    def write(self, conn: Connection) -> None:
+        """Insert the rows waiting (before anything reads them in the database)."""
+        for name, frames in self.frames.items():
+            bulk_insert(conn, name, pl.concat(frames))
+        self.frames.clear()
+
+
 def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
                answer: pl.DataFrame | None, changed: pl.DataFrame | None,
                decay: pl.DataFrame | None, parent: int | None, version: int, actor: str,
                started: dt.datetime, n_state: int | None = None, mark: bool = True,
-               spell_decay: pl.DataFrame | None = None) -> DayResult:
+               spell_decay: pl.DataFrame | None = None, later: _Writes | None = None
+               ) -> DayResult:
     """Store one day's run on ``conn`` unless the same data or answer is there: the whole
     ``answer`` (ranks included), or the rows ``changed`` since the run ``parent``, or,
     with neither, the whole state (just updated to this day) copied in the database;
@@ -182,11 +203,13 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     the state when known (else counted in the store); ``mark``: whether state rows in
     the store may lack their decay run (:func:`mark_decay_runs`); ``spell_decay``: the
     decaying answers among the rows stored whose ledger rows are their stored spells'
-    (:func:`copy_spell_ledger`)."""
+    (:func:`spell_names`); ``later``: where the rows stored as changes and the ledger
+    rows wait to be inserted (none: inserted now)."""
     runs = table("evaluation_run")
     latest = _latest_run(conn, day, rules.content_hash)
     delta = changed if changed is not None else pl.DataFrame(schema=STATE_SCHEMA)
-    digest = frame_digest(answer if answer is not None else delta.select(ANSWER_COLUMNS))
+    digest = frame_digest(answer if answer is not None else delta.select(ANSWER_COLUMNS),
+                          key=KEY)  # one row per subject
     n_subjects = answer.height if answer is not None else n_state if n_state is not None \
         else int(conn.execute(select(func.count()).select_from(table("subject_state")))
                  .scalar_one())
@@ -209,19 +232,24 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     assert key is not None
     run_id = int(key[0])
     run = pl.lit(run_id, pl.Int64).alias("run_id")
+    writes = _Writes() if later is None else later
     if decay is not None:
-        store_decay_ledger(conn, run_id, decay)
-        if spell_decay is not None and spell_decay.height:
-            copy_spell_ledger(conn, run_id, spell_decay, day)
+        if decay.height:
+            writes.add("decay_ledger", decay_ledger_frame(run_id, decay))
+        if spell_decay is not None:
+            writes.add("decay_spell", spell_names(run_id, spell_decay, day))
         if mark:
             mark_decay_runs(conn, run_id)
     if answer is not None:
         bulk_insert(conn, "snapshot_row", answer.rename(_RENAME).select(run, *SNAPSHOT_COLUMNS))
     elif changed is not None:  # ranks are given when read (they move with others' indices)
-        bulk_insert(conn, "snapshot_row", delta.select(
+        writes.add("snapshot_row", delta.select(
             run, *ANSWER_COLUMNS, pl.lit(0, pl.Int64).alias("type_rank")))
     else:
+        writes.write(conn)  # the ledger rows of the state's decay runs are copied with it
         copy_state_to_run(conn, run_id)
+    if later is None:
+        writes.write(conn)
     audit.record(conn, actor, "evaluate", "evaluation_run", run_id, after={
         "day": day, "known_on": day, "rules_hash": rules.content_hash,
         "rule_set": f"{rules.name} {rules.version}", "revision": revision,
@@ -254,7 +282,7 @@ class _Day:
         default_factory=lambda: pl.DataFrame(schema=SPELL_LEDGER_SCHEMA))
     # the subjects (subject_id, subject_type) whose decay starts anew from a spell whose
     # ledger rows are in the store: those rows (still counting after the day) are its
-    # decay's, copied in the database (:func:`copy_spell_ledger`)
+    # decay's, named in the database (:func:`spell_names`)
     spell_decay: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema={k: pl.String() for k in KEY}))
 
@@ -288,6 +316,8 @@ class _Carry:
     loader: Callable[[list[str]], CreditData] | None = None
     # ``spell_ledger`` by subject (made when first asked, again once it changes)
     spell_index: KeyedRows | None = None
+    # ``spells`` by day (made when first asked, again once they change)
+    spell_days: dict[dt.date, pl.DataFrame] | None = None
     # the subject_ids recomputed during this catch-up: their spells' ledger rows are in
     # ``spell_ledger``; the others' are read from the store only when needed
     respelled: set[str] = field(default_factory=set)
@@ -317,6 +347,13 @@ class _Carry:
                                                       on=KEY, how="anti")
         if found.height:
             self.segments = self.segments.replaced(found)
+
+    def spells_on(self, day: dt.date) -> pl.DataFrame:
+        """The spells of ``day`` (:data:`SPELL_SCHEMA`)."""
+        if self.spell_days is None:
+            self.spell_days = {d: part for (d,), part in self.spells.partition_by(
+                "from_day", as_dict=True).items()}
+        return self.spell_days.get(day, self.spells.clear())
 
     def spell_ledger_of(self, keys: pl.DataFrame) -> pl.DataFrame:
         """The spell ledger rows of the subjects ``keys`` (each once)."""
@@ -386,7 +423,7 @@ def _from_spells(carry: _Carry, ids: list[str], day: dt.date
     rows are in the store); and the ids that have none (recomputed from their
     records)."""
     wanted = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
-    found = carry.spells.filter(pl.col("from_day") == day).join(wanted, on="subject_id",
+    found = carry.spells_on(day).join(wanted, on="subject_id",
                                                                 how="semi")
     rows = found.drop("from_day").with_columns(pl.lit(None, pl.Int64).alias(
         "decay_run_id")).select(list(STATE_SCHEMA))
@@ -435,22 +472,22 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         carry.spell_ledger = pl.concat([
             carry.spell_ledger.join(replaced, on="subject_id", how="anti"),
             *(p.spell_ledger for p in parts[1:])])
-        carry.spell_index = None
+        carry.spell_index = carry.spell_days = None
         carry.respelled.update(ids)
     fresh = pl.concat([p.rows for p in parts])
     decay = pl.concat([p.decay for p in parts])
-    going_on = _decays_going_on(carry, fresh, decay, day, taken.select(KEY))
+    before = rows.join(fresh.select(KEY), on=KEY, how="semi")  # their rows until now
+    going_on = _decays_going_on(carry, fresh, decay, day, taken.select(KEY), before)
     if going_on.height:  # their stored answer, read on this day, is the fresh one
         fresh = pl.concat([fresh.join(going_on, on=KEY, how="anti"),
-                           rows.join(going_on, on=KEY, how="semi").drop(
+                           before.join(going_on, on=KEY, how="semi").drop(
                                "next_change", "decays_until").join(
                                fresh.select(*KEY, "next_change", "decays_until"), on=KEY
                            ).select(list(STATE_SCHEMA))])
         decay = decay.join(going_on, on=KEY, how="anti")
         spell_decay = spell_decay.join(going_on, on=KEY, how="anti")
-    decayed = rows.select(*KEY, "decays_until").filter(
-        pl.col("decays_until").is_not_null()).select(KEY)
-    previous = rows.join(fresh.select(KEY), on=KEY, how="semi").select(ANSWER_COLUMNS)
+    decayed = before.filter(pl.col("decays_until").is_not_null()).select(KEY)
+    previous = before.select(ANSWER_COLUMNS)
     changed = pl.concat([
         fresh.join(previous, on=ANSWER_COLUMNS, how="anti", nulls_equal=True),
         fresh.filter(pl.col("decays_until").is_not_null()),  # a decay starts anew
@@ -507,7 +544,8 @@ def _with_runs(rows: pl.DataFrame, runs: dict[int, int], run_id: int | None
 
 
 def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
-                     day: dt.date, taken: pl.DataFrame) -> pl.DataFrame:
+                     day: dt.date, taken: pl.DataFrame, before: pl.DataFrame
+                     ) -> pl.DataFrame:
     """The keys of recomputed subjects whose stored decaying answer goes on: it names
     its decay run, decays along the same ledger rows as now, and read on ``day`` is the
     fresh answer (so nothing of theirs need be stored again). A stored answer is read
@@ -523,11 +561,12 @@ def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
     come from, or rows found equal to that ledger when the subject was last recomputed
     (else that day stored its decay anew), each still counting after the later of the
     two days; a spell's ledger rows are that compilation's, still counting after it;
-    past both days, the rows still counting on a spell's day are the same."""
+    past both days, the rows still counting on a spell's day are the same. ``before``:
+    the state rows of ``carry`` of the subjects of ``fresh``."""
     if carry.segments is None:
         return pl.DataFrame(schema={k: pl.String() for k in KEY})
     columns = ["reasons", *STANDING_COLUMNS]
-    pair = carry.rows.filter(pl.col("decay_run_id").is_not_null()).select(*KEY, *columns).join(
+    pair = before.filter(pl.col("decay_run_id").is_not_null()).select(*KEY, *columns).join(
         fresh.filter(pl.col("decays_until").is_not_null()).select(*KEY, *columns), on=KEY,
         suffix="_now").filter(pl.all_horizontal(
             pl.col(c).eq_missing(pl.col(f"{c}_now")) for c in STANDING_COLUMNS))
@@ -708,6 +747,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
     spell_ids: list[str] = []  # subjects whose spells are replaced at the end
     spells = pl.DataFrame(schema=SPELL_SCHEMA)
     spell_ledger = pl.DataFrame(schema=SPELL_LEDGER_SCHEMA)
+    later = _Writes()  # the rows of the days stored as changes, inserted together
     for item in work:
         started = utcnow()
         if not item.keeps_state:
@@ -716,6 +756,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
             continue
         whole = item.whole is not None or parent is None or chain >= MAX_CHAIN
         if item.whole is not None:
+            later.write(conn)  # (the spell ledger rows the runs name are copied first)
             replace_spells(conn, None, item.spells, item.spell_ledger)
             spell_ids, spells, spell_ledger = [], spells.clear(), spell_ledger.clear()
         elif item.spell_ids:
@@ -737,7 +778,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
                             actor, started, None if whole else n_state, mark=unmarked,
-                            spell_decay=item.spell_decay)
+                            spell_decay=item.spell_decay, later=later)
         if result.status != "stored" and unmarked:  # the same answers found stored there
             mark_decay_runs(conn, result.run_id)
         unmarked = False
@@ -748,6 +789,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
             parent, chain = result.run_id, (0 if whole else chain + 1)
         moved = (result.run_id, item.day, item.rules.content_hash)
         results.append(result)
+    later.write(conn)
     replace_rows(conn, _newest(unwritten))
     if spell_ids:
         replace_spells(conn, spell_ids, spells, spell_ledger)

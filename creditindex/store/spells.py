@@ -9,11 +9,12 @@ rows along which those that decay linearly decay. A later run that reaches one o
 days takes the row instead of reading the subject's records, so a catch-up of missed
 days reads the spells of the subjects due in them (thousands of rows) instead of their
 records (hundreds of thousands); a spell that starts a decay anew has its ledger rows
-copied into ``decay_ledger`` inside the database (:func:`copy_spell_ledger`), and none
-need be read: the decay a subject's state row names goes on along the same rows as its
-spells (``snapshots._decays_going_on``). Derived state, as ``subject_state``: a
+named as the run's (``decay_spell``, revision 0011: :func:`spell_names`), and
+none need be read: the decay a subject's state row names goes on along the same rows as
+its spells (``snapshots._decays_going_on``). Derived state, as ``subject_state``: a
 subject's spells are replaced whenever it is recomputed from its records, all of them
-on a whole evaluation.
+on a whole evaluation; the ledger rows runs name are copied into ``decay_ledger``
+first, so that what a stored day reads never changes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ from sqlalchemy import Connection, delete
 
 from creditindex import engine
 from creditindex.days import to_day
-from creditindex.store.daily_state import ANSWER_SCHEMA, KEY, LEDGER_COLUMNS
+from creditindex.store.daily_state import (
+    ANSWER_SCHEMA,
+    KEY,
+    LEDGER_COLUMNS,
+    SPELL_KEPT,
+    delete_subjects,
+)
 from creditindex.store.db import bulk_insert, fetch_packed, placeholder, table
 from creditindex.store.load import id_chunks, in_list, query_frame, unpack
 
@@ -52,14 +59,15 @@ def spells_between(conn: Connection, after: dt.date, last: dt.date) -> pl.DataFr
 def replace_spells(conn: Connection, subject_ids: list[str] | None, spells: pl.DataFrame,
                    ledger: pl.DataFrame) -> None:
     """Store ``spells`` (:data:`SPELL_SCHEMA`) and ``ledger`` (engine ledger columns) as
-    the spells of ``subject_ids`` (of every subject, dropping the rest, when ``None``)."""
+    the spells of ``subject_ids`` (of every subject, dropping the rest, when ``None``).
+    The ledger rows runs name among those replaced are copied into ``decay_ledger``
+    first (:func:`keep_named_ledgers`)."""
+    keep_named_ledgers(conn, subject_ids)
     for name in ("subject_spell", "spell_ledger"):
-        t = table(name)
         if subject_ids is None:
-            conn.execute(delete(t))
-            continue
-        for ids in id_chunks(subject_ids):
-            conn.execute(delete(t).where(t.c.subject_id.in_(ids)))
+            conn.execute(delete(table(name)))
+        else:
+            delete_subjects(conn, name, subject_ids)
     if spells.height:
         bulk_insert(conn, "subject_spell", spells.select(list(SPELL_SCHEMA)))
     if ledger.height:
@@ -84,17 +92,27 @@ def spell_ledger_of(conn: Connection, keys: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts) if parts else pl.DataFrame(schema=SPELL_LEDGER_SCHEMA)
 
 
-def copy_spell_ledger(conn: Connection, run_id: int, keys: pl.DataFrame, day: dt.date
-                      ) -> None:
-    """Keep, as ledger rows of the decaying answers stored with ``run_id``, the stored
-    spell ledger rows of the subjects ``keys`` (subject_id, subject_type) still counting
-    after ``day``: copied inside the database, each subject's in the order stored."""
+def spell_names(run_id: int, keys: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """The ``decay_spell`` rows that keep, as ledger rows of the decaying answers stored
+    with ``run_id``, the stored spell ledger rows of the subjects ``keys`` (subject_id,
+    subject_type) still counting after ``day``: named, not copied."""
+    return keys.select(pl.lit(run_id, pl.Int64).alias("run_id"), *KEY,
+                       pl.lit(to_day(day), pl.Int64).alias("after_day"))
+
+
+def keep_named_ledgers(conn: Connection, subject_ids: list[str] | None) -> None:
+    """Copy into ``decay_ledger`` the spell ledger rows that runs name (``decay_spell``)
+    for ``subject_ids`` (every subject when ``None``), each run's in the order stored,
+    and forget the names: their spells are about to be replaced."""
     names = ", ".join(LEDGER_COLUMNS.values())
-    p = placeholder(conn)
-    for (subject_type,), mine in keys.partition_by("subject_type", as_dict=True).items():
-        for ids in id_chunks(mine.get_column("subject_id").to_list()):
-            conn.exec_driver_sql(
-                f"INSERT INTO decay_ledger (run_id, {names}) SELECT {p}, {names} "
-                f"FROM spell_ledger WHERE end_day > {p} AND subject_type = {p} AND "
-                f"{in_list(conn, 'subject_id', ids)} ORDER BY subject_id, id",
-                (run_id, to_day(day), subject_type, *ids))
+    copy = (f"INSERT INTO decay_ledger (run_id, {names}) SELECT ds.run_id, "
+            f"{', '.join('d.' + c for c in LEDGER_COLUMNS.values())} FROM {SPELL_KEPT}")
+    order = " ORDER BY ds.run_id, d.subject_id, d.id"
+    if subject_ids is None:
+        conn.exec_driver_sql(copy + order)
+        conn.execute(delete(table("decay_spell")))
+        return
+    for ids in id_chunks(subject_ids):
+        conn.exec_driver_sql(f"{copy} WHERE {in_list(conn, 'ds.subject_id', ids)}{order}",
+                             tuple(ids))
+    delete_subjects(conn, "decay_spell", subject_ids)

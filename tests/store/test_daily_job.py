@@ -13,14 +13,16 @@ from typing import Any
 
 import polars as pl
 import pytest
+from alembic import command
 from polars.testing import assert_frame_equal
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from creditindex.evaluate import compute
 from creditindex.generate import generate
 from creditindex.identifiers import uscc_check_char
 from creditindex.rules import load_rules
 from creditindex.store import snapshots
+from creditindex.store.daily_state import SPELL_KEPT
 from creditindex.store.day_pages import stored_page
 from creditindex.store.db import dispose_engine, get_engine
 from creditindex.store.importer import import_lists, import_records
@@ -31,7 +33,7 @@ from creditindex.store.lifecycle import (
     grant_repair,
 )
 from creditindex.store.load import load_data
-from creditindex.store.migrations import upgrade
+from creditindex.store.migrations import alembic_config, upgrade
 from creditindex.store.rulesets import publish_rules
 from creditindex.store.snapshots import evaluate, stored_snapshot
 from creditindex.store.users import add_user
@@ -189,6 +191,14 @@ def test_decaying_answers_are_stored_where_their_decay_starts(
     _assert_stored_equals_compute(store_url, days)
 
 
+# Every run's decay ledger rows: those kept in decay_ledger and those it names in the
+# spell ledger (decay_spell).
+_KEPT = ("(SELECT run_id, subject_id, subject_type, source, record_id, decided, end_day, "
+         "nominal_end, days, amount FROM decay_ledger UNION ALL SELECT ds.run_id, "
+         "d.subject_id, d.subject_type, d.source, d.record_id, d.decided, d.end_day, "
+         f"d.nominal_end, d.days, d.amount FROM {SPELL_KEPT})")
+
+
 def _stored_rows(url: str) -> tuple[int, int]:
     """How many snapshot rows the runs stored as changes hold, and how many decay ledger
     rows every run keeps."""
@@ -196,7 +206,7 @@ def _stored_rows(url: str) -> tuple[int, int]:
         rows = conn.execute(text(
             "SELECT COUNT(*) FROM snapshot_row s JOIN evaluation_run r ON r.id = s.run_id "
             "WHERE r.parent_run_id IS NOT NULL")).scalar_one()
-        ledger = conn.execute(text("SELECT COUNT(*) FROM decay_ledger")).scalar_one()
+        ledger = conn.execute(text(f"SELECT COUNT(*) FROM {_KEPT} k")).scalar_one()
     return int(rows), int(ledger)
 
 
@@ -211,7 +221,7 @@ def _stored_by_day(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...
         answers = sorted(tuple(str(v) for v in row) for row in rows)
         rows = conn.execute(text(
             "SELECT r.day, d.subject_id, d.subject_type, d.source, d.record_id, d.decided, "
-            "d.end_day, d.nominal_end, d.days, d.amount FROM decay_ledger d "
+            f"d.end_day, d.nominal_end, d.days, d.amount FROM {_KEPT} d "
             "JOIN evaluation_run r ON r.id = d.run_id"))
         ledger = sorted(tuple(str(v) for v in row) for row in rows)
     return answers, ledger
@@ -417,3 +427,65 @@ def test_a_catch_up_takes_answers_ahead_that_equal_each_day_alone(
     assert sum(taken) > 0
     _assert_each_day_equals_compute(store_url, [D("2026-04-03") + dt.timedelta(days=i)
                                                 for i in range(18)])
+
+
+def _count(url: str, table_name: str) -> int:
+    with get_engine(url).connect() as conn:
+        return int(conn.execute(text(f"SELECT COUNT(*) FROM {table_name}")).scalar_one())
+
+
+def _days_read(url: str, days: list[dt.date]) -> pl.DataFrame:
+    return pl.concat([stored_snapshot(url, day).with_columns(pl.lit(day).alias("day"))
+                      for day in days])
+
+
+def test_spell_ledger_rows_a_run_names_read_the_same_until_copied(
+        store_url: str, tmp_path: Path) -> None:
+    """Runs that take a stored spell whose decay starts anew name its ledger rows
+    (``decay_spell``, revision 0011) instead of copying them: the days read the same
+    after the rows are copied into ``decay_ledger`` by a downgrade to 0010 and upgraded
+    again, when the subject is recomputed from its records (a new fact) and when every
+    spell is replaced (a list import)."""
+    first, _, records = _generated(tmp_path)
+    import_records(store_url, [first], user="alice", today=D("2026-03-21"))
+    evaluate(store_url, D("2026-03-01"))  # whole: every subject's answers ahead
+    evaluate(store_url, D("2026-03-02"))
+    evaluate(store_url, D("2026-03-20"))  # 18 missed days, from spells
+    days = [D("2026-03-02") + dt.timedelta(days=i) for i in range(19)]
+    read, kept = _days_read(store_url, days), _stored_by_day(store_url)
+    assert _count(store_url, "decay_spell") > 0
+    engine = get_engine(store_url)
+    with engine.begin() as conn:
+        config = alembic_config(store_url)
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0010")
+    assert "decay_spell" not in inspect(engine).get_table_names()
+    with engine.connect() as conn:  # every run's rows, now all in decay_ledger
+        copied = sorted(tuple(str(v) for v in row) for row in conn.execute(text(
+            "SELECT r.day, d.subject_id, d.subject_type, d.source, d.record_id, d.decided, "
+            "d.end_day, d.nominal_end, d.days, d.amount FROM decay_ledger d "
+            "JOIN evaluation_run r ON r.id = d.run_id")))
+    assert copied == kept[1]
+    upgrade(store_url)
+    assert_frame_equal(_days_read(store_url, days), read)
+    # more days from spells, then a subject that named rows recomputed (a new fact)
+    evaluate(store_url, D("2026-03-24"))
+    days += [D("2026-03-21") + dt.timedelta(days=i) for i in range(4)]
+    read, kept = _days_read(store_url, days), _stored_by_day(store_url)
+    with engine.connect() as conn:
+        named = conn.execute(text("SELECT subject_id FROM decay_spell")).scalars().all()
+    assert named
+    add_restriction(store_url, named[0], user="alice", start=D("2026-03-25"),
+                    until=D("2026-03-27"), reason="manual")
+    evaluate(store_url, D("2026-03-25"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM decay_spell WHERE subject_id = "
+                                 ":s"), {"s": named[0]}).scalar_one() == 0
+    assert_frame_equal(_days_read(store_url, days), read)
+    assert set(kept[1]) <= set(_stored_by_day(store_url)[1])  # the named rows stay
+    _assert_stored_equals_compute(store_url, days[::3])
+    # a list import: every subject evaluated whole, every spell replaced
+    import_lists(store_url, [_lists(tmp_path, records)], user="alice")
+    evaluate(store_url, D("2026-03-26"))
+    assert _count(store_url, "decay_spell") == 0
+    assert_frame_equal(_days_read(store_url, days), read)
