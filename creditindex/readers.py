@@ -251,18 +251,15 @@ def _read_csv(raw: bytes, file: str, has_header: bool, lim: Limits) -> pl.DataFr
     first = raw[start:raw.find(b"\n", start)] if b"\n" in raw else raw[start:]
     lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
     _check_shape(file, max(lines - 1, 0), first.count(b",") + 1, lim)
-    # Each column in one piece: the CSV reader leaves ~100 chunks a column on 1M rows,
-    # and every later pass over a column pays for them (the checks of a 1M-row file
-    # took ~0.3 s of CPU more than on the same columns in one piece; the copy ~0.08 s).
-    try:  # polars skips a UTF-8 BOM itself
-        return pl.read_csv(raw, infer_schema=False, has_header=has_header).rechunk()
+    try:  # polars skips a UTF-8 BOM itself (the columns are put in one piece by _as_text)
+        return pl.read_csv(raw, infer_schema=False, has_header=has_header)
     except Exception:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:
             text = decode_text(raw, file)
             return pl.read_csv(text.encode("utf-8"), infer_schema=False,
-                               has_header=has_header).rechunk()
+                               has_header=has_header)
         raise
 
 
@@ -289,7 +286,7 @@ def _read_csv_file(path: Path, file: str, has_header: bool, lim: Limits) -> pl.D
             lines = _newlines(mapped) + (0 if mapped[-1:] == b"\n" else 1)
     _check_shape(file, max(lines - 1, 0), first.count(b",") + 1, lim)
     try:
-        return pl.read_csv(path, infer_schema=False, has_header=has_header).rechunk()
+        return pl.read_csv(path, infer_schema=False, has_header=has_header)
     except Exception:  # not UTF-8 (or unreadable): as a file read into memory
         return _read_csv(path.read_bytes(), file, has_header, lim)
 
@@ -304,10 +301,21 @@ def _newlines(mapped: mmap.mmap) -> int:
         del view  # the map cannot be closed while a view of it exists
 
 
-def _as_text(frame: pl.DataFrame, keep_dates: bool = False) -> pl.DataFrame:
+def trimmed_text_expr(text: pl.Expr) -> pl.Expr:
+    """A text cell as every reader gives it: trimmed (``str.strip_chars``: Unicode
+    whitespace), and null when nothing is left."""
+    trimmed = text.str.strip_chars()
+    return pl.when(trimmed.str.len_bytes() > 0).then(trimmed)
+
+
+def _as_text(frame: pl.DataFrame, keep_dates: bool = False,
+             as_read: Collection[str] = ()) -> pl.DataFrame:
     """Every column as trimmed text (dates ISO, whole floats without '.0'); empty -> null.
     With ``keep_dates``, typed date and datetime columns (Parquet, Arrow) are kept as
-    they are, for the date checks to read without a round trip through text."""
+    they are, for the date checks to read without a round trip through text. The
+    columns named in ``as_read`` are made text but neither trimmed nor emptied nor put
+    in one piece: the caller does that (:func:`trimmed_text_expr`), e.g. once per
+    distinct value."""
     out = []
     for name, dtype in frame.schema.items():
         c = pl.col(name)
@@ -321,20 +329,31 @@ def _as_text(frame: pl.DataFrame, keep_dates: bool = False) -> pl.DataFrame:
                                              ).otherwise(c.cast(pl.String))
         else:
             e = c.cast(pl.String)
-        out.append(e.str.strip_chars().alias(name))
-    trimmed = frame.select(out)  # then empty -> null on the trimmed column, not trimming twice
+        out.append((e if name in as_read else e.str.strip_chars()).alias(name))
+    # Each column in one piece: the CSV reader leaves ~100 chunks a column on 1M rows,
+    # and every later pass over a column pays for them (the checks of a 1M-row file took
+    # ~0.3 s of CPU more than on the same columns in one piece). The columns left as read
+    # stay in pieces: their caller reads each once and puts what it keeps in one piece
+    # (a copy of a text column is a fresh 16 MB on 1M rows, paid in page faults). (A
+    # column in pieces among columns in one piece was seen to make polars 2.1 fail to
+    # word a value of a filtered frame: the caller's frames are in one piece.)
+    text = frame.select(out)
+    trimmed = text.with_columns(
+        text.select(n for n in text.columns if n not in as_read).rechunk().get_columns())
+    # then empty -> null on the trimmed column, not trimming twice
     return trimmed.with_columns(
         pl.when(pl.col(name).str.len_bytes() > 0).then(pl.col(name)).alias(name)
-        for name in _with_empties(trimmed))
+        for name in _with_empties(trimmed, as_read))
 
 
-def _with_empties(frame: pl.DataFrame) -> list[str]:
-    """The text columns of ``frame`` holding an empty string (one cheap pass over the
-    lengths: the others are not rewritten)."""
-    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+def _with_empties(frame: pl.DataFrame, skip: Collection[str] = ()) -> list[str]:
+    """The text columns of ``frame`` (but those in ``skip``) holding an empty string (one
+    cheap pass over each: the others are not rewritten)."""
+    text = [name for name, dtype in frame.schema.items()
+            if dtype == pl.String and name not in skip]
     if not text or frame.height == 0:
         return []
-    found = frame.select((pl.col(name).str.len_bytes() == 0).any() for name in text).row(0)
+    found = frame.select((pl.col(name) == "").any() for name in text).row(0)
     return [name for name, empty in zip(text, found, strict=True) if empty]
 
 
@@ -360,14 +379,15 @@ def _header_keys(names: Sequence[str], file: str, excel: bool) -> list[str]:
 
 
 def read_table(source: Source, name: str | None = None, *, has_header: bool = True,
-               columns: Collection[str] | None = None, keep_dates: bool = False
-               ) -> pl.DataFrame:
+               columns: Collection[str] | None = None, keep_dates: bool = False,
+               as_read: Collection[str] = ()) -> pl.DataFrame:
     """Read a CSV, Parquet or Excel file (a path, or bytes named ``name``) as text
     columns with trimmed, lower-cased names, after :func:`check_table_source`. Anything
     unreadable or over a limit is an :class:`InputError` naming the file and the reason.
 
     ``columns``: only these (trimmed, lower-cased names) are kept; a Parquet file reads
-    no other column. ``keep_dates``: typed date columns stay dates (see :func:`_as_text`).
+    no other column. ``keep_dates``: typed date columns stay dates; ``as_read``: columns
+    left untrimmed for the caller to trim (see :func:`_as_text`).
     """
     file = name if name is not None else str(source)
     suffix = Path(file).suffix.lower()
@@ -395,7 +415,7 @@ def read_table(source: Source, name: str | None = None, *, has_header: bool = Tr
         frame = _normalised_names(frame, file, suffix in EXCEL_SUFFIXES)
     if columns is not None:
         frame = frame.select(c for c in frame.columns if c in columns)
-    return _as_text(frame, keep_dates)
+    return _as_text(frame, keep_dates, as_read)
 
 
 # Rows of a Parquet file read and checked at a time by :func:`read_table_parts`: the
@@ -406,18 +426,19 @@ READ_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 def read_table_parts(source: str | Path, *, columns: Collection[str] | None = None,
-                     keep_dates: bool = False, rows: int | None = None
-                     ) -> Iterator[tuple[int, pl.DataFrame]]:
+                     keep_dates: bool = False, rows: int | None = None,
+                     as_read: Collection[str] = ()) -> Iterator[tuple[int, pl.DataFrame]]:
     """:func:`read_table` of a file in parts of at most ``rows`` rows (default
     :data:`PART_ROWS`), each with the number of rows before it: a Parquet file part by
     part (only ``columns``, in the part's row groups), any other file as one part."""
     for offset, read in table_part_readers(source, columns=columns, keep_dates=keep_dates,
-                                           rows=rows):
+                                           rows=rows, as_read=as_read):
         yield offset, read()
 
 
 def table_part_readers(source: str | Path, *, columns: Collection[str] | None = None,
-                       keep_dates: bool = False, rows: int | None = None
+                       keep_dates: bool = False, rows: int | None = None,
+                       as_read: Collection[str] = ()
                        ) -> Iterator[tuple[int, Callable[[], pl.DataFrame]]]:
     """The parts of :func:`read_table_parts`, each as the number of rows before it and a
     function that reads it (the parts of a Parquet file may be read at once, on several
@@ -427,7 +448,8 @@ def table_part_readers(source: str | Path, *, columns: Collection[str] | None = 
     file = str(source)
     suffix = Path(file).suffix.lower()
     if suffix not in PARQUET_SUFFIXES:
-        yield 0, lambda: read_table(source, columns=columns, keep_dates=keep_dates)
+        yield 0, lambda: read_table(source, columns=columns, keep_dates=keep_dates,
+                                    as_read=as_read)
         return
     check_table_source(source, file, suffix, current())
     rows = rows or PART_ROWS
@@ -446,7 +468,7 @@ def table_part_readers(source: str | Path, *, columns: Collection[str] | None = 
     def part(offset: int, size: int) -> Callable[[], pl.DataFrame]:
         def read() -> pl.DataFrame:
             try:
-                return _as_text(scan.slice(offset, size).collect(), keep_dates)
+                return _as_text(scan.slice(offset, size).collect(), keep_dates, as_read)
             except Exception as exc:  # polars and the OS raise many kinds
                 raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
         return read

@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import polars as pl
 
 from creditindex.categories import scope_mask_expr, scope_text_expr
@@ -26,7 +27,7 @@ from creditindex.identifiers import (
 )
 from creditindex.readers import decode_text as decode_text
 from creditindex.readers import read_table as read_table
-from creditindex.readers import table_part_readers
+from creditindex.readers import table_part_readers, trimmed_text_expr
 from creditindex.reason_exprs import as_reason, reason_expr
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
@@ -151,34 +152,165 @@ def _date_problem(column: str, dtype: pl.DataType) -> pl.Expr:
                     c.dt.strftime("%Y-%m-%d %H:%M:%S"), pl.lit(FORMATS_HINT)),
                     value=c.dt.strftime("%Y-%m-%d %H:%M:%S")))
                 .otherwise(date_problem_expr(c.dt.date().dt.strftime("%Y-%m-%d"))))
-    return date_problem_expr(column)
+    return date_problem_expr(c.cast(pl.String))  # text, or its enum (_read_by_value)
 
 
-def _by_value(frame: pl.DataFrame, column: str, expr: pl.Expr, dtype: pl.DataType,
-              default: int | str | None = None) -> pl.Expr:
-    """``expr`` (of ``pl.col(column)``) computed once per distinct value of the column and
-    mapped back onto every row (for columns with few distinct values)."""
-    values = frame.get_column(column).drop_nulls().unique()
-    mapped = pl.DataFrame({column: values}).select(expr).to_series()
-    return pl.col(column).replace_strict(values, mapped, default=default, return_dtype=dtype)
+# Text columns of few distinct values (codes, categories, days, authorities and the laws
+# they apply): read untrimmed (:func:`creditindex.readers.read_table`'s ``as_read``) and
+# trimmed, read and checked once per distinct value by :func:`_read_by_value`, every row
+# then taking its value's answers.
+BY_VALUE = ("source", "industry", "region", "subject_type", "behaviour_code", "restrict_scope",
+            "authority", "basis", *DATE_COLUMNS, "restrict_until")
 
 
-def _dates_by_value(frame: pl.DataFrame) -> dict[str, pl.Expr]:
-    """The text date columns of ``frame`` (and ``restrict_until``, whose words for a bar
-    without end read as :data:`PERMANENT_DATE`) read by the one parser once per distinct
-    text among all of them (a file names a few thousand days) and mapped back onto every
-    row: ``column -> Date expression``. Typed date columns are left to :func:`_date_of`."""
-    text = [c for c in (*DATE_COLUMNS, "restrict_until") if frame.schema[c] == pl.String]
-    if not text:
-        return {}
-    values = pl.concat([frame.get_column(c).drop_nulls().unique() for c in text]).unique()
-    read = pl.DataFrame({"v": values}).select(
-        parse_date_expr("v").alias("date"),
-        pl.when(pl.col("v").str.to_lowercase().is_in(PERMANENT_WORDS))
-        .then(pl.lit(PERMANENT_DATE)).otherwise(parse_date_expr("v")).alias("until"))
-    return {c: pl.col(c).replace_strict(
-        values, read.get_column("until" if c == "restrict_until" else "date"),
-        default=None, return_dtype=pl.Date) for c in text}
+# Long texts repeated on many rows: made one copy of each distinct text, each row's value
+# pointing at it (a third of a large file's memory is otherwise the same authority name
+# again).
+_DEDUPLICATED = ("source", "behaviour_code", "authority", "basis")
+
+
+# A column read by value has at most one distinct value in this many rows (else it is
+# read row by row), judged first in its first rows.
+_BY_ROW_SHARE = 4
+_SAMPLE_ROWS = 4096
+
+# What the checks trim themselves (see :func:`_read_by_value`, :func:`_identifier_checks`).
+AS_READ = (*BY_VALUE, "subject_id")
+
+
+class _Distinct:
+    """The distinct values of some text columns of a frame, and each row's place among
+    them (one hash of each row: a cast to an enum of the values), so that work done once
+    per distinct value is taken by every row by a gather."""
+
+    def __init__(self, values: pl.Series) -> None:
+        self.values = values
+
+    @staticmethod
+    def among(columns: Sequence[str]) -> pl.Expr:
+        """The distinct values of some columns, nulls left out."""
+        found = pl.col(columns[0]).drop_nulls().unique()
+        for c in columns[1:]:
+            found = found.append(pl.col(c).drop_nulls().unique())
+        return found.unique() if len(columns) > 1 else found
+
+    @staticmethod
+    def of(frame: pl.DataFrame, groups: dict[str, Sequence[str]]) -> dict[str, _Distinct]:
+        """The distinct values of each group of columns of ``frame`` (all found at once,
+        the columns in parallel)."""
+        row = frame.select(_Distinct.among(cs).implode().alias(name)
+                           for name, cs in groups.items())
+        return {name: _Distinct(row.get_column(name).explode(empty_as_null=False))
+                for name in groups}
+
+    def read(self, *exprs: pl.Expr) -> pl.DataFrame:
+        """``exprs`` of ``pl.col("v")``, the distinct values, one row per value."""
+        return pl.DataFrame({"v": self.values}).select(*exprs)
+
+    def enum(self, column: str) -> pl.Expr:
+        """Each row's value as an enum of the values (its place among them: null where the
+        column is null)."""
+        if self.values.len() == 0:
+            return pl.lit(None, pl.String)
+        return pl.col(column).cast(pl.Enum(self.values))
+
+
+def _taken(values: pl.Series, place: str) -> pl.Expr:
+    """``values`` (one per distinct value) taken by each row by its place (an enum
+    column of :meth:`_Distinct.enum`; null where it is null)."""
+    if values.len() == 0:
+        return pl.lit(None, values.dtype)
+    return pl.lit(values).gather(pl.col(place).to_physical())
+
+
+def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    """``raw`` with the text columns of :data:`BY_VALUE` trimmed (as the readers trim:
+    :func:`creditindex.readers.trimmed_text_expr`) and read once per distinct value:
+    ``subject_type`` and ``industry`` lower-cased, the text dates read by the one parser
+    as ``_decided_on``, ... and ``_restrict_until`` (its words for a bar without end as
+    :data:`PERMANENT_DATE`), the place of ``behaviour_code`` among the rule set's
+    behaviours as ``_code`` and of ``subject_type`` in
+    :data:`creditindex.rules.SUBJECT_TYPES` as ``_type``, the category mask of
+    ``restrict_scope`` as ``_scope_mask`` (0 where empty) and its canonical text as
+    ``_scope_text``, and whether ``industry`` is unknown and ``region`` malformed
+    (``_industry_bad``, ``_region_bad``). Typed date columns are left to :func:`_date_of`.
+    A text column whose values all read as written is kept as it is (no column made
+    again), but for those of :data:`_DEDUPLICATED`, made one copy of each distinct text;
+    the text dates then as enums of their texts (only read to word a problem)."""
+    date_columns = (*DATE_COLUMNS, "restrict_until")
+    raw = raw.with_columns(pl.col(c).cast(pl.String) for c in BY_VALUE
+                           if c not in date_columns and raw.schema[c] != pl.String)
+    text = [c for c in BY_VALUE if raw.schema[c] == pl.String]
+    dates = [c for c in date_columns if c in text]
+    groups = {**{c: [c] for c in text if c not in dates}, **({"_days": dates} if dates else {})}
+    # A column of many distinct values (more than a share of its rows, first in its first
+    # rows) is read row by row instead, by the same expressions: finding its distinct
+    # values, and an enum of as many, cost more.
+    sample = raw.head(_SAMPLE_ROWS)
+    seen = sample.select(_Distinct.among(cs).len().alias(n) for n, cs in groups.items())
+    rows = {n for n in groups if seen.get_column(n).item() * _BY_ROW_SHARE > sample.height}
+    found = _Distinct.of(raw, {n: cs for n, cs in groups.items() if n not in rows})
+    rows.update(n for n, d in found.items() if d.values.len() * _BY_ROW_SHARE > raw.height)
+    for name in rows:
+        found.pop(name, None)
+    days = found.pop("_days", None)
+    one = found
+    places = {f"_at_{c}": d.enum(c) for c, d in one.items()}
+    places.update({f"_at_{c}": days.enum(c) for c in dates if days is not None})
+    frame = raw.with_columns(e.alias(name) for name, e in places.items())
+    # The reader leaves these columns in the pieces it read them in: each one is read
+    # once here, and what is kept of it is put in one piece (an enum is a byte or two a
+    # row: cheaper than the text, which is copied only where kept as it is).
+    frame = frame.with_columns(frame.get_column(name).rechunk() for name in places)
+    codes = [b.code for b in rules.behaviour]
+    v = trimmed_text_expr(pl.col("v"))
+    lower = v.str.to_lowercase()
+    scope = pl.when(v.is_null()).then(pl.lit(0, pl.Int64)).otherwise(scope_mask_expr("v"))
+    read = {
+        **{c: [v.alias(c)] for c in ("source", "authority", "basis")},
+        "region": [v.alias("region"), (v.is_not_null() & ~v.str.contains(r"^\d{6}$"))
+                   .alias("_region_bad")],
+        "industry": [lower.alias("industry"), (lower.is_not_null() & ~lower.is_in(INDUSTRIES))
+                     .alias("_industry_bad")],
+        "subject_type": [lower.alias("subject_type"), lower.replace_strict(
+            SUBJECT_TYPES, range(len(SUBJECT_TYPES)), default=None, return_dtype=pl.Int32
+        ).alias("_type")],
+        "behaviour_code": [v.alias("behaviour_code"), v.replace_strict(
+            codes, range(len(codes)), default=None, return_dtype=pl.Int32).alias("_code")],
+        "restrict_scope": [v.alias("restrict_scope"), scope.alias("_scope_mask"),
+                           pl.when(scope > 0).then(scope_text_expr(scope)).alias("_scope_text")],
+    }
+    out: list[pl.Expr | pl.Series] = []
+    for c, d in one.items():
+        for series in d.read(*read[c]).iter_columns():
+            if series.name != c or c in _DEDUPLICATED or not series.equals(d.values):
+                out.append(_taken(series, f"_at_{c}").alias(series.name))
+            else:
+                out.append(frame.get_column(c).rechunk())
+    read["_days"] = [v.alias("text"), parse_date_expr(v).alias("date"),
+                     pl.when(v.str.to_lowercase().is_in(PERMANENT_WORDS))
+                     .then(pl.lit(PERMANENT_DATE)).otherwise(parse_date_expr(v)).alias("until")]
+    for name in sorted(rows):
+        for c in dates if name == "_days" else [name]:
+            found_rows = frame.select(pl.col(c).alias("v")).select(read[name]).rechunk()
+            if name == "_days":
+                found_rows = found_rows.select(
+                    pl.col("text").alias(c),
+                    pl.col("until" if c == "restrict_until" else "date").alias(f"_{c}"))
+            out += found_rows.get_columns()
+    if days is not None:
+        read_days = days.read(*read["_days"])
+        as_written = read_days.get_column("text").equals(days.values)
+        for c in dates:
+            # The text of a date is only read to word a problem: kept as its enum when
+            # every text reads as written (no copy of the column).
+            out.append(pl.col(f"_at_{c}").alias(c) if as_written else
+                       _taken(read_days.get_column("text"), f"_at_{c}").alias(c))
+            out.append(_taken(read_days.get_column("until" if c == "restrict_until"
+                                                   else "date"), f"_at_{c}").alias(f"_{c}"))
+    frame = frame.with_columns(out).drop(places)
+    # an empty scope (and a column no reader made text) reads as no scope
+    return frame.with_columns(pl.col("_scope_mask").fill_null(0))
 
 
 def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.DataFrame,
@@ -192,23 +324,16 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
 
 def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
     """Rows read by :func:`checked_rows` in the canonical schema (with origin columns)."""
-    mask = pl.col("_scope_mask")
     return frame.select(
-        pl.col("record_id"),
-        # Few distinct long texts: each row's value points at one copy of its text (a
-        # third of a large file's memory is otherwise the same authority name again).
-        _by_value(frame, "source", pl.col("source"), pl.String()),
-        *(pl.col(c) for c in ("industry", "region", "subject_id", "subject_name",
-                              "subject_type")),
-        _by_value(frame, "behaviour_code", pl.col("behaviour_code"), pl.String()),
+        *(pl.col(c) for c in ("record_id", "source", "industry", "region", "subject_id",
+                              "subject_name", "subject_type", "behaviour_code")),
         pl.col("_decided_on").alias("decided_on"),
         pl.coalesce("_recorded_on", "_decided_on").alias("recorded_on"),
         pl.col("document_no"),
         pl.col("_revoked_on").alias("revoked_on"),
         pl.col("_repaired_on").alias("repaired_on"),
         pl.col("_restrict_until").alias("restrict_until"),
-        _by_value(frame, "_scope_mask", pl.when(mask > 0).then(scope_text_expr(mask)),
-                  pl.String()).alias("restrict_scope"),
+        pl.col("_scope_text").alias("restrict_scope"),
         pl.col("authority"),
         pl.col("basis"),
         pl.col("_publish_until").alias("publish_until"),
@@ -218,38 +343,25 @@ def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
 
 def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
                  ) -> tuple[pl.DataFrame, list[Problem]]:
-    """The checks of :func:`check_rows`: ``raw`` with its values read (``subject_id``
-    upper-cased, ``subject_type`` and ``industry`` lower-cased; the dates read as
-    ``_decided_on``, ``_recorded_on``, ... and ``_restrict_until``; the category mask of
-    ``restrict_scope`` as ``_scope_mask``; the place of ``behaviour_code`` among the
-    rule set's behaviours as ``_code`` and of ``subject_type`` in
-    :data:`creditindex.rules.SUBJECT_TYPES` as ``_type``), and the problems found."""
+    """The checks of :func:`check_rows`: ``raw`` with its values read (the columns of
+    :data:`AS_READ` trimmed, as a reader trims, whether ``raw`` is trimmed or not;
+    ``subject_id`` upper-cased, ``subject_type`` and ``industry`` lower-cased; the dates
+    read as ``_decided_on``, ``_recorded_on``, ... and ``_restrict_until``; the category
+    mask of ``restrict_scope`` as ``_scope_mask``; the place of ``behaviour_code`` among
+    the rule set's behaviours as ``_code`` and of ``subject_type`` in
+    :data:`creditindex.rules.SUBJECT_TYPES` as ``_type``: see :func:`_read_by_value`),
+    and the problems found."""
     kinds = raw.schema
     codes = [b.code for b in rules.behaviour]
     behaviour = {b.code: b for b in rules.behaviour}
     type_no = {t: i for i, t in enumerate(SUBJECT_TYPES)}
     allowed = [codes.index(b.code) * 8 + type_no[t] for b in rules.behaviour
                for t in b.subject_types if t in type_no]
-    dates = _dates_by_value(raw)
-    frame = raw.with_columns(
-        pl.col("subject_id").str.to_uppercase(),
-        # few distinct values: each lower-cased once
-        _by_value(raw, "subject_type", pl.col("subject_type").str.to_lowercase(),
-                  pl.String()),
-        _by_value(raw, "industry", pl.col("industry").str.to_lowercase(), pl.String()),
-        *(dates.get(c, _date_of(c, kinds[c])).alias(f"_{c}") for c in DATE_COLUMNS),
-        dates.get("restrict_until", _date_of("restrict_until", kinds["restrict_until"]))
-        .alias("_restrict_until"),
-        pl.col("behaviour_code").replace_strict(codes, range(len(codes)), default=None,
-                                                return_dtype=pl.Int32).alias("_code"),
+    frame = _read_by_value(raw, rules).with_columns(
+        *(_date_of(c, kinds[c]).alias(f"_{c}") for c in (*DATE_COLUMNS, "restrict_until")
+          if kinds[c] != pl.String),
     )
     frame = frame.with_columns(
-        # subject_type is lower-cased above: read once more, not lower-cased again
-        pl.col("subject_type").replace_strict(list(type_no), list(type_no.values()),
-                                              default=None, return_dtype=pl.Int32
-                                              ).alias("_type"),
-        _by_value(frame, "restrict_scope", scope_mask_expr("restrict_scope"), pl.Int64(),
-                  default=0).alias("_scope_mask"),
         # each behaviour's facts taken by its place (a gather: no hashing of every row)
         *(pl.lit(pl.Series(values, dtype=dtype)).gather(pl.col("_code")).alias(name)
           for name, values, dtype in (
@@ -258,7 +370,7 @@ def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
               ("_range_max", [behaviour[c].restrict_max_days for c in codes], pl.Int64),
               ("_beh_scope", [behaviour[c].scope_mask() for c in codes], pl.Int64)))
     )
-    id_checks = _identifier_checks(frame)
+    frame, id_checks = _identifier_checks(frame)
     st, code = pl.col("subject_type"), pl.col("behaviour_code")
     dec = pl.col("_decided_on")
     checks = [_Check(c, pl.col(c).is_null(), "required value is empty") for c in REQUIRED]
@@ -269,14 +381,12 @@ def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
                pl.format("unknown subject type '{}' (use bidder, agent, tenderer or expert)",
                          st)),
         *id_checks,
-        _Check("industry", pl.col("industry").is_not_null()
-               & ~pl.col("industry").is_in(INDUSTRIES),
+        _Check("industry", pl.col("_industry_bad"),
                reason_expr("problem.industry", pl.format(
                    "unknown industry '{}' (use one of {})", pl.col("industry"),
                    pl.lit(", ".join(INDUSTRIES))), value=pl.col("industry"),
                    known=", ".join(INDUSTRIES))),
-        _Check("region", pl.col("region").is_not_null()
-               & ~pl.col("region").str.contains(r"^\d{6}$"),
+        _Check("region", pl.col("_region_bad"),
                reason_expr("problem.region", pl.format(
                    "region must be a 6-digit administrative code, not '{}'",
                    pl.col("region")), value=pl.col("region"))),
@@ -306,35 +416,65 @@ def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
                              "publish_until {} is before decided_on {}",
                              pl.col("_publish_until"), dec),
                              day=pl.col("_publish_until"), decided=dec)))
-    checks += _stated_bar_checks(kinds["restrict_until"])
+    checks += _stated_bar_checks()
     return frame, _run_checks(frame, checks)
 
 
-def _identifier_checks(frame: pl.DataFrame) -> list[_Check]:
-    """USCC of firms and resident IDs of experts: each ID pre-checked fast
-    (:func:`uscc_valid_mask`), the exact rule worded only for the IDs left in doubt."""
-    st, sid = pl.col("subject_type"), pl.col("subject_id")
+def _identifier_checks(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[_Check]]:
+    """``frame`` with ``subject_id`` trimmed and upper-cased, and the checks of the USCC
+    of firms and the resident IDs of experts: each ID pre-checked fast as written
+    (:func:`uscc_valid_mask`), the exact rule worded only for the IDs left in doubt. An ID
+    surely valid as written is trimmed and upper case already: only the others are
+    trimmed and upper-cased (most rows are not rewritten). A subject's kind is read from
+    ``_type`` (its place in :data:`creditindex.rules.SUBJECT_TYPES`) when the frame has
+    it."""
+    sid = pl.col("subject_id")
+    kinds = ((_FIRM_TYPES, uscc_valid_mask, uscc_problem_expr),
+             (("expert",), rid_valid_mask, rid_problem_expr))
+
+    def of(types: Sequence[str]) -> pl.Expr:
+        if "_type" in frame.columns:
+            return pl.col("_type").is_in([SUBJECT_TYPES.index(t) for t in types])
+        return pl.col("subject_type").is_in(types)
+
+    rows = frame.select(*((of(types) & sid.is_not_null()).fill_null(False).alias(str(i))
+                          for i, (types, _, _) in enumerate(kinds)),
+                        sid.is_not_null().alias("id"))
+    ids = frame.get_column("subject_id").rechunk()
+    frame = frame.with_columns(ids)
+    sure = np.zeros(frame.height, dtype=np.bool_)
+    # Every row's ID, not the distinct ones: most IDs of a part are distinct, and
+    # finding them costs more than the pre-check.
+    for i, (_, valid, _) in enumerate(kinds):
+        of_kind = rows.get_column(str(i))
+        sure[of_kind.to_numpy()] = valid(ids.filter(of_kind))
+    redo = np.flatnonzero(rows.get_column("id").to_numpy() & ~sure)
+    if redo.size * 4 > frame.height:  # most rows: the whole column (the same values)
+        ids = frame.select(trimmed_text_expr(sid).str.to_uppercase()).to_series()
+        frame = frame.with_columns(ids)
+    elif redo.size:
+        at = pl.Series(redo)
+        ids = ids.clone().scatter(at, pl.select(trimmed_text_expr(pl.lit(ids.gather(at)))
+                                                .str.to_uppercase()).to_series())
+        frame = frame.with_columns(ids)
     checks = []
-    for kinds, valid, problem in ((_FIRM_TYPES, uscc_valid_mask, uscc_problem_expr),
-                                  (("expert",), rid_valid_mask, rid_problem_expr)):
-        of_kind = st.is_in(kinds) & sid.is_not_null()
-        # Every row's ID, not the distinct ones: most IDs of a part are distinct, and
-        # finding them costs more than the pre-check.
-        ids = frame.lazy().filter(of_kind).select(sid).collect().to_series()
-        doubtful = ids.filter(pl.Series(~valid(ids))).unique()
+    for i, (types, valid, problem) in enumerate(kinds):
+        of_kind = rows.get_column(str(i))
+        left = ids.filter(of_kind & pl.Series(~sure)).drop_nulls()
+        doubtful = left.filter(pl.Series(~valid(left))).unique()
         if doubtful.len():
-            checks.append(_Check("subject_id", of_kind & sid.is_in(doubtful.implode()),
-                                 problem("subject_id")))
-    return checks
+            checks.append(_Check("subject_id", of(types) & sid.is_not_null()
+                                 & sid.is_in(doubtful.implode()), problem("subject_id")))
+    return frame, checks
 
 
-def _stated_bar_checks(until_kind: pl.DataType) -> list[_Check]:
+def _stated_bar_checks() -> list[_Check]:
     """A decision's stated bar (``restrict_until``, ``restrict_scope``): readable, on a
     behaviour that bars, within its statutory range and no wider than its scope
     (docs/semantics.md, "Restrictions")."""
     until, dec, stated = pl.col("restrict_until"), pl.col("_decided_on"), pl.col(
         "_restrict_until")
-    shown = until if until_kind == pl.String else until.cast(pl.String)
+    shown = until.cast(pl.String)  # text, its enum (_read_by_value), or a date
     period = (stated - dec).dt.total_days() + 1
     bounded = pl.col("_range_min").is_not_null() & stated.is_not_null() & (stated >= dec)
     is_permanent = stated == pl.lit(PERMANENT_DATE)
@@ -387,8 +527,13 @@ def _with_origin(frame: pl.DataFrame, file: str, offset: int = 0) -> pl.DataFram
 def _may_repeat(frame: pl.DataFrame, key: Sequence[str]) -> bool:
     """Whether two rows may have the same ``key``: two equal hashes of it (found by a sort,
     lighter than a hash table of every row; polars' sort of numbers is several times
-    quicker than numpy's)."""
-    hashes = frame.select(pl.struct(key).hash().sort()).to_series().to_numpy()
+    quicker than numpy's). The hash of a key is its columns' hashes folded (each one's
+    hash of the hash so far, xor the next column's): a tenth of the cost of hashing a
+    struct of them, and equal keys still hash equal."""
+    folded = pl.col(key[0]).hash()
+    for column in key[1:]:
+        folded = folded.hash() ^ pl.col(column).hash()
+    hashes = frame.select(folded.sort()).to_series().to_numpy()
     return bool((hashes[1:] == hashes[:-1]).any())
 
 
@@ -499,7 +644,8 @@ def read_checked_parts(paths: Sequence[str | Path], rules: RuleSet, today: dt.da
             starts.append(rows)
             for height, absent, found, kept in _ahead(
                     pool, (partial(check, str(path), offset, reader) for offset, reader
-                           in table_part_readers(path, columns=read, keep_dates=True))):
+                           in table_part_readers(path, columns=read, keep_dates=True,
+                                                 as_read=AS_READ))):
                 if absent:
                     problems += [Problem(str(path), 1, c, MISSING_COLUMN) for c in absent]
                     break
@@ -593,12 +739,13 @@ def read_subjects(path: str | Path) -> pl.DataFrame:
                                pl.lit(path).alias("_file"),
                                (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("_row"))
     st = pl.col("subject_type")
+    frame, id_checks = _identifier_checks(frame)
     problems = _run_checks(frame, [
         *(_Check(c, pl.col(c).is_null(), "required value is empty")
           for c in ("subject_id", "subject_type", "subject_name")),
         _Check("subject_type", st.is_not_null() & ~st.is_in(SUBJECT_TYPES),
                pl.format("unknown subject type '{}'", st)),
-        *_identifier_checks(frame),
+        *id_checks,
     ])
     if problems:
         raise InputError(problems)

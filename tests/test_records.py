@@ -493,3 +493,89 @@ def test_parts_checked_on_threads_give_the_answer_and_problems_of_one_part_after
         ("bad1.parquet", 2, "behaviour_code"), ("bad1.parquet", 7, "behaviour_code"),
         ("bad1.parquet", 8, "behaviour_code"), ("bad1.parquet", 13, "behaviour_code"),
         ("bad2.parquet", 2, "behaviour_code"), ("bad2.parquet", 7, "behaviour_code")]
+
+
+# Every character Unicode counts as white space (what ``str.strip_chars`` trims), and a
+# few that look like it but are not (zero-width space, BOM, word joiner).
+_SPACES = (" \t\n\r\x0b\x0c\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200b)))
+           + "\u2028\u2029\u202f\u205f\u3000")
+_NOT_SPACES = "\u200b\ufeff\u2060"
+_PADDING = st.text(alphabet=_SPACES + _NOT_SPACES, max_size=3)
+_VALUES = {
+    "source": ["广州公共资源交易中心", "省评标专家库", "x"],
+    "industry": ["housing", "Transport", "PROCUREMENT", "nope"],
+    "region": ["440106", "44010", "４４０１０６"],
+    "subject_id": [FIRM, FIRM.lower(), EXPERT, EXPERT.lower(), "123"],
+    "subject_type": ["bidder", "Expert", "AGENT", "nobody"],
+    "behaviour_code": ["BID-FRAUD", "bid-fraud", "LATE", "NOPE"],
+    "decided_on": ["2026-02-01", "2026/3/5", "20260405", "2026年4月5日", "2026-02-30",
+                   "45000", "2027-01-01"],
+    "recorded_on": ["2026-05-01", "2025-01-01", "x"],
+    "revoked_on": ["2026-06-01", "2026-13-01"],
+    "restrict_until": ["permanent", "永久", "2027-01-01", "later"],
+    "restrict_scope": ["engineering", "all", "land|bogus", "Procurement | land"],
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.fixed_dictionaries({
+    c: st.one_of(st.none(), st.tuples(_PADDING, st.sampled_from(v), _PADDING).map("".join),
+                 _PADDING) for c, v in _VALUES.items()}), min_size=1, max_size=12))
+def test_columns_read_by_value_are_trimmed_and_read_as_the_readers_trim_every_row(
+        rows: list[dict[str, str | None]]) -> None:
+    """The columns the checks trim themselves (``AS_READ``: once per distinct value, or
+    IDs only where not surely valid) give the frame and the problems of the same columns
+    trimmed row by row by the reader: white space of every kind around codes,
+    categories, days and IDs, blank cells, and characters that look blank but are not."""
+    from unittest import mock
+
+    import creditindex.records
+    from creditindex.readers import _as_text
+    from creditindex.records import AS_READ, _with_origin, check_rows
+
+    raw = pl.DataFrame(rows, schema={c: pl.String for c in _VALUES}).with_columns(
+        pl.format("r{}", pl.int_range(pl.len())).alias("record_id"),
+        pl.lit(" 某公司 ").alias("subject_name"))
+    answers = []
+    # untrimmed, read once per distinct value or row by row (a column of many distinct
+    # values); trimmed by the reader
+    for as_read, share in ((AS_READ, 0), (AS_READ, 10**9), ((), 0)):
+        with mock.patch.object(creditindex.records, "_BY_ROW_SHARE", share):
+            text = _as_text(raw, keep_dates=True, as_read=as_read)
+            frame, found = check_rows(_with_origin(text, "f.csv"), RULES, TODAY)
+        answers.append((frame, [(p.file, p.row, p.column, p.reason,
+                                 getattr(p.reason, "code", None),
+                                 getattr(p.reason, "params", None)) for p in found]))
+    (by_value, found_by_value), *others = answers
+    for frame, found in others:
+        assert by_value.equals(frame)
+        assert found_by_value == found
+    # IDs surely valid as written are not upper-cased again: every one is upper case
+    assert by_value.get_column("subject_id").equals(
+        _as_text(raw).get_column("subject_id").str.to_uppercase())
+
+
+@pytest.mark.parametrize("char", [*_SPACES, *_NOT_SPACES, "a", "年"])
+def test_one_trimming_rule(char: str) -> None:
+    """:func:`creditindex.readers.trimmed_text_expr` (the checks' trimming of distinct
+    values) trims as the readers trim every cell, for every kind of white space."""
+    from creditindex.readers import _as_text, trimmed_text_expr
+
+    values = [char, char * 2 + "x", "x" + char, char + "x" + char, "", None]
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    assert _as_text(frame).get_column("v").equals(
+        frame.select(trimmed_text_expr(pl.col("v"))).to_series(), check_names=False)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "ab", ""]),
+                          st.sampled_from(["1", "2", "12", "", "a"])), max_size=8))
+def test_a_repeated_key_is_always_seen(keys: list[tuple[str, str]]) -> None:
+    """The hashes of keys folded column by column tell every repeated (source, record_id),
+    also of keys whose columns hold each other's values."""
+    from creditindex.records import _may_repeat
+
+    frame = pl.DataFrame(keys, schema={"source": pl.String, "record_id": pl.String},
+                         orient="row")
+    if len(set(keys)) < len(keys):
+        assert _may_repeat(frame, ["source", "record_id"])
