@@ -42,49 +42,12 @@ def stable_argsort(values: npt.NDArray[Any]) -> U32Array:
     return np.asarray(out.to_numpy(), dtype=np.uint32)
 
 
-def hash_sort(values: U64Array, one_sort_below: int = 1 << 20) -> tuple[U32Array, U64Array]:
-    """Indices that sort ``values`` (hashes, spread evenly), equal values in their order,
-    as :func:`stable_argsort`, and the values in that order. Polars' sort of them, checked
-    stable (its arg_sort of numbers is a stable merge sort, ~30% less CPU than
-    :func:`hash_order`; its stability is not documented, so it is checked: equal values
-    in ascending places), else :func:`hash_order`."""
-    if values.size >= max(one_sort_below, 1):
-        order = np.asarray(pl.Series(values).arg_sort().to_numpy(), dtype=np.uint32)
-        ordered = values[order]
-        if values.size < 2 or bool(np.all(
-                (ordered[1:] > ordered[:-1])
-                | ((ordered[1:] == ordered[:-1]) & (order[1:] > order[:-1])))):
-            return order, ordered
-        del order, ordered
-    order = hash_order(values, one_sort_below)
+def hash_sort(values: U64Array) -> tuple[U32Array, U64Array]:
+    """Indices that sort ``values`` (subject key hashes), equal values in their order, and
+    the values in that order: :func:`stable_argsort` (10 million hashes in ~0.9 s of CPU
+    on two threads, less than a numpy sort or a radix split by the top byte)."""
+    order = stable_argsort(values)
     return order, values[order]
-
-
-def hash_order(values: U64Array, one_sort_below: int = 1 << 20) -> U32Array:
-    """Indices that sort ``values`` (hashes, spread evenly), equal values in their order,
-    as :func:`stable_argsort`: by their top byte first (a stable counting sort), then
-    each byte's values on their own, on threads. One sort of them all holds several
-    times their size at once (300 MB at 10 million); a byte's values, a few hundredth.
-    Fewer than ``one_sort_below`` values are sorted at once."""
-    if values.size < max(one_sort_below, 1):
-        return stable_argsort(values)
-    top = (values >> np.uint64(56)).astype(np.uint8)
-    order = np.argsort(top, kind="stable").astype(np.uint32)  # (a radix sort of bytes)
-    bounds = np.zeros(_HASH_BUCKETS + 1, dtype=np.int64)
-    np.cumsum(np.bincount(top, minlength=_HASH_BUCKETS), out=bounds[1:])
-    del top
-
-    def part(span: tuple[int, int]) -> None:
-        for b in range(*span):
-            at = order[bounds[b]:bounds[b + 1]]
-            at[:] = at[np.argsort(values[at], kind="stable")]
-
-    step = _HASH_BUCKETS // 16
-    in_parallel(part, [(b, b + step) for b in range(0, _HASH_BUCKETS, step)])
-    return order
-
-
-_HASH_BUCKETS = 256
 
 
 def block_argsort(values: IntArray) -> IntArray:
