@@ -253,9 +253,8 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     rows.update(n for n, d in found.items() if d.values.len() * _BY_ROW_SHARE > raw.height)
     for name in rows:
         found.pop(name, None)
-    days = found.pop("_days", None)
-    one = found
-    places = {f"_at_{c}": d.enum(c) for c, d in one.items()}
+    days = found.pop("_days", None)  # found: the other columns read by value
+    places = {f"_at_{c}": d.enum(c) for c, d in found.items()}
     places.update({f"_at_{c}": days.enum(c) for c in dates if days is not None})
     frame = raw.with_columns(e.alias(name) for name, e in places.items())
     # The reader leaves these columns in the pieces it read them in: each one is read
@@ -281,7 +280,7 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
                            pl.when(scope > 0).then(scope_text_expr(scope)).alias("_scope_text")],
     }
     out: list[pl.Expr | pl.Series] = []
-    for c, d in one.items():
+    for c, d in found.items():
         for series in d.read(*read[c]).iter_columns():
             if series.name != c or c in _DEDUPLICATED or not series.equals(d.values):
                 out.append(_taken(series, f"_at_{c}").alias(series.name))
