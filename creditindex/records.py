@@ -180,11 +180,12 @@ AS_READ = (*BY_VALUE, "subject_id")
 
 class _Distinct:
     """The distinct values of some text columns of a frame, and each row's place among
-    them (one hash of each row: a cast to an enum of the values), so that work done once
-    per distinct value is taken by every row by a gather."""
+    them, found at once by one hash of each row: the columns cast to a categorical type
+    of their own (its categories are the values, a row's physical code its place), so
+    that work done once per distinct value is taken by every row by a gather."""
 
-    def __init__(self, values: pl.Series) -> None:
-        self.values = values
+    def __init__(self) -> None:
+        self.dtype = pl.Categorical(pl.Categories.random())
 
     @staticmethod
     def among(columns: Sequence[str]) -> pl.Expr:
@@ -194,30 +195,25 @@ class _Distinct:
             found = found.append(pl.col(c).drop_nulls().unique())
         return found.unique() if len(columns) > 1 else found
 
-    @staticmethod
-    def of(frame: pl.DataFrame, groups: dict[str, Sequence[str]]) -> dict[str, _Distinct]:
-        """The distinct values of each group of columns of ``frame`` (all found at once,
-        the columns in parallel)."""
-        row = frame.select(_Distinct.among(cs).implode().alias(name)
-                           for name, cs in groups.items())
-        return {name: _Distinct(row.get_column(name).explode(empty_as_null=False))
-                for name in groups}
+    @property
+    def values(self) -> pl.Series:
+        """The distinct values met by :meth:`place` so far, in the order of their
+        places."""
+        return self.dtype.categories.to_series().alias("v")
+
+    def place(self, column: str) -> pl.Expr:
+        """Each row's place among the values (a categorical column: null where the
+        column is null)."""
+        return pl.col(column).cast(self.dtype)
 
     def read(self, *exprs: pl.Expr) -> pl.DataFrame:
         """``exprs`` of ``pl.col("v")``, the distinct values, one row per value."""
         return pl.DataFrame({"v": self.values}).select(*exprs)
 
-    def enum(self, column: str) -> pl.Expr:
-        """Each row's value as an enum of the values (its place among them: null where the
-        column is null)."""
-        if self.values.len() == 0:
-            return pl.lit(None, pl.String)
-        return pl.col(column).cast(pl.Enum(self.values))
-
 
 def _taken(values: pl.Series, place: str) -> pl.Expr:
-    """``values`` (one per distinct value) taken by each row by its place (an enum
-    column of :meth:`_Distinct.enum`; null where it is null)."""
+    """``values`` (one per distinct value) taken by each row by its place (a
+    categorical column of :meth:`_Distinct.place`; null where it is null)."""
     if values.len() == 0:
         return pl.lit(None, values.dtype)
     return pl.lit(values).gather(pl.col(place).to_physical())
@@ -249,14 +245,15 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     sample = raw.head(_SAMPLE_ROWS)
     seen = sample.select(_Distinct.among(cs).len().alias(n) for n, cs in groups.items())
     rows = {n for n in groups if seen.get_column(n).item() * _BY_ROW_SHARE > sample.height}
-    found = _Distinct.of(raw, {n: cs for n, cs in groups.items() if n not in rows})
-    rows.update(n for n, d in found.items() if d.values.len() * _BY_ROW_SHARE > raw.height)
-    for name in rows:
-        found.pop(name, None)
+    found = {n: _Distinct() for n in groups if n not in rows}
+    frame = raw.with_columns(d.place(c).alias(f"_at_{c}") for n, d in found.items()
+                             for c in groups[n])
+    many = {n for n, d in found.items() if d.values.len() * _BY_ROW_SHARE > raw.height}
+    rows |= many
+    frame = frame.drop(f"_at_{c}" for n in many for c in groups[n])
+    found = {n: d for n, d in found.items() if n not in many}
+    places = [f"_at_{c}" for n in found for c in groups[n]]
     days = found.pop("_days", None)  # found: the other columns read by value
-    places = {f"_at_{c}": d.enum(c) for c, d in found.items()}
-    places.update({f"_at_{c}": days.enum(c) for c in dates if days is not None})
-    frame = raw.with_columns(e.alias(name) for name, e in places.items())
     # The reader leaves these columns in the pieces it read them in: each one is read
     # once here, and what is kept of it is put in one piece (an enum is a byte or two a
     # row: cheaper than the text, which is copied only where kept as it is).
