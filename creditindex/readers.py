@@ -286,9 +286,11 @@ def _polars_csv(source: bytes | Path, has_header: bool,
 
 # A CSV file at least this large is checked in place (mapped in memory) and read by polars
 # from its path: copying 250 MB into Python and counting its lines there cost ~0.25 s of
-# CPU, counting them in the mapped file ~0.05 s.
+# CPU, counting them in the mapped file ~0.05 s. Blocks small enough for the compared
+# bytes to stay in cache, and NUL bytes looked for in the same pass (on 250 MB: 0.048 s,
+# against 0.068 s for a search for a NUL byte then a count in blocks of 4 MB).
 _MAP_FROM = 1 << 24
-_COUNT_BLOCK = 1 << 22
+_COUNT_BLOCK = 1 << 18
 
 
 def _read_csv_file(path: Path, file: str, has_header: bool, lim: Limits,
@@ -300,12 +302,13 @@ def _read_csv_file(path: Path, file: str, has_header: bool, lim: Limits,
         if os.fstat(handle.fileno()).st_size < max(_MAP_FROM, 1):  # an empty file: no map
             return _read_csv(handle.read(), file, has_header, lim, categorical)
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            if mapped.find(b"\x00") >= 0:
+            newlines, binary = _newlines(mapped)
+            if binary:
                 return _read_csv(path.read_bytes(), file, has_header, lim, categorical)
             start = 3 if mapped[:3] == b"\xef\xbb\xbf" else 0
             end = mapped.find(b"\n", start)
             first = mapped[start:end] if end >= 0 else mapped[start:]
-            lines = _newlines(mapped) + (0 if mapped[-1:] == b"\n" else 1)
+            lines = newlines + (0 if mapped[-1:] == b"\n" else 1)
     _check_shape(file, max(lines - 1, 0), first.count(b",") + 1, lim)
     try:
         return _polars_csv(path, has_header, categorical)
@@ -313,14 +316,19 @@ def _read_csv_file(path: Path, file: str, has_header: bool, lim: Limits,
         return _read_csv(path.read_bytes(), file, has_header, lim, categorical)
 
 
-def _newlines(mapped: mmap.mmap) -> int:
-    """The number of newline bytes of a mapped file, counted a block at a time."""
+def _newlines(mapped: mmap.mmap) -> tuple[int, bool]:
+    """The number of newline bytes of a mapped file, and whether it holds a NUL byte, in
+    one pass a block at a time."""
     view = np.frombuffer(mapped, dtype=np.uint8)
+    block, newlines, binary = view[:0], 0, False
     try:
-        return sum(int(np.count_nonzero(view[i:i + _COUNT_BLOCK] == 10))
-                   for i in range(0, view.size, _COUNT_BLOCK))
+        for i in range(0, view.size, _COUNT_BLOCK):
+            block = view[i:i + _COUNT_BLOCK]
+            newlines += int(np.count_nonzero(block == 10))
+            binary = binary or not block.all()
+        return newlines, binary
     finally:
-        del view  # the map cannot be closed while a view of it exists
+        del view, block  # the map cannot be closed while a view of it exists
 
 
 def trimmed_text_expr(text: pl.Expr) -> pl.Expr:
