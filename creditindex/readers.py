@@ -371,7 +371,8 @@ def _as_text(frame: pl.DataFrame, keep_dates: bool = False,
     # stay in pieces: their caller reads each once and puts what it keeps in one piece
     # (a copy of a text column is a fresh 16 MB on 1M rows, paid in page faults). (A
     # column in pieces among columns in one piece was seen to make polars 2.1 fail to
-    # word a value of a filtered frame: the caller's frames are in one piece.)
+    # word a value of a filtered frame: the records' checks word the rows they filter
+    # once those are put in one piece.)
     text = frame.select(out)
     trimmed = text.with_columns(
         text.select(n for n in text.columns if n not in as_read).rechunk().get_columns())

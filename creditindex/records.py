@@ -99,10 +99,14 @@ class _Check:
 
 def _problems_where(frame: pl.DataFrame, condition: pl.Expr, column: str,
                     reason: pl.Expr | str) -> list[Problem]:
-    """One problem per row of ``frame`` where ``condition`` holds."""
+    """One problem per row of ``frame`` where ``condition`` holds: those rows found first,
+    in one piece, and then only their reasons worded (polars 2.1 was seen to fail to word
+    the values of a filtered frame whose columns are in different numbers of pieces)."""
     r = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
-    hits = frame.lazy().filter(condition.fill_null(False)).select(
-        pl.col("_file"), pl.col("_row"), r.alias("_reason")).drop_nulls("_reason").collect()
+    rows = frame.lazy().filter(condition.fill_null(False)).select(
+        {*ORIGIN, *r.meta.root_names()}).collect().rechunk()
+    hits = rows.select(pl.col("_file"), pl.col("_row"), r.alias("_reason")).drop_nulls(
+        "_reason")
     return [Problem(f, row, column, as_reason(why)) for f, row, why in hits.iter_rows()]
 
 
@@ -284,10 +288,6 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     found = {n: d for n, d in found.items() if n not in many}
     places = [f"_at_{c}" for n in found for c in groups[n]]
     days = found.pop("_days", None)  # found: the other columns read by value
-    # The reader leaves these columns in the pieces it read them in: each one is read
-    # once here, and what is kept of it is put in one piece (a categorical is four bytes a
-    # row: cheaper than the text, which is copied only where kept as it is).
-    frame = frame.with_columns(frame.get_column(name).rechunk() for name in places)
     codes = [b.code for b in rules.behaviour]
     v = trimmed_text_expr(pl.col("v"))
     lower = v.str.to_lowercase()
