@@ -280,8 +280,14 @@ def _polars_csv(source: bytes | Path, has_header: bool,
                 dtype = pl.Categorical(pl.Categories.random())
                 dtypes.update((n, dtype) for n, k in zip(names, keys, strict=True)
                               if k in group)
-    return pl.read_csv(source, infer_schema=False, has_header=has_header,
-                       schema_overrides=dtypes or None)
+    try:
+        return pl.read_csv(source, infer_schema=False, has_header=has_header,
+                           schema_overrides=dtypes or None)
+    except Exception:
+        if not dtypes:
+            raise
+    # a file the reader refuses is read (or refused, with the same words) as text alone
+    return pl.read_csv(source, infer_schema=False, has_header=has_header)
 
 
 # A CSV file at least this large is checked in place (mapped in memory) and read by polars

@@ -593,6 +593,23 @@ def test_columns_read_as_categorical_give_the_answers_of_text(
         assert categorical_found == found
 
 
+@pytest.mark.parametrize("rows", ['r2,"src,housing,440106\n', "r2,a,b,c,d,e,f,g,h,i,j\n"])
+def test_a_malformed_csv_is_refused_in_the_words_of_its_reading_as_text(rows: str) -> None:
+    """A CSV file its reader refuses when some columns are read as categorical columns is
+    refused as the same file read as text is, in the same words."""
+    from creditindex.readers import read_table
+    from creditindex.records import AS_READ, CATEGORICAL
+
+    data = ("record_id,source,industry,region\nr1,src,housing,440106\n" + rows).encode()
+    refusals = []
+    for categorical in ((), CATEGORICAL):
+        with pytest.raises(InputError) as error:
+            read_table(data, "f.csv", as_read=AS_READ, categorical=categorical)
+        refusals.append(str(error.value))
+    assert refusals[0] == refusals[1]
+    assert "cannot read file" in refusals[0]
+
+
 @pytest.mark.parametrize("char", [*_SPACES, *_NOT_SPACES, "a", "年"])
 def test_one_trimming_rule(char: str) -> None:
     """:func:`creditindex.readers.trimmed_text_expr` (the checks' trimming of distinct
