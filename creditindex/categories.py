@@ -34,22 +34,10 @@ def scope_mask(categories: Iterable[str]) -> int:
     return mask
 
 
-def parse_scope(text: str) -> int:
-    """The mask of a ``|``-separated scope; ``ValueError`` on an unknown or empty part."""
-    parts = [p.strip() for p in text.split("|")]
-    if not any(parts) or not all(parts):
-        raise ValueError(f"scope {text!r} has an empty part (categories separated by |)")
-    return scope_mask(parts)
-
-
-def scope_text(mask: int) -> str:
-    """The ``|``-separated categories of a mask, in the order of :data:`CATEGORIES`."""
-    return "|".join(c for c in CATEGORIES if mask & _BIT[c])
-
-
 def scope_mask_expr(column: str) -> pl.Expr:
-    """Vectorised :func:`parse_scope` of a text column: the mask, 0 for an empty value and
-    -1 where a part is not a category (so that callers can report the row)."""
+    """The mask of each ``|``-separated scope of a text column (as :func:`scope_mask`): 0
+    for an empty value, -1 where a part is not a category (so that callers can report the
+    row)."""
     parts = pl.col(column).str.to_lowercase().str.split("|").list.eval(
         pl.element().str.strip_chars())
     bits = parts.list.eval(
@@ -62,6 +50,7 @@ def scope_mask_expr(column: str) -> pl.Expr:
 
 
 def scope_text_expr(mask: pl.Expr) -> pl.Expr:
-    """Vectorised :func:`scope_text` of a mask column."""
+    """The ``|``-separated categories of each mask of a column, in the order of
+    :data:`CATEGORIES`."""
     parts = [pl.when((mask & _BIT[c]) != 0).then(pl.lit(c)) for c in CATEGORIES]
     return pl.concat_str(parts, separator="|", ignore_nulls=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,13 +69,6 @@ class InputError(Exception):
             column: str | None = None) -> InputError:
         """An error with a single problem."""
         return cls([Problem(file, row, column, reason)])
-
-
-def raise_if_any(problems: Iterable[Problem]) -> None:
-    """Raise :class:`InputError` when ``problems`` is not empty."""
-    found = list(problems)
-    if found:
-        raise InputError(found)
 
 
 def _sort_key(p: Problem) -> tuple[str, int, str, str]:

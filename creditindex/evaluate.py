@@ -52,10 +52,6 @@ GROUND_ORDER = ("subject_id", "cause", "since", "subject_type", "source", "recor
 HISTORY_COLUMNS = ["date", "index", "grade", "restricted"]
 
 
-def _empty_frame(schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    return pl.DataFrame(schema=schema)
-
-
 @dataclass(frozen=True)
 class CreditData:
     """Everything the engine reads: records, the rule set and, optionally, subjects

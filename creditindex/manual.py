@@ -24,11 +24,6 @@ MANUAL_COLUMNS: dict[str, pl.DataType] = {
 _REQUIRED = ("subject_id", "start", "reason")
 
 
-def empty_manual() -> pl.DataFrame:
-    """No manual restriction (columns :data:`MANUAL_COLUMNS`)."""
-    return pl.DataFrame(schema=MANUAL_COLUMNS)
-
-
 def read_manual(path: str | Path) -> pl.DataFrame:
     """Manual restrictions from a CSV, Parquet or Excel file: ``subject_id, start,
     reason`` required, ``until`` (last restricted day; empty: indefinite) and

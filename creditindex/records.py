@@ -71,11 +71,6 @@ def empty_records() -> pl.DataFrame:
     return pl.DataFrame(schema=RECORD_SCHEMA)
 
 
-def parse_dates_expr(col: str) -> pl.Expr:
-    """Dates in any accepted format -> Date; unreadable -> null (see :mod:`creditindex.dates`)."""
-    return parse_date_expr(col)
-
-
 # The columns the engine's day answers read (``compute``, ``check``): a command that needs
 # no other reads no other from a Parquet file. Columns that are checked are read and checked
 # all the same (see :func:`read_records`), so a file is refused for the same problems.

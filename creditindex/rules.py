@@ -143,20 +143,6 @@ class Behaviour(_Plain):
 
         return ALL if self.restrict_scope is None else scope_mask(self.restrict_scope)
 
-    def period_problem(self, days: int | None) -> str | None:
-        """Why a decision's stated bar of ``days`` days (``None``: permanent) is outside
-        this behaviour's statutory range, or ``None`` when it is inside (or unbounded)."""
-        lo, hi = self.restrict_min_days, self.restrict_max_days
-        if lo is None or hi is None:
-            return None
-        if days is None:
-            return f"permanent is outside the statutory range {lo}-{hi} days of {self.code}"
-        if not lo <= days <= hi:
-            return (f"the stated bar of {days} days is outside the statutory range "
-                    f"{lo}-{hi} days of {self.code}")
-        return None
-
-
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ExpertSuspension(_Plain):
     """``[expert_suspension]``: thresholds that suspend an expert from being drawn."""

@@ -20,7 +20,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import polars as pl
 from sqlalchemy import Connection, Engine, insert, select
 
 from creditindex.rules import parse_rules
@@ -227,13 +226,3 @@ def requests(url: str | None, *, pending_only: bool = True,
         query = query.where(reqs.c.id.not_in(select(decisions.c.request_id)))
     with read_transaction(_engine(url)) as conn:
         return [_request(conn, int(i)) for i in conn.execute(query).scalars().all()]
-
-
-def requests_frame(found: list[Request]) -> pl.DataFrame:
-    """Requests as a table: ``id, kind, summary fields, proposed_by, proposed_at, note``."""
-    return pl.DataFrame(
-        [(r.id, r.kind, r.proposed_by, r.proposed_at, r.note, r.outcome, r.decided_by)
-         for r in found], orient="row",
-        schema={"id": pl.Int64, "kind": pl.String, "proposed_by": pl.String,
-                "proposed_at": pl.Datetime("us"), "note": pl.String, "outcome": pl.String,
-                "decided_by": pl.String})

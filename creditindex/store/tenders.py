@@ -5,7 +5,6 @@ points are never recomputed or changed: asking again answers what was frozen."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -183,8 +182,3 @@ def shown_table(frame: pl.DataFrame) -> pl.DataFrame:
 
     return frame.with_columns(pl.col("subject_id").map_elements(
         mask_personal, return_dtype=pl.String))
-
-
-def bidders_of(frame: pl.DataFrame) -> Sequence[str]:
-    """The bidders' codes of frozen points."""
-    return frame.get_column("subject_id").to_list()
