@@ -12,6 +12,7 @@ CSV and Parquet are checked for size, rows and columns the same way.
 from __future__ import annotations
 
 import io
+import itertools
 import mmap
 import os
 import re
@@ -27,6 +28,7 @@ import polars as pl
 
 from creditindex.errors import InputError
 from creditindex.limits import Limits, current, env_name
+from creditindex.parquet_groups import row_group_rows
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 # Checked before reading: zip workbooks by their sheets' XML; .xls (BIFF8) holds at most
@@ -473,15 +475,45 @@ def table_part_readers(source: str | Path, *, columns: Collection[str] | None = 
                 raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
         return read
 
-    for offset in range(0, max(height, 1), rows):
-        yield offset, part(offset, rows)
+    for offset, size in part_spans(source, height, rows):
+        yield offset, part(offset, size)
+
+
+def part_spans(source: str | Path, height: int, rows: int | None = None
+               ) -> list[tuple[int, int]]:
+    """The parts ``(offset, size)`` a Parquet file of ``height`` rows is read in, each of
+    at most ``rows`` rows (default :data:`PART_ROWS`; at least one part, if empty): whole
+    row groups where they fit (a part that ends inside a row group makes polars decode
+    that group again for the next part), a larger row group cut in even parts. Files
+    whose row groups cannot be read from the footer are cut every ``rows`` rows."""
+    rows = max(rows or PART_ROWS, 1)
+    groups = row_group_rows(source)
+    if not groups or sum(groups) != height:
+        return [(offset, rows) for offset in range(0, max(height, 1), rows)]
+    spans: list[tuple[int, int]] = []
+    start = size = 0
+    for group in groups:
+        if size and size + group > rows:
+            spans.append((start, size))
+            start, size = start + size, 0
+        if group > rows:  # (size is 0)
+            pieces = -(-group // rows)
+            cuts = [group * i // pieces for i in range(pieces + 1)]
+            spans += [(start + a, b - a) for a, b in itertools.pairwise(cuts)]
+            start += group
+        else:
+            size += group
+    if size or not spans:
+        spans.append((start, size))
+    return spans
 
 
 def read_parquet_rows(source: str | Path, rows: npt.NDArray[np.int64],
                       columns: Sequence[str]) -> pl.DataFrame:
     """``columns`` (trimmed, lower-cased names) of some ``rows`` (ascending row numbers of
     the file, from 0) of a Parquet file, as :func:`read_table` gives them (absent
-    columns empty): read in parts of :data:`PART_ROWS` and made text only for those rows."""
+    columns empty): read in the parts of :func:`part_spans` and made text only for those
+    rows."""
     file = str(source)
     try:
         names = list(pl.read_parquet_schema(source))
@@ -489,14 +521,16 @@ def read_parquet_rows(source: str | Path, rows: npt.NDArray[np.int64],
         wanted = [(n, k) for n, k in zip(names, keys, strict=True) if k in columns]
         scan = pl.scan_parquet(source).select(pl.col(n).alias(k) for n, k in wanted)
         spans = []
-        for offset in range(0, int(rows[-1]) + 1 if rows.size else 0, PART_ROWS):
-            a, b = np.searchsorted(rows, [offset, offset + PART_ROWS])
-            if a < b:
-                spans.append((offset, int(a), int(b)))
+        if rows.size:
+            height = int(pl.scan_parquet(source).select(pl.len()).collect().item())
+            for offset, size in part_spans(source, height):
+                a, b = np.searchsorted(rows, [offset, offset + size])
+                if a < b:
+                    spans.append((offset, size, int(a), int(b)))
 
-        def piece(span: tuple[int, int, int]) -> pl.DataFrame:
-            offset, a, b = span
-            return scan.slice(offset, PART_ROWS).collect()[pl.Series(rows[a:b] - offset)]
+        def piece(span: tuple[int, int, int, int]) -> pl.DataFrame:
+            offset, size, a, b = span
+            return scan.slice(offset, size).collect()[pl.Series(rows[a:b] - offset)]
 
         # the parts on two threads (polars releases the GIL), in order
         if len(spans) > 1:
