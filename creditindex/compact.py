@@ -36,7 +36,7 @@ import polars as pl
 from creditindex.categories import ALL
 from creditindex.engine.arrays import distinct, sort_values, u64
 from creditindex.engine.codes import KEY_HASHES, key_hash_exprs
-from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows
+from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows_of
 from creditindex.records import _UNCHECKED, OPTIONAL, REQUIRED, read_checked_parts
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
@@ -76,19 +76,33 @@ class RecordText:
 
     def gather(self, rows: npt.NDArray[np.integer], columns: Sequence[str]) -> pl.DataFrame:
         """``columns`` (text) of the compact frame's ``rows``, in that order."""
-        wanted = distinct(np.asarray(rows, dtype=np.int64))
-        pieces: list[pl.DataFrame] = []
+        return self.gather_each([(rows, columns)])[0]
+
+    def gather_each(self, asks: Sequence[tuple[npt.NDArray[np.integer], Sequence[str]]]
+                    ) -> list[pl.DataFrame]:
+        """:meth:`gather` of each ``(rows, columns)`` asked, each file read once for them
+        all (:func:`creditindex.readers.read_parquet_rows_of`)."""
+        wanted = [distinct(np.asarray(rows, dtype=np.int64)) for rows, _ in asks]
+        pieces: list[list[pl.DataFrame]] = [[] for _ in asks]
         ends = (*self.starts[1:], None)
         for path, start, end in zip(self.paths, self.starts, ends, strict=True):
-            lo = int(np.searchsorted(wanted, start))
-            hi = wanted.size if end is None else int(np.searchsorted(wanted, end))
-            if lo < hi:
-                pieces.append(read_parquet_rows(path, wanted[lo:hi] - start, columns))
-        found = (pl.concat(pieces) if pieces
-                 else pl.DataFrame(schema={c: pl.String for c in columns}))
-        if "subject_id" in columns:
-            found = found.with_columns(pl.col("subject_id").str.to_uppercase())
-        return found.select(pl.all().gather(pl.Series(np.searchsorted(wanted, rows))))
+            spans = [(int(np.searchsorted(w, start)),
+                      w.size if end is None else int(np.searchsorted(w, end))) for w in wanted]
+            if any(lo < hi for lo, hi in spans):
+                found = read_parquet_rows_of(path, [
+                    (w[lo:hi] - start, columns)
+                    for w, (lo, hi), (_, columns) in zip(wanted, spans, asks, strict=True)])
+                for into, (lo, hi), frame in zip(pieces, spans, found, strict=True):
+                    if lo < hi:
+                        into.append(frame)
+        out = []
+        for (rows, columns), w, parts in zip(asks, wanted, pieces, strict=True):
+            text = (pl.concat(parts) if parts
+                    else pl.DataFrame(schema={c: pl.String for c in columns}))
+            if "subject_id" in columns:
+                text = text.with_columns(pl.col("subject_id").str.to_uppercase())
+            out.append(text.select(pl.all().gather(pl.Series(np.searchsorted(w, rows)))))
+        return out
 
 
 def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,

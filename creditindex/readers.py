@@ -514,23 +514,40 @@ def read_parquet_rows(source: str | Path, rows: npt.NDArray[np.int64],
     the file, from 0) of a Parquet file, as :func:`read_table` gives them (absent
     columns empty): read in the parts of :func:`part_spans` and made text only for those
     rows."""
+    return read_parquet_rows_of(source, [(rows, columns)])[0]
+
+
+RowsAsked = tuple[npt.NDArray[np.int64], Sequence[str]]
+
+
+def read_parquet_rows_of(source: str | Path, asks: Sequence[RowsAsked]
+                         ) -> list[pl.DataFrame]:
+    """:func:`read_parquet_rows` of each ``(rows, columns)`` asked, the file read once
+    for them all: each part is decoded once, in the columns of the asks that want rows
+    of it (a column two asks read is not decoded twice)."""
     file = str(source)
     try:
         names = list(pl.read_parquet_schema(source))
         keys = _header_keys(names, file, excel=False)
-        wanted = [(n, k) for n, k in zip(names, keys, strict=True) if k in columns]
+        every = {c for _, columns in asks for c in columns}
+        wanted = [(n, k) for n, k in zip(names, keys, strict=True) if k in every]
         scan = pl.scan_parquet(source).select(pl.col(n).alias(k) for n, k in wanted)
-        spans = []
-        if rows.size:
+        present = [[k for _, k in wanted if k in columns] for _, columns in asks]
+        spans: list[tuple[int, int, list[tuple[int, int]]]] = []
+        if any(rows.size for rows, _ in asks):
             height = int(pl.scan_parquet(source).select(pl.len()).collect().item())
             for offset, size in part_spans(source, height):
-                a, b = np.searchsorted(rows, [offset, offset + size])
-                if a < b:
-                    spans.append((offset, size, int(a), int(b)))
+                bounds = [(int(a), int(b)) for a, b in
+                          (np.searchsorted(rows, [offset, offset + size]) for rows, _ in asks)]
+                if any(a < b for a, b in bounds):
+                    spans.append((offset, size, bounds))
 
-        def piece(span: tuple[int, int, int, int]) -> pl.DataFrame:
-            offset, size, a, b = span
-            return scan.slice(offset, size).collect()[pl.Series(rows[a:b] - offset)]
+        def piece(span: tuple[int, int, list[tuple[int, int]]]) -> list[pl.DataFrame | None]:
+            offset, size, bounds = span
+            need = {c for (a, b), cs in zip(bounds, present, strict=True) if a < b for c in cs}
+            part = scan.select(k for _, k in wanted if k in need).slice(offset, size).collect()
+            return [part.select(cs)[pl.Series(rows[a:b] - offset)] if a < b else None
+                    for (rows, _), (a, b), cs in zip(asks, bounds, present, strict=True)]
 
         # the parts on two threads (polars releases the GIL), in order
         if len(spans) > 1:
@@ -540,10 +557,14 @@ def read_parquet_rows(source: str | Path, rows: npt.NDArray[np.int64],
             pieces = [piece(span) for span in spans]
     except Exception as exc:  # polars and the OS raise many kinds
         raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
-    found = _as_text(pl.concat(pieces) if pieces else pl.DataFrame(
-        schema={k: pl.String for _, k in wanted}))
-    return found.with_columns(pl.lit(None, pl.String).alias(c) for c in columns
-                              if c not in found.columns).select(columns)
+    out = []
+    for i, (_, columns) in enumerate(asks):
+        found = [f for f in (p[i] for p in pieces) if f is not None]
+        text = _as_text(pl.concat(found) if found else pl.DataFrame(
+            schema={k: pl.String for k in present[i]}))
+        out.append(text.with_columns(pl.lit(None, pl.String).alias(c) for c in columns
+                                     if c not in text.columns).select(columns))
+    return out
 
 
 def _read_parquet(source: Path | io.BytesIO, file: str, columns: Collection[str] | None
