@@ -126,9 +126,12 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
     whole = _one_frame(parts, schema)
     if _repeated(whole.get_column("_record_key")).size:
         return None
-    whole = whole.drop("_record_key")
+    tie_key = whole.get_column("_tie_key")
+    # (a frame of the other columns: ``drop`` put this frame of many pieces in one piece
+    # again, ~300 MB at 10M rows, the process's peak)
+    whole = pl.DataFrame([c for c in whole.get_columns()
+                          if c.name not in ("_record_key", "_tie_key")])
     text = RecordText(tuple(str(p) for p in paths), tuple(starts))
-    tie_key = whole.select(pl.struct(*_ACT, "decided_on").hash()).to_series()
     tied = np.flatnonzero(tie_key.is_in(pl.Series(_repeated(tie_key)).implode()).to_numpy())
     del tie_key
     return whole.with_columns(_copy_order(whole, tied, text)), text
@@ -160,8 +163,11 @@ def _rows_in(paths: Sequence[str | Path]) -> int:
 
 def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """A checked part (:func:`creditindex.records.checked_rows`) as compact columns, with
-    a hash of each row's record key (source, record_id)."""
-    return checked.select(
+    a hash of each row's record key (source, record_id) and one of its copy key (subject,
+    role, behaviour, decision day: :data:`_ACT`), ``_tie_key``. (Hashed here, a part at
+    a time on the reading threads: the copy keys of the whole frame, hashed at once as a
+    struct of its columns in pieces, took ~500 MB more at 10M rows, the process's peak.)"""
+    compact = checked.select(
         *key_hash_exprs("subject_id", "subject_type"),
         _enum_of("_type", schema["subject_type"]).alias("subject_type"),
         _enum_of("_code", schema["behaviour_code"]).alias("behaviour_code"),
@@ -172,6 +178,7 @@ def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.D
         pl.col("_scope_mask").clip(0, ALL).fill_null(0).cast(pl.Int8).alias("restrict_scope"),
         pl.struct("source", "record_id").hash().alias("_record_key"),
     )
+    return compact.with_columns(pl.struct(*_ACT, "decided_on").hash().alias("_tie_key"))
 
 
 def _enum_of(number: str, dtype: pl.DataType) -> pl.Expr:
@@ -190,7 +197,8 @@ def _one_frame(parts: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.
     What the engine reads of them is computed into new arrays anyway (the key hashes
     copied once, into numpy)."""
     if not parts:
-        return pl.DataFrame(schema={**schema, "_record_key": pl.UInt64})
+        return pl.DataFrame(schema={**schema, "_record_key": pl.UInt64,
+                                    "_tie_key": pl.UInt64})
     whole = pl.concat(parts, how="vertical", rechunk=False)
     parts.clear()
     return whole
