@@ -128,7 +128,7 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
         return None
     tie_key = whole.get_column("_tie_key")
     # (a frame of the other columns: ``drop`` put this frame of many pieces in one piece
-    # again, ~300 MB at 10M rows, the process's peak)
+    # again, ~300 MB more at 10M rows, at the process's peak)
     whole = pl.DataFrame([c for c in whole.get_columns()
                           if c.name not in ("_record_key", "_tie_key")])
     text = RecordText(tuple(str(p) for p in paths), tuple(starts))
@@ -165,8 +165,8 @@ def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.D
     """A checked part (:func:`creditindex.records.checked_rows`) as compact columns, with
     a hash of each row's record key (source, record_id) and one of its copy key (subject,
     role, behaviour, decision day: :data:`_ACT`), ``_tie_key``. (Hashed here, a part at
-    a time on the reading threads: the copy keys of the whole frame, hashed at once as a
-    struct of its columns in pieces, took ~500 MB more at 10M rows, the process's peak.)"""
+    a time on the reading threads: hashed at once as a struct of the whole frame's
+    columns in pieces, they took ~250 MB more at 10M rows, at the process's peak.)"""
     compact = checked.select(
         *key_hash_exprs("subject_id", "subject_type"),
         _enum_of("_type", schema["subject_type"]).alias("subject_type"),
