@@ -10,6 +10,7 @@ Anything unexpected gives ``None`` (the caller cuts the file as it would without
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 from pathlib import Path
@@ -126,7 +127,26 @@ def _group_rows(r: _Reader) -> int:
 
 def row_group_rows(path: str | Path) -> list[int] | None:
     """The number of rows of each row group of the Parquet file ``path``, in file order;
-    ``None`` when its footer cannot be read (not Parquet, damaged, encrypted...)."""
+    ``None`` when its footer cannot be read (not Parquet, damaged, encrypted...). A file
+    read again unchanged (same size and modification time) is not parsed again (a
+    command reads a file's parts, then reads rows of it back: ~25 ms a parse of a
+    footer of 81 row groups)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    found = _parsed(str(path), stat.st_size, stat.st_mtime_ns)
+    return None if found is None else list(found)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(path: str, size: int, mtime_ns: int) -> tuple[int, ...] | None:
+    """:func:`row_group_rows` of ``path`` as it is at ``size`` and ``mtime_ns``."""
+    groups = _read_footer(path)
+    return None if groups is None else tuple(groups)
+
+
+def _read_footer(path: str) -> list[int] | None:
     try:
         with open(path, "rb") as f:
             size = f.seek(0, os.SEEK_END)

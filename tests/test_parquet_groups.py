@@ -118,3 +118,15 @@ def test_a_file_read_in_parts_reads_every_row_once_in_order(tmp_path: Path, grou
         sum(len(p) for _, p in parts[:i]) for i in range(len(parts))]
     got = pl.concat([p for _, p in parts])
     assert got.get_column("record_id").to_list() == whole.get_column("record_id").to_list()
+
+
+def test_a_file_written_again_is_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "rows.parquet"
+    frame(1000).write_parquet(path, row_group_size=500)
+    assert row_group_rows(path) == [500, 500]
+    frame(1000).write_parquet(path, row_group_size=250)
+    assert row_group_rows(path) == [250, 250, 250, 250]
+    first = row_group_rows(path)
+    assert first is not None
+    first.append(1)  # the caller's list: not the one kept
+    assert row_group_rows(path) == [250, 250, 250, 250]
