@@ -36,7 +36,7 @@ import polars as pl
 from creditindex.categories import ALL
 from creditindex.engine.arrays import distinct, sort_values, u64
 from creditindex.engine.codes import KEY_HASHES, key_hash_exprs
-from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows
+from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows_of
 from creditindex.records import _UNCHECKED, OPTIONAL, REQUIRED, read_checked_parts
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
@@ -76,19 +76,33 @@ class RecordText:
 
     def gather(self, rows: npt.NDArray[np.integer], columns: Sequence[str]) -> pl.DataFrame:
         """``columns`` (text) of the compact frame's ``rows``, in that order."""
-        wanted = distinct(np.asarray(rows, dtype=np.int64))
-        pieces: list[pl.DataFrame] = []
+        return self.gather_each([(rows, columns)])[0]
+
+    def gather_each(self, asks: Sequence[tuple[npt.NDArray[np.integer], Sequence[str]]]
+                    ) -> list[pl.DataFrame]:
+        """:meth:`gather` of each ``(rows, columns)`` asked, each file read once for them
+        all (:func:`creditindex.readers.read_parquet_rows_of`)."""
+        wanted = [distinct(np.asarray(rows, dtype=np.int64)) for rows, _ in asks]
+        pieces: list[list[pl.DataFrame]] = [[] for _ in asks]
         ends = (*self.starts[1:], None)
         for path, start, end in zip(self.paths, self.starts, ends, strict=True):
-            lo = int(np.searchsorted(wanted, start))
-            hi = wanted.size if end is None else int(np.searchsorted(wanted, end))
-            if lo < hi:
-                pieces.append(read_parquet_rows(path, wanted[lo:hi] - start, columns))
-        found = (pl.concat(pieces) if pieces
-                 else pl.DataFrame(schema={c: pl.String for c in columns}))
-        if "subject_id" in columns:
-            found = found.with_columns(pl.col("subject_id").str.to_uppercase())
-        return found.select(pl.all().gather(pl.Series(np.searchsorted(wanted, rows))))
+            spans = [(int(np.searchsorted(w, start)),
+                      w.size if end is None else int(np.searchsorted(w, end))) for w in wanted]
+            if any(lo < hi for lo, hi in spans):
+                found = read_parquet_rows_of(path, [
+                    (w[lo:hi] - start, columns)
+                    for w, (lo, hi), (_, columns) in zip(wanted, spans, asks, strict=True)])
+                for into, (lo, hi), frame in zip(pieces, spans, found, strict=True):
+                    if lo < hi:
+                        into.append(frame)
+        out = []
+        for (rows, columns), w, parts in zip(asks, wanted, pieces, strict=True):
+            text = (pl.concat(parts) if parts
+                    else pl.DataFrame(schema={c: pl.String for c in columns}))
+            if "subject_id" in columns:
+                text = text.with_columns(pl.col("subject_id").str.to_uppercase())
+            out.append(text.select(pl.all().gather(pl.Series(np.searchsorted(w, rows)))))
+        return out
 
 
 def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
@@ -112,9 +126,12 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
     whole = _one_frame(parts, schema)
     if _repeated(whole.get_column("_record_key")).size:
         return None
-    whole = whole.drop("_record_key")
+    tie_key = whole.get_column("_tie_key")
+    # (a frame of the other columns: ``drop`` put this frame of many pieces in one piece
+    # again, ~300 MB more at 10M rows, at the process's peak)
+    whole = pl.DataFrame([c for c in whole.get_columns()
+                          if c.name not in ("_record_key", "_tie_key")])
     text = RecordText(tuple(str(p) for p in paths), tuple(starts))
-    tie_key = whole.select(pl.struct(*_ACT, "decided_on").hash()).to_series()
     tied = np.flatnonzero(tie_key.is_in(pl.Series(_repeated(tie_key)).implode()).to_numpy())
     del tie_key
     return whole.with_columns(_copy_order(whole, tied, text)), text
@@ -146,8 +163,11 @@ def _rows_in(paths: Sequence[str | Path]) -> int:
 
 def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """A checked part (:func:`creditindex.records.checked_rows`) as compact columns, with
-    a hash of each row's record key (source, record_id)."""
-    return checked.select(
+    a hash of each row's record key (source, record_id) and one of its copy key (subject,
+    role, behaviour, decision day: :data:`_ACT`), ``_tie_key``. (Hashed here, a part at
+    a time on the reading threads: hashed at once as a struct of the whole frame's
+    columns in pieces, they took ~250 MB more at 10M rows, at the process's peak.)"""
+    compact = checked.select(
         *key_hash_exprs("subject_id", "subject_type"),
         _enum_of("_type", schema["subject_type"]).alias("subject_type"),
         _enum_of("_code", schema["behaviour_code"]).alias("behaviour_code"),
@@ -158,6 +178,7 @@ def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.D
         pl.col("_scope_mask").clip(0, ALL).fill_null(0).cast(pl.Int8).alias("restrict_scope"),
         pl.struct("source", "record_id").hash().alias("_record_key"),
     )
+    return compact.with_columns(pl.struct(*_ACT, "decided_on").hash().alias("_tie_key"))
 
 
 def _enum_of(number: str, dtype: pl.DataType) -> pl.Expr:
@@ -176,7 +197,8 @@ def _one_frame(parts: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.
     What the engine reads of them is computed into new arrays anyway (the key hashes
     copied once, into numpy)."""
     if not parts:
-        return pl.DataFrame(schema={**schema, "_record_key": pl.UInt64})
+        return pl.DataFrame(schema={**schema, "_record_key": pl.UInt64,
+                                    "_tie_key": pl.UInt64})
     whole = pl.concat(parts, how="vertical", rechunk=False)
     parts.clear()
     return whole

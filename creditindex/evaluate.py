@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -273,7 +273,10 @@ def compute_lazy(data: CreditData, on: dt.date | int, known_on: dt.date | int | 
     subjects, manual, text = data.subjects, data.manual, data.text
     # Nothing more is read of the records: a caller that passed them alone lets them go.
     del data
-    shown = _read_back(text, facts.latest_row, latest, named)
+    # the names and the bars' texts: one read of the files for both
+    shown, bar_text = _read_back_each(text, [(facts.latest_row, latest, named),
+                                             (bar_at, bar_rows, bar_columns)])
+    del latest, bar_rows
     scores = _scores(shown.select(engine.SUBJECT_KEY), subjects, rules, facts.deducted,
                      names=shown.get_column("subject_name"))
     del shown
@@ -281,12 +284,11 @@ def compute_lazy(data: CreditData, on: dt.date | int, known_on: dt.date | int | 
     by_grade = _grade_bars(scores, rules, pl.lit(d, pl.Int32))
     causes = [
         restrict.bar_restrictions(
-            _read_back(text, bar_at, bar_rows, bar_columns), rules,
-            replace(facts.bars, row=np.searchsorted(bar_at, facts.bars.row))),
+            bar_text, rules, replace(facts.bars, row=np.searchsorted(bar_at, facts.bars.row))),
         restrict.suspension_restrictions(keys, rules, facts.table, facts.suspensions),
         listed,
     ]
-    del latest, bar_rows, listed
+    del bar_text, listed
     if manual is not None:
         causes.append(restrict.covering(restrict.manual_restrictions(manual), d))
     counted = _counted_reasons(facts.counted, facts.table)
@@ -465,11 +467,22 @@ def _read_back(text: RecordText | None, rows: npt.NDArray[np.int64], held: pl.Da
                columns: Sequence[str]) -> pl.DataFrame:
     """``columns`` of ``rows``: those ``held`` (:func:`_held_rows`), the others read back
     from the files by ``text``."""
-    wanted = [c for c in columns if c not in held.columns]
-    if not wanted:
-        return held.select(columns)
-    assert text is not None  # (only the texts of compact records are left out)
-    return text.gather(rows, wanted).with_columns(held.get_columns()).select(columns)
+    return _read_back_each(text, [(rows, held, columns)])[0]
+
+
+def _read_back_each(text: RecordText | None,
+                    asks: Sequence[tuple[npt.NDArray[np.int64], pl.DataFrame, Sequence[str]]]
+                    ) -> list[pl.DataFrame]:
+    """:func:`_read_back` of each ``(rows, held, columns)`` asked, the files read once
+    for them all (:meth:`RecordText.gather_each`)."""
+    wanted = [[c for c in columns if c not in held.columns] for _, held, columns in asks]
+    reading = [(rows, w) for (rows, _, _), w in zip(asks, wanted, strict=True) if w]
+    read: Iterator[pl.DataFrame] = iter(())
+    if reading:
+        assert text is not None  # (only the texts of compact records are left out)
+        read = iter(text.gather_each(reading))
+    return [(next(read).with_columns(held.get_columns()) if w else held).select(columns)
+            for (_, held, columns), w in zip(asks, wanted, strict=True)]
 
 
 def _scores(keys: pl.DataFrame, subjects: pl.DataFrame | None, rules: RuleSet,

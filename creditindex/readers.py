@@ -12,6 +12,7 @@ CSV and Parquet are checked for size, rows and columns the same way.
 from __future__ import annotations
 
 import io
+import itertools
 import mmap
 import os
 import re
@@ -27,6 +28,7 @@ import polars as pl
 
 from creditindex.errors import InputError
 from creditindex.limits import Limits, current, env_name
+from creditindex.parquet_groups import row_group_rows
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 # Checked before reading: zip workbooks by their sheets' XML; .xls (BIFF8) holds at most
@@ -526,30 +528,79 @@ def table_part_readers(source: str | Path, *, columns: Collection[str] | None = 
                 raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
         return read
 
-    for offset in range(0, max(height, 1), rows):
-        yield offset, part(offset, rows)
+    for offset, size in part_spans(source, height, rows):
+        yield offset, part(offset, size)
+
+
+def part_spans(source: str | Path, height: int, rows: int | None = None
+               ) -> list[tuple[int, int]]:
+    """The parts ``(offset, size)`` a Parquet file of ``height`` rows is read in, each of
+    at most ``rows`` rows (default :data:`PART_ROWS`; at least one part, if empty): whole
+    row groups where they fit (a part that ends inside a row group makes polars decode
+    that group again for the next part), a larger row group cut in even parts. Files
+    whose row groups cannot be read from the footer are cut every ``rows`` rows."""
+    rows = max(rows or PART_ROWS, 1)
+    groups = row_group_rows(source)
+    if not groups or sum(groups) != height:
+        return [(offset, rows) for offset in range(0, max(height, 1), rows)]
+    spans: list[tuple[int, int]] = []
+    start = size = 0
+    for group in groups:
+        if size and size + group > rows:
+            spans.append((start, size))
+            start, size = start + size, 0
+        if group > rows:  # (size is 0)
+            pieces = -(-group // rows)
+            cuts = [group * i // pieces for i in range(pieces + 1)]
+            spans += [(start + a, b - a) for a, b in itertools.pairwise(cuts)]
+            start += group
+        else:
+            size += group
+    if size or not spans:
+        spans.append((start, size))
+    return spans
 
 
 def read_parquet_rows(source: str | Path, rows: npt.NDArray[np.int64],
                       columns: Sequence[str]) -> pl.DataFrame:
     """``columns`` (trimmed, lower-cased names) of some ``rows`` (ascending row numbers of
     the file, from 0) of a Parquet file, as :func:`read_table` gives them (absent
-    columns empty): read in parts of :data:`PART_ROWS` and made text only for those rows."""
+    columns empty): read in the parts of :func:`part_spans` and made text only for those
+    rows."""
+    return read_parquet_rows_of(source, [(rows, columns)])[0]
+
+
+RowsAsked = tuple[npt.NDArray[np.int64], Sequence[str]]
+
+
+def read_parquet_rows_of(source: str | Path, asks: Sequence[RowsAsked]
+                         ) -> list[pl.DataFrame]:
+    """:func:`read_parquet_rows` of each ``(rows, columns)`` asked, the file read once
+    for them all: each part is decoded once, in the columns of the asks that want rows
+    of it (a column two asks read is not decoded twice)."""
     file = str(source)
     try:
         names = list(pl.read_parquet_schema(source))
         keys = _header_keys(names, file, excel=False)
-        wanted = [(n, k) for n, k in zip(names, keys, strict=True) if k in columns]
+        every = {c for _, columns in asks for c in columns}
+        wanted = [(n, k) for n, k in zip(names, keys, strict=True) if k in every]
         scan = pl.scan_parquet(source).select(pl.col(n).alias(k) for n, k in wanted)
-        spans = []
-        for offset in range(0, int(rows[-1]) + 1 if rows.size else 0, PART_ROWS):
-            a, b = np.searchsorted(rows, [offset, offset + PART_ROWS])
-            if a < b:
-                spans.append((offset, int(a), int(b)))
+        present = [[k for _, k in wanted if k in columns] for _, columns in asks]
+        spans: list[tuple[int, int, list[tuple[int, int]]]] = []
+        if any(rows.size for rows, _ in asks):
+            height = int(pl.scan_parquet(source).select(pl.len()).collect().item())
+            for offset, size in part_spans(source, height):
+                bounds = [(int(a), int(b)) for a, b in
+                          (np.searchsorted(rows, [offset, offset + size]) for rows, _ in asks)]
+                if any(a < b for a, b in bounds):
+                    spans.append((offset, size, bounds))
 
-        def piece(span: tuple[int, int, int]) -> pl.DataFrame:
-            offset, a, b = span
-            return scan.slice(offset, PART_ROWS).collect()[pl.Series(rows[a:b] - offset)]
+        def piece(span: tuple[int, int, list[tuple[int, int]]]) -> list[pl.DataFrame | None]:
+            offset, size, bounds = span
+            need = {c for (a, b), cs in zip(bounds, present, strict=True) if a < b for c in cs}
+            part = scan.select(k for _, k in wanted if k in need).slice(offset, size).collect()
+            return [part.select(cs)[pl.Series(rows[a:b] - offset)] if a < b else None
+                    for (rows, _), (a, b), cs in zip(asks, bounds, present, strict=True)]
 
         # the parts on two threads (polars releases the GIL), in order
         if len(spans) > 1:
@@ -559,10 +610,14 @@ def read_parquet_rows(source: str | Path, rows: npt.NDArray[np.int64],
             pieces = [piece(span) for span in spans]
     except Exception as exc:  # polars and the OS raise many kinds
         raise InputError.one(file, f"cannot read file: {_first_line(exc)}") from exc
-    found = _as_text(pl.concat(pieces) if pieces else pl.DataFrame(
-        schema={k: pl.String for _, k in wanted}))
-    return found.with_columns(pl.lit(None, pl.String).alias(c) for c in columns
-                              if c not in found.columns).select(columns)
+    out = []
+    for i, (_, columns) in enumerate(asks):
+        found = [f for f in (p[i] for p in pieces) if f is not None]
+        text = _as_text(pl.concat(found) if found else pl.DataFrame(
+            schema={k: pl.String for k in present[i]}))
+        out.append(text.with_columns(pl.lit(None, pl.String).alias(c) for c in columns
+                                     if c not in text.columns).select(columns))
+    return out
 
 
 def _read_parquet(source: Path | io.BytesIO, file: str, columns: Collection[str] | None

@@ -17,7 +17,7 @@ from creditindex.cli import main
 from creditindex.compact import read_compact_records
 from creditindex.errors import InputError
 from creditindex.generate import generate_records, generate_subjects
-from creditindex.readers import read_parquet_rows, read_table
+from creditindex.readers import read_parquet_rows, read_parquet_rows_of, read_table
 from creditindex.records import SCORING_COLUMNS, read_records
 from creditindex.rules import load_rules
 
@@ -90,6 +90,29 @@ def test_text_read_back_is_as_first_read(tmp_path: Path,
     assert got.select(columns[:3]).equals(whole.select(columns[:3])[rows.tolist()])
     assert got.get_column("no_such_column").null_count() == rows.size
     assert not got.get_column("subject_name").str.starts_with(" ").any()
+
+
+def test_rows_asked_together_read_as_asked_alone(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("creditindex.readers.PART_ROWS", 1000)
+    paths = _write(tmp_path, _records(), parts=2)
+    found = read_compact_records(paths, load_rules(), today=DAY)
+    assert found is not None
+    compact, text = found
+    n = compact.height
+    asks = [(np.array([n - 1, 0, 7, 7, 2500]), ["subject_id", "subject_name"]),
+            (np.array([3, n - 2, 1999, 2000]), ["subject_id", "record_id", "document_no"]),
+            (np.array([], dtype=np.int64), ["record_id"]),
+            (np.array([10, 11]), ["subject_name", "no_such_column"])]
+    together = text.gather_each(asks)
+    for (rows, columns), got in zip(asks, together, strict=True):
+        assert got.equals(text.gather(rows, columns))
+        assert got.columns == columns and got.height == rows.size
+    path = paths[0]
+    rows = np.array([0, 5, 999, 1000, 1001])
+    alone = read_parquet_rows_of(path, [(rows, ["record_id"]), (rows[2:], ["subject_name"])])
+    assert alone[0].equals(read_parquet_rows(path, rows, ["record_id"]))
+    assert alone[1].equals(read_parquet_rows(path, rows[2:], ["subject_name"]))
 
 
 def test_repeated_record_keys_are_read_the_canonical_way(tmp_path: Path) -> None:

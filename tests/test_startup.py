@@ -103,3 +103,38 @@ def test_compute_as_a_process_ends_at_once_with_the_whole_answer(tmp_path: Path)
                             cwd=ROOT, capture_output=True, text=True)
     assert failed.returncode == 2 and "subject_id" in failed.stderr
     assert not refused.exists()
+
+
+ALLOCATOR_PROBE = """
+import atexit, os, sys
+sys.argv = ['creditindex', *{argv!r}]
+from creditindex.cli import run
+# run() ends the process at once after the exit handlers: what polars was told is shown
+atexit.register(lambda: print('CONF=' + os.environ.get('_RJEM_MALLOC_CONF', '')))
+run()
+"""
+
+
+def _allocator_conf(argv: list[str], env: dict[str, str]) -> str:
+    import os
+
+    done = subprocess.run([sys.executable, "-c", ALLOCATOR_PROBE.format(argv=argv)],
+                          cwd=ROOT, capture_output=True, text=True,
+                          env={k: v for k, v in {**os.environ, **env}.items() if v})
+    lines = [x for x in done.stdout.splitlines() if x.startswith("CONF=")]
+    assert lines, (done.stdout, done.stderr)
+    return lines[-1].removeprefix("CONF=")
+
+
+def test_compute_as_a_process_gives_polars_allocator_one_arena(tmp_path: Path) -> None:
+    # (creditindex.cli.common.tune_allocator): set before polars is imported, and added
+    # by polars after its own settings; the user's own settings are kept as they are
+    args = ["compute", "--records", "data/sample/records.csv", "--on", "2026-11-26",
+            "--out", str(tmp_path / "out.csv")]
+    conf = _allocator_conf(args, {"_RJEM_MALLOC_CONF": ""})
+    assert conf.split(",")[-1] == "narenas:1" and "dirty_decay_ms" in conf
+    assert "narenas" not in _allocator_conf(args, {"_RJEM_MALLOC_CONF": "narenas:4"}
+                                            ).replace("narenas:4", "")
+    check = ["check", "--records", "data/sample/records.csv", "--on", "2026-11-26",
+             "--subjects", "91440105MA60EX8J0J"]
+    assert "narenas" not in _allocator_conf(check, {"_RJEM_MALLOC_CONF": ""})

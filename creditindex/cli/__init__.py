@@ -45,13 +45,15 @@ def run() -> None:
     needs closing (``compute``, :func:`creditindex.cli.common.may_end_at_once`) ends the
     process at once: the exit handlers run and the output is flushed, but the interpreter
     is not torn down (freeing every object and module of a large answer costs a few
-    tenths of a second). Called in-process (tests, ``CliRunner``), :func:`main` is used
-    and nothing changes."""
+    tenths of a second); ``compute`` tunes polars' allocator first
+    (:func:`creditindex.cli.common.tune_allocator`). Called in-process (tests,
+    ``CliRunner``), :func:`main` is used and nothing changes."""
     import contextlib
     import os
 
     from creditindex.cli import common
 
+    common.tune_allocator(sys.argv[1:])
     try:
         main()
     except SystemExit as done:
