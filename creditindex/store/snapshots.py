@@ -212,7 +212,8 @@ class _Writes:
         for name, frames in self.frames.items():
             bulk_insert(conn, name, pl.concat(frames))
         if self.copies:
-            copy_spell_rows(conn, "snapshot_row", pl.concat(self.copies), ANSWER_COLUMNS)
+            copy_spell_rows(conn, "snapshot_row",  # in key order: the index grows at its end
+                            pl.concat(self.copies).sort("run_id", *KEY), ANSWER_COLUMNS)
         self.frames.clear()
         self.copies.clear()
 
