@@ -31,6 +31,7 @@ from creditindex.store.daily_state import (
     KEY,
     LEDGER_COLUMNS,
     SPELL_KEPT,
+    answer_columns,
     delete_subjects,
 )
 from creditindex.store.db import (
@@ -59,7 +60,8 @@ def _day(conn: Connection, day: dt.date) -> dt.date | str:
 def spells_between(conn: Connection, after: dt.date, last: dt.date) -> pl.DataFrame:
     """Every stored spell starting after ``after`` and by ``last`` (:data:`SPELL_SCHEMA`)."""
     p = placeholder(conn)
-    return query_frame(conn, f"SELECT {', '.join(SPELL_SCHEMA)} FROM subject_spell "
+    return query_frame(conn, f"SELECT {answer_columns(conn, list(SPELL_SCHEMA))} FROM "
+                             "subject_spell "
                              f"WHERE from_day > {p} AND from_day <= {p}", SPELL_SCHEMA,
                        (_day(conn, after), _day(conn, last)))
 
