@@ -99,10 +99,14 @@ class _Check:
 
 def _problems_where(frame: pl.DataFrame, condition: pl.Expr, column: str,
                     reason: pl.Expr | str) -> list[Problem]:
-    """One problem per row of ``frame`` where ``condition`` holds."""
+    """One problem per row of ``frame`` where ``condition`` holds: those rows found first,
+    in one piece, and then only their reasons worded (polars 2.1 was seen to fail to word
+    the values of a filtered frame whose columns are in different numbers of pieces)."""
     r = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
-    hits = frame.lazy().filter(condition.fill_null(False)).select(
-        pl.col("_file"), pl.col("_row"), r.alias("_reason")).drop_nulls("_reason").collect()
+    rows = frame.lazy().filter(condition.fill_null(False)).select(
+        {*ORIGIN, *r.meta.root_names()}).collect().rechunk()
+    hits = rows.select(pl.col("_file"), pl.col("_row"), r.alias("_reason")).drop_nulls(
+        "_reason")
     return [Problem(f, row, column, as_reason(why)) for f, row, why in hits.iter_rows()]
 
 
@@ -152,13 +156,13 @@ def _date_problem(column: str, dtype: pl.DataType) -> pl.Expr:
                     c.dt.strftime("%Y-%m-%d %H:%M:%S"), pl.lit(FORMATS_HINT)),
                     value=c.dt.strftime("%Y-%m-%d %H:%M:%S")))
                 .otherwise(date_problem_expr(c.dt.date().dt.strftime("%Y-%m-%d"))))
-    return date_problem_expr(c.cast(pl.String))  # text, or its enum (_read_by_value)
+    return date_problem_expr(c.cast(pl.String))  # text, or categorical (_read_by_value)
 
 
 # Text columns of few distinct values (codes, categories, days, authorities and the laws
-# they apply): read untrimmed (:func:`creditindex.readers.read_table`'s ``as_read``) and
-# trimmed, read and checked once per distinct value by :func:`_read_by_value`, every row
-# then taking its value's answers.
+# they apply): read untrimmed (:func:`creditindex.readers.read_table`'s ``as_read``; from a
+# CSV file as categorical columns, :data:`CATEGORICAL`) and trimmed, read and checked once
+# per distinct value by :func:`_read_by_value`, every row then taking its value's answers.
 BY_VALUE = ("source", "industry", "region", "subject_type", "behaviour_code", "restrict_scope",
             "authority", "basis", *DATE_COLUMNS, "restrict_until")
 
@@ -176,15 +180,27 @@ _SAMPLE_ROWS = 4096
 
 # What the checks trim themselves (see :func:`_read_by_value`, :func:`_identifier_checks`).
 AS_READ = (*BY_VALUE, "subject_id")
+# The columns read by value that a CSV reader gives as categorical columns (each column
+# of its own type, the days of one type): each row's place among the distinct values is
+# then found as the file is read.
+CATEGORICAL = (*((c,) for c in BY_VALUE if c not in (*DATE_COLUMNS, "restrict_until")),
+               (*DATE_COLUMNS, "restrict_until"))
+
+
+def _is_text(dtype: pl.DataType) -> bool:
+    """Whether a column of ``dtype`` is text to the checks: text, or categorical text
+    (see :data:`CATEGORICAL`)."""
+    return dtype == pl.String or isinstance(dtype, pl.Categorical)
 
 
 class _Distinct:
     """The distinct values of some text columns of a frame, and each row's place among
-    them (one hash of each row: a cast to an enum of the values), so that work done once
-    per distinct value is taken by every row by a gather."""
+    them, found at once by one hash of each row: the columns cast to a categorical type
+    of their own (its categories are the values, a row's physical code its place), so
+    that work done once per distinct value is taken by every row by a gather."""
 
-    def __init__(self, values: pl.Series) -> None:
-        self.values = values
+    def __init__(self, dtype: pl.Categorical | None = None) -> None:
+        self.dtype = dtype if dtype is not None else pl.Categorical(pl.Categories.random())
 
     @staticmethod
     def among(columns: Sequence[str]) -> pl.Expr:
@@ -195,29 +211,34 @@ class _Distinct:
         return found.unique() if len(columns) > 1 else found
 
     @staticmethod
-    def of(frame: pl.DataFrame, groups: dict[str, Sequence[str]]) -> dict[str, _Distinct]:
-        """The distinct values of each group of columns of ``frame`` (all found at once,
-        the columns in parallel)."""
-        row = frame.select(_Distinct.among(cs).implode().alias(name)
-                           for name, cs in groups.items())
-        return {name: _Distinct(row.get_column(name).explode(empty_as_null=False))
-                for name in groups}
+    def of(schema: pl.Schema, columns: Sequence[str]) -> _Distinct:
+        """The values of ``columns`` of a frame of ``schema``: of the categorical type one
+        of them has already (a reader's: :data:`CATEGORICAL`), else of a new one."""
+        for c in columns:
+            dtype = schema[c]
+            if isinstance(dtype, pl.Categorical):
+                return _Distinct(dtype)
+        return _Distinct()
+
+    @property
+    def values(self) -> pl.Series:
+        """The distinct values met by :meth:`place` so far, in the order of their
+        places."""
+        return pl.Series("v", self.dtype.categories.to_series())
+
+    def place(self, column: str) -> pl.Expr:
+        """Each row's place among the values (a categorical column: null where the
+        column is null)."""
+        return pl.col(column).cast(self.dtype)
 
     def read(self, *exprs: pl.Expr) -> pl.DataFrame:
         """``exprs`` of ``pl.col("v")``, the distinct values, one row per value."""
         return pl.DataFrame({"v": self.values}).select(*exprs)
 
-    def enum(self, column: str) -> pl.Expr:
-        """Each row's value as an enum of the values (its place among them: null where the
-        column is null)."""
-        if self.values.len() == 0:
-            return pl.lit(None, pl.String)
-        return pl.col(column).cast(pl.Enum(self.values))
-
 
 def _taken(values: pl.Series, place: str) -> pl.Expr:
-    """``values`` (one per distinct value) taken by each row by its place (an enum
-    column of :meth:`_Distinct.enum`; null where it is null)."""
+    """``values`` (one per distinct value) taken by each row by its place (a
+    categorical column of :meth:`_Distinct.place`; null where it is null)."""
     if values.len() == 0:
         return pl.lit(None, values.dtype)
     return pl.lit(values).gather(pl.col(place).to_physical())
@@ -234,33 +255,39 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     ``restrict_scope`` as ``_scope_mask`` (0 where empty) and its canonical text as
     ``_scope_text``, and whether ``industry`` is unknown and ``region`` malformed
     (``_industry_bad``, ``_region_bad``). Typed date columns are left to :func:`_date_of`.
-    A text column whose values all read as written is kept as it is (no column made
-    again), but for those of :data:`_DEDUPLICATED`, made one copy of each distinct text;
-    the text dates then as enums of their texts (only read to word a problem)."""
+    A text column (not categorical) whose values all read as written is kept as it is (no
+    column made again), but for those of :data:`_DEDUPLICATED`, made one copy of each
+    distinct text; the text dates then as categoricals of their texts (only read to word a
+    problem)."""
     date_columns = (*DATE_COLUMNS, "restrict_until")
-    raw = raw.with_columns(pl.col(c).cast(pl.String) for c in BY_VALUE
-                           if c not in date_columns and raw.schema[c] != pl.String)
-    text = [c for c in BY_VALUE if raw.schema[c] == pl.String]
+
+    def as_text(column: str, dtype: pl.DataType) -> bool:
+        # made text first: neither text nor a typed date, or categorical text of the
+        # process's categories (which are not this frame's values alone)
+        if isinstance(dtype, pl.Categorical):
+            return dtype.categories.is_global()
+        return column not in date_columns and dtype != pl.String
+
+    raw = raw.with_columns(pl.col(c).cast(pl.String) for c, dtype in raw.schema.items()
+                           if c in BY_VALUE and as_text(c, dtype))
+    text = [c for c in BY_VALUE if _is_text(raw.schema[c])]
     dates = [c for c in date_columns if c in text]
     groups = {**{c: [c] for c in text if c not in dates}, **({"_days": dates} if dates else {})}
     # A column of many distinct values (more than a share of its rows, first in its first
     # rows) is read row by row instead, by the same expressions: finding its distinct
-    # values, and an enum of as many, cost more.
-    sample = raw.head(_SAMPLE_ROWS)
+    # values, and a categorical of as many, cost more.
+    sample = raw.head(_SAMPLE_ROWS).select(pl.col(c).cast(pl.String) for c in text)
     seen = sample.select(_Distinct.among(cs).len().alias(n) for n, cs in groups.items())
     rows = {n for n in groups if seen.get_column(n).item() * _BY_ROW_SHARE > sample.height}
-    found = _Distinct.of(raw, {n: cs for n, cs in groups.items() if n not in rows})
-    rows.update(n for n, d in found.items() if d.values.len() * _BY_ROW_SHARE > raw.height)
-    for name in rows:
-        found.pop(name, None)
+    found = {n: _Distinct.of(raw.schema, groups[n]) for n in groups if n not in rows}
+    frame = raw.with_columns(d.place(c).alias(f"_at_{c}") for n, d in found.items()
+                             for c in groups[n])
+    many = {n for n, d in found.items() if d.values.len() * _BY_ROW_SHARE > raw.height}
+    rows |= many
+    frame = frame.drop(f"_at_{c}" for n in many for c in groups[n])
+    found = {n: d for n, d in found.items() if n not in many}
+    places = [f"_at_{c}" for n in found for c in groups[n]]
     days = found.pop("_days", None)  # found: the other columns read by value
-    places = {f"_at_{c}": d.enum(c) for c, d in found.items()}
-    places.update({f"_at_{c}": days.enum(c) for c in dates if days is not None})
-    frame = raw.with_columns(e.alias(name) for name, e in places.items())
-    # The reader leaves these columns in the pieces it read them in: each one is read
-    # once here, and what is kept of it is put in one piece (an enum is a byte or two a
-    # row: cheaper than the text, which is copied only where kept as it is).
-    frame = frame.with_columns(frame.get_column(name).rechunk() for name in places)
     codes = [b.code for b in rules.behaviour]
     v = trimmed_text_expr(pl.col("v"))
     lower = v.str.to_lowercase()
@@ -282,7 +309,8 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     out: list[pl.Expr | pl.Series] = []
     for c, d in found.items():
         for series in d.read(*read[c]).iter_columns():
-            if series.name != c or c in _DEDUPLICATED or not series.equals(d.values):
+            if (series.name != c or c in _DEDUPLICATED or raw.schema[c] != pl.String
+                    or not series.equals(d.values)):
                 out.append(_taken(series, f"_at_{c}").alias(series.name))
             else:
                 out.append(frame.get_column(c).rechunk())
@@ -291,7 +319,8 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
                      .then(pl.lit(PERMANENT_DATE)).otherwise(parse_date_expr(v)).alias("until")]
     for name in sorted(rows):
         for c in dates if name == "_days" else [name]:
-            found_rows = frame.select(pl.col(c).alias("v")).select(read[name]).rechunk()
+            found_rows = frame.select(pl.col(c).cast(pl.String).alias("v")).select(
+                read[name]).rechunk()
             if name == "_days":
                 found_rows = found_rows.select(
                     pl.col("text").alias(c),
@@ -301,7 +330,7 @@ def _read_by_value(raw: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
         read_days = days.read(*read["_days"])
         as_written = read_days.get_column("text").equals(days.values)
         for c in dates:
-            # The text of a date is only read to word a problem: kept as its enum when
+            # The text of a date is only read to word a problem: kept as its categorical when
             # every text reads as written (no copy of the column).
             out.append(pl.col(f"_at_{c}").alias(c) if as_written else
                        _taken(read_days.get_column("text"), f"_at_{c}").alias(c))
@@ -358,7 +387,7 @@ def checked_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date
                for t in b.subject_types if t in type_no]
     frame = _read_by_value(raw, rules).with_columns(
         *(_date_of(c, kinds[c]).alias(f"_{c}") for c in (*DATE_COLUMNS, "restrict_until")
-          if kinds[c] != pl.String),
+          if not _is_text(kinds[c])),
     )
     frame = frame.with_columns(
         # each behaviour's facts taken by its place (a gather: no hashing of every row)
@@ -473,7 +502,7 @@ def _stated_bar_checks() -> list[_Check]:
     (docs/semantics.md, "Restrictions")."""
     until, dec, stated = pl.col("restrict_until"), pl.col("_decided_on"), pl.col(
         "_restrict_until")
-    shown = until.cast(pl.String)  # text, its enum (_read_by_value), or a date
+    shown = until.cast(pl.String)  # text, categorical (_read_by_value), or a date
     period = (stated - dec).dt.total_days() + 1
     bounded = pl.col("_range_min").is_not_null() & stated.is_not_null() & (stated >= dec)
     is_permanent = stated == pl.lit(PERMANENT_DATE)
@@ -644,7 +673,7 @@ def read_checked_parts(paths: Sequence[str | Path], rules: RuleSet, today: dt.da
             for height, absent, found, kept in _ahead(
                     pool, (partial(check, str(path), offset, reader) for offset, reader
                            in table_part_readers(path, columns=read, keep_dates=True,
-                                                 as_read=AS_READ))):
+                                                 as_read=AS_READ, categorical=CATEGORICAL))):
                 if absent:
                     problems += [Problem(str(path), 1, c, MISSING_COLUMN) for c in absent]
                     break

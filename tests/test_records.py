@@ -517,10 +517,19 @@ _VALUES = {
 }
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.fixed_dictionaries({
+_ROWS = st.lists(st.fixed_dictionaries({
     c: st.one_of(st.none(), st.tuples(_PADDING, st.sampled_from(v), _PADDING).map("".join),
-                 _PADDING) for c, v in _VALUES.items()}), min_size=1, max_size=12))
+                 _PADDING) for c, v in _VALUES.items()}), min_size=1, max_size=12)
+
+
+def _raw_rows(rows: list[dict[str, str | None]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={c: pl.String for c in _VALUES}).with_columns(
+        pl.format("r{}", pl.int_range(pl.len())).alias("record_id"),
+        pl.lit(" 某公司 ").alias("subject_name"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_ROWS)
 def test_columns_read_by_value_are_trimmed_and_read_as_the_readers_trim_every_row(
         rows: list[dict[str, str | None]]) -> None:
     """The columns the checks trim themselves (``AS_READ``: once per distinct value, or
@@ -533,9 +542,7 @@ def test_columns_read_by_value_are_trimmed_and_read_as_the_readers_trim_every_ro
     from creditindex.readers import _as_text
     from creditindex.records import AS_READ, _with_origin, check_rows
 
-    raw = pl.DataFrame(rows, schema={c: pl.String for c in _VALUES}).with_columns(
-        pl.format("r{}", pl.int_range(pl.len())).alias("record_id"),
-        pl.lit(" 某公司 ").alias("subject_name"))
+    raw = _raw_rows(rows)
     answers = []
     # untrimmed, read once per distinct value or row by row (a column of many distinct
     # values); trimmed by the reader
@@ -553,6 +560,54 @@ def test_columns_read_by_value_are_trimmed_and_read_as_the_readers_trim_every_ro
     # IDs surely valid as written are not upper-cased again: every one is upper case
     assert by_value.get_column("subject_id").equals(
         _as_text(raw).get_column("subject_id").str.to_uppercase())
+
+
+@settings(max_examples=60, deadline=None)
+@given(_ROWS)
+def test_columns_read_as_categorical_give_the_answers_of_text(
+        rows: list[dict[str, str | None]]) -> None:
+    """A CSV file's columns read by value that its reader gives as categorical columns
+    (``CATEGORICAL``: each row's place among the values found as the file is read) give
+    the frame and the problems of the same file read as text: once per distinct value or
+    row by row."""
+    from unittest import mock
+
+    import creditindex.records
+    from creditindex.readers import read_table
+    from creditindex.records import AS_READ, CATEGORICAL, _with_origin, check_rows
+
+    data = _raw_rows(rows).write_csv().encode()
+    answers = []
+    for categorical, share in ((CATEGORICAL, 0), (CATEGORICAL, 10**9), ((), 0)):
+        with mock.patch.object(creditindex.records, "_BY_ROW_SHARE", share):
+            text = read_table(data, "f.csv", keep_dates=True, as_read=AS_READ,
+                              categorical=categorical)
+            assert isinstance(text.schema["industry"], pl.Categorical) == bool(categorical)
+            frame, found = check_rows(_with_origin(text, "f.csv"), RULES, TODAY)
+        answers.append((frame, [(p.file, p.row, p.column, p.reason,
+                                 getattr(p.reason, "code", None),
+                                 getattr(p.reason, "params", None)) for p in found]))
+    (categorical_frame, categorical_found), *others = answers
+    for frame, found in others:
+        assert categorical_frame.equals(frame)
+        assert categorical_found == found
+
+
+@pytest.mark.parametrize("rows", ['r2,"src,housing,440106\n', "r2,a,b,c,d,e,f,g,h,i,j\n"])
+def test_a_malformed_csv_is_refused_in_the_words_of_its_reading_as_text(rows: str) -> None:
+    """A CSV file its reader refuses when some columns are read as categorical columns is
+    refused as the same file read as text is, in the same words."""
+    from creditindex.readers import read_table
+    from creditindex.records import AS_READ, CATEGORICAL
+
+    data = ("record_id,source,industry,region\nr1,src,housing,440106\n" + rows).encode()
+    refusals = []
+    for categorical in ((), CATEGORICAL):
+        with pytest.raises(InputError) as error:
+            read_table(data, "f.csv", as_read=AS_READ, categorical=categorical)
+        refusals.append(str(error.value))
+    assert refusals[0] == refusals[1]
+    assert "cannot read file" in refusals[0]
 
 
 @pytest.mark.parametrize("char", [*_SPACES, *_NOT_SPACES, "a", "年"])
