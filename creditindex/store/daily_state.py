@@ -26,7 +26,15 @@ import polars as pl
 from sqlalchemy import Connection, delete, insert, select, text
 
 from creditindex import engine
-from creditindex.store.db import bulk_insert, fetch_packed, placeholder, quoted, table
+from creditindex.store.db import (
+    bulk_insert,
+    drop_temp,
+    fetch_packed,
+    placeholder,
+    quoted,
+    table,
+    temp_table,
+)
 from creditindex.store.load import id_chunks, in_list, query_frame, unpack
 
 # The stored answer of one subject on a day (snapshot_row's columns but the rank).
@@ -153,6 +161,28 @@ def replace_rows(conn: Connection, rows: pl.DataFrame, everyone: bool = False) -
                         subject_type)
     if rows.height:
         bulk_insert(conn, "subject_state", rows.select(list(STATE_SCHEMA)))
+
+
+def move_days(conn: Connection, rows: pl.DataFrame) -> None:
+    """Set the ``next_change`` and ``decays_until`` of the stored state rows of the
+    subjects ``rows`` (subject_id, subject_type, next_change, decays_until) whose answer
+    and decay run stay as stored (a decay that goes on): updated in place from a
+    temporary table, not deleted and inserted again with their ~1 KB of reasons."""
+    if not rows.height:
+        return
+    tmp = temp_table(conn, rows, {"subject_id": "VARCHAR(32)", "subject_type": "VARCHAR(16)",
+                                  "next_change": "DATE", "decays_until": "DATE"}, key=KEY)
+    on = "s.subject_id = k.subject_id AND s.subject_type = k.subject_type"
+    days = "next_change = k.next_change, {0}decays_until = k.decays_until"
+    try:
+        if conn.dialect.name == "mysql":
+            conn.exec_driver_sql(f"UPDATE subject_state s JOIN {tmp} k ON {on} "
+                                 f"SET s.{days.format('s.')}")
+        else:
+            conn.exec_driver_sql(f"UPDATE subject_state AS s SET {days.format('')} "
+                                 f"FROM {tmp} k WHERE {on}")
+    finally:
+        drop_temp(conn, tmp)
 
 
 def delete_subjects(conn: Connection, table_name: str, subject_ids: list[str],

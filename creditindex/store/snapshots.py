@@ -62,6 +62,7 @@ from creditindex.store.daily_state import (
     due_state_rows,
     input_marks,
     mark_decay_runs,
+    move_days,
     read_state,
     replace_rows,
     save_state,
@@ -324,6 +325,10 @@ class _Day:
     # those in the database
     spelled: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema={k: pl.String() for k in KEY}))
+    # the subjects (subject_id, subject_type) whose rows of ``fresh`` are their stored
+    # state rows but for the next change and decay's end (a stored decay goes on)
+    kept: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={k: pl.String() for k in KEY}))
 
 
 @dataclass
@@ -535,6 +540,11 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
             decay = decay.join(going_on, on=KEY, how="anti")
         spell_decay = spell_decay.join(going_on, on=KEY, how="anti")
         spelled = spelled.join(going_on, on=KEY, how="anti")
+        # those whose row is the stored state's (a real run: not one of this catch-up's)
+        kept = before.join(going_on, on=KEY, how="semi").filter(
+            pl.col("decay_run_id") >= 0).select(KEY)
+    else:
+        kept = going_on
     # the rows to store: a new or other answer, a decay that starts anew, or a stored
     # answer that decayed (it ends here); not those whose decay goes on
     answer = [c for c in ANSWER_COLUMNS if c not in KEY]
@@ -559,7 +569,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
                 added=carry.rows.height - rows.height, spell_ids=ids,
                 spells=pl.concat([p.spells for p in parts]),
                 spell_ledger=pl.concat([p.spell_ledger for p in parts]),
-                spell_decay=spell_decay, spelled=spelled)
+                spell_decay=spell_decay, spelled=spelled, kept=kept)
 
 
 def anchor_of(day: dt.date) -> int:
@@ -828,7 +838,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
             replace_rows(conn, item.fresh, everyone=True)
             unwritten, n_state, unmarked = [], item.fresh.height, True
         else:
-            unwritten.append(_taken_on(item.fresh, item.spelled, item.day))
+            unwritten.append(_taken_on(item.fresh, item.spelled, item.kept, item.day))
             n_state = None if n_state is None else n_state + item.added
         mine = unwritten[-1] if unwritten else None
         if whole and item.whole is None:  # copied from the state in the database
@@ -866,28 +876,38 @@ def _newest(rows: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(rows).unique(KEY, keep="last", maintain_order=True)
 
 
-def _taken_on(fresh: pl.DataFrame, spelled: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+def _taken_on(fresh: pl.DataFrame, spelled: pl.DataFrame, kept: pl.DataFrame,
+              day: dt.date) -> pl.DataFrame:
     """A day's state rows ``fresh`` with ``from_day``: ``day`` for those of the
-    subjects ``spelled`` (their stored spells of the day as they are), else null."""
-    return fresh.join(spelled.with_columns(pl.lit(day, pl.Date).alias("from_day")), on=KEY,
-                      how="left", maintain_order="left")
+    subjects ``spelled`` (their stored spells of the day as they are), else null; and
+    ``kept``: whether the row is the subject's stored state row but for its days (of
+    the subjects ``kept``)."""
+    marks = pl.concat([spelled.with_columns(pl.lit(day, pl.Date).alias("from_day"),
+                                            pl.lit(False).alias("kept")),
+                       kept.with_columns(pl.lit(None, pl.Date).alias("from_day"),
+                                         pl.lit(True).alias("kept"))])
+    return fresh.join(marks, on=KEY, how="left", maintain_order="left").with_columns(
+        pl.col("kept").fill_null(False))
 
 
 def _replace_state(conn: Connection, rows: pl.DataFrame) -> None:
     """Store state ``rows`` as :func:`replace_rows` does, those with a ``from_day``
     (:func:`_taken_on`) copied from their stored spells of that day in the database
-    (with the decay run they name)."""
+    (with the decay run they name), and those ``kept`` by moving their days in place
+    (:func:`move_days`)."""
     if "from_day" not in rows.columns:
         replace_rows(conn, rows)
         return
     spelled = pl.col("from_day").is_not_null()
+    moved = pl.col("kept")
     copied = rows.filter(spelled)
     for (subject_type,), mine in copied.partition_by("subject_type", as_dict=True).items():
         delete_subjects(conn, "subject_state", mine.get_column("subject_id").to_list(),
                         subject_type)
     copy_spell_rows(conn, "subject_state", copied.select(*KEY, "from_day", "decay_run_id"),
                     [*ANSWER_COLUMNS, "next_change", "decays_until"])
-    replace_rows(conn, rows.filter(~spelled).select(list(STATE_SCHEMA)))
+    move_days(conn, rows.filter(moved).select(*KEY, "next_change", "decays_until"))
+    replace_rows(conn, rows.filter(~spelled & ~moved).select(list(STATE_SCHEMA)))
 
 
 def _chain_length(conn: Connection, run_id: int | None) -> int:

@@ -1,0 +1,49 @@
+"""The daily job's state rows in the store (:mod:`creditindex.store.daily_state`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from creditindex.store.daily_state import KEY, STATE_SCHEMA, move_days
+from creditindex.store.db import bulk_insert, get_engine, write_transaction
+from creditindex.store.load import query_frame
+
+
+def _state(n: int) -> pl.DataFrame:
+    return pl.DataFrame({
+        "subject_id": [f"9144{i % (n // 2):014d}" for i in range(n)],
+        "subject_type": ["bidder" if i < n // 2 else "agent" for i in range(n)],
+        "subject_name": [f"名称 {i}" for i in range(n)],
+        "credit_index": [80.0 + i / 100 for i in range(n)],
+        "grade": ["B"] * n, "watch": [""] * n, "deducted": [20.0 - i / 100 for i in range(n)],
+        "restricted": [i % 3 == 0 for i in range(n)], "restricted_in": [None] * n,
+        "reasons": [f"GEN-X -{i}.0; " * 40 for i in range(n)],
+        "next_change": [dt.date(2026, 11, 1) + dt.timedelta(days=i % 9) for i in range(n)],
+        "decays_until": [dt.date(2026, 12, 31) if i % 2 else None for i in range(n)],
+        "decay_run_id": [7 if i % 2 else None for i in range(n)],
+    }, schema=STATE_SCHEMA)
+
+
+def test_moving_days_changes_only_the_days_of_the_rows_named(store_url: str) -> None:
+    """The next change and decay's end of the subjects named (by subject_id and type:
+    the other role of the same id stays) move; every other value and row stays."""
+    state = _state(40)
+    moved = state.filter(pl.col("subject_type") == "bidder").head(7).select(
+        *KEY, pl.lit(dt.date(2027, 3, 1)).alias("next_change"),
+        pl.lit(None, pl.Date).alias("decays_until"))
+    with write_transaction(get_engine(store_url)) as conn:
+        bulk_insert(conn, "subject_state", state)
+        move_days(conn, moved)
+        move_days(conn, moved.clear())
+        stored = query_frame(conn, f"SELECT {', '.join(STATE_SCHEMA)} FROM subject_state",
+                             STATE_SCHEMA)
+        conn.rollback()
+    expected = state.join(moved, on=KEY, how="left", suffix="_new").with_columns(
+        pl.when(pl.col("next_change_new").is_not_null()).then(pl.col(f"{c}_new"))
+        .otherwise(pl.col(c)).alias(c) for c in ("next_change", "decays_until")
+    ).select(list(STATE_SCHEMA))
+    assert_frame_equal(stored.sort(KEY), expected.sort(KEY))
+    assert stored.filter(pl.col("next_change") == dt.date(2027, 3, 1)).height == 7
