@@ -167,19 +167,20 @@ def move_days(conn: Connection, rows: pl.DataFrame) -> None:
     """Set the ``next_change`` and ``decays_until`` of the stored state rows of the
     subjects ``rows`` (subject_id, subject_type, next_change, decays_until) whose answer
     and decay run stay as stored (a decay that goes on): updated in place from a
-    temporary table, not deleted and inserted again with their ~1 KB of reasons."""
+    temporary table, not deleted and inserted again with their reasons."""
     if not rows.height:
         return
     tmp = temp_table(conn, rows, {"subject_id": "VARCHAR(32)", "subject_type": "VARCHAR(16)",
                                   "next_change": "DATE", "decays_until": "DATE"}, key=KEY)
     on = "s.subject_id = k.subject_id AND s.subject_type = k.subject_type"
-    days = "next_change = k.next_change, {0}decays_until = k.decays_until"
     try:
-        if conn.dialect.name == "mysql":
-            conn.exec_driver_sql(f"UPDATE subject_state s JOIN {tmp} k ON {on} "
-                                 f"SET s.{days.format('s.')}")
+        if conn.dialect.name == "mysql":  # no UPDATE ... FROM there
+            conn.exec_driver_sql(f"UPDATE subject_state s JOIN {tmp} k ON {on} SET "
+                                 "s.next_change = k.next_change, "
+                                 "s.decays_until = k.decays_until")
         else:
-            conn.exec_driver_sql(f"UPDATE subject_state AS s SET {days.format('')} "
+            conn.exec_driver_sql("UPDATE subject_state AS s SET next_change = "
+                                 "k.next_change, decays_until = k.decays_until "
                                  f"FROM {tmp} k WHERE {on}")
     finally:
         drop_temp(conn, tmp)
