@@ -59,8 +59,10 @@ def _numpy_sorts_by_simd() -> bool:
     """Whether ``np.sort`` of 32- and 64-bit numbers runs numpy's vectorised quicksort
     (x86-simd-sort, numpy 2.x): a dispatch target of it (AVX-512 or AVX2; named
     ``X86_V4``/``X86_V3`` from numpy 2.4) built into numpy and present in the CPU."""
+    import importlib
+
     try:
-        from numpy._core import _multiarray_umath as umath
+        umath = importlib.import_module("numpy._core._multiarray_umath")
     except ImportError:
         return False
     features: dict[str, bool] = getattr(umath, "__cpu_features__", {})
