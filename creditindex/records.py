@@ -345,8 +345,9 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
     return _canonical(frame), problems
 
 
-def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
-    """Rows read by :func:`checked_rows` in the canonical schema (with origin columns)."""
+def _canonical(frame: pl.DataFrame, *more: pl.Expr) -> pl.DataFrame:
+    """Rows read by :func:`checked_rows` in the canonical schema (with origin columns),
+    and the columns ``more`` of ``frame``."""
     return frame.select(
         *(pl.col(c) for c in ("record_id", "source", "industry", "region", "subject_id",
                               "subject_name", "subject_type", "behaviour_code")),
@@ -361,6 +362,7 @@ def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("basis"),
         pl.col("_publish_until").alias("publish_until"),
         *ORIGIN,
+        *more,
     )
 
 
@@ -638,8 +640,9 @@ def read_records(paths: Sequence[str | Path], rules: RuleSet,
         set(_UNCHECKED) - set(columns))
 
     def keep(frame: pl.DataFrame) -> pl.DataFrame:
-        # the record keys hashed here, on the reading threads, for merge_copies
-        checked = _canonical(frame).with_columns(record_key_hash_expr().alias(RECORD_KEY_HASH))
+        # the record keys hashed here, on the reading threads, for merge_copies (in the
+        # same select: a second one copied the part again)
+        checked = _canonical(frame, record_key_hash_expr().alias(RECORD_KEY_HASH))
         if columns is None:
             return checked
         # the columns not asked for are dropped as soon as they are checked
