@@ -113,11 +113,20 @@ def subjects_with_new_facts(conn: Connection, marks: Marks) -> list[str]:
     return frame.get_column("subject_id").to_list()
 
 
+def answer_columns(conn: Connection, names: list[str]) -> str:
+    """The select list of columns ``names``, ``reasons`` read as bytes on SQLite (its
+    driver then makes no text object of each row's ~1 KB: polars takes the bytes as
+    text, :func:`creditindex.store.load.frame_from_columns`)."""
+    return ", ".join("CAST(reasons AS BLOB)" if c == "reasons" and conn.dialect.name == "sqlite"
+                     else c for c in names)
+
+
 def due_state_rows(conn: Connection, last_day: dt.date, also: list[str]) -> pl.DataFrame:
     """The stored state rows (:data:`STATE_SCHEMA`, every role) of the subject_ids with a
     subject at a change point by ``last_day`` (picked in the database) and of ``also``."""
     day = last_day.isoformat() if conn.dialect.name == "sqlite" else last_day
-    due = query_frame(conn, f"SELECT {', '.join(STATE_SCHEMA)} FROM subject_state WHERE "
+    due = query_frame(conn, f"SELECT {answer_columns(conn, list(STATE_SCHEMA))} FROM "
+                            "subject_state WHERE "
                             "subject_id IN (SELECT subject_id FROM subject_state WHERE "
                             f"next_change <= {placeholder(conn)})", STATE_SCHEMA, (day,))
     have = set(due.get_column("subject_id").to_list())
@@ -127,7 +136,7 @@ def due_state_rows(conn: Connection, last_day: dt.date, also: list[str]) -> pl.D
 
 def state_rows(conn: Connection, subject_ids: list[str]) -> pl.DataFrame:
     """The stored state rows (:data:`STATE_SCHEMA`) of ``subject_ids``."""
-    select_from = f"SELECT {', '.join(STATE_SCHEMA)} FROM subject_state"
+    select_from = f"SELECT {answer_columns(conn, list(STATE_SCHEMA))} FROM subject_state"
     parts = [query_frame(conn, f"{select_from} WHERE {in_list(conn, 'subject_id', ids)}",
                          STATE_SCHEMA, tuple(ids)) for ids in id_chunks(subject_ids)]
     return pl.concat(parts, rechunk=True) if parts else pl.DataFrame(schema=STATE_SCHEMA)

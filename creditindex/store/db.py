@@ -339,6 +339,33 @@ def bulk_insert(conn: Connection, table_name: str, frame: pl.DataFrame,
             bar.update(min(CHUNK, len(rows) - start))
 
 
+def temp_table(conn: Connection, frame: pl.DataFrame, types: Mapping[str, str],
+               key: Sequence[str] = ()) -> str:
+    """A temporary table of ``frame``'s columns ``types`` (name: SQL type) holding its
+    rows, with primary key ``key`` if given; returns its name (dropped by
+    :func:`drop_temp`, or on PostgreSQL at the end of the transaction)."""
+    name = f"tmp_{uuid.uuid4().hex[:12]}"
+    columns = ", ".join([*(f"{quoted(conn, c)} {t}" for c, t in types.items()),
+                         *([f"PRIMARY KEY ({', '.join(key)})"] if key else [])])
+    options = {"postgresql": " ON COMMIT DROP",
+               "mysql": " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"}  # as every table's
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({columns})"
+                         f"{options.get(conn.dialect.name, '')}")
+    if frame.height:
+        bulk_insert(conn, name, frame.select(list(types)))
+    return name
+
+
+def drop_temp(conn: Connection, name: str) -> None:
+    """Drop the temporary table ``name`` (:func:`temp_table`)."""
+    if conn.dialect.name == "mysql":
+        conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {name}")
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+    else:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
+
 def copy_text(frame: pl.DataFrame) -> list[bytes] | None:
     """The rows of ``frame`` in the text format of PostgreSQL's ``COPY`` (what
     psycopg's ``write_row`` sends, made by polars in one go: a tab between fields,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,15 +28,14 @@ from creditindex.reason_exprs import as_reason, reason_expr
 from creditindex.records import RECORD_SCHEMA, read_records, read_table
 from creditindex.store import audit
 from creditindex.store.db import (
-    CHUNK,
     FIELD_SEPARATOR,
     bulk_insert,
-    executemany,
+    drop_temp,
     fetch_packed,
     get_engine,
-    insert_sql,
     read_transaction,
     table,
+    temp_table,
     utcnow,
     write_transaction,
 )
@@ -149,32 +147,9 @@ def _problems(paths: Sequence[str | Path], rows: list[tuple[str, str, str, str]]
 
 def _temp_keys(conn: Connection, frame: pl.DataFrame) -> str:
     """A temporary table of the frame's (source, record_id) keys; returns its name."""
-    name = f"tmp_keys_{uuid.uuid4().hex[:12]}"
-    dialect = conn.dialect.name
-    columns = (f"source varchar({RECORD_TEXT['source']}), "
-               f"record_id varchar({RECORD_TEXT['record_id']})")
-    if dialect == "postgresql":
-        ddl = (f"CREATE TEMPORARY TABLE {name} ({columns},"
-               " PRIMARY KEY (source, record_id)) ON COMMIT DROP")
-    elif dialect == "mysql":
-        ddl = (f"CREATE TEMPORARY TABLE {name} ({columns},"
-               " PRIMARY KEY (source, record_id)) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-    else:
-        ddl = f"CREATE TEMPORARY TABLE {name} (source TEXT, record_id TEXT, " \
-              "PRIMARY KEY (source, record_id))"
-    conn.exec_driver_sql(ddl)
-    sql = insert_sql(conn, name, KEY)
-    rows = frame.select(KEY).rows()
-    for start in range(0, len(rows), CHUNK):
-        executemany(conn, sql, rows[start:start + CHUNK])
-    return name
-
-
-def _drop_temp(conn: Connection, name: str) -> None:
-    if conn.dialect.name == "mysql":
-        conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {name}")
-    elif conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+    return temp_table(conn, frame.select(KEY), {
+        "source": f"varchar({RECORD_TEXT['source']})",
+        "record_id": f"varchar({RECORD_TEXT['record_id']})"}, key=KEY)
 
 
 STORED_SCHEMA: dict[str, pl.DataType] = {"id": pl.Int64(), **RECORD_SCHEMA,
@@ -195,7 +170,7 @@ def stored_copies(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
                   f"penalty_record p ON p.id = e.record_pk {keys} "
                   "WHERE e.kind IN ('revoked', 'repair_granted')", EVENT_SCHEMA)
     finally:
-        _drop_temp(conn, tmp)
+        drop_temp(conn, tmp)
     return apply_events(stored, events)
 
 

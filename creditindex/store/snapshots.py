@@ -58,6 +58,7 @@ from creditindex.store.daily_state import (
     copy_state_to_run,
     decay_ledger_frame,
     decay_ledger_rows,
+    delete_subjects,
     due_state_rows,
     input_marks,
     mark_decay_runs,
@@ -91,6 +92,7 @@ from creditindex.store.rulesets import (
 from creditindex.store.spells import (
     SPELL_LEDGER_SCHEMA,
     SPELL_SCHEMA,
+    copy_spell_rows,
     replace_spells,
     spell_ledger_of,
     spell_names,
@@ -186,17 +188,34 @@ class _Writes:
     as changes, and their ledger rows, in one go per table (not one per day)."""
 
     frames: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+    # the snapshot rows that are stored spells (:meth:`copy`)
+    copies: list[pl.DataFrame] = field(default_factory=list)
 
     def add(self, name: str, frame: pl.DataFrame) -> None:
         """Insert ``frame`` into table ``name`` with the next :meth:`write`."""
         if frame.height:
             self.frames.setdefault(name, []).append(frame)
 
+    def copy(self, run_id: int, day: dt.date, keys: pl.DataFrame) -> None:
+        """Store with the next :meth:`write`, as rows of run ``run_id`` (stored as
+        changes), the stored spells of ``day`` of the subjects ``keys``, copied in the
+        database (:func:`copy_spell_rows`)."""
+        if keys.height:
+            self.copies.append(keys.select(
+                *KEY, pl.lit(day, pl.Date).alias("from_day"),
+                pl.lit(run_id, pl.Int64).alias("run_id"),
+                pl.lit(0, pl.Int64).alias("type_rank")))
+
     def write(self, conn: Connection) -> None:
-        """Insert the rows waiting (before anything reads them in the database)."""
+        """Insert the rows waiting (before anything reads them in the database, and
+        before the spells they copy are replaced)."""
         for name, frames in self.frames.items():
             bulk_insert(conn, name, pl.concat(frames))
+        if self.copies:
+            copy_spell_rows(conn, "snapshot_row",  # in key order: the index grows at its end
+                            pl.concat(self.copies).sort("run_id", *KEY), ANSWER_COLUMNS)
         self.frames.clear()
+        self.copies.clear()
 
 
 def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
@@ -204,7 +223,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
                decay: pl.DataFrame | None, parent: int | None, version: int, actor: str,
                started: dt.datetime, n_state: int | None = None, mark: bool = True,
                spell_decay: pl.DataFrame | None = None, later: _Writes | None = None,
-               latest: Latest | None = None) -> DayResult:
+               latest: Latest | None = None, spelled: pl.DataFrame | None = None
+               ) -> DayResult:
     """Store one day's run on ``conn`` unless the same data or answer is there: the whole
     ``answer`` (ranks included), or the rows ``changed`` since the run ``parent``, or,
     with neither, the whole state (just updated to this day) copied in the database;
@@ -215,7 +235,9 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     decaying answers among the rows stored whose ledger rows are their stored spells'
     (:func:`spell_names`); ``later``: where the rows stored as changes and the ledger
     rows wait to be inserted (none: inserted now); ``latest``: the day's latest run by
-    ``rules`` (:func:`_latest_runs`), if any."""
+    ``rules`` (:func:`_latest_runs`), if any; ``spelled``: the subjects (subject_id,
+    subject_type) whose rows of ``changed`` are their stored spells of the day as they
+    are (copied from them in the database)."""
     runs = table("evaluation_run")
     delta = changed if changed is not None else pl.DataFrame(schema=STATE_SCHEMA)
     digest = frame_digest(answer if answer is not None else delta.select(ANSWER_COLUMNS),
@@ -252,6 +274,9 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     if answer is not None:
         bulk_insert(conn, "snapshot_row", answer.rename(_RENAME).select(run, *SNAPSHOT_COLUMNS))
     elif changed is not None:  # ranks are given when read (they move with others' indices)
+        if spelled is not None and spelled.height:
+            writes.copy(run_id, day, delta.select(KEY).join(spelled, on=KEY, how="semi"))
+            delta = delta.join(spelled, on=KEY, how="anti")
         writes.add("snapshot_row", delta.select(
             run, *ANSWER_COLUMNS, pl.lit(0, pl.Int64).alias("type_rank")))
     else:
@@ -293,6 +318,11 @@ class _Day:
     # ledger rows are in the store: those rows (still counting after the day) are its
     # decay's, named in the database (:func:`spell_names`)
     spell_decay: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={k: pl.String() for k in KEY}))
+    # the subjects (subject_id, subject_type) whose rows of ``fresh`` are their stored
+    # spells of the day as they are (answer, next change, decay's end): stored by copying
+    # those in the database
+    spelled: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema={k: pl.String() for k in KEY}))
 
 
@@ -457,14 +487,18 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
     rows = carry.rows
     new_facts = carry.new_facts
     recomputed = set(new_facts)
-    due = [i for i in dict.fromkeys(rows.filter(pl.col("next_change") <= day).get_column(
-        "subject_id").to_list()) if i not in recomputed]
+    due = [i for i in dict.fromkeys(rows.get_column("subject_id").filter(
+        rows.get_column("next_change") <= day).to_list()) if i not in recomputed]
     carry.new_facts = []
     if not due and not new_facts:
         empty = pl.DataFrame(schema=STATE_SCHEMA)
         return _Day(day, carry.rules, empty, empty, pl.DataFrame(schema={
             name: core.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}))
     taken, taken_decay, spell_decay, rest = _from_spells(carry, due, day)
+    spelled = taken.select(KEY)  # those that are stored spells (not this catch-up's)
+    if carry.respelled:
+        spelled = spelled.filter(~pl.col("subject_id").is_in(
+            pl.Series(list(carry.respelled), dtype=pl.String).implode()))
     ids = list(dict.fromkeys([*new_facts, *rest]))
     parts = [_Fresh(taken, taken_decay, carry.spells.clear(), carry.spell_ledger.clear())]
     if ids:
@@ -500,13 +534,19 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
         if decay.height:
             decay = decay.join(going_on, on=KEY, how="anti")
         spell_decay = spell_decay.join(going_on, on=KEY, how="anti")
-    decayed = before.filter(pl.col("decays_until").is_not_null()).select(KEY)
-    previous = before.select(ANSWER_COLUMNS)
-    changed = pl.concat([
-        fresh.join(previous, on=ANSWER_COLUMNS, how="anti", nulls_equal=True),
-        fresh.filter(pl.col("decays_until").is_not_null()),  # a decay starts anew
-        fresh.join(decayed, on=KEY, how="semi"),  # the stored answer decayed: ends here
-    ]).unique(KEY, keep="first", maintain_order=True).join(going_on, on=KEY, how="anti")
+        spelled = spelled.join(going_on, on=KEY, how="anti")
+    # the rows to store: a new or other answer, a decay that starts anew, or a stored
+    # answer that decayed (it ends here); not those whose decay goes on
+    answer = [c for c in ANSWER_COLUMNS if c not in KEY]
+    seen = fresh.join(before.select(*KEY, pl.col("decays_until").is_not_null().alias(
+        "_decayed"), *(pl.col(c).alias(f"_{c}") for c in answer)), on=KEY, how="left",
+        maintain_order="left")
+    same = pl.col("_decayed").is_not_null() & pl.all_horizontal(
+        pl.col(c).eq_missing(pl.col(f"_{c}")) for c in answer)
+    changed = seen.filter(~same | pl.col("decays_until").is_not_null()
+                          | pl.col("_decayed").fill_null(False)).select(fresh.columns)
+    if going_on.height:
+        changed = changed.join(going_on, on=KEY, how="anti")
     if carry.segments is not None:  # a decay that starts here may go on in later days
         fresh = _anchored(fresh, day)
         if decay.height:
@@ -519,7 +559,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
                 added=carry.rows.height - rows.height, spell_ids=ids,
                 spells=pl.concat([p.spells for p in parts]),
                 spell_ledger=pl.concat([p.spell_ledger for p in parts]),
-                spell_decay=spell_decay)
+                spell_decay=spell_decay, spelled=spelled)
 
 
 def anchor_of(day: dt.date) -> int:
@@ -788,28 +828,30 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
             replace_rows(conn, item.fresh, everyone=True)
             unwritten, n_state, unmarked = [], item.fresh.height, True
         else:
-            unwritten.append(item.fresh)
+            unwritten.append(_taken_on(item.fresh, item.spelled, item.day))
             n_state = None if n_state is None else n_state + item.added
+        mine = unwritten[-1] if unwritten else None
         if whole and item.whole is None:  # copied from the state in the database
-            replace_rows(conn, _with_runs(_newest(unwritten), runs, None))
+            _replace_state(conn, _with_runs(_newest(unwritten), runs, None))
             unwritten, unmarked = [], True
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
                             actor, started, None if whole else n_state, mark=unmarked,
                             spell_decay=item.spell_decay, later=later,
-                            latest=known.get((item.day, item.rules.content_hash)))
+                            latest=known.get((item.day, item.rules.content_hash)),
+                            spelled=item.spelled)
         if result.status != "stored" and unmarked:  # the same answers found stored there
             mark_decay_runs(conn, result.run_id)
         unmarked = False
         runs[anchor_of(item.day)] = result.run_id
-        if unwritten and unwritten[-1] is item.fresh:  # earlier days' rows name their runs
-            unwritten[-1] = _with_runs(item.fresh, runs, result.run_id)
+        if unwritten and unwritten[-1] is mine:  # earlier days' rows name their runs
+            unwritten[-1] = _with_runs(mine, runs, result.run_id)
         if result.status == "stored":
             parent, chain = result.run_id, (0 if whole else chain + 1)
         moved = (result.run_id, item.day, item.rules.content_hash)
         results.append(result)
     later.write(conn)
-    replace_rows(conn, _newest(unwritten))
+    _replace_state(conn, _newest(unwritten))
     if spell_ids:
         replace_spells(conn, spell_ids, spells, spell_ledger)
     if moved is not None:
@@ -822,6 +864,30 @@ def _newest(rows: list[pl.DataFrame]) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema=STATE_SCHEMA)
     return pl.concat(rows).unique(KEY, keep="last", maintain_order=True)
+
+
+def _taken_on(fresh: pl.DataFrame, spelled: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """A day's state rows ``fresh`` with ``from_day``: ``day`` for those of the
+    subjects ``spelled`` (their stored spells of the day as they are), else null."""
+    return fresh.join(spelled.with_columns(pl.lit(day, pl.Date).alias("from_day")), on=KEY,
+                      how="left", maintain_order="left")
+
+
+def _replace_state(conn: Connection, rows: pl.DataFrame) -> None:
+    """Store state ``rows`` as :func:`replace_rows` does, those with a ``from_day``
+    (:func:`_taken_on`) copied from their stored spells of that day in the database
+    (with the decay run they name)."""
+    if "from_day" not in rows.columns:
+        replace_rows(conn, rows)
+        return
+    spelled = pl.col("from_day").is_not_null()
+    copied = rows.filter(spelled)
+    for (subject_type,), mine in copied.partition_by("subject_type", as_dict=True).items():
+        delete_subjects(conn, "subject_state", mine.get_column("subject_id").to_list(),
+                        subject_type)
+    copy_spell_rows(conn, "subject_state", copied.select(*KEY, "from_day", "decay_run_id"),
+                    [*ANSWER_COLUMNS, "next_change", "decays_until"])
+    replace_rows(conn, rows.filter(~spelled).select(list(STATE_SCHEMA)))
 
 
 def _chain_length(conn: Connection, run_id: int | None) -> int:

@@ -31,9 +31,18 @@ from creditindex.store.daily_state import (
     KEY,
     LEDGER_COLUMNS,
     SPELL_KEPT,
+    answer_columns,
     delete_subjects,
 )
-from creditindex.store.db import bulk_insert, fetch_packed, placeholder, table
+from creditindex.store.db import (
+    bulk_insert,
+    drop_temp,
+    fetch_packed,
+    placeholder,
+    quoted,
+    table,
+    temp_table,
+)
 from creditindex.store.load import id_chunks, in_list, query_frame, unpack
 
 SPELL_SCHEMA: dict[str, pl.DataType] = {
@@ -51,7 +60,8 @@ def _day(conn: Connection, day: dt.date) -> dt.date | str:
 def spells_between(conn: Connection, after: dt.date, last: dt.date) -> pl.DataFrame:
     """Every stored spell starting after ``after`` and by ``last`` (:data:`SPELL_SCHEMA`)."""
     p = placeholder(conn)
-    return query_frame(conn, f"SELECT {', '.join(SPELL_SCHEMA)} FROM subject_spell "
+    return query_frame(conn, f"SELECT {answer_columns(conn, list(SPELL_SCHEMA))} FROM "
+                             "subject_spell "
                              f"WHERE from_day > {p} AND from_day <= {p}", SPELL_SCHEMA,
                        (_day(conn, after), _day(conn, last)))
 
@@ -73,6 +83,30 @@ def replace_spells(conn: Connection, subject_ids: list[str] | None, spells: pl.D
     if ledger.height:
         bulk_insert(conn, "spell_ledger", ledger.select(
             *(pl.col(name).alias(column) for name, column in LEDGER_COLUMNS.items())))
+
+
+def copy_spell_rows(conn: Connection, table_name: str, keys: pl.DataFrame,
+                    columns: list[str]) -> None:
+    """Insert into ``table_name`` a row per row of ``keys`` (subject_id, subject_type,
+    from_day, then integer columns): the ``columns`` of the subject's stored spell
+    starting on from_day, and the row's integer columns, copied inside the database (a
+    catch-up stores thousands of rows that are stored spells: their text is not sent
+    back)."""
+    if not keys.height:
+        return
+    values = keys.columns[3:]
+    tmp = temp_table(conn, keys, {"subject_id": "VARCHAR(32)", "subject_type": "VARCHAR(16)",
+                                  "from_day": "DATE", **{c: "BIGINT" for c in values}})
+    try:
+        names = ", ".join(quoted(conn, c) for c in [*columns, *values])
+        taken = ", ".join([*(f"s.{quoted(conn, c)}" for c in columns),
+                           *(f"k.{quoted(conn, c)}" for c in values)])
+        conn.exec_driver_sql(
+            f"INSERT INTO {quoted(conn, table_name)} ({names}) SELECT {taken} FROM {tmp} k "
+            "JOIN subject_spell s ON s.subject_id = k.subject_id AND s.subject_type = "
+            "k.subject_type AND s.from_day = k.from_day")
+    finally:
+        drop_temp(conn, tmp)
 
 
 def spell_ledger_of(conn: Connection, keys: pl.DataFrame) -> pl.DataFrame:

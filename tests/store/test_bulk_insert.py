@@ -11,9 +11,10 @@ import random
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from creditindex.store.daily_state import STATE_SCHEMA
+from creditindex.store.daily_state import ANSWER_COLUMNS, KEY, STATE_SCHEMA
 from creditindex.store.db import bulk_insert, copy_text, get_engine, write_transaction
 from creditindex.store.load import query_frame
+from creditindex.store.spells import SPELL_SCHEMA, copy_spell_rows
 
 TRICKY = ["a\\b", "tab\there", "line\nbreak", "cr\rhere", "\\N", "", "中文 | restricted: x",
           "back\\\\slash\\t", "\x07bell\x0bvt\x0cff\x08bs", "trailing\\"]
@@ -45,6 +46,25 @@ def test_a_bulk_insert_stores_the_frames_values(store_url: str) -> None:
     frame = _frame()
     with write_transaction(get_engine(store_url)) as conn:
         bulk_insert(conn, "subject_state", frame)
+        stored = query_frame(conn, f"SELECT {', '.join(STATE_SCHEMA)} FROM subject_state",
+                             STATE_SCHEMA).sort("subject_id")
+        conn.rollback()
+    assert_frame_equal(stored, frame.sort("subject_id"))
+
+
+def test_rows_copied_from_stored_spells_hold_the_spells_values(store_url: str) -> None:
+    """Rows made of stored spells inside the database (the keys in a temporary table)
+    hold the values of the spells of the day named, each with its own integer values."""
+    frame = _frame()
+    day = dt.date(2026, 5, 1)
+    spells = frame.with_columns(pl.lit(day).alias("from_day")).select(list(SPELL_SCHEMA))
+    later = spells.with_columns(pl.lit(day + dt.timedelta(days=1)).alias("from_day"),
+                                pl.lit("another day").alias("reasons"))
+    keys = frame.select(*KEY, pl.lit(day).alias("from_day"), "decay_run_id")
+    with write_transaction(get_engine(store_url)) as conn:
+        bulk_insert(conn, "subject_spell", pl.concat([later, spells]))
+        copy_spell_rows(conn, "subject_state", keys,
+                        [*ANSWER_COLUMNS, "next_change", "decays_until"])
         stored = query_frame(conn, f"SELECT {', '.join(STATE_SCHEMA)} FROM subject_state",
                              STATE_SCHEMA).sort("subject_id")
         conn.rollback()
