@@ -37,7 +37,14 @@ from creditindex.categories import ALL
 from creditindex.engine.arrays import distinct, sort_values, u64
 from creditindex.engine.codes import KEY_HASHES, key_hash_exprs
 from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows_of
-from creditindex.records import _UNCHECKED, OPTIONAL, REQUIRED, read_checked_parts
+from creditindex.records import (
+    _UNCHECKED,
+    OPTIONAL,
+    RECORD_KEY_HASH,
+    REQUIRED,
+    read_checked_parts,
+    record_key_hash_expr,
+)
 from creditindex.rules import SUBJECT_TYPES, RuleSet
 
 # The texts a compact frame does not hold (read back by :class:`RecordText`).
@@ -124,13 +131,13 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
     parts, starts = read_checked_parts(paths, rules, day, read,
                                        lambda frame: _compact_part(frame, schema))
     whole = _one_frame(parts, schema)
-    if _repeated(whole.get_column("_record_key")).size:
+    if _repeated(whole.get_column(RECORD_KEY_HASH)).size:
         return None
     tie_key = whole.get_column("_tie_key")
     # (a frame of the other columns: ``drop`` put this frame of many pieces in one piece
     # again, ~300 MB more at 10M rows, at the process's peak)
     whole = pl.DataFrame([c for c in whole.get_columns()
-                          if c.name not in ("_record_key", "_tie_key")])
+                          if c.name not in (RECORD_KEY_HASH, "_tie_key")])
     text = RecordText(tuple(str(p) for p in paths), tuple(starts))
     tied = np.flatnonzero(tie_key.is_in(pl.Series(_repeated(tie_key)).implode()).to_numpy())
     del tie_key
@@ -176,7 +183,7 @@ def _compact_part(checked: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.D
         pl.coalesce("_recorded_on", "_decided_on").alias("recorded_on"),
         *(pl.col(f"_{c}").alias(c) for c in ("revoked_on", "repaired_on", "restrict_until")),
         pl.col("_scope_mask").clip(0, ALL).fill_null(0).cast(pl.Int8).alias("restrict_scope"),
-        pl.struct("source", "record_id").hash().alias("_record_key"),
+        record_key_hash_expr().alias(RECORD_KEY_HASH),
     )
     return compact.with_columns(pl.struct(*_ACT, "decided_on").hash().alias("_tie_key"))
 
@@ -197,7 +204,7 @@ def _one_frame(parts: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.
     What the engine reads of them is computed into new arrays anyway (the key hashes
     copied once, into numpy)."""
     if not parts:
-        return pl.DataFrame(schema={**schema, "_record_key": pl.UInt64,
+        return pl.DataFrame(schema={**schema, RECORD_KEY_HASH: pl.UInt64,
                                     "_tie_key": pl.UInt64})
     whole = pl.concat(parts, how="vertical", rechunk=False)
     parts.clear()

@@ -345,8 +345,9 @@ def check_rows(raw: pl.DataFrame, rules: RuleSet, today: dt.date) -> tuple[pl.Da
     return _canonical(frame), problems
 
 
-def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
-    """Rows read by :func:`checked_rows` in the canonical schema (with origin columns)."""
+def _canonical(frame: pl.DataFrame, *more: pl.Expr) -> pl.DataFrame:
+    """Rows read by :func:`checked_rows` in the canonical schema (with origin columns),
+    and the columns ``more`` of ``frame``."""
     return frame.select(
         *(pl.col(c) for c in ("record_id", "source", "industry", "region", "subject_id",
                               "subject_name", "subject_type", "behaviour_code")),
@@ -361,6 +362,7 @@ def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("basis"),
         pl.col("_publish_until").alias("publish_until"),
         *ORIGIN,
+        *more,
     )
 
 
@@ -547,27 +549,43 @@ def _with_origin(frame: pl.DataFrame, file: str, offset: int = 0) -> pl.DataFram
     )
 
 
-def _may_repeat(frame: pl.DataFrame, key: Sequence[str]) -> bool:
-    """Whether two rows may have the same ``key``: two equal hashes of it (found by a sort,
-    lighter than a hash table of every row; polars' sort of numbers is several times
-    quicker than numpy's). The hash of a key is its columns' hashes folded (each one's
-    hash of the hash so far, xor the next column's): a tenth of the cost of hashing a
-    struct of them, and equal keys still hash equal."""
-    folded = pl.col(key[0]).hash()
-    for column in key[1:]:
+# What identifies a record (copies of one are merged: :func:`merge_copies`), and the
+# column of its hash (:func:`record_key_hash_expr`) that a part may carry, hashed on the
+# reading threads.
+RECORD_KEY = ("source", "record_id")
+RECORD_KEY_HASH = "_record_key"
+
+
+def record_key_hash_expr() -> pl.Expr:
+    """A 64-bit hash of each row's record key (source, record_id), equal for equal keys:
+    its columns' hashes folded (each one's hash of the hash so far, xor the next column's),
+    a tenth of the cost of hashing a struct of them."""
+    folded = pl.col(RECORD_KEY[0]).hash()
+    for column in RECORD_KEY[1:]:
         folded = folded.hash() ^ pl.col(column).hash()
-    hashes = frame.select(folded.sort()).to_series().to_numpy()
-    return bool((hashes[1:] == hashes[:-1]).any())
+    return folded
+
+
+def _may_repeat(hashes: pl.Series) -> bool:
+    """Whether two rows may have the same record key: two equal ``hashes`` of it (found by
+    a sort, lighter than a hash table of every row)."""
+    from creditindex.engine.arrays import sort_values  # (the engine imports this module)
+
+    ordered = sort_values(hashes.to_numpy())
+    return bool((ordered[1:] == ordered[:-1]).any())
 
 
 def merge_copies(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
-    """Merge rows with the same (source, record_id), in order of appearance.
+    """Merge rows with the same (source, record_id), in order of appearance (the rows'
+    hashes of it taken from their column :data:`RECORD_KEY_HASH` when they have it).
 
     A later copy may only fill in ``revoked_on`` or ``repaired_on``; any other
     difference is a conflict, reported on the later copy.
     """
-    key = ["source", "record_id"]
-    if not _may_repeat(frame, key):
+    key = list(RECORD_KEY)
+    hashes = (frame.get_column(RECORD_KEY_HASH) if RECORD_KEY_HASH in frame.columns
+              else frame.select(record_key_hash_expr()).to_series())
+    if not _may_repeat(hashes):
         return frame.select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA), []  # type: ignore[arg-type]
     ordered = frame.with_row_index("_order")
     fixed = [c for c in RECORD_SCHEMA if c not in ("revoked_on", "repaired_on", *key)]
@@ -622,7 +640,9 @@ def read_records(paths: Sequence[str | Path], rules: RuleSet,
         set(_UNCHECKED) - set(columns))
 
     def keep(frame: pl.DataFrame) -> pl.DataFrame:
-        checked = _canonical(frame)
+        # the record keys hashed here, on the reading threads, for merge_copies (in the
+        # same select: a second one copied the part again)
+        checked = _canonical(frame, record_key_hash_expr().alias(RECORD_KEY_HASH))
         if columns is None:
             return checked
         # the columns not asked for are dropped as soon as they are checked

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditindex.engine.arrays import byte_order, hash_sort
+from creditindex.engine import arrays
+from creditindex.engine.arrays import byte_order, hash_sort, sort_values
 
 # Hashes spread over every top byte, many repeated (rows of the same subject).
 _POOL = st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=40)
@@ -40,3 +42,22 @@ def test_hash_sort_of_nothing_and_of_every_top_byte() -> None:
     values = rng.integers(0, 2**64 - 1, size=50_000, dtype=np.uint64, endpoint=True)
     values = values[rng.integers(0, values.size, size=200_000)]  # each about four times
     assert np.array_equal(hash_sort(values)[0], np.argsort(values, kind="stable"))
+
+
+@pytest.mark.parametrize("simd", [True, False])
+@settings(deadline=None)
+@given(_POOL, st.lists(st.integers(0, 39), max_size=3000),
+       st.sampled_from(["u8", "i8", "u4", "i4", "f8", "i2"]))
+def test_sort_values_is_numpys_sort_by_either_sort(simd: bool, pool: list[int],
+                                                   picks: list[int], dtype: str) -> None:
+    """By numpy's vectorised sort (where the machine has it) or by polars: the same
+    values ascending."""
+    values = np.array([pool[i % len(pool)] for i in picks], dtype=np.uint64).astype(dtype)
+    if dtype == "f8":
+        values[::7] = np.nan
+    values.flags.writeable = False
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(arrays, "_SIMD_SORT", simd)
+        got = sort_values(values)
+    assert got.dtype == values.dtype
+    assert np.array_equal(got, np.sort(values), equal_nan=dtype == "f8")
