@@ -52,6 +52,7 @@ def copy_of(backend: str, source: str, n: int, prefix: str = "catchup") -> str:
     if backend == "SQLite":
         path = Path("var") / f"{prefix}-{n}.sqlite"
         shutil.copy(source, path)
+        os.sync()  # else the next day's first commit waits for the copy to reach the disk
         return f"sqlite:///{path.resolve()}"
     psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c"]
     subprocess.run([*psql, f"DROP DATABASE IF EXISTS {prefix}_{n}"], check=True)
