@@ -36,6 +36,7 @@ from creditindex.store.db import (
     temp_table,
 )
 from creditindex.store.load import id_chunks, in_list, query_frame, unpack
+from creditindex.text_limits import SUBJECT_ID, SUBJECT_TYPE
 
 # The stored answer of one subject on a day (snapshot_row's columns but the rank).
 ANSWER_SCHEMA: dict[str, pl.DataType] = {
@@ -48,6 +49,8 @@ STATE_SCHEMA: dict[str, pl.DataType] = {**ANSWER_SCHEMA, "next_change": pl.Date(
                                          "decays_until": pl.Date(),
                                          "decay_run_id": pl.Int64()}
 KEY = ["subject_id", "subject_type"]
+# The key's SQL types in a temporary table (the lengths of the store's columns).
+KEY_TYPES = {"subject_id": f"VARCHAR({SUBJECT_ID})", "subject_type": f"VARCHAR({SUBJECT_TYPE})"}
 # Ledger rows kept for decaying answers: the engine's ledger columns they need.
 LEDGER_COLUMNS = {"subject_id": "subject_id", "subject_type": "subject_type",
                   "source": "source", "record_id": "record_id",
@@ -170,8 +173,8 @@ def move_days(conn: Connection, rows: pl.DataFrame) -> None:
     temporary table, not deleted and inserted again with their reasons."""
     if not rows.height:
         return
-    tmp = temp_table(conn, rows, {"subject_id": "VARCHAR(32)", "subject_type": "VARCHAR(16)",
-                                  "next_change": "DATE", "decays_until": "DATE"}, key=KEY)
+    tmp = temp_table(conn, rows, {**KEY_TYPES, "next_change": "DATE", "decays_until": "DATE"},
+                     key=KEY)
     on = "s.subject_id = k.subject_id AND s.subject_type = k.subject_type"
     try:
         if conn.dialect.name == "mysql":  # no UPDATE ... FROM there

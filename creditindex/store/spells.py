@@ -29,6 +29,7 @@ from creditindex.days import to_day
 from creditindex.store.daily_state import (
     ANSWER_SCHEMA,
     KEY,
+    KEY_TYPES,
     LEDGER_COLUMNS,
     SPELL_KEPT,
     answer_columns,
@@ -95,8 +96,8 @@ def copy_spell_rows(conn: Connection, table_name: str, keys: pl.DataFrame,
     if not keys.height:
         return
     values = keys.columns[3:]
-    tmp = temp_table(conn, keys, {"subject_id": "VARCHAR(32)", "subject_type": "VARCHAR(16)",
-                                  "from_day": "DATE", **{c: "BIGINT" for c in values}})
+    tmp = temp_table(conn, keys, {**KEY_TYPES, "from_day": "DATE",
+                                  **{c: "BIGINT" for c in values}})
     try:
         names = ", ".join(quoted(conn, c) for c in [*columns, *values])
         taken = ", ".join([*(f"s.{quoted(conn, c)}" for c in columns),
