@@ -293,6 +293,11 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     return DayResult(day, "stored", run_id, revision, rules.content_hash, n_subjects)
 
 
+def _no_subjects() -> pl.DataFrame:
+    """No subject (subject_id, subject_type)."""
+    return pl.DataFrame(schema={k: pl.String() for k in KEY})
+
+
 @dataclass
 class _Day:
     """One day's work, computed before anything is written: the subjects recomputed
@@ -318,17 +323,14 @@ class _Day:
     # the subjects (subject_id, subject_type) whose decay starts anew from a spell whose
     # ledger rows are in the store: those rows (still counting after the day) are its
     # decay's, named in the database (:func:`spell_names`)
-    spell_decay: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(schema={k: pl.String() for k in KEY}))
+    spell_decay: pl.DataFrame = field(default_factory=_no_subjects)
     # the subjects (subject_id, subject_type) whose rows of ``fresh`` are their stored
     # spells of the day as they are (answer, next change, decay's end): stored by copying
     # those in the database
-    spelled: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(schema={k: pl.String() for k in KEY}))
+    spelled: pl.DataFrame = field(default_factory=_no_subjects)
     # the subjects (subject_id, subject_type) whose rows of ``fresh`` are their stored
     # state rows but for the next change and decay's end (a stored decay goes on)
-    kept: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(schema={k: pl.String() for k in KEY}))
+    kept: pl.DataFrame = field(default_factory=_no_subjects)
 
 
 @dataclass
@@ -628,7 +630,7 @@ def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
     past both days, the rows still counting on a spell's day are the same. ``before``:
     the state rows of ``carry`` of the subjects of ``fresh``."""
     if carry.segments is None:
-        return pl.DataFrame(schema={k: pl.String() for k in KEY})
+        return _no_subjects()
     columns = ["reasons", *STANDING_COLUMNS]
     pair = before.filter(pl.col("decay_run_id").is_not_null()).select(*KEY, *columns).join(
         fresh.filter(pl.col("decays_until").is_not_null()).select(*KEY, *columns), on=KEY,
