@@ -34,7 +34,7 @@ import numpy.typing as npt
 import polars as pl
 
 from creditindex.categories import ALL
-from creditindex.engine.arrays import distinct, sort_values, u64
+from creditindex.engine.arrays import distinct, distinct_places, sort_values, u64
 from creditindex.engine.codes import KEY_HASHES, key_hash_exprs
 from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows_of
 from creditindex.records import (
@@ -89,7 +89,8 @@ class RecordText:
                     ) -> list[pl.DataFrame]:
         """:meth:`gather` of each ``(rows, columns)`` asked, each file read once for them
         all (:func:`creditindex.readers.read_parquet_rows_of`)."""
-        wanted = [distinct(np.asarray(rows, dtype=np.int64)) for rows, _ in asks]
+        placed = [distinct_places(np.asarray(rows, dtype=np.int64)) for rows, _ in asks]
+        wanted = [w for w, _ in placed]
         pieces: list[list[pl.DataFrame]] = [[] for _ in asks]
         ends = (*self.starts[1:], None)
         for path, start, end in zip(self.paths, self.starts, ends, strict=True):
@@ -103,12 +104,12 @@ class RecordText:
                     if lo < hi:
                         into.append(frame)
         out = []
-        for (rows, columns), w, parts in zip(asks, wanted, pieces, strict=True):
+        for (_, columns), (_, places), parts in zip(asks, placed, pieces, strict=True):
             text = (pl.concat(parts) if parts
                     else pl.DataFrame(schema={c: pl.String for c in columns}))
             if "subject_id" in columns:
                 text = text.with_columns(pl.col("subject_id").str.to_uppercase())
-            out.append(text.select(pl.all().gather(pl.Series(np.searchsorted(w, rows)))))
+            out.append(text.select(pl.all().gather(pl.Series(places))))
         return out
 
 

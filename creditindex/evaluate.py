@@ -25,7 +25,12 @@ from creditindex import engine, restrict
 from creditindex.categories import CATEGORIES, scope_text_expr
 from creditindex.compact import TEXT_COLUMNS
 from creditindex.days import to_date, to_day
-from creditindex.engine.arrays import distinct, in_parallel, lexical_order, lexical_positions
+from creditindex.engine.arrays import (
+    distinct_places,
+    in_parallel,
+    lexical_order,
+    lexical_positions,
+)
 from creditindex.engine.codes import SubjectCodes, subject_codes
 from creditindex.engine.ledger import BehaviourTable, LedgerArrays, RowColumns, compile_ledger
 from creditindex.engine.restrictions import Entries, RecordRestrictions, record_restrictions
@@ -260,7 +265,7 @@ def compute_lazy(data: CreditData, on: dt.date | int, known_on: dt.date | int | 
     k = d if known_on is None else _day(known_on)
     rules = data.rules
     facts = day_facts(data.records, rules, d, k)
-    bar_at = distinct(facts.bars.row)
+    bar_at, bar_place = distinct_places(facts.bars.row)
     bar_columns = ["subject_id", "subject_type", "record_id", "source", "behaviour_code",
                    "document_no", "basis"]
     # What the answer shows of the records is gathered now; the texts not held (compact
@@ -284,7 +289,7 @@ def compute_lazy(data: CreditData, on: dt.date | int, known_on: dt.date | int | 
     by_grade = _grade_bars(scores, rules, pl.lit(d, pl.Int32))
     causes = [
         restrict.bar_restrictions(
-            bar_text, rules, replace(facts.bars, row=np.searchsorted(bar_at, facts.bars.row))),
+            bar_text, rules, replace(facts.bars, row=bar_place)),
         restrict.suspension_restrictions(keys, rules, facts.table, facts.suspensions),
         listed,
     ]
@@ -406,11 +411,11 @@ def compute_many(data: CreditData, wanted: pl.DataFrame, compiled: Compiled
         pl.int_range(pl.len(), dtype=pl.Int32).alias("_code"),
         pairs.get_column("subject_name"), pairs.get_column("day"))
     by_grade = _grade_bars(scores, rules, pl.col("day"))
-    bar_at = distinct(facts.bars.row)
+    bar_at, bar_place = distinct_places(facts.bars.row)
     bars = restrict.bar_restrictions(
         _rows_of(data, bar_at, ["subject_id", "subject_type", "record_id", "source",
                                 "behaviour_code", "document_no", "basis"]),
-        rules, replace(facts.bars, row=np.searchsorted(bar_at, facts.bars.row))
+        rules, replace(facts.bars, row=bar_place)
     ).with_columns(pid.gather(pl.Series(facts.bars.code)).alias("subject_id"))
     ids = pairs.select("subject_id", "day", "_pid").unique("_pid")
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from creditindex.engine import arrays
-from creditindex.engine.arrays import byte_order, hash_sort, sort_values
+from creditindex.engine.arrays import byte_order, distinct_places, hash_sort, sort_values
 
 # Hashes spread over every top byte, many repeated (rows of the same subject).
 _POOL = st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=40)
@@ -75,3 +75,14 @@ def test_hash_sort_of_values_sharing_their_high_bits(pool: list[int], picks: lis
     order, ordered = hash_sort(values)
     assert np.array_equal(order, np.argsort(values, kind="stable"))
     assert np.array_equal(ordered, values[order])
+
+
+@settings(deadline=None)
+@given(st.lists(st.integers(-(2**40), 2**40), max_size=400), st.sampled_from(["i8", "u4", "f8"]))
+def test_distinct_places_is_unique_with_its_inverse(values: list[int], dtype: str) -> None:
+    array = np.abs(np.array(values, dtype=np.int64)).astype(dtype) if dtype[0] == "u" else (
+        np.array(values, dtype=np.int64).astype(dtype))
+    found, places = distinct_places(array)
+    expected, inverse = np.unique(array, return_inverse=True)
+    assert np.array_equal(found, expected)
+    assert places.dtype == np.int64 and np.array_equal(places, inverse)

@@ -118,6 +118,18 @@ def distinct(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return ordered[runs(ordered)]
 
 
+def distinct_places(values: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], IntArray]:
+    """:func:`distinct` of ``values`` and each value's place among them (``np.unique``
+    with ``return_inverse``), by one argsort: ``np.searchsorted`` of values in no order
+    misses the cache at every step (1.5 million row numbers: 0.7 s of CPU, this 0.1 s)."""
+    by_value = np.argsort(values)
+    ordered = values[by_value]
+    new = runs(ordered)
+    places = np.empty(values.size, dtype=np.int64)
+    places[by_value] = np.cumsum(new) - 1
+    return ordered[new], places
+
+
 def runs(sorted_values: npt.NDArray[Any]) -> BoolArray:
     """True where a run of equal values starts."""
     new = np.empty(sorted_values.size, dtype=np.bool_)
