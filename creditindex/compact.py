@@ -19,15 +19,18 @@ decision day). So the compact frame keeps, per row, only what the engine compute
 Every other text, subject_id included, is read back from the files, for the rows an
 answer shows, by :class:`RecordText`. Files whose rows repeat a (source, record_id) are
 not made compact (their copies are merged on the canonical frame):
-:func:`read_compact_records` says so by returning ``None``.
+:func:`read_compact_records` says so by returning ``None``. It also gives the frame's
+subject codes (found while the copies' texts are read back).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +38,7 @@ import polars as pl
 
 from creditindex.categories import ALL
 from creditindex.engine.arrays import distinct, distinct_places, sort_values, u64
-from creditindex.engine.codes import KEY_HASHES, key_hash_exprs
+from creditindex.engine.codes import KEY_HASHES, SubjectCodes, key_hash_exprs, subject_codes
 from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows_of
 from creditindex.records import (
     _UNCHECKED,
@@ -113,14 +116,26 @@ class RecordText:
         return out
 
 
+class CompactRecords(NamedTuple):
+    """What :func:`read_compact_records` reads: the compact frame, where its texts are, and
+    its subject codes (:func:`creditindex.engine.codes.subject_codes` of ``records``)."""
+
+    records: pl.DataFrame
+    text: RecordText
+    codes: SubjectCodes
+
+
 def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
-                         today: dt.date | None = None
-                         ) -> tuple[pl.DataFrame, RecordText] | None:
+                         today: dt.date | None = None) -> CompactRecords | None:
     """Read and check Parquet record files (every check of
-    :func:`creditindex.records.read_records`, the same problems) into a compact frame
-    and where its texts are; ``None`` when a file is not Parquet, the files hold fewer
-    than :data:`COMPACT_FROM` rows, or two rows share a (source, record_id) (copies to
-    merge): read the canonical frame instead."""
+    :func:`creditindex.records.read_records`, the same problems) into a compact frame,
+    where its texts are and its subject codes; ``None`` when a file is not Parquet, the
+    files hold fewer than :data:`COMPACT_FROM` rows, or two rows share a (source,
+    record_id) (copies to merge): read the canonical frame instead.
+
+    Once the parts are read, the work on one core is done two things at once: the check
+    for repeated record keys beside the search for copies of an act, and the subject
+    codes beside the order of those copies (its texts read back from the files)."""
     if any(Path(p).suffix.lower() not in PARQUET_SUFFIXES for p in paths):
         return None
     if _rows_in(paths) < COMPACT_FROM:
@@ -132,17 +147,23 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
     parts, starts = read_checked_parts(paths, rules, day, read,
                                        lambda frame: _compact_part(frame, schema))
     whole = _one_frame(parts, schema)
-    if _repeated(whole.get_column(RECORD_KEY_HASH)).size:
-        return None
-    tie_key = whole.get_column("_tie_key")
+    with ThreadPoolExecutor(1) as pool:
+        repeated = pool.submit(_repeated, whole.get_column(RECORD_KEY_HASH))
+        tie_key = whole.get_column("_tie_key")
+        tied = np.flatnonzero(
+            tie_key.is_in(pl.Series(_repeated(tie_key)).implode()).to_numpy())
+        del tie_key
+        if repeated.result().size:
+            return None
     # (a frame of the other columns: ``drop`` put this frame of many pieces in one piece
     # again, ~300 MB more at 10M rows, at the process's peak)
     whole = pl.DataFrame([c for c in whole.get_columns()
                           if c.name not in (RECORD_KEY_HASH, "_tie_key")])
     text = RecordText(tuple(str(p) for p in paths), tuple(starts))
-    tied = np.flatnonzero(tie_key.is_in(pl.Series(_repeated(tie_key)).implode()).to_numpy())
-    del tie_key
-    return whole.with_columns(_copy_order(whole, tied, text)), text
+    with ThreadPoolExecutor(1) as pool:
+        codes = pool.submit(subject_codes, whole)
+        copies = _copy_order(whole, tied, text)
+        return CompactRecords(whole.with_columns(copies), text, codes.result())
 
 
 # What makes rows copies of one act (with the decision day): subject, role, behaviour.

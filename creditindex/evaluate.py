@@ -70,6 +70,8 @@ class CreditData:
     manual: pl.DataFrame | None = None
     # Set when ``records`` is compact (:mod:`creditindex.compact`): where its texts are.
     text: RecordText | None = None
+    # The subject codes of ``records`` (:func:`subject_codes`), when the reader found them.
+    codes: SubjectCodes | None = None
     _cache: dict[str, pl.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     def for_subjects(self, subject_ids: Sequence[str]) -> CreditData:
@@ -264,7 +266,7 @@ def compute_lazy(data: CreditData, on: dt.date | int, known_on: dt.date | int | 
     d = _day(on)
     k = d if known_on is None else _day(known_on)
     rules = data.rules
-    facts = day_facts(data.records, rules, d, k)
+    facts = day_facts(data.records, rules, d, k, codes=data.codes)
     bar_at, bar_place = distinct_places(facts.bars.row)
     bar_columns = ["subject_id", "subject_type", "record_id", "source", "behaviour_code",
                    "document_no", "basis"]

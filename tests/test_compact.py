@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from creditindex import evaluate
 from creditindex.cli import main
 from creditindex.compact import read_compact_records
+from creditindex.engine.codes import SubjectCodes, subject_codes
 from creditindex.errors import InputError
 from creditindex.generate import generate_records, generate_subjects
 from creditindex.readers import read_parquet_rows, read_parquet_rows_of, read_table
@@ -67,16 +68,24 @@ def test_compact_answer_is_the_canonical_answer(tmp_path: Path,
     paths = _write(tmp_path, _records())
     found = read_compact_records(paths, rules, today=DAY)
     assert found is not None
-    compact, text = found
+    compact, text, found_codes = found
     assert (compact.get_column("_copy_rank") >= 0).sum() > 300
+    _assert_same_codes(found_codes, subject_codes(compact))
     canonical = read_records(paths, rules, today=DAY, columns=SCORING_COLUMNS)
     for on, known_on in ((DAY, None), (dt.date(2025, 6, 30), dt.date(2025, 6, 1))):
         want = evaluate.compute(evaluate.CreditData(records=canonical, rules=rules),
                                 on, known_on)
-        got = evaluate.compute(evaluate.CreditData(records=compact, rules=rules, text=text),
-                               on, known_on)
-        assert got.equals(want)
+        for given in (None, found_codes):
+            got = evaluate.compute(evaluate.CreditData(records=compact, rules=rules,
+                                                       text=text, codes=given),
+                                   on, known_on)
+            assert got.equals(want)
         assert want.filter(pl.col("restricted")).height > 0
+
+
+def _assert_same_codes(a: SubjectCodes, b: SubjectCodes) -> None:
+    for name in ("order", "offsets", "first_row", "hash_a", "hash_b"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
 
 
 def test_text_read_back_is_as_first_read(tmp_path: Path,
@@ -98,7 +107,7 @@ def test_rows_asked_together_read_as_asked_alone(tmp_path: Path,
     paths = _write(tmp_path, _records(), parts=2)
     found = read_compact_records(paths, load_rules(), today=DAY)
     assert found is not None
-    compact, text = found
+    compact, text, _ = found
     n = compact.height
     asks = [(np.array([n - 1, 0, 7, 7, 2500]), ["subject_id", "subject_name"]),
             (np.array([3, n - 2, 1999, 2000]), ["subject_id", "record_id", "document_no"]),
@@ -201,12 +210,13 @@ def test_colliding_first_key_hashes_change_no_answer(tmp_path: Path,
     paths = _write(tmp_path, _records(2000))
     found = read_compact_records(paths, rules, today=DAY)
     assert found is not None
-    compact, text = found
+    compact, text, found_codes = found
     assert "subject_id" not in compact.columns
     assert compact.get_column(codes.KEY_HASHES[0]).n_unique() <= 5
     canonical = read_records(paths, rules, today=DAY, columns=SCORING_COLUMNS)
     want = evaluate.compute(evaluate.CreditData(records=canonical, rules=rules), DAY)
-    got = evaluate.compute(evaluate.CreditData(records=compact, rules=rules, text=text), DAY)
+    got = evaluate.compute(evaluate.CreditData(records=compact, rules=rules, text=text,
+                                               codes=found_codes), DAY)
     assert fallbacks
     assert got.equals(want)
 
@@ -227,6 +237,6 @@ def test_subject_ids_read_back_as_first_read(tmp_path: Path) -> None:
         paths = _write(tmp_path / name, frame, parts=1)
         found = read_compact_records(paths, rules, today=DAY)
         assert found is not None
-        answers.append(evaluate.compute(evaluate.CreditData(records=found[0], rules=rules,
-                                                            text=found[1]), DAY))
+        answers.append(evaluate.compute(evaluate.CreditData(
+            records=found.records, rules=rules, text=found.text, codes=found.codes), DAY))
     assert answers[1].equals(answers[0])

@@ -187,7 +187,8 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
 
             found = read_compact_records(records_paths, rules, today=today)
         if found is not None:
-            data = CreditData(records=found[0], rules=rules, text=found[1])
+            data = CreditData(records=found.records, rules=rules, text=found.text,
+                              codes=found.codes)
         else:
             data = CreditData(records=read_records(records_paths, rules, today=today,
                                                    columns=record_columns), rules=rules)
@@ -208,7 +209,7 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
                                                         how="diagonal_relaxed")
     return CreditData(records=data.records, rules=data.rules,
                       subjects=subjects if subjects is not None else data.subjects,
-                      lists=lists, manual=manual, text=data.text)
+                      lists=lists, manual=manual, text=data.text, codes=data.codes)
 
 
 def _read_lists(paths: Sequence[str]) -> pl.DataFrame | None:

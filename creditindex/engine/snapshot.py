@@ -6,6 +6,7 @@ records in parts of whole subjects (:func:`day_facts`); :func:`snapshot` is its 
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,14 +82,18 @@ def day_facts(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
     d = day if isinstance(day, int) else to_day(day)
     k = d if known_on is None else (known_on if isinstance(known_on, int)
                                    else to_day(known_on))
-    if codes is None:
-        codes = subject_codes(records)
     table = BehaviourTable.of(rules)
+    if codes is None:  # the codes and the row columns at once (each mostly on one core)
+        with ThreadPoolExecutor(1) as pool:
+            found = pool.submit(RowColumns.of, records, table, k)
+            codes = subject_codes(records)
+            columns = found.result()
+    else:
+        columns = RowColumns.of(records, table, k)
     expert = np.asarray((records.get_column("subject_type").gather(
         pl.Series(codes.first_row)) == "expert").to_numpy(), dtype=np.bool_)
     deducted = np.zeros(codes.size, dtype=np.float64)
     latest_row = np.zeros(codes.size, dtype=np.int64)
-    columns = RowColumns.of(records, table, k)
 
     def part(chunk: tuple[int, int]) -> tuple[Entries, Entries, Suspensions]:
         lo, hi = chunk
