@@ -20,7 +20,7 @@ Every other text, subject_id included, is read back from the files, for the rows
 answer shows, by :class:`RecordText`. Files whose rows repeat a (source, record_id) are
 not made compact (their copies are merged on the canonical frame):
 :func:`read_compact_records` says so by returning ``None``. It also gives the frame's
-subject codes (found while the copies' texts are read back).
+subject codes and row columns (found while the copies' texts are read back).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import polars as pl
 from creditindex.categories import ALL
 from creditindex.engine.arrays import distinct, distinct_places, sort_values, u64
 from creditindex.engine.codes import KEY_HASHES, SubjectCodes, key_hash_exprs, subject_codes
+from creditindex.engine.ledger import BehaviourTable, RowColumns
 from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows_of
 from creditindex.records import (
     _UNCHECKED,
@@ -117,25 +118,31 @@ class RecordText:
 
 
 class CompactRecords(NamedTuple):
-    """What :func:`read_compact_records` reads: the compact frame, where its texts are, and
-    its subject codes (:func:`creditindex.engine.codes.subject_codes` of ``records``)."""
+    """What :func:`read_compact_records` reads: the compact frame, where its texts are,
+    its subject codes (:func:`creditindex.engine.codes.subject_codes` of ``records``) and,
+    when asked for, its rows as the ledger reads them as known on a day
+    (:class:`creditindex.engine.ledger.RowColumns`)."""
 
     records: pl.DataFrame
     text: RecordText
     codes: SubjectCodes
+    columns: RowColumns | None = None
 
 
 def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
-                         today: dt.date | None = None) -> CompactRecords | None:
+                         today: dt.date | None = None, known_on: int | None = None
+                         ) -> CompactRecords | None:
     """Read and check Parquet record files (every check of
     :func:`creditindex.records.read_records`, the same problems) into a compact frame,
-    where its texts are and its subject codes; ``None`` when a file is not Parquet, the
-    files hold fewer than :data:`COMPACT_FROM` rows, or two rows share a (source,
-    record_id) (copies to merge): read the canonical frame instead.
+    where its texts are, its subject codes and, with ``known_on`` (a day), its row
+    columns as known on that day; ``None`` when a file is not Parquet, the files hold
+    fewer than :data:`COMPACT_FROM` rows, or two rows share a (source, record_id) (copies
+    to merge): read the canonical frame instead.
 
     Once the parts are read, the work on one core is done two things at once: the check
     for repeated record keys beside the search for copies of an act, and the subject
-    codes beside the order of those copies (its texts read back from the files)."""
+    codes and row columns beside the order of those copies (its texts read back from the
+    files)."""
     if any(Path(p).suffix.lower() not in PARQUET_SUFFIXES for p in paths):
         return None
     if _rows_in(paths) < COMPACT_FROM:
@@ -160,10 +167,14 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
     whole = pl.DataFrame([c for c in whole.get_columns()
                           if c.name not in (RECORD_KEY_HASH, "_tie_key")])
     text = RecordText(tuple(str(p) for p in paths), tuple(starts))
+    def engine_input() -> tuple[SubjectCodes, RowColumns | None]:
+        return subject_codes(whole), (None if known_on is None else RowColumns.of(
+            whole, BehaviourTable.of(rules), known_on))
+
     with ThreadPoolExecutor(1) as pool:
-        codes = pool.submit(subject_codes, whole)
+        found = pool.submit(engine_input)
         copies = _copy_order(whole, tied, text)
-        return CompactRecords(whole.with_columns(copies), text, codes.result())
+        return CompactRecords(whole.with_columns(copies), text, *found.result())
 
 
 # What makes rows copies of one act (with the decision day): subject, role, behaviour.

@@ -70,8 +70,10 @@ class CreditData:
     manual: pl.DataFrame | None = None
     # Set when ``records`` is compact (:mod:`creditindex.compact`): where its texts are.
     text: RecordText | None = None
-    # The subject codes of ``records`` (:func:`subject_codes`), when the reader found them.
+    # The subject codes of ``records`` (:func:`subject_codes`) and its row columns as known
+    # on a day (:class:`RowColumns`), when the reader found them.
     codes: SubjectCodes | None = None
+    columns: RowColumns | None = None
     _cache: dict[str, pl.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     def for_subjects(self, subject_ids: Sequence[str]) -> CreditData:
@@ -266,7 +268,7 @@ def compute_lazy(data: CreditData, on: dt.date | int, known_on: dt.date | int | 
     d = _day(on)
     k = d if known_on is None else _day(known_on)
     rules = data.rules
-    facts = day_facts(data.records, rules, d, k, codes=data.codes)
+    facts = day_facts(data.records, rules, d, k, codes=data.codes, columns=data.columns)
     bar_at, bar_place = distinct_places(facts.bars.row)
     bar_columns = ["subject_id", "subject_type", "record_id", "source", "behaviour_code",
                    "document_no", "basis"]

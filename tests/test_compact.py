@@ -15,7 +15,9 @@ from click.testing import CliRunner
 from creditindex import evaluate
 from creditindex.cli import main
 from creditindex.compact import read_compact_records
+from creditindex.days import to_day
 from creditindex.engine.codes import SubjectCodes, subject_codes
+from creditindex.engine.ledger import BehaviourTable, RowColumns
 from creditindex.errors import InputError
 from creditindex.generate import generate_records, generate_subjects
 from creditindex.readers import read_parquet_rows, read_parquet_rows_of, read_table
@@ -66,25 +68,37 @@ def test_compact_answer_is_the_canonical_answer(tmp_path: Path,
     monkeypatch.setattr("creditindex.readers.PART_ROWS", 1000)  # many parts per file
     rules = load_rules()
     paths = _write(tmp_path, _records())
-    found = read_compact_records(paths, rules, today=DAY)
-    assert found is not None
-    compact, text, found_codes = found
-    assert (compact.get_column("_copy_rank") >= 0).sum() > 300
-    _assert_same_codes(found_codes, subject_codes(compact))
     canonical = read_records(paths, rules, today=DAY, columns=SCORING_COLUMNS)
     for on, known_on in ((DAY, None), (dt.date(2025, 6, 30), dt.date(2025, 6, 1))):
+        k = to_day(known_on or on)
+        found = read_compact_records(paths, rules, today=DAY, known_on=k)
+        assert found is not None
+        compact, text, found_codes, found_columns = found
+        assert (compact.get_column("_copy_rank") >= 0).sum() > 300
+        _assert_same_codes(found_codes, subject_codes(compact))
+        assert found_columns is not None
+        _assert_same_columns(found_columns, RowColumns.of(compact, BehaviourTable.of(rules), k))
         want = evaluate.compute(evaluate.CreditData(records=canonical, rules=rules),
                                 on, known_on)
-        for given in (None, found_codes):
-            got = evaluate.compute(evaluate.CreditData(records=compact, rules=rules,
-                                                       text=text, codes=given),
-                                   on, known_on)
+        # what the reader found, or not, or row columns of another day (not used)
+        other = RowColumns.of(compact, BehaviourTable.of(rules), k - 400)
+        for codes_given, columns_given in ((None, None), (found_codes, found_columns),
+                                           (found_codes, other)):
+            got = evaluate.compute(evaluate.CreditData(
+                records=compact, rules=rules, text=text, codes=codes_given,
+                columns=columns_given), on, known_on)
             assert got.equals(want)
         assert want.filter(pl.col("restricted")).height > 0
 
 
 def _assert_same_codes(a: SubjectCodes, b: SubjectCodes) -> None:
     for name in ("order", "offsets", "first_row", "hash_a", "hash_b"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def _assert_same_columns(a: RowColumns, b: RowColumns) -> None:
+    assert a.known_on == b.known_on
+    for name in ("counts", "decided", "recorded", "repaired", "until", "scope", "beh"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
 
 
@@ -107,7 +121,7 @@ def test_rows_asked_together_read_as_asked_alone(tmp_path: Path,
     paths = _write(tmp_path, _records(), parts=2)
     found = read_compact_records(paths, load_rules(), today=DAY)
     assert found is not None
-    compact, text, _ = found
+    compact, text, _, _ = found
     n = compact.height
     asks = [(np.array([n - 1, 0, 7, 7, 2500]), ["subject_id", "subject_name"]),
             (np.array([3, n - 2, 1999, 2000]), ["subject_id", "record_id", "document_no"]),
@@ -210,7 +224,7 @@ def test_colliding_first_key_hashes_change_no_answer(tmp_path: Path,
     paths = _write(tmp_path, _records(2000))
     found = read_compact_records(paths, rules, today=DAY)
     assert found is not None
-    compact, text, found_codes = found
+    compact, text, found_codes, _ = found
     assert "subject_id" not in compact.columns
     assert compact.get_column(codes.KEY_HASHES[0]).n_unique() <= 5
     canonical = read_records(paths, rules, today=DAY, columns=SCORING_COLUMNS)

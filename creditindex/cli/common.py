@@ -154,7 +154,8 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
               subject_ids: Sequence[str] | None = None,
               manual_path: str | None = None,
               record_columns: Collection[str] | None = None,
-              compact: bool = False, direct: bool = False) -> CreditData:
+              compact: bool = False, direct: bool = False,
+              known_on: dt.date | None = None) -> CreditData:
     """Everything a command reads, from files or from the store. From the store, the rule
     set is ``rules_path`` or else the version in force on ``on`` (the day asked);
     ``subject_ids``: the command answers about these subjects only, so the store reads
@@ -163,9 +164,10 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
     (:func:`creditindex.records.read_records`; default all). ``compact``: the command
     reads the records' texts only for the rows it shows, so record files are kept
     compact when they can be (:mod:`creditindex.compact`; not with ``list_paths``,
-    whose matching reads every name a subject goes by). ``direct``: read the store
-    through the database's own driver where it can (:func:`creditindex.store.load.
-    load_data`)."""
+    whose matching reads every name a subject goes by); ``known_on``: the day compact
+    records will be read as known on (their row columns are found as they are read).
+    ``direct``: read the store through the database's own driver where it can
+    (:func:`creditindex.store.load.load_data`)."""
     import polars as pl
 
     from creditindex.evaluate import CreditData
@@ -184,11 +186,13 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
         found = None
         if compact and not list_paths:
             from creditindex.compact import read_compact_records
+            from creditindex.days import to_day
 
-            found = read_compact_records(records_paths, rules, today=today)
+            found = read_compact_records(records_paths, rules, today=today, known_on=(
+                None if known_on is None else to_day(known_on)))
         if found is not None:
             data = CreditData(records=found.records, rules=rules, text=found.text,
-                              codes=found.codes)
+                              codes=found.codes, columns=found.columns)
         else:
             data = CreditData(records=read_records(records_paths, rules, today=today,
                                                    columns=record_columns), rules=rules)
@@ -209,7 +213,8 @@ def load_data(rules_path: str | None, records_paths: Sequence[str], db_url: str 
                                                         how="diagonal_relaxed")
     return CreditData(records=data.records, rules=data.rules,
                       subjects=subjects if subjects is not None else data.subjects,
-                      lists=lists, manual=manual, text=data.text, codes=data.codes)
+                      lists=lists, manual=manual, text=data.text, codes=data.codes,
+                      columns=data.columns)
 
 
 def _read_lists(paths: Sequence[str]) -> pl.DataFrame | None:

@@ -87,7 +87,8 @@ def compute(rules_path: str | None, records_paths: tuple[str, ...], db_url: str 
     # Written to CSV by a streaming sink: the reasons' texts are made a part at a time.
     emit(evaluate.compute_lazy(load_data(rules_path, records_paths, db_url, list_paths,
                                          subjects_path, on=on, manual_path=manual_path,
-                                         record_columns=SCORING_COLUMNS, compact=True),
+                                         record_columns=SCORING_COLUMNS, compact=True,
+                                         known_on=known_on or on),
                                on, known_on, category=category, financier=financier), out)
     if db_url is None:  # files only: nothing left open
         may_end_at_once()

@@ -75,20 +75,25 @@ def _latest_rows(codes: SubjectCodes, columns: RowColumns, lo: int, hi: int) -> 
 
 
 def day_facts(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
-              known_on: dt.date | int | None = None, codes: SubjectCodes | None = None
-              ) -> DayFacts:
+              known_on: dt.date | int | None = None, codes: SubjectCodes | None = None,
+              columns: RowColumns | None = None) -> DayFacts:
     """The facts of the day's answer on ``day`` as known on ``known_on`` (default
-    ``day``), computed in parts of whole subjects, in parallel."""
+    ``day``), computed in parts of whole subjects, in parallel. ``codes`` and ``columns``
+    (as known on ``known_on``): those of ``records`` when the caller has them."""
     d = day if isinstance(day, int) else to_day(day)
     k = d if known_on is None else (known_on if isinstance(known_on, int)
                                    else to_day(known_on))
     table = BehaviourTable.of(rules)
-    if codes is None:  # the codes and the row columns at once (each mostly on one core)
+    if columns is not None and columns.known_on != k:
+        columns = None
+    if codes is None and columns is None:  # both at once (each mostly on one core)
         with ThreadPoolExecutor(1) as pool:
             found = pool.submit(RowColumns.of, records, table, k)
             codes = subject_codes(records)
             columns = found.result()
-    else:
+    if codes is None:
+        codes = subject_codes(records)
+    if columns is None:
         columns = RowColumns.of(records, table, k)
     expert = np.asarray((records.get_column("subject_type").gather(
         pl.Series(codes.first_row)) == "expert").to_numpy(), dtype=np.bool_)
