@@ -63,16 +63,20 @@ def test_sort_values_is_numpys_sort_by_either_sort(simd: bool, pool: list[int],
     assert np.array_equal(got, np.sort(values), equal_nan=dtype == "f8")
 
 
+@pytest.mark.parametrize("simd", [True, False])
 @settings(deadline=None)
 @given(st.lists(st.integers(0, 2**16 - 1), min_size=1, max_size=12),
        st.lists(st.integers(0, 11), max_size=3000), st.integers(40, 63))
-def test_hash_sort_of_values_sharing_their_high_bits(pool: list[int], picks: list[int],
-                                                     high: int) -> None:
+def test_hash_sort_of_values_sharing_their_high_bits(simd: bool, pool: list[int],
+                                                     picks: list[int], high: int) -> None:
     """Values that differ only in the low bits that hold the rows' numbers (their high
-    bits equal or few): still a stable sort of the whole values."""
+    bits equal or few): still a stable sort of the whole values, by either sort."""
     top = np.uint64(1 << high)
     values = np.array([pool[i % len(pool)] for i in picks], dtype=np.uint64) | top
-    order, ordered = hash_sort(values)
+    values.flags.writeable = False
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(arrays, "_SIMD_SORT", simd)
+        order, ordered = hash_sort(values)
     assert np.array_equal(order, np.argsort(values, kind="stable"))
     assert np.array_equal(ordered, values[order])
 

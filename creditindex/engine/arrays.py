@@ -57,7 +57,10 @@ def hash_sort(values: U64Array) -> tuple[U32Array, U64Array]:
     low = np.uint64((1 << shift) - 1)
     packed = values & ~low
     packed |= np.arange(n, dtype=np.uint64)
-    packed = sort_values(packed)
+    if _SIMD_SORT:
+        packed.sort()  # in place: no second copy at the process's peak
+    else:  # (polars' sort: its memory is read-only to numpy)
+        packed = np.array(sort_values(packed))
     # the row numbers: the low 32 bits of each value (the first half on little-endian)
     order = (packed.view(np.uint32)[::2] & np.uint32(low) if np.little_endian
              else (packed & low).astype(np.uint32))
