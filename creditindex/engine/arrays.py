@@ -42,6 +42,9 @@ def stable_argsort(values: npt.NDArray[Any]) -> U32Array:
     return np.asarray(out.to_numpy(), dtype=np.uint32)
 
 
+_ROWS_AT_ONCE = 1 << 20
+
+
 def hash_sort(values: U64Array) -> tuple[U32Array, U64Array]:
     """Indices that sort ``values`` (subject key hashes), equal values in their order, and
     the values in that order. One sort of numbers (:func:`sort_values`), not an argsort:
@@ -56,7 +59,9 @@ def hash_sort(values: U64Array) -> tuple[U32Array, U64Array]:
         return order, values[order]
     low = np.uint64((1 << shift) - 1)
     packed = values & ~low
-    packed |= np.arange(n, dtype=np.uint64)
+    for at in range(0, n, _ROWS_AT_ONCE):  # (the row numbers not all made at once)
+        end = min(at + _ROWS_AT_ONCE, n)
+        packed[at:end] |= np.arange(at, end, dtype=np.uint64)
     if _SIMD_SORT:
         packed.sort()  # in place: no second copy at the process's peak
     else:  # (polars' sort: its memory is read-only to numpy)

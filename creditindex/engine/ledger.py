@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -368,16 +369,17 @@ class RowColumns:
             .alias("known"),
         )
         beh = behaviour_numbers(records.get_column("behaviour_code"), table).astype(np.int16)
-        counts = np.asarray(cols.get_column("known").to_numpy(), dtype=np.bool_) & (beh >= 0)
-        return cls(known_on=k, counts=counts,
-                   decided=np.asarray(cols.get_column("decided").to_numpy(), dtype=np.int32),
-                   recorded=np.asarray(cols.get_column("recorded").to_numpy(),
-                                       dtype=np.int32),
-                   repaired=np.asarray(cols.get_column("repaired").to_numpy(),
-                                       dtype=np.int32),
-                   until=np.asarray(cols.get_column("until").to_numpy(), dtype=np.int32),
-                   scope=np.asarray(cols.get_column("scope").to_numpy(), dtype=np.int8),
-                   beh=beh)
+        # each column let go once it is an array (not all held twice at once)
+        held = {c.name: c for c in cols.get_columns()}
+        del cols
+
+        def array(name: str, dtype: type[np.generic]) -> npt.NDArray[Any]:
+            return np.asarray(held.pop(name).to_numpy(), dtype=dtype)
+
+        return cls(known_on=k, counts=array("known", np.bool_) & (beh >= 0),
+                   decided=array("decided", np.int32), recorded=array("recorded", np.int32),
+                   repaired=array("repaired", np.int32), until=array("until", np.int32),
+                   scope=array("scope", np.int8), beh=beh)
 
 
 def compile_ledger(records: pl.DataFrame, rules: RuleSet, known_on: dt.date | int,
