@@ -61,3 +61,24 @@ def test_sort_values_is_numpys_sort_by_either_sort(simd: bool, pool: list[int],
         got = sort_values(values)
     assert got.dtype == values.dtype
     assert np.array_equal(got, np.sort(values), equal_nan=dtype == "f8")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_side_by_side_gives_each_result_in_order_and_lets_the_jobs_go(workers: int) -> None:
+    import functools
+    import threading
+
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def job(i: int) -> int:
+        with lock:
+            seen.append(i)
+        return i * i
+
+    jobs = [functools.partial(job, i) for i in range(7)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(arrays, "WORKERS", workers)
+        assert arrays.side_by_side(jobs) == [i * i for i in range(7)]
+    assert jobs == [] and sorted(seen) == list(range(7))
+    assert arrays.side_by_side([]) == []

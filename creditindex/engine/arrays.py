@@ -3,6 +3,7 @@ few sorting and grouping helpers. Days are int32 days since 1970-01-01."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -115,10 +116,22 @@ def in_parallel(work: Callable[[tuple[int, int]], T], chunks: Sequence[tuple[int
                  ) -> list[T]:
     """``work`` over chunks of subjects, on :data:`WORKERS` threads (numpy and polars
     release the GIL), results in chunk order."""
-    if WORKERS < 2 or len(chunks) < 2:
-        return [work(c) for c in chunks]
-    with ThreadPoolExecutor(min(WORKERS, len(chunks))) as pool:
-        return list(pool.map(work, chunks))
+    return side_by_side([functools.partial(work, c) for c in chunks])
+
+
+def side_by_side(jobs: list[Callable[[], T]]) -> list[T]:
+    """Each of ``jobs``, :data:`WORKERS` at a time on threads, started in their order,
+    their results in that order. The list is emptied: each job (and what it holds) is
+    let go once done."""
+    if WORKERS < 2 or len(jobs) < 2:
+        done = []
+        while jobs:
+            done.append(jobs.pop(0)())
+        return done
+    with ThreadPoolExecutor(min(WORKERS, len(jobs))) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        jobs.clear()
+        return [future.result() for future in futures]
 
 
 def lexical_positions(values: pl.Series) -> IntArray:
