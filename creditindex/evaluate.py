@@ -317,22 +317,21 @@ def compute_lazy(data: CreditData, on: dt.date | int, known_on: dt.date | int | 
     grounding = _restriction_reason_parts(in_force if keep.all() else in_force.filter(keep))
     # Put in the answer's order (subject_type, rank, subject_id) before the reasons are
     # added: the reasons are aligned to it, and the answer is not sorted (held twice).
-    scores = scores.with_columns(engine.rank_expr().alias("rank"))
     # The reasons' parts, the categories and that order are made side by side, in that
     # order: what a job holds (the day's entries, the restrictions) is let go once it
     # is done, before the last (the order, on all subjects) is well under way.
     n_counted, n_grounds = len(counting), len(grounding)
     jobs: list[Callable[[], pl.DataFrame]] = [
         *counting, *grounding, functools.partial(restrict.restricted_in, in_force, financier),
-        functools.partial(_answer_order_frame, scores)]
+        functools.partial(_ranks_in_order, scores)]
     del counting, grounding, in_force, keep
     done = side_by_side(jobs)
     counted = _counted_table(done[:n_counted])
     grounds = pl.concat(done[n_counted:n_counted + n_grounds])
-    categories, order = done[-2], done[-1].to_series()
+    categories, ranked = done[-2], done[-1]
     del done
-    scores = scores[order]
-    del order
+    scores = scores.with_columns(ranked.get_column("rank"))[ranked.get_column("_at")]
+    del ranked
     # Each table of reasons is joined to the keys alone and its column added to the
     # scores: the scores' own columns are not copied once per join.
     out = (
@@ -351,9 +350,11 @@ def compute_lazy(data: CreditData, on: dt.date | int, known_on: dt.date | int | 
     return out
 
 
-def _answer_order_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """:func:`answer_order` as a frame (column ``_at``)."""
-    return pl.DataFrame({"_at": answer_order(frame)})
+def _ranks_in_order(scores: pl.DataFrame) -> pl.DataFrame:
+    """The ``rank`` of each of ``scores`` and the answer's order of them
+    (:func:`answer_order`, column ``_at``)."""
+    rank = scores.select(engine.rank_expr().alias("rank")).to_series()
+    return pl.DataFrame([rank, pl.Series("_at", answer_order(scores.with_columns(rank)))])
 
 
 def answer_order(frame: pl.DataFrame) -> npt.NDArray[np.int64]:

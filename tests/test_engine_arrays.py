@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from creditindex.engine import arrays
-from creditindex.engine.arrays import byte_order, hash_sort, sort_values
+from creditindex.engine.arrays import byte_positions, hash_sort, sort_values
 
 # Hashes spread over every top byte, many repeated (rows of the same subject).
 _POOL = st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=40)
@@ -17,12 +17,31 @@ _POOL = st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=40)
 @settings(deadline=None)
 @given(st.integers(1, 30), st.lists(st.binary(min_size=30, max_size=30), max_size=300),
        st.integers(0, 255))
-def test_byte_order_is_a_stable_sort_of_the_bytes(width: int, texts: list[bytes],
-                                                  alphabet: int) -> None:
+def test_byte_positions_are_the_places_in_byte_order(width: int, texts: list[bytes],
+                                                     alphabet: int) -> None:
     # few byte values (many ties and shared prefixes) or any
     rows = [bytes(b % (alphabet + 1) for b in t[:width]) for t in texts]
-    got = byte_order(np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), width))
-    assert got.tolist() == sorted(range(len(rows)), key=lambda i: (rows[i], i))
+    got = byte_positions(np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows),
+                                                                              width))
+    assert sorted(got.tolist()) == list(range(len(rows)))
+    # equal rows take consecutive places (in any order), each after every smaller row
+    for i, row in enumerate(rows):
+        assert got[i] == sum(r < row for r in rows) + sum(
+            r == row and got[j] < got[i] for j, r in enumerate(rows))
+
+
+@pytest.mark.parametrize("shared", [0, 3, 7, 8, 11, 12, 17, 25, 29])
+def test_byte_positions_of_rows_sharing_long_prefixes(shared: int) -> None:
+    """Rows that tie on their first ``shared`` bytes (and in part on more) take their
+    places in byte order, round after round."""
+    rng = np.random.default_rng(shared)
+    rows = rng.integers(0, 3, size=(3_000, 30)).astype(np.uint8)
+    rows[:, :shared] = 7
+    rows[::5, shared:shared + 3] = 1  # longer ties for some
+    got = byte_positions(rows)
+    ranked = sorted(range(len(rows)), key=lambda i: bytes(rows[i]))
+    texts = [bytes(rows[i]) for i in ranked]
+    assert [bytes(r) for r in rows[np.argsort(got)]] == texts
 
 
 @settings(deadline=None)  # a busy shared machine
