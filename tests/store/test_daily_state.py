@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from creditindex.store.daily_state import KEY, STATE_SCHEMA, move_days
+from creditindex.store.daily_state import KEY, STATE_SCHEMA, STORED_STATE, move_days
 from creditindex.store.db import bulk_insert, get_engine, write_transaction
 from creditindex.store.load import query_frame
 
@@ -24,7 +24,8 @@ def _state(n: int) -> pl.DataFrame:
         "next_change": [dt.date(2026, 11, 1) + dt.timedelta(days=i % 9) for i in range(n)],
         "decays_until": [dt.date(2026, 12, 31) if i % 2 else None for i in range(n)],
         "decay_run_id": [7 if i % 2 else None for i in range(n)],
-    }, schema=STATE_SCHEMA)
+        "answer_run_id": [5 + i % 3 for i in range(n)],
+    }, schema=STATE_SCHEMA).select(STORED_STATE)
 
 
 def test_moving_days_changes_only_the_days_of_the_rows_named(store_url: str) -> None:
@@ -38,12 +39,12 @@ def test_moving_days_changes_only_the_days_of_the_rows_named(store_url: str) -> 
         bulk_insert(conn, "subject_state", state)
         move_days(conn, moved)
         move_days(conn, moved.clear())
-        stored = query_frame(conn, f"SELECT {', '.join(STATE_SCHEMA)} FROM subject_state",
-                             STATE_SCHEMA)
+        stored = query_frame(conn, f"SELECT {', '.join(STORED_STATE)} FROM subject_state",
+                             {c: STATE_SCHEMA[c] for c in STORED_STATE})
         conn.rollback()
     expected = state.join(moved, on=KEY, how="left", suffix="_new").with_columns(
         pl.when(pl.col("next_change_new").is_not_null()).then(pl.col(f"{c}_new"))
         .otherwise(pl.col(c)).alias(c) for c in ("next_change", "decays_until")
-    ).select(list(STATE_SCHEMA))
+    ).select(STORED_STATE)
     assert_frame_equal(stored.sort(KEY), expected.sort(KEY))
     assert stored.filter(pl.col("next_change") == dt.date(2027, 3, 1)).height == 7
