@@ -168,39 +168,36 @@ def state_rows(conn: Connection, subject_ids: list[str]) -> pl.DataFrame:
     return pl.concat(parts, rechunk=True) if parts else pl.DataFrame(schema=STATE_SCHEMA)
 
 
-def replace_rows(conn: Connection, rows: pl.DataFrame, everyone: bool = False) -> None:
+def replace_rows(conn: Connection, rows: pl.DataFrame) -> None:
     """Store ``rows`` (:data:`STATE_SCHEMA`; what :data:`STORED_STATE` keeps of them)
-    as the state of their subjects (every subject's, dropping the rest, when
-    ``everyone``)."""
-    if everyone:
-        conn.execute(delete(table("subject_state")))
-    for (subject_type,), mine in ([] if everyone else rows.partition_by(
-            "subject_type", as_dict=True).items()):
-        delete_subjects(conn, "subject_state", mine.get_column("subject_id").to_list(),
-                        subject_type)
+    as the state of every subject, dropping the rest."""
+    conn.execute(delete(table("subject_state")))
     if rows.height:
         bulk_insert(conn, "subject_state", rows.select(STORED_STATE))
 
 
-def move_days(conn: Connection, rows: pl.DataFrame) -> None:
-    """Set the ``next_change`` and ``decays_until`` of the stored state rows of the
-    subjects ``rows`` (subject_id, subject_type, next_change, decays_until) whose answer
-    and decay run stay as stored (a decay that goes on): updated in place from a
-    temporary table, not deleted and inserted again."""
+def write_rows(conn: Connection, rows: pl.DataFrame) -> None:
+    """Store ``rows`` (:data:`STATE_SCHEMA`; what :data:`STORED_STATE` keeps of them) as
+    the state of their subjects: the stored rows of those subjects updated in place from
+    a temporary table (their key's index untouched), the others inserted."""
     if not rows.height:
         return
-    tmp = temp_table(conn, rows, {**KEY_TYPES, "next_change": "DATE", "decays_until": "DATE"},
-                     key=KEY)
+    tmp = temp_table(conn, rows.select(STORED_STATE), {**KEY_TYPES, "answer_run_id": "BIGINT",
+                                  "next_change": "DATE", "decays_until": "DATE",
+                                  "decay_run_id": "BIGINT"}, key=KEY)
     on = "s.subject_id = k.subject_id AND s.subject_type = k.subject_type"
+    values = [c for c in STORED_STATE if c not in KEY]
     try:
         if conn.dialect.name == "mysql":  # no UPDATE ... FROM there
             conn.exec_driver_sql(f"UPDATE subject_state s JOIN {tmp} k ON {on} SET "
-                                 "s.next_change = k.next_change, "
-                                 "s.decays_until = k.decays_until")
+                                 + ", ".join(f"s.{c} = k.{c}" for c in values))
         else:
-            conn.exec_driver_sql("UPDATE subject_state AS s SET next_change = "
-                                 "k.next_change, decays_until = k.decays_until "
-                                 f"FROM {tmp} k WHERE {on}")
+            conn.exec_driver_sql("UPDATE subject_state AS s SET "
+                                 + ", ".join(f"{c} = k.{c}" for c in values)
+                                 + f" FROM {tmp} k WHERE {on}")
+        conn.exec_driver_sql(f"INSERT INTO subject_state ({', '.join(STORED_STATE)}) SELECT "
+                             f"{', '.join(f'k.{c}' for c in STORED_STATE)} FROM {tmp} k "
+                             f"WHERE NOT EXISTS (SELECT 1 FROM subject_state s WHERE {on})")
     finally:
         drop_temp(conn, tmp)
 

@@ -61,12 +61,12 @@ from creditindex.store.daily_state import (
     due_state_rows,
     input_marks,
     mark_decay_runs,
-    move_days,
     read_state,
     replace_rows,
     save_state,
     segment_rows,
     subjects_with_new_facts,
+    write_rows,
 )
 from creditindex.store.db import (
     StoreError,
@@ -330,9 +330,6 @@ class _Day:
     # spells of the day as they are (answer, next change, decay's end): stored by copying
     # those in the database
     spelled: pl.DataFrame = field(default_factory=_no_subjects)
-    # the subjects (subject_id, subject_type) whose rows of ``fresh`` are their stored
-    # state rows but for the next change and decay's end (a stored decay goes on)
-    kept: pl.DataFrame = field(default_factory=_no_subjects)
 
 
 @dataclass
@@ -546,11 +543,6 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
             decay = decay.join(going_on, on=KEY, how="anti")
         spell_decay = spell_decay.join(going_on, on=KEY, how="anti")
         spelled = spelled.join(going_on, on=KEY, how="anti")
-        # those whose row is the stored state's (a real run: not one of this catch-up's)
-        kept = before.join(going_on, on=KEY, how="semi").filter(
-            pl.col("decay_run_id") >= 0).select(KEY)
-    else:
-        kept = going_on
     # the rows to store: a new or other answer, a decay that starts anew, or a stored
     # answer that decayed (it ends here); not those whose decay goes on
     answer = [c for c in ANSWER_COLUMNS if c not in KEY]
@@ -581,7 +573,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
                 added=carry.rows.height - rows.height, spell_ids=ids,
                 spells=pl.concat([p.spells for p in parts]),
                 spell_ledger=pl.concat([p.spell_ledger for p in parts]),
-                spell_decay=spell_decay, spelled=spelled, kept=kept)
+                spell_decay=spell_decay, spelled=spelled)
 
 
 def anchor_of(day: dt.date) -> int:
@@ -855,11 +847,11 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
         if item.whole is not None:  # the state is written once the run is stored
             unwritten, n_state, unmarked = [], item.fresh.height, False
         else:
-            unwritten.append(_taken_on(item.fresh, item.kept))
+            unwritten.append(item.fresh)
             n_state = None if n_state is None else n_state + item.added
         mine = unwritten[-1] if unwritten else None
         if whole and item.whole is None:  # copied from the state in the database
-            _replace_state(conn, _with_runs(_newest(unwritten), runs, None))
+            write_rows(conn, _with_runs(_newest(unwritten), runs, None))
             unwritten, unmarked = [], True
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
@@ -873,7 +865,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
         unmarked = False
         runs[anchor_of(item.day)] = result.run_id
         if item.whole is not None:
-            replace_rows(conn, _with_runs(item.fresh, runs, result.run_id), everyone=True)
+            replace_rows(conn, _with_runs(item.fresh, runs, result.run_id))
         if unwritten and unwritten[-1] is mine:  # earlier days' rows name their runs
             unwritten[-1] = _with_runs(mine, runs, result.run_id)
         if result.status == "stored":
@@ -881,7 +873,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
         moved = (result.run_id, item.day, item.rules.content_hash)
         results.append(result)
     later.write(conn)
-    _replace_state(conn, _newest(unwritten))
+    write_rows(conn, _newest(unwritten))
     if spell_ids:
         replace_spells(conn, spell_ids, spells, spell_ledger)
     if moved is not None:
@@ -894,24 +886,6 @@ def _newest(rows: list[pl.DataFrame]) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema=STATE_SCHEMA)
     return pl.concat(rows).unique(KEY, keep="last", maintain_order=True)
-
-
-def _taken_on(fresh: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
-    """A day's state rows ``fresh`` with ``kept``: whether the row is the subject's
-    stored state row but for its days (of the subjects ``kept``)."""
-    return fresh.join(kept.with_columns(pl.lit(True).alias("kept")), on=KEY, how="left",
-                      maintain_order="left").with_columns(pl.col("kept").fill_null(False))
-
-
-def _replace_state(conn: Connection, rows: pl.DataFrame) -> None:
-    """Store state ``rows`` as :func:`replace_rows` does, those ``kept``
-    (:func:`_taken_on`) by moving their days in place (:func:`move_days`)."""
-    if "kept" not in rows.columns:
-        replace_rows(conn, rows)
-        return
-    moved = pl.col("kept")
-    move_days(conn, rows.filter(moved).select(*KEY, "next_change", "decays_until"))
-    replace_rows(conn, rows.filter(~moved).select(list(STATE_SCHEMA)))
 
 
 def _chain_length(conn: Connection, run_id: int | None) -> int:
