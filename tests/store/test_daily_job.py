@@ -542,3 +542,24 @@ def test_the_state_names_the_runs_of_its_answers_in_both_revisions(
                                  ":d"), {"d": D("2026-03-21")}).scalar_one() is None
     assert _count(store_url, "evaluation_run") == runs + 1
     _assert_stored_equals_compute(store_url, [D("2026-03-20"), D("2026-03-21")])
+
+
+def test_a_day_evaluated_again_when_due_whole_stores_its_new_answers(
+        store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A day evaluated again after new facts, when its run is due to be stored whole
+    (copied from the state), stores its new answers as a new revision: the state's own
+    run being the day's latest does not make the answer unchanged."""
+    monkeypatch.setattr(snapshots, "MAX_CHAIN", 2)
+    first, _, _ = _generated(tmp_path)
+    import_records(store_url, [first], user="alice", today=D("2026-03-21"))
+    for day in ("2026-03-01", "2026-03-02", "2026-03-03"):  # whole, then two changes
+        evaluate(store_url, D(day))
+    before = stored_snapshot(store_url, D("2026-03-03"))
+    subject = before.filter(~pl.col("restricted")).item(0, "subject_id")
+    add_restriction(store_url, subject, user="alice", start=D("2026-03-02"),
+                    until=D("2026-03-30"), reason="manual")
+    (result,) = evaluate(store_url, D("2026-03-03"))
+    assert (result.status, result.revision) == ("stored", 2)
+    after = stored_snapshot(store_url, D("2026-03-03"))
+    assert after.filter(pl.col("subject_id") == subject).get_column("restricted").all()
+    _assert_stored_equals_compute(store_url, [D("2026-03-03")])
