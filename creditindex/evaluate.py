@@ -12,8 +12,9 @@ out. ``CreditData`` carries everything a question needs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -27,9 +28,10 @@ from creditindex.compact import TEXT_COLUMNS
 from creditindex.days import to_date, to_day
 from creditindex.engine.arrays import (
     distinct_places,
-    in_parallel,
     lexical_order,
     lexical_positions,
+    side_by_side,
+    stable_argsort,
 )
 from creditindex.engine.codes import SubjectCodes, subject_codes
 from creditindex.engine.ledger import BehaviourTable, LedgerArrays, RowColumns, compile_ledger
@@ -202,34 +204,44 @@ def _restriction_reasons(in_force: pl.DataFrame) -> pl.DataFrame:
     """Per subject_id, the grounds of its restrictions in force (``_restr_reasons``) in
     the order of :data:`_GROUNDS_ORDER`: sorted on the first keys, the rest read only to
     order the few a subject has with the same cause and start. Worded in parts of whole
-    subjects (by a hash of the subject_id), so that one part's texts are held at a time;
-    subjects come in no particular order."""
+    subjects (:func:`_restriction_reason_parts`); subjects come in no particular
+    order."""
+    return pl.concat(side_by_side(_restriction_reason_parts(in_force)))
+
+
+def _restriction_reason_parts(in_force: pl.DataFrame) -> list[Callable[[], pl.DataFrame]]:
+    """:func:`_restriction_reasons` as parts to word (each a frame of whole subjects, by a
+    hash of the subject_id: one part's texts are held at a time)."""
     parts = max(1, -(-in_force.height // (_REASON_ROWS // 4)))
     if parts == 1:
-        return _restriction_reasons_of(in_force)
+        return [lambda: _restriction_reasons_of(in_force)]
     bucket = in_force.get_column("subject_id").hash() % parts
-    return pl.concat(in_parallel(
-        lambda part: _restriction_reasons_of(in_force.filter(bucket == part[0])),
-        [(i, i + 1) for i in range(parts)]))
+
+    def part(i: int) -> pl.DataFrame:
+        return _restriction_reasons_of(in_force.filter(bucket == i))
+
+    return [functools.partial(part, i) for i in range(parts)]
 
 
 def _restriction_reasons_of(in_force: pl.DataFrame) -> pl.DataFrame:
+    # Worded in the rows' own order; only the words and the subject_id are put in order
+    # (not every column of the restrictions).
     first = ["subject_id", "cause", "start"]
-    order = in_force.sort(first)
+    at = in_force.select(pl.arg_sort_by(first)).to_series()
     # Sorted, a row ties with another when it equals the one before or after it.
     same = pl.all_horizontal(pl.int_range(pl.len()) > 0,
                              *(pl.col(c).eq_missing(pl.col(c).shift(1)) for c in first))
-    tied = order.select(same | same.shift(-1).fill_null(False)).to_series()
+    tied = in_force.select(first)[at].select(same | same.shift(-1).fill_null(False)
+                                             ).to_series()
     if tied.any():
-        ties = order.with_row_index("_at").filter(tied)
-        resorted = ties.sort(["subject_id", *_GROUNDS_ORDER], nulls_last=True,
-                             maintain_order=True)
-        at = np.arange(order.height)
-        at[ties.get_column("_at").to_numpy()] = resorted.get_column("_at").to_numpy()
-        order = order[pl.Series(at)]
-    return joined_per(order.select("subject_id",
-                                   restrict.grounds_text().alias("_restr_reasons")),
-                      "subject_id", "_restr_reasons")
+        rows = at.filter(tied)
+        resorted = in_force[rows].with_columns(rows.alias("_at")).sort(
+            ["subject_id", *_GROUNDS_ORDER], nulls_last=True, maintain_order=True)
+        moved = np.array(at.to_numpy())
+        moved[np.flatnonzero(tied.to_numpy())] = resorted.get_column("_at").to_numpy()
+        at = pl.Series(moved)
+    words = in_force.select("subject_id", restrict.grounds_text().alias("_restr_reasons"))
+    return joined_per(words[at], "subject_id", "_restr_reasons")
 
 
 def watch_expr(rules: RuleSet, grade: pl.Expr) -> pl.Expr:
@@ -300,21 +312,32 @@ def compute_lazy(data: CreditData, on: dt.date | int, known_on: dt.date | int | 
     del bar_text, listed
     if manual is not None:
         causes.append(restrict.covering(restrict.manual_restrictions(manual), d))
-    counted = _counted_reasons(facts.counted, facts.table)
+    counting = _counted_reason_parts(facts.counted, facts.table)
     del facts, keys
     in_force = pl.concat([*causes, restrict._shape(by_grade)])
     del causes, by_grade
     keep = in_force.select(restrict.applies(category, financier)).to_series()
     # (a filter keeping every row would copy them all)
-    grounds = _restriction_reasons(in_force if keep.all() else in_force.filter(keep))
-    categories = restrict.restricted_in(in_force, financier)
-    del in_force, keep  # the grounds are worded: let the restrictions go before the answer
-    # Each table of reasons is joined to the keys alone and its column added to the
-    # scores: the scores' own columns are not copied once per join.
+    grounding = _restriction_reason_parts(in_force if keep.all() else in_force.filter(keep))
     # Put in the answer's order (subject_type, rank, subject_id) before the reasons are
     # added: the reasons are aligned to it, and the answer is not sorted (held twice).
-    scores = scores.with_columns(engine.rank_expr().alias("rank"))
-    scores = scores[pl.Series(answer_order(scores))]
+    # The reasons' parts, the categories and that order are made side by side, in that
+    # order: what a job holds (the day's entries, the restrictions) is let go once it
+    # is done, before the last (the order, on all subjects) is well under way.
+    n_counted, n_grounds = len(counting), len(grounding)
+    jobs: list[Callable[[], pl.DataFrame]] = [
+        *counting, *grounding, functools.partial(restrict.restricted_in, in_force, financier),
+        functools.partial(_ranks_in_order, scores)]
+    del counting, grounding, in_force, keep
+    done = side_by_side(jobs)
+    counted = _counted_table(done[:n_counted])
+    grounds = pl.concat(done[n_counted:n_counted + n_grounds])
+    categories, ranked = done[-2], done[-1]
+    del done
+    scores = scores.with_columns(ranked.get_column("rank"))[ranked.get_column("_at")]
+    del ranked
+    # Each table of reasons is joined to the keys alone and its column added to the
+    # scores: the scores' own columns are not copied once per join.
     out = (
         scores.with_columns(
             *_aligned(scores, counted, "_code"),
@@ -329,6 +352,13 @@ def compute_lazy(data: CreditData, on: dt.date | int, known_on: dt.date | int | 
     )
     del scores, counted, grounds, categories
     return out
+
+
+def _ranks_in_order(scores: pl.DataFrame) -> pl.DataFrame:
+    """The ``rank`` of each of ``scores`` and the answer's order of them
+    (:func:`answer_order`, column ``_at``)."""
+    rank = scores.select(engine.rank_expr().alias("rank")).to_series()
+    return pl.DataFrame([rank, pl.Series("_at", answer_order(scores.with_columns(rank)))])
 
 
 def answer_order(frame: pl.DataFrame) -> npt.NDArray[np.int64]:
@@ -536,38 +566,52 @@ def _with_subjects(keys: pl.DataFrame, names: pl.Series, deducted: npt.NDArray[n
 
 def _counted_reasons(counted: Entries, table: BehaviourTable) -> pl.DataFrame:
     """Per subject code (``_code``), the deductions of the day (``_ded_reasons``: entries
-    ``counted``, behaviours by ``table``) in the
-    order of :func:`deduction_reasons`, sorted on the arrays. Entries equal in subject,
-    points, behaviour and decision day read the same (``CODE -points``), so their order
-    among themselves (by source and record_id) cannot show and is not looked up."""
+    ``counted``, behaviours by ``table``) in the order of :func:`deduction_reasons`,
+    worded in parts (:func:`_counted_reason_parts`)."""
+    return _counted_table(side_by_side(_counted_reason_parts(counted, table)))
+
+
+def _counted_table(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """The worded parts of :func:`_counted_reason_parts` as one table."""
+    return pl.concat(parts) if parts else pl.DataFrame(
+        schema={"_code": pl.Int32, "_ded_reasons": pl.String})
+
+
+def _counted_reason_parts(counted: Entries, table: BehaviourTable
+                          ) -> list[Callable[[], pl.DataFrame]]:
+    """:func:`_counted_reasons` as parts to word, in code order: each the entries of
+    whole subjects (about :data:`_REASON_ROWS`), sorted on the arrays. Entries equal in
+    subject, points, behaviour and decision day read the same (``CODE -points``), so
+    their order among themselves (by source and record_id) cannot show and is not
+    looked up."""
     names = table.codes
     lexical = np.empty(len(names), dtype=np.int64)
     lexical[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
-    rank = lexical[counted.beh]
-    # largest points first: the place of each value among the distinct ones, descending
-    # (a dense rank by polars: numpy's unique with its inverse is a slower sort; + 0.0
-    # makes -0.0 and 0.0 one value, as they are to numpy)
-    points_rank = np.asarray(pl.Series(-counted.value + 0.0).rank("dense").to_numpy(),
-                             dtype=np.int64) - 1
-    order = lexical_order(counted.code, points_rank, rank, counted.decided)
     codes = pl.Series(names, dtype=pl.String)
-    # In parts of whole subjects (the entries are in code order): the lines of a part
-    # (two at once, on two threads) are held as text.
-    cuts = np.searchsorted(counted.code[order], counted.code[order][::_REASON_ROWS][1:])
-    bounds = np.r_[0, cuts, order.size].astype(np.int64)
+    if counted.size > 1 and bool(np.any(counted.code[1:] < counted.code[:-1])):
+        counted = counted.take(stable_argsort(counted.code))  # (day_facts': in code order)
+    cuts = np.searchsorted(counted.code, counted.code[::_REASON_ROWS][1:])
+    bounds = np.r_[0, cuts, counted.size].astype(np.int64)
 
-    def part(span: tuple[int, int]) -> pl.DataFrame:
-        at = order[span[0]:span[1]]
+    def part(lo: int, hi: int) -> pl.DataFrame:
+        code, beh, value = counted.code[lo:hi], counted.beh[lo:hi], counted.value[lo:hi]
+        # by subject, largest points first (+ 0.0 makes -0.0 and 0.0 one value), the
+        # behaviour codes in byte order, decision day: one stable sort by polars (a dense
+        # rank of the points packed with the other keys took twice as long)
+        keys = pl.DataFrame({"code": code, "points": -value + 0.0, "beh": lexical[beh],
+                             "decided": counted.decided[lo:hi]})
+        at = np.asarray(keys.select(pl.arg_sort_by(keys.columns, maintain_order=True))
+                        .to_series().to_numpy(), dtype=np.int64)
+        del keys
         ded = pl.DataFrame({
-            "_code": pl.Series(counted.code[at], dtype=pl.Int32),
-            "behaviour_code": codes.gather(pl.Series(counted.beh[at])),
-            "points": counted.value[at],
+            "_code": pl.Series(code[at], dtype=pl.Int32),
+            "behaviour_code": codes.gather(pl.Series(beh[at])),
+            "points": value[at],
         })
         return joined_per(ded.select("_code", _DEDUCTION_LINE), "_code", "_ded_reasons")
 
-    parts = in_parallel(part, [(int(a), int(b)) for a, b in itertools.pairwise(bounds)])
-    return pl.concat(parts) if parts else pl.DataFrame(
-        schema={"_code": pl.Int32, "_ded_reasons": pl.String})
+    return [functools.partial(part, int(a), int(b))
+            for a, b in itertools.pairwise(bounds) if b > a]
 
 
 _REASON_ROWS = 1 << 20  # entries worded at a time

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from creditindex.engine import arrays
-from creditindex.engine.arrays import byte_order, distinct_places, hash_sort, sort_values
+from creditindex.engine.arrays import byte_positions, distinct_places, hash_sort, sort_values
 
 # Hashes spread over every top byte, many repeated (rows of the same subject).
 _POOL = st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=40)
@@ -17,12 +17,31 @@ _POOL = st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=40)
 @settings(deadline=None)
 @given(st.integers(1, 30), st.lists(st.binary(min_size=30, max_size=30), max_size=300),
        st.integers(0, 255))
-def test_byte_order_is_a_stable_sort_of_the_bytes(width: int, texts: list[bytes],
-                                                  alphabet: int) -> None:
+def test_byte_positions_are_the_places_in_byte_order(width: int, texts: list[bytes],
+                                                     alphabet: int) -> None:
     # few byte values (many ties and shared prefixes) or any
     rows = [bytes(b % (alphabet + 1) for b in t[:width]) for t in texts]
-    got = byte_order(np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), width))
-    assert got.tolist() == sorted(range(len(rows)), key=lambda i: (rows[i], i))
+    got = byte_positions(np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows),
+                                                                              width))
+    assert sorted(got.tolist()) == list(range(len(rows)))
+    # equal rows take consecutive places (in any order), each after every smaller row
+    for i, row in enumerate(rows):
+        assert got[i] == sum(r < row for r in rows) + sum(
+            r == row and got[j] < got[i] for j, r in enumerate(rows))
+
+
+@pytest.mark.parametrize("shared", [0, 3, 7, 8, 11, 12, 17, 25, 29])
+def test_byte_positions_of_rows_sharing_long_prefixes(shared: int) -> None:
+    """Rows that tie on their first ``shared`` bytes (and in part on more) take their
+    places in byte order, round after round."""
+    rng = np.random.default_rng(shared)
+    rows = rng.integers(0, 3, size=(3_000, 30)).astype(np.uint8)
+    rows[:, :shared] = 7
+    rows[::5, shared:shared + 3] = 1  # longer ties for some
+    got = byte_positions(rows)
+    ranked = sorted(range(len(rows)), key=lambda i: bytes(rows[i]))
+    texts = [bytes(rows[i]) for i in ranked]
+    assert [bytes(r) for r in rows[np.argsort(got)]] == texts
 
 
 @settings(deadline=None)  # a busy shared machine
@@ -90,3 +109,24 @@ def test_distinct_places_is_unique_with_its_inverse(values: list[int], dtype: st
     expected, inverse = np.unique(array, return_inverse=True)
     assert np.array_equal(found, expected)
     assert places.dtype == np.int64 and np.array_equal(places, inverse)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_side_by_side_gives_each_result_in_order_and_lets_the_jobs_go(workers: int) -> None:
+    import functools
+    import threading
+
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def job(i: int) -> int:
+        with lock:
+            seen.append(i)
+        return i * i
+
+    jobs = [functools.partial(job, i) for i in range(7)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(arrays, "WORKERS", workers)
+        assert arrays.side_by_side(jobs) == [i * i for i in range(7)]
+    assert jobs == [] and sorted(seen) == list(range(7))
+    assert arrays.side_by_side([]) == []

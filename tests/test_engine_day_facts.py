@@ -136,3 +136,92 @@ def test_the_days_deductions_read_in_the_order_of_deduction_reasons() -> None:
     expected = dict(deduction_reasons(frame).select(
         pl.col("subject_id").cast(pl.Int32), "_ded_reasons").iter_rows())
     assert dict(_counted_reasons(counted, table).iter_rows()) == expected
+
+
+def test_the_days_deductions_read_the_same_worded_in_parts() -> None:
+    """Worded in parts of whole subjects (a few entries each here), the entries of any
+    order (day_facts gives them in code order) read as worded at once."""
+    import numpy as np
+    import pytest
+
+    from creditindex import evaluate
+    from creditindex.engine.ledger import BehaviourTable
+    from creditindex.engine.restrictions import Entries
+
+    table = BehaviourTable.of(load_rules())
+    rng = np.random.default_rng(11)
+    n = 600
+    counted = Entries(
+        code=rng.integers(0, 90, n).astype(np.int32), row=np.arange(n, dtype=np.int64),
+        beh=rng.integers(0, len(table.codes), n).astype(np.int64),
+        decided=rng.integers(20_000, 20_004, n).astype(np.int32),
+        value=rng.choice([0.0, -0.0, 0.5, 2.5, 2.505, 12.0], n),
+        scope=np.zeros(n, dtype=np.int64))
+    whole = evaluate._counted_reasons(counted, table)
+    for ordered in (counted, counted.take(np.argsort(counted.code, kind="stable"))):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(evaluate, "_REASON_ROWS", 16)
+            assert len(evaluate._counted_reason_parts(ordered, table)) > 10
+            parts = evaluate._counted_reasons(ordered, table)
+        assert parts.sort("_code").equals(whole.sort("_code"))
+    assert evaluate._counted_reasons(counted.take(np.zeros(0, dtype=np.int64)),
+                                     table).height == 0
+
+
+def test_compute_reads_the_same_worded_in_parts_on_any_number_of_threads() -> None:
+    """The reasons worded in many parts (deductions by code, grounds by subject_id),
+    made side by side with the categories and the order or one after another: the same
+    answer as in one part each."""
+    import pytest
+
+    from creditindex import evaluate
+    from creditindex.engine import arrays
+
+    rules = load_rules()
+    subjects = generate_subjects(300, seed=13)
+    data = CreditData(generate_records(subjects, 3_000, rules, seed=13), rules)
+    on = dt.date(2026, 10, 1)
+    whole = compute(data, on)
+    assert whole.get_column("restricted").sum() > 20
+    for workers in (1, 2):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(evaluate, "_REASON_ROWS", 64)
+            patch.setattr(arrays, "WORKERS", workers)
+            assert compute(data, on).equals(whole)
+
+
+def test_grounds_read_in_the_order_of_every_key() -> None:
+    """A subject's grounds read in the order of a sort on every key of the grounds'
+    order (subject_id, cause, start, code, source, record_id, document_no, end, detail;
+    empty last), many rows tying on the first three, in one part or in many."""
+    import numpy as np
+    import pytest
+
+    from creditindex import evaluate
+    from creditindex.restrict import RESTRICTION_SCHEMA, grounds_text
+
+    rng = np.random.default_rng(5)
+    n = 2_000
+
+    def pick(values: list[str | None]) -> list[str | None]:
+        return [values[i] for i in rng.integers(0, len(values), n)]
+
+    frame = pl.DataFrame({
+        "subject_id": pick([f"S{i}" for i in range(40)]),
+        "cause": pick(["behaviour", "suspension", "grade"]),
+        "code": pick(["B1", "B2", None]), "subject_type": "bidder",
+        "record_id": pick(["r1", "r2", None]), "source": pick(["s1", "s2"]),
+        "document_no": pick(["d1", "d2", None]),
+        "detail": [f"detail {i}" for i in rng.permutation(n)], "basis": None,
+        "scope": rng.integers(1, 32, n), "financier": pick([None, "worldbank"]),
+        "start": rng.integers(20_000, 20_004, n), "end": pick(["20100", "20200", None]),
+    }).cast(RESTRICTION_SCHEMA)  # type: ignore[arg-type]
+    want = dict(evaluate.joined_per(
+        frame.sort(["subject_id", *evaluate._GROUNDS_ORDER], nulls_last=True).select(
+            "subject_id", grounds_text().alias("_restr_reasons")),
+        "subject_id", "_restr_reasons").iter_rows())
+    assert dict(evaluate._restriction_reasons(frame).iter_rows()) == want
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(evaluate, "_REASON_ROWS", 400)
+        assert len(evaluate._restriction_reason_parts(frame)) > 1
+        assert dict(evaluate._restriction_reasons(frame).iter_rows()) == want

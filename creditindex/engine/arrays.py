@@ -3,6 +3,7 @@ few sorting and grouping helpers. Days are int32 days since 1970-01-01."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -160,16 +161,28 @@ def in_parallel(work: Callable[[tuple[int, int]], T], chunks: Sequence[tuple[int
                  ) -> list[T]:
     """``work`` over chunks of subjects, on :data:`WORKERS` threads (numpy and polars
     release the GIL), results in chunk order."""
-    if WORKERS < 2 or len(chunks) < 2:
-        return [work(c) for c in chunks]
-    with ThreadPoolExecutor(min(WORKERS, len(chunks))) as pool:
-        return list(pool.map(work, chunks))
+    return side_by_side([functools.partial(work, c) for c in chunks])
+
+
+def side_by_side(jobs: list[Callable[[], T]]) -> list[T]:
+    """Each of ``jobs``, :data:`WORKERS` at a time on threads, started in their order,
+    their results in that order. The list is emptied: each job (and what it holds) is
+    let go once done."""
+    if WORKERS < 2 or len(jobs) < 2:
+        done = []
+        while jobs:
+            done.append(jobs.pop(0)())
+        return done
+    with ThreadPoolExecutor(min(WORKERS, len(jobs))) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        jobs.clear()
+        return [future.result() for future in futures]
 
 
 def lexical_positions(values: pl.Series) -> IntArray:
     """Each text's place in the byte order of ``values`` (no nulls; equal texts take
     consecutive places in any order). Texts of one byte length without NUL characters
-    (identifiers: always) are put in order as fixed-width bytes (:func:`byte_order`),
+    (identifiers: always) are put in order as fixed-width bytes (:func:`byte_positions`),
     several times quicker than a sort of strings; any others by polars."""
     n = values.len()
     lengths = (np.asarray(values.str.len_bytes().to_numpy(), dtype=np.int64)
@@ -179,28 +192,53 @@ def lexical_positions(values: pl.Series) -> IntArray:
              and not bool(values.str.contains("\x00", literal=True).any()))
     if fixed:
         joined = values.str.join("").item().encode()
-        order = byte_order(np.frombuffer(joined, dtype=np.uint8).reshape(n, width))
-    else:
-        order = np.asarray(values.arg_sort().to_numpy(), dtype=np.int64)
+        return byte_positions(np.frombuffer(joined, dtype=np.uint8).reshape(n, width))
+    order = np.asarray(values.arg_sort().to_numpy(), dtype=np.int64)
     positions = np.empty(n, dtype=np.int64)
     positions[order] = np.arange(n, dtype=np.int64)
     return positions
 
 
-def byte_order(rows: npt.NDArray[np.uint8]) -> IntArray:
-    """Indices sorting the rows of a 2-D byte array (strings of one length) in byte order,
-    equal rows in their order: a stable sort of each 8 bytes as a big-endian integer, the
-    last first (polars' sorts of integers: ~40% less CPU than numpy's sort of fixed-width
-    bytes on 1.5 million identifiers)."""
+def byte_positions(rows: npt.NDArray[np.uint8]) -> IntArray:
+    """Each row's place in the byte order of the rows of a 2-D byte array (strings of one
+    length; equal rows take consecutive places in any order): the rows sorted by their
+    first 8 bytes as a big-endian integer, then those still tied, group by group, by the
+    next 4 bytes (one sort of the 64-bit keys (group, 4 bytes) a round). numpy's
+    unstable sort of 64-bit integers (vectorised where numpy has it): the keys of a
+    round tie only where the rows do. 1.5 million identifiers of 18 bytes: ~0.3 s of
+    CPU against ~0.65 s for stable sorts of each 8 bytes, the last first."""
     n, width = rows.shape
-    words = max(1, -(-width // 8))
-    padded = np.zeros((n, words * 8), dtype=np.uint8)
+    chunks = max(2, -(-width // 4))
+    padded = np.zeros((n, chunks * 4), dtype=np.uint8)
     padded[:, :width] = rows
-    keys = padded.view(">u8")
-    order = np.arange(n, dtype=np.int64)
-    for k in range(words - 1, -1, -1):
-        order = order[stable_argsort(keys[order, k].astype(np.uint64))]
-    return order
+    quads = padded.view(">u4")
+    high = np.uint64(32)
+    first = (quads[:, 0].astype(np.uint64) << high) | quads[:, 1].astype(np.uint64)
+    order = np.argsort(first)
+    ordered = first[order]
+    del first
+    same = ordered[1:] == ordered[:-1]  # a place ties with the one before it
+    for c in range(2, chunks):
+        if not same.any():
+            break
+        tied = np.zeros(n, dtype=np.bool_)
+        tied[1:] |= same
+        tied[:-1] |= same
+        at = np.flatnonzero(tied)
+        starts = np.ones(at.size, dtype=np.bool_)
+        starts[1:] = ~same[at[1:] - 1]
+        group = np.cumsum(starts, dtype=np.uint64) - np.uint64(1)
+        rows_at = order[at]
+        keys = (group << high) | quads[rows_at, c].astype(np.uint64)
+        sub = np.argsort(keys)
+        order[at] = rows_at[sub]
+        keys = keys[sub]
+        same = np.zeros(max(n - 1, 0), dtype=np.bool_)
+        next_to = at[1:] == at[:-1] + 1
+        same[at[:-1][next_to]] = (keys[1:] == keys[:-1])[next_to]
+    positions = np.empty(n, dtype=np.int64)
+    positions[order] = np.arange(n, dtype=np.int64)
+    return positions
 
 
 def lexical_order(*keys: AnyInt) -> IntArray:

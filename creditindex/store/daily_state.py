@@ -2,7 +2,9 @@
 state").
 
 ``subject_state`` holds every subject's answer as last computed and the next day it
-may change (:func:`creditindex.daily.next_change`); ``evaluation_state`` (one row) says
+may change (:func:`creditindex.daily.next_change`): the answer as the run that stored it
+(``answer_run_id``, revision 0012; read joined to its ``snapshot_row``), so that moving a
+subject's days rewrites a narrow row, not its reasons; ``evaluation_state`` (one row) says
 which run and day the state belongs to, by which rule set, and the newest row of every
 input table it has taken in (:class:`Marks`). The next run reads the subjects due by
 its last day and those with rows newer than the marks: nothing else.
@@ -47,8 +49,14 @@ ANSWER_SCHEMA: dict[str, pl.DataType] = {
 ANSWER_COLUMNS = list(ANSWER_SCHEMA)
 STATE_SCHEMA: dict[str, pl.DataType] = {**ANSWER_SCHEMA, "next_change": pl.Date(),
                                          "decays_until": pl.Date(),
-                                         "decay_run_id": pl.Int64()}
+                                         "decay_run_id": pl.Int64(),
+                                         "answer_run_id": pl.Int64()}
 KEY = ["subject_id", "subject_type"]
+# What ``subject_state`` stores of a state row: the answer is named by its run.
+STORED_STATE = [*KEY, "answer_run_id", "next_change", "decays_until", "decay_run_id"]
+# A state row with its answer: the subject's row of the run named (``s``, ``a``).
+_STATE_FROM = ("subject_state s JOIN snapshot_row a ON a.run_id = s.answer_run_id "
+               "AND a.subject_id = s.subject_id AND a.subject_type = s.subject_type")
 # The key's SQL types in a temporary table (the lengths of the store's columns).
 KEY_TYPES = {"subject_id": f"VARCHAR({SUBJECT_ID})", "subject_type": f"VARCHAR({SUBJECT_TYPE})"}
 # Ledger rows kept for decaying answers: the engine's ledger columns they need.
@@ -124,21 +132,28 @@ def subjects_with_new_facts(conn: Connection, marks: Marks) -> list[str]:
     return frame.get_column("subject_id").to_list()
 
 
-def answer_columns(conn: Connection, names: list[str]) -> str:
-    """The select list of columns ``names``, ``reasons`` read as bytes on SQLite (its
-    driver then makes no text object of each row's ~1 KB: polars takes the bytes as
-    text, :func:`creditindex.store.load.frame_from_columns`)."""
-    return ", ".join("CAST(reasons AS BLOB)" if c == "reasons" and conn.dialect.name == "sqlite"
-                     else c for c in names)
+def answer_columns(conn: Connection, names: list[str], alias: str = "") -> str:
+    """The select list of columns ``names`` (of table ``alias``, if given), ``reasons``
+    read as bytes on SQLite (its driver then makes no text object of each row's ~1 KB:
+    polars takes the bytes as text, :func:`creditindex.store.load.frame_from_columns`)."""
+    at = f"{alias}." if alias else ""
+    return ", ".join(f"CAST({at}reasons AS BLOB)" if c == "reasons"
+                     and conn.dialect.name == "sqlite" else f"{at}{c}" for c in names)
+
+
+def _state_select(conn: Connection) -> str:
+    """``SELECT`` the state rows (:data:`STATE_SCHEMA`) ``FROM`` :data:`_STATE_FROM`."""
+    answer = answer_columns(conn, [c for c in ANSWER_COLUMNS if c not in KEY], "a")
+    return (f"SELECT s.subject_id, s.subject_type, {answer}, s.next_change, "
+            f"s.decays_until, s.decay_run_id, s.answer_run_id FROM {_STATE_FROM}")
 
 
 def due_state_rows(conn: Connection, last_day: dt.date, also: list[str]) -> pl.DataFrame:
     """The stored state rows (:data:`STATE_SCHEMA`, every role) of the subject_ids with a
     subject at a change point by ``last_day`` (picked in the database) and of ``also``."""
     day = last_day.isoformat() if conn.dialect.name == "sqlite" else last_day
-    due = query_frame(conn, f"SELECT {answer_columns(conn, list(STATE_SCHEMA))} FROM "
-                            "subject_state WHERE "
-                            "subject_id IN (SELECT subject_id FROM subject_state WHERE "
+    due = query_frame(conn, f"{_state_select(conn)} WHERE "
+                            "s.subject_id IN (SELECT subject_id FROM subject_state WHERE "
                             f"next_change <= {placeholder(conn)})", STATE_SCHEMA, (day,))
     have = set(due.get_column("subject_id").to_list())
     return pl.concat([due, state_rows(conn, [i for i in also if i not in have])],
@@ -147,44 +162,42 @@ def due_state_rows(conn: Connection, last_day: dt.date, also: list[str]) -> pl.D
 
 def state_rows(conn: Connection, subject_ids: list[str]) -> pl.DataFrame:
     """The stored state rows (:data:`STATE_SCHEMA`) of ``subject_ids``."""
-    select_from = f"SELECT {answer_columns(conn, list(STATE_SCHEMA))} FROM subject_state"
-    parts = [query_frame(conn, f"{select_from} WHERE {in_list(conn, 'subject_id', ids)}",
+    select_from = _state_select(conn)
+    parts = [query_frame(conn, f"{select_from} WHERE {in_list(conn, 's.subject_id', ids)}",
                          STATE_SCHEMA, tuple(ids)) for ids in id_chunks(subject_ids)]
     return pl.concat(parts, rechunk=True) if parts else pl.DataFrame(schema=STATE_SCHEMA)
 
 
-def replace_rows(conn: Connection, rows: pl.DataFrame, everyone: bool = False) -> None:
-    """Store ``rows`` (:data:`STATE_SCHEMA`) as the state of their subjects (every
-    subject's, dropping the rest, when ``everyone``)."""
-    if everyone:
-        conn.execute(delete(table("subject_state")))
-    for (subject_type,), mine in ([] if everyone else rows.partition_by(
-            "subject_type", as_dict=True).items()):
-        delete_subjects(conn, "subject_state", mine.get_column("subject_id").to_list(),
-                        subject_type)
+def replace_rows(conn: Connection, rows: pl.DataFrame) -> None:
+    """Store ``rows`` (:data:`STATE_SCHEMA`; what :data:`STORED_STATE` keeps of them)
+    as the state of every subject, dropping the rest."""
+    conn.execute(delete(table("subject_state")))
     if rows.height:
-        bulk_insert(conn, "subject_state", rows.select(list(STATE_SCHEMA)))
+        bulk_insert(conn, "subject_state", rows.select(STORED_STATE))
 
 
-def move_days(conn: Connection, rows: pl.DataFrame) -> None:
-    """Set the ``next_change`` and ``decays_until`` of the stored state rows of the
-    subjects ``rows`` (subject_id, subject_type, next_change, decays_until) whose answer
-    and decay run stay as stored (a decay that goes on): updated in place from a
-    temporary table, not deleted and inserted again with their reasons."""
+def write_rows(conn: Connection, rows: pl.DataFrame) -> None:
+    """Store ``rows`` (:data:`STATE_SCHEMA`; what :data:`STORED_STATE` keeps of them) as
+    the state of their subjects: the stored rows of those subjects updated in place from
+    a temporary table (their key's index untouched), the others inserted."""
     if not rows.height:
         return
-    tmp = temp_table(conn, rows, {**KEY_TYPES, "next_change": "DATE", "decays_until": "DATE"},
-                     key=KEY)
+    tmp = temp_table(conn, rows.select(STORED_STATE), {**KEY_TYPES, "answer_run_id": "BIGINT",
+                                  "next_change": "DATE", "decays_until": "DATE",
+                                  "decay_run_id": "BIGINT"}, key=KEY)
     on = "s.subject_id = k.subject_id AND s.subject_type = k.subject_type"
+    values = [c for c in STORED_STATE if c not in KEY]
     try:
         if conn.dialect.name == "mysql":  # no UPDATE ... FROM there
             conn.exec_driver_sql(f"UPDATE subject_state s JOIN {tmp} k ON {on} SET "
-                                 "s.next_change = k.next_change, "
-                                 "s.decays_until = k.decays_until")
+                                 + ", ".join(f"s.{c} = k.{c}" for c in values))
         else:
-            conn.exec_driver_sql("UPDATE subject_state AS s SET next_change = "
-                                 "k.next_change, decays_until = k.decays_until "
-                                 f"FROM {tmp} k WHERE {on}")
+            conn.exec_driver_sql("UPDATE subject_state AS s SET "
+                                 + ", ".join(f"{c} = k.{c}" for c in values)
+                                 + f" FROM {tmp} k WHERE {on}")
+        conn.exec_driver_sql(f"INSERT INTO subject_state ({', '.join(STORED_STATE)}) SELECT "
+                             f"{', '.join(f'k.{c}' for c in STORED_STATE)} FROM {tmp} k "
+                             f"WHERE NOT EXISTS (SELECT 1 FROM subject_state s WHERE {on})")
     finally:
         drop_temp(conn, tmp)
 
@@ -205,20 +218,35 @@ def delete_subjects(conn: Connection, table_name: str, subject_ids: list[str],
 
 def mark_decay_runs(conn: Connection, run_id: int) -> None:
     """Name ``run_id`` as the decay run of the state's decaying rows that have none yet
-    (those just replaced: their ledger rows are stored with that run)."""
+    (those just replaced: their ledger rows are stored with that run), and as the run of
+    the answers that name none (stored with that run)."""
     conn.execute(text("UPDATE subject_state SET decay_run_id = :run WHERE decay_run_id "
                       "IS NULL AND decays_until IS NOT NULL"), {"run": run_id})
+    conn.execute(text("UPDATE subject_state SET answer_run_id = :run WHERE answer_run_id "
+                      "IS NULL"), {"run": run_id})
 
 
-def copy_state_to_run(conn: Connection, run_id: int) -> None:
+def copy_state_to_run(conn: Connection, run_id: int, unstored: pl.DataFrame) -> None:
     """Store the whole state as the snapshot of ``run_id``, ranked within each subject
-    type by index (docs/semantics.md §5.5), inside the database; the decaying answers
-    with their ledger rows, so that the run reads alone."""
+    type by index (docs/semantics.md §5.5), inside the database: the answers the state
+    rows name, and ``unstored`` (:data:`ANSWER_SCHEMA`), those of the rows that name
+    none yet (named ``run_id`` then); the decaying answers with their ledger rows, so
+    that the run reads alone."""
     names = ", ".join(quoted(conn, c) for c in ANSWER_COLUMNS)
-    conn.execute(text(
-        f"INSERT INTO snapshot_row (run_id, {names}, type_rank) "
-        f"SELECT :run, {names}, RANK() OVER (PARTITION BY subject_type "
-        "ORDER BY credit_index DESC) FROM subject_state"), {"run": run_id})
+    snapshot = table("snapshot_row")
+    tmp = temp_table(conn, unstored, {c: snapshot.c[c].type.compile(dialect=conn.dialect)
+                                      for c in ANSWER_COLUMNS}, key=KEY)
+    named = ", ".join(f"a.{quoted(conn, c)}" for c in ANSWER_COLUMNS)
+    try:
+        conn.execute(text(
+            f"INSERT INTO snapshot_row (run_id, {names}, type_rank) "
+            f"SELECT :run, {names}, RANK() OVER (PARTITION BY subject_type "
+            f"ORDER BY credit_index DESC) FROM (SELECT {named} FROM {_STATE_FROM} "
+            f"UNION ALL SELECT {names} FROM {tmp}) u"), {"run": run_id})
+    finally:
+        drop_temp(conn, tmp)
+    conn.execute(text("UPDATE subject_state SET answer_run_id = :run WHERE answer_run_id "
+                      "IS NULL"), {"run": run_id})
     columns = ", ".join(f"d.{c}" for c in LEDGER_COLUMNS.values())
     conn.execute(text(
         f"INSERT INTO decay_ledger (run_id, {columns.replace('d.', '')}) "

@@ -293,7 +293,7 @@ def _typed_or_null(type_: Any) -> Any:
 
 class AnswerColumns(SQLModel):
     """One subject's answer on a day, as the store keeps it (the columns of ``compute``
-    but the rank): shared by ``snapshot_row``, ``subject_state`` and ``subject_spell``."""
+    but the rank): shared by ``snapshot_row`` and ``subject_spell``."""
 
     subject_id: str = Field(sa_type=SubjectId, primary_key=True, nullable=False)
     subject_type: str = Field(sa_type=String(16), primary_key=True, nullable=False)
@@ -310,8 +310,7 @@ class AnswerColumns(SQLModel):
 class StandingColumns(AnswerColumns):
     """An answer with the days it holds until: ``next_change``, the first later day on
     which it may change (null: never, unless new facts arrive), and ``decays_until``, the
-    last day of a linear decay it is on. Shared by ``subject_state`` and
-    ``subject_spell``."""
+    last day of a linear decay it is on (``subject_spell``'s)."""
 
     next_change: dt.date | None = _typed_or_null(Date())
     decays_until: dt.date | None = _typed_or_null(Date())
@@ -330,16 +329,26 @@ class SnapshotRow(AnswerColumns, table=True):
     type_rank: int = _typed(Integer())
 
 
-class SubjectState(StandingColumns, table=True):
+class SubjectState(SQLModel, table=True):
     """The daily job's state (revision 0007): every subject's answer on the state's day
-    (the columns of ``snapshot_row`` but the rank) and ``next_change``, the first later
-    day on which that answer may change (null: never, unless new facts arrive). The
-    daily job recomputes only the subjects due and those with new facts."""
+    and ``next_change``, the first later day on which that answer may change (null:
+    never, unless new facts arrive), and ``decays_until``, the last day of a linear decay
+    it is on. The daily job recomputes only the subjects due and those with new facts.
+    The answer itself is the subject's row of run ``answer_run_id`` in ``snapshot_row``
+    (revision 0012: a stored answer is never changed, and a row of ~1 KB of reasons
+    rewritten for every move of its days cost a catch-up most of what it wrote)."""
 
     __tablename__ = "subject_state"
     __table_args__ = (Index(None, "next_change"), Index(None, "decays_until"),
                       MYSQL_TABLE_ARGS)
 
+    subject_id: str = Field(sa_type=SubjectId, primary_key=True, nullable=False)
+    subject_type: str = Field(sa_type=String(16), primary_key=True, nullable=False)
+    # the run whose snapshot row of the subject is this answer (revision 0012; null only
+    # inside the transaction that stores it)
+    answer_run_id: int | None = _col(BigId, nullable=True)
+    next_change: dt.date | None = _typed_or_null(Date())
+    decays_until: dt.date | None = _typed_or_null(Date())
     # the run whose decay_ledger rows this answer decays along (revision 0008)
     decay_run_id: int | None = _col(BigId, nullable=True)
 

@@ -58,16 +58,15 @@ from creditindex.store.daily_state import (
     copy_state_to_run,
     decay_ledger_frame,
     decay_ledger_rows,
-    delete_subjects,
     due_state_rows,
     input_marks,
     mark_decay_runs,
-    move_days,
     read_state,
     replace_rows,
     save_state,
     segment_rows,
     subjects_with_new_facts,
+    write_rows,
 )
 from creditindex.store.db import (
     StoreError,
@@ -224,8 +223,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
                decay: pl.DataFrame | None, parent: int | None, version: int, actor: str,
                started: dt.datetime, n_state: int | None = None, mark: bool = True,
                spell_decay: pl.DataFrame | None = None, later: _Writes | None = None,
-               latest: Latest | None = None, spelled: pl.DataFrame | None = None
-               ) -> DayResult:
+               latest: Latest | None = None, spelled: pl.DataFrame | None = None,
+               unstored: pl.DataFrame | None = None) -> DayResult:
     """Store one day's run on ``conn`` unless the same data or answer is there: the whole
     ``answer`` (ranks included), or the rows ``changed`` since the run ``parent``, or,
     with neither, the whole state (just updated to this day) copied in the database;
@@ -238,7 +237,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
     rows wait to be inserted (none: inserted now); ``latest``: the day's latest run by
     ``rules`` (:func:`_latest_runs`), if any; ``spelled``: the subjects (subject_id,
     subject_type) whose rows of ``changed`` are their stored spells of the day as they
-    are (copied from them in the database)."""
+    are (copied from them in the database); ``unstored``: when the state is copied, the
+    answers of its rows that name no stored one yet (the day's changes)."""
     runs = table("evaluation_run")
     delta = changed if changed is not None else pl.DataFrame(schema=STATE_SCHEMA)
     digest = frame_digest(answer if answer is not None else delta.select(ANSWER_COLUMNS),
@@ -251,7 +251,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
         if seen_version == version:
             return DayResult(day, "current", run_id, revision, rules.content_hash, 0)
         same = (seen_digest == digest and _same_decay(conn, run_id, decay)
-                if answer is not None else delta.height == 0 and parent == run_id)
+                if answer is not None else delta.height == 0 and parent == run_id
+                and (unstored is None or unstored.height == 0))
         if same:
             conn.execute(runs.update().where(runs.c.id == run_id).values(data_version=version))
             return DayResult(day, "unchanged", run_id, revision, rules.content_hash,
@@ -282,7 +283,8 @@ def _store_day(conn: Connection, day: dt.date, rules: PublishedRules,
             run, *ANSWER_COLUMNS, pl.lit(0, pl.Int64).alias("type_rank")))
     else:
         writes.write(conn)  # the ledger rows of the state's decay runs are copied with it
-        copy_state_to_run(conn, run_id)
+        copy_state_to_run(conn, run_id, (unstored if unstored is not None
+                                          else delta).select(ANSWER_COLUMNS))
     if later is None:
         writes.write(conn)
     audit.record(conn, actor, "evaluate", "evaluation_run", run_id, after={
@@ -328,9 +330,6 @@ class _Day:
     # spells of the day as they are (answer, next change, decay's end): stored by copying
     # those in the database
     spelled: pl.DataFrame = field(default_factory=_no_subjects)
-    # the subjects (subject_id, subject_type) whose rows of ``fresh`` are their stored
-    # state rows but for the next change and decay's end (a stored decay goes on)
-    kept: pl.DataFrame = field(default_factory=_no_subjects)
 
 
 @dataclass
@@ -427,7 +426,8 @@ class _Carry:
 def _state_rows(ahead: pl.DataFrame) -> pl.DataFrame:
     """State rows (:data:`STATE_SCHEMA`) from answers of :data:`AHEAD_SCHEMA`."""
     return ahead.rename({"index": "credit_index"}).with_columns(
-        pl.lit(None, pl.Int64).alias("decay_run_id")).select(list(STATE_SCHEMA))
+        pl.lit(None, pl.Int64).alias("decay_run_id"),
+        pl.lit(None, pl.Int64).alias("answer_run_id")).select(list(STATE_SCHEMA))
 
 
 def _decay_of(rows: pl.DataFrame, ledger: pl.DataFrame, day: dt.date) -> pl.DataFrame:
@@ -471,8 +471,9 @@ def _from_spells(carry: _Carry, ids: list[str], day: dt.date
     wanted = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
     found = carry.spells_on(day).join(wanted, on="subject_id",
                                                                 how="semi")
-    rows = found.drop("from_day").with_columns(pl.lit(None, pl.Int64).alias(
-        "decay_run_id")).select(list(STATE_SCHEMA))
+    rows = found.drop("from_day").with_columns(
+        pl.lit(None, pl.Int64).alias("decay_run_id"),
+        pl.lit(None, pl.Int64).alias("answer_run_id")).select(list(STATE_SCHEMA))
     decaying = rows.filter(pl.col("decays_until").is_not_null()).select(KEY)
     respelled = pl.col("subject_id").is_in(pl.Series(list(carry.respelled),
                                                      dtype=pl.String).implode())
@@ -542,23 +543,24 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
             decay = decay.join(going_on, on=KEY, how="anti")
         spell_decay = spell_decay.join(going_on, on=KEY, how="anti")
         spelled = spelled.join(going_on, on=KEY, how="anti")
-        # those whose row is the stored state's (a real run: not one of this catch-up's)
-        kept = before.join(going_on, on=KEY, how="semi").filter(
-            pl.col("decay_run_id") >= 0).select(KEY)
-    else:
-        kept = going_on
     # the rows to store: a new or other answer, a decay that starts anew, or a stored
     # answer that decayed (it ends here); not those whose decay goes on
     answer = [c for c in ANSWER_COLUMNS if c not in KEY]
     seen = fresh.join(before.select(*KEY, pl.col("decays_until").is_not_null().alias(
-        "_decayed"), *(pl.col(c).alias(f"_{c}") for c in answer)), on=KEY, how="left",
-        maintain_order="left")
+        "_decayed"), *(pl.col(c).alias(f"_{c}") for c in [*answer, "answer_run_id"])),
+        on=KEY, how="left", maintain_order="left")
     same = pl.col("_decayed").is_not_null() & pl.all_horizontal(
         pl.col(c).eq_missing(pl.col(f"_{c}")) for c in answer)
-    changed = seen.filter(~same | pl.col("decays_until").is_not_null()
-                          | pl.col("_decayed").fill_null(False)).select(fresh.columns)
-    if going_on.height:
-        changed = changed.join(going_on, on=KEY, how="anti")
+    stored = ~same | pl.col("decays_until").is_not_null() | pl.col("_decayed").fill_null(False)
+    if going_on.height:  # (their row is the one stored before: it names its run)
+        stored = stored & ~pl.struct(KEY).is_in(going_on.select(pl.struct(KEY)).to_series(
+            ).implode())
+    # a row stored this day names the run of the day (:func:`anchor_of`), another the
+    # run its same answer was stored with
+    fresh = seen.with_columns(pl.when(stored).then(pl.lit(anchor_of(day), pl.Int64))
+                              .otherwise(pl.coalesce("answer_run_id", "_answer_run_id"))
+                              .alias("answer_run_id")).select(fresh.columns)
+    changed = fresh.filter(seen.select(stored).to_series())
     if carry.segments is not None:  # a decay that starts here may go on in later days
         fresh = _anchored(fresh, day)
         if decay.height:
@@ -571,7 +573,7 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
                 added=carry.rows.height - rows.height, spell_ids=ids,
                 spells=pl.concat([p.spells for p in parts]),
                 spell_ledger=pl.concat([p.spell_ledger for p in parts]),
-                spell_decay=spell_decay, spelled=spelled, kept=kept)
+                spell_decay=spell_decay, spelled=spelled)
 
 
 def anchor_of(day: dt.date) -> int:
@@ -593,20 +595,24 @@ def _anchored(fresh: pl.DataFrame, day: dt.date) -> pl.DataFrame:
 
 def _with_runs(rows: pl.DataFrame, runs: dict[int, int], run_id: int | None
                ) -> pl.DataFrame:
-    """``rows`` naming real runs: the stand-ins of the days stored so far
-    (:func:`anchor_of`; ``runs``: stand-in to run id) replaced by their runs, and the
-    decaying rows that name no run naming ``run_id``, the run just stored, as
-    :func:`mark_decay_runs` does in the database (``None``: before the day's run is
-    stored, its own stand-ins name none, to be named in the database)."""
-    named = pl.col("decay_run_id")
-    if runs:
-        named = named.replace(pl.Series(list(runs), dtype=pl.Int64),
-                              pl.Series(list(runs.values()), dtype=pl.Int64))
+    """``rows`` naming real runs (decay runs and answer runs): the stand-ins of the days
+    stored so far (:func:`anchor_of`; ``runs``: stand-in to run id) replaced by their
+    runs, and the decaying rows that name no decay run naming ``run_id``, the run just
+    stored, as :func:`mark_decay_runs` does in the database (``None``: before the day's
+    run is stored, its own stand-ins name none, to be named in the database)."""
+    def named(column: str) -> pl.Expr:
+        if not runs:
+            return pl.col(column)
+        return pl.col(column).replace(pl.Series(list(runs), dtype=pl.Int64),
+                                      pl.Series(list(runs.values()), dtype=pl.Int64))
+
     if run_id is None:
-        return rows.with_columns(pl.when(named >= 0).then(named).alias("decay_run_id"))
+        return rows.with_columns(pl.when(named(c) >= 0).then(named(c)).alias(c)
+                                 for c in ("decay_run_id", "answer_run_id"))
     unnamed = pl.col("decay_run_id").is_null() & pl.col("decays_until").is_not_null()
     return rows.with_columns(pl.when(unnamed).then(pl.lit(run_id, pl.Int64))
-                             .otherwise(named).alias("decay_run_id"))
+                             .otherwise(named("decay_run_id")).alias("decay_run_id"),
+                             named("answer_run_id"))
 
 
 def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
@@ -659,6 +665,8 @@ def _decays_going_on(carry: _Carry, fresh: pl.DataFrame, decay: pl.DataFrame,
 def _whole(data: CreditData, rules: PublishedRules, day: dt.date) -> tuple[_Day, _Carry]:
     """Evaluate every subject on ``day`` from scratch, with its answers ahead."""
     fresh = _recompute(data, day)
+    fresh = _Fresh(fresh.rows.with_columns(pl.lit(anchor_of(day), pl.Int64).alias(
+        "answer_run_id")), fresh.decay, fresh.spells, fresh.spell_ledger)
     answer = fresh.rows.rename({"credit_index": "index"}).with_columns(
         core.rank_expr().alias("rank")).select(COMPUTE_COLUMNS).sort(
         "subject_type", "rank", "subject_id")
@@ -836,26 +844,28 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
             spells = pl.concat([spells.join(gone, on="subject_id", how="anti"), item.spells])
             spell_ledger = pl.concat([spell_ledger.join(gone, on="subject_id", how="anti"),
                                       item.spell_ledger])
-        if item.whole is not None:
-            replace_rows(conn, item.fresh, everyone=True)
-            unwritten, n_state, unmarked = [], item.fresh.height, True
+        if item.whole is not None:  # the state is written once the run is stored
+            unwritten, n_state, unmarked = [], item.fresh.height, False
         else:
-            unwritten.append(_taken_on(item.fresh, item.spelled, item.kept, item.day))
+            unwritten.append(item.fresh)
             n_state = None if n_state is None else n_state + item.added
         mine = unwritten[-1] if unwritten else None
         if whole and item.whole is None:  # copied from the state in the database
-            _replace_state(conn, _with_runs(_newest(unwritten), runs, None))
+            write_rows(conn, _with_runs(_newest(unwritten), runs, None))
             unwritten, unmarked = [], True
         result = _store_day(conn, item.day, item.rules, item.whole,
                             None if whole else item.changed, item.decay, parent, version,
                             actor, started, None if whole else n_state, mark=unmarked,
                             spell_decay=item.spell_decay, later=later,
                             latest=known.get((item.day, item.rules.content_hash)),
-                            spelled=item.spelled)
+                            spelled=item.spelled,
+                            unstored=item.changed if whole and item.whole is None else None)
         if result.status != "stored" and unmarked:  # the same answers found stored there
             mark_decay_runs(conn, result.run_id)
         unmarked = False
         runs[anchor_of(item.day)] = result.run_id
+        if item.whole is not None:
+            replace_rows(conn, _with_runs(item.fresh, runs, result.run_id))
         if unwritten and unwritten[-1] is mine:  # earlier days' rows name their runs
             unwritten[-1] = _with_runs(mine, runs, result.run_id)
         if result.status == "stored":
@@ -863,7 +873,7 @@ def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks:
         moved = (result.run_id, item.day, item.rules.content_hash)
         results.append(result)
     later.write(conn)
-    _replace_state(conn, _newest(unwritten))
+    write_rows(conn, _newest(unwritten))
     if spell_ids:
         replace_spells(conn, spell_ids, spells, spell_ledger)
     if moved is not None:
@@ -876,40 +886,6 @@ def _newest(rows: list[pl.DataFrame]) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema=STATE_SCHEMA)
     return pl.concat(rows).unique(KEY, keep="last", maintain_order=True)
-
-
-def _taken_on(fresh: pl.DataFrame, spelled: pl.DataFrame, kept: pl.DataFrame,
-              day: dt.date) -> pl.DataFrame:
-    """A day's state rows ``fresh`` with ``from_day``: ``day`` for those of the
-    subjects ``spelled`` (their stored spells of the day as they are), else null; and
-    ``kept``: whether the row is the subject's stored state row but for its days (of
-    the subjects ``kept``)."""
-    marks = pl.concat([spelled.with_columns(pl.lit(day, pl.Date).alias("from_day"),
-                                            pl.lit(False).alias("kept")),
-                       kept.with_columns(pl.lit(None, pl.Date).alias("from_day"),
-                                         pl.lit(True).alias("kept"))])
-    return fresh.join(marks, on=KEY, how="left", maintain_order="left").with_columns(
-        pl.col("kept").fill_null(False))
-
-
-def _replace_state(conn: Connection, rows: pl.DataFrame) -> None:
-    """Store state ``rows`` as :func:`replace_rows` does, those with a ``from_day``
-    (:func:`_taken_on`) copied from their stored spells of that day in the database
-    (with the decay run they name), and those ``kept`` by moving their days in place
-    (:func:`move_days`)."""
-    if "from_day" not in rows.columns:
-        replace_rows(conn, rows)
-        return
-    spelled = pl.col("from_day").is_not_null()
-    moved = pl.col("kept")
-    copied = rows.filter(spelled)
-    for (subject_type,), mine in copied.partition_by("subject_type", as_dict=True).items():
-        delete_subjects(conn, "subject_state", mine.get_column("subject_id").to_list(),
-                        subject_type)
-    copy_spell_rows(conn, "subject_state", copied.select(*KEY, "from_day", "decay_run_id"),
-                    [*ANSWER_COLUMNS, "next_change", "decays_until"])
-    move_days(conn, rows.filter(moved).select(*KEY, "next_change", "decays_until"))
-    replace_rows(conn, rows.filter(~spelled & ~moved).select(list(STATE_SCHEMA)))
 
 
 def _chain_length(conn: Connection, run_id: int | None) -> int:

@@ -11,8 +11,15 @@ import random
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from creditindex.store.daily_state import ANSWER_COLUMNS, KEY, STATE_SCHEMA
-from creditindex.store.db import bulk_insert, copy_text, get_engine, write_transaction
+from creditindex.store.daily_state import ANSWER_COLUMNS, KEY, STATE_SCHEMA, STORED_STATE
+from creditindex.store.db import (
+    bulk_insert,
+    copy_text,
+    get_engine,
+    table,
+    temp_table,
+    write_transaction,
+)
 from creditindex.store.load import query_frame
 from creditindex.store.spells import SPELL_SCHEMA, copy_spell_rows
 
@@ -39,17 +46,25 @@ def _frame() -> pl.DataFrame:
                                     None]) for _ in range(n)],
         "decays_until": [None] * n,
         "decay_run_id": [rng.choice([None, rng.randrange(1, 10**12)]) for _ in range(n)],
+        "answer_run_id": [rng.randrange(1, 10**12) for _ in range(n)],
     }, schema=STATE_SCHEMA)
 
 
 def test_a_bulk_insert_stores_the_frames_values(store_url: str) -> None:
     frame = _frame()
+    spells = frame.with_columns(pl.lit(dt.date(2026, 5, 1)).alias("from_day")).select(
+        list(SPELL_SCHEMA))
+    narrow = {c: STATE_SCHEMA[c] for c in STORED_STATE}
     with write_transaction(get_engine(store_url)) as conn:
-        bulk_insert(conn, "subject_state", frame)
-        stored = query_frame(conn, f"SELECT {', '.join(STATE_SCHEMA)} FROM subject_state",
-                             STATE_SCHEMA).sort("subject_id")
+        bulk_insert(conn, "subject_spell", spells)
+        bulk_insert(conn, "subject_state", frame.select(STORED_STATE))
+        stored = query_frame(conn, f"SELECT {', '.join(SPELL_SCHEMA)} FROM subject_spell",
+                             SPELL_SCHEMA).sort("subject_id")
+        state = query_frame(conn, f"SELECT {', '.join(STORED_STATE)} FROM subject_state",
+                            narrow).sort("subject_id")
         conn.rollback()
-    assert_frame_equal(stored, frame.sort("subject_id"))
+    assert_frame_equal(stored, spells.sort("subject_id"))
+    assert_frame_equal(state, frame.select(STORED_STATE).sort("subject_id"))
 
 
 def test_rows_copied_from_stored_spells_hold_the_spells_values(store_url: str) -> None:
@@ -61,14 +76,19 @@ def test_rows_copied_from_stored_spells_hold_the_spells_values(store_url: str) -
     later = spells.with_columns(pl.lit(day + dt.timedelta(days=1)).alias("from_day"),
                                 pl.lit("another day").alias("reasons"))
     keys = frame.select(*KEY, pl.lit(day).alias("from_day"), "decay_run_id")
+    columns = [*ANSWER_COLUMNS, "next_change", "decays_until"]
+    schema = {c: STATE_SCHEMA[c] for c in [*columns, "decay_run_id"]}
     with write_transaction(get_engine(store_url)) as conn:
         bulk_insert(conn, "subject_spell", pl.concat([later, spells]))
-        copy_spell_rows(conn, "subject_state", keys,
-                        [*ANSWER_COLUMNS, "next_change", "decays_until"])
-        stored = query_frame(conn, f"SELECT {', '.join(STATE_SCHEMA)} FROM subject_state",
-                             STATE_SCHEMA).sort("subject_id")
+        spell = table("subject_spell")
+        into = temp_table(conn, frame.clear(), {
+            **{c: spell.c[c].type.compile(dialect=conn.dialect) for c in columns},
+            "decay_run_id": "BIGINT"})
+        copy_spell_rows(conn, into, keys, columns)
+        stored = query_frame(conn, f"SELECT {', '.join(schema)} FROM {into}",
+                             schema).sort("subject_id")
         conn.rollback()
-    assert_frame_equal(stored, frame.sort("subject_id"))
+    assert_frame_equal(stored, frame.select(list(schema)).sort("subject_id"))
 
 
 def test_copy_text_is_only_for_the_types_it_writes() -> None:

@@ -22,7 +22,7 @@ from creditindex.generate import generate
 from creditindex.identifiers import uscc_check_char
 from creditindex.rules import load_rules
 from creditindex.store import snapshots
-from creditindex.store.daily_state import SPELL_KEPT
+from creditindex.store.daily_state import KEY, SPELL_KEPT, STATE_SCHEMA, state_rows
 from creditindex.store.day_pages import stored_page
 from creditindex.store.db import dispose_engine, get_engine
 from creditindex.store.importer import import_lists, import_records
@@ -32,7 +32,7 @@ from creditindex.store.lifecycle import (
     file_objection,
     grant_repair,
 )
-from creditindex.store.load import load_data
+from creditindex.store.load import load_data, query_frame
 from creditindex.store.migrations import alembic_config, upgrade
 from creditindex.store.rulesets import publish_rules
 from creditindex.store.snapshots import evaluate, stored_snapshot
@@ -489,3 +489,77 @@ def test_spell_ledger_rows_a_run_names_read_the_same_until_copied(
     evaluate(store_url, D("2026-03-26"))
     assert _count(store_url, "decay_spell") == 0
     assert_frame_equal(_days_read(store_url, days), read)
+
+
+def _state(url: str) -> pl.DataFrame:
+    """Every state row with its answer (read through the run it names)."""
+    with get_engine(url).connect() as conn:
+        ids = conn.execute(text("SELECT subject_id FROM subject_state")).scalars().all()
+        return state_rows(conn, list(dict.fromkeys(ids))).sort(KEY)
+
+
+def _migrate(url: str, revision: str) -> None:
+    with get_engine(url).begin() as conn:
+        config = alembic_config(url)
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def test_the_state_names_the_runs_of_its_answers_in_both_revisions(
+        store_url: str, tmp_path: Path) -> None:
+    """Revision 0012: a state row names the run whose snapshot row is its answer
+    (``answer_run_id``) instead of holding a copy. Downgraded to 0011 the state holds
+    the answers again; upgraded, each row names the same run and the next days are
+    stored as before; a state whose answer is not found stored is forgotten, and the
+    next day is evaluated whole, with the same answers."""
+    first, _, _ = _generated(tmp_path)
+    import_records(store_url, [first], user="alice", today=D("2026-03-21"))
+    evaluate(store_url, D("2026-03-01"))  # whole
+    evaluate(store_url, D("2026-03-12"))  # 11 missed days
+    state = _state(store_url)
+    assert state.get_column("answer_run_id").n_unique() > 2
+    _migrate(store_url, "0011")
+    columns = [c for c in STATE_SCHEMA if c != "answer_run_id"]
+    with get_engine(store_url).connect() as conn:
+        held = query_frame(conn, f"SELECT {', '.join(columns)} FROM subject_state",
+                           {c: STATE_SCHEMA[c] for c in columns}).sort(KEY)
+    assert_frame_equal(held, state.drop("answer_run_id"))
+    upgrade(store_url)
+    assert_frame_equal(_state(store_url), state)
+    evaluate(store_url, D("2026-03-20"))
+    _assert_stored_equals_compute(store_url, [D("2026-03-13"), D("2026-03-17"),
+                                              D("2026-03-20")])
+    _migrate(store_url, "0011")
+    with get_engine(store_url).begin() as conn:
+        conn.execute(text("UPDATE subject_state SET reasons = 'not stored' WHERE "
+                          "subject_id = :s"), {"s": state.item(0, "subject_id")})
+    upgrade(store_url)
+    assert _count(store_url, "evaluation_state") == _count(store_url, "subject_state") == 0
+    runs = _count(store_url, "evaluation_run")
+    evaluate(store_url, D("2026-03-21"))
+    with get_engine(store_url).connect() as conn:
+        assert conn.execute(text("SELECT parent_run_id FROM evaluation_run WHERE day = "
+                                 ":d"), {"d": D("2026-03-21")}).scalar_one() is None
+    assert _count(store_url, "evaluation_run") == runs + 1
+    _assert_stored_equals_compute(store_url, [D("2026-03-20"), D("2026-03-21")])
+
+
+def test_a_day_evaluated_again_when_due_whole_stores_its_new_answers(
+        store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A day evaluated again after new facts, when its run is due to be stored whole
+    (copied from the state), stores its new answers as a new revision: the state's own
+    run being the day's latest does not make the answer unchanged."""
+    monkeypatch.setattr(snapshots, "MAX_CHAIN", 2)
+    first, _, _ = _generated(tmp_path)
+    import_records(store_url, [first], user="alice", today=D("2026-03-21"))
+    for day in ("2026-03-01", "2026-03-02", "2026-03-03"):  # whole, then two changes
+        evaluate(store_url, D(day))
+    before = stored_snapshot(store_url, D("2026-03-03"))
+    subject = before.filter(~pl.col("restricted")).item(0, "subject_id")
+    add_restriction(store_url, subject, user="alice", start=D("2026-03-02"),
+                    until=D("2026-03-30"), reason="manual")
+    (result,) = evaluate(store_url, D("2026-03-03"))
+    assert (result.status, result.revision) == ("stored", 2)
+    after = stored_snapshot(store_url, D("2026-03-03"))
+    assert after.filter(pl.col("subject_id") == subject).get_column("restricted").all()
+    _assert_stored_equals_compute(store_url, [D("2026-03-03")])

@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from creditindex.store.daily_state import KEY, STATE_SCHEMA, move_days
+from creditindex.store.daily_state import KEY, STATE_SCHEMA, STORED_STATE, write_rows
 from creditindex.store.db import bulk_insert, get_engine, write_transaction
 from creditindex.store.load import query_frame
 
@@ -24,26 +24,30 @@ def _state(n: int) -> pl.DataFrame:
         "next_change": [dt.date(2026, 11, 1) + dt.timedelta(days=i % 9) for i in range(n)],
         "decays_until": [dt.date(2026, 12, 31) if i % 2 else None for i in range(n)],
         "decay_run_id": [7 if i % 2 else None for i in range(n)],
-    }, schema=STATE_SCHEMA)
+        "answer_run_id": [5 + i % 3 for i in range(n)],
+    }, schema=STATE_SCHEMA).select(STORED_STATE)
 
 
-def test_moving_days_changes_only_the_days_of_the_rows_named(store_url: str) -> None:
-    """The next change and decay's end of the subjects named (by subject_id and type:
-    the other role of the same id stays) move; every other value and row stays."""
+def test_writing_rows_changes_only_the_rows_named_and_adds_the_new(store_url: str) -> None:
+    """The rows of the subjects named (by subject_id and type: the other role of the
+    same id stays) take the values written, subjects not in the state are added, and
+    every other row stays."""
     state = _state(40)
-    moved = state.filter(pl.col("subject_type") == "bidder").head(7).select(
-        *KEY, pl.lit(dt.date(2027, 3, 1)).alias("next_change"),
-        pl.lit(None, pl.Date).alias("decays_until"))
+    written = pl.concat([
+        state.filter(pl.col("subject_type") == "bidder").head(7).with_columns(
+            pl.lit(99, pl.Int64).alias("answer_run_id"),
+            pl.lit(dt.date(2027, 3, 1)).alias("next_change"),
+            pl.lit(None, pl.Date).alias("decays_until"),
+            pl.lit(None, pl.Int64).alias("decay_run_id")),
+        state.head(3).with_columns(pl.format("NEW{}", pl.col("subject_id")).alias(
+            "subject_id"))])
     with write_transaction(get_engine(store_url)) as conn:
         bulk_insert(conn, "subject_state", state)
-        move_days(conn, moved)
-        move_days(conn, moved.clear())
-        stored = query_frame(conn, f"SELECT {', '.join(STATE_SCHEMA)} FROM subject_state",
-                             STATE_SCHEMA)
+        write_rows(conn, written)
+        write_rows(conn, written.clear())
+        stored = query_frame(conn, f"SELECT {', '.join(STORED_STATE)} FROM subject_state",
+                             {c: STATE_SCHEMA[c] for c in STORED_STATE})
         conn.rollback()
-    expected = state.join(moved, on=KEY, how="left", suffix="_new").with_columns(
-        pl.when(pl.col("next_change_new").is_not_null()).then(pl.col(f"{c}_new"))
-        .otherwise(pl.col(c)).alias(c) for c in ("next_change", "decays_until")
-    ).select(list(STATE_SCHEMA))
+    expected = pl.concat([state.join(written, on=KEY, how="anti"), written])
     assert_frame_equal(stored.sort(KEY), expected.sort(KEY))
-    assert stored.filter(pl.col("next_change") == dt.date(2027, 3, 1)).height == 7
+    assert stored.height == 43
