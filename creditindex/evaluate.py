@@ -240,7 +240,12 @@ def _restriction_reasons_of(in_force: pl.DataFrame) -> pl.DataFrame:
         moved = np.array(at.to_numpy())
         moved[np.flatnonzero(tied.to_numpy())] = resorted.get_column("_at").to_numpy()
         at = pl.Series(moved)
-    words = in_force.select("subject_id", restrict.grounds_text().alias("_restr_reasons"))
+    # (the columns worded in one piece each: polars 2.1 was seen to fail to word columns
+    # in different numbers of pieces, as a concatenation of the causes' frames leaves them)
+    worded = in_force.select("subject_id", "cause", "detail", "document_no", "end", "scope",
+                             "financier").rechunk()
+    words = worded.select("subject_id", restrict.grounds_text().alias("_restr_reasons"))
+    del worded
     return joined_per(words[at], "subject_id", "_restr_reasons")
 
 
