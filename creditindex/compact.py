@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -37,7 +36,7 @@ import numpy.typing as npt
 import polars as pl
 
 from creditindex.categories import ALL
-from creditindex.engine.arrays import distinct, distinct_places, sort_values, u64
+from creditindex.engine.arrays import beside, distinct, distinct_places, sort_values, u64
 from creditindex.engine.codes import KEY_HASHES, SubjectCodes, key_hash_exprs, subject_codes
 from creditindex.engine.ledger import BehaviourTable, RowColumns
 from creditindex.readers import PARQUET_SUFFIXES, read_parquet_rows_of
@@ -154,27 +153,26 @@ def read_compact_records(paths: Sequence[str | Path], rules: RuleSet,
     parts, starts = read_checked_parts(paths, rules, day, read,
                                        lambda frame: _compact_part(frame, schema))
     whole = _one_frame(parts, schema)
-    with ThreadPoolExecutor(1) as pool:
-        repeated = pool.submit(_repeated, whole.get_column(RECORD_KEY_HASH))
+    def copies_of_acts() -> npt.NDArray[np.int64]:  # rows that may be copies of one act
         tie_key = whole.get_column("_tie_key")
-        tied = np.flatnonzero(
-            tie_key.is_in(pl.Series(_repeated(tie_key)).implode()).to_numpy())
-        del tie_key
-        if repeated.result().size:
-            return None
+        return np.flatnonzero(tie_key.is_in(pl.Series(_repeated(tie_key)).implode()).to_numpy())
+
+    repeated, tied = beside(lambda: _repeated(whole.get_column(RECORD_KEY_HASH)),
+                            copies_of_acts)
+    if repeated.size:
+        return None
     # (a frame of the other columns: ``drop`` put this frame of many pieces in one piece
     # again, ~300 MB more at 10M rows, at the process's peak)
     whole = pl.DataFrame([c for c in whole.get_columns()
                           if c.name not in (RECORD_KEY_HASH, "_tie_key")])
     text = RecordText(tuple(str(p) for p in paths), tuple(starts))
+
     def engine_input() -> tuple[SubjectCodes, RowColumns | None]:
         return subject_codes(whole), (None if known_on is None else RowColumns.of(
             whole, BehaviourTable.of(rules), known_on))
 
-    with ThreadPoolExecutor(1) as pool:
-        found = pool.submit(engine_input)
-        copies = _copy_order(whole, tied, text)
-        return CompactRecords(whole.with_columns(copies), text, *found.result())
+    (codes, columns), copies = beside(engine_input, lambda: _copy_order(whole, tied, text))
+    return CompactRecords(whole.with_columns(copies), text, codes, columns)
 
 
 # What makes rows copies of one act (with the decision day): subject, role, behaviour.

@@ -130,3 +130,25 @@ def test_side_by_side_gives_each_result_in_order_and_lets_the_jobs_go(workers: i
         assert arrays.side_by_side(jobs) == [i * i for i in range(7)]
     assert jobs == [] and sorted(seen) == list(range(7))
     assert arrays.side_by_side([]) == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_beside_gives_both_results_and_runs_the_job_on_another_thread(workers: int) -> None:
+    import threading
+
+    here = threading.get_ident()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(arrays, "WORKERS", workers)
+        (job_thread, job_value), (other_thread, other_value) = arrays.beside(
+            lambda: (threading.get_ident(), "job"), lambda: (threading.get_ident(), 2))
+    assert (job_value, other_value) == ("job", 2)
+    assert other_thread == here
+    assert (job_thread != here) == (workers > 1)
+
+
+def test_beside_raises_what_the_job_raises() -> None:
+    def failing() -> int:
+        raise ValueError("bad part")
+
+    with pytest.raises(ValueError, match="bad part"):
+        arrays.beside(failing, lambda: 1)

@@ -155,6 +155,7 @@ def sums(index: IntArray, values: FloatArray, size: int) -> FloatArray:
 
 WORKERS = max(1, min(4, os.cpu_count() or 1))  # threads working on parts at once
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 def in_parallel(work: Callable[[tuple[int, int]], T], chunks: Sequence[tuple[int, int]]
@@ -177,6 +178,18 @@ def side_by_side(jobs: list[Callable[[], T]]) -> list[T]:
         futures = [pool.submit(job) for job in jobs]
         jobs.clear()
         return [future.result() for future in futures]
+
+
+def beside(job: Callable[[], T], other: Callable[[], U]) -> tuple[T, U]:
+    """The results of ``job``, run on a thread of its own, and of ``other``, run on this
+    one meanwhile (one after the other with a single worker): two steps that each keep
+    mostly one core busy."""
+    if WORKERS < 2:
+        return job(), other()
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(job)
+        done = other()
+        return future.result(), done
 
 
 def lexical_positions(values: pl.Series) -> IntArray:

@@ -6,14 +6,13 @@ records in parts of whole subjects (:func:`day_facts`); :func:`snapshot` is its 
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from creditindex.days import to_day
-from creditindex.engine.arrays import NO_DAY, FloatArray, IntArray, in_parallel, sums
+from creditindex.engine.arrays import NO_DAY, FloatArray, IntArray, beside, in_parallel, sums
 from creditindex.engine.codes import SubjectCodes, code_chunks, id_groups, subject_codes
 from creditindex.engine.ledger import BehaviourTable, LedgerArrays, RowColumns, compile_ledger
 from creditindex.engine.restrictions import Entries, Suspensions, bars_of, suspensions_of
@@ -87,10 +86,8 @@ def day_facts(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
     if columns is not None and columns.known_on != k:
         columns = None
     if codes is None and columns is None:  # both at once (each mostly on one core)
-        with ThreadPoolExecutor(1) as pool:
-            found = pool.submit(RowColumns.of, records, table, k)
-            codes = subject_codes(records)
-            columns = found.result()
+        columns, codes = beside(lambda: RowColumns.of(records, table, k),
+                                lambda: subject_codes(records))
     if codes is None:
         codes = subject_codes(records)
     if columns is None:
