@@ -26,6 +26,11 @@ nothing for them; a decay stored on one day of a catch-up goes on across its lat
 as it does across daily runs (the run a day will be stored as is named by a stand-in
 while the days are planned: :func:`anchor_of`). Ranks move with other subjects'
 indices, so they are given when a snapshot is read.
+
+A catch-up plans its days in two parts: the subjects that take only their stored
+answers ahead (spells) on the days they are due are planned for all days at once
+(:mod:`creditindex.store.spell_walk`), the others (new facts, a day without a spell)
+day by day (:func:`_step_due`); each day's run stores what both give for it.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Literal
 
@@ -89,6 +94,7 @@ from creditindex.store.rulesets import (
     ensure_published,
     version_by_id,
 )
+from creditindex.store.spell_walk import Walk, WalkedDay, anchor_of, walk
 from creditindex.store.spells import (
     SPELL_LEDGER_SCHEMA,
     SPELL_SCHEMA,
@@ -486,7 +492,26 @@ def _from_spells(carry: _Carry, ids: list[str], day: dt.date
     return rows, decay, stored, [i for i in ids if i not in have]
 
 
-def _step(carry: _Carry, day: dt.date) -> _Day:
+def _step(carry: _Carry, day: dt.date, walked: Walk | None = None) -> _Day:
+    """Move ``carry`` to ``day`` (:func:`_step_due`) with what ``walked`` planned for the
+    day (its subjects are not in ``carry.rows`` until the walk's last day, when their
+    rows after it join them)."""
+    done = _step_due(carry, day)
+    if walked is None:
+        return done
+    planned: WalkedDay | None = walked.days.get(day)
+    if planned is not None:
+        done = replace(done, fresh=pl.concat([done.fresh, planned.fresh]),
+                       changed=pl.concat([done.changed, planned.changed]),
+                       spell_decay=pl.concat([done.spell_decay, planned.spell_decay]),
+                       spelled=pl.concat([done.spelled, planned.spelled]))
+        carry.spell_anchored.update(planned.spell_decay.iter_rows())
+    if day == walked.until:
+        carry.rows = pl.concat([carry.rows, walked.rows], rechunk=True)
+    return done
+
+
+def _step_due(carry: _Carry, day: dt.date) -> _Day:
     """Move ``carry`` to ``day``: take the spells of the subjects at a change point that
     have one for the day and recompute the others (and, first, those with new facts)
     from their records, with their answers ahead; keep the rows to store. Decaying
@@ -574,12 +599,6 @@ def _step(carry: _Carry, day: dt.date) -> _Day:
                 spells=pl.concat([p.spells for p in parts]),
                 spell_ledger=pl.concat([p.spell_ledger for p in parts]),
                 spell_decay=spell_decay, spelled=spelled)
-
-
-def anchor_of(day: dt.date) -> int:
-    """A stand-in ``decay_run_id`` for the run ``day`` is stored as, while a catch-up is
-    planned (runs get their ids when written): negative, so never a run's id."""
-    return -1 - to_day(day)
 
 
 def _anchored(fresh: pl.DataFrame, day: dt.date) -> pl.DataFrame:
@@ -728,11 +747,13 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
     """Compute every pending day (oldest first) on one consistent view of the store."""
     work: list[_Day] = []
     carry: _Carry | None = None
+    walked: Walk | None = None  # the subjects that only take stored spells, planned ahead
     everything: CreditData | None = None
-    for day, rules in tqdm(pending, desc="evaluating", unit="day", file=sys.stderr,
-                           disable=not progress or len(pending) < 2):
+    for at, (day, rules) in enumerate(tqdm(pending, desc="evaluating", unit="day",
+                                           file=sys.stderr,
+                                           disable=not progress or len(pending) < 2)):
         if carry is not None and carry.rules.content_hash == rules.content_hash:
-            work.append(_step(carry, day))
+            work.append(_step(carry, day, walked))
             continue
         usable = (state is not None and state.rules_hash == rules.content_hash
                   and state.day <= day and marks.list_pk == state.marks.list_pk)
@@ -742,14 +763,20 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             new_facts = subjects_with_new_facts(conn, state.marks)
             rows = due_state_rows(conn, last, new_facts)
             spells = spells_between(conn, state.day, last)
-            needed = _uncovered(rows, spells, last, new_facts)
+            walked = walk(rows, spells, _consecutive(pending, at), new_facts)
+            walking = pl.col("subject_id").is_in(pl.Series(list(walked.subject_ids),
+                                                           dtype=pl.String).implode())
+            # the records of the others: those with new facts and those due that reach
+            # a day without a spell (or after the days walked)
+            needed = list(dict.fromkeys([*new_facts, *rows.filter(~walking).get_column(
+                "subject_id").unique(maintain_order=True).to_list()]))
             loader = partial(_load_subjects, conn, rules.rules)
             segments = partial(_stored_segments, conn, rows)
-            carry = _Carry(rules, loader(needed), rows, new_facts,
+            carry = _Carry(rules, loader(needed), rows.filter(~walking), new_facts,
                            KeyedRows.of(segments(needed)), segment_loader=segments,
                            spells=spells, loaded=set(needed), loader=loader,
                            stored_spell_ledger=partial(spell_ledger_of, conn))
-            work.append(_step(carry, day))
+            work.append(_step(carry, day, walked))
             continue
         if everything is None:
             everything = load_from(conn, rules.rules)
@@ -765,6 +792,18 @@ def _plan(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
     return work
 
 
+def _consecutive(pending: list[tuple[dt.date, PublishedRules]], at: int) -> list[dt.date]:
+    """The days of ``pending`` from its ``at``-th on that follow one another, each the day
+    after the one before, under the same rules."""
+    first, rules = pending[at]
+    days = [first]
+    for day, other in pending[at + 1:]:
+        if other.content_hash != rules.content_hash or day != days[-1] + dt.timedelta(1):
+            break
+        days.append(day)
+    return days
+
+
 def _load_subjects(conn: Connection, rules: RuleSet, subject_ids: list[str]) -> CreditData:
     return load_from(conn, rules, subject_ids=subject_ids)
 
@@ -775,33 +814,6 @@ def _stored_segments(conn: Connection, rows: pl.DataFrame, subject_ids: list[str
     ``subject_ids``."""
     wanted = pl.DataFrame({"subject_id": subject_ids}, schema={"subject_id": pl.String})
     return segment_rows(conn, rows.join(wanted, on="subject_id", how="semi"))
-
-
-def _uncovered(rows: pl.DataFrame, spells: pl.DataFrame, last: dt.date,
-               new_facts: list[str]) -> list[str]:
-    """The subject_ids whose records the days up to ``last`` need: those with new facts
-    and those that reach, by ``last``, a change point without a spell. A subject due on
-    a day (its roles' first next change point) takes that day's spell, which says when
-    it is due next (its roles' first next change point again: the walk goes on from
-    there; one that moves no day on needs its records too)."""
-    facts = pl.Series(new_facts, dtype=pl.String).implode()
-    ahead = spells.group_by("subject_id", "from_day").agg(
-        pl.col("next_change").min().alias("_after"), pl.lit(True).alias("_spell"))
-    walk = rows.filter(~pl.col("subject_id").is_in(facts)).group_by("subject_id").agg(
-        pl.col("next_change").min())
-    needed = list(new_facts)
-    while True:  # each round moves every subject still walking a day on at least
-        walk = walk.filter(pl.col("next_change") <= last)
-        if not walk.height:
-            return needed
-        at = walk.join(ahead, left_on=["subject_id", "next_change"],
-                       right_on=["subject_id", "from_day"], how="left")
-        moves = pl.col("_spell").is_not_null() & (pl.col("_after") > pl.col("next_change"))
-        stops = pl.col("_spell").is_not_null() & pl.col("_after").is_null()
-        needed += at.filter(~moves.fill_null(False) & ~stops).get_column(
-            "subject_id").to_list()
-        walk = at.filter(moves.fill_null(False)).select(
-            "subject_id", pl.col("_after").alias("next_change"))
 
 
 def _store(conn: Connection, work: list[_Day], state: StoredState | None, marks: Marks,

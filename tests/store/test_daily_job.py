@@ -36,6 +36,7 @@ from creditindex.store.load import load_data, query_frame
 from creditindex.store.migrations import alembic_config, upgrade
 from creditindex.store.rulesets import publish_rules
 from creditindex.store.snapshots import evaluate, stored_snapshot
+from creditindex.store.spell_walk import Walk
 from creditindex.store.users import add_user
 from tests.databases import empty_database
 from tests.store.storetest import PASSWORD
@@ -167,17 +168,10 @@ def test_decaying_answers_are_stored_where_their_decay_starts(
     import_records(store_url, [first], user="alice", today=D("2026-03-21"))
     days = [D("2026-03-21") + dt.timedelta(days=i) for i in range(11)]
     evaluate(store_url, days[0])
-    going_on: list[int] = []
-    found = snapshots._decays_going_on
-
-    def counted(*args: Any) -> pl.DataFrame:
-        keys = found(*args)
-        going_on.append(keys.height)
-        return keys
-
-    monkeypatch.setattr(snapshots, "_decays_going_on", counted)
+    going_on = _decays_going_on(monkeypatch)
     evaluate(store_url, days[-1])  # ten days caught up: nothing but decays and expiries
-    assert sum(going_on) > 0  # at a change point that changed nothing, a decay goes on
+    # at a change point that changed nothing, a decay goes on
+    assert sum(keys.height for keys in going_on) > 0
     data = load_data(store_url)
     answers = [compute(data, day, day).drop("rank") for day in days]
     moved = sum(later.join(earlier, on=list(later.columns), how="anti",
@@ -189,6 +183,39 @@ def test_decaying_answers_are_stored_where_their_decay_starts(
             "WHERE r.parent_run_id IS NOT NULL")).scalar_one()
     assert moved > 0 and stored < moved / 4  # decays move every day, yet are not stored
     _assert_stored_equals_compute(store_url, days)
+
+
+def _decays_going_on(monkeypatch: pytest.MonkeyPatch) -> list[pl.DataFrame]:
+    """Where the subjects (``KEY``, ``decay_run_id``: the run their row names) whose
+    stored decaying answer goes on at a change point, in the day-by-day plan or in the
+    walk (:mod:`creditindex.store.spell_walk`), are written down as the store plans
+    its days."""
+    found: list[pl.DataFrame] = []
+    day_by_day, walk = snapshots._decays_going_on, snapshots.walk
+
+    def counted(carry: Any, *args: Any) -> pl.DataFrame:
+        keys = day_by_day(carry, *args)
+        found.append(carry.rows.join(keys, on=KEY, how="semi").select(*KEY, "decay_run_id"))
+        return keys
+
+    def walked(*args: Any) -> Walk:
+        planned = walk(*args)
+        found.extend(day.fresh.join(day.spelled, on=KEY, how="anti").select(
+            *KEY, "decay_run_id") for day in planned.days.values())
+        return planned
+
+    monkeypatch.setattr(snapshots, "_decays_going_on", counted)
+    monkeypatch.setattr(snapshots, "walk", walked)
+    return found
+
+
+def _no_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plan every day of the store's catch-ups day by day (no subject walked)."""
+    def nothing(rows: pl.DataFrame, spells: pl.DataFrame, days: list[dt.date],
+                exclude: Any) -> Walk:
+        return Walk(set(), {}, days[-1], rows.clear())
+
+    monkeypatch.setattr(snapshots, "walk", nothing)
 
 
 # Every run's decay ledger rows: those kept in decay_ledger and those it names in the
@@ -230,9 +257,10 @@ def _stored_by_day(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...
 def test_a_catch_up_stores_what_single_days_store(
         store_url: str, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Twenty missed days caught up in one run store the same answers, as the same rows,
-    as twenty runs of a day each: a decay that starts inside the catch-up goes on across
-    its later change points (expiries) instead of being stored again with its ledger
-    rows, as it does from one daily run to the next."""
+    as twenty runs of a day each planned day by day (no subject walked: the walk is
+    checked against the day-by-day plan): a decay that starts inside the catch-up goes
+    on across its later change points (expiries) instead of being stored again with its
+    ledger rows, as it does from one daily run to the next."""
     monkeypatch.setattr(snapshots, "MAX_CHAIN", 12)  # a run stored whole in between
     first, _, records = _generated(tmp_path)
     # a firm whose index decays from 2026-03-01 on: its bar (and that record's
@@ -248,15 +276,6 @@ def test_a_catch_up_stores_what_single_days_store(
                                                         D("2025-03-28")),
             ("BID-WITHDRAW", D("2025-10-05")))], schema=records.schema)
     decays.write_csv(tmp_path / "decays.csv", date_format="%Y-%m-%d")
-    anchored: list[int] = []
-    going_on = snapshots._decays_going_on
-
-    def counted(carry: Any, *args: Any) -> pl.DataFrame:
-        keys = going_on(carry, *args)
-        anchored.append(carry.rows.filter(pl.col("decay_run_id") < 0).join(
-            keys, on=["subject_id", "subject_type"], how="semi").height)
-        return keys
-
     (tmp_path / "single").mkdir()
     single, drop = empty_database(backend, tmp_path / "single")
     try:
@@ -269,9 +288,11 @@ def test_a_catch_up_stores_what_single_days_store(
             evaluate(url, D("2026-03-22"))
         days = [D("2026-03-23") + dt.timedelta(days=i) for i in range(20)]
         with monkeypatch.context() as patched:
-            patched.setattr(snapshots, "_decays_going_on", counted)
+            going_on = _decays_going_on(patched)
             assert len(evaluate(store_url, days[-1])) == 20
-        assert sum(anchored) > 0  # a decay stored inside the catch-up went on
+        # a decay stored inside the catch-up went on
+        assert sum(keys.filter(pl.col("decay_run_id") < 0).height for keys in going_on) > 0
+        _no_walk(monkeypatch)
         for day in days:
             evaluate(single, day)
         for day in days:
@@ -394,15 +415,21 @@ def test_a_catch_up_takes_answers_ahead_that_equal_each_day_alone(
     (tmp_path / "stricter.toml").write_text(stricter, encoding="utf-8")
     publish_rules(store_url, tmp_path / "stricter.toml", "rita",
                   effective_from=D("2026-03-25"))
-    taken: list[int] = []
+    taken: dict[dt.date, int] = {}  # per day, the subjects that took a spell
     read: list[int] = []
-    spells, recompute = snapshots._from_spells, snapshots._recompute
+    spells, recompute, walk = snapshots._from_spells, snapshots._recompute, snapshots.walk
 
-    def from_spells(*args: Any) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame,
-                                         list[str]]:
-        rows, decay, spell_decay, rest = spells(*args)
-        taken.append(rows.height)
+    def from_spells(carry: Any, ids: list[str], day: dt.date
+                    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[str]]:
+        rows, decay, spell_decay, rest = spells(carry, ids, day)
+        taken[day] = taken.get(day, 0) + rows.height
         return rows, decay, spell_decay, rest
+
+    def walked(*args: Any) -> Walk:
+        planned = walk(*args)
+        for day, part in planned.days.items():
+            taken[day] = taken.get(day, 0) + part.fresh.height
+        return planned
 
     def recomputed(*args: Any) -> Any:
         fresh = recompute(*args)
@@ -411,20 +438,21 @@ def test_a_catch_up_takes_answers_ahead_that_equal_each_day_alone(
 
     monkeypatch.setattr(snapshots, "_from_spells", from_spells)
     monkeypatch.setattr(snapshots, "_recompute", recomputed)
+    monkeypatch.setattr(snapshots, "walk", walked)
     caught = evaluate(store_url, D("2026-04-02"))  # 31 missed days in one run
     assert len(caught) == 31
     # read from records: the first day's subjects with new facts, those that reach a
     # day on which something becomes known (a late record, the repair dated ahead),
     # then every subject under the new rule set; the rest come from spells
-    assert len(taken) >= 20 and sum(taken) >= 30
-    assert len(read) >= 3 and sum(read[1:-1]) < sum(taken)
+    assert len(taken) >= 20 and sum(taken.values()) >= 30
+    assert len(read) >= 3 and sum(read[1:-1]) < sum(taken.values())
     # (the days before were published without the records imported since)
     _assert_each_day_equals_compute(store_url, [D("2026-03-03") + dt.timedelta(days=i)
                                                 for i in range(31)])
     # the next run starts from the state (and the spells) the catch-up left
     taken.clear()
     evaluate(store_url, D("2026-04-20"))
-    assert sum(taken) > 0
+    assert sum(taken.values()) > 0
     _assert_each_day_equals_compute(store_url, [D("2026-04-03") + dt.timedelta(days=i)
                                                 for i in range(18)])
 
