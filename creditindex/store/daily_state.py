@@ -222,6 +222,12 @@ def mark_decay_runs(conn: Connection, run_id: int) -> None:
     the answers that name none (stored with that run)."""
     conn.execute(text("UPDATE subject_state SET decay_run_id = :run WHERE decay_run_id "
                       "IS NULL AND decays_until IS NOT NULL"), {"run": run_id})
+    _name_answer_run(conn, run_id)
+
+
+def _name_answer_run(conn: Connection, run_id: int) -> None:
+    """Name ``run_id`` as the run of the state's answers that name none (stored with
+    it)."""
     conn.execute(text("UPDATE subject_state SET answer_run_id = :run WHERE answer_run_id "
                       "IS NULL"), {"run": run_id})
 
@@ -245,8 +251,7 @@ def copy_state_to_run(conn: Connection, run_id: int, unstored: pl.DataFrame) -> 
             f"UNION ALL SELECT {names} FROM {tmp}) u"), {"run": run_id})
     finally:
         drop_temp(conn, tmp)
-    conn.execute(text("UPDATE subject_state SET answer_run_id = :run WHERE answer_run_id "
-                      "IS NULL"), {"run": run_id})
+    _name_answer_run(conn, run_id)
     columns = ", ".join(f"d.{c}" for c in LEDGER_COLUMNS.values())
     conn.execute(text(
         f"INSERT INTO decay_ledger (run_id, {columns.replace('d.', '')}) "

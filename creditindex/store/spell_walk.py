@@ -3,7 +3,7 @@
 Most subjects due during a catch-up are never recomputed: on each of their change
 points they take the answer stored ahead for that day (their spell,
 :mod:`creditindex.store.spells`), which says when they are due next. The day-by-day
-plan (:func:`creditindex.store.snapshots._step`) does that for every day in a few dozen
+plan (:func:`creditindex.store.snapshots._step_due`) does that for every day in a few dozen
 small steps; here it is done for all days at once. The walk follows each subject_id
 from change point to change point through its stored spells; a subject_id that on
 some day of the walk lacks a spell for one of its roles, or whose spell does not move
