@@ -3,7 +3,7 @@
 Most subjects due during a catch-up are never recomputed: on each of their change
 points they take the answer stored ahead for that day (their spell,
 :mod:`creditindex.store.spells`), which says when they are due next. The day-by-day
-plan (:func:`creditindex.store.snapshots._step_due`) does that for every day in a few dozen
+plan (:func:`creditindex.store.day_plan._step_due`) does that for every day in a few dozen
 small steps; here it is done for all days at once. The walk follows each subject_id
 from change point to change point through its stored spells; a subject_id that on
 some day of the walk lacks a spell for one of its roles, or whose spell does not move
@@ -11,7 +11,7 @@ it on, is left to the day-by-day plan (it must be recomputed from its records), 
 are those with new facts. For the others, every answer the day-by-day plan would give
 on each of their days is derived from the pairs of consecutive spells of each role:
 
-- a decay going on (:func:`creditindex.store.snapshots._decays_going_on`): the row
+- a decay going on (:func:`creditindex.store.day_plan._decays_going_on`): the row
   before names its decay run, the spell decays, and what a decay leaves standing and
   the grounds of the restriction are the same as before. The state row keeps the
   answer before (and its runs) with the spell's next change; nothing is stored. What

@@ -11,7 +11,7 @@ days reads the spells of the subjects due in them (thousands of rows) instead of
 records (hundreds of thousands); a spell that starts a decay anew has its ledger rows
 named as the run's (``decay_spell``, revision 0011: :func:`spell_names`), and
 none need be read: the decay a subject's state row names goes on along the same rows as
-its spells (``snapshots._decays_going_on``). Derived state, as ``subject_state``: a
+its spells (``day_plan._decays_going_on``). Derived state, as ``subject_state``: a
 subject's spells are replaced whenever it is recomputed from its records, all of them
 on a whole evaluation; the ledger rows runs name are copied into ``decay_ledger``
 first, so that what a stored day reads never changes.

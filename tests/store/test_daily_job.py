@@ -21,7 +21,7 @@ from creditindex.evaluate import compute
 from creditindex.generate import generate
 from creditindex.identifiers import uscc_check_char
 from creditindex.rules import load_rules
-from creditindex.store import snapshots
+from creditindex.store import day_plan, snapshots
 from creditindex.store.daily_state import KEY, SPELL_KEPT, STATE_SCHEMA, state_rows
 from creditindex.store.day_pages import stored_page
 from creditindex.store.db import dispose_engine, get_engine
@@ -191,7 +191,7 @@ def _decays_going_on(monkeypatch: pytest.MonkeyPatch) -> list[pl.DataFrame]:
     walk (:mod:`creditindex.store.spell_walk`), are written down as the store plans
     its days."""
     found: list[pl.DataFrame] = []
-    day_by_day, walk = snapshots._decays_going_on, snapshots.walk
+    day_by_day, walk = day_plan._decays_going_on, day_plan.walk
 
     def counted(carry: Any, *args: Any) -> pl.DataFrame:
         keys = day_by_day(carry, *args)
@@ -204,8 +204,8 @@ def _decays_going_on(monkeypatch: pytest.MonkeyPatch) -> list[pl.DataFrame]:
             *KEY, "decay_run_id") for day in planned.days.values())
         return planned
 
-    monkeypatch.setattr(snapshots, "_decays_going_on", counted)
-    monkeypatch.setattr(snapshots, "walk", walked)
+    monkeypatch.setattr(day_plan, "_decays_going_on", counted)
+    monkeypatch.setattr(day_plan, "walk", walked)
     return found
 
 
@@ -215,7 +215,7 @@ def _no_walk(monkeypatch: pytest.MonkeyPatch) -> None:
                 exclude: Any) -> Walk:
         return Walk(set(), {}, days[-1], rows.clear())
 
-    monkeypatch.setattr(snapshots, "walk", nothing)
+    monkeypatch.setattr(day_plan, "walk", nothing)
 
 
 # Every run's decay ledger rows: those kept in decay_ledger and those it names in the
@@ -417,7 +417,7 @@ def test_a_catch_up_takes_answers_ahead_that_equal_each_day_alone(
                   effective_from=D("2026-03-25"))
     taken: dict[dt.date, int] = {}  # per day, the subjects that took a spell
     read: list[int] = []
-    spells, recompute, walk = snapshots._from_spells, snapshots._recompute, snapshots.walk
+    spells, recompute, walk = day_plan._from_spells, day_plan._recompute, day_plan.walk
 
     def from_spells(carry: Any, ids: list[str], day: dt.date
                     ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[str]]:
@@ -436,9 +436,9 @@ def test_a_catch_up_takes_answers_ahead_that_equal_each_day_alone(
         read.append(fresh.rows.height)
         return fresh
 
-    monkeypatch.setattr(snapshots, "_from_spells", from_spells)
-    monkeypatch.setattr(snapshots, "_recompute", recomputed)
-    monkeypatch.setattr(snapshots, "walk", walked)
+    monkeypatch.setattr(day_plan, "_from_spells", from_spells)
+    monkeypatch.setattr(day_plan, "_recompute", recomputed)
+    monkeypatch.setattr(day_plan, "walk", walked)
     caught = evaluate(store_url, D("2026-04-02"))  # 31 missed days in one run
     assert len(caught) == 31
     # read from records: the first day's subjects with new facts, those that reach a

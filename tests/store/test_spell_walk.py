@@ -1,6 +1,6 @@
 """The catch-up's one-pass plan of the subjects that only take stored spells
 (:mod:`creditindex.store.spell_walk`) gives, day by day, what the day-by-day plan
-(``snapshots._step_due``) gives for them: Hypothesis draws state rows and chains of
+(``day_plan._step_due``) gives for them: Hypothesis draws state rows and chains of
 spells (answers the same or not, decays that go on, stop or start, grounds that move,
 roles without a spell, spells that move no day on) and both plans must agree on every
 day's state rows, rows to store and spells copied, and on the rows after the last day."""
@@ -17,7 +17,7 @@ from polars.testing import assert_frame_equal
 
 from creditindex.evaluate import CreditData
 from creditindex.rules import load_rules
-from creditindex.store import snapshots
+from creditindex.store import day_plan
 from creditindex.store.daily_state import KEY, LEDGER_COLUMNS, STATE_SCHEMA
 from creditindex.store.keyed import KeyedRows
 from creditindex.store.rulesets import PublishedRules
@@ -112,15 +112,15 @@ def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _day_by_day(rows: pl.DataFrame, spells: pl.DataFrame, days: list[dt.date]
-                ) -> tuple[list[snapshots._Day], pl.DataFrame]:
+                ) -> tuple[list[day_plan.Day], pl.DataFrame]:
     def recomputed(subject_ids: list[str]) -> CreditData:
         raise AssertionError(f"{subject_ids} recomputed: the walk took them")
 
-    carry = snapshots._Carry(
+    carry = day_plan.Carry(
         PUBLISHED, CreditData(records=pl.DataFrame(), rules=RULES), rows, [],
         KeyedRows.of(pl.DataFrame(schema=SPELL_LEDGER_SCHEMA).select(list(LEDGER_COLUMNS))),
         spells=spells, loaded=set(), loader=recomputed)
-    return [snapshots._step_due(carry, day) for day in days], carry.rows
+    return [day_plan._step_due(carry, day) for day in days], carry.rows
 
 
 @settings(max_examples=300, deadline=None)
