@@ -349,10 +349,10 @@ def _step_due(carry: Carry, day: dt.date) -> Day:
     # one chunk: the next day's joins go faster
     carry.rows = pl.concat([rows.filter(~renewed), fresh], rechunk=True)
     return Day(day, carry.rules, fresh, changed, decay,
-                added=carry.rows.height - rows.height, spell_ids=ids,
-                spells=pl.concat([p.spells for p in parts]),
-                spell_ledger=pl.concat([p.spell_ledger for p in parts]),
-                spell_decay=spell_decay, spelled=spelled)
+               added=carry.rows.height - rows.height, spell_ids=ids,
+               spells=pl.concat([p.spells for p in parts]),
+               spell_ledger=pl.concat([p.spell_ledger for p in parts]),
+               spell_decay=spell_decay, spelled=spelled)
 
 
 def _anchored(fresh: pl.DataFrame, day: dt.date) -> pl.DataFrame:
@@ -422,9 +422,9 @@ def _whole(data: CreditData, rules: PublishedRules, day: dt.date) -> tuple[Day, 
         core.rank_expr().alias("rank")).select(COMPUTE_COLUMNS).sort(
         "subject_type", "rank", "subject_id")
     return (Day(day, rules, fresh.rows, fresh.rows, fresh.decay, whole=answer,
-                 spells=fresh.spells, spell_ledger=fresh.spell_ledger),
+                spells=fresh.spells, spell_ledger=fresh.spell_ledger),
             Carry(rules, data, fresh.rows, [], spells=fresh.spells,
-                   spell_ledger=fresh.spell_ledger))
+                  spell_ledger=fresh.spell_ledger))
 
 
 def plan_days(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
@@ -458,9 +458,9 @@ def plan_days(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
             loader = partial(_load_subjects, conn, rules.rules)
             segments = partial(_stored_segments, conn, rows)
             carry = Carry(rules, loader(needed), rows.filter(~walking), new_facts,
-                           KeyedRows.of(segments(needed)), segment_loader=segments,
-                           spells=spells, loaded=set(needed), loader=loader,
-                           stored_spell_ledger=partial(spell_ledger_of, conn))
+                          KeyedRows.of(segments(needed)), segment_loader=segments,
+                          spells=spells, loaded=set(needed), loader=loader,
+                          stored_spell_ledger=partial(spell_ledger_of, conn))
             work.append(_step(carry, day, walked))
             continue
         if everything is None:
@@ -472,7 +472,7 @@ def plan_days(conn: Connection, pending: list[tuple[dt.date, PublishedRules]],
         if state is not None and day < state.day and carry is None:
             done.keeps_state = False  # an earlier day evaluated again: the state stays
         else:
-            carry = next_carry
+            carry, walked = next_carry, None
         work.append(done)
     return work
 
