@@ -186,10 +186,10 @@ def test_decaying_answers_are_stored_where_their_decay_starts(
 
 
 def _decays_going_on(monkeypatch: pytest.MonkeyPatch) -> list[pl.DataFrame]:
-    """Where the subjects (``KEY``, ``decay_run_id``: the run their row names) whose
-    stored decaying answer goes on at a change point, in the day-by-day plan or in the
-    walk (:mod:`creditindex.store.spell_walk`), are written down as the store plans
-    its days."""
+    """A list that gets, as the store plans its days, the subjects whose stored
+    decaying answer goes on at a change point (``KEY``, and ``decay_run_id``: the run
+    their row names), from the day-by-day plan and from the walk
+    (:mod:`creditindex.store.spell_walk`)."""
     found: list[pl.DataFrame] = []
     day_by_day, walk = day_plan._decays_going_on, day_plan.walk
 
