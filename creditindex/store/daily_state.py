@@ -52,6 +52,8 @@ STATE_SCHEMA: dict[str, pl.DataType] = {**ANSWER_SCHEMA, "next_change": pl.Date(
                                          "decay_run_id": pl.Int64(),
                                          "answer_run_id": pl.Int64()}
 KEY = ["subject_id", "subject_type"]
+# The answer's columns but the subject's key.
+ANSWER_VALUES = [c for c in ANSWER_COLUMNS if c not in KEY]
 # What ``subject_state`` stores of a state row: the answer is named by its run.
 STORED_STATE = [*KEY, "answer_run_id", "next_change", "decays_until", "decay_run_id"]
 # A state row with its answer: the subject's row of the run named (``s``, ``a``).
@@ -143,7 +145,7 @@ def answer_columns(conn: Connection, names: list[str], alias: str = "") -> str:
 
 def _state_select(conn: Connection) -> str:
     """``SELECT`` the state rows (:data:`STATE_SCHEMA`) ``FROM`` :data:`_STATE_FROM`."""
-    answer = answer_columns(conn, [c for c in ANSWER_COLUMNS if c not in KEY], "a")
+    answer = answer_columns(conn, ANSWER_VALUES, "a")
     return (f"SELECT s.subject_id, s.subject_type, {answer}, s.next_change, "
             f"s.decays_until, s.decay_run_id, s.answer_run_id FROM {_STATE_FROM}")
 

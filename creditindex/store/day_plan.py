@@ -33,7 +33,7 @@ from creditindex.days import to_day
 from creditindex.evaluate import COMPUTE_COLUMNS, CreditData
 from creditindex.rules import RuleSet
 from creditindex.store.daily_state import (
-    ANSWER_COLUMNS,
+    ANSWER_VALUES,
     KEY,
     LEDGER_COLUMNS,
     STATE_SCHEMA,
@@ -324,12 +324,11 @@ def _step_due(carry: Carry, day: dt.date) -> Day:
         spelled = spelled.join(going_on, on=KEY, how="anti")
     # the rows to store: a new or other answer, a decay that starts anew, or a stored
     # answer that decayed (it ends here); not those whose decay goes on
-    answer = [c for c in ANSWER_COLUMNS if c not in KEY]
     seen = fresh.join(before.select(*KEY, pl.col("decays_until").is_not_null().alias(
-        "_decayed"), *(pl.col(c).alias(f"_{c}") for c in [*answer, "answer_run_id"])),
+        "_decayed"), *(pl.col(c).alias(f"_{c}") for c in [*ANSWER_VALUES, "answer_run_id"])),
         on=KEY, how="left", maintain_order="left")
     same = pl.col("_decayed").is_not_null() & pl.all_horizontal(
-        pl.col(c).eq_missing(pl.col(f"_{c}")) for c in answer)
+        pl.col(c).eq_missing(pl.col(f"_{c}")) for c in ANSWER_VALUES)
     stored = ~same | pl.col("decays_until").is_not_null() | pl.col("_decayed").fill_null(False)
     if going_on.height:  # (their row is the one stored before: it names its run)
         stored = stored & ~pl.struct(KEY).is_in(going_on.select(pl.struct(KEY)).to_series(

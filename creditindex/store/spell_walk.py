@@ -36,9 +36,8 @@ import polars as pl
 
 from creditindex.daily import STANDING_COLUMNS, grounds_expr
 from creditindex.days import to_day
-from creditindex.store.daily_state import ANSWER_COLUMNS, KEY, STATE_SCHEMA
+from creditindex.store.daily_state import ANSWER_VALUES, KEY, STATE_SCHEMA
 
-_ANSWER = [c for c in ANSWER_COLUMNS if c not in KEY]
 _DATE = pl.Date()
 
 
@@ -150,7 +149,7 @@ def walk(rows: pl.DataFrame, spells: pl.DataFrame, days: list[dt.date],
     both = both.with_columns(source.alias("_src"))
     # stored: another answer than the row before's, a decay, or one after a decay (after
     # a decay going on the last, so that row's answer, carried, need not be compared)
-    same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(c).shift(1)) for c in _ANSWER)
+    same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(c).shift(1)) for c in ANSWER_VALUES)
     stored = ~initial & ~pl.col("_going_on") & (
         ~same | decays | pl.col("decays_until").shift(1).is_not_null())
     both = both.with_columns(stored.alias("_stored"))
@@ -160,7 +159,7 @@ def walk(rows: pl.DataFrame, spells: pl.DataFrame, days: list[dt.date],
         _anchor(pl.col("_day")))
     answer_source = pl.when(initial | pl.col("_stored")).then(pl.col("_r")).forward_fill()
     fresh = both.with_columns(
-        *(pl.col(c).gather(pl.col("_src")) for c in _ANSWER),
+        *(pl.col(c).gather(pl.col("_src")) for c in ANSWER_VALUES),
         decay_run.gather(pl.col("_src")).alias("decay_run_id"),
         answer_run.gather(answer_source).alias("answer_run_id")).filter(~initial)
     state = list(STATE_SCHEMA)

@@ -28,6 +28,7 @@ from creditindex import engine
 from creditindex.days import to_day
 from creditindex.store.daily_state import (
     ANSWER_SCHEMA,
+    ANSWER_VALUES,
     KEY,
     KEY_TYPES,
     LEDGER_COLUMNS,
@@ -48,7 +49,7 @@ from creditindex.store.load import id_chunks, in_list, query_frame, unpack
 
 SPELL_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(), "subject_type": pl.String(), "from_day": pl.Date(),
-    **{c: t for c, t in ANSWER_SCHEMA.items() if c not in KEY},
+    **{c: ANSWER_SCHEMA[c] for c in ANSWER_VALUES},
     "next_change": pl.Date(), "decays_until": pl.Date()}
 SPELL_LEDGER_SCHEMA: dict[str, pl.DataType] = {
     name: engine.LEDGER_SCHEMA[name] for name in LEDGER_COLUMNS}
