@@ -44,11 +44,13 @@ class LocalCluster:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def alive_workers(self) -> int:
-        """How many workers the master reports ALIVE (0 when it does not answer)."""
+        """How many workers the master reports ALIVE (0 when it does not answer yet)."""
         try:
             with urllib.request.urlopen(f"{self.ui_url}/json/", timeout=5) as reply:
                 state = json.load(reply)
-        except OSError:
+        except (OSError, ValueError):
+            # ValueError: a master still attaching its UI's handlers answers /json/
+            # with its HTML root page for a moment (seen in CI with Spark 4.3).
             return 0
         return int(state.get("aliveworkers", 0))
 
