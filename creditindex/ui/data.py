@@ -43,7 +43,6 @@ from creditindex.service.imports import Upload as Upload
 from creditindex.service.profiles import Profile as Profile
 from creditindex.service.state import ActionError as ActionError
 from creditindex.service.state import changed as changed
-from creditindex.service.state import today as today
 from creditindex.store.approvals import Request
 from creditindex.store.checks import Certificate
 from creditindex.store.day_pages import DayPage
@@ -54,6 +53,12 @@ from creditindex.store.sample import build_sample as build_store_sample
 from creditindex.ui.i18n import current_lang
 
 _setup_lock = threading.Lock()
+
+
+def today() -> dt.date:
+    """Today on the server: the service's one clock (:func:`creditindex.service.state.today`),
+    read when asked."""
+    return store_state.today()
 
 
 # --------------------------------------------------------------------------------------

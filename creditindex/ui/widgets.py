@@ -14,6 +14,7 @@ import streamlit as st
 from creditindex.errors import Problem
 from creditindex.regions import region_name
 from creditindex.service import auth
+from creditindex.service import state as service_state
 from creditindex.ui import session
 from creditindex.ui.i18n import LANG_KEY, LANGS, current_lang, has, labeller, t
 from creditindex.ui.reasons import scope_words
@@ -80,16 +81,11 @@ def language_switch() -> None:
         selection_mode="single", required=True)
 
 
-def today() -> dt.date:
-    """Today's date on the server."""
-    return dt.date.today()
-
-
 def day_pickers(prefix: str, *, known_on: bool = True) -> tuple[dt.date, dt.date]:
     """The day to answer for and, optionally, the day the answer is known on (default:
     the same day). Each page asks its own day (today unless changed on that page)."""
     cols = st.columns(2)
-    on = cols[0].date_input(t("day.on"), value=today(), key=f"{prefix}_on",
+    on = cols[0].date_input(t("day.on"), value=service_state.today(), key=f"{prefix}_on",
                             help=t("day.on_help"), format="YYYY-MM-DD")
     assert isinstance(on, dt.date)
     known = on

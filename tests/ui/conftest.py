@@ -9,19 +9,29 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from creditindex.service import state as service_state
 from creditindex.service.auth import User
 from creditindex.store.db import dispose_engines
 from creditindex.ui import data
-from tests.ui.uihelpers import APP, PAGES, AppFactory
+from tests.ui.uihelpers import APP, PAGES, TODAY, AppFactory
 
 
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled sample built once into a SQLite store (with the demo accounts)."""
+    """The bundled sample built once into a SQLite store (with the demo accounts), as of
+    :data:`TODAY`."""
     path = tmp_path_factory.mktemp("sample") / "sample.sqlite"
-    data.build_sample(f"sqlite:///{path}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(service_state, "today", lambda: TODAY)
+        data.build_sample(f"sqlite:///{path}")
     dispose_engines()
     return path
+
+
+@pytest.fixture(autouse=True)
+def held_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's clock (:func:`creditindex.service.state.today`) held at :data:`TODAY`."""
+    monkeypatch.setattr(service_state, "today", lambda: TODAY)
 
 
 @pytest.fixture()

@@ -3,8 +3,6 @@ when it is current, public views masked, paging without copies."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 import pytest
 
@@ -13,9 +11,7 @@ from creditindex.store.lifecycle import add_restriction
 from creditindex.store.load import load_data
 from creditindex.store.snapshots import evaluate as evaluate_day
 from creditindex.ui import data, tables
-from tests.ui.uihelpers import STAFF
-
-TODAY = dt.date.today()
+from tests.ui.uihelpers import STAFF, TODAY
 
 
 def test_rankings_are_the_engines_answer(db: str) -> None:

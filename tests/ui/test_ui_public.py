@@ -13,13 +13,22 @@ from streamlit.testing.v1 import AppTest
 
 from creditindex import evaluate
 from creditindex.rules import load_rules
+from creditindex.service import state as service_state
 from creditindex.store.load import load_data
 from creditindex.ui import nav, tables
 from creditindex.ui.i18n import t
 from creditindex.ui.tables import public_id
-from tests.ui.uihelpers import APP, PUBLIC, STAFF, AppFactory, html_table, no_exception, table
+from tests.ui.uihelpers import (
+    APP,
+    PUBLIC,
+    STAFF,
+    TODAY,
+    AppFactory,
+    html_table,
+    no_exception,
+    table,
+)
 
-TODAY = dt.date.today()
 FULL_RID = re.compile(r"\b\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]\b")
 
 
@@ -44,6 +53,21 @@ def test_opens_on_rankings_in_chinese_with_no_setup(app: AppFactory,
     assert grades.iloc[:, 1].sum() == bidders.height
     assert list(grades.iloc[:, 0]) == [g.name for g in load_rules().grade]
     assert not at.get("vega_lite_chart")
+
+
+def test_the_app_answers_on_the_service_clocks_day(app: AppFactory, db: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every page's day is the service's one clock (held here at an earlier day): none
+    reads the machine's date itself, so a test, or a day's work, run across midnight
+    answers on one day."""
+    earlier = TODAY - dt.timedelta(days=40)
+    monkeypatch.setattr(service_state, "today", lambda: earlier)
+    at = app()
+    no_exception(at)
+    assert at.date_input(key="rk_on").value == earlier
+    bidders = evaluate.compute(load_data(db), earlier).filter(
+        pl.col("subject_type") == "bidder")
+    assert at.metric[2].value == f"{bidders.get_column('restricted').sum():,}"
 
 
 def test_english_on_request(app: AppFactory) -> None:

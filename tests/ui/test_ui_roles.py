@@ -3,8 +3,6 @@ whatever the navigation shows."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from creditindex.rules import DEFAULT_RULES, parse_rules
@@ -13,7 +11,7 @@ from creditindex.store import sessions
 from creditindex.store.audit import audit_trail
 from creditindex.ui import data, nav, session
 from creditindex.ui.i18n import t
-from tests.ui.uihelpers import PUBLIC, REGULATOR, STAFF, AppFactory, no_exception, page_alone
+from tests.ui.uihelpers import PUBLIC, REGULATOR, STAFF, TODAY, AppFactory, no_exception, page_alone
 
 TITLES = {"rankings": "rankings.title", "profile": "profile.title",
           "eligibility": "elig.title", "imports": "import.title", "lifecycle": "life.title",
@@ -148,13 +146,13 @@ def test_actions_refuse_on_the_server_when_called_directly(db: str) -> None:
                             lambda u: data.validate_upload(u, "records", upload),
                             lambda u: data.import_batches(u)],
         Permission.OBJECT: [
-            lambda u: data.file_objection(u, "S", "R", dt.date.today(), "x"),
-            lambda u: data.apply_repair(u, "S", "R", dt.date.today(), None)],
+            lambda u: data.file_objection(u, "S", "R", TODAY, "x"),
+            lambda u: data.apply_repair(u, "S", "R", TODAY, None)],
         Permission.LIFECYCLE: [
-            lambda u: data.decide_objection(u, "S", "R", dt.date.today(), True, None, None),
-            lambda u: data.grant_repair(u, "S", "R", dt.date.today(), None, None),
+            lambda u: data.decide_objection(u, "S", "R", TODAY, True, None, None),
+            lambda u: data.grant_repair(u, "S", "R", TODAY, None, None),
             lambda u: data.propose(u, "restriction.add", {"subject_id": "91440101MA59XXXX0X",
-                                                          "start": dt.date.today(),
+                                                          "start": TODAY,
                                                           "reason": "x"}),
             lambda u: data.decide_request(u, 1, "restriction.add", "approved"),
             lambda u: data.open_steps(u),
@@ -163,9 +161,9 @@ def test_actions_refuse_on_the_server_when_called_directly(db: str) -> None:
         Permission.AUDIT: [lambda u: data.audit_log(u)],
         Permission.RULES: [
             lambda u: data.propose(u, "rules.publish", {"text": DEFAULT_RULES.read_text(),
-                                                        "effective_from": dt.date.today()}),
+                                                        "effective_from": TODAY}),
             lambda u: data.decide_request(u, 1, "rules.publish", "approved"),
-            lambda u: data.impact(u, draft, dt.date.today(), dt.date.today())],
+            lambda u: data.impact(u, draft, TODAY, TODAY)],
     }
     for user in (ANONYMOUS, PUBLIC, STAFF, REGULATOR):
         for permission, actions in calls.items():
@@ -186,10 +184,10 @@ def test_the_store_refuses_a_forged_user_too(db: str) -> None:
     text = DEFAULT_RULES.read_text().replace('version = "2026.1"', 'version = "2099.1"')
     with pytest.raises(data.ActionError, match="regulator"):
         data.propose(User("staff", "regulator"), "rules.publish",
-                     {"text": text, "effective_from": dt.date.today()})
+                     {"text": text, "effective_from": TODAY})
     with pytest.raises(data.ActionError, match="public"):
         data.propose(User("public", "staff"), "restriction.add",
-                     {"subject_id": subject, "start": dt.date.today(), "reason": "x"})
+                     {"subject_id": subject, "start": TODAY, "reason": "x"})
 
 
 @pytest.mark.parametrize("user", [None, STAFF, REGULATOR],

@@ -3,8 +3,6 @@ the current data, publish a new immutable version."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 import pytest
 
@@ -18,9 +16,8 @@ from creditindex.store.users import add_user
 from creditindex.ui import data as ui_data
 from creditindex.ui import ruleedit, tables
 from creditindex.ui.i18n import t
-from tests.ui.uihelpers import REGULATOR, AppFactory, no_exception, table
+from tests.ui.uihelpers import REGULATOR, TODAY, AppFactory, no_exception, table
 
-TODAY = dt.date.today()
 TEXT = DEFAULT_RULES.read_text(encoding="utf-8")
 
 

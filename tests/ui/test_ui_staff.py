@@ -16,9 +16,8 @@ from creditindex.store.users import add_user
 from creditindex.ui import data as ui_data
 from creditindex.ui import queues
 from creditindex.ui.i18n import t
-from tests.ui.uihelpers import REGULATOR, STAFF, AppFactory, no_exception, table
+from tests.ui.uihelpers import REGULATOR, STAFF, TODAY, AppFactory, no_exception, table
 
-TODAY = dt.date.today()
 HEADER = ("record_id,source,industry,region,subject_id,subject_name,subject_type,"
           "behaviour_code,decided_on,recorded_on,document_no")
 

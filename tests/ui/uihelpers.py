@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,6 +15,9 @@ from creditindex.service.auth import User
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 PAGES = "creditindex/ui/pages"
+TODAY = dt.date.today()
+"""The day every UI test runs on: the app's clock is held at it (``conftest``), so that a
+run across midnight answers as it began (the oracle's day and the app's are one)."""
 
 AppFactory = Callable[..., AppTest]
 """The ``app`` fixture: runs the real app as a user, on a page, in a language."""
