@@ -139,13 +139,15 @@ def _day(d: dt.date | int) -> int:
     return d if isinstance(d, int) else to_day(d)
 
 
-def restrictions(data: CreditData, known_on: dt.date | int,
-                 with_grades: bool = True) -> pl.DataFrame:
+def restrictions(data: CreditData, known_on: dt.date | int, with_grades: bool = True,
+                 found: RecordRestrictions | None = None) -> pl.DataFrame:
     """Every restriction interval of the data's subjects, all causes, as known on
     ``known_on`` (:data:`restrict.RESTRICTION_SCHEMA`): those the records cause, found on
-    the engine's arrays, then external lists and manual entries."""
-    found = record_restrictions(data.records, data.rules, _day(known_on),
-                                with_grades=with_grades)
+    the engine's arrays (``found``: already found by the caller, grades included), then
+    external lists and manual entries."""
+    if found is None:
+        found = record_restrictions(data.records, data.rules, _day(known_on),
+                                    with_grades=with_grades)
     keys = found.codes.keys(data.records)
     parts = [
         restrict.bar_restrictions(data.records, data.rules, found.bars),
@@ -671,7 +673,7 @@ def check(data: CreditData, on: dt.date | int, subject_ids: Sequence[str],
     ids = list(dict.fromkeys(s.strip().upper() for s in subject_ids if s.strip()))
     mine = data.for_subjects(ids)
     wanted = pl.DataFrame({"subject_id": ids}, schema={"subject_id": pl.String})
-    facts = day_facts(mine.records, data.rules, d, k)
+    facts = day_facts(mine.records, data.rules, d, k, with_restrictions=True)
     scores = _scores(facts.codes.keys(mine.records), mine.subjects, data.rules,
                      facts.deducted)
     if subject_type is not None:
@@ -679,8 +681,8 @@ def check(data: CreditData, on: dt.date | int, subject_ids: Sequence[str],
     lowest = scores.sort("index").unique("subject_id", keep="first")
     # Lists are matched against every subject they name by code, asked or not: keep only
     # the asked subjects' grounds (a check must never carry another firm's restriction).
-    in_force = restrict.covering(restrictions(mine, k), d).join(wanted, on="subject_id",
-                                                                 how="semi")
+    in_force = restrict.covering(restrictions(mine, k, found=facts.restrictions), d).join(
+        wanted, on="subject_id", how="semi")
     grounds = in_force.filter(restrict.applies(category, financier)).with_columns(
         restrict.grounds_text().alias("text"),
         (pl.col("end") - 1).cast(pl.Date).alias("until"),

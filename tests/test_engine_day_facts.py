@@ -4,6 +4,7 @@ it: names, deductions and grounds read the same as the ledger frame says."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import polars as pl
 
@@ -225,3 +226,61 @@ def test_grounds_read_in_the_order_of_every_key() -> None:
         patch.setattr(evaluate, "_REASON_ROWS", 400)
         assert len(evaluate._restriction_reason_parts(frame)) > 1
         assert dict(evaluate._restriction_reasons(frame).iter_rows()) == want
+
+
+def test_the_days_facts_carry_the_restrictions_of_the_same_ledger() -> None:
+    """Asked for, the day's facts carry every restriction the records cause, the same
+    arrays as :func:`record_restrictions` finds on its own, in parts of whole subjects as
+    at once; and a check compiles each part's ledger once, not once for the day and again
+    for its restrictions."""
+    import numpy as np
+    import pytest
+
+    from creditindex.engine import codes as engine_codes
+    from creditindex.engine import restrictions as engine_restrictions
+    from creditindex.engine.restrictions import record_restrictions
+
+    # (the package exports a function named like the module)
+    snapshot = importlib.import_module("creditindex.engine.snapshot")
+
+    generated = load_rules()
+    subjects = generate_subjects(100, seed=21)
+    graded = [row(uscc(i), "bidder", "X", f"2026-09-{d:02d}", record_id=f"g{i}{d}")
+              for i in range(1, 4) for d in (1, 10)]
+    on = to_day(dt.date(2026, 10, 1))
+    for rules, records, bars, grades in (
+            (generated, generate_records(subjects, 4_000, generated, seed=21), True, False),
+            (TWO_ROLES, records_frame(graded), False, True)):
+        alone = record_restrictions(records, rules, on)
+        assert (alone.bars.code.size > 0) == bars and (alone.grades[0].size > 0) == grades
+        for rows in (engine_codes.CHUNK_ROWS, 3):  # one part; many parts
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(engine_codes, "CHUNK_ROWS", rows)
+                facts = day_facts(records, rules, on, with_restrictions=True)
+                assert (len(engine_codes.code_chunks(facts.codes)) > 1) == (rows == 3)
+                found = facts.restrictions
+            assert found is not None
+            for a, b in ((alone.bars, found.bars), (alone.suspensions, found.suspensions)):
+                for name in a.__dataclass_fields__:
+                    assert np.array_equal(getattr(a, name), getattr(b, name)), name
+            for a, b in zip(alone.grades, found.grades, strict=True):
+                assert np.array_equal(a, b)
+    rules, records = generated, generate_records(subjects, 4_000, generated, seed=21)
+    assert day_facts(records, rules, on).restrictions is None
+
+    compiled: list[int] = []
+    real = snapshot.compile_ledger
+
+    def counting(*args: object, **kwargs: object) -> object:
+        compiled.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    data = CreditData(records, rules)
+    ids = records.get_column("subject_id").unique().sort().head(5).to_list()
+    before = check(data, dt.date(2026, 10, 1), ids)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(snapshot, "compile_ledger", counting)
+        patch.setattr(engine_restrictions, "compile_ledger", counting)
+        after = check(data, dt.date(2026, 10, 1), ids)
+    assert after.table.equals(before.table) and after.grounds.equals(before.grounds)
+    assert len(compiled) == 1  # five subjects: one part

@@ -241,6 +241,11 @@ class RecordRestrictions:
     grades: tuple[IntArray, IntArray, IntArray, IntArray]
 
 
+# What one part of subjects contributes to :class:`RecordRestrictions`: its bars, its
+# expert suspensions and its spells in restricted grades (code, grade number, start, end).
+RestrictionParts = tuple[Entries, Suspensions, tuple[IntArray, IntArray, IntArray, IntArray]]
+
+
 def record_restrictions(records: pl.DataFrame, rules: RuleSet, known_on: int,
                         codes: SubjectCodes | None = None, with_grades: bool = True
                         ) -> RecordRestrictions:
@@ -253,19 +258,18 @@ def record_restrictions(records: pl.DataFrame, rules: RuleSet, known_on: int,
         pl.Series(codes.first_row)) == "expert").to_numpy(), dtype=np.bool_)
     columns = RowColumns.of(records, table, known_on)
 
-    def part(chunk: tuple[int, int]
-             ) -> tuple[Entries, Suspensions, tuple[IntArray, IntArray, IntArray, IntArray]]:
+    def part(chunk: tuple[int, int]) -> RestrictionParts:
         la = compile_ledger(records, rules, known_on, codes, columns, chunk)
-        return _restrictions_of(la, expert, rules, with_grades)
+        return restrictions_of(la, expert, rules, with_grades)
 
-    return _joined(codes, table, in_parallel(part, code_chunks(codes)))
-
-
-_Parts = tuple[Entries, Suspensions, tuple[IntArray, IntArray, IntArray, IntArray]]
+    return restrictions_from(codes, table, in_parallel(part, code_chunks(codes)))
 
 
-def _restrictions_of(la: LedgerArrays, expert: BoolArray, rules: RuleSet,
-                     with_grades: bool) -> _Parts:
+def restrictions_of(la: LedgerArrays, expert: BoolArray, rules: RuleSet,
+                    with_grades: bool) -> RestrictionParts:
+    """The restrictions of one part's compiled ledger ``la`` (``expert``: per subject
+    code): its bars, its expert suspensions and, ``with_grades``, its spells in
+    restricted grades; the parts are joined by :func:`restrictions_from`."""
     none = np.zeros(0, dtype=np.int64)
     grades = (none, none, none, none)
     if with_grades:
@@ -274,8 +278,9 @@ def _restrictions_of(la: LedgerArrays, expert: BoolArray, rules: RuleSet,
     return bars_of(la), suspensions_of(la, expert, rules), grades
 
 
-def _joined(codes: SubjectCodes, table: BehaviourTable, pieces: list[_Parts]
-            ) -> RecordRestrictions:
+def restrictions_from(codes: SubjectCodes, table: BehaviourTable,
+                      pieces: list[RestrictionParts]) -> RecordRestrictions:
+    """The restrictions of the parts ``pieces`` (:func:`restrictions_of`, in code order)."""
     none = np.zeros(0, dtype=np.int64)
     grades = tuple(np.concatenate([p[2][i] for p in pieces]) if pieces else none
                    for i in range(4))
@@ -292,7 +297,7 @@ def joined_restrictions(records: pl.DataFrame, rules: RuleSet, la: LedgerArrays,
     table = BehaviourTable.of(rules)
     expert = np.asarray((records.get_column("subject_type").gather(
         pl.Series(codes.first_row)) == "expert").to_numpy(), dtype=np.bool_)
-    return _joined(codes, table, [_restrictions_of(la, expert, rules, True)]
+    return restrictions_from(codes, table, [restrictions_of(la, expert, rules, True)]
                    if codes.size else [])
 
 
@@ -308,5 +313,5 @@ def ledger_restrictions(records: pl.DataFrame, rules: RuleSet, known_on: int
         pl.Series(codes.first_row)) == "expert").to_numpy(), dtype=np.bool_)
     la = compile_ledger(records, rules, known_on, codes,
                         RowColumns.of(records, table, known_on))
-    return la, _joined(codes, table, [_restrictions_of(la, expert, rules, True)]
+    return la, restrictions_from(codes, table, [restrictions_of(la, expert, rules, True)]
                        if codes.size else [])

@@ -15,7 +15,16 @@ from creditindex.days import to_day
 from creditindex.engine.arrays import NO_DAY, FloatArray, IntArray, beside, in_parallel, sums
 from creditindex.engine.codes import SubjectCodes, code_chunks, id_groups, subject_codes
 from creditindex.engine.ledger import BehaviourTable, LedgerArrays, RowColumns, compile_ledger
-from creditindex.engine.restrictions import Entries, Suspensions, bars_of, suspensions_of
+from creditindex.engine.restrictions import (
+    Entries,
+    RecordRestrictions,
+    RestrictionParts,
+    Suspensions,
+    bars_of,
+    restrictions_from,
+    restrictions_of,
+    suspensions_of,
+)
 from creditindex.engine.scoring import (
     grade_expr,
     grade_restricted_expr,
@@ -38,7 +47,10 @@ class DayFacts:
     the later row; what names it), the entries that
     deduct that day (``counted``, ``value`` = the day's points), the bars in force
     (``bars``, ``value`` = first day without it, ``OPEN_DAY`` when none) and the expert
-    suspensions in force."""
+    suspensions in force; when asked for, every restriction the records cause as known
+    on ``known_on`` (``restrictions``, those of
+    :func:`creditindex.engine.restrictions.record_restrictions`), found on the same
+    compiled ledger."""
 
     day: int
     known_on: int
@@ -49,6 +61,7 @@ class DayFacts:
     bars: Entries
     suspensions: Suspensions
     table: BehaviourTable
+    restrictions: RecordRestrictions | None = None
 
 
 def latest_rows(codes: SubjectCodes, columns: RowColumns) -> IntArray:
@@ -75,10 +88,14 @@ def _latest_rows(codes: SubjectCodes, columns: RowColumns, lo: int, hi: int) -> 
 
 def day_facts(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
               known_on: dt.date | int | None = None, codes: SubjectCodes | None = None,
-              columns: RowColumns | None = None) -> DayFacts:
+              columns: RowColumns | None = None, with_restrictions: bool = False
+              ) -> DayFacts:
     """The facts of the day's answer on ``day`` as known on ``known_on`` (default
     ``day``), computed in parts of whole subjects, in parallel. ``codes`` and ``columns``
-    (as known on ``known_on``): those of ``records`` when the caller has them."""
+    (as known on ``known_on``): those of ``records`` when the caller has them.
+    ``with_restrictions``: also every restriction the records cause (grades included),
+    from the ledger compiled for the day (a question about a few subjects asks both: one
+    compilation, not two)."""
     d = day if isinstance(day, int) else to_day(day)
     k = d if known_on is None else (known_on if isinstance(known_on, int)
                                    else to_day(known_on))
@@ -97,7 +114,8 @@ def day_facts(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
     deducted = np.zeros(codes.size, dtype=np.float64)
     latest_row = np.zeros(codes.size, dtype=np.int64)
 
-    def part(chunk: tuple[int, int]) -> tuple[Entries, Entries, Suspensions]:
+    def part(chunk: tuple[int, int]
+             ) -> tuple[Entries, Entries, Suspensions, RestrictionParts | None]:
         lo, hi = chunk
         latest_row[lo:hi] = _latest_rows(codes, columns, lo, hi)
         la = compile_ledger(records, rules, k, codes, columns, chunk)
@@ -105,15 +123,18 @@ def day_facts(records: pl.DataFrame, rules: RuleSet, day: dt.date | int,
         deducted[lo:hi] = sums(la.code[at].astype(np.int64) - lo, points, hi - lo)
         counted = Entries(la.code[at], la.row[at], la.beh[at].astype(np.int64),
                           la.decided[at], points, np.zeros(at.size, dtype=np.int64))
-        return counted, bars_of(la).covering(d), suspensions_of(la, expert, rules, d)
+        found = restrictions_of(la, expert, rules, True) if with_restrictions else None
+        return counted, bars_of(la).covering(d), suspensions_of(la, expert, rules, d), found
 
     pieces = in_parallel(part, code_chunks(codes))
     counted = Entries.join([p[0] for p in pieces])
     bars = Entries.join([p[1] for p in pieces])
     suspensions = Suspensions.join([p[2] for p in pieces])
+    found = (restrictions_from(codes, table, [p[3] for p in pieces if p[3] is not None])
+             if with_restrictions else None)
     return DayFacts(day=d, known_on=k, codes=codes, deducted=deducted,
                     latest_row=latest_row, counted=counted,
-                    bars=bars, suspensions=suspensions, table=table)
+                    bars=bars, suspensions=suspensions, table=table, restrictions=found)
 
 
 def scores_frame(keys: pl.DataFrame, deducted: FloatArray, rules: RuleSet) -> pl.DataFrame:
