@@ -81,6 +81,8 @@ def bar_restrictions(records: pl.DataFrame, rules: RuleSet, bars: Entries) -> pl
     """The bars ``bars`` of ``records`` rows (:func:`creditindex.engine.restrictions.bars_of`)
     with their grounds: the record, its decision, the legal basis (the decision's, else
     the behaviour's)."""
+    if bars.size == 0:  # (most questions about a few subjects: nothing to word)
+        return empty_restrictions()
     rows = pl.Series(bars.row)
     rule_basis = pl.Series([b.basis for b in rules.behaviour], dtype=pl.String)
     record_basis = (records.get_column("basis").gather(rows) if "basis" in records.columns
@@ -137,6 +139,8 @@ def grade_restrictions(keys: pl.DataFrame, rules: RuleSet, grade: IntArray, code
                        start: IntArray, end: IntArray) -> pl.DataFrame:
     """Spells in a restricted grade (number ``grade`` in the rule set) of the subjects
     ``code`` (``keys`` by code), ``end`` at or after ``OPEN_DAY``: none."""
+    if code.size == 0:
+        return empty_restrictions()
     names = pl.Series([g.name for g in rules.grade], dtype=pl.String)
     basis = pl.Series([g.basis for g in rules.grade], dtype=pl.String)
     at = pl.Series(code)
