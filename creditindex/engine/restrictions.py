@@ -298,7 +298,7 @@ def joined_restrictions(records: pl.DataFrame, rules: RuleSet, la: LedgerArrays,
     expert = np.asarray((records.get_column("subject_type").gather(
         pl.Series(codes.first_row)) == "expert").to_numpy(), dtype=np.bool_)
     return restrictions_from(codes, table, [restrictions_of(la, expert, rules, True)]
-                   if codes.size else [])
+                             if codes.size else [])
 
 
 def ledger_restrictions(records: pl.DataFrame, rules: RuleSet, known_on: int
@@ -314,4 +314,4 @@ def ledger_restrictions(records: pl.DataFrame, rules: RuleSet, known_on: int
     la = compile_ledger(records, rules, known_on, codes,
                         RowColumns.of(records, table, known_on))
     return la, restrictions_from(codes, table, [restrictions_of(la, expert, rules, True)]
-                       if codes.size else [])
+                                 if codes.size else [])
